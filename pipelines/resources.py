@@ -1,0 +1,119 @@
+"""Dagster resources: where the warehouse and the landing folder are, and how to touch them.
+
+What belongs here: `ConfigurableResource`s whose fields default to environment variables read
+at *run* time (never at import), the single-writer DuckDB connection discipline (explicit
+SQL, one transaction per asset write, no extension auto-install), and polars hand-off helpers.
+What does not: any business rule, table schema or SQL about a particular table.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "sample" / "landing"
+
+
+def _resolve(explicit: str | None, env_var: str, default: Path) -> Path:
+    value = explicit or os.environ.get(env_var) or str(default)
+    return Path(value).expanduser().resolve()
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file (one writer at a time; readers use short read-only sessions).
+
+    `path` defaults to `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`. Reports and GX Data
+    Docs are written next to it (`reports/`, `gx_docs/`) unless `reports_dir` is set
+    (`$RENFANG_REPORTS`).
+    """
+
+    path: str | None = None
+    reports_dir: str | None = None
+
+    @property
+    def file(self) -> Path:
+        return _resolve(self.path, "RENFANG_WAREHOUSE", DEFAULT_WAREHOUSE)
+
+    @property
+    def reports(self) -> Path:
+        return _resolve(self.reports_dir, "RENFANG_REPORTS", self.file.parent / "reports")
+
+    @contextmanager
+    def connect(
+        self, read_only: bool = False, retries: int = 20
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection. Read-only callers retry while a writer holds the file lock."""
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        attempt = 0
+        while True:
+            try:
+                con = duckdb.connect(str(self.file), read_only=read_only, config=config)
+                break
+            except duckdb.IOException:
+                attempt += 1
+                if attempt > retries:
+                    raise
+                time.sleep(0.1 * attempt)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write = one transaction: everything inside commits together or not at all."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        with self.connect() as con:
+            return _table_exists(con, name)
+
+    def read_table(self, name: str, where: str = "") -> pl.DataFrame:
+        """The whole table (or a filtered part) as polars; an absent table is an error."""
+        with self.connect() as con:
+            return query(con, f'SELECT * FROM "{name}" {where}')
+
+
+class Landing(dg.ConfigurableResource):
+    """The landing folder: one sub-folder per source (firms/, penalty_decisions/, ...).
+
+    `path` defaults to `$RENFANG_LANDING`, else the bundled sample `data/sample/landing`.
+    """
+
+    path: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        return _resolve(self.path, "RENFANG_LANDING", DEFAULT_LANDING)
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> pl.DataFrame:
+    """Run SQL and hand the result to polars through Arrow (DuckDB 2.x has no `.pl()`)."""
+    relation = con.sql(sql, params=params) if params else con.sql(sql)
+    return pl.from_arrow(relation.to_arrow_table())  # type: ignore[return-value]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
