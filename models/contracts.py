@@ -90,6 +90,7 @@ class Source(_Frozen):
     columns: tuple[Column, ...]
     date_order: tuple[DateOrder, ...] = ()
     references: tuple[Reference, ...] = ()
+    min_rows: int = Field(default=0, ge=0, description="fewer clean rows fail the quality gate")
     evidence_date: str | None = Field(
         default=None, description="decision/issue date of an evidence document (review report)"
     )
