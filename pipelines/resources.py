@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -95,13 +96,26 @@ class Landing(dg.ConfigurableResource):
     """The landing folder: one sub-folder per source (firms/, penalty_decisions/, ...).
 
     `path` defaults to `$RENFANG_LANDING`, else the bundled sample `data/sample/landing`.
+    `today` (YYYY-MM-DD, default `$RENFANG_TODAY`, else the real date) is the processing date
+    that bounds "no future dates"; fixing it makes a run reproducible on another day.
     """
 
     path: str | None = None
+    today: str | None = None
 
     @property
     def folder(self) -> Path:
         return _resolve(self.path, "RENFANG_LANDING", DEFAULT_LANDING)
+
+    @property
+    def processing_date(self) -> date:
+        return processing_date(self.today)
+
+
+def processing_date(explicit: str | None = None) -> date:
+    """The processing date: `explicit`, else `$RENFANG_TODAY`, else today."""
+    value = explicit or os.environ.get("RENFANG_TODAY")
+    return date.fromisoformat(value) if value else date.today()
 
 
 def query(

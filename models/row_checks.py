@@ -1,0 +1,435 @@
+"""Row validation and de-duplication: raw rows in, clean rows + quarantine + counts out.
+
+What belongs here: applying the contract to the raw rows of one source — typing every column
+with `normalise`, finding every problem of every row (required, checksum, dates, amounts,
+enums, lengths, date order, references to the firm directory), collapsing identical duplicate
+keys and quarantining conflicting ones, and the per-file conservation counts
+(read = accepted + quarantined + collapsed). Pure polars: no files, no warehouse.
+
+What does not: reading files or detecting encodings (pipelines.landing), storing results
+(pipelines), the quality gate (Great Expectations, on the clean table afterwards).
+
+Raw input (one row per data row of a landing file; all canonical columns as text):
+`source_file`, `source_row` (1-based spreadsheet row, null for a whole-file entry),
+`file_first_seen` (datetime the file's content first arrived), `read_problem` / `read_detail`
+(a reason code and detail found while reading: on every row of a file rejected whole, or on
+one row, e.g. a row with more cells than the header), `raw_row` (JSON of the row as
+received), then the source's canonical columns (missing ones null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from models import normalise
+from models.contracts import Column, Contracts, Source
+from models.reasons import REASONS
+
+LINEAGE_COLUMNS = ("source_file", "source_row", "duplicate_count")
+FILE_COLUMN = "(file)"
+"""`column` of a quarantine row rejected for a problem of its whole file."""
+RAW_META_COLUMNS = (
+    "source_file",
+    "source_row",
+    "file_first_seen",
+    "read_problem",
+    "read_detail",
+    "raw_row",
+)
+
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8,
+        "file": pl.Utf8,
+        "row_number": pl.Int64,
+        "column": pl.Utf8,
+        "raw_value": pl.Utf8,
+        "reason_code": pl.Utf8,
+        "reason": pl.Utf8,
+        "reason_en": pl.Utf8,
+        "problems": pl.Utf8,
+        "raw_row": pl.Utf8,
+        "ingested_at": pl.Datetime("us"),
+    }
+)
+"""One row per rejected input row: its first problem spelled out, all problems as JSON."""
+
+FILE_COUNT_SCHEMA = pl.Schema(
+    {
+        "source_file": pl.Utf8,
+        "rows_read": pl.Int64,
+        "rows_accepted": pl.Int64,
+        "rows_quarantined": pl.Int64,
+        "rows_collapsed": pl.Int64,
+    }
+)
+
+_PROBLEM = pl.Struct(
+    {"column": pl.Utf8, "code": pl.Utf8, "value": pl.Utf8, "note_zh": pl.Utf8, "note_en": pl.Utf8}
+)
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What one source's raw rows became."""
+
+    accepted: pl.DataFrame
+    quarantine: pl.DataFrame
+    file_counts: pl.DataFrame
+
+
+def clean_schema(source: Source) -> pl.Schema:
+    """The typed schema of a clean table: canonical columns in order, then lineage."""
+    types: dict[str, pl.DataType] = {
+        "text": pl.Utf8(),
+        "uscc": pl.Utf8(),
+        "enum": pl.Utf8(),
+        "date": pl.Date(),
+        "amount": pl.Float64(),
+        "integer": pl.Int64(),
+        "bool": pl.Boolean(),
+        "enum_list": pl.List(pl.Utf8),
+        "text_list": pl.List(pl.Utf8),
+    }
+    schema = {c.name: types[c.type] for c in source.columns}
+    schema |= {"source_file": pl.Utf8(), "source_row": pl.Int64(), "duplicate_count": pl.Int64()}
+    return pl.Schema(schema)
+
+
+def column_label(source: Source, name: str) -> str:
+    """How users know a column: its first Chinese header, with the canonical name."""
+    col = source.column(name)
+    zh = next((a for a in col.aliases if not a.isascii()), None)
+    return f"{zh}({name})" if zh else name
+
+
+def clean_source(
+    raw: pl.DataFrame,
+    source: Source,
+    contracts: Contracts,
+    *,
+    today: date,
+    known_keys: Mapping[str, pl.Series] | None = None,
+) -> CleanResult:
+    """Type, check and de-duplicate one source's raw rows.
+
+    `known_keys` maps a referenced source name (e.g. `firms`) to the series of its keys, for
+    the contract's `references`; a reference whose source is absent from the mapping is not
+    checked (the caller decides, e.g. the firm directory does not reference itself).
+    `today` bounds "no future dates" and is a parameter so that runs are reproducible.
+    """
+    raw = _with_all_columns(raw, source)
+    typed = typed_rows(raw, source, contracts)
+    problems = _problems(raw, typed, source, contracts, today, known_keys or {})
+    typed = typed.with_columns(_problems=problems)
+
+    rejected = typed.filter(pl.col("_problems").list.len() > 0)
+    passing = typed.filter(pl.col("_problems").list.len() == 0).drop("_problems")
+    kept, conflicts, collapsed = _deduplicate(passing, source)
+
+    quarantine = pl.concat(
+        [_quarantine_rows(rejected, source), _quarantine_rows(conflicts, source)],
+        how="vertical",
+    ).sort("file", "row_number", nulls_last=True)
+    schema = clean_schema(source)
+    accepted = kept.select(list(schema)).cast(dict(schema)).sort("source_file", "source_row")
+    counts = _file_counts(raw, accepted, quarantine, collapsed)
+    return CleanResult(accepted=accepted, quarantine=quarantine, file_counts=counts)
+
+
+def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
+    """Raw text rows → typed canonical columns (unparseable → null), defaults filled."""
+    raw = _with_all_columns(raw, source)
+    typed = raw.select(
+        *RAW_META_COLUMNS, *(_parse(c, contracts).alias(c.name) for c in source.columns)
+    )
+    return _fill_defaults(typed, source)
+
+
+def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
+    missing = [c for c in (*RAW_META_COLUMNS, *source.column_names) if c not in raw.columns]
+    filler = {
+        "source_row": pl.Int64,
+        "file_first_seen": pl.Datetime("us"),
+    }
+    return raw.with_columns(pl.lit(None, dtype=filler.get(c, pl.Utf8)).alias(c) for c in missing)
+
+
+def _parse(col: Column, contracts: Contracts) -> pl.Expr:
+    expr = pl.col(col.name)
+    match col.type:
+        case "text":
+            return normalise.clean_text(expr)
+        case "uscc":
+            return normalise.normalise_uscc(expr)
+        case "date":
+            return normalise.parse_date(expr)
+        case "amount":
+            return normalise.parse_amount(expr)
+        case "integer":
+            return normalise.parse_integer(expr)
+        case "bool":
+            return normalise.parse_bool(expr)
+        case "enum":
+            return normalise.map_enum(expr, contracts.enum_lookup(col.enum or ""))
+        case "enum_list":
+            return normalise.map_enum_list(expr, contracts.enum_lookup(col.enum or ""))
+        case "text_list":
+            return normalise.split_list(expr)
+
+
+def _fill_defaults(typed: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """`collected_on` absent → the day the file's content first arrived (DESIGN §9).
+
+    The first-seen day, not the run day: re-running next month must not change the table.
+    """
+    fills = [
+        pl.col(c.name).fill_null(pl.col("file_first_seen").dt.date())
+        for c in source.columns
+        if c.default == "first_seen"
+    ]
+    return typed.with_columns(fills) if fills else typed
+
+
+def _problem(
+    when: pl.Expr,
+    column: str,
+    code: str | pl.Expr,
+    value: pl.Expr,
+    note_zh: str | pl.Expr = "",
+    note_en: str | pl.Expr = "",
+) -> pl.Expr:
+    """A problem struct where `when` holds, else null (nulls are dropped from the list)."""
+    as_expr = {
+        k: pl.lit(v) if isinstance(v, str) else v
+        for k, v in {"code": code, "note_zh": note_zh, "note_en": note_en}.items()
+    }
+    return (
+        pl.when(when)
+        .then(pl.struct(column=pl.lit(column), value=value.cast(pl.Utf8), **as_expr))
+        .otherwise(pl.lit(None, dtype=_PROBLEM))
+    )
+
+
+def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tuple[pl.Expr, str]]:
+    """(condition, code) pairs for one column, evaluated on a frame holding raw `_raw_<name>`
+    text and the typed value `<name>`; order = priority of the reported reason."""
+    raw = pl.col(f"_raw_{col.name}")
+    val = pl.col(col.name)
+    given = normalise.clean_text(raw).is_not_null()
+    checks: list[tuple[pl.Expr, str]] = []
+    if col.required:
+        checks.append((~given, "missing_required"))
+    match col.type:
+        case "uscc":
+            checks.append((given & ~pl.col(f"_valid_{col.name}"), "invalid_uscc"))
+        case "date":
+            checks.append((given & val.is_null(), "invalid_date"))
+            # `given`: a default we filled in (collected_on = first-seen day) is not input
+            checks.append((given & (val < pl.lit(contracts.min_date)), "date_too_early"))
+            if not col.allow_future:
+                checks.append((given & (val > pl.lit(today)), "future_date"))
+        case "amount" | "integer":
+            checks.append((given & val.is_null(), "invalid_number"))
+            checks.append((val < 0, "negative_amount"))
+        case "enum" | "bool":
+            checks.append((given & val.is_null(), "invalid_enum"))
+        case "enum_list":
+            checks.append(
+                (given & val.list.eval(pl.element().is_null()).list.any(), "invalid_enum")
+            )
+        case "text":
+            checks.append((val.str.len_chars() > contracts.max_length(col), "value_too_long"))
+        case "text_list":
+            pass
+    return checks
+
+
+def _problems(
+    raw: pl.DataFrame,
+    typed: pl.DataFrame,
+    source: Source,
+    contracts: Contracts,
+    today: date,
+    known_keys: Mapping[str, pl.Series],
+) -> pl.Series:
+    """Every problem of every row, as a list of structs (empty list = the row is clean)."""
+    frame = typed.with_columns(
+        raw.select(pl.col(c).alias(f"_raw_{c}") for c in source.column_names)
+    )
+    valid_cols = {}
+    for col in source.columns:
+        if col.type == "uscc":
+            valid_cols[f"_valid_{col.name}"] = normalise.uscc_is_valid(frame[col.name])
+    frame = frame.with_columns(**valid_cols)
+
+    detail = pl.col("read_detail").fill_null("")
+    exprs: list[pl.Expr] = [
+        _problem(
+            pl.col("read_problem").is_not_null(),
+            FILE_COLUMN,
+            pl.col("read_problem"),
+            pl.col("read_detail"),
+            note_zh=pl.concat_str(pl.lit("："), detail),
+            note_en=pl.concat_str(pl.lit(": "), detail),
+        )
+    ]
+    for col in source.columns:
+        for cond, code in _column_problems(col, contracts, today):
+            exprs.append(_problem(cond, col.name, code, pl.col(f"_raw_{col.name}")))
+    for rule in source.date_order:
+        value = pl.format(
+            "{}={}; {}={}",
+            pl.lit(rule.earlier),
+            pl.col(f"_raw_{rule.earlier}"),
+            pl.lit(rule.later),
+            pl.col(f"_raw_{rule.later}"),
+        )
+        exprs.append(
+            _problem(
+                pl.col(rule.later) < pl.col(rule.earlier),
+                rule.later,
+                "date_order",
+                value,
+                note_zh=f"：早于{column_label(source, rule.earlier)}",
+                note_en=f": before {rule.earlier}",
+            )
+        )
+    for ref in source.references:
+        keys = known_keys.get(ref.source)
+        if keys is None:
+            continue
+        code = "unknown_firm" if ref.source == "firms" else "unknown_inspector"
+        known = pl.col(ref.column).is_in(keys.implode())
+        exprs.append(
+            _problem(
+                pl.col(ref.column).is_not_null() & ~known, ref.column, code, pl.col(ref.column)
+            )
+        )
+    # Only the read problem is reported for rows the reader already rejected: their cells
+    # were never mapped reliably, so cell problems would be noise.
+    whole_file = pl.col("read_problem").is_not_null()
+    listed = pl.concat_list(exprs).list.drop_nulls()
+    return frame.select(
+        pl.when(whole_file).then(listed.list.head(1)).otherwise(listed).alias("_problems")
+    ).to_series()
+
+
+def _deduplicate(
+    passing: pl.DataFrame, source: Source
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Identical keys collapse into one row with a count; conflicting keys are all rejected.
+
+    Identity ignores `collected_on` (the same decision sent twice, the second time without
+    a collection date, is still the same decision) and keeps the earliest collection date.
+    Returns (kept rows, conflicting rows with a problem list, collapsed rows' files).
+    """
+    key = list(source.key)
+    content = [c for c in source.column_names if c != "collected_on"]
+    ordered = passing.sort("source_file", "source_row")
+    versions = ordered.with_columns(
+        _versions=pl.struct(content).n_unique().over(key),
+        _copies=pl.len().over(key),
+        _locations=pl.format("{}#{}", "source_file", "source_row").implode().over(key),
+    )
+    conflict_rows = versions.filter(pl.col("_versions") > 1)
+    key_text = pl.concat_str([pl.col(k).cast(pl.Utf8) for k in key], separator=" / ")
+    conflicts = conflict_rows.with_columns(
+        _problems=pl.concat_list(
+            pl.struct(
+                column=pl.lit(", ".join(key)),
+                code=pl.lit("duplicate_conflict"),
+                value=key_text,
+                note_zh=pl.format(
+                    "（{}个版本，见 {}）",
+                    pl.col("_versions"),
+                    pl.col("_locations").list.join("、"),
+                ),
+                note_en=pl.format(
+                    " ({} versions: {})", pl.col("_versions"), pl.col("_locations").list.join(", ")
+                ),
+            )
+        )
+    ).drop("_versions", "_copies", "_locations")
+
+    singles = versions.filter(pl.col("_versions") == 1)
+    collected = [c for c in source.column_names if c == "collected_on"]
+    kept = (
+        singles.with_columns(
+            duplicate_count=pl.col("_copies"),
+            **{c: pl.col(c).min().over(key) for c in collected},
+        )
+        .unique(subset=key, keep="first", maintain_order=True)
+        .drop("_versions", "_copies", "_locations")
+    )
+    first = singles.with_columns(_rank=pl.int_range(pl.len()).over(key))
+    collapsed = first.filter(pl.col("_rank") > 0).select("source_file")
+    return kept, conflicts, collapsed
+
+
+def _quarantine_rows(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Spell out each rejected row's first problem; keep all of them as JSON."""
+    if rows.is_empty():
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    codes_zh = {code: r.zh for code, r in REASONS.items()}
+    codes_en = {code: r.en for code, r in REASONS.items()}
+    labels = {c: column_label(source, c) for c in source.column_names} | {FILE_COLUMN: "整个文件"}
+    first = pl.col("_problems").list.first()
+    column = first.struct.field("column")
+    code = first.struct.field("code")
+    label = column.replace_strict(labels, default=column, return_dtype=pl.Utf8)
+    reason_zh = pl.concat_str(
+        [
+            label,
+            pl.lit("："),
+            code.replace_strict(codes_zh, default=code),
+            first.struct.field("note_zh"),
+        ]
+    )
+    reason_en = pl.concat_str(
+        [
+            column,
+            pl.lit(": "),
+            code.replace_strict(codes_en, default=code),
+            first.struct.field("note_en"),
+        ]
+    )
+    problems_json = pl.col("_problems").list.eval(pl.element().struct.json_encode()).list.join(",")
+    return rows.select(
+        source=pl.lit(source.name),
+        file=pl.col("source_file"),
+        row_number=pl.col("source_row").cast(pl.Int64),
+        column=column,
+        raw_value=first.struct.field("value"),
+        reason_code=code,
+        reason=reason_zh,
+        reason_en=reason_en,
+        problems=pl.format("[{}]", problems_json),
+        raw_row=pl.col("raw_row"),
+        ingested_at=pl.col("file_first_seen").cast(pl.Datetime("us")),
+    )
+
+
+def _file_counts(
+    raw: pl.DataFrame, accepted: pl.DataFrame, quarantine: pl.DataFrame, collapsed: pl.DataFrame
+) -> pl.DataFrame:
+    """Per file: read = accepted + quarantined + collapsed (the conservation the log records)."""
+    read = raw.group_by("source_file").agg(rows_read=pl.len())
+    parts = [
+        (accepted.select("source_file"), "rows_accepted"),
+        (quarantine.select(pl.col("file").alias("source_file")), "rows_quarantined"),
+        (collapsed, "rows_collapsed"),
+    ]
+    out = read
+    for frame, name in parts:
+        counts = frame.group_by("source_file").agg(pl.len().alias(name))
+        out = out.join(counts, on="source_file", how="left")
+    return (
+        out.with_columns(pl.exclude("source_file").fill_null(0).cast(pl.Int64))
+        .select(list(FILE_COUNT_SCHEMA))
+        .sort("source_file")
+    )

@@ -1,0 +1,1 @@
+"""Dagster assets, one module per layer (raw → clean → credit → sampling → publish)."""

@@ -1,0 +1,1 @@
+"""Quality gates on the clean warehouse tables (Great Expectations suites as blocking checks)."""
