@@ -8,7 +8,6 @@ ingestion-log rows. Plus the conservation check (read = accepted + quarantined +
 What does not: any rule about values (models), GX suites (pipelines.quality).
 """
 
-
 from collections import Counter
 from datetime import UTC, datetime
 

@@ -5,7 +5,6 @@ from the warehouse, calling `models.review`, storing `review_report` and writing
 report. What does not: the review's rules (models.review, models.workdays).
 """
 
-
 from datetime import date
 
 import dagster as dg

@@ -1,0 +1,49 @@
+# Two commands on a fresh machine with python3, pip and make:
+#   make run   — install everything (first time), run the main job on the bundled sample
+#   make test  — lint + the whole test suite
+# uv is bootstrapped into .tools/ with pip; the environment (.venv/) is synced from uv.lock
+# with bytecode compilation (imports are ~3x faster on this machine with it).
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+UV_VERSION := 0.13.8
+UV      := .tools/bin/uv
+VENV    := .venv
+STAMP   := $(VENV)/.synced
+
+.PHONY: run test ui lint format sample bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/renfang run
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+ui: $(STAMP)
+	$(VENV)/bin/renfang ui
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the bundled sample (deterministic: same seed, same bytes).
+sample: $(STAMP)
+	rm -rf data/sample/landing
+	$(VENV)/bin/renfang generate --out data/sample/landing
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/reports .dagster

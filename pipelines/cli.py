@@ -1,0 +1,131 @@
+"""The `renfang` command line: thin entry points onto the Dagster definitions.
+
+What belongs here: argument parsing, pointing Dagster at the project's instance (so CLI runs
+appear in the UI), and printing short summaries read back from the warehouse. What does not:
+any pipeline step — `renfang run` executes the same asset job the UI shows, never a parallel
+code path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+
+app = typer.Typer(
+    help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+LandingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--landing",
+        help=f"Landing folder, one sub-folder per source [env RENFANG_LANDING; default "
+        f"{DEFAULT_LANDING.relative_to(PROJECT_ROOT)}]",
+    ),
+]
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        help=f"DuckDB warehouse file [env RENFANG_WAREHOUSE; default "
+        f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}]",
+    ),
+]
+
+
+def dagster_home() -> Path:
+    """`$DAGSTER_HOME`, else `.dagster/` in the project, holding a copy of `dagster.yaml`.
+
+    Runs launched by `renfang run` and by `make ui` share this instance, so every CLI run
+    shows up in the UI with its logs, checks and metadata.
+    """
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    template = PROJECT_ROOT / "dagster.yaml"
+    if template.exists() and (not config.exists() or config.read_bytes() != template.read_bytes()):
+        shutil.copyfile(template, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@app.command()
+def run(
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    today: Annotated[
+        str | None,
+        typer.Option(help="Processing date YYYY-MM-DD bounding future dates [env RENFANG_TODAY]"),
+    ] = None,
+) -> None:
+    """Run the main job: ingest the landing folder, validate, publish reports."""
+    dagster_home()
+    import dagster as dg
+
+    from pipelines.definitions import MAIN_JOB, build_defs
+    from pipelines.resources import Landing, Warehouse
+
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    ld = Landing(path=str(landing) if landing else None, today=today)
+    typer.echo(f"landing:   {ld.folder}")
+    typer.echo(f"warehouse: {wh.file}")
+    job = build_defs(warehouse=wh, landing=ld).resolve_job_def(MAIN_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    from pipelines.summary import print_run_summary
+
+    print_run_summary(result, wh, echo=typer.echo)
+    if not result.success:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Landing folder to write (created; must be empty)")],
+    firms: Annotated[int, typer.Option(help="Number of firms")] = 400,
+    years: Annotated[int, typer.Option(help="Years of history")] = 5,
+    start_year: Annotated[int, typer.Option(help="First year of history")] = 2021,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 20251231,
+    intensity: Annotated[float, typer.Option(help="Scale of per-firm record rates")] = 1.0,
+    defects: Annotated[bool, typer.Option(help="Inject realistic defects")] = True,
+) -> None:
+    """Write a synthetic landing folder (the bundled sample, or large sets for benchmarks)."""
+    from generator import write_landing
+
+    if out.exists() and any(out.iterdir()):
+        typer.echo(f"{out} is not empty; refusing to mix generated sets", err=True)
+        raise typer.Exit(code=2)
+    counts = write_landing(
+        out,
+        seed=seed,
+        firms=firms,
+        years=years,
+        start_year=start_year,
+        intensity=intensity,
+        defects=defects,
+    )
+    for source, n in counts.items():
+        typer.echo(f"{source:22s} {n:>12,d}")
+    typer.echo(f"{'total':22s} {sum(counts.values()):>12,d}  → {out}")
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
+) -> None:
+    """Start the Dagster UI on 127.0.0.1 with the project's instance (Ctrl-C stops it)."""
+    home = dagster_home()
+    typer.echo(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
