@@ -24,19 +24,22 @@ def _digits(numbers: np.ndarray, base: int, width: int) -> np.ndarray:
     return (numbers[:, None] // powers) % base
 
 
-def _org_codes(old_style: np.ndarray, new_style: np.ndarray) -> np.ndarray:
+def _org_codes(numbers: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     """Organisation codes as alphabet indices, (n, 9).
 
     Firms registered before the 2015 reform keep their 8-digit organisation code; newer ones
     got codes issued by the market regulator that start with `MA` (e.g. 91310115MA1H…).
     Both carry the GB 11714 check character.
     """
-    n_old, n_new = len(old_style), len(new_style)
-    body = np.empty((n_old + n_new, 8), dtype=np.int64)
-    body[:n_old] = _digits(old_style, 10, 8)
-    body[n_old:, 0] = ALPHABET.index("M")
-    body[n_old:, 1] = ALPHABET.index("A")
-    body[n_old:, 2:] = _digits(new_style, 31, 6)
+    old = _digits(numbers, 10, 8)
+    new = np.column_stack(
+        [
+            np.full(len(numbers), ALPHABET.index("M")),
+            np.full(len(numbers), ALPHABET.index("A")),
+            _digits(numbers, 31, 6),
+        ]
+    )
+    body = np.where(is_new[:, None], new, old)
     # GB 11714 values letters A=10 … Z=35; the USCC alphabet skips I O S V Z, so map back.
     letters = _ASCII[body].astype(np.int64)
     value = np.where(letters >= ord("A"), letters - ord("A") + 10, letters - ord("0"))
@@ -50,20 +53,18 @@ def check_index(body: np.ndarray) -> np.ndarray:
     return (31 - (body * _WEIGHTS).sum(axis=1) % 31) % 31
 
 
-def make_usccs(
-    district_codes: np.ndarray, old_style: np.ndarray, new_style: np.ndarray
-) -> np.ndarray:
+def make_usccs(district_codes: np.ndarray, numbers: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     """USCC strings for legal-person enterprises (登记管理部门 9, 类别 1).
 
-    `district_codes` holds the 6-digit division code of every firm, old-style firms first;
-    `old_style` / `new_style` are distinct organisation-code numbers (< 10^8 and < 31^6), so
-    distinct numbers give distinct USCCs.
+    `district_codes` holds each firm's 6-digit division code; `numbers` its organisation-code
+    number (< 10^8 for old-style codes, < 31^6 for `MA` codes, per `is_new`). Numbers that are
+    distinct within each style give distinct USCCs.
     """
     n = len(district_codes)
     body = np.empty((n, 17), dtype=np.int64)
     body[:, 0] = 9
     body[:, 1] = 1
     body[:, 2:8] = _digits(district_codes.astype(np.int64), 10, 6)
-    body[:, 8:] = _org_codes(old_style, new_style)
+    body[:, 8:] = _org_codes(numbers, is_new)
     full = np.column_stack([body, check_index(body)])
     return _ASCII[full].copy().view("S18").ravel().astype(str)
