@@ -119,6 +119,15 @@ class Source(_Frozen):
                 raise ValueError(f"source {self.name!r}: key column {k!r} is not declared")
             if not self.column(k).required:
                 raise ValueError(f"source {self.name!r}: key column {k!r} must be required")
+        spellings: dict[str, str] = {}
+        for col in self.columns:
+            for spelling in (col.name, *col.aliases):
+                owner = spellings.setdefault(header_key(spelling), col.name)
+                if owner != col.name:
+                    raise ValueError(
+                        f"source {self.name!r}: header {spelling!r} names both {owner!r} "
+                        f"and {col.name!r}"
+                    )
         for rule in self.date_order:
             for c in (rule.earlier, rule.later):
                 if c not in names or self.column(c).type != "date":

@@ -93,13 +93,17 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
     bare = text.str.replace_all(r"[,\s]|人民币|元|整|¥|￥|RMB|CNY", "")
     wan = bare.str.ends_with("万")
     number = bare.str.strip_suffix("万").cast(pl.Float64, strict=False)
-    return pl.when(wan).then(number * 10_000).otherwise(number)
+    # "nan" and "inf" cast to floats; they are unreadable amounts, not numbers
+    finite = pl.when(number.is_finite()).then(number).otherwise(None)
+    return pl.when(wan).then(finite * 10_000).otherwise(finite)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:
     """Whole numbers (`3`, `3.0`, `３个`); fractional or unreadable input becomes null."""
     number = clean_text(expr).str.replace_all(r"[,\s]|个|项|处", "").cast(pl.Float64, strict=False)
-    return pl.when(number == number.floor()).then(number.cast(pl.Int64)).otherwise(None)
+    whole = number.is_finite() & (number == number.floor()) & (number.abs() < 2**53)
+    # cast after the filter, non-strict: polars evaluates both branches of a when/then
+    return pl.when(whole).then(number).otherwise(None).cast(pl.Int64, strict=False)
 
 
 def map_enum(expr: pl.Expr, lookup: dict[str, str]) -> pl.Expr:

@@ -223,7 +223,10 @@ def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tup
     given = normalise.clean_text(raw).is_not_null()
     checks: list[tuple[pl.Expr, str]] = []
     if col.required:
-        checks.append((~given, "missing_required"))
+        if col.type in ("enum_list", "text_list"):  # `、` alone is given text but no item
+            checks.append((~given | (val.list.len() == 0), "missing_required"))
+        else:
+            checks.append((~given, "missing_required"))
     match col.type:
         case "uscc":
             checks.append((given & ~pl.col(f"_valid_{col.name}"), "invalid_uscc"))

@@ -261,8 +261,10 @@ def _python_csv_body(
 def _grid_body(
     grid: Sequence[Sequence[str | None]], header_index: int
 ) -> tuple[list[str | None], pl.DataFrame, set[int]]:
-    header = list(grid[header_index])
-    width = len(header)
+    # openpyxl pads every row to the sheet's widest row: the header ends at its last named cell
+    cells = list(grid[header_index])
+    width = max((j + 1 for j, c in enumerate(cells) if c is not None), default=0)
+    header = cells[:width]
     body_rows = grid[header_index + 1 :]
     ragged = {
         header_index + 2 + i

@@ -11,9 +11,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # `fixtures` importable from eve
 
 from fixtures.landing import write_fixture_landing  # noqa: E402
 
-PROCESSING_DATE = "2025-12-31"
-"""Fixed 'today' so that future-date checks do not depend on when the suite runs."""
-
 
 @pytest.fixture
 def fixture_landing(tmp_path: Path) -> Path:

@@ -7,8 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-from conftest import PROCESSING_DATE
-from fixtures.landing import EXPECTED_COUNTS, EXPECTED_QUARANTINE
+from fixtures.landing import EXPECTED_COUNTS, EXPECTED_QUARANTINE, PROCESSING_DATE
 
 import pipelines.assets.ingestion as ingestion
 from models.contracts import SOURCE_ORDER

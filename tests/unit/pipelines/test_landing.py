@@ -1,0 +1,378 @@
+"""Reading landing files as regulators send them: encodings, title rows, XLSX quirks, and
+problems attached to rows (never raised). Every file is built in the test under tmp_path."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from models.contracts import default_contracts
+from models.row_checks import clean_source
+from pipelines.landing import (
+    ScannedFile,
+    UnreadableFileError,
+    decode_text,
+    find_header,
+    scan_file,
+    source_files,
+)
+
+CONTRACTS = default_contracts()
+PENALTIES = CONTRACTS.source("penalty_decisions")
+LOOKUP = CONTRACTS.header_lookup("penalty_decisions")
+FIRM = "91350200776049653A"
+HEADER = "决定书文号,统一社会信用代码,决定日期,处罚种类,罚款金额（元）"
+TEXT = "决定书文号,统一社会信用代码\n沪国动罚〔2024〕12号,91350200776049653A\n"
+
+
+def scan(landing: Path, name: str, content: str | bytes) -> ScannedFile:
+    path = landing / "penalty_decisions" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return scan_file(path, landing, PENALTIES, CONTRACTS)
+
+
+def cells(scanned: ScannedFile, *columns: str) -> list[tuple[object, ...]]:
+    return scanned.rows.select(*columns).rows()
+
+
+# --- decode_text -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        pytest.param(TEXT.encode("utf-8"), "utf-8", id="utf-8"),
+        pytest.param(codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig", id="utf-8-bom"),
+        pytest.param(TEXT.encode("gbk"), "gbk", id="gbk"),
+        pytest.param(codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), "utf-16", id="utf-16-le"),
+        pytest.param(codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16", id="utf-16-be"),
+    ],
+)
+def test_decode_text(data: bytes, encoding: str) -> None:
+    assert decode_text(data) == (TEXT, encoding)
+
+
+def test_decode_text_falls_back_to_gb18030_for_characters_outside_gbk() -> None:
+    text = "单位名称\n㐀𠀀有限公司\n"  # CJK extension A and B: not in GBK
+    assert decode_text(text.encode("gb18030")) == (text, "gb18030")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", id="png-with-nul"),
+        pytest.param(bytes(range(256)) * 4, id="every-byte"),
+        pytest.param(bytes(range(1, 32)) * 10, id="control-characters"),
+        pytest.param(b"\x80\x80\x80", id="no-encoding-fits"),
+        pytest.param(codecs.BOM_UTF16_LE + b"a\x00b", id="truncated-utf-16"),
+    ],
+)
+def test_decode_text_rejects_binary(data: bytes) -> None:
+    with pytest.raises(UnreadableFileError) as excinfo:
+        decode_text(data)
+    assert excinfo.value.code == "unreadable_file"
+    assert excinfo.value.detail
+
+
+# --- find_header -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param([HEADER.split(",")], 0, id="first-row"),
+        pytest.param(
+            [["2024年度行政处罚决定汇总表", None, None], ["制表单位：某某", "", None],
+             HEADER.split(","), ["罚1", FIRM, "2024-03-05"]],
+            2, id="below-title-rows",
+        ),
+        pytest.param([[], [" 决定书文号 ", "统一社会信用代码*"]], 1, id="spaces-and-stars"),
+        pytest.param([["文号"]], 0, id="one-column-file"),
+        pytest.param([["决定书文号", "备注"], HEADER.split(",")], 1, id="one-known-one-unknown"),
+        pytest.param([["a", "b"], ["1", "2"]], None, id="headerless"),
+        pytest.param([], None, id="nothing"),
+        pytest.param([["x"]] * 20 + [HEADER.split(",")], None, id="beyond-20-rows"),
+    ],
+)  # fmt: skip
+def test_find_header(rows: list[list[str | None]], expected: int | None) -> None:
+    assert find_header(rows, LOOKUP) == expected
+
+
+# --- scan_file: CSV --------------------------------------------------------------------------
+
+
+def test_csv_with_title_rows_and_blank_lines(tmp_path: Path) -> None:
+    content = (
+        "2024年度行政处罚决定汇总表\n"  # row 1
+        "制表单位：上海市国防动员办公室,,,,\n"  # row 2
+        f"{HEADER}\n"  # row 3
+        f"罚1,{FIRM},2024-03-05,警告,100\n"  # row 4
+        "\n"  # row 5: blank, skipped
+        f"罚2,{FIRM},2024/3/5,罚款,1.5万元\n"  # row 6
+        ",,,,\n"  # row 7: only separators, skipped
+        f"罚3,{FIRM},2024年3月6日,罚款,2\n"  # row 8
+    )
+    scanned = scan(tmp_path, "a.csv", content)
+    assert (scanned.status, scanned.problem, scanned.format) == ("ok", None, "csv")
+    assert (scanned.encoding, scanned.header_row) == ("utf-8", 3)
+    assert scanned.file == "penalty_decisions/a.csv"
+    assert cells(scanned, "source_row", "doc_no", "decided_on", "fine_amount") == [
+        (4, "罚1", "2024-03-05", "100"),
+        (6, "罚2", "2024/3/5", "1.5万元"),
+        (8, "罚3", "2024年3月6日", "2"),
+    ]
+    assert scanned.rows["read_problem"].to_list() == [None, None, None]
+
+
+def test_csv_metadata(tmp_path: Path) -> None:
+    content = f"{HEADER}\n罚1,{FIRM},2024-03-05,警告,100\n".encode("gbk")
+    scanned = scan(tmp_path, "gbk.csv", content)
+    assert scanned.sha256 == hashlib.sha256(content).hexdigest()
+    assert scanned.size_bytes == len(content)
+    assert (scanned.source, scanned.encoding, scanned.status) == ("penalty_decisions", "gbk", "ok")
+    assert cells(scanned, "doc_no", "penalty_types") == [("罚1", "警告")]
+
+
+def test_csv_with_crlf_and_a_blank_line_between_title_and_header(tmp_path: Path) -> None:
+    content = f"标题\r\n\r\n{HEADER}\r\n罚1,{FIRM},2024-03-05,警告,1\r\n\r\n罚2,{FIRM},x,y,z\r\n"
+    scanned = scan(tmp_path, "crlf.csv", content)
+    assert scanned.header_row == 3
+    assert cells(scanned, "source_row", "doc_no") == [(4, "罚1"), (6, "罚2")]
+
+
+def test_csv_quoted_cell_with_a_newline_is_one_row(tmp_path: Path) -> None:
+    content = f'{HEADER}\n罚1,{FIRM},2024-03-05,"警告\n罚款",1\n罚2,{FIRM},2024-03-05,警告,2\n'
+    scanned = scan(tmp_path, "multiline.csv", content)
+    assert cells(scanned, "source_row", "penalty_types") == [(2, "警告\n罚款"), (3, "警告")]
+
+
+def test_csv_row_with_more_cells_than_the_header_is_ragged(tmp_path: Path) -> None:
+    content = (
+        f"标题\n{HEADER}\n"
+        f"罚1,{FIRM},2024-03-05,警告,100\n"  # row 3
+        f"罚2,{FIRM},2024-03-05,警告,100,多出来的,又一个\n"  # row 4: ragged
+        "\n"  # row 5
+        f"罚3,{FIRM},2024-03-05,警告\n"  # row 6: fewer cells is fine
+    )
+    scanned = scan(tmp_path, "ragged.csv", content)
+    assert scanned.status == "ok"
+    assert cells(scanned, "source_row", "doc_no", "fine_amount", "read_problem") == [
+        (3, "罚1", "100", None),
+        (4, "罚2", "100", "ragged_row"),
+        (6, "罚3", None, None),
+    ]
+    assert scanned.rows["read_detail"].to_list() == [None, "表头共5列", None]
+
+
+def test_empty_csv(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "empty.csv", b"")
+    assert (scanned.status, scanned.header_row) == ("empty", None)
+    assert scanned.rows.is_empty()
+
+
+def test_whitespace_only_csv_is_empty(tmp_path: Path) -> None:
+    assert scan(tmp_path, "blank.csv", "\n \r\n\n").status == "empty"
+
+
+def test_header_only_csv(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "header.csv", HEADER + "\n")
+    assert (scanned.status, scanned.header_row, scanned.problem) == ("ok", 1, None)
+    assert scanned.rows.height == 0
+    assert {"source_row", "read_problem", "raw_row", "doc_no", "fine_amount"} <= set(
+        scanned.rows.columns
+    )
+
+
+def test_file_missing_a_required_column_is_rejected_whole(tmp_path: Path) -> None:
+    content = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{FIRM},警告\n罚2,{FIRM},罚款\n"
+    scanned = scan(tmp_path, "missing.csv", content)
+    assert (scanned.status, scanned.problem) == ("rejected", "missing_column")
+    assert "decided_on" in str(scanned.detail)
+    assert cells(scanned, "source_row", "read_problem", "read_detail") == [
+        (2, "missing_column", "缺少 决定日期(decided_on)"),
+        (3, "missing_column", "缺少 决定日期(decided_on)"),
+    ]
+
+
+def test_file_missing_two_required_columns_names_both(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "missing2.csv", f"决定书文号,统一社会信用代码\n罚1,{FIRM}\n")
+    assert scanned.rows["read_detail"].to_list() == [
+        "缺少 决定日期(decided_on)、处罚种类(penalty_types)"
+    ]
+
+
+def test_headerless_csv_is_rejected_with_positional_rows(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "noheader.csv", "a,b,c\n1,2,3\n")
+    assert (scanned.status, scanned.problem, scanned.header_row) == ("rejected", "no_header", None)
+    assert cells(scanned, "source_row", "read_problem", "raw_row") == [
+        (1, "no_header", '{"列1":"a","列2":"b","列3":"c"}'),
+        (2, "no_header", '{"列1":"1","列2":"2","列3":"3"}'),
+    ]
+
+
+@pytest.mark.parametrize("name", ["data.json", "report.xls", "README"])
+def test_unsupported_extension(tmp_path: Path, name: str) -> None:
+    scanned = scan(tmp_path, name, '{"决定书文号": "罚1"}')
+    assert (scanned.status, scanned.problem, scanned.format) == (
+        "unreadable",
+        "unsupported_format",
+        "other",
+    )
+    assert cells(scanned, "source_row", "read_problem") == [(None, "unsupported_format")]
+    assert json.loads(scanned.rows["raw_row"][0]) == {"file": f"penalty_decisions/{name}"}
+
+
+def test_binary_csv_is_unreadable(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "binary.csv", b"\x00\x01\x02\xff\xfe\x00" * 50)
+    assert (scanned.status, scanned.problem) == ("unreadable", "unreadable_file")
+    assert cells(scanned, "source_row", "read_problem") == [(None, "unreadable_file")]
+
+
+def test_unknown_extra_column_is_kept_only_in_raw_row(tmp_path: Path) -> None:
+    content = f"{HEADER},备注说明\n罚1,{FIRM},2024-03-05,警告,100,请尽快归档\n"
+    scanned = scan(tmp_path, "extra.csv", content)
+    assert scanned.status == "ok"
+    assert "备注说明" not in scanned.rows.columns
+    assert json.loads(scanned.rows["raw_row"][0]) == {
+        "决定书文号": "罚1",
+        "统一社会信用代码": FIRM,
+        "决定日期": "2024-03-05",
+        "处罚种类": "警告",
+        "罚款金额（元）": "100",
+        "备注说明": "请尽快归档",
+    }
+
+
+def test_duplicate_header_names_first_wins(tmp_path: Path) -> None:
+    content = f"{HEADER},决定书文号,文号\n罚1,{FIRM},2024-03-05,警告,100,罚X,罚Y\n"
+    scanned = scan(tmp_path, "twice.csv", content)
+    assert cells(scanned, "doc_no") == [("罚1",)]
+    raw = json.loads(scanned.rows["raw_row"][0])
+    assert (raw["决定书文号"], raw["决定书文号#2"], raw["文号"]) == ("罚1", "罚X", "罚Y")
+
+
+def test_chinese_and_english_headers_map_alike(tmp_path: Path) -> None:
+    content = f"DOC_NO,uscc,Decided_On,penalty_types\n罚1,{FIRM},2024-03-05,警告\n"
+    scanned = scan(tmp_path, "english.csv", content)
+    assert scanned.status == "ok"
+    assert cells(scanned, "doc_no", "uscc", "decided_on") == [("罚1", FIRM, "2024-03-05")]
+
+
+# --- scan_file: XLSX -------------------------------------------------------------------------
+
+
+def write_xlsx(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet("处罚")
+        day = book.add_format({"num_format": "yyyy-mm-dd"})
+        sheet.merge_range(0, 0, 0, 4, "2024年度行政处罚决定汇总表")  # row 1: merged title
+        sheet.write_row(1, 0, HEADER.split(","))  # row 2: header
+        sheet.write_row(2, 0, ["罚1", FIRM])  # row 3
+        sheet.write_datetime(2, 2, datetime(2024, 3, 5), day)  # a real date cell
+        sheet.write_row(2, 3, ["警告", 15000])
+        sheet.write_row(3, 0, ["罚2", FIRM, 45356, "罚款", "1.5万元"])  # row 4: serial
+        # row 5 left empty
+        sheet.write_row(5, 0, ["罚3", FIRM])  # row 6
+        sheet.write_datetime(5, 2, datetime(2024, 3, 6, 8, 30), day)
+        sheet.write_row(5, 3, ["警告", 2500.5])
+
+
+def test_xlsx_with_merged_title_dates_and_serials(tmp_path: Path) -> None:
+    path = tmp_path / "penalty_decisions" / "2024.xlsx"
+    write_xlsx(path)
+    scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+    assert (scanned.status, scanned.format, scanned.encoding) == ("ok", "xlsx", None)
+    assert scanned.header_row == 2
+    assert cells(scanned, "source_row", "doc_no", "decided_on", "fine_amount") == [
+        (3, "罚1", "2024-03-05", "15000"),
+        (4, "罚2", "45356", "1.5万元"),
+        (6, "罚3", "2024-03-06 08:30:00", "2500.5"),
+    ]
+    assert scanned.rows["read_problem"].to_list() == [None, None, None]
+
+
+def test_xlsx_cell_beyond_the_header_is_ragged(tmp_path: Path) -> None:
+    path = tmp_path / "penalty_decisions" / "ragged.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, HEADER.split(","))
+        sheet.write_row(1, 0, ["罚1", FIRM, "2024-03-05", "警告", "1"])
+        sheet.write_row(2, 0, ["罚2", FIRM, "2024-03-05", "警告", "1", "多余"])
+    scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+    assert cells(scanned, "source_row", "read_problem") == [(2, None), (3, "ragged_row")]
+
+
+def test_empty_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "penalty_decisions" / "empty.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        book.add_worksheet()
+    assert scan_file(path, tmp_path, PENALTIES, CONTRACTS).status == "empty"
+
+
+def test_corrupt_xlsx_is_unreadable(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "broken.xlsx", b"PK\x03\x04 not really a zip")
+    assert (scanned.status, scanned.problem, scanned.format) == (
+        "unreadable",
+        "unreadable_file",
+        "xlsx",
+    )
+
+
+# --- source_files ----------------------------------------------------------------------------
+
+
+def test_source_files_skips_lock_and_hidden_files(tmp_path: Path) -> None:
+    folder = tmp_path / "penalty_decisions"
+    (folder / "2024").mkdir(parents=True)
+    for name in ["b.xlsx", "a.csv", "~$lock.xlsx", ".hidden", ".~lock.a.csv#", "2024/c.csv"]:
+        (folder / name).write_bytes(b"x")
+    assert source_files(tmp_path, "penalty_decisions") == [
+        folder / "2024" / "c.csv",
+        folder / "a.csv",
+        folder / "b.xlsx",
+    ]
+
+
+def test_source_files_of_a_missing_folder(tmp_path: Path) -> None:
+    assert source_files(tmp_path, "firms") == []
+
+
+OK_FILE = f"{HEADER}\n罚1,{FIRM},2024-03-05,警告,100\n罚2,{FIRM},2023-02-30,警告,1\n"
+REJECTED_FILE = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{FIRM},警告\n罚2,{FIRM},罚款\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "accepted", "codes"),
+    [
+        (OK_FILE, 1, ["invalid_date"]),
+        (REJECTED_FILE, 0, ["missing_column", "missing_column"]),
+    ],
+    ids=["ok-file", "rejected-file"],
+)
+def test_scanned_rows_feed_the_row_checks(
+    tmp_path: Path, content: str, accepted: int, codes: list[str]
+) -> None:
+    scanned = scan(tmp_path, "a.csv", content)
+    raw = scanned.rows.with_columns(
+        source_file=pl.lit(scanned.file),
+        file_first_seen=pl.lit(datetime(2024, 6, 1, 9, 0), dtype=pl.Datetime("us")),
+    )
+    result = clean_source(raw, PENALTIES, CONTRACTS, today=date(2024, 6, 30))
+    assert result.accepted.height == accepted
+    assert result.quarantine["reason_code"].to_list() == codes
+    assert result.quarantine["file"].to_list() == ["penalty_decisions/a.csv"] * len(codes)
+    assert result.file_counts.rows() == [("penalty_decisions/a.csv", 2, accepted, len(codes), 0)]
