@@ -4,7 +4,9 @@ What belongs here: the defect plan (which kinds, in which sources, how many), pi
 rows and corrupting or duplicating them the way real exports go wrong, and the manifest
 listing each defect with its file and physical row (1-based, counting title and header rows,
 as a spreadsheet user sees it). Tests and the ingestion quality gate compare quarantine
-against this manifest.
+against this manifest. Duplicates carry `duplicate_of` (the row they repeat): an identical
+repeat is expected to be collapsed rather than quarantined, and a conflicting one to
+quarantine both rows.
 
 What does not: file layout and value spelling (`generator.landing`, whose `render` is passed
 in to spell duplicated rows like their host file) and the simulation itself.
@@ -27,7 +29,12 @@ from generator.uscc import ALPHABET, make_usccs
 from models.contracts import SOURCE_ORDER
 
 if TYPE_CHECKING:
-    from generator.landing import FileSpec, LandingFile
+    from generator.landing import LandingFile
+    from generator.layout import FileSpec
+
+MARKERS = ("_rid", "_defect", "_column", "_origin")
+"""Bookkeeping columns of rendered cells: row id in the clean rows (-1 for inserted copies),
+the defect kind and column, and for copies the `file#row id` they repeat."""
 
 Renderer = Callable[[pl.DataFrame, str, "FileSpec", np.random.Generator], pl.DataFrame]
 
@@ -125,20 +132,35 @@ class _Injector:
 
     def __post_init__(self) -> None:
         self.used: set[tuple[str, int]] = set()
+        self.allowed_rows: dict[str, np.ndarray] = {}
 
-    def _pick(self, source: str, where: pl.Expr | None) -> tuple[LandingFile, int] | None:
-        """A random unused row (file, row id) of `source` satisfying `where`, if any."""
-        condition = where if where is not None else pl.lit(True)
-        if source in self.protected:
-            condition = condition & self.protected[source]
-        files = [f for f in self.files if f.source == source]
-        candidates = []
-        for file in files:
-            ids = file.typed.select(pl.arg_where(condition)).to_series().to_numpy()
-            taken = [rid for path, rid in self.used if path == file.path]
-            candidates.append(ids[~np.isin(ids, taken)])
-        k = int(self.rng.integers(max(1, sum(len(c) for c in candidates))))
-        for file, ids in zip(files, candidates, strict=True):
+    def _allowed(self, file: LandingFile) -> np.ndarray:
+        """Rows of the file that may be hit at all (see `_protected`), computed once."""
+        if file.path not in self.allowed_rows:
+            rule = self.protected.get(file.source, pl.lit(True))
+            self.allowed_rows[file.path] = file.typed.with_columns(_ok=rule)["_ok"].to_numpy()
+        return self.allowed_rows[file.path]
+
+    def _candidates(self, plan: Planned) -> list[tuple[LandingFile, np.ndarray]]:
+        """Row ids of each file of the source that may be hit by `plan`."""
+        out = []
+        for file in (f for f in self.files if f.source == plan.source):
+            mask = self._allowed(file)
+            if plan.where is not None:
+                mask = mask & file.typed.select(plan.where).to_series().to_numpy()
+            out.append((file, np.flatnonzero(mask)))
+        return out
+
+    def _pick(
+        self, candidates: list[tuple[LandingFile, np.ndarray]]
+    ) -> tuple[LandingFile, int] | None:
+        """A random row (file, row id) among the candidates not hit yet, if any."""
+        free = [
+            ids[~np.isin(ids, [rid for path, rid in self.used if path == file.path])]
+            for file, ids in candidates
+        ]
+        k = int(self.rng.integers(max(1, sum(len(ids) for ids in free))))
+        for (file, _), ids in zip(candidates, free, strict=True):
             if k < len(ids):
                 rid = int(ids[k])
                 self.used.add((file.path, rid))
@@ -146,7 +168,8 @@ class _Injector:
             k -= len(ids)
         return None
 
-    def _set(self, file: LandingFile, rid: int, column: str, value: str | None, kind: str):
+    def _set(self, file: LandingFile, rid: int, column: str, value: str | None, kind: str) -> None:
+        """Overwrite one cell (None blanks it) and mark the row with the defect."""
         hit = pl.col("_rid") == rid
         file.cells = file.cells.with_columns(
             pl.when(hit).then(pl.lit(value, dtype=pl.Utf8)).otherwise(pl.col(column)).alias(column),
@@ -154,20 +177,29 @@ class _Injector:
             _column=pl.when(hit).then(pl.lit(column)).otherwise(pl.col("_column")),
         )
 
-    def _insert(self, file: LandingFile, row: pl.DataFrame, after: int | None, kind: str, column):
-        """Insert a rendered row a few rows after row id `after` (or anywhere)."""
-        cells = file.cells
-        if after is None:
-            position = int(self.rng.integers(0, len(cells) + 1))
-        else:
-            at = cells.with_row_index("_i").filter(pl.col("_rid") == after)["_i"][0]
+    def _insert(
+        self,
+        host: LandingFile,
+        row: pl.DataFrame,
+        origin: tuple[LandingFile, int],
+        plan: Planned,
+    ) -> None:
+        """Insert a rendered copy of `origin` (file, row id) into `host`: a few rows after
+        the original when it is the same file, anywhere otherwise."""
+        cells = host.cells
+        source_file, rid = origin
+        if source_file is host:
+            at = _position(cells, rid)
             position = min(len(cells), at + 1 + int(self.rng.integers(0, 4)))
+        else:
+            position = int(self.rng.integers(0, len(cells) + 1))
         marked = row.with_columns(
             _rid=pl.lit(-1, dtype=pl.Int64),
-            _defect=pl.lit(kind),
-            _column=pl.lit(column, dtype=pl.Utf8),
+            _defect=pl.lit(plan.kind),
+            _column=pl.lit(plan.column if plan.kind == "duplicate_conflict" else None, pl.Utf8),
+            _origin=pl.lit(f"{source_file.path}#{rid}"),
         ).select(cells.columns)
-        file.cells = pl.concat([cells.head(position), marked, cells.slice(position)])
+        host.cells = pl.concat([cells.head(position), marked, cells.slice(position)])
 
     def _fresh_uscc(self) -> str:
         """A valid USCC of no firm in the directory (an export from another register)."""
@@ -179,8 +211,9 @@ class _Injector:
                 return code
 
     def apply(self, plan: Planned) -> None:
+        candidates = self._candidates(plan)
         for _ in range(plan.count):
-            picked = self._pick(plan.source, plan.where)
+            picked = self._pick(candidates)
             if picked is None:
                 return
             file, rid = picked
@@ -214,20 +247,22 @@ class _Injector:
         self._set(file, rid, column, value, plan.kind)
 
     def _duplicate(self, plan: Planned, file: LandingFile, rid: int) -> None:
+        """Repeat a record: byte-identical in its own file, re-spelled in another file, or
+        with the same key but other content (duplicate_conflict)."""
         typed = file.typed.slice(rid, 1)
         if plan.kind == "duplicate_conflict":
             typed = typed.with_columns(_conflicting(plan.column or ""))
             rendered = self.render(typed, file.source, file.spec, self.rng)
-            self._insert(file, rendered, rid, plan.kind, plan.column)
+            self._insert(file, rendered, (file, rid), plan)
             return
         others = [f for f in self.files if f.source == file.source and f is not file]
         if plan.cross_file and others:
             host = others[int(self.rng.integers(len(others)))]
             rendered = self.render(typed, file.source, host.spec, self.rng)
-            self._insert(host, rendered, None, plan.kind, None)
+            self._insert(host, rendered, (file, rid), plan)
             return
-        copy = file.cells.filter(pl.col("_rid") == rid).drop("_rid", "_defect", "_column")
-        self._insert(file, copy, rid, plan.kind, None)
+        copy = file.cells.filter(pl.col("_rid") == rid).drop(MARKERS)
+        self._insert(file, copy, (file, rid), plan)
 
 
 def _conflicting(column: str) -> pl.Expr:
@@ -264,6 +299,16 @@ def _protected(frames: dict[str, pl.DataFrame]) -> dict[str, pl.Expr]:
     }
 
 
+def mark(cells: pl.DataFrame) -> pl.DataFrame:
+    """Add the bookkeeping columns (`MARKERS`) to freshly rendered cells."""
+    return cells.with_columns(
+        _rid=pl.int_range(pl.len(), dtype=pl.Int64),
+        _defect=pl.lit(None, dtype=pl.Utf8),
+        _column=pl.lit(None, dtype=pl.Utf8),
+        _origin=pl.lit(None, dtype=pl.Utf8),
+    )
+
+
 def inject(
     files: list[LandingFile],
     rng: np.random.Generator,
@@ -278,20 +323,39 @@ def inject(
     return files
 
 
+def _position(cells: pl.DataFrame, rid: int) -> int:
+    """Current 0-based position of the original row `rid` (insertions shift rows)."""
+    return int(cells.select(pl.arg_where(pl.col("_rid") == rid)).item())
+
+
 def manifest(files: list[LandingFile]) -> list[dict[str, object]]:
-    """Every injected defect: source, file, physical row (title and header counted), kind."""
+    """Every injected defect: source, file, physical row (title and header counted), kind,
+    the corrupted column, and for duplicates the row they repeat (`duplicate_of`)."""
+    by_path = {f.path: f for f in files}
+
+    def physical(file: LandingFile, position: int) -> int:
+        return file.spec.header_rows + position + 1
+
     entries = []
     for file in files:
         marked = file.cells.with_row_index("_i").filter(pl.col("_defect").is_not_null())
-        for i, kind, column in marked.select("_i", "_defect", "_column").iter_rows():
-            entries.append(
-                {
-                    "source": file.source,
-                    "file": file.path,
-                    "row_number": file.spec.header_rows + i + 1,
-                    "column": column,
-                    "kind": kind,
+        for i, kind, column, origin in marked.select(
+            "_i", "_defect", "_column", "_origin"
+        ).iter_rows():
+            entry: dict[str, object] = {
+                "source": file.source,
+                "file": file.path,
+                "row_number": physical(file, i),
+                "column": column,
+                "kind": kind,
+            }
+            if origin:
+                path, rid = origin.rsplit("#", 1)
+                original = by_path[path]
+                entry["duplicate_of"] = {
+                    "file": path,
+                    "row_number": physical(original, _position(original.cells, int(rid))),
                 }
-            )
+            entries.append(entry)
     order = {s: i for i, s in enumerate(SOURCE_ORDER)}
     return sorted(entries, key=lambda e: (order[e["source"]], e["file"], e["row_number"]))

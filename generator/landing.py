@@ -1,13 +1,13 @@
 """Write the synthetic population as a regulator-style landing folder (DESIGN §9).
 
-What belongs here: the file layout (one sub-folder per source, files split by year, authority
-or firm type), the spelling of every file — format (CSV UTF-8, UTF-8 with BOM, GBK, XLSX),
-header language, date and amount styles, title rows, extra columns, valid-but-unusual USCC
-spellings — and writing the bytes deterministically. Large populations (≥ 20,000 firms) are
-written as chunked plain UTF-8 CSV only, for speed.
+What belongs here: spelling clean values as the text of a file (dates, amounts, enums, lists,
+valid-but-unusual USCCs), header spellings, and writing CSV (UTF-8, UTF-8 with BOM, GBK) and
+XLSX bytes deterministically; `write_landing` ties generation, layout, defects and writing
+together.
 
-What does not: the simulation (`generator.population`) and the deliberate defects
-(`generator.defects`, which reuses `render` to spell duplicated rows like their host file).
+What does not: the simulation (`generator.population`), which files exist and their styles
+(`generator.layout`), and the deliberate defects (`generator.defects`, which reuses `render`
+to spell duplicated rows like their host file).
 """
 
 from __future__ import annotations
@@ -15,25 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import polars as pl
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from generator import defects as _defects
+from generator.layout import LARGE_FIRMS, AmountStyle, DateStyle, FileSpec, HeaderStyle, layout
 from generator.population import generate
 from models.contracts import SOURCE_ORDER, Column, Source, default_contracts
 
-Format = Literal["csv_utf8", "csv_bom", "csv_gbk", "xlsx"]
-HeaderStyle = Literal["zh", "en", "variant"]
-DateStyle = Literal["iso", "slash", "zh", "dot", "excel"]
-AmountStyle = Literal["plain", "yuan", "wan", "mixed"]
-
-LARGE_FIRMS = 20_000
-CHUNK_ROWS = 1_000_000
 MANIFEST = "_defects.json"
 
 _DATE_FORMATS: dict[str, str] = {
@@ -49,31 +44,10 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-@dataclass(frozen=True)
-class FileSpec:
-    """How one landing file is spelled."""
-
-    name: str
-    fmt: Format
-    headers: HeaderStyle = "zh"
-    dates: DateStyle = "iso"
-    amounts: AmountStyle = "plain"
-    title: str | None = None
-    merged_title: bool = False
-    list_sep: str = "、"
-    synonyms: bool = False  # spell firm types and procedures with longer contract synonyms
-    remark: str | None = None  # an unknown trailing column (e.g. 备注), kept raw downstream
-
-    @property
-    def header_rows(self) -> int:
-        """Rows above the first record: the optional title and the header."""
-        return 2 if self.title else 1
-
-
 @dataclass
 class LandingFile:
     """One file to write: its clean rows and their rendered cells (canonical column names,
-    plus `_rid` = row id in `typed` and `_defect` = injected defect kind, if any)."""
+    plus the bookkeeping columns of `generator.defects.MARKERS`)."""
 
     source: str
     spec: FileSpec
@@ -95,8 +69,8 @@ _SYNONYMS: dict[str, dict[str, str]] = {
 def _enum_spelling(enum: str, synonyms: bool) -> dict[str, str] | None:
     """Canonical value → how the file writes it; None keeps values as they are.
 
-    Firm types are stored as codes but exported as Chinese (设计, or with `synonyms` the long
-    form 人防工程设计单位); other enums are Chinese already.
+    Firm types are stored as codes but exported as Chinese (设计, or with `synonyms` the
+    longer 设计单位); other enums are Chinese already (with `synonyms`: 普通程序, 简易程序).
     """
     contract = default_contracts()
     if enum == "firm_type":
@@ -140,7 +114,7 @@ def _cell(col: Column, spec: FileSpec, serial: pl.Series, choice: pl.Series) -> 
         expr = _date(col.name, spec.dates, serial)
     elif col.type == "amount":
         expr = _amount(col.name, spec.amounts, choice)
-    elif col.type in ("integer",):
+    elif col.type == "integer":
         expr = c.cast(pl.Utf8)
     elif col.type == "bool":
         expr = pl.when(c).then(pl.lit("是")).otherwise(pl.lit("否"))
@@ -185,163 +159,29 @@ def render(
     return cells
 
 
-# ---------------------------------------------------------------- file layout
-
-
 def _header(col: Column, style: HeaderStyle) -> str:
-    """`zh`: first Chinese alias; `en`: canonical name; `variant`: second alias, half-width
-    brackets and a required-field star — all map to the same column after header_key."""
+    """`zh`: first Chinese alias; `en`: canonical name; `variant`: another alias (or the
+    first with half-width brackets, 罚款金额(元)) and a star on required columns — all map to
+    the same column after `header_key`."""
     if style == "en" or not col.aliases:
         return col.name
+    first = col.aliases[0]
     if style == "zh":
-        return col.aliases[0]
-    name = col.aliases[1] if len(col.aliases) > 1 else col.aliases[0]
-    name = name.replace("（", "(").replace("）", ")")
+        return first
+    if "（" in first or len(col.aliases) == 1:
+        name = first.replace("（", "(").replace("）", ")")
+    else:
+        name = col.aliases[1]
     return f"{name}*" if col.required else name
 
 
-def _yearly(
-    source: str, frame: pl.DataFrame, date: str, stem: str, styles: list[FileSpec]
-) -> list[tuple[FileSpec, pl.DataFrame]]:
-    """One file per year; the year's style rotates through `styles` (name/title get {year})."""
-    out = []
-    years = frame[date].dt.year().unique().sort().to_list()
-    for i, year in enumerate(years):
-        style = styles[i % len(styles)]
-        ext = "xlsx" if style.fmt == "xlsx" else "csv"
-        title = style.title.format(year=year) if style.title else None
-        spec = replace(style, name=f"{stem}_{year}.{ext}", title=title)
-        out.append((spec, frame.filter(pl.col(date).dt.year() == year)))
-    return out
-
-
-def _split(
-    frame: pl.DataFrame, parts: list[tuple[FileSpec, pl.Expr]]
-) -> list[tuple[FileSpec, pl.DataFrame]]:
-    return [(spec, frame.filter(condition)) for spec, condition in parts]
-
-
-def _small_layout(source: str, frame: pl.DataFrame) -> list[tuple[FileSpec, pl.DataFrame]]:
-    """The bundled-sample layout: a mix of formats, encodings and spellings per source."""
-    firm_type = pl.col("firm_type")
-    if source == "firms":
-        return _split(
-            frame,
-            [
-                (
-                    FileSpec(
-                        "检查对象名录库_设计监理.xlsx",
-                        "xlsx",
-                        dates="excel",
-                        title="上海市人防行业检查对象名录库（设计、监理单位）",
-                        merged_title=True,
-                        synonyms=True,
-                    ),
-                    firm_type.is_in(["design", "supervision"]),
-                ),
-                (
-                    FileSpec("检查对象名录库_防护设备.csv", "csv_bom", dates="slash"),
-                    firm_type == "protective_equipment",
-                ),
-                (
-                    FileSpec("检查对象名录库_审图检测.csv", "csv_gbk", "variant", dates="zh"),
-                    firm_type.is_in(["drawing_review", "testing"]),
-                ),
-            ],
-        )
-    if source == "inspectors":
-        spec = FileSpec(
-            "执法检查人员名录库.xlsx", "xlsx", dates="excel", title="执法检查人员名录库"
-        )
-        return [(spec, frame)]
-    if source == "inspector_conflicts":
-        return [(FileSpec("回避名单.csv", "csv_gbk"), frame)]
-    if source == "penalty_decisions":
-        title = "{year}年度行政处罚决定汇总表"
-        return _yearly(
-            source,
-            frame,
-            "decided_on",
-            "行政处罚决定",
-            [
-                FileSpec("", "csv_gbk", dates="zh", amounts="yuan", title=title),
-                FileSpec("", "xlsx", dates="excel", synonyms=True),
-                FileSpec("", "csv_utf8", "en"),
-                FileSpec("", "csv_bom", "variant", "slash", "mixed", title, remark="备注"),
-                FileSpec("", "xlsx", dates="excel", amounts="wan", title=title, merged_title=True),
-            ],
-        )
-    if source == "inspection_outcomes":
-        return _yearly(
-            source,
-            frame,
-            "inspected_on",
-            "双随机抽查结果",
-            [
-                FileSpec("", "csv_utf8"),
-                FileSpec("", "csv_bom", dates="slash", list_sep=","),
-                FileSpec("", "xlsx", dates="excel", title="{year}年度双随机抽查结果"),
-                FileSpec("", "csv_gbk", "variant", "dot"),
-                FileSpec("", "csv_utf8", "en"),
-            ],
-        )
-    if source == "correction_notices":
-        city = pl.col("authority") == "上海市国防动员办公室"
-        return _split(
-            frame,
-            [
-                (
-                    FileSpec(
-                        "责令改正通知书_市级.xlsx",
-                        "xlsx",
-                        dates="excel",
-                        title="责令改正通知书台账（市级）",
-                    ),
-                    city,
-                ),
-                (FileSpec("责令改正通知书_区级.csv", "csv_bom", dates="slash"), ~city),
-            ],
-        )
-    if source == "circulars":
-        praise = pl.col("kind") == "表扬"
-        return _split(
-            frame,
-            [
-                (FileSpec("通报批评.csv", "csv_gbk", dates="zh"), ~praise),
-                (FileSpec("通报表扬.xlsx", "xlsx", dates="excel"), praise),
-            ],
-        )
-    if source == "commendations":
-        spec = FileSpec(
-            "表彰奖励名单.csv", "csv_utf8", "variant", "dot", title="人防行业表彰奖励名单"
-        )
-        return [(spec, frame)]
-    spec = FileSpec("异议与信用修复台账.xlsx", "xlsx", dates="excel", title="异议与信用修复台账")
-    return [(spec, frame)]
-
-
-def _large_layout(source: str, frame: pl.DataFrame) -> list[tuple[FileSpec, pl.DataFrame]]:
-    """Plain UTF-8 CSV chunks of at most CHUNK_ROWS records, for the benchmark."""
-    chunks = max(1, -(-len(frame) // CHUNK_ROWS))
-    return [
-        (FileSpec(f"{source}_{i + 1:03d}.csv", "csv_utf8"), frame.slice(i * CHUNK_ROWS, CHUNK_ROWS))
-        for i in range(chunks)
-    ]
-
-
 def _files(frames: dict[str, pl.DataFrame], large: bool, seed: int) -> list[LandingFile]:
+    """Lay out and render every source; one seeded stream keeps the spelling reproducible."""
     rng = np.random.default_rng([seed, 1])
-    layout = _large_layout if large else _small_layout
     files = []
     for source in SOURCE_ORDER:
-        for spec, typed in layout(source, frames[source]):
-            if len(typed) == 0:
-                continue
-            cells = render(typed, source, spec, rng).with_columns(
-                _rid=pl.int_range(pl.len(), dtype=pl.Int64),
-                _defect=pl.lit(None, dtype=pl.Utf8),
-                _column=pl.lit(None, dtype=pl.Utf8),
-            )
+        for spec, typed in layout(source, frames[source], large):
+            cells = _defects.mark(render(typed, source, spec, rng))
             files.append(LandingFile(source, spec, typed, cells))
     return files
 
@@ -367,6 +207,8 @@ def _output_frame(file: LandingFile, contract: Source) -> pl.DataFrame:
 
 
 def _write_csv(path: Path, frame: pl.DataFrame, spec: FileSpec) -> None:
+    """Title line padded with commas (as Excel saves it), header, rows; UTF-8 streams
+    straight from polars, GBK is encoded in memory (small files only)."""
     windows = spec.fmt in ("csv_bom", "csv_gbk")  # exported from Excel on Windows: CRLF
     terminator = "\r\n" if windows else "\n"
     encoding = "gbk" if spec.fmt == "csv_gbk" else "utf-8"
@@ -381,7 +223,9 @@ def _write_csv(path: Path, frame: pl.DataFrame, spec: FileSpec) -> None:
             out.write(frame.write_csv(line_terminator=terminator).encode(encoding))
 
 
-def _write_cell(sheet, row: int, col: int, value: str | None, kind: str, date_fmt) -> None:
+def _write_cell(
+    sheet: Worksheet, row: int, col: int, value: str | None, kind: str, date_fmt: Format
+) -> None:
     """Dates as real date cells (bare serials as numbers), numbers as numbers, else text —
     defective values (2023-02-30, -5,000元) stay text, as a hand-edited sheet would have."""
     if value is None:
@@ -398,7 +242,10 @@ def _write_cell(sheet, row: int, col: int, value: str | None, kind: str, date_fm
     sheet.write_string(row, col, value)
 
 
-def _write_xlsx(path: Path, frame: pl.DataFrame, kinds: list[str], spec: FileSpec, when) -> None:
+def _write_xlsx(
+    path: Path, frame: pl.DataFrame, kinds: list[str], spec: FileSpec, when: dt.datetime
+) -> None:
+    """One worksheet; `when` is the fixed creation time that keeps the bytes reproducible."""
     workbook = xlsxwriter.Workbook(str(path))
     workbook.set_properties({"created": when, "author": "renfang generator"})
     bold = workbook.add_format({"bold": True})

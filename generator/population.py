@@ -53,8 +53,7 @@ _PENALTY_STATUS = ("有效", "已撤销", "复议中", "诉讼中")
 # Authority index space shared by every document kind (see `_authorities`).
 _NATIONAL, _PROVINCIAL, _CITY, _FIRST_DISTRICT = 0, 1, 2, 3
 _FIRST_ASSOCIATION = _FIRST_DISTRICT + len(vocab.DISTRICTS)
-_CIRCULAR_LEVELS = ("国家", "省", "市", "区")
-_AWARD_LEVELS = ("国家", "省", "市", "区", "协会")
+_LEVELS = ("国家", "省", "市", "区", "协会")
 
 
 # ---------------------------------------------------------------- small vectorised helpers
@@ -87,6 +86,14 @@ def _choose(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
     return (rng.random(len(weights))[:, None] > cdf).sum(axis=1)
 
 
+def _within(rng: np.random.Generator, groups: Sequence[Sequence], group: np.ndarray):
+    """A uniformly random member of each row's group: (all members flat, index into them)."""
+    flat = [member for g in groups for member in g]
+    offset = np.cumsum([0, *(len(g) for g in groups)])[:-1]
+    count = np.array([len(g) for g in groups])
+    return flat, offset[group] + np.floor(rng.random(len(group)) * count[group]).astype(np.int64)
+
+
 def _words(words: Sequence[str], index: np.ndarray) -> pl.Series:
     return pl.Series(list(words), dtype=pl.Utf8).gather(index)
 
@@ -95,6 +102,13 @@ def _concat(*parts: pl.Series | str) -> pl.Series:
     """Row-wise string concatenation of series and constant strings."""
     exprs = [pl.lit(p) if isinstance(p, str) else pl.lit(p.cast(pl.Utf8)) for p in parts]
     return pl.select(pl.concat_str(exprs)).to_series()
+
+
+def _where(mask: np.ndarray, yes: pl.Series | str, no: pl.Series | str) -> pl.Series:
+    """Row-wise choice between two string series (or constants)."""
+    return pl.select(
+        pl.when(pl.lit(pl.Series(mask))).then(pl.lit(yes)).otherwise(pl.lit(no))
+    ).to_series()
 
 
 def _zfill(numbers: np.ndarray, width: int) -> pl.Series:
@@ -169,7 +183,7 @@ class _Inspectors:
     fields: np.ndarray  # (inspectors, firm types) bool
     valid_until: np.ndarray
     strictness: np.ndarray
-    conflict_keys: np.ndarray  # sorted inspector × n_firms + firm
+    conflict_keys: np.ndarray  # recusals as inspector × n_firms + firm
 
 
 # ---------------------------------------------------------------- firms
@@ -221,12 +235,35 @@ def _phones(rng: np.random.Generator, n: int) -> pl.Series:
         _words(("139", "138", "137", "150", "158", "186", "189", "135"), rng.integers(0, 8, n)),
         _zfill(rng.integers(0, 100_000_000, n), 8),
     )
-    return pl.select(
-        pl.when(pl.lit(pl.Series(rng.random(n) < 0.6))).then(landline).otherwise(mobile)
-    ).to_series()
+    return _where(rng.random(n) < 0.6, landline, mobile)
 
 
-def _firms(rng: np.random.Generator, n: int, start_year: int, years: int, intensity: float):
+def _firm_dates(
+    rng: np.random.Generator, n: int, start_year: int, years: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(established_on, listed_on): most firms were listed before the period, some during it."""
+    start, end = _day(start_year, 1, 1), _day(start_year + years - 1, 12, 31)
+    established = _uniform_days(rng, _day(1993, 1, 1), _day(start_year - 1, 6, 30), n)
+    early = _uniform_days(rng, np.maximum(established + 180, _day(2016, 1, 1)), start - 1, n)
+    late = _uniform_days(rng, start, end - 180, n)
+    return established, np.where(rng.random(n) < 0.88, early, late)
+
+
+def _firm_usccs(
+    rng: np.random.Generator, district: np.ndarray, established: np.ndarray
+) -> np.ndarray:
+    """Unique valid USCCs in the firm's district; `MA` organisation codes after the reform."""
+    is_new = established.astype("datetime64[D]") >= _REFORM_DAY
+    numbers = np.zeros(len(district), dtype=np.int64)
+    numbers[~is_new] = rng.choice(10**8, size=int((~is_new).sum()), replace=False)
+    numbers[is_new] = rng.choice(31**6, size=int(is_new.sum()), replace=False)
+    codes = np.array([int(d.code) for d in vocab.DISTRICTS])[district]
+    return make_usccs(codes, numbers, is_new)
+
+
+def _firms(
+    rng: np.random.Generator, n: int, start_year: int, years: int, intensity: float
+) -> tuple[pl.DataFrame, _World]:
     """The entity directory and the per-firm world state behind every record."""
     firm_type = rng.choice(len(vocab.FIRM_TYPES), size=n, p=np.array(vocab.FIRM_TYPE_SHARE))
     d_weights = np.array([d.weight for d in vocab.DISTRICTS])
@@ -236,31 +273,16 @@ def _firms(rng: np.random.Generator, n: int, start_year: int, years: int, intens
     latent = np.exp(rng.normal(0.0, 0.75, n)) * type_risk[firm_type]
     risk = latent[:, None] * np.exp(rng.normal(0.0, 0.35, (n, years)))
 
-    start, end = _day(start_year, 1, 1), _day(start_year + years - 1, 12, 31)
-    established = _uniform_days(rng, _day(1993, 1, 1), _day(start_year - 1, 6, 30), n)
-    early = _uniform_days(rng, np.maximum(established + 180, _day(2016, 1, 1)), start - 1, n)
-    late = _uniform_days(rng, start, end - 180, n)
-    listed = np.where(rng.random(n) < 0.88, early, late)
-
+    established, listed = _firm_dates(rng, n, start_year, years)
     u = rng.random(n)
     p_revoked = np.clip(0.01 * latent, 0.0, 0.1)
     status = np.where(u < p_revoked, "吊销", np.where(u < p_revoked + 0.03, "注销", "正常"))
-
-    is_new = established.astype("datetime64[D]") >= _REFORM_DAY
-    numbers = np.zeros(n, dtype=np.int64)
-    numbers[~is_new] = rng.choice(10**8, size=int((~is_new).sum()), replace=False)
-    numbers[is_new] = rng.choice(31**6, size=int(is_new.sum()), replace=False)
-    codes = np.array([int(d.code) for d in vocab.DISTRICTS])[district]
-
-    quals = [q for group in vocab.QUALIFICATIONS for q in group]
-    q_offset = np.cumsum([0, *(len(g) for g in vocab.QUALIFICATIONS)])[:-1]
-    q_count = np.array([len(g) for g in vocab.QUALIFICATIONS])
-    qual = q_offset[firm_type] + np.floor(rng.random(n) * q_count[firm_type]).astype(np.int64)
+    quals, qual = _within(rng, vocab.QUALIFICATIONS, firm_type)
     district_names = _words([d.name for d in vocab.DISTRICTS], district)
 
     frame = pl.DataFrame(
         {
-            "uscc": make_usccs(codes, numbers, is_new),
+            "uscc": _firm_usccs(rng, district, established),
             "name": _firm_names(rng, firm_type),
             "firm_type": _words(vocab.FIRM_TYPES, firm_type),
             "district": district_names,
@@ -306,61 +328,56 @@ def _inspector_fields(rng: np.random.Generator, m: int, usable: np.ndarray) -> n
     return fields
 
 
-def _inspectors(rng: np.random.Generator, world: _World, n_firms: int) -> _Inspectors:
-    m = max(20, round(n_firms / 7))
-    city = rng.random(m) < 0.35
-    d_weights = np.array([d.weight for d in vocab.DISTRICTS])
-    district = rng.choice(len(vocab.DISTRICTS), size=m, p=d_weights / d_weights.sum())
-    d_names = [d.name for d in vocab.DISTRICTS]
+def _certificate_expiry(rng: np.random.Generator, world: _World, m: int) -> np.ndarray:
+    """Most 执法证 run into 2027/2028; some expired during the period (their holders can no
+    longer be drawn), a few expire next year."""
     u = rng.random(m)
-    valid_until = np.where(
+    return np.where(
         u < 0.15,
         _uniform_days(rng, world.start + 365, world.end, m),
         np.where(
             u < 0.22,
-            _uniform_days(rng, _day(2026, 1, 1), _day(2026, 12, 31), m),
+            _uniform_days(rng, world.end + 1, world.end + 365, m),
             _uniform_days(rng, _day(2027, 1, 1), _day(2028, 12, 31), m),
         ),
     )
-    active = (valid_until > world.end) & (rng.random(m) < 0.95)
-    fields = _inspector_fields(rng, m, active)
-    strictness = rng.normal(0.0, 0.6, m)
-    units = {d: vocab.district_unit(d) for d in d_names}
-    field_lists = pl.DataFrame({c: fields[:, t] for t, c in enumerate(vocab.FIRM_TYPES)}).select(
+
+
+def _field_lists(fields: np.ndarray) -> pl.Series:
+    """(inspector × firm type) booleans → each inspector's list of firm-type codes."""
+    flags = pl.DataFrame({code: fields[:, t] for t, code in enumerate(vocab.FIRM_TYPES)})
+    return flags.select(
         pl.concat_list([pl.when(pl.col(c)).then(pl.lit(c)) for c in vocab.FIRM_TYPES])
         .list.drop_nulls()
         .alias("fields")
-    )
-    frame = (
-        pl.DataFrame(
-            {
-                "inspector_id": _concat("SH-INS-", _zfill(np.arange(1, m + 1), 4)),
-                "name": _person_names(rng, m),
-                "district": _words(d_names, district),
-                "certificate_no": _concat(
-                    "沪执法31", _zfill(rng.choice(10**6, m, replace=False), 6)
-                ),
-                "certificate_valid_until": _dates(valid_until),
-                "fields": field_lists["fields"],
-                "active": pl.Series(active),
-                "strictness": strictness,
-            }
-        )
-        .with_columns(
-            unit=pl.when(pl.lit(pl.Series(city)))
-            .then(pl.lit(vocab.CITY_INSPECTION_UNIT))
-            .otherwise(pl.col("district").replace_strict(units)),
-            district=pl.when(pl.lit(pl.Series(city)))
-            .then(pl.lit("市级"))
-            .otherwise(pl.col("district")),
-        )
-        .select(
-            "inspector_id",
-            "name",
-            "unit",
-            "district",
-            pl.exclude("inspector_id", "name", "unit", "district"),
-        )
+    ).to_series()
+
+
+def _inspectors(rng: np.random.Generator, world: _World, n_firms: int) -> _Inspectors:
+    """The certified inspector directory (about one per seven firms, at least 20): a third
+    at the city supervision centre, the rest in district offices."""
+    m = max(20, round(n_firms / 7))
+    city = rng.random(m) < 0.35
+    d_weights = np.array([d.weight for d in vocab.DISTRICTS])
+    district = rng.choice(len(vocab.DISTRICTS), size=m, p=d_weights / d_weights.sum())
+    d_names = np.array([d.name for d in vocab.DISTRICTS])[district]
+    units = np.array([vocab.district_unit(d.name) for d in vocab.DISTRICTS])[district]
+    valid_until = _certificate_expiry(rng, world, m)
+    active = (valid_until > world.end) & (rng.random(m) < 0.95)
+    fields = _inspector_fields(rng, m, active)
+    strictness = rng.normal(0.0, 0.6, m)
+    frame = pl.DataFrame(
+        {
+            "inspector_id": _concat("SH-INS-", _zfill(np.arange(1, m + 1), 4)),
+            "name": _person_names(rng, m),
+            "unit": np.where(city, vocab.CITY_INSPECTION_UNIT, units),
+            "district": np.where(city, "市级", d_names),
+            "certificate_no": _concat("沪执法31", _zfill(rng.choice(10**6, m, replace=False), 6)),
+            "certificate_valid_until": _dates(valid_until),
+            "fields": _field_lists(fields),
+            "active": active,
+            "strictness": strictness,
+        }
     )
     conflicts = _conflict_pairs(rng, m, n_firms)
     return _Inspectors(frame, fields, valid_until, strictness, conflicts)
@@ -390,7 +407,7 @@ def _conflicts_frame(
             "valid_from": _dates(valid_from),
             "valid_until": _dates(valid_until, rng.random(n) >= 0.4),
         }
-    ).sort("valid_from", "inspector_id", "uscc")
+    )
 
 
 # ---------------------------------------------------------------- inspections
@@ -592,6 +609,35 @@ def _categories(world: _World, firm: np.ndarray, day: np.ndarray, veto: bool) ->
     return _choose(world.rng, weights)
 
 
+def _rectification(
+    world: _World, firm: np.ndarray, issued: np.ndarray, deadline: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rectified_on, review_result) per notice: riskier firms rectify late or never.
+
+    rectified_on is -1 when unknown (never, or after the export date); the review is unknown
+    until it has happened.
+    """
+    rng, n = world.rng, len(firm)
+    risk = world.risk_on(firm, issued)
+    p_never = np.clip(0.03 * risk, 0, 0.4)
+    u = rng.random(n)
+    never = u < p_never
+    late = ~never & (u < p_never + np.clip(0.10 * risk, 0, 0.5))
+    rectified = np.where(
+        late,
+        deadline + rng.integers(1, 61, n),
+        issued + np.floor(rng.uniform(0.2, 1.0, n) * (deadline - issued)).astype(np.int64),
+    )
+    failed = rng.random(n) < 0.05
+    known = ~never & (rectified <= world.end)
+    review = np.where(
+        never,
+        np.where(deadline + 10 <= world.end, "逾期未改", None),
+        np.where(known, np.where(failed, "不合格", "合格"), None),
+    )
+    return np.where(known, rectified, -1), review
+
+
 def _notices(world: _World, inspections: pl.DataFrame) -> pl.DataFrame:
     """Correction notices: most inspections that found problems, plus daily supervision.
 
@@ -604,7 +650,6 @@ def _notices(world: _World, inspections: pl.DataFrame) -> pl.DataFrame:
     extra_firm, extra_day = world.yearly_events(0.10 * world.risk)
     firm = np.concatenate([found["_firm"].to_numpy(), extra_firm])
     source = np.concatenate([found["inspection_id"].to_numpy(), np.full(len(extra_firm), None)])
-    n = len(firm)
     issued = np.concatenate(
         [_workdays_after(found["_day"].to_numpy(), rng.integers(0, 8, len(found))), extra_day]
     )
@@ -612,22 +657,7 @@ def _notices(world: _World, inspections: pl.DataFrame) -> pl.DataFrame:
     firm, source, issued, n = firm[keep], source[keep], issued[keep], int(keep.sum())
 
     deadline = issued + rng.choice([15, 20, 30, 45, 60], n)
-    risk = world.risk_on(firm, issued)
-    u = rng.random(n)
-    never = u < np.clip(0.03 * risk, 0, 0.4)
-    late = ~never & (u < np.clip(0.03 * risk, 0, 0.4) + np.clip(0.10 * risk, 0, 0.5))
-    rectified = np.where(
-        late,
-        deadline + rng.integers(1, 61, n),
-        issued + np.floor(rng.uniform(0.2, 1.0, n) * (deadline - issued)).astype(np.int64),
-    )
-    failed = ~never & (rng.random(n) < 0.05)
-    known = rectified <= world.end
-    review = np.where(
-        never,
-        np.where(deadline + 10 <= world.end, "逾期未改", None),
-        np.where(known, np.where(failed, "不合格", "合格"), None),
-    )
+    rectified, review = _rectification(world, firm, issued, deadline)
     category = _categories(world, firm, issued, veto=False)
     authority = _local_authority(rng, world, firm, 0.4)
     names, heads = _authorities("notice")
@@ -643,7 +673,7 @@ def _notices(world: _World, inspections: pl.DataFrame) -> pl.DataFrame:
                 _words([vocab.CATEGORY_FACTS[c] for c in vocab.VIOLATION_CATEGORIES], category),
             ),
             "problem_category": _words(vocab.VIOLATION_CATEGORIES, category),
-            "rectified_on": _dates(rectified, ~never & known),
+            "rectified_on": _dates(rectified, rectified >= 0),
             "review_result": pl.Series(review, dtype=pl.Utf8),
             "authority": _words(names, authority),
             "collected_on": _dates(_workdays_after(issued, _collection_delay(rng, n))),
@@ -681,14 +711,13 @@ def _fines(rng: np.random.Generator, cls: np.ndarray, category: np.ndarray) -> n
     )
     heavy = np.where(basement, 20_000 + 5_000 * rng.integers(0, 17, n), art49)
     small = 1_000 + 500 * rng.integers(0, 17, n)
-    return np.where(cls == _WS, small, np.where(np.isin(cls, [_F, _FC, _S]), heavy, np.nan)).astype(
-        float
-    )
+    fined = np.isin(cls, [_F, _FC, _S])
+    return np.where(cls == _WS, small, np.where(fined, heavy, np.nan)).astype(float)
 
 
-def _penalties(world: _World, inspections: pl.DataFrame, notices: pl.DataFrame) -> pl.DataFrame:
-    """Penalty decisions: cases opened at inspections, refusals, ignored correction notices,
-    and complaints; decisions after the export date are still pending and left out."""
+def _penalty_cases(world: _World, inspections: pl.DataFrame, notices: pl.DataFrame):
+    """(firm, decided_on, inspection id or None, category) of every decision made by the
+    export date: cases opened at inspections, refusals, ignored notices, complaints."""
     rng = world.rng
     opened = inspections.filter(
         (pl.col("_result") == _CASE)
@@ -698,39 +727,39 @@ def _penalties(world: _World, inspections: pl.DataFrame, notices: pl.DataFrame) 
         (pl.col("review_result") == "逾期未改") & pl.lit(pl.Series(rng.random(len(notices)) < 0.5))
     )
     extra_firm, extra_day = world.yearly_events(0.035 * world.risk)
-    o_day = opened["_day"].to_numpy()
-    i_day = ignored["_deadline"].to_numpy()
     firm = np.concatenate([opened["_firm"].to_numpy(), ignored["_firm"].to_numpy(), extra_firm])
     decided = np.concatenate(
         [
-            _workdays_after(o_day, rng.integers(15, 65, len(o_day))),
-            _workdays_after(i_day, rng.integers(15, 65, len(i_day))),
+            _workdays_after(opened["_day"].to_numpy(), rng.integers(15, 65, len(opened))),
+            _workdays_after(ignored["_deadline"].to_numpy(), rng.integers(15, 65, len(ignored))),
             extra_day,
         ]
     )
-    source = np.concatenate(
-        [opened["inspection_id"].to_numpy(), np.full(len(ignored) + len(extra_firm), None)]
-    )
-    refused = np.concatenate(
-        [opened["_result"].to_numpy() == _REFUSED, np.zeros(len(ignored) + len(extra_firm), bool)]
-    )
+    others = len(ignored) + len(extra_firm)
+    source = np.concatenate([opened["inspection_id"].to_numpy(), np.full(others, None)])
+    refusal = vocab.VIOLATION_CATEGORIES.index(vocab.REFUSAL_CATEGORY)
     preset = np.concatenate(
-        [np.full(len(opened), -1), ignored["_category"].to_numpy(), np.full(len(extra_firm), -1)]
+        [
+            np.where(opened["_result"].to_numpy() == _REFUSED, refusal, -1),
+            ignored["_category"].to_numpy(),
+            np.full(len(extra_firm), -1),
+        ]
     )
     keep = decided <= world.end
-    firm, decided, source, refused, preset = (
-        a[keep] for a in (firm, decided, source, refused, preset)
-    )
-    n = len(firm)
-
+    firm, decided, source, preset = firm[keep], decided[keep], source[keep], preset[keep]
     category = np.where(preset >= 0, preset, _categories(world, firm, decided, veto=True))
-    category = np.where(refused, vocab.VIOLATION_CATEGORIES.index(vocab.REFUSAL_CATEGORY), category)
+    return firm, decided, source, category
+
+
+def _penalties(world: _World, inspections: pl.DataFrame, notices: pl.DataFrame) -> pl.DataFrame:
+    """Penalty decisions: cases opened at inspections, refusals, ignored correction notices,
+    and complaints; decisions after the export date are still pending and left out."""
+    rng = world.rng
+    firm, decided, source, category = _penalty_cases(world, inspections, notices)
+    n = len(firm)
     cls = _penalty_classes(world, firm, decided, category)
     fine = _fines(rng, cls, category)
-    combos = [list(c) for group in _PENALTY_COMBOS for c in group]
-    c_offset = np.cumsum([0, *(len(g) for g in _PENALTY_COMBOS)])[:-1]
-    c_count = np.array([len(g) for g in _PENALTY_COMBOS])
-    combo = c_offset[cls] + np.floor(rng.random(n) * c_count[cls]).astype(np.int64)
+    combos, combo = _within(rng, _PENALTY_COMBOS, cls)
     simple = ((cls == _W) & (rng.random(n) < 0.7)) | ((cls == _WS) & (fine <= 3_000))
     effective = decided + rng.choice([90, 180, 365], n)
     authority = _local_authority(rng, world, firm, 0.45)
@@ -748,12 +777,10 @@ def _penalties(world: _World, inspections: pl.DataFrame, notices: pl.DataFrame) 
             "violation": _concat(
                 "经查，当事人在", _projects(rng, world, firm), "中", _words(facts, category), "。"
             ),
-            "legal_basis": pl.select(
-                pl.when(pl.lit(pl.Series(cls == _WS)))
-                .then(pl.lit(vocab.LOCAL_BASIS))
-                .otherwise(pl.lit(_words(basis, category)))
-            ).to_series(),
-            "penalty_types": pl.Series(combos, dtype=pl.List(pl.Utf8)).gather(combo),
+            "legal_basis": _where(cls == _WS, vocab.LOCAL_BASIS, _words(basis, category)),
+            "penalty_types": pl.Series([list(c) for c in combos], dtype=pl.List(pl.Utf8)).gather(
+                combo
+            ),
             "fine_amount": pl.Series(fine).fill_nan(None),
             "procedure": pl.Series(np.where(simple, "简易", "普通")),
             "effective_until": _dates(effective, cls == _S),
@@ -807,7 +834,7 @@ def _multi_firm_documents(
 
 
 def _level_authority(level: np.ndarray, district: np.ndarray, association: np.ndarray):
-    """Issuing authority of a document at a level (index into `_AWARD_LEVELS`)."""
+    """Issuing authority of a document at a level (index into `_LEVELS`)."""
     return np.select(
         [level == 0, level == 1, level == 2, level == 3],
         [_NATIONAL, _PROVINCIAL, _CITY, _FIRST_DISTRICT + district],
@@ -821,7 +848,17 @@ def _level_of(authority: pl.Series) -> pl.Series:
     level = np.select(
         [a == _NATIONAL, a == _PROVINCIAL, a == _CITY, a < _FIRST_ASSOCIATION], [0, 1, 2, 3], 4
     )
-    return _words(_AWARD_LEVELS, level)
+    return _words(_LEVELS, level)
+
+
+def _dated(rng: np.random.Generator, docs: pl.DataFrame, date: str) -> pl.DataFrame:
+    """Spell a multi-firm document's date, level and collection date."""
+    day = docs["_day"].to_numpy()
+    return docs.with_columns(
+        _dates(day).alias(date),
+        level=_level_of(docs["_authority"]),
+        collected_on=_dates(_workdays_after(day, _collection_delay(rng, len(docs)))),
+    )
 
 
 def _circulars(world: _World, penalties: pl.DataFrame) -> pl.DataFrame:
@@ -858,29 +895,17 @@ def _circulars(world: _World, penalties: pl.DataFrame) -> pl.DataFrame:
     commendation = _concat(
         "在", pl.Series(_years(day)), "年度人防工程建设管理工作中表现突出，予以通报表扬"
     )
-    is_praise = pl.Series(praise)
     rows = pl.DataFrame(
         {
             "_firm": firm,
             "_day": day,
             "_authority": authority,
             "_series": authority * 2 + praise,
-            "kind": pl.select(
-                pl.when(pl.lit(is_praise)).then(pl.lit("表扬")).otherwise(pl.lit("批评"))
-            ).to_series(),
-            "summary": pl.select(
-                pl.when(pl.lit(is_praise)).then(pl.lit(commendation)).otherwise(pl.lit(criticism))
-            ).to_series(),
+            "kind": np.where(praise, "表扬", "批评"),
+            "summary": _where(praise, commendation, criticism),
         }
     ).filter(pl.col("_day") <= world.end)
-    docs = _multi_firm_documents(rng, rows, "circular", p_new=0.6)
-    return docs.with_columns(
-        issued_on=_dates(docs["_day"].to_numpy()),
-        level=_level_of(docs["_authority"]),
-        collected_on=_dates(
-            _workdays_after(docs["_day"].to_numpy(), _collection_delay(rng, len(docs)))
-        ),
-    )
+    return _dated(rng, _multi_firm_documents(rng, rows, "circular", p_new=0.6), "issued_on")
 
 
 def _commendations(world: _World) -> pl.DataFrame:
@@ -888,12 +913,9 @@ def _commendations(world: _World) -> pl.DataFrame:
     rng = world.rng
     firm, day = world.yearly_events(0.09 * np.clip(1 / world.risk, 0.2, 4.0))
     n = len(firm)
-    level = rng.choice(len(_AWARD_LEVELS), n, p=[0.03, 0.07, 0.30, 0.30, 0.30])
+    level = rng.choice(len(_LEVELS), n, p=[0.03, 0.07, 0.30, 0.30, 0.30])
     authority = _level_authority(level, world.district[firm], rng.integers(0, 2, n))
-    titles = [t for lv in _AWARD_LEVELS for t in vocab.AWARD_TITLES[lv]]
-    t_offset = np.cumsum([0, *(len(vocab.AWARD_TITLES[lv]) for lv in _AWARD_LEVELS)])[:-1]
-    t_count = np.array([len(vocab.AWARD_TITLES[lv]) for lv in _AWARD_LEVELS])
-    title = t_offset[level] + np.floor(rng.random(n) * t_count[level]).astype(np.int64)
+    titles, title = _within(rng, [vocab.AWARD_TITLES[lv] for lv in _LEVELS], level)
     rows = pl.DataFrame(
         {
             "_firm": firm,
@@ -903,35 +925,70 @@ def _commendations(world: _World) -> pl.DataFrame:
             "title": _words(titles, title),
         }
     )
-    docs = _multi_firm_documents(rng, rows, "award", p_new=0.5)
-    return docs.with_columns(
-        awarded_on=_dates(docs["_day"].to_numpy()),
-        level=_level_of(docs["_authority"]),
-        collected_on=_dates(
-            _workdays_after(docs["_day"].to_numpy(), _collection_delay(rng, len(docs)))
-        ),
-    )
+    return _dated(rng, _multi_firm_documents(rng, rows, "award", p_new=0.5), "awarded_on")
 
 
 def _case_frame(
-    kind: str, records: pl.DataFrame, filed: np.ndarray, decided: np.ndarray, decision, note
+    kind: str,
+    records: pl.DataFrame,
+    filed: np.ndarray,
+    decided: np.ndarray,
+    decision: pl.Series,
+    note: pl.Series,
 ) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "kind": pl.Series([kind] * len(records), dtype=pl.Utf8),
+            "kind": pl.Series([kind], dtype=pl.Utf8).gather(np.zeros(len(records), np.int64)),
             "record_doc_no": records["doc_no"],
             "_firm": records["_firm"],
             "_filed": filed,
             "_decided": decided,
-            "decision": pl.Series(decision, dtype=pl.Utf8),
-            "note": pl.Series(note, dtype=pl.Utf8),
+            "decision": decision,
+            "note": note,
         }
     )
 
 
+def _objections(rng: np.random.Generator, records: pl.DataFrame) -> pl.DataFrame:
+    """异议: filed within 30 days of the record, decided within 20; mostly upheld (维持)."""
+    n = len(records)
+    filed = records["_day"].to_numpy() + rng.integers(3, 31, n)
+    decisions = ("维持", "更正", "撤销")
+    decision = rng.choice(3, n, p=[0.78, 0.12, 0.10])
+    notes = [vocab.OBJECTION_NOTES[d] for d in decisions]
+    return _case_frame(
+        "异议",
+        records,
+        filed,
+        filed + rng.integers(3, 21, n),
+        _words(decisions, decision),
+        _words(notes, decision),
+    )
+
+
+def _repairs(rng: np.random.Generator, records: pl.DataFrame) -> pl.DataFrame:
+    """信用修复: filed months after the record; before the minimum period (3 months, one year
+    for L4) the request is refused, otherwise mostly approved."""
+    n = len(records)
+    minimum = np.where(records["lasting"].to_numpy(), 365, 92)
+    early = rng.random(n) < 0.15
+    filed = records["_day"].to_numpy() + np.where(
+        early, rng.integers(30, minimum), minimum + rng.integers(0, 450, n)
+    )
+    outcome = np.where(early, 2, np.where(rng.random(n) < 0.85, 0, 1))
+    return _case_frame(
+        "信用修复",
+        records,
+        filed,
+        filed + rng.integers(5, 21, n),
+        _words(("准予修复", "不予修复", "不予修复"), outcome),
+        _words([vocab.REPAIR_NOTES[k] for k in ("准予修复", "不予修复", "未满期限")], outcome),
+    )
+
+
 def _credit_cases(world: _World, penalties: pl.DataFrame, notices: pl.DataFrame) -> pl.DataFrame:
-    """Objections (filed within 30 days, decided within 20) and credit repairs (filed months
-    later; before the 3-month — for L4 one-year — minimum they are refused)."""
+    """Objections and repair requests about penalties and correction notices; cases filed
+    after the export date are unknown, decisions after it still pending."""
     rng = world.rng
     records = pl.concat(
         [
@@ -951,49 +1008,23 @@ def _credit_cases(world: _World, penalties: pl.DataFrame, notices: pl.DataFrame)
             ),
         ]
     ).with_columns(pl.col("lasting", "repairable").fill_null(False))
-    u = rng.random(len(records))
-    objected = records.filter(pl.lit(pl.Series(u < 0.05)))
-    repaired = records.filter(pl.lit(pl.Series((u >= 0.05) & (u < 0.15))) & pl.col("repairable"))
-
-    o_filed = objected["_day"].to_numpy() + rng.integers(3, 31, len(objected))
-    o_decision = rng.choice(["维持", "更正", "撤销"], len(objected), p=[0.78, 0.12, 0.10])
-    objections = _case_frame(
-        "异议",
-        objected,
-        o_filed,
-        o_filed + rng.integers(3, 21, len(objected)),
-        o_decision,
-        [vocab.OBJECTION_NOTES[d] for d in o_decision],
-    )
-
-    m = len(repaired)
-    minimum = np.where(repaired["lasting"].to_numpy(), 365, 92)
-    early = rng.random(m) < 0.15
-    r_filed = repaired["_day"].to_numpy() + np.where(
-        early, rng.integers(30, minimum), minimum + rng.integers(0, 450, m)
-    )
-    approved = ~early & (rng.random(m) < 0.85)
-    r_decision = np.where(approved, "准予修复", "不予修复")
-    r_note = np.where(
-        early,
-        vocab.REPAIR_NOTES["未满期限"],
-        np.where(approved, vocab.REPAIR_NOTES["准予修复"], vocab.REPAIR_NOTES["不予修复"]),
-    )
-    repairs = _case_frame(
-        "信用修复", repaired, r_filed, r_filed + rng.integers(5, 21, m), r_decision, r_note
-    )
-
-    cases = pl.concat([objections, repairs]).filter(pl.col("_filed") <= world.end)
+    u = pl.lit(pl.Series(rng.random(len(records))))
+    cases = pl.concat(
+        [
+            _objections(rng, records.filter(u < 0.05)),
+            _repairs(rng, records.filter((u >= 0.05) & (u < 0.15) & pl.col("repairable"))),
+        ]
+    ).filter(pl.col("_filed") <= world.end)
     filed = cases["_filed"].to_numpy()
     decided = cases["_decided"].to_numpy()
-    known = decided <= world.end
+    known = pl.lit(pl.Series(decided <= world.end))
     year = _years(filed)
     return cases.with_columns(
         case_id=_concat("XY-", pl.Series(year), "-", _zfill(_sequence(year, filed), 4)),
         filed_on=_dates(filed),
-        decided_on=_dates(decided, known),
-        decision=pl.when(pl.lit(pl.Series(known))).then(pl.col("decision")),
-        note=pl.when(pl.lit(pl.Series(known))).then(pl.col("note")),
+        decided_on=_dates(decided, decided <= world.end),
+        decision=pl.when(known).then(pl.col("decision")),
+        note=pl.when(known).then(pl.col("note")),
     )
 
 

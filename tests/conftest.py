@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `fixtures` importable from every test tier
 
-from fixtures.landing import write_fixture_landing  # noqa: E402
+from fixtures.landing import write_fixture_landing
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import PROCESSING_DATE
+from fixtures.landing import PROCESSING_DATE
 
 from models.contracts import default_contracts
 from pipelines.quality.gx_gate import gx_asset_checks

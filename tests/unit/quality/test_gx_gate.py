@@ -197,7 +197,7 @@ def test_a_valid_table_passes(tmp_path: Path, source: str):
     assert result.row_count == len(VALID[source])
 
 
-BAD_UNIQUE_USCC = "9135020077604965OA"  # O is not in the GB 32100 charset
+FORBIDDEN_CHAR_USCC = "9135020077604965OA"  # O is not in the GB 32100 charset
 
 DEFECTS = {
     "duplicate key": (
@@ -250,9 +250,9 @@ DEFECTS = {
     ),
     "USCC with a forbidden character": (
         "firms",
-        with_change("firms", 0, uscc=BAD_UNIQUE_USCC),
+        with_change("firms", 0, uscc=FORBIDDEN_CHAR_USCC),
         ("expect_column_values_to_match_regex", ("uscc",)),
-        [{"uscc": BAD_UNIQUE_USCC}],
+        [{"uscc": FORBIDDEN_CHAR_USCC}],
     ),
     "text longer than max_text_length": (
         "firms",
