@@ -29,7 +29,7 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import Column, Contracts, Source
-from pipelines.resources import Warehouse, processing_date
+from pipelines.resources import Landing, Warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -387,14 +387,14 @@ def _gx_suite_check(source: Source, contracts: Contracts) -> dg.AssetChecksDefin
         ),
     )
     def gx_suite(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, landing: Landing
     ) -> dg.AssetCheckResult:
         """Validate the clean table as written; the Data Docs page shows every expectation."""
         gate = validate_table(
             warehouse.read_table(source.name),
             source,
             contracts,
-            as_of=processing_date(),
+            as_of=landing.processing_date,  # the same "today" ingestion used
             docs_dir=warehouse.reports / "gx_docs",
             results_dir=warehouse.reports / "gx_results",
             run_id=context.run.run_id,

@@ -10,7 +10,7 @@ from fixtures.landing import PROCESSING_DATE
 
 from models.contracts import default_contracts
 from pipelines.quality.gx_gate import gx_asset_checks
-from pipelines.resources import Warehouse
+from pipelines.resources import Landing, Warehouse
 
 USCC_A = "91350200776049653A"
 USCC_B = "91440101MA5CJQ4N59"
@@ -58,14 +58,9 @@ def materialize(tmp_path: Path, uscc_column: list[str]) -> dg.ExecuteInProcessRe
     )
     return dg.materialize(
         [*firms_graph(uscc_column), *firms_checks],
-        resources={"warehouse": warehouse},
+        resources={"warehouse": warehouse, "landing": Landing(today=PROCESSING_DATE)},
         raise_on_error=False,
     )
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RENFANG_TODAY", PROCESSING_DATE)
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
