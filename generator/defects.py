@@ -117,6 +117,7 @@ def _impossible_date(year: int, style: str) -> str:
 
 
 def _negative(amount: float, style: str) -> str:
+    """A negative fine spelled like the file's amounts."""
     return f"-{int(amount)}" if style == "plain" else f"-{int(amount):,}元"
 
 
@@ -211,6 +212,7 @@ class _Injector:
                 return code
 
     def apply(self, plan: Planned) -> None:
+        """Inject `plan.count` defects (fewer if the source runs out of eligible rows)."""
         candidates = self._candidates(plan)
         for _ in range(plan.count):
             picked = self._pick(candidates)
@@ -223,6 +225,7 @@ class _Injector:
                 self._corrupt(plan, file, rid)
 
     def _corrupt(self, plan: Planned, file: LandingFile, rid: int) -> None:
+        """Overwrite one cell of a victim row with the defective value of `plan.kind`."""
         row = file.typed.row(rid, named=True)
         column, style = plan.column or "", file.spec.dates
         if plan.kind == "invalid_uscc":

@@ -100,6 +100,8 @@ def _amount(column: str, style: AmountStyle, choice: pl.Series) -> pl.Expr:
 
 
 def _date(column: str, style: DateStyle, serial: pl.Series) -> pl.Expr:
+    """Dates in the file's style; `excel` keeps ISO text (written as date cells) and turns
+    a few rows into bare serial numbers."""
     text = pl.col(column).dt.strftime(_DATE_FORMATS[style])
     if style != "excel":
         return text
@@ -269,6 +271,7 @@ def _write_xlsx(
 
 
 def _write(out: Path, file: LandingFile, when: dt.datetime) -> None:
+    """Write one file in its format under `out`."""
     contract = default_contracts().source(file.source)
     frame = _output_frame(file, contract)
     path = out / file.path
