@@ -81,7 +81,12 @@ def run(
     typer.echo(f"warehouse: {wh.file}")
     job = build_defs(warehouse=wh, landing=ld).resolve_job_def(MAIN_JOB)
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # step-level detail lives in the UI; the terminal gets warnings and the summary
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     from pipelines.summary import print_run_summary
 
     print_run_summary(result, wh, echo=typer.echo)
@@ -129,3 +134,7 @@ def ui(
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
+
+
+if __name__ == "__main__":
+    app()

@@ -12,7 +12,8 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 import dagster as dg
@@ -110,6 +111,16 @@ class Landing(dg.ConfigurableResource):
     @property
     def processing_date(self) -> date:
         return processing_date(self.today)
+
+    def clock(self) -> datetime:
+        """Now, on the processing date's clock: a run dated 2025-12-31 sees files that day.
+
+        File first-seen times default `collected_on`; taking them from the same clock keeps
+        "collected after the processing date" impossible by construction.
+        """
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        fixed = self.today or os.environ.get("RENFANG_TODAY")
+        return datetime.combine(self.processing_date, clock_time()) if fixed else now
 
 
 def processing_date(explicit: str | None = None) -> date:

@@ -22,9 +22,11 @@ def print_run_summary(
     with warehouse.connect(read_only=True) as con:
         log = query(
             con,
-            "SELECT source, count(*) AS files, sum(rows_read) AS read, "
-            "sum(rows_accepted) AS accepted, sum(rows_quarantined) AS quarantined, "
-            "sum(rows_collapsed) AS collapsed, count(*) FILTER (status <> 'ok') AS bad_files "
+            "SELECT source, count(*) AS files, sum(rows_read)::BIGINT AS read, "
+            "sum(rows_accepted)::BIGINT AS accepted, "
+            "sum(rows_quarantined)::BIGINT AS quarantined, "
+            "sum(rows_collapsed)::BIGINT AS collapsed, "
+            "count(*) FILTER (status <> 'ok') AS bad_files "
             "FROM ingestion_log WHERE run_id = ? GROUP BY source",
             [run_id],
         )

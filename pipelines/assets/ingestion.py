@@ -87,7 +87,7 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         for f in scanned:
             if f.status != "ok":
                 context.log.warning(f"{f.file}: {f.status} ({f.problem or ''} {f.detail or ''})")
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        now = landing.clock()
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
             known = query(

@@ -1,0 +1,109 @@
+"""End to end: `renfang run` on the bundled sample, through a real Dagster instance.
+
+The sample's defect manifest (`_defects.json`, written by the generator) is the oracle: every
+injected defect must be quarantined with its reason (or collapsed, for identical copies),
+and nothing else may be rejected except the original half of a conflicting pair.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.resources import DEFAULT_LANDING, PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_PROCESSING_DATE = "2026-06-30"
+"""After every date in the sample (records of late 2025 are collected in January 2026) and
+before its deliberate future dates (2031): the run is reproducible whatever today is."""
+
+REASON_OF_KIND = {
+    "invalid_uscc": "invalid_uscc",
+    "unknown_firm": "unknown_firm",
+    "invalid_date": "invalid_date",
+    "missing_required": "missing_required",
+    "invalid_enum": "invalid_enum",
+    "negative_amount": "negative_amount",
+    "deadline_before_issue": "date_order",
+    "future_date": "future_date",
+    "duplicate_conflict": "duplicate_conflict",
+}
+
+
+@pytest.fixture(scope="module")
+def sample_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, Path]:
+    root = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "RENFANG_REPORTS": str(root / "reports"),
+    }
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--today", SAMPLE_PROCESSING_DATE]
+    done = subprocess.run(
+        cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
+    return done, root
+
+
+def test_the_run_succeeds_and_prints_the_summary(sample_run):
+    done, root = sample_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    for source in ("firms", "penalty_decisions", "inspection_outcomes", "credit_cases"):
+        assert source in done.stdout
+    assert "quality checks: 18/18 passed" in done.stdout
+    assert (root / "reports" / "review_report.xlsx").exists()
+    assert (root / "reports" / "gx_docs" / "index.html").exists()
+    runs = list((root / "dagster_home").rglob("*.db"))
+    assert runs, "the run was recorded in the Dagster instance (visible in the UI)"
+
+
+def test_every_injected_defect_is_caught_and_nothing_else(sample_run):
+    _, root = sample_run
+    manifest = json.loads((DEFAULT_LANDING / "_defects.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    quarantined = {
+        (s, f, r): code
+        for s, f, r, code in con.sql(
+            "SELECT source, file, row_number, reason_code FROM quarantine"
+        ).fetchall()
+    }
+    partners = set()
+    for defect in manifest:
+        where = (defect["source"], defect["file"], defect["row_number"])
+        if defect["kind"] == "duplicate_identical":
+            assert where not in quarantined, defect
+            continue
+        assert quarantined.get(where) == REASON_OF_KIND[defect["kind"]], defect
+        if defect["kind"] == "duplicate_conflict":
+            original = defect["duplicate_of"]
+            partners.add((defect["source"], original["file"], original["row_number"]))
+    expected = {
+        (d["source"], d["file"], d["row_number"])
+        for d in manifest
+        if d["kind"] != "duplicate_identical"
+    } | partners
+    assert set(quarantined) == expected
+    collapsed = con.execute("SELECT sum(duplicate_count - 1) FROM penalty_decisions").fetchone()[0]
+    assert collapsed >= 1
+
+
+def test_counts_are_conserved_for_every_file(sample_run):
+    _, root = sample_run
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    broken = con.sql(
+        "SELECT file FROM ingestion_log "
+        "WHERE rows_read <> rows_accepted + rows_quarantined + rows_collapsed"
+    ).fetchall()
+    assert broken == []
+    files = con.execute("SELECT count(DISTINCT file) FROM ingestion_log").fetchone()[0]
+    assert files == sum(1 for p in DEFAULT_LANDING.rglob("*") if p.suffix in (".csv", ".xlsx"))
