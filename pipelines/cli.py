@@ -17,7 +17,9 @@ from typing import Annotated
 
 import typer
 
+from pipelines.credit_store import MissingWarehouseError
 from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+from pipelines.summary import print_tier_mix
 
 app = typer.Typer(
     help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
@@ -32,6 +34,10 @@ LandingOpt = Annotated[
         help=f"Landing folder, one sub-folder per source [env RENFANG_LANDING; default "
         f"{DEFAULT_LANDING.relative_to(PROJECT_ROOT)}]",
     ),
+]
+RulesOpt = Annotated[
+    str | None,
+    typer.Option("--rules", help="Rule set YAML [env RENFANG_RULES; default the packaged one]"),
 ]
 WarehouseOpt = Annotated[
     Path | None,
@@ -67,23 +73,33 @@ def run(
         str | None,
         typer.Option(help="Processing date YYYY-MM-DD bounding future dates [env RENFANG_TODAY]"),
     ] = None,
+    rules_file: RulesOpt = None,
 ) -> None:
-    """Run the main job: ingest the landing folder, validate, publish reports."""
+    """Run the main job: ingest, validate, derive records, score every month end, publish."""
     dagster_home()
     import dagster as dg
 
+    from pipelines.assets.credit import SCORE_PARTITIONS
     from pipelines.definitions import MAIN_JOB, build_defs
-    from pipelines.resources import Landing, Warehouse
+    from pipelines.resources import Landing, Rules, Warehouse
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     ld = Landing(path=str(landing) if landing else None, today=today)
     typer.echo(f"landing:   {ld.folder}")
     typer.echo(f"warehouse: {wh.file}")
-    job = build_defs(warehouse=wh, landing=ld).resolve_job_def(MAIN_JOB)
+    job = build_defs(warehouse=wh, landing=ld, rules=Rules(path=rules_file)).resolve_job_def(
+        MAIN_JOB
+    )
+    months = SCORE_PARTITIONS.get_partition_keys()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            # every month-end in one run (single-run backfill of the score partitions)
+            tags={
+                "dagster/asset_partition_range_start": months[0],
+                "dagster/asset_partition_range_end": months[-1],
+            },
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
@@ -92,6 +108,31 @@ def run(
     print_run_summary(result, wh, echo=typer.echo)
     if not result.success:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def score(
+    as_of: Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD")],
+    warehouse: WarehouseOpt = None,
+    rules_file: RulesOpt = None,
+) -> None:
+    """Score every firm as of a date (point-in-time), store it, print the tier mix."""
+    from datetime import date
+
+    from pipelines.credit_store import score_and_store, tier_mix
+    from pipelines.resources import Rules, Warehouse
+
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    day = date.fromisoformat(as_of)
+    rule_set = Rules(path=rules_file).load()
+    try:
+        stored = score_and_store(wh, rule_set, day)
+    except MissingWarehouseError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"scored {stored:,d} firms as of {day} with rule set {rule_set.version}")
+    with wh.connect(read_only=True) as con:
+        print_tier_mix(tier_mix(con, day), day, typer.echo)
 
 
 @app.command()

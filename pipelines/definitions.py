@@ -9,10 +9,12 @@ from __future__ import annotations
 import dagster as dg
 
 from models.contracts import Contracts, default_contracts
+from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
 from pipelines.assets.review import review_assets
+from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
-from pipelines.resources import Landing, Warehouse
+from pipelines.resources import Landing, Rules, Warehouse
 
 MAIN_JOB = "main"
 
@@ -21,22 +23,31 @@ def build_defs(
     *,
     warehouse: Warehouse | None = None,
     landing: Landing | None = None,
+    rules: Rules | None = None,
     contracts: Contracts | None = None,
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    assets = [*ingestion_assets(contracts), *review_assets(contracts)]
+    assets = [*ingestion_assets(contracts), *review_assets(contracts), *credit_assets()]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
         selection=dg.AssetSelection.all(),
-        description="Ingest every landing source, validate, and publish the review report.",
+        description="Ingest every landing source, validate, derive credit records, score "
+        "every firm (month-end partitions; the running month = the latest scores), publish.",
+        partitions_def=SCORE_PARTITIONS,
     )
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
         jobs=[main],
-        resources={"warehouse": warehouse or Warehouse(), "landing": landing or Landing()},
+        schedules=[month_end_schedule(main)],
+        sensors=[landing_sensor(main)],
+        resources={
+            "warehouse": warehouse or Warehouse(),
+            "landing": landing or Landing(),
+            "rules": rules or Rules(),
+        },
     )
 
 

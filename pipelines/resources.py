@@ -15,10 +15,14 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 import polars as pl
+
+if TYPE_CHECKING:
+    from models.rules import RuleSet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
@@ -121,6 +125,19 @@ class Landing(dg.ConfigurableResource):
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         fixed = self.today or os.environ.get("RENFANG_TODAY")
         return datetime.combine(self.processing_date, clock_time()) if fixed else now
+
+
+class Rules(dg.ConfigurableResource):
+    """The credit rule set: a YAML file (`path`, default `$RENFANG_RULES`), else the packaged
+    default (`models/rulesets/default.yaml`). Loaded and validated at run time, so a bad file
+    fails the run with a message naming the field."""
+
+    path: str | None = None
+
+    def load(self) -> RuleSet:
+        from pipelines.credit_store import load_rule_set
+
+        return load_rule_set(self.path or os.environ.get("RENFANG_RULES"))
 
 
 def processing_date(explicit: str | None = None) -> date:

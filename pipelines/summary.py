@@ -12,7 +12,8 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, default_contracts
-from pipelines.resources import Warehouse, query
+from pipelines.credit_store import tier_mix
+from pipelines.resources import Warehouse, _table_exists, query
 
 
 def print_run_summary(
@@ -51,11 +52,51 @@ def print_run_summary(
         t = log.select(pl.col("read", "accepted", "quarantined", "collapsed").sum()).row(0)
         echo(f"{'total':22s} {'':>5s} {t[0]:>9,d} {t[1]:>9,d} {t[2]:>9,d} {t[3]:>9,d}")
     checks = result.get_asset_check_evaluations()
-    failed = [c for c in checks if not c.passed]
+    failed = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
     echo("")
-    echo(f"quality checks: {len(checks) - len(failed)}/{len(checks)} passed")
-    for c in failed:
-        echo(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}")
+    echo(
+        f"quality checks: {len(checks) - len(failed)}/{len(checks)} passed"
+        f"{f' ({len(warned)} with warnings)' if warned else ''}"
+    )
+    for c in [*failed, *warned]:
+        level = "FAILED" if c in failed else "WARN"
+        echo(f"  {level} {c.asset_key.to_user_string()}:{c.check_name}")
+    with warehouse.connect(read_only=True) as con:
+        latest = (
+            con.execute(
+                "SELECT max(as_of) FROM credit_scores WHERE as_of IN "
+                "(SELECT max(as_of) FROM credit_scores)"
+            ).fetchone()
+            if _table_exists(con, "credit_scores")
+            else None
+        )
+        if latest and latest[0]:
+            echo("")
+            print_tier_mix(tier_mix(con, latest[0]), latest[0], echo)
+    echo("")
     echo(f"warehouse: {warehouse.file}")
     echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")
     echo(f"run:       {run_id}  ({'success' if result.success else 'FAILED'})")
+
+
+TIERS = ("A", "B", "C", "D")
+
+
+def print_tier_mix(mix: pl.DataFrame, as_of: object, echo: Callable[[str], object]) -> None:
+    """Firms per tier and firm type (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)."""
+    echo(f"tier mix as of {as_of}   (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)")
+    if mix.is_empty():
+        echo("  no scores")
+        return
+    for tier in TIERS:
+        if tier not in mix.columns:
+            mix = mix.with_columns(pl.lit(0).alias(tier))
+    echo(f"  {'firm_type':22s}" + "".join(f"{t:>7s}" for t in TIERS) + f"{'total':>8s}")
+    for row in mix.sort("firm_type").iter_rows(named=True):
+        counts = [int(row[t]) for t in TIERS]
+        echo(
+            f"  {row['firm_type']:22s}" + "".join(f"{c:>7d}" for c in counts) + f"{sum(counts):>8d}"
+        )
+    totals = [int(mix[t].sum()) for t in TIERS]
+    echo(f"  {'total':22s}" + "".join(f"{c:>7d}" for c in totals) + f"{sum(totals):>8d}")

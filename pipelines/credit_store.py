@@ -1,0 +1,150 @@
+"""Reading the credit engine's inputs from the warehouse and storing its outputs.
+
+What belongs here: the SQL that loads clean tables for `models.credit_records` /
+`models.scoring`, and the writes that replace a set of as-of dates in `credit_scores` and
+`score_reasons` inside one transaction. Shared by the Dagster assets and `renfang score`, so
+both store scores the same way. What does not: any scoring rule (models).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models.credit_records import derive_credit_records
+from models.credit_schema import (
+    CREDIT_RECORD_SCHEMA,
+    CREDIT_SCORE_SCHEMA,
+    RECORD_STATUS_SCHEMA,
+    SCORE_REASON_SCHEMA,
+)
+from models.record_status import record_status_history
+from models.rules import RuleSet, default_rule_set, parse_rule_set
+from models.scoring import Scores, score_history
+from pipelines.resources import Warehouse, _table_exists, query
+from pipelines.warehouse import table_ddl
+
+RECORD_SOURCES = (
+    "penalty_decisions",
+    "correction_notices",
+    "circulars",
+    "commendations",
+    "inspection_outcomes",
+)
+
+
+FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    records: pl.DataFrame
+    statuses: pl.DataFrame
+    firms: pl.DataFrame
+
+
+def load_rule_set(path: str | None) -> RuleSet:
+    """The rule set file at `path`, else the packaged default."""
+    if not path:
+        return default_rule_set()
+    return parse_rule_set(Path(path).read_text(encoding="utf-8"))
+
+
+def read_sources(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    return {name: query(con, f'SELECT * FROM "{name}"') for name in RECORD_SOURCES}
+
+
+def read_engine_inputs(con: duckdb.DuckDBPyConnection) -> EngineInputs:
+    return EngineInputs(
+        records=query(con, "SELECT * FROM credit_records"),
+        statuses=query(con, "SELECT * FROM credit_record_status"),
+        firms=query(con, FIRMS_SQL),
+    )
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def as_of_dates(months: Sequence[date], processing_date: date) -> list[date]:
+    """Month-end as-of dates of the given months; the running month is scored as of the
+    processing date (the 'latest' scores), and months after it are not scored at all."""
+    dates = {min(month_end(m), processing_date) for m in months if m <= processing_date}
+    return sorted(dates)
+
+
+def compute_scores(inputs: EngineInputs, rules: RuleSet, dates: Sequence[date]) -> Scores:
+    return score_history(inputs.records, inputs.statuses, inputs.firms, rules, list(dates))
+
+
+def store_scores(con: duckdb.DuckDBPyConnection, scores: Scores, dates: Sequence[date]) -> None:
+    """Replace exactly these as-of dates (other dates are history and are kept)."""
+    for name, frame, schema in (
+        ("credit_scores", scores.scores, CREDIT_SCORE_SCHEMA),
+        ("score_reasons", scores.reasons, SCORE_REASON_SCHEMA),
+    ):
+        con.execute(table_ddl(name, schema, replace=False))
+        con.execute(
+            f'DELETE FROM "{name}" WHERE as_of IN (SELECT unnest(?::DATE[]))', [list(dates)]
+        )
+        if not frame.is_empty():
+            con.register("_scores", frame.select(list(schema)).cast(dict(schema)))
+            try:
+                con.execute(f'INSERT INTO "{name}" SELECT * FROM _scores')
+            finally:
+                con.unregister("_scores")
+
+
+def ensure_credit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name, schema in (
+        ("credit_records", CREDIT_RECORD_SCHEMA),
+        ("credit_record_status", RECORD_STATUS_SCHEMA),
+        ("credit_scores", CREDIT_SCORE_SCHEMA),
+        ("score_reasons", SCORE_REASON_SCHEMA),
+    ):
+        con.execute(table_ddl(name, schema, replace=False))
+
+
+class MissingWarehouseError(RuntimeError):
+    """The warehouse has no clean tables yet: `renfang run` must ingest first."""
+
+
+def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
+    """Derive records with `rules` from the clean tables, score as of one date, store it.
+
+    Records are derived afresh (not read from `credit_records`) so that a different rule set
+    passed here is applied consistently to every step.
+    """
+    with warehouse.connect() as con:
+        if not _table_exists(con, "firms"):
+            raise MissingWarehouseError(
+                f"{warehouse.file} has no clean tables: run `renfang run` first"
+            )
+        sources = read_sources(con)
+        cases = query(con, "SELECT * FROM credit_cases")
+        firms = query(con, FIRMS_SQL)
+    records = derive_credit_records(sources, rules)
+    inputs = EngineInputs(records, record_status_history(records, cases, rules), firms)
+    scores = compute_scores(inputs, rules, [as_of])
+    with warehouse.transaction() as con:
+        store_scores(con, scores, [as_of])
+    return scores.scores.height
+
+
+def tier_mix(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """Firms per tier and firm type as of a date (rows: firm types; columns: tiers)."""
+    mix = query(
+        con,
+        "SELECT f.firm_type, s.tier, count(*) AS firms FROM credit_scores s "
+        "JOIN firms f USING (uscc) WHERE s.as_of = ? GROUP BY ALL",
+        [as_of],
+    )
+    if mix.is_empty():
+        return mix
+    return mix.pivot(on="tier", index="firm_type", values="firms", sort_columns=True).fill_null(0)
