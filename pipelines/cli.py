@@ -79,27 +79,18 @@ def run(
     dagster_home()
     import dagster as dg
 
-    from pipelines.assets.credit import SCORE_PARTITIONS
-    from pipelines.definitions import MAIN_JOB, build_defs
+    from pipelines.definitions import build_defs, execute_main
     from pipelines.resources import Landing, Rules, Warehouse
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     ld = Landing(path=str(landing) if landing else None, today=today)
     typer.echo(f"landing:   {ld.folder}")
     typer.echo(f"warehouse: {wh.file}")
-    job = build_defs(warehouse=wh, landing=ld, rules=Rules(path=rules_file)).resolve_job_def(
-        MAIN_JOB
-    )
-    months = SCORE_PARTITIONS.get_partition_keys()
+    defs = build_defs(warehouse=wh, landing=ld, rules=Rules(path=rules_file))
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+        result = execute_main(
+            defs,
             instance=instance,
-            raise_on_error=False,
-            # every month-end in one run (single-run backfill of the score partitions)
-            tags={
-                "dagster/asset_partition_range_start": months[0],
-                "dagster/asset_partition_range_end": months[-1],
-            },
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )

@@ -52,3 +52,23 @@ def build_defs(
 
 
 defs = build_defs()
+
+
+def execute_main(
+    defs: dg.Definitions,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    run_config: dict | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Run the main job in this process over every score partition (one single-run backfill:
+    all month ends in one pass), as `renfang run` and the tests do."""
+    months = SCORE_PARTITIONS.get_partition_keys()
+    return defs.resolve_job_def(MAIN_JOB).execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=run_config,
+        tags={
+            "dagster/asset_partition_range_start": months[0],
+            "dagster/asset_partition_range_end": months[-1],
+        },
+    )

@@ -8,8 +8,8 @@ and nothing else may be rejected except the original half of a conflicting pair.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

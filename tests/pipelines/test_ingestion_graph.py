@@ -11,7 +11,7 @@ from fixtures.landing import EXPECTED_COUNTS, EXPECTED_QUARANTINE, PROCESSING_DA
 
 import pipelines.assets.ingestion as ingestion
 from models.contracts import SOURCE_ORDER
-from pipelines.definitions import build_defs
+from pipelines.definitions import build_defs, execute_main
 from pipelines.resources import Landing, Warehouse, query
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -22,7 +22,7 @@ def run_main(landing: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
         warehouse=Warehouse(path=str(warehouse), reports_dir=str(warehouse.parent / "reports")),
         landing=Landing(path=str(landing), today=PROCESSING_DATE),
     )
-    return defs.resolve_job_def("main").execute_in_process(raise_on_error=False)
+    return execute_main(defs)
 
 
 def read(warehouse: Path, sql: str) -> pl.DataFrame:

@@ -1,0 +1,292 @@
+"""The credit rule set as typed, validated data (DESIGN §4, docs/credit-engine.md).
+
+What belongs here: the frozen pydantic models mirroring `rulesets/*.yaml` field for field,
+parsing and validating a rule set (every error names its field path), loading the packaged
+default, and the few small lookups every consumer needs to read the rules the same way —
+the tier of a score, the rank of a tier, the minimum repair period of a record, the length
+of the refusal-extended window. A jurisdiction changes its rules by editing the YAML; no
+number of the rules lives in code.
+
+What does not: applying the rules to documents (`credit_records`), statuses
+(`record_status`), scoring (`scoring`), or reading any file other than the packaged default.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Annotated
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SEVERITY_LEVELS: tuple[str, ...] = ("L1", "L2", "L3", "L4")
+"""The severity names the document mapping assigns (docs §2); a rule set sets their numbers."""
+BONUS_LEVELS: tuple[str, ...] = ("国家", "省", "市", "区", "协会", "clean_inspection")
+"""Good-record kinds a rule set must price: award levels of circulars and commendations, and
+a clean random inspection."""
+
+Months = Annotated[int, Field(gt=0)]
+Points = Annotated[float, Field(gt=0)]
+Names = tuple[str, ...]
+
+
+class RuleSetError(ValueError):
+    """A rule set is malformed; the message names the field path and the problem."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Score(_Frozen):
+    """score = clamp(base + min(Σ bonus, bonus_cap) − Σ deduction, min, max)."""
+
+    base: float
+    bonus_cap: float = Field(ge=0)
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Score:
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if not self.min <= self.base <= self.max:
+            raise ValueError(f"base ({self.base}) must lie in [min, max]")
+        return self
+
+
+class Tier(_Frozen):
+    tier: str = Field(min_length=1)
+    min_score: float
+    label_zh: str
+    label_en: str
+
+
+class Severity(_Frozen):
+    label_zh: str
+    points: Points
+    months: Months
+
+
+class Bonus(_Frozen):
+    points: Points
+    months: Months
+
+
+class Penalties(_Frozen):
+    """Penalty decision → severity, first match wins: L4, L3, L2, else L1 (docs §2)."""
+
+    ignored_statuses: Names
+    l4_penalty_types: Names
+    l4_fine_above: float = Field(ge=0)
+    l3_fine_from: float = Field(gt=0)
+    l2_penalty_types: Names
+
+
+class Corrections(_Frozen):
+    on_time_severity: str
+    failed_severity: str
+    failed_review_results: Names
+    never_rectified_review_results: Names = ("逾期未改",)
+    """Review results that mean the order was ignored, like a missing rectification date:
+    they get the refusal extension and count toward the overdue-corrections veto."""
+    refusal_extension: float = Field(ge=0)
+
+
+class Circulars(_Frozen):
+    criticism_kind: str
+    criticism_severity: str
+    commendation_kind: str
+
+
+class Inspections(_Frozen):
+    clean_result: str
+    refused_result: str
+    not_found_result: str
+    not_found_severity: str
+
+
+class Repeat(_Frozen):
+    multiplier: float = Field(ge=1)
+    window_months: Months
+
+
+class Veto(_Frozen):
+    months: Months
+    categories: Names
+    overdue_corrections: int = Field(ge=1)
+    overdue_window_months: Months
+
+
+class Repair(_Frozen):
+    min_months: Months
+    severe_min_months: Months
+    severe_severities: Names
+    severe_categories: Names
+
+
+class Objection(_Frozen):
+    decision_days: Months
+
+
+class RuleSet(_Frozen):
+    """One complete, consistent rule set (`models/rulesets/default.yaml` is the reference)."""
+
+    version: str = Field(min_length=1)
+    effective_from: date
+    title_zh: str
+    score: Score
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+    veto_tier: str
+    severities: dict[str, Severity]
+    bonuses: dict[str, Bonus]
+    penalties: Penalties
+    corrections: Corrections
+    circulars: Circulars
+    inspections: Inspections
+    repeat: Repeat
+    veto: Veto
+    repair: Repair
+    objection: Objection
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleSet:
+        # Raised messages start with their field path: the pydantic location of a whole-model
+        # validator is empty, and the user needs to know which line of the YAML to fix.
+        names = [t.tier for t in self.tiers]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"tiers.{i}.tier: duplicate tier {name!r}")
+        for i in range(1, len(self.tiers)):
+            if self.tiers[i].min_score >= self.tiers[i - 1].min_score:
+                raise ValueError(
+                    f"tiers.{i}.min_score: {self.tiers[i].min_score} must be below "
+                    f"tiers.{i - 1}.min_score ({self.tiers[i - 1].min_score}); tiers go best first"
+                )
+        last = len(self.tiers) - 1
+        if self.tiers[last].min_score > self.score.min:
+            raise ValueError(
+                f"tiers.{last}.min_score: {self.tiers[last].min_score} is above score.min "
+                f"({self.score.min}); the last tier must take every score"
+            )
+        if self.veto_tier not in names:
+            raise ValueError(f"veto_tier: {self.veto_tier!r} is not one of the tiers {names}")
+        for level in self.severities:
+            if level not in SEVERITY_LEVELS:
+                raise ValueError(
+                    f"severities.{level}: unknown severity; the mapping uses {SEVERITY_LEVELS}"
+                )
+        for level in SEVERITY_LEVELS:
+            if level not in self.severities:
+                raise ValueError(f"severities.{level}: missing")
+        references = {
+            "corrections.on_time_severity": (self.corrections.on_time_severity,),
+            "corrections.failed_severity": (self.corrections.failed_severity,),
+            "circulars.criticism_severity": (self.circulars.criticism_severity,),
+            "inspections.not_found_severity": (self.inspections.not_found_severity,),
+            "repair.severe_severities": self.repair.severe_severities,
+        }
+        for path, levels in references.items():
+            for level in levels:
+                if level not in self.severities:
+                    raise ValueError(f"{path}: unknown severity {level!r}")
+        for level in BONUS_LEVELS:
+            if level not in self.bonuses:
+                raise ValueError(f"bonuses.{level}: missing")
+        if self.penalties.l3_fine_from > self.penalties.l4_fine_above:
+            raise ValueError(
+                f"penalties.l3_fine_from: {self.penalties.l3_fine_from} is above "
+                f"penalties.l4_fine_above ({self.penalties.l4_fine_above})"
+            )
+        return self
+
+    # --- lookups shared by the engine's modules -------------------------------------------
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        """Tier letters, best first."""
+        return tuple(t.tier for t in self.tiers)
+
+    def tier_rank(self, tier: str) -> int:
+        """0 for the best tier, 1 for the next …; a lower rank is a better tier."""
+        return self.tier_names.index(tier)
+
+    def tier_rank_expr(self, tier: pl.Expr) -> pl.Expr:
+        """`tier_rank` on a column of tier letters (null stays null)."""
+        ranks = {name: rank for rank, name in enumerate(self.tier_names)}
+        return tier.replace_strict(ranks, default=None, return_dtype=pl.Int32)
+
+    def tier_expr(self, score: pl.Expr) -> pl.Expr:
+        """The tier of a score: the first tier (best first) whose min_score it reaches.
+
+        The last tier also takes anything below its threshold (a score is clamped to
+        `score.min` ≥ that threshold anyway), so the result is never null for a number.
+        The veto override is the caller's: it needs to know whether a veto counts.
+        """
+        *better, last = self.tiers
+        expr = pl.when(score.is_not_null()).then(pl.lit(last.tier))
+        for t in reversed(better):
+            expr = pl.when(score >= t.min_score).then(pl.lit(t.tier)).otherwise(expr)
+        return expr
+
+    def repair_min_months(self, severity: pl.Expr, category: pl.Expr, veto: pl.Expr) -> pl.Expr:
+        """Months a bad record must have counted before it can be repaired (NDRC Decree 58).
+
+        The longer period applies to the severe severities (L4), the safety categories and
+        every veto record; everything else gets the short one.
+        """
+        severe = (
+            severity.is_in(list(self.repair.severe_severities)).fill_null(False)
+            | category.is_in(list(self.repair.severe_categories)).fill_null(False)
+            | veto.fill_null(False)
+        )
+        return (
+            pl.when(severe)
+            .then(pl.lit(self.repair.severe_min_months))
+            .otherwise(pl.lit(self.repair.min_months))
+            .cast(pl.Int32)
+        )
+
+    @property
+    def refusal_months(self) -> int:
+        """The failed-correction window grown by the refusal extension, in whole months.
+
+        Calendar arithmetic needs whole months, so a fractional result is rounded half up
+        (24 × 1.5 = 36 exactly; 6 × 1.25 = 7.5 → 8).
+        """
+        months = self.severities[self.corrections.failed_severity].months
+        return math.floor(months * (1 + self.corrections.refusal_extension) + 0.5)
+
+
+def parse_rule_set(text: str) -> RuleSet:
+    """Parse and validate rule-set YAML; every error names its field path."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleSetError(f"rule set is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleSetError("rule set must be a mapping (version, score, tiers, severities, …)")
+    try:
+        return RuleSet.model_validate(data)
+    except ValidationError as exc:
+        raise RuleSetError(f"invalid rule set: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{path}: {message}" if path else message)
+    return "; ".join(problems)
+
+
+@cache
+def default_rule_set() -> RuleSet:
+    """The rule set shipped with the package (`models/rulesets/default.yaml`)."""
+    path = resources.files("models").joinpath("rulesets", "default.yaml")
+    return parse_rule_set(path.read_text(encoding="utf-8"))
