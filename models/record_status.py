@@ -7,16 +7,9 @@ refused repair, from when — including the minimum-period rule for repair. Vect
 What does not: whether a record counts as of a date given these rows (`scoring`), the
 repair options shown to a firm (`tier_paths`), deriving the records (`credit_records`).
 
-Readings fixed here (documented in docs/credit-engine.md §4):
-- a case applies to every record of its (firm, document), each judged on its own: a repair
-  filed 5 months after an L3 penalty repairs the L3 record and is refused for its veto record;
-- a record's minimum period is the longest over its segments (a correction is judged by its
-  failed segment too);
-- an objection's outcome row needs both `decision` and `decided_on`; without them the record
-  stays disputed (open) — or, decided_on without a decision, disputed until that day;
-- a timely repair application still undecided yields no row (the record simply counts);
-- `reason` is the engine's text where the engine decides (minimum period, not applicable),
-  else the case's `note`.
+The points the spec left open (each record judged on its own minimum period, objections
+without a dated decision, pending repairs, the `reason` text) are fixed in
+docs/credit-engine.md §4, "Details fixed by `models/record_status.py`".
 """
 
 from __future__ import annotations
@@ -48,8 +41,13 @@ def record_status_history(
     `credit_cases` the clean cases table. Records without a case get no row: they are
     `active`. Sorted by (record_id, status_from, case_id, status).
     """
+    cases = conform_source(credit_cases, "credit_cases")
+    documents = ["uscc", "evidence_doc_no"]
+    named = cases.select("uscc", evidence_doc_no="record_doc_no").unique()
+    # Few records have a case: keep only those before grouping millions of segments.
     per_record = (
         records.lazy()
+        .join(named, on=documents, how="semi")
         .with_columns(
             _min_months=rules.repair_min_months(
                 pl.col("severity"), pl.col("category"), pl.col("veto")
@@ -57,16 +55,13 @@ def record_status_history(
         )
         .group_by("record_id")
         .agg(
-            pl.col("uscc", "evidence_doc_no", "polarity").first(),
+            pl.col(*documents, "polarity").first(),
             pl.col("valid_from").min(),
             pl.col("_min_months").max(),
         )
     )
-    cases = conform_source(credit_cases, "credit_cases").join(
-        per_record,
-        left_on=["uscc", "record_doc_no"],
-        right_on=["uscc", "evidence_doc_no"],
-        how="inner",
+    cases = cases.join(
+        per_record, left_on=["uscc", "record_doc_no"], right_on=documents, how="inner"
     )
     good = pl.col("polarity") == "good"
     parts = [

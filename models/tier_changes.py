@@ -1,0 +1,76 @@
+"""Tier changes: which firms moved tier between consecutive as-of dates, and why (docs §5).
+
+What belongs here: pairing each firm's consecutive scored dates, keeping those where the tier
+differs, and naming the records behind the move — those that started or stopped counting
+between the two dates, or whose points changed (a repeat multiplier lapsing). What does not:
+computing scores or reasons (`scoring`); this module only compares two dates of them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from models.credit_schema import TIER_CHANGE_SCHEMA
+
+_PAIR = ["uscc", "from_as_of", "to_as_of"]
+
+
+def tier_changes(scores: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
+    """`tier_changes` (TIER_CHANGE_SCHEMA) from `credit_scores` and `score_reasons`.
+
+    `scores` needs uscc, as_of, score, tier; `reasons` needs uscc, as_of, record_id, points.
+    `cause_records` is a JSON list, by record_id, of `{record_id, change, points}` where
+    `change` is `started`, `stopped` or `changed` and `points` the record's effect on the
+    score between the two dates (before the bonus cap and the clamp): `started` +its points,
+    `stopped` −its points, `changed` the difference. A record is compared as a whole: a
+    correction moving from its L1 to its L3 segment is `changed`.
+    """
+    pairs = (
+        scores.select("uscc", "as_of", "score", "tier")
+        .sort("uscc", "as_of")
+        .with_columns(
+            from_as_of=pl.col("as_of").shift(1).over("uscc"),
+            from_tier=pl.col("tier").shift(1).over("uscc"),
+            from_score=pl.col("score").shift(1).over("uscc"),
+        )
+        .filter(pl.col("from_as_of").is_not_null() & (pl.col("tier") != pl.col("from_tier")))
+        .rename({"as_of": "to_as_of", "tier": "to_tier", "score": "to_score"})
+    )
+    per_record = reasons.group_by("uscc", "as_of", "record_id").agg(pl.col("points").sum())
+
+    def on(date_column: str, points: str) -> pl.DataFrame:
+        return pairs.select(_PAIR).join(
+            per_record.rename({"as_of": date_column, "points": points}),
+            on=["uscc", date_column],
+        )
+
+    compared = on("from_as_of", "before").join(
+        on("to_as_of", "after"), on=[*_PAIR, "record_id"], how="full", coalesce=True
+    )
+    causes = (
+        compared.with_columns(
+            change=pl.when(pl.col("before").is_null())
+            .then(pl.lit("started"))
+            .when(pl.col("after").is_null())
+            .then(pl.lit("stopped"))
+            .when(pl.col("before") != pl.col("after"))
+            .then(pl.lit("changed")),
+            points=pl.col("after").fill_null(0.0) - pl.col("before").fill_null(0.0),
+        )
+        .filter(pl.col("change").is_not_null())
+        .sort(*_PAIR, "record_id")
+        .group_by(_PAIR, maintain_order=True)
+        .agg(
+            pl.struct("record_id", "change", "points")
+            .struct.json_encode()
+            .str.join(",")
+            .alias("cause_records")
+        )
+    )
+    return (
+        pairs.join(causes, on=_PAIR, how="left")
+        .with_columns(cause_records=pl.format("[{}]", pl.col("cause_records").fill_null("")))
+        .select(TIER_CHANGE_SCHEMA.names())
+        .cast(dict(TIER_CHANGE_SCHEMA))
+        .sort("uscc", "to_as_of")
+    )

@@ -1,0 +1,123 @@
+"""Tier paths and repair options: how a firm's tier can get better from T on (docs §5).
+
+What belongs here: `tier_paths` — for each firm as of T, the next better tier and the first
+date it is reached if nothing new happens (records and vetoes expiring; bonuses expiring can
+also lower the score on the way) — and `repair_options` — for each counting bad record, from
+when a credit repair (信用修复) could clear it and the tier the firm would have without it.
+What does not: whether a record counts and what a score is (`scoring`, whose timeline and
+reasons this module reads), or deciding repair cases (`record_status`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
+from models.rules import RuleSet
+from models.scoring import reasons_as_of, score_expr, score_timeline, tier_with_veto_expr
+
+
+def tier_paths(
+    records: pl.DataFrame,
+    statuses: pl.DataFrame,
+    firms: pl.DataFrame,
+    rules: RuleSet,
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`tier_paths`, `repair_options`) of every firm of `firms` as of T."""
+    timeline = score_timeline(records, statuses, firms, rules, as_of)
+    now = timeline.filter(pl.col("on") == as_of)
+    paths = _paths(timeline, now, rules, as_of)
+    reasons = reasons_as_of(records, statuses, firms, rules, as_of)
+    options = _repair_options(reasons, _repair_months(records, reasons, rules), now, rules)
+    return paths, options
+
+
+def _paths(timeline: pl.DataFrame, now: pl.DataFrame, rules: RuleSet, as_of: date) -> pl.DataFrame:
+    """The first later date on the timeline whose tier is better than today's.
+
+    `next_tier` is the tier reached on that date, which can be better than the next one up
+    (a veto expiring lifts a firm of 70 points from D straight to B). If waiting alone never
+    improves the tier, `next_tier` is the next one up and `next_tier_on` is null: reaching it
+    takes new facts (a repair, a commendation).
+    """
+    rank = rules.tier_rank_expr
+    current = now.select("uscc", "score", current_tier="tier", current_rank=rank(pl.col("tier")))
+    better = (
+        timeline.filter(pl.col("on") > as_of)
+        .join(current.select("uscc", "current_rank"), on="uscc")
+        .filter(rank(pl.col("tier")) < pl.col("current_rank"))
+        .sort("uscc", "on")
+        .unique("uscc", keep="first")
+        .select("uscc", reached="tier", next_tier_on="on", next_tier_score="score")
+    )
+    one_up = {name: rules.tier_names[i - 1] for i, name in enumerate(rules.tier_names) if i > 0}
+    return (
+        current.join(better, on="uscc", how="left")
+        .with_columns(
+            as_of=pl.lit(as_of),
+            next_tier=pl.coalesce(
+                "reached",
+                pl.col("current_tier").replace_strict(one_up, default=None, return_dtype=pl.Utf8),
+            ),
+        )
+        .select(TIER_PATH_SCHEMA.names())
+        .cast(dict(TIER_PATH_SCHEMA))
+        .sort("uscc")
+    )
+
+
+def _repair_months(records: pl.DataFrame, reasons: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """Minimum repair period of each counting record: the longest over its segments, as
+    `record_status` judges a repair case (a case covers the whole record)."""
+    return (
+        records.join(reasons.select("record_id").unique(), on="record_id", how="semi")
+        .group_by("record_id")
+        .agg(
+            rules.repair_min_months(pl.col("severity"), pl.col("category"), pl.col("veto"))
+            .max()
+            .alias("months")
+        )
+    )
+
+
+def _repair_options(
+    reasons: pl.DataFrame, repair_months: pl.DataFrame, now: pl.DataFrame, rules: RuleSet
+) -> pl.DataFrame:
+    """One row per counting bad record (veto records included) that a repair could clear
+    before it expires anyway.
+
+    Eligible from `valid_from` + the record's minimum repair period (from T if that is
+    past); a record whose window ends first is no option. `tier_if_repaired` is the tier as
+    of T if this record alone stopped counting: the firm's sums as of T without its points
+    (and without its veto).
+    """
+    as_of = pl.col("as_of")
+    return (
+        reasons.filter(pl.col("polarity") == "bad")
+        .join(repair_months, on="record_id")
+        .join(now.select("uscc", "bonus", "deduction", "vetoes"), on="uscc")
+        .with_columns(
+            repair_eligible_from=pl.max_horizontal(
+                pl.col("valid_from").dt.offset_by(pl.format("{}mo", "months")), as_of
+            ),
+            points_cleared=pl.col("points").abs(),  # a bad record's points are ≤ 0
+        )
+        .filter(pl.col("repair_eligible_from") < pl.col("valid_until"))
+        .with_columns(
+            score_if_repaired=score_expr(
+                rules, pl.col("bonus"), pl.col("deduction") - pl.col("points_cleared")
+            ),
+            veto_if_repaired=(pl.col("vetoes") - pl.col("veto").cast(pl.Int64)) > 0,
+        )
+        .with_columns(
+            tier_if_repaired=tier_with_veto_expr(
+                rules, pl.col("score_if_repaired"), pl.col("veto_if_repaired")
+            )
+        )
+        .select(REPAIR_OPTION_SCHEMA.names())
+        .cast(dict(REPAIR_OPTION_SCHEMA))
+        .sort("uscc", "record_id")
+    )

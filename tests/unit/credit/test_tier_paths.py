@@ -1,0 +1,210 @@
+"""Tier paths and repair options (docs/credit-engine.md §5): hand-worked cases, and on random
+record sets the next better tier's date equals a day-by-day scan of the scores that the
+records known at T imply (hypothesis)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
+from models.scoring import score_as_of, score_history
+from models.tier_paths import tier_paths
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from test_scoring import (
+    F1,
+    F2,
+    FIRMS,
+    RULES,
+    D,
+    bonus,
+    record,
+    records_frame,
+    scenarios,
+    status,
+    statuses_frame,
+    veto,
+)
+
+T = D("2024-06-01")
+
+
+def paths_and_options(
+    rows: list[dict], statuses: list[dict] = (), as_of: date = T
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return tier_paths(records_frame(rows), statuses_frame(statuses), FIRMS, RULES, as_of)
+
+
+def path_of(paths: pl.DataFrame, uscc: str) -> dict[str, Any]:
+    return paths.filter(pl.col("uscc") == uscc).row(0, named=True)
+
+
+# --- tier paths ---------------------------------------------------------------------------------
+
+
+def test_veto_expiry_lifts_d_straight_to_the_tier_of_the_score() -> None:
+    # 70 − 5 + 10 = 75 under a veto ending 2024-09-01: D, then B (not C) that day.
+    rows = [record("p"), veto("v", valid_until="2024-09-01"), bonus("g", 10.0, months=36)]
+    paths, _ = paths_and_options(rows)
+    assert paths.schema == TIER_PATH_SCHEMA
+    assert path_of(paths, F1) == {
+        "uscc": F1,
+        "as_of": T,
+        "score": 75.0,
+        "current_tier": "D",
+        "next_tier": "B",
+        "next_tier_on": D("2024-09-01"),
+        "next_tier_score": 75.0,
+    }
+
+
+def test_expiring_bonus_lowers_the_score_on_the_way() -> None:
+    # 70 − 10 − 5 + 5 = 60 (C); 2024-09-01 the bonus ends: 55; 2025-03-05 the L2 ends: 60;
+    # 2026-03-05 the L3 ends: 70, B.
+    rows = [
+        record("l3", points=10.0, months=24, uscc=F2),
+        record("l2", points=5.0, uscc=F2),
+        bonus("g", 5.0, valid_from="2023-09-01", uscc=F2),
+    ]
+    got = path_of(paths_and_options(rows)[0], F2)
+    assert (got["score"], got["current_tier"]) == (60.0, "C")
+    assert (got["next_tier"], got["next_tier_on"], got["next_tier_score"]) == (
+        "B",
+        D("2026-03-05"),
+        70.0,
+    )
+
+
+def test_a_later_known_segment_counts_on_the_path() -> None:
+    # A correction notice: −2 now (68, B), −10 from 2024-07-01 (60, C): waiting never
+    # reaches A; the path shows the next tier up with no date.
+    rows = [
+        record("c", points=2.0, months=6, segment_until="2024-07-01"),
+        record("c", points=10.0, months=24, segment=1, segment_from="2024-07-01"),
+    ]
+    got = path_of(paths_and_options(rows)[0], F1)
+    assert (got["current_tier"], got["next_tier"], got["next_tier_on"]) == ("B", "A", None)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], ("B", "A", None, None)),  # no records: waiting never reaches A
+        ([bonus("g", 20.0)], ("A", None, None, None)),  # A has no better tier
+        ([record("p", points=30.0)], ("D", "B", D("2025-03-05"), 70.0)),  # 40 → 70
+    ],
+    ids=["no records", "tier A", "D until the record ends"],
+)
+def test_next_tier(rows: list[dict], expected: tuple) -> None:
+    got = path_of(paths_and_options(rows)[0], F1)
+    assert (got["current_tier"], got["next_tier"], got["next_tier_on"], got["next_tier_score"]) == (
+        expected
+    )
+
+
+def test_facts_after_t_are_not_assumed() -> None:
+    # A repair decided after T and a commendation collected after T are new facts.
+    rows = [record("p", points=30.0), bonus("g", 30.0, collected_on="2024-07-01")]
+    got = path_of(paths_and_options(rows, [status("p", "repaired", "2024-08-01")])[0], F1)
+    assert (got["score"], got["next_tier_on"]) == (40.0, D("2025-03-05"))
+
+
+# --- repair options -------------------------------------------------------------------------------
+
+
+def options_of(rows: list[dict], statuses: list[dict] = (), as_of: date = T) -> pl.DataFrame:
+    _, options = paths_and_options(rows, statuses, as_of)
+    assert options.schema == REPAIR_OPTION_SCHEMA
+    return options.select(
+        "record_id", "repair_eligible_from", "valid_until", "points_cleared", "tier_if_repaired"
+    )
+
+
+def test_repair_options_minimum_periods_and_tier_without_the_record() -> None:
+    # 70 − 5 − 10 = 55 (C) as of 2024-06-01.
+    rows = [
+        record("l2", points=5.0, valid_from="2024-04-01"),  # 3 months → 2024-07-01
+        record("l4", points=10.0, valid_from="2024-01-15", severity="L4", months=36),  # 12
+        bonus("g", 5.0, uscc=F2),  # good records cannot be repaired
+    ]
+    assert options_of(rows).rows() == [
+        ("l2", D("2024-07-01"), D("2025-04-01"), 5.0, "C"),  # 60 without it
+        ("l4", D("2025-01-15"), D("2027-01-15"), 10.0, "B"),  # 65 without it
+    ]
+
+
+def test_repair_options_for_safety_categories_vetoes_and_past_periods() -> None:
+    rows = [
+        # safety category: 12 months, from 2023-08-10 → 2024-08-10
+        record(
+            "s", points=5.0, valid_from="2023-08-10", months=24, category="发生重大质量安全事故"
+        ),
+        # 3 months long past: eligible from T
+        record("old", points=5.0, valid_from="2023-10-01"),
+        # a veto record lasting 18 months: eligible after 12, lifts the veto
+        veto("v", valid_from="2024-01-01", months=18),
+        # a veto record of 12 months expires the day it would become eligible: no option
+        veto("v12", valid_from="2024-01-01", months=12),
+    ]
+    assert options_of(rows).rows() == [
+        ("old", T, D("2024-10-01"), 5.0, "D"),
+        ("s", D("2024-08-10"), D("2025-08-10"), 5.0, "D"),
+        ("v", D("2025-01-01"), D("2025-07-01"), 0.0, "D"),  # v12 still counts as of T
+    ]
+    without_v12 = options_of([r for r in rows if r["record_id"] != "v12"])
+    assert without_v12.filter(pl.col("record_id") == "v")["tier_if_repaired"].item() == "C"
+
+
+def test_a_record_expiring_before_it_could_be_repaired_is_no_option() -> None:
+    assert options_of([record("short", months=2, valid_from="2024-05-01")]).is_empty()
+
+
+# --- on random record sets -----------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_next_tier_on_is_the_first_better_day_of_a_daily_scan(scenario: tuple) -> None:
+    rows, sts, dates = scenario
+    as_of = min(dates)
+    records, statuses = records_frame(rows), statuses_frame(sts)
+    paths, options = tier_paths(records, statuses, FIRMS, RULES, as_of)
+    now = score_as_of(records, statuses, FIRMS, RULES, as_of)
+    assert paths.select("uscc", "score", tier="current_tier").equals(
+        now.scores.select("uscc", "score", "tier")
+    )
+    # What the records and statuses known at T imply for every later day, one by one.
+    known = records.filter(pl.col("collected_on") <= as_of)
+    decided = statuses.filter(pl.col("status_from") <= as_of)
+    days = [as_of + timedelta(days=n) for n in range(1, 1500)]
+    later = score_history(known, decided, FIRMS, RULES, days, reason_dates=())
+    rank = RULES.tier_rank
+    for path in paths.iter_rows(named=True):
+        ahead = later.scores.filter(pl.col("uscc") == path["uscc"])
+        better = [
+            (row["as_of"], row["tier"], row["score"])
+            for row in ahead.iter_rows(named=True)
+            if rank(row["tier"]) < rank(path["current_tier"])
+        ]
+        if better:
+            assert (path["next_tier_on"], path["next_tier"], path["next_tier_score"]) == better[0]
+        else:
+            assert path["next_tier_on"] is None
+    # Each option's tier is the one the firm would have as of T with that record repaired
+    # (a repaired record still makes later ones repeats: only its own points go).
+    for option in options.iter_rows(named=True):
+        repaired = pl.concat(
+            [statuses, statuses_frame([status(option["record_id"], "repaired", as_of)])]
+        )
+        alone = score_as_of(records, repaired, FIRMS, RULES, as_of).scores
+        assert option["tier_if_repaired"] == (
+            alone.filter(pl.col("uscc") == option["uscc"])["tier"].item()
+        )
