@@ -155,7 +155,7 @@ def query(
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()  # fetchall: DuckDB 2.x refuses new work while a result is half-fetched
+    return bool(rows and rows[0][0])

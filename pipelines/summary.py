@@ -64,16 +64,13 @@ def print_run_summary(
         echo(f"  {level} {c.asset_key.to_user_string()}:{c.check_name}")
     with warehouse.connect(read_only=True) as con:
         latest = (
-            con.execute(
-                "SELECT max(as_of) FROM credit_scores WHERE as_of IN "
-                "(SELECT max(as_of) FROM credit_scores)"
-            ).fetchone()
+            con.execute("SELECT max(as_of) FROM credit_scores").fetchall()[0][0]
             if _table_exists(con, "credit_scores")
             else None
         )
-        if latest and latest[0]:
+        if latest:
             echo("")
-            print_tier_mix(tier_mix(con, latest[0]), latest[0], echo)
+            print_tier_mix(tier_mix(con, latest), latest, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")
     echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")

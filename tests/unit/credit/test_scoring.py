@@ -162,6 +162,7 @@ GOLDEN = [
     ("collected after T", [record("p", collected_on="2024-04-01")], [], "2024-03-31",
      70.0, "B", 0),
     ("collected on T", [record("p", collected_on="2024-04-01")], [], "2024-04-01", 65.0, "B", 1),
+    ("collection date missing", [{**L2, "collected_on": None}], [], "2024-06-01", 70.0, "B", 0),
     # §1.3 segments
     ("segment 0 last day", TWO_SEGMENTS, [], "2024-04-05", 68.0, "B", 1),
     ("segment 1 first day", TWO_SEGMENTS, [], "2024-04-06", 60.0, "C", 1),
