@@ -110,3 +110,44 @@ def test_counts_are_conserved_for_every_file(sample_run):
     assert broken == []
     files = con.execute("SELECT count(DISTINCT file) FROM ingestion_log").fetchone()[0]
     assert files == sum(1 for p in DEFAULT_LANDING.rglob("*") if p.suffix in (".csv", ".xlsx"))
+
+
+def test_every_score_adds_up_from_its_reasons_on_the_whole_sample(sample_run):
+    """score = clamp(70 + min(Σ bonuses, 30) − Σ deductions) for every firm and every date."""
+    _, root = sample_run
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    (firm_dates, mismatches, dates) = con.execute(
+        """
+        WITH sums AS (
+            SELECT uscc, as_of,
+                   coalesce(sum(points) FILTER (points > 0), 0) AS bonus,
+                   coalesce(sum(points) FILTER (points < 0), 0) AS deduction
+            FROM score_reasons GROUP BY ALL)
+        SELECT count(*),
+               count(*) FILTER (abs(s.score - greatest(0, least(100,
+                   70 + least(coalesce(bonus, 0), 30) + coalesce(deduction, 0)))) > 1e-9),
+               count(DISTINCT s.as_of)
+        FROM credit_scores s LEFT JOIN sums USING (uscc, as_of)
+        """
+    ).fetchall()[0]
+    firms = con.execute("SELECT count(*) FROM firms").fetchall()[0][0]
+    assert dates >= 60  # 2021-01 … 2026-06 month ends
+    assert firm_dates == firms * dates  # every firm of the directory on every date
+    assert mismatches == 0
+
+
+def test_renfang_score_stores_any_date_and_prints_the_tier_mix(sample_run):
+    _, root = sample_run
+    env = {**os.environ, "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb")}
+    cmd = [sys.executable, "-m", "pipelines.cli", "score", "--as-of", "2024-06-15"]
+    scored = subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    assert "tier mix as of 2024-06-15" in scored.stdout
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    stored = con.execute(
+        "SELECT count(*) FROM credit_scores WHERE as_of = DATE '2024-06-15'"
+    ).fetchall()[0][0]
+    firms = con.execute("SELECT count(*) FROM firms").fetchall()[0][0]
+    assert stored == firms
+    total = re.search(r"^\s+total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
+    assert total and int(total.group(1)) == firms
