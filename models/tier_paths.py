@@ -16,7 +16,7 @@ import polars as pl
 
 from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
 from models.rules import RuleSet
-from models.scoring import reasons_as_of, score_expr, score_timeline, tier_with_veto_expr
+from models.scoring import score_expr, score_timeline, tier_with_veto_expr
 
 
 def tier_paths(
@@ -28,11 +28,10 @@ def tier_paths(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(`tier_paths`, `repair_options`) of every firm of `firms` as of T."""
     timeline = score_timeline(records, statuses, firms, rules, as_of)
-    now = timeline.filter(pl.col("on") == as_of)
-    paths = _paths(timeline, now, rules, as_of)
-    reasons = reasons_as_of(records, statuses, firms, rules, as_of)
-    options = _repair_options(reasons, _repair_months(records, reasons, rules), now, rules)
-    return paths, options
+    now = timeline.steps.filter(pl.col("on") == as_of)
+    paths = _paths(timeline.steps, now, rules, as_of)
+    bad = timeline.reasons.filter(pl.col("polarity") == "bad")
+    return paths, _repair_options(_with_repair_months(bad, records, rules), now, rules)
 
 
 def _paths(timeline: pl.DataFrame, now: pl.DataFrame, rules: RuleSet, as_of: date) -> pl.DataFrame:
@@ -69,23 +68,37 @@ def _paths(timeline: pl.DataFrame, now: pl.DataFrame, rules: RuleSet, as_of: dat
     )
 
 
-def _repair_months(records: pl.DataFrame, reasons: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """Minimum repair period of each counting record: the longest over its segments, as
-    `record_status` judges a repair case (a case covers the whole record)."""
-    return (
-        records.join(reasons.select("record_id").unique(), on="record_id", how="semi")
-        .group_by("record_id")
-        .agg(
-            rules.repair_min_months(pl.col("severity"), pl.col("category"), pl.col("veto"))
-            .max()
-            .alias("months")
+def _with_repair_months(bad: pl.DataFrame, records: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """`months`: each bad reason's minimum repair period — its record's, the longest over
+    the record's segments, as `record_status` judges a repair case (a case covers the whole
+    record). A segment not counting as of T can only lengthen it if it has a longer period
+    than the shortest among segmented records (none in the default rules: corrections are
+    L1 then L3), so only those few rows are looked up."""
+
+    def months(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(
+            months=rules.repair_min_months(pl.col("severity"), pl.col("category"), pl.col("veto"))
         )
+
+    segmented = months(
+        records.filter((pl.col("segment") > 0) | pl.col("segment_until").is_not_null())
+    )
+    longer = (
+        segmented.filter(pl.col("months") > pl.col("months").min())
+        .group_by("record_id")
+        .agg(pl.col("months").max().alias("longer"))
+    )
+    own = months(bad)
+    if longer.is_empty():
+        return own
+    return (
+        own.join(longer, on="record_id", how="left")
+        .with_columns(months=pl.max_horizontal("months", "longer"))
+        .drop("longer")
     )
 
 
-def _repair_options(
-    reasons: pl.DataFrame, repair_months: pl.DataFrame, now: pl.DataFrame, rules: RuleSet
-) -> pl.DataFrame:
+def _repair_options(bad: pl.DataFrame, now: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """One row per counting bad record (veto records included) that a repair could clear
     before it expires anyway.
 
@@ -94,15 +107,19 @@ def _repair_options(
     of T if this record alone stopped counting: the firm's sums as of T without its points
     (and without its veto).
     """
-    as_of = pl.col("as_of")
+    # One constant offset per distinct period (a rule set has two) is much cheaper than
+    # a per-row offset string.
+    eligible = pl.coalesce(
+        pl.lit(None, pl.Date),  # no bad record, no period
+        *(
+            pl.when(pl.col("months") == m).then(pl.col("valid_from").dt.offset_by(f"{m}mo"))
+            for m in bad["months"].unique().to_list()
+        ),
+    )
     return (
-        reasons.filter(pl.col("polarity") == "bad")
-        .join(repair_months, on="record_id")
-        .join(now.select("uscc", "bonus", "deduction", "vetoes"), on="uscc")
+        bad.join(now.select("uscc", "bonus", "deduction", "vetoes"), on="uscc")
         .with_columns(
-            repair_eligible_from=pl.max_horizontal(
-                pl.col("valid_from").dt.offset_by(pl.format("{}mo", "months")), as_of
-            ),
+            repair_eligible_from=pl.max_horizontal(eligible, pl.col("as_of")),
             points_cleared=pl.col("points").abs(),  # a bad record's points are ≤ 0
         )
         .filter(pl.col("repair_eligible_from") < pl.col("valid_until"))
