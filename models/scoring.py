@@ -814,3 +814,19 @@ def _veto_details(
     pick[best["cell"].to_numpy()] = best["rank"].to_numpy()
     index = pl.Series(pick).replace(-1, None)
     return ranked["valid_until"].gather(index), ranked["veto_reason"].gather(index)
+
+
+def unexplained_scores(scores: pl.DataFrame, reasons: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """Firm-dates whose score differs from what their reasons imply (should be empty):
+    score = clamp(base + min(Σ positive points, cap) + Σ negative points)."""
+    sums = reasons.group_by("uscc", "as_of").agg(
+        bonus=pl.col("points").filter(pl.col("points") > 0).sum(),
+        deduction=-pl.col("points").filter(pl.col("points") < 0).sum(),
+    )
+    implied = score_expr(rules, pl.col("bonus").fill_null(0), pl.col("deduction").fill_null(0))
+    return (
+        scores.join(sums, on=["uscc", "as_of"], how="left")
+        .with_columns(implied=implied)
+        .filter((pl.col("score") - pl.col("implied")).abs() > 1e-9)
+        .select("uscc", "as_of", "score", "implied")
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from models.credit_schema import TIER_CHANGE_SCHEMA
+from models.scoring import expand_reasons
 
 _PAIR = ["uscc", "from_as_of", "to_as_of"]
 
@@ -74,3 +75,16 @@ def tier_changes(scores: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
         .cast(dict(TIER_CHANGE_SCHEMA))
         .sort("uscc", "to_as_of")
     )
+
+
+def tier_changes_from_spans(scores: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+    """`tier_changes` when reasons are stored as spans (`scoring.reason_spans`): only the
+    firms whose tier ever changed have their reasons expanded, and only on their dates, so
+    a national history never materialises every firm's reasons on every date."""
+    ordered = scores.select("uscc", "as_of", "score", "tier").sort("uscc", "as_of")
+    # a firm's first date compares with null and is dropped by the filter
+    moved = ordered.filter(pl.col("tier") != pl.col("tier").shift(1).over("uscc"))["uscc"].unique()
+    involved = ordered.filter(pl.col("uscc").is_in(moved.implode()))
+    dates = involved["as_of"].unique().sort().to_list()
+    reasons = expand_reasons(spans.filter(pl.col("uscc").is_in(moved.implode())), dates)
+    return tier_changes(involved, reasons)

@@ -19,14 +19,12 @@ import polars as pl
 
 from models.credit_records import derive_credit_records
 from models.credit_schema import (
-    CREDIT_RECORD_SCHEMA,
     CREDIT_SCORE_SCHEMA,
-    RECORD_STATUS_SCHEMA,
     SCORE_REASON_SCHEMA,
 )
 from models.record_status import record_status_history
 from models.rules import RuleSet, default_rule_set, parse_rule_set
-from models.scoring import Scores, score_history
+from models.scoring import REASON_SPAN_SCHEMA, Scores, reason_spans, score_history
 from pipelines.resources import Warehouse, _table_exists, query
 from pipelines.warehouse import table_ddl
 
@@ -80,35 +78,63 @@ def as_of_dates(months: Sequence[date], processing_date: date) -> list[date]:
 
 
 def compute_scores(inputs: EngineInputs, rules: RuleSet, dates: Sequence[date]) -> Scores:
-    return score_history(inputs.records, inputs.statuses, inputs.firms, rules, list(dates))
+    """Scores only: reasons live as spans (`store_reason_spans`), not per date."""
+    return score_history(
+        inputs.records, inputs.statuses, inputs.firms, rules, list(dates), reason_dates=()
+    )
+
+
+def compute_reason_spans(inputs: EngineInputs, rules: RuleSet) -> pl.DataFrame:
+    return reason_spans(inputs.records, inputs.statuses, inputs.firms, rules)
 
 
 def store_scores(con: duckdb.DuckDBPyConnection, scores: Scores, dates: Sequence[date]) -> None:
     """Replace exactly these as-of dates (other dates are history and are kept)."""
-    for name, frame, schema in (
-        ("credit_scores", scores.scores, CREDIT_SCORE_SCHEMA),
-        ("score_reasons", scores.reasons, SCORE_REASON_SCHEMA),
-    ):
-        con.execute(table_ddl(name, schema, replace=False))
-        con.execute(
-            f'DELETE FROM "{name}" WHERE as_of IN (SELECT unnest(?::DATE[]))', [list(dates)]
-        )
-        if not frame.is_empty():
-            con.register("_scores", frame.select(list(schema)).cast(dict(schema)))
-            try:
-                con.execute(f'INSERT INTO "{name}" SELECT * FROM _scores')
-            finally:
-                con.unregister("_scores")
+    con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
+    con.execute(
+        "DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
+    )
+    _insert(con, "credit_scores", scores.scores, CREDIT_SCORE_SCHEMA)
 
 
-def ensure_credit_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name, schema in (
-        ("credit_records", CREDIT_RECORD_SCHEMA),
-        ("credit_record_status", RECORD_STATUS_SCHEMA),
-        ("credit_scores", CREDIT_SCORE_SCHEMA),
-        ("score_reasons", SCORE_REASON_SCHEMA),
-    ):
-        con.execute(table_ddl(name, schema, replace=False))
+def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> None:
+    """Replace the reason spans and (re)define `score_reasons` over every stored as-of date.
+
+    A reason counts on every as-of date T with span_from ≤ T < span_until: storing the spans
+    (about one row per record) instead of one row per record and date keeps a national
+    history of 60 month-ends at ~10M rows instead of ~10⁸, and `score_reasons` still reads
+    like a table of firm × as-of × record.
+    """
+    con.execute(table_ddl("score_reason_spans", REASON_SPAN_SCHEMA, replace=True))
+    _insert(con, "score_reason_spans", spans, REASON_SPAN_SCHEMA)
+    con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
+    columns = ", ".join(
+        "s.as_of" if c == "as_of" else f'r."{c}"' for c in SCORE_REASON_SCHEMA.names()
+    )
+    con.execute(
+        f"""CREATE OR REPLACE VIEW score_reasons AS
+        SELECT {columns} FROM credit_scores s
+        JOIN score_reason_spans r ON r.uscc = s.uscc AND r.span_from <= s.as_of
+         AND (r.span_until IS NULL OR s.as_of < r.span_until)"""
+    )
+
+
+def read_reasons(con: duckdb.DuckDBPyConnection, dates: Sequence[date]) -> pl.DataFrame:
+    return query(
+        con, "SELECT * FROM score_reasons WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
+    )
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, schema: pl.Schema
+) -> None:
+    if frame.is_empty():
+        return
+    con.register("_frame", frame.select(list(schema)).cast(dict(schema)))
+    try:
+        con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
+    finally:
+        con.unregister("_frame")
 
 
 class MissingWarehouseError(RuntimeError):
@@ -119,7 +145,8 @@ def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
     """Derive records with `rules` from the clean tables, score as of one date, store it.
 
     Records are derived afresh (not read from `credit_records`) so that a different rule set
-    passed here is applied consistently to every step.
+    passed here is applied consistently to every step; the reason spans are replaced too, so
+    `score_reasons` explains exactly what the last scoring computed.
     """
     with warehouse.connect() as con:
         if not _table_exists(con, "firms"):
@@ -132,8 +159,10 @@ def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
     records = derive_credit_records(sources, rules)
     inputs = EngineInputs(records, record_status_history(records, cases, rules), firms)
     scores = compute_scores(inputs, rules, [as_of])
+    spans = compute_reason_spans(inputs, rules)
     with warehouse.transaction() as con:
         store_scores(con, scores, [as_of])
+        store_reason_spans(con, spans)
     return scores.scores.height
 
 

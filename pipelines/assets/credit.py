@@ -21,17 +21,20 @@ from models.credit_schema import (
     TIER_PATH_SCHEMA,
 )
 from models.record_status import record_status_history
-from models.rules import RuleSet, default_rule_set
-from models.scoring import Scores
-from models.tier_changes import tier_changes
+from models.rules import default_rule_set
+from models.scoring import unexplained_scores
+from models.tier_changes import tier_changes_from_spans
 from models.tier_paths import tier_paths
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.credit_store import (
     RECORD_SOURCES,
     as_of_dates,
+    compute_reason_spans,
     compute_scores,
     read_engine_inputs,
+    read_reasons,
     read_sources,
+    store_reason_spans,
     store_scores,
 )
 from pipelines.resources import Landing, Rules, Warehouse, query
@@ -118,41 +121,50 @@ def credit_record_status(warehouse: Warehouse, rules: Rules) -> dg.MaterializeRe
     )
 
 
-@dg.multi_asset(
-    outs={
-        "credit_scores": dg.AssetOut(
-            group_name="credit",
-            kinds={"duckdb", "polars"},
-            code_version=ENGINE_VERSION,
-            description="Score and tier of every firm in the directory as of each month end "
-            "(the running month: as of the processing date), point-in-time: only what was "
-            "collected by then, objections and repairs as decided by then.",
-        ),
-        "score_reasons": dg.AssetOut(
-            group_name="credit",
-            kinds={"duckdb", "polars"},
-            code_version=ENGINE_VERSION,
-            description="Every record that moved each firm's score on each as-of date, with "
-            "its signed points, multiplier, rule and evidence document number.",
-        ),
-    },
+@dg.asset(
+    group_name="credit",
+    kinds={"duckdb", "polars"},
+    pool=WRITER_POOL,
+    code_version=ENGINE_VERSION,
     deps=["credit_records", "credit_record_status", "firms"],
+)
+def score_reasons(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
+    """Every record that moves a firm's score, with its signed points, multiplier, rule and
+    evidence document number — stored as spans of as-of dates (`score_reason_spans`, one row
+    per record piece) and read through the view `score_reasons` (firm × as-of × record) for
+    every date in `credit_scores`."""
+    with warehouse.connect() as con:
+        inputs = read_engine_inputs(con)
+    spans = compute_reason_spans(inputs, rules.load())
+    with warehouse.transaction() as con:
+        store_reason_spans(con, spans)
+    return dg.MaterializeResult(metadata={"dagster/row_count": spans.height})
+
+
+@dg.asset(
+    group_name="credit",
+    kinds={"duckdb", "polars"},
+    pool=WRITER_POOL,
+    code_version=ENGINE_VERSION,
+    deps=["credit_records", "credit_record_status", "firms", "score_reasons"],
     partitions_def=SCORE_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=WRITER_POOL,
     check_specs=[
         dg.AssetCheckSpec(
             "reasons_add_up",
             asset="credit_scores",
             blocking=True,
-            description="For every firm and date: score = clamp(base + min(Σ bonuses, cap) "
-            "− Σ deductions) from its reasons.",
+            description="On the first and last date of the run: every firm's score = "
+            "clamp(base + min(Σ bonuses, cap) − Σ deductions) from its reasons.",
         )
     ],
 )
 def credit_scores(
     context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing, rules: Rules
 ):
+    """Score and tier of every firm in the directory as of each month end (the running
+    month: as of the processing date — the latest scores), point-in-time: only what was
+    collected by then, objections and repairs as decided by then."""
     rule_set = rules.load()
     months = [date.fromisoformat(key) for key in context.partition_keys]
     dates = as_of_dates(months, landing.processing_date)
@@ -161,47 +173,31 @@ def credit_scores(
     scores = compute_scores(inputs, rule_set, dates)
     with warehouse.transaction() as con:
         store_scores(con, scores, dates)
-    broken = _reasons_not_adding_up(scores, rule_set)
-    tiers = scores.scores.group_by("tier").len().sort("tier")
+    checked = sorted({dates[0], dates[-1]}) if dates else []
+    with warehouse.connect() as con:
+        reasons = read_reasons(con, checked)
+    broken = unexplained_scores(
+        scores.scores.filter(pl.col("as_of").is_in(checked)), reasons, rule_set
+    )
+    latest = scores.scores.filter(pl.col("as_of") == (dates[-1] if dates else None))
+    tiers = latest.group_by("tier").len().sort("tier")
     yield dg.MaterializeResult(
-        asset_key="credit_scores",
         metadata={
             "dagster/row_count": scores.scores.height,
             "as_of_dates": len(dates),
             "latest_as_of": str(dates[-1]) if dates else "",
-            "tiers_all_dates": dict(zip(tiers["tier"], tiers["len"], strict=True)),
+            "latest_tiers": dict(zip(tiers["tier"], tiers["len"], strict=True)),
             "rule_set_version": rule_set.version,
         },
     )
-    yield dg.MaterializeResult(
-        asset_key="score_reasons", metadata={"dagster/row_count": scores.reasons.height}
-    )
     yield dg.AssetCheckResult(
         check_name="reasons_add_up",
-        asset_key="credit_scores",
         passed=broken.is_empty(),
         metadata={
-            "firm_dates_checked": scores.scores.height,
+            "dates_checked": [str(d) for d in checked],
             "mismatches": broken.height,
             "examples": str(broken.head(5).to_dicts()),
         },
-    )
-
-
-def _reasons_not_adding_up(scores: Scores, rule_set: RuleSet) -> pl.DataFrame:
-    """Firm-dates whose stored score differs from what their reasons imply."""
-    sums = scores.reasons.group_by("uscc", "as_of").agg(
-        bonus=pl.col("points").filter(pl.col("points") > 0).sum(),
-        deduction=pl.col("points").filter(pl.col("points") < 0).sum(),
-    )
-    implied = (
-        pl.lit(rule_set.score.base)
-        + pl.min_horizontal(pl.col("bonus").fill_null(0), pl.lit(rule_set.score.bonus_cap))
-        + pl.col("deduction").fill_null(0)
-    ).clip(rule_set.score.min, rule_set.score.max)
-    joined = scores.scores.join(sums, on=["uscc", "as_of"], how="left")
-    return joined.filter((pl.col("score") - implied).abs() > 1e-9).select(
-        "uscc", "as_of", "score", implied.alias("implied")
     )
 
 
@@ -217,9 +213,9 @@ def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
     """Firms whose tier changed between consecutive as-of dates, with the records that
     started or stopped counting between them (the 'what changed and why' of the dashboard)."""
     with warehouse.connect() as con:
-        scores = query(con, "SELECT * FROM credit_scores")
-        reasons = query(con, "SELECT uscc, as_of, record_id, points FROM score_reasons")
-    changes = tier_changes(scores, reasons)
+        scores = query(con, "SELECT uscc, as_of, score, tier FROM credit_scores")
+        spans = query(con, "SELECT * FROM score_reason_spans")
+    changes = tier_changes_from_spans(scores, spans)
     with warehouse.transaction() as con:
         replace_table(con, "tier_changes", changes, TIER_CHANGE_SCHEMA)
     return dg.MaterializeResult(metadata={"dagster/row_count": changes.height})
@@ -269,6 +265,7 @@ def credit_assets() -> list[dg.AssetsDefinition]:
     return [
         credit_records,
         credit_record_status,
+        score_reasons,
         credit_scores,
         tier_changes_asset,
         tier_paths_asset,
