@@ -17,8 +17,9 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.yaml_data import load_yaml_mapping, validate_model
 
 ColumnType = Literal[
     "text", "uscc", "date", "amount", "integer", "enum", "enum_list", "text_list", "bool"
@@ -214,12 +215,7 @@ def header_key(text: str) -> str:
 
 def parse_contracts(text: str) -> Contracts:
     """Parse and validate contract YAML; errors name the offending field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ContractError(f"contract is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ContractError("contract must be a mapping with `version`, `enums` and `sources`")
+    data = load_yaml_mapping(text, ContractError, "contract", "`version`, `enums`, `sources`")
     for name, src in (data.get("sources") or {}).items():
         if isinstance(src, dict):
             src.setdefault("name", name)
@@ -227,13 +223,7 @@ def parse_contracts(text: str) -> Contracts:
         if isinstance(enum, dict):
             for canonical, synonyms in enum.items():
                 enum[canonical] = tuple(synonyms or ())
-    try:
-        return Contracts.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ContractError(f"invalid contract: {problems}") from exc
+    return validate_model(Contracts, data, ContractError, "contract")
 
 
 @cache

@@ -20,8 +20,9 @@ from importlib import resources
 from typing import Annotated
 
 import polars as pl
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.yaml_data import load_yaml_mapping, validate_model
 
 SEVERITY_LEVELS: tuple[str, ...] = ("L1", "L2", "L3", "L4")
 """The severity names the document mapping assigns (docs §2); a rule set sets their numbers."""
@@ -264,25 +265,8 @@ class RuleSet(_Frozen):
 
 def parse_rule_set(text: str) -> RuleSet:
     """Parse and validate rule-set YAML; every error names its field path."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"rule set is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RuleSetError("rule set must be a mapping (version, score, tiers, severities, …)")
-    try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleSetError(f"invalid rule set: {_describe(exc)}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{path}: {message}" if path else message)
-    return "; ".join(problems)
+    data = load_yaml_mapping(text, RuleSetError, "rule set", "version, score, tiers, severities, …")
+    return validate_model(RuleSet, data, RuleSetError, "rule set")
 
 
 @cache
