@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from models.rules import RuleSetError
 from pipelines.credit_store import MissingWarehouseError
 from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
 from pipelines.summary import print_tier_mix
@@ -86,7 +87,13 @@ def run(
     ld = Landing(path=str(landing) if landing else None, today=today)
     typer.echo(f"landing:   {ld.folder}")
     typer.echo(f"warehouse: {wh.file}")
-    defs = build_defs(warehouse=wh, landing=ld, rules=Rules(path=rules_file))
+    rules = Rules(path=rules_file)
+    try:  # fail before any run starts; the UI path reports the same error from the asset
+        rules.load()
+    except (RuleSetError, OSError) as exc:
+        typer.echo(f"rule set: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    defs = build_defs(warehouse=wh, landing=ld, rules=rules)
     with dg.DagsterInstance.get() as instance:
         result = execute_main(
             defs,
