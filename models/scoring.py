@@ -830,3 +830,64 @@ def unexplained_scores(scores: pl.DataFrame, reasons: pl.DataFrame, rules: RuleS
         .filter((pl.col("score") - pl.col("implied")).abs() > 1e-9)
         .select("uscc", "as_of", "score", "implied")
     )
+
+
+def scores_from_spans(
+    spans: pl.DataFrame, firms: pl.DataFrame, rules: RuleSet, as_of_dates: Sequence[date]
+) -> pl.DataFrame:
+    """CREDIT_SCORE_SCHEMA rows from stored `reason_spans` — equal to
+    `score_history(...).scores` for the same records, statuses and dates.
+
+    Statuses, segments, evidence and repeat multipliers are already resolved in the spans, so
+    one as-of date is a filter and a sum per firm (the shape of a bare aggregate), and the
+    scores agree with the `score_reasons` view by construction. Sums run in whole millionths
+    and vetoes pick the longest-lasting record (ties: smallest record_id), as `_scores` does.
+    """
+    firm_ids = _firm_ids(firms).to_frame("uscc")
+    micro = (pl.col("points") * _MICRO).round(0).cast(pl.Int64)
+    good = pl.col("polarity") == "good"
+    frames = []
+    for day in _sorted_dates(as_of_dates).to_list():
+        counting = spans.lazy().filter(
+            (pl.col("span_from") <= day)
+            & (pl.col("span_until").is_null() | (pl.col("span_until") > day))
+        )
+        sums = counting.group_by("uscc").agg(
+            bonus=micro.filter(good).sum(),
+            deduction=(-micro).filter(~good).sum(),
+            counting_records=pl.len(),
+        )
+        vetoes = (
+            counting.filter("veto")
+            .sort(["valid_until", "record_id"], descending=[True, False])
+            .group_by("uscc", maintain_order=True)
+            .agg(
+                veto_until=pl.col("valid_until").first(), veto_reason=pl.col("veto_reason").first()
+            )
+        )
+        frames.append(
+            firm_ids.lazy()
+            .join(sums, on="uscc", how="left")
+            .join(vetoes, on="uscc", how="left")
+            .with_columns(as_of=pl.lit(day, dtype=pl.Date))
+        )
+    if not frames:
+        return pl.DataFrame(schema=CREDIT_SCORE_SCHEMA)
+    bonus = pl.col("bonus").fill_null(0) / _MICRO
+    deduction = pl.col("deduction").fill_null(0) / _MICRO
+    return (
+        pl.concat(frames)
+        .with_columns(
+            veto=pl.col("veto_until").is_not_null(),
+            score=score_expr(rules, bonus, deduction),
+            bonus_points=pl.min_horizontal(bonus, pl.lit(rules.score.bonus_cap)),
+            deduction_points=deduction,
+            counting_records=pl.col("counting_records").fill_null(0),
+            rule_set_version=pl.lit(rules.version),
+        )
+        .with_columns(tier=tier_with_veto_expr(rules, pl.col("score"), pl.col("veto")))
+        .select(CREDIT_SCORE_SCHEMA.names())
+        .cast(dict(CREDIT_SCORE_SCHEMA))
+        .sort("as_of", "uscc")
+        .collect()
+    )

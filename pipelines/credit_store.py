@@ -24,7 +24,7 @@ from models.credit_schema import (
 )
 from models.record_status import record_status_history
 from models.rules import RuleSet, default_rule_set, parse_rule_set
-from models.scoring import REASON_SPAN_SCHEMA, Scores, reason_spans, score_history
+from models.scoring import REASON_SPAN_SCHEMA, reason_spans, scores_from_spans
 from pipelines.resources import Warehouse, _table_exists, query
 from pipelines.warehouse import table_ddl
 
@@ -77,24 +77,27 @@ def as_of_dates(months: Sequence[date], processing_date: date) -> list[date]:
     return sorted(dates)
 
 
-def compute_scores(inputs: EngineInputs, rules: RuleSet, dates: Sequence[date]) -> Scores:
-    """Scores only: reasons live as spans (`store_reason_spans`), not per date."""
-    return score_history(
-        inputs.records, inputs.statuses, inputs.firms, rules, list(dates), reason_dates=()
-    )
+def compute_scores(
+    spans: pl.DataFrame, firms: pl.DataFrame, rules: RuleSet, dates: Sequence[date]
+) -> pl.DataFrame:
+    """Scores from the reason spans: one filter-and-sum per date, equal to the one-pass
+    `score_history`, and consistent with `score_reasons` by construction."""
+    return scores_from_spans(spans, firms, rules, dates)
 
 
 def compute_reason_spans(inputs: EngineInputs, rules: RuleSet) -> pl.DataFrame:
     return reason_spans(inputs.records, inputs.statuses, inputs.firms, rules)
 
 
-def store_scores(con: duckdb.DuckDBPyConnection, scores: Scores, dates: Sequence[date]) -> None:
+def store_scores(
+    con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, dates: Sequence[date]
+) -> None:
     """Replace exactly these as-of dates (other dates are history and are kept)."""
     con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
     con.execute(
         "DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
     )
-    _insert(con, "credit_scores", scores.scores, CREDIT_SCORE_SCHEMA)
+    _insert(con, "credit_scores", scores, CREDIT_SCORE_SCHEMA)
 
 
 def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> None:
@@ -117,6 +120,10 @@ def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> N
         JOIN score_reason_spans r ON r.uscc = s.uscc AND r.span_from <= s.as_of
          AND (r.span_until IS NULL OR s.as_of < r.span_until)"""
     )
+
+
+def read_reason_spans(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return query(con, "SELECT * FROM score_reason_spans")
 
 
 def read_reasons(con: duckdb.DuckDBPyConnection, dates: Sequence[date]) -> pl.DataFrame:
@@ -158,12 +165,12 @@ def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
         firms = query(con, FIRMS_SQL)
     records = derive_credit_records(sources, rules)
     inputs = EngineInputs(records, record_status_history(records, cases, rules), firms)
-    scores = compute_scores(inputs, rules, [as_of])
     spans = compute_reason_spans(inputs, rules)
+    scores = compute_scores(spans, firms, rules, [as_of])
     with warehouse.transaction() as con:
         store_scores(con, scores, [as_of])
         store_reason_spans(con, spans)
-    return scores.scores.height
+    return scores.height
 
 
 def tier_mix(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:

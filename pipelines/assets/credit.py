@@ -27,11 +27,13 @@ from models.tier_changes import tier_changes_from_spans
 from models.tier_paths import tier_paths
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.credit_store import (
+    FIRMS_SQL,
     RECORD_SOURCES,
     as_of_dates,
     compute_reason_spans,
     compute_scores,
     read_engine_inputs,
+    read_reason_spans,
     read_reasons,
     read_sources,
     store_reason_spans,
@@ -169,21 +171,20 @@ def credit_scores(
     months = [date.fromisoformat(key) for key in context.partition_keys]
     dates = as_of_dates(months, landing.processing_date)
     with warehouse.connect() as con:
-        inputs = read_engine_inputs(con)
-    scores = compute_scores(inputs, rule_set, dates)
+        spans = read_reason_spans(con)
+        firms = query(con, FIRMS_SQL)
+    scores = compute_scores(spans, firms, rule_set, dates)
     with warehouse.transaction() as con:
         store_scores(con, scores, dates)
     checked = sorted({dates[0], dates[-1]}) if dates else []
     with warehouse.connect() as con:
         reasons = read_reasons(con, checked)
-    broken = unexplained_scores(
-        scores.scores.filter(pl.col("as_of").is_in(checked)), reasons, rule_set
-    )
-    latest = scores.scores.filter(pl.col("as_of") == (dates[-1] if dates else None))
+    broken = unexplained_scores(scores.filter(pl.col("as_of").is_in(checked)), reasons, rule_set)
+    latest = scores.filter(pl.col("as_of") == (dates[-1] if dates else None))
     tiers = latest.group_by("tier").len().sort("tier")
     yield dg.MaterializeResult(
         metadata={
-            "dagster/row_count": scores.scores.height,
+            "dagster/row_count": scores.height,
             "as_of_dates": len(dates),
             "latest_as_of": str(dates[-1]) if dates else "",
             "latest_tiers": dict(zip(tiers["tier"], tiers["len"], strict=True)),

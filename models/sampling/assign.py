@@ -1,0 +1,330 @@
+"""Inspector assignment for a double-random round (docs §5 "Inspectors", issue 4 step 3).
+
+What belongs here: which (firm, inspector) pairs the rules allow — certificate valid through the
+whole window, fields covering the firm's type, no recusal in force, rotation against the previous
+round — and choosing, at random but reproducibly, the configured number of distinct eligible
+inspectors for every drawn firm within the per-inspector cap, solved as a max-flow problem. When
+no assignment satisfies every rule, the failure names the strata (firm types) and the firms short
+of inspectors; a rule is never relaxed. What does not: drawing the firms (`draw`), round
+parameters (`params`), scheduling dates, publication or any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
+from models.contracts import default_contracts
+
+ASSIGNMENT_SCHEMA = pl.Schema({"uscc": pl.Utf8, "inspector_id": pl.Utf8})
+_MAX_LISTED_FIRMS = 10  # the message stays readable; `.shortfalls` keeps every firm
+
+
+class AssignmentInfeasibleError(ValueError):
+    """No assignment satisfies every rule; `.shortfalls` says where the inspectors run out.
+
+    Each shortfall is a dict with a `kind`: `firm_type` (a stratum needs more slots than its
+    eligible inspectors can give), `firm` (a firm has fewer eligible inspectors than it needs) or
+    `group` (a set of firms, found from the minimum cut, whose shared inspectors cannot cover
+    them — reported only when neither of the first two explains the failure).
+    """
+
+    def __init__(self, message: str, shortfalls: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.shortfalls = shortfalls
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The inspectors of each drawn firm: one row per (uscc, inspector_id), sorted."""
+
+    assignments: pl.DataFrame
+
+
+def eligible_pairs(
+    firms: pl.DataFrame,
+    inspectors: pl.DataFrame,
+    conflicts: pl.DataFrame,
+    previous: pl.DataFrame | None,
+    *,
+    window_start: date,
+    window_end: date,
+    rotation: bool,
+) -> pl.DataFrame:
+    """Every (uscc, inspector_id) the rules allow for a round inspected in the window.
+
+    `firms` needs uscc, firm_type; `inspectors` inspector_id, certificate_valid_until, fields
+    (list of firm_type codes), active; `conflicts` inspector_id, uscc, valid_from, valid_until;
+    `previous` (uscc, inspector_id) the previous round's assignments. The inspection date is not
+    known yet when inspectors are assigned, so every date rule must hold for the whole window:
+    the certificate must still be valid on its last day (a null expiry proves nothing, so it is
+    not valid), and a recusal in force on any day of it excludes the pair. A null `active` is
+    not active. Rotation (docs §5 [P]) drops the firm's inspectors of the previous round.
+    """
+    qualified = (
+        inspectors.lazy()
+        .filter(
+            pl.col("active").fill_null(False)
+            & (pl.col("certificate_valid_until") >= window_end).fill_null(False)
+        )
+        .select("inspector_id", pl.col("fields").alias("firm_type"))
+        .explode("firm_type")
+        .drop_nulls("firm_type")
+        .unique()
+    )
+    in_force = (
+        conflicts.lazy()
+        .filter(
+            (pl.col("valid_from") <= window_end)
+            & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= window_start))
+        )
+        .select("uscc", "inspector_id")
+    )
+    pairs = (
+        firms.lazy()
+        .select("uscc", "firm_type")
+        .unique("uscc", keep="first", maintain_order=True)  # uscc is the key of `firms`
+        .join(qualified, on="firm_type", how="inner")
+        .select("uscc", "inspector_id")
+        .join(in_force, on=["uscc", "inspector_id"], how="anti")
+    )
+    if rotation and previous is not None:
+        pairs = pairs.join(
+            previous.lazy().select("uscc", "inspector_id"), on=["uscc", "inspector_id"], how="anti"
+        )
+    # Firms and (inspector, type) rows are unique, so the join yields each pair once.
+    return pairs.sort("uscc", "inspector_id").collect().cast(dict(ASSIGNMENT_SCHEMA))
+
+
+def assign_inspectors(
+    firms: pl.DataFrame,
+    pairs: pl.DataFrame,
+    *,
+    inspectors_per_firm: int,
+    max_firms_per_inspector: int,
+    rng: np.random.Generator,
+) -> Assignment:
+    """Give every firm `inspectors_per_firm` distinct eligible inspectors, none above the cap.
+
+    `firms` needs uscc, firm_type (the firm type names the stratum in a failure); `pairs` is
+    `eligible_pairs`. The network is source → firm (capacity inspectors_per_firm) → inspector
+    (capacity 1 per eligible pair, so a firm's inspectors are distinct) → sink (capacity
+    max_firms_per_inspector); an assignment exists iff the maximum flow saturates every firm,
+    so a failure here is a proof that no assignment satisfies the rules, not a greedy dead end.
+
+    Randomness: firms and inspectors are put in canonical (sorted) order, then permuted with
+    `rng` before their node numbers are given; the node order decides which augmenting paths
+    the solver finds. The result is a random feasible assignment, not a uniform draw over all
+    feasible ones — uniform sampling of b-matchings is a hard counting problem — which is
+    acceptable because every inspector's chances are symmetric in expectation over seeds and
+    the same inputs and seed always give the same assignment, so anyone can re-run it.
+    """
+    if inspectors_per_firm < 1 or max_firms_per_inspector < 1:
+        raise ValueError("inspectors_per_firm and max_firms_per_inspector must be at least 1")
+    firm_ids = firms.get_column("uscc").unique().sort()
+    edges = pairs.select("uscc", "inspector_id").join(
+        firms.select("uscc").unique(), on="uscc", how="semi"
+    )
+    inspector_ids = edges.get_column("inspector_id").unique().sort()
+    n_firms, n_inspectors = len(firm_ids), len(inspector_ids)
+    if n_firms == 0:
+        return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
+
+    # Node numbers: 0 source, 1..F firms, F+1..F+I inspectors, F+I+1 sink.
+    firm_node = pl.DataFrame(
+        {"uscc": firm_ids, "firm_node": 1 + rng.permutation(n_firms)},
+        schema={"uscc": pl.Utf8, "firm_node": pl.Int64},
+    )
+    inspector_node = pl.DataFrame(
+        {
+            "inspector_id": inspector_ids,
+            "inspector_node": 1 + n_firms + rng.permutation(n_inspectors),
+        },
+        schema={"inspector_id": pl.Utf8, "inspector_node": pl.Int64},
+    )
+    arcs = edges.join(firm_node, on="uscc").join(inspector_node, on="inspector_id")
+    sink = n_firms + n_inspectors + 1
+    firm_nodes = np.arange(1, n_firms + 1)
+    inspector_nodes = np.arange(n_firms + 1, sink)
+    rows = np.concatenate(
+        [np.zeros(n_firms, np.int64), arcs["firm_node"].to_numpy(), inspector_nodes]
+    )
+    cols = np.concatenate(
+        [firm_nodes, arcs["inspector_node"].to_numpy(), np.full(n_inspectors, sink, np.int64)]
+    )
+    caps = np.concatenate(
+        [
+            np.full(n_firms, inspectors_per_firm, np.int32),
+            np.ones(arcs.height, np.int32),
+            np.full(n_inspectors, max_firms_per_inspector, np.int32),
+        ]
+    )
+    capacity = csr_array((caps, (rows, cols)), shape=(sink + 1, sink + 1))
+    # Building the CSR sums a repeated pair into capacity 2, which could give a firm the same
+    # inspector twice; firm rows hold only firm → inspector arcs, so reset them all to 1.
+    capacity.data[capacity.indptr[1] : capacity.indptr[n_firms + 1]] = 1
+    result = maximum_flow(capacity, 0, sink, method="dinic")
+    if result.flow_value < inspectors_per_firm * n_firms:
+        residual = (capacity - result.flow).tocsr()
+        residual.data = (residual.data > 0).astype(np.int32)
+        residual.eliminate_zeros()
+        reached = breadth_first_order(residual, 0, directed=True, return_predecessors=False)
+        cut_nodes = reached[(reached >= 1) & (reached <= n_firms)]
+        cut_firms = firm_node.filter(pl.col("firm_node").is_in(cut_nodes.tolist()))["uscc"]
+        raise _infeasible(
+            firms, edges.unique(), inspectors_per_firm, max_firms_per_inspector, cut_firms
+        )
+
+    flow = result.flow.tocoo()
+    used = (flow.row >= 1) & (flow.row <= n_firms) & (flow.col > n_firms) & (flow.data > 0)
+    chosen = pl.DataFrame(
+        {
+            "firm_node": flow.row[used].astype(np.int64),
+            "inspector_node": flow.col[used].astype(np.int64),
+        }
+    )
+    assignments = (
+        chosen.join(firm_node, on="firm_node")
+        .join(inspector_node, on="inspector_node")
+        .select("uscc", "inspector_id")
+        .sort("uscc", "inspector_id")
+    )
+    return Assignment(assignments)
+
+
+def _type_label(firm_type: str) -> str:
+    """`防护设备 (protective_equipment)`: the contract's first Chinese name, then the code."""
+    names = default_contracts().enums["firm_type"].get(firm_type, ())
+    return f"{names[0]} ({firm_type})" if names else firm_type
+
+
+def _group_counts(edges: pl.DataFrame, cap: int) -> pl.DataFrame:
+    """Per group: inspectors eligible for any of its firms, and the slots they can give it.
+
+    An inspector gives a group of firms at most min(cap, its eligible firms in the group) slots
+    (Hall's condition for this flow network); `edges` carries a `group` column.
+    """
+    return (
+        edges.group_by("group", "inspector_id")
+        .agg(pl.len().alias("firms"))
+        .group_by("group")
+        .agg(
+            pl.len().alias("inspectors"),
+            pl.col("firms").clip(upper_bound=cap).sum().alias("slots_available"),
+        )
+    )
+
+
+def _infeasible(
+    firms: pl.DataFrame,
+    edges: pl.DataFrame,
+    per_firm: int,
+    cap: int,
+    cut_firms: pl.Series,
+) -> AssignmentInfeasibleError:
+    """The error for an infeasible round, with the shortfalls counted from the eligible pairs.
+
+    Counted, not guessed: per firm type (slots needed vs what its eligible inspectors can give),
+    per firm (fewer eligible inspectors than needed), and — only if neither shows a shortfall,
+    e.g. when inspectors shared between types run out — the firms on the source side of the
+    minimum cut, which always form a group that cannot be covered.
+    """
+    firm_types = firms.select("uscc", "firm_type").unique("uscc").sort("uscc")
+    typed_edges = edges.join(firm_types, on="uscc").with_columns(group=pl.col("firm_type"))
+    per_type = (
+        firm_types.group_by("firm_type")
+        .agg(pl.len().alias("firms"))
+        .join(_group_counts(typed_edges, cap), left_on="firm_type", right_on="group", how="left")
+        .with_columns(
+            pl.col("inspectors", "slots_available").fill_null(0),
+            slots_needed=pl.col("firms") * per_firm,
+        )
+        .filter(pl.col("slots_needed") > pl.col("slots_available"))
+        .sort("firm_type")
+    )
+    shortfalls: list[dict[str, Any]] = [
+        {"kind": "firm_type", "cap": cap, **row} for row in per_type.iter_rows(named=True)
+    ]
+    short_firms = (
+        firm_types.join(
+            edges.group_by("uscc").agg(pl.len().alias("inspectors")), on="uscc", how="left"
+        )
+        .with_columns(pl.col("inspectors").fill_null(0))
+        .filter(pl.col("inspectors") < per_firm)
+        .sort("inspectors", "uscc")
+    )
+    shortfalls += [
+        {"kind": "firm", "needed": per_firm, **row} for row in short_firms.iter_rows(named=True)
+    ]
+    if not shortfalls:
+        group = firm_types.filter(pl.col("uscc").is_in(cut_firms.implode()))
+        counts = _group_counts(
+            edges.filter(pl.col("uscc").is_in(group["uscc"].implode())).with_columns(group=0), cap
+        )
+        shortfalls.append(
+            {
+                "kind": "group",
+                "firms": group.height,
+                "firm_types": group["firm_type"].unique().sort().to_list(),
+                "uscc": group["uscc"].to_list(),
+                "slots_needed": group.height * per_firm,
+                "inspectors": int(counts["inspectors"].sum()),
+                "slots_available": int(counts["slots_available"].sum()),
+                "cap": cap,
+            }
+        )
+    return AssignmentInfeasibleError(_message(shortfalls, per_firm), shortfalls)
+
+
+def _slots_text(s: dict[str, Any]) -> tuple[str, str]:
+    """'9 名 × 上限 2 = 18' / '9 eligible inspectors × cap 2 = 18', noting unusable capacity."""
+    full = s["inspectors"] * s["cap"]
+    zh = f"合格检查人员 {s['inspectors']} 名 × 每人上限 {s['cap']} = {full}"
+    en = f"{s['inspectors']} eligible inspectors × cap {s['cap']} = {full}"
+    if s["slots_available"] < full:  # some inspectors are eligible for fewer firms than the cap
+        zh += f"，其中可用仅 {s['slots_available']}"
+        en += f", of which only {s['slots_available']} usable"
+    return zh, en
+
+
+def _message(shortfalls: list[dict[str, Any]], per_firm: int) -> str:
+    """Chinese first, English after, one line per shortfall; at most ten firms listed."""
+    lines = ["检查人员分配无解（规则不放宽） / inspector assignment infeasible (no rule relaxed):"]
+    for s in shortfalls:
+        if s["kind"] == "firm_type":
+            zh, en = _slots_text(s)
+            lines.append(
+                f"{_type_label(s['firm_type'])}: {s['firms']} 家单位需 {s['slots_needed']} 个"
+                f"检查名额，{zh} / {s['firms']} firms need {s['slots_needed']} inspector"
+                f" slots, {en}"
+            )
+        elif s["kind"] == "group":
+            zh, en = _slots_text(s)
+            listed = "、".join(s["uscc"][:_MAX_LISTED_FIRMS])
+            types = ", ".join(_type_label(t) for t in s["firm_types"])
+            lines.append(
+                f"{types}: 共用检查人员的 {s['firms']} 家单位需 {s['slots_needed']} 个检查名额，"
+                f"{zh} / {s['firms']} firms sharing inspectors need {s['slots_needed']}"
+                f" inspector slots, {en}: {listed}"
+            )
+    firms = [s for s in shortfalls if s["kind"] == "firm"]
+    if firms:
+        lines.append(
+            f"合格检查人员少于 {per_firm} 名的单位 {len(firms)} 家 / {len(firms)} firms with"
+            f" fewer than {per_firm} eligible inspectors:"
+        )
+        lines += [
+            f"  {s['uscc']} {_type_label(s['firm_type'])}: 仅 {s['inspectors']} 名"
+            f" / only {s['inspectors']}"
+            for s in firms[:_MAX_LISTED_FIRMS]
+        ]
+        if len(firms) > _MAX_LISTED_FIRMS:
+            more = len(firms) - _MAX_LISTED_FIRMS
+            lines.append(f"  …另有 {more} 家 / … and {more} more")
+    return "\n".join(lines)

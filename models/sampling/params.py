@@ -1,0 +1,110 @@
+"""The parameters of a double-random round as typed, validated data (DESIGN §5, issue 4).
+
+What belongs here: the frozen pydantic `RoundParams` mirroring `default_round.yaml` field for
+field, parsing and validating it (every error names its field path), loading the packaged
+default and re-validated overrides — the CLI and Dagster run config change a round's id, dates
+and seed this way. Every number of a round lives in the YAML or its overrides, none in code.
+
+What does not: applying the parameters — eligibility filters (the caller's), drawing firms
+(`draw`), assigning inspectors (`assign`) — or reading any file other than the packaged default.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.yaml_data import load_yaml_mapping, validate_model
+
+RATIO_CAPS: dict[str, float] = {"A": 0.05}
+"""[S] DESIGN §5: trustworthy (A) firms are inspected at most 5% per round — the reward of a
+good record is being left alone."""
+
+StratumKey = Literal["tier", "firm_type"]
+Ratio = Annotated[float, Field(gt=0, le=1)]
+
+
+class RoundParamsError(ValueError):
+    """Round parameters are malformed; the message names the field path and the problem."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Eligibility(_Frozen):
+    """Which firms enter the pool; the caller applies it before `draw_firms`."""
+
+    active_statuses: tuple[str, ...] = Field(default=("正常",), min_length=1)
+    exclude_inspected_within_days: int | None = Field(default=None, ge=1)
+    """None inspects regardless of history; N spares firms inspected in the last N days."""
+
+
+class RoundParams(_Frozen):
+    """One complete round (`models/sampling/default_round.yaml` is the reference)."""
+
+    round_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f]+$")
+    """`2026Q1`, `2026-03` or any text without spaces: it names files and seeds the draw."""
+    tier_as_of: date
+    window_start: date
+    window_end: date
+    ratios: dict[str, Ratio] = Field(min_length=1)
+    overall_floor: float = Field(default=0.05, ge=0, le=1)
+    strata: tuple[StratumKey, ...] = Field(default=("tier", "firm_type"), min_length=1)
+    eligibility: Eligibility = Eligibility()
+    inspectors_per_firm: int = Field(default=2, ge=2)
+    max_firms_per_inspector: int = Field(default=8, ge=1)
+    rotation: bool = True
+    control_share: float = Field(default=0.05, ge=0, lt=0.5)
+    # Strict: a published seed is exactly the integer written, never a coerced "42" or `true`;
+    # below 2**63 so it fits the warehouse's BIGINT.
+    seed: int = Field(ge=0, lt=2**63, strict=True)
+    daily_cap_per_team: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoundParams:
+        # Messages start with their field path: a whole-model validator has no location of its
+        # own, and the user needs to know which line of the YAML to fix.
+        if self.window_end < self.window_start:
+            raise ValueError(
+                f"window_end: {self.window_end} is before window_start ({self.window_start})"
+            )
+        for tier, cap in RATIO_CAPS.items():
+            if tier in self.ratios and self.ratios[tier] > cap:
+                raise ValueError(
+                    f"ratios.{tier}: {self.ratios[tier]} is above the {cap} band of DESIGN §5"
+                )
+        if "tier" not in self.strata:
+            raise ValueError("strata: must include 'tier' (the ratios are per tier)")
+        if len(set(self.strata)) != len(self.strata):
+            raise ValueError(f"strata: duplicate key in {list(self.strata)}")
+        return self
+
+    def with_overrides(self, **overrides: Any) -> RoundParams:
+        """A copy with some fields replaced, validated again as a whole (unlike `model_copy`)."""
+        data = {**self.model_dump(), **overrides}
+        return validate_model(RoundParams, data, RoundParamsError, "round parameters")
+
+
+def parse_round_params(text: str) -> RoundParams:
+    """Parse and validate round-parameter YAML; every error names its field path."""
+    data = load_yaml_mapping(
+        text, RoundParamsError, "round parameters", "round_id, tier_as_of, ratios, seed, …"
+    )
+    return validate_model(RoundParams, data, RoundParamsError, "round parameters")
+
+
+@cache
+def _packaged_default() -> RoundParams:
+    path = resources.files("models").joinpath("sampling", "default_round.yaml")
+    return parse_round_params(path.read_text(encoding="utf-8"))
+
+
+def default_round_params(**overrides: Any) -> RoundParams:
+    """The packaged template (`default_round.yaml`) with `overrides` applied and re-validated."""
+    base = _packaged_default()
+    return base.with_overrides(**overrides) if overrides else base
