@@ -92,8 +92,9 @@ class Warehouse(dg.ConfigurableResource):
             return _table_exists(con, name)
 
     def read_table(self, name: str, where: str = "") -> pl.DataFrame:
-        """The whole table (or a filtered part) as polars; an absent table is an error."""
-        with self.connect() as con:
+        """The whole table (or a filtered part) as polars; an absent table is an error.
+        Read-only: a reader never takes the single writer's lock (it retries while held)."""
+        with self.connect(read_only=True) as con:
             return query(con, f'SELECT * FROM "{name}" {where}')
 
 
