@@ -19,6 +19,7 @@ import typer
 
 from models.rules import RuleSetError
 from pipelines.credit_store import MissingWarehouseError
+from pipelines.export_cli import export_app
 from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
 from pipelines.summary import print_tier_mix
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(export_app, name="export")
 
 LandingOpt = Annotated[
     Path | None,

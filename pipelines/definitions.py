@@ -11,6 +11,7 @@ import dagster as dg
 from models.contracts import Contracts, default_contracts
 from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
+from pipelines.assets.publish import publish_assets
 from pipelines.assets.review import review_assets
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
@@ -28,7 +29,12 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    assets = [*ingestion_assets(contracts), *review_assets(contracts), *credit_assets()]
+    assets = [
+        *ingestion_assets(contracts),
+        *review_assets(contracts),
+        *credit_assets(),
+        *publish_assets(),
+    ]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,

@@ -1,0 +1,188 @@
+"""What the industry association and the public receive: the tier list and the disclosure feed.
+
+What belongs here: shaping already-scored tiers and round results into (a) the association's
+tier list — a cover sheet (as-of date, rule-set version, tier definitions) and one sheet per
+firm type with Chinese headers — and (b) the public disclosure feed in the spirit of the LIVES
+open standard (firms, tiers, rounds, results, legend, feed_info), holding public fields only.
+Pure: frames in, frames out. What does not: reading the warehouse or writing files
+(pipelines.publication), formula escaping (pipelines.exports, applied to every written cell).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from models.labels import Labels
+from models.rules import RuleSet
+
+TIER_LIST_INPUT = pl.Schema(
+    {
+        "uscc": pl.Utf8,
+        "name": pl.Utf8,
+        "firm_type": pl.Utf8,
+        "district": pl.Utf8,
+        "qualification": pl.Utf8,
+        "score": pl.Float64,
+        "tier": pl.Utf8,
+        "veto": pl.Boolean,
+    }
+)
+"""One row per firm of the directory with its score as of the list's date."""
+
+TIER_LIST_HEADERS_ZH = {
+    "uscc": "统一社会信用代码",
+    "name": "单位名称",
+    "district": "所属区",
+    "qualification": "资质等级",
+    "score": "信用得分",
+    "tier": "信用等级",
+    "tier_label": "等级名称",
+    "veto": "一票否决",
+}
+"""The association's columns, in order, with their Chinese headers."""
+
+COVER_SHEET = "封面"
+
+PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "firms": ("uscc", "name", "firm_type", "district"),
+    "tiers": ("uscc", "as_of", "tier", "rule_set_version"),
+    "rounds": (
+        "round_id",
+        "tier_as_of",
+        "window_start",
+        "window_end",
+        "seed",
+        "algorithm_version",
+        "plan_sha256",
+        "pool_size",
+        "drawn",
+    ),
+    "results": ("round_id", "uscc", "inspected_on", "result", "problem_count"),
+    "legend": ("field", "code", "label_zh", "label_en"),
+    "feed_info": ("key", "value"),
+}
+"""Every column the public feed may hold, per file. Contacts, addresses, legal
+representatives, scores, reasons, inspectors and the control share are never published:
+the public sees the published tier and the published round results (一公开), nothing more."""
+
+ROUND_INPUT = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "tier_as_of": pl.Date,
+        "window_start": pl.Date,
+        "window_end": pl.Date,
+        "seed": pl.Int64,
+        "algorithm_version": pl.Utf8,
+        "plan_sha256": pl.Utf8,
+        "pool_size": pl.Int64,
+        "drawn": pl.Int64,
+    }
+)
+"""Published rounds as the feed shows them (the plan's seed and hash let anyone re-run it)."""
+
+RESULT_INPUT = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "uscc": pl.Utf8,
+        "inspected_on": pl.Date,
+        "result": pl.Utf8,
+        "problem_count": pl.Int64,
+    }
+)
+"""One row per drawn firm of a published round; outcome columns null until reported."""
+
+
+def tier_definitions(rules: RuleSet) -> pl.DataFrame:
+    """One row per tier, best first: letter, labels, score band (the veto sends a firm to
+    the veto tier whatever its score)."""
+    rows = []
+    upper: float | None = None
+    for t in rules.tiers:
+        band = f"≥ {t.min_score:g}" if upper is None else f"{t.min_score:g} – < {upper:g}"
+        if t.tier == rules.veto_tier:
+            band += "，或一票否决 / or veto"
+        rows.append({"tier": t.tier, "label_zh": t.label_zh, "label_en": t.label_en, "band": band})
+        upper = t.min_score
+    return pl.DataFrame(rows)
+
+
+def tier_list_sheets(
+    firms: pl.DataFrame, rules: RuleSet, as_of: date, labels: Labels
+) -> dict[str, pl.DataFrame]:
+    """The association's workbook: a cover sheet, then one sheet per firm type (in the
+    labels' order), firms ordered best tier first, then by score and name."""
+    firms = firms.select(list(TIER_LIST_INPUT)).cast(dict(TIER_LIST_INPUT))
+    tier_label = {t.tier: t.label_zh for t in rules.tiers}
+    ordered = firms.with_columns(
+        tier_label=pl.col("tier").replace_strict(tier_label, default=None),
+        veto=pl.when(pl.col("veto")).then(pl.lit("是")).otherwise(pl.lit("否")),
+        _rank=rules.tier_rank_expr(pl.col("tier")),
+    ).sort(["_rank", "score", "name"], descending=[False, True, False])
+    definitions = tier_definitions(rules)
+    cover_rows = [
+        ("名单", f"人防行业从业单位信用等级名单（{as_of.isoformat()}）"),
+        ("截至日期", as_of.isoformat()),
+        ("评价标准版本", rules.version),
+        ("评价标准", rules.title_zh),
+        ("单位总数", str(firms.height)),
+        *(
+            (f"{r['tier']} 级 {r['label_zh']}", f"信用得分 {r['band']}")
+            for r in definitions.iter_rows(named=True)
+        ),
+        ("说明", "名单按等级、得分排序；每类单位一张工作表。"),
+    ]
+    sheets = {COVER_SHEET: pl.DataFrame(cover_rows, schema=["项目", "内容"], orient="row")}
+    for code in [*labels.firm_types, *sorted(set(firms["firm_type"]) - set(labels.firm_types))]:
+        part = ordered.filter(pl.col("firm_type") == code)
+        if part.is_empty():
+            continue
+        sheets[labels.firm_type(code)] = part.select(list(TIER_LIST_HEADERS_ZH)).rename(
+            TIER_LIST_HEADERS_ZH
+        )
+    return sheets
+
+
+def disclosure_feed(
+    tiers: pl.DataFrame,
+    rounds: pl.DataFrame,
+    results: pl.DataFrame,
+    *,
+    rules: RuleSet,
+    labels: Labels,
+    as_of: date,
+    generated_at: datetime,
+) -> dict[str, pl.DataFrame]:
+    """The public feed, one frame per CSV file, each restricted to `PUBLIC_FIELDS`.
+
+    `tiers` holds firm fields and tiers as of `as_of`; `rounds` and `results` must already be
+    restricted to published rounds (the caller reads only those).
+    """
+    feed = {
+        "firms": tiers.select(PUBLIC_FIELDS["firms"]).sort("uscc"),
+        "tiers": tiers.with_columns(as_of=pl.lit(as_of), rule_set_version=pl.lit(rules.version))
+        .select(PUBLIC_FIELDS["tiers"])
+        .sort("uscc"),
+        "rounds": rounds.select(PUBLIC_FIELDS["rounds"]).sort("round_id"),
+        "results": results.select(PUBLIC_FIELDS["results"]).sort(["round_id", "uscc"]),
+        "legend": legend(rules, labels),
+    }
+    info = [
+        ("feed_version", as_of.isoformat()),
+        ("as_of", as_of.isoformat()),
+        ("rule_set_version", rules.version),
+        ("generated_at", generated_at.isoformat(timespec="seconds")),
+        ("language", "zh-CN"),
+        *((f"rows.{name}", str(frame.height)) for name, frame in feed.items()),
+    ]
+    feed["feed_info"] = pl.DataFrame(info, schema=list(PUBLIC_FIELDS["feed_info"]), orient="row")
+    return feed
+
+
+def legend(rules: RuleSet, labels: Labels) -> pl.DataFrame:
+    """What every coded value in the feed means, in Chinese and English."""
+    rows = [("tier", t.tier, t.label_zh, t.label_en) for t in rules.tiers]
+    rows += [("firm_type", c, lb.zh, lb.en) for c, lb in labels.firm_types.items()]
+    rows += [("result", c, lb.zh, lb.en) for c, lb in labels.inspection_results.items()]
+    return pl.DataFrame(rows, schema=list(PUBLIC_FIELDS["legend"]), orient="row")

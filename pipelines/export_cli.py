@@ -1,0 +1,100 @@
+"""`renfang export tier-list|disclosure --as-of DATE --out PATH`: the published files on demand.
+
+What belongs here: the export sub-commands' arguments and messages. They run the same
+`pipelines.publication` code as the Dagster assets, for any stored scoring date. What does
+not: the files' content (models.publication) or their SQL (pipelines.publication).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+export_app = typer.Typer(
+    help="导出 — the association's tier list (XLSX) and the public disclosure feed (CSV).",
+    no_args_is_help=True,
+)
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Scoring date YYYY-MM-DD (stored in credit_scores) [latest]"),
+]
+WarehouseOpt = Annotated[
+    Path | None, typer.Option("--warehouse", help="DuckDB warehouse [env RENFANG_WAREHOUSE]")
+]
+RulesOpt = Annotated[str | None, typer.Option("--rules", help="Rule set YAML [env RENFANG_RULES]")]
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date YYYY-MM-DD", param_hint="--as-of"
+        ) from exc
+
+
+@export_app.command("tier-list")
+def tier_list(
+    out: Annotated[Path, typer.Option("--out", help="XLSX file to write")],
+    as_of: AsOfOpt = None,
+    warehouse: WarehouseOpt = None,
+    rules_file: RulesOpt = None,
+) -> None:
+    """The association's tier list: cover sheet + one sheet per firm type (Chinese headers)."""
+    from models.labels import default_labels
+    from pipelines.publication import PublicationError, resolve_as_of, write_tier_list
+    from pipelines.resources import Rules, Warehouse
+
+    day = _as_of(as_of)
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    _require(wh.file)
+    try:
+        with wh.connect(read_only=True) as con:
+            day = resolve_as_of(con, day)
+            path, firms = write_tier_list(
+                con, Rules(path=rules_file).load(), default_labels(), day, out
+            )
+    except PublicationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"tier list as of {day}: {firms:,d} firms → {path}")
+
+
+@export_app.command("disclosure")
+def disclosure(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into")],
+    as_of: AsOfOpt = None,
+    warehouse: WarehouseOpt = None,
+    rules_file: RulesOpt = None,
+) -> None:
+    """The public feed: firms, tiers, rounds, results, legend, feed_info (public fields only)."""
+    from models.labels import default_labels
+    from pipelines.publication import PublicationError, resolve_as_of, write_disclosure
+    from pipelines.resources import Rules, Warehouse
+
+    day = _as_of(as_of)
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    _require(wh.file)
+    try:
+        with wh.connect(read_only=True) as con:
+            day = resolve_as_of(con, day)
+            rows = write_disclosure(
+                con, Rules(path=rules_file).load(), default_labels(), day, out, datetime.now(UTC)
+            )
+    except PublicationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+    files = ", ".join(f"{name}.csv ({n:,d})" for name, n in rows.items())
+    typer.echo(f"disclosure feed as of {day} → {out}: {files}")
+
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        typer.echo(f"no warehouse at {path}: run `renfang run` first", err=True)
+        raise typer.Exit(code=2)
