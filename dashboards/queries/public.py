@@ -1,0 +1,40 @@
+"""Published pages (等级名单, 抽查结果公示): the same rows the association's XLSX and the
+public disclosure feed hold, read by `pipelines.publication` (one place for what is public)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from pipelines.publication import read_published_rounds, read_tier_list, scored_dates
+
+
+@dataclass(frozen=True)
+class Listing:
+    as_of: date
+
+
+def published_dates(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """Dates a tier list can be published for: month ends and the latest scoring date."""
+    dates = scored_dates(con)
+    keep = [d for d in dates if (d + timedelta(days=1)).day == 1 or d == dates[-1]]
+    return pl.DataFrame({"as_of": sorted(keep, reverse=True)}, schema={"as_of": pl.Date})
+
+
+def tier_list(con: duckdb.DuckDBPyConnection, listing: Listing) -> pl.DataFrame:
+    return read_tier_list(con, listing.as_of)
+
+
+def published_rounds(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    return read_published_rounds(con)[0]
+
+
+def published_results(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """Drawn firms of published rounds with their names and reported results (no
+    inspectors, no control flags)."""
+    results = read_published_rounds(con)[1]
+    names = con.sql("SELECT uscc, name, firm_type FROM firms").to_arrow_table()
+    return results.join(pl.from_arrow(names), on="uscc", how="left")  # type: ignore[arg-type]

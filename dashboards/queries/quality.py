@@ -1,0 +1,100 @@
+"""Data quality (数据质量): quarantine by reason and source, the latest files read, the Great
+Expectations results of the latest run (with their Data Docs pages) and the review report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models.review import ALL
+from pipelines.resources import query
+
+
+@dataclass(frozen=True)
+class Reports:
+    """Where the pipeline wrote its reports (`<warehouse dir>/reports` unless configured)."""
+
+    folder: Path
+
+
+def quarantine_by_reason(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    return query(
+        con,
+        """SELECT source, reason_code, count(*) AS rows,
+               any_value(reason_en) AS example_en, any_value(reason) AS example_zh
+        FROM quarantine GROUP BY source, reason_code ORDER BY rows DESC, source""",
+    )
+
+
+def quarantine_rows(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    return query(
+        con,
+        """SELECT source, file, row_number, "column", raw_value, reason_code, reason, reason_en
+        FROM quarantine ORDER BY source, file, row_number""",
+    )
+
+
+def latest_files(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """The latest run's line per file: read = accepted + quarantined + collapsed."""
+    return query(
+        con,
+        """SELECT source, file, format, encoding, status, rows_read, rows_accepted,
+               rows_quarantined, rows_collapsed, logged_at, run_id
+        FROM ingestion_log
+        WHERE run_id = (SELECT run_id FROM ingestion_log ORDER BY logged_at DESC LIMIT 1)
+        ORDER BY source, file""",
+    )
+
+
+def review_totals(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """The review report's subtotal per source and the grand total (evidence, intake delay)."""
+    return query(
+        con,
+        """SELECT source, records, with_valid_doc_no, valid_doc_no_share, delay_median_wd,
+               delay_max_wd, over_7_wd, over_20_wd, over_7_share, over_20_share
+        FROM review_report WHERE authority = ? AND month = ?
+        ORDER BY source = ?, source""",
+        [ALL, ALL, ALL],
+    )
+
+
+def gx_results(_: duckdb.DuckDBPyConnection, reports: Reports) -> pl.DataFrame:
+    """Per source: the latest run's GX validation (expectations evaluated / passed) and the
+    file of its Data Docs page. Results are JSON files the gate keeps per run."""
+    root = reports.folder / "gx_results"
+    runs = sorted(root.glob("*/"), key=lambda p: p.stat().st_mtime) if root.exists() else []
+    rows = []
+    for file in sorted(runs[-1].glob("*.json")) if runs else []:
+        result = json.loads(file.read_text(encoding="utf-8"))
+        stats = result["statistics"]
+        page = _docs_page(reports.folder / "gx_docs", file.stem, runs[-1].name)
+        rows.append(
+            {
+                "source": file.stem,
+                "success": bool(result["success"]),
+                "evaluated": int(stats["evaluated_expectations"]),
+                "passed": int(stats["successful_expectations"]),
+                "run_id": runs[-1].name,
+                "validated_at": result["meta"]["run_id"]["run_time"][:19],
+                "docs_page": str(page) if page else None,
+            }
+        )
+    schema = {
+        "source": pl.Utf8,
+        "success": pl.Boolean,
+        "evaluated": pl.Int64,
+        "passed": pl.Int64,
+        "run_id": pl.Utf8,
+        "validated_at": pl.Utf8,
+        "docs_page": pl.Utf8,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _docs_page(docs: Path, suite: str, run_id: str) -> Path | None:
+    pages = sorted((docs / "validations" / suite / run_id).rglob("*.html"))
+    return pages[-1] if pages else None
