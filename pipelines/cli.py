@@ -177,5 +177,10 @@ def ui(
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
 
 
+from pipelines.cli_rounds import draw, verify_draw  # noqa: E402  (commands defined there)
+
+app.command("draw")(draw)
+app.command("verify-draw")(verify_draw)
+
 if __name__ == "__main__":
     app()
