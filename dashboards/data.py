@@ -31,11 +31,11 @@ READ_RETRIES = 30
 """About 45 s of patience in total (0.1 s × attempt): longer than any single asset's write."""
 
 
-class WarehouseMissing(RuntimeError):
+class WarehouseMissingError(RuntimeError):
     """No warehouse file yet (`make run` has not run)."""
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusyError(RuntimeError):
     """The writer held the file for longer than the readers' patience."""
 
 
@@ -44,15 +44,20 @@ def warehouse_file() -> Path:
     return Warehouse().file
 
 
+def reports_folder() -> Path:
+    """`$RENFANG_REPORTS`, else `reports/` beside the warehouse (where the pipeline writes)."""
+    return Warehouse().reports
+
+
 def read(path: Path, query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFrame], filters: F):
     """Run one query on a fresh read-only connection (retried while a writer holds the file)."""
     if not path.exists():
-        raise WarehouseMissing(str(path))
+        raise WarehouseMissingError(str(path))
     try:
         with Warehouse(path=str(path)).connect(read_only=True, retries=READ_RETRIES) as con:
             return query(con, filters)
     except duckdb.IOException as exc:
-        raise WarehouseBusy(str(exc)) from exc
+        raise WarehouseBusyError(str(exc)) from exc
 
 
 def fetch(query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFrame], filters: F) -> Any:

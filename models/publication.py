@@ -59,7 +59,7 @@ PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
         "pool_size",
         "drawn",
     ),
-    "results": ("round_id", "uscc", "inspected_on", "result", "problem_count"),
+    "results": ("round_id", "uscc", "result"),
     "legend": ("field", "code", "label_zh", "label_en"),
     "feed_info": ("key", "value"),
 }
@@ -82,16 +82,13 @@ ROUND_INPUT = pl.Schema(
 )
 """Published rounds as the feed shows them (the plan's seed and hash let anyone re-run it)."""
 
-RESULT_INPUT = pl.Schema(
-    {
-        "round_id": pl.Utf8,
-        "uscc": pl.Utf8,
-        "inspected_on": pl.Date,
-        "result": pl.Utf8,
-        "problem_count": pl.Int64,
-    }
-)
-"""One row per drawn firm of a published round; outcome columns null until reported."""
+RESULT_INPUT = pl.Schema({"round_id": pl.Utf8, "uscc": pl.Utf8, "result": pl.Utf8})
+"""One row per drawn firm of a published round; the result is null until reported. Like the
+round's own public list (公示, pipelines.round_exports): no date, tier, control flag or
+inspector."""
+
+PENDING_RESULT = "待检查"
+"""Shown for a drawn firm whose inspection is not reported yet (the round's 公示 says the same)."""
 
 
 def tier_definitions(rules: RuleSet) -> pl.DataFrame:
@@ -165,7 +162,9 @@ def disclosure_feed(
         .select(PUBLIC_FIELDS["tiers"])
         .sort("uscc"),
         "rounds": rounds.select(PUBLIC_FIELDS["rounds"]).sort("round_id"),
-        "results": results.select(PUBLIC_FIELDS["results"]).sort(["round_id", "uscc"]),
+        "results": results.with_columns(pl.col("result").fill_null(PENDING_RESULT))
+        .select(PUBLIC_FIELDS["results"])
+        .sort(["round_id", "uscc"]),
         "legend": legend(rules, labels),
     }
     info = [

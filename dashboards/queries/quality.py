@@ -16,9 +16,16 @@ from pipelines.resources import query
 
 @dataclass(frozen=True)
 class Reports:
-    """Where the pipeline wrote its reports (`<warehouse dir>/reports` unless configured)."""
+    """Where the pipeline wrote its reports, and the URL they are served under (`make ui`
+    serves the folder read-only over HTTP; without it, links are file:// URIs)."""
 
     folder: Path
+    base_url: str | None = None
+
+    def url(self, file: Path) -> str:
+        if self.base_url:
+            return f"{self.base_url.rstrip('/')}/{file.relative_to(self.folder).as_posix()}"
+        return file.resolve().as_uri()
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
@@ -80,7 +87,7 @@ def gx_results(_: duckdb.DuckDBPyConnection, reports: Reports) -> pl.DataFrame:
                 "passed": int(stats["successful_expectations"]),
                 "run_id": runs[-1].name,
                 "validated_at": result["meta"]["run_id"]["run_time"][:19],
-                "docs_page": str(page) if page else None,
+                "docs_page": reports.url(page) if page else None,
             }
         )
     schema = {

@@ -85,8 +85,8 @@ def progress(con: duckdb.DuckDBPyConnection, r: Round) -> pl.DataFrame:
             UNION ALL
             SELECT inspected_on, 0, count(*)
             FROM round_outcomes WHERE round_id = ? AND inspected_on IS NOT NULL GROUP BY 1)
-        SELECT day, sum(sum(planned)) OVER (ORDER BY day) AS planned,
-               sum(sum(inspected)) OVER (ORDER BY day) AS inspected
+        SELECT day, CAST(sum(sum(planned)) OVER (ORDER BY day) AS BIGINT) AS planned,
+               CAST(sum(sum(inspected)) OVER (ORDER BY day) AS BIGINT) AS inspected
         FROM days GROUP BY day ORDER BY day""",
         [r.round_id, r.round_id],
     )

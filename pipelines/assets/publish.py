@@ -20,7 +20,7 @@ from pipelines.publication import (
 )
 from pipelines.resources import Rules, Warehouse
 
-PUBLISH_DEPS = ["credit_scores", "firms"]
+PUBLISH_DEPS = ["credit_scores", "firms", "sampling_rounds", "round_outcomes"]
 
 
 @dg.asset(

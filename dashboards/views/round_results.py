@@ -1,0 +1,35 @@
+"""抽查结果公示 Round results: published rounds and the result of each drawn firm (一公开).
+No inspectors, dates, tiers or control flags: the same fields as the public feed."""
+
+import polars as pl
+import streamlit as st
+
+from dashboards.i18n import column, t
+from dashboards.queries import public as q
+from dashboards.ui import get, labelled, table
+from models.publication import PENDING_RESULT
+
+st.title(t("page.round_results"))
+rounds = get(q.published_rounds, None)
+if rounds.is_empty():
+    st.info(t("pr.none"))
+    st.stop()
+round_id = st.selectbox(t("rd.pick"), rounds["round_id"].to_list())
+plan = rounds.filter(pl.col("round_id") == round_id).row(0, named=True)
+results = (
+    get(q.published_results, None)
+    .filter(pl.col("round_id") == round_id)
+    .with_columns(pl.col("result").fill_null(PENDING_RESULT))
+)
+cols = st.columns(3)
+cols[0].metric(t("pr.drawn"), f"{results.height:,d}")
+cols[1].metric(t("pr.reported"), f"{int((results['result'] != PENDING_RESULT).sum()):,d}")
+cols[2].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
+st.caption(
+    f"{plan['window_start']} — {plan['window_end']} · "
+    + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
+)
+st.subheader(t("pr.results"))
+counts = labelled(results.group_by("result").agg(rows=pl.len()))
+st.bar_chart(counts, x=column("result"), y=column("rows"))
+table(results, ["uscc", "name", "firm_type", "result"])

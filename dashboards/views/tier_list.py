@@ -1,0 +1,84 @@
+"""等级名单 Tier list: the published tiers as of a scoring date — the same rows as the
+association's XLSX (scores shown only to roles allowed to see them; downloads by role)."""
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboards.auth import may
+from dashboards.data import read, warehouse_file
+from dashboards.i18n import lang, t
+from dashboards.queries import public as q
+from dashboards.ui import current_user, get, labelled, table, tier_caption, tier_chart
+from models.labels import default_labels
+from models.publication import tier_definitions
+from models.rules import default_rule_set
+
+st.title(t("page.tier_list"))
+user = current_user()
+dates = get(q.published_dates, None)["as_of"].to_list()
+if not dates:
+    st.info(t("no_data"))
+    st.stop()
+left, mid, right = st.columns([1, 2, 2])
+as_of = left.selectbox(t("as_of"), dates, index=0)
+listing = get(q.tier_list, q.Listing(as_of))
+tiers = mid.multiselect(t("tl.tiers"), sorted(listing["tier"].unique()), format_func=tier_caption)
+text = right.text_input(t("tl.search"))
+
+cols = st.columns(5)
+counts = dict(listing.group_by("tier").len().iter_rows())
+cols[0].metric(t("ov.firms"), f"{listing.height:,d}")
+for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
+    col.metric(tier_caption(tier), f"{counts.get(tier, 0):,d}")
+st.caption(
+    t("tl.caption", as_of=as_of, version=listing["rule_set_version"][0] if listing.height else "—",
+      n=listing.height)
+)  # fmt: skip
+tier_chart(listing.group_by("firm_type", "tier").agg(firms=pl.len()), "firm_type", horizontal=True)
+
+shown = listing
+if tiers:
+    shown = shown.filter(pl.col("tier").is_in(tiers))
+if text.strip():
+    shown = shown.filter(
+        pl.col("name").str.contains(text.strip(), literal=True)
+        | pl.col("uscc").str.starts_with(text.strip().upper())
+    )
+columns = ["uscc", "name", "firm_type", "district", "tier"]
+if may(user, "scores"):
+    columns += ["score", "veto"]
+table(shown, columns)
+
+with st.expander(t("tl.definitions")):
+    definitions = tier_definitions(default_rule_set())
+    label = "label_en" if lang() == "en" else "label_zh"
+    st.dataframe(
+        labelled(definitions.select("tier", label, "band")), hide_index=True, width="stretch"
+    )
+
+if may(user, "download"):
+
+    def workbook() -> bytes:
+        from pipelines.publication import write_tier_list
+
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "tier_list.xlsx"
+            read(
+                warehouse_file(),
+                lambda con, day: write_tier_list(
+                    con, default_rule_set(), default_labels(), day, target
+                ),
+                as_of,
+            )
+            return target.read_bytes()
+
+    st.download_button(
+        t("tl.download"),
+        data=workbook,
+        file_name=f"tier_list_{as_of}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+    )
