@@ -145,3 +145,9 @@ def may(user: User, action: Action) -> bool:
 def hash_password(password: str) -> str:
     """A bcrypt hash for users.yaml (cost 12)."""
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(12)).decode("ascii")
+
+
+if __name__ == "__main__":  # `python -m dashboards.auth`: a hash to paste into users.yaml
+    import getpass
+
+    print(hash_password(getpass.getpass("password: ")))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -168,13 +166,16 @@ def generate(
 @app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
+    dashboard_port: Annotated[int, typer.Option(help="Dashboards (Streamlit) port")] = 8501,
+    docs_port: Annotated[int, typer.Option(help="Data Docs (read-only) port")] = 3001,
 ) -> None:
-    """Start the Dagster UI on 127.0.0.1 with the project's instance (Ctrl-C stops it)."""
+    """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
+    project's instance (Ctrl-C stops them)."""
+    from pipelines.serve import serve
+
     home = dagster_home()
-    typer.echo(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={home})")
-    dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
-    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
+    typer.echo(f"DAGSTER_HOME={home}")
+    raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))
 
 
 from pipelines.cli_rounds import draw, verify_draw  # noqa: E402  (commands defined there)

@@ -16,16 +16,17 @@ from pipelines.resources import query
 
 @dataclass(frozen=True)
 class Reports:
-    """Where the pipeline wrote its reports, and the URL they are served under (`make ui`
-    serves the folder read-only over HTTP; without it, links are file:// URIs)."""
+    """Where the pipeline wrote its reports, and the URL its Data Docs site is served under
+    (`make ui` serves `gx_docs/` alone, read-only, on 127.0.0.1; without it, file:// URIs)."""
 
     folder: Path
-    base_url: str | None = None
+    docs_url: str | None = None
 
-    def url(self, file: Path) -> str:
-        if self.base_url:
-            return f"{self.base_url.rstrip('/')}/{file.relative_to(self.folder).as_posix()}"
-        return file.resolve().as_uri()
+    def url(self, page: Path) -> str:
+        if self.docs_url:
+            relative = page.relative_to(self.folder / "gx_docs").as_posix()
+            return f"{self.docs_url.rstrip('/')}/{relative}"
+        return page.resolve().as_uri()
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:

@@ -19,7 +19,7 @@ cols = st.columns(4)
 cols[0].metric(t("dq.rows_read"), f"{int(files['rows_read'].sum() or 0):,d}")
 cols[1].metric(t("dq.quarantined"), f"{int(by_reason['rows'].sum() or 0):,d}")
 
-reports = q.Reports(folder=reports_folder(), base_url=os.environ.get("RENFANG_REPORTS_URL"))
+reports = q.Reports(folder=reports_folder(), docs_url=os.environ.get("RENFANG_DOCS_URL"))
 gx = get(q.gx_results, reports)
 passed = int(gx["success"].sum()) if not gx.is_empty() else 0
 cols[2].metric(t("dq.gx"), t("dq.gx_passed", passed=passed, total=gx.height))
