@@ -58,6 +58,9 @@ def serve(
     echo(f"dashboards:  http://127.0.0.1:{dashboard_port}   (users: see README, 'Dashboards')")
     echo(f"Data Docs:   http://127.0.0.1:{docs_port}")
     echo("Ctrl-C stops all three.")
+    # Ctrl-C and a plain `kill` both stop everything (a background shell ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)
@@ -72,3 +75,7 @@ def serve(
     for name in failed:
         echo(f"{name} exited with code {processes[name].returncode}")
     return 1 if failed else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
