@@ -12,8 +12,9 @@ The serialisation, so anyone can recompute a hash with `sha256sum`:
 
 * the header is the input's columns (`INPUT_COLUMNS`), then one line per row; lines end with
   `\\n`, the text is UTF-8 without a BOM;
-* values: text as is; dates `YYYY-MM-DD`; booleans `true` / `false`; a list (an inspector's
-  fields) sorted, without duplicates, joined with `、`; a null (and an empty text) is empty;
+* values: text stripped of surrounding white space; dates `YYYY-MM-DD`; booleans `true` /
+  `false`; a list (an inspector's fields) sorted, without duplicates or empty items, joined
+  with `、`; a null (and an empty text) is empty;
 * a value holding `,`, `"` or a line break is quoted as in RFC 4180;
 * rows are distinct and sorted by their serialised values, column by column in header order
   (byte order of UTF-8) — the result never depends on the order rows came in.
@@ -130,15 +131,19 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
         expr = pl.when(expr.cast(pl.Boolean)).then(pl.lit("true")).otherwise(pl.lit("false"))
         expr = pl.when(pl.col(column).is_null()).then(pl.lit(None)).otherwise(expr)
     elif isinstance(dtype, pl.List):
+        # Joined and split again, so an element holding the separator cannot survive as one.
         expr = (
             expr.cast(pl.List(pl.Utf8))
+            .list.join(LIST_SEPARATOR)
+            .str.split(LIST_SEPARATOR)
+            .list.eval(pl.element().str.strip_chars())
             .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
             .list.unique()
             .list.sort()
             .list.join(LIST_SEPARATOR)
         )
     else:
-        expr = expr.cast(pl.Utf8)
+        expr = expr.cast(pl.Utf8).str.strip_chars()
     return expr.fill_null("").alias(column)
 
 

@@ -70,7 +70,7 @@ def eligible_pool(
         firms.select("uscc", "firm_type", "district", "status")
         .join(tiers.select("uscc", "tier"), on="uscc", how="left")
         .with_columns(
-            reason=pl.when(~pl.col("status").is_in(list(rules.active_statuses)).fill_null(True))
+            reason=pl.when(~pl.col("status").is_in(list(rules.active_statuses)).fill_null(False))
             .then(pl.lit("inactive"))
             .when(pl.col("tier").is_null())
             .then(pl.lit("no_tier"))
