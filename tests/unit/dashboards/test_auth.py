@@ -1,0 +1,97 @@
+"""Log-in and role rules: bcrypt hashes from the users file, pages and actions per role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboards.auth import (
+    PAGES,
+    AccessConfigError,
+    User,
+    allowed_pages,
+    authenticate,
+    hash_password,
+    load_users,
+    may,
+    may_open,
+)
+
+DEFAULT_PASSWORDS = {
+    "centre": "renfang-centre",
+    "manager": "renfang-manager",
+    "association": "renfang-association",
+    "public": "renfang-public",
+}
+
+
+@pytest.mark.parametrize("username", sorted(DEFAULT_PASSWORDS))
+def test_the_documented_default_users_log_in_with_their_role(username: str):
+    user = authenticate(username, DEFAULT_PASSWORDS[username])
+    assert user is not None and user.role == username
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("centre", "renfang-manager"), ("centre", ""), ("nobody", "renfang-centre")],
+)
+def test_a_wrong_password_or_unknown_user_is_refused(username: str, password: str):
+    assert authenticate(username, password) is None
+
+
+def test_passwords_are_stored_as_bcrypt_hashes_only():
+    text = (Path(__file__).parents[3] / "dashboards" / "users.yaml").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    for password in DEFAULT_PASSWORDS.values():
+        assert password not in body
+    assert body.count("$2b$12$") == len(DEFAULT_PASSWORDS)
+
+
+def test_association_and_public_cannot_open_firm_profiles_or_inspector_data():
+    association = User(username="a", name="a", role="association")
+    public = User(username="p", name="p", role="public")
+    assert allowed_pages(association) == ("tier_list",)
+    assert allowed_pages(public) == ("tier_list", "round_results")
+    for user in (association, public):
+        for page in ("overview", "firm_profile", "rounds", "data_quality", "validation"):
+            assert not may_open(user, page)
+    assert not may(public, "scores") and may(association, "download")
+
+
+def test_centre_and_manager_open_every_page_but_only_the_centre_refreshes():
+    centre = User(username="c", name="c", role="centre")
+    manager = User(username="m", name="m", role="manager")
+    assert allowed_pages(centre) == allowed_pages(manager) == PAGES
+    assert may(centre, "refresh") and not may(manager, "refresh")
+
+
+def test_a_users_file_with_an_unknown_role_or_a_plain_password_is_rejected(tmp_path: Path):
+    good = hash_password("x")
+    unknown_role = tmp_path / "a.yaml"
+    unknown_role.write_text(
+        f"credentials:\n  usernames:\n    u: {{name: U, password: '{good}', roles: [boss]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AccessConfigError, match=r"usernames\.u\.roles: unknown role 'boss'"):
+        load_users(unknown_role)
+    plain = tmp_path / "b.yaml"
+    plain.write_text(
+        "credentials:\n  usernames:\n    u: {name: U, password: secret, roles: [public]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AccessConfigError, match=r"credentials\.usernames\.u\.password"):
+        load_users(plain)
+
+
+def test_a_production_users_file_replaces_the_defaults(tmp_path: Path, monkeypatch):
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        "credentials:\n  usernames:\n"
+        f"    chief: {{name: 主任, password: '{hash_password('long-secret')}', roles: [centre]}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RENFANG_USERS", str(users))
+    assert authenticate("centre", "renfang-centre") is None
+    chief = authenticate("chief", "long-secret")
+    assert chief is not None and chief.role == "centre"
