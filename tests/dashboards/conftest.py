@@ -1,7 +1,7 @@
 """A fixture warehouse for the dashboard tests, built once per session by the real pipeline:
 the main job on the fixture landing folder (processing date 2025-12-31; it drafts the next
-round), then the round job publishes that draft (round 2026Q1, same seed) — so every page, the public ones included,
-has rows to show."""
+round), then the round job publishes that draft (round 2026Q1, same seed) — so every page,
+the public ones included, has rows to show."""
 
 from __future__ import annotations
 

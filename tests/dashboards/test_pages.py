@@ -58,7 +58,8 @@ def test_overview_shows_the_tier_mix_of_the_latest_date(use_warehouse):
     for tier, label in (("B", "B 基本守信"), ("C", "C 失信风险较高")):
         n = sql(
             use_warehouse,
-            f"SELECT count(*) FROM credit_scores WHERE as_of = DATE '2025-12-31' AND tier = '{tier}'",
+            "SELECT count(*) FROM credit_scores "
+            f"WHERE as_of = DATE '2025-12-31' AND tier = '{tier}'",
         )
         assert shown[label] == str(n)
     assert len(at.get("vega_lite_chart")) == 3  # by type, by district, trend
@@ -131,9 +132,8 @@ def test_association_and_public_are_refused_firm_profiles_and_inspector_data(use
         if page in ("tier_list", "round_results"):
             continue
         open_page(at, page)
-        assert [e.value for e in at.error] == [
-            f"无权访问：您的角色（{'行业协会' if role == 'association' else '公众'}）不能查看此页面。"
-        ]
+        label = "行业协会" if role == "association" else "公众"
+        assert [e.value for e in at.error] == [f"无权访问：您的角色（{label}）不能查看此页面。"]
         assert not at.dataframe and not at.metric  # the page never ran its queries
     if role == "association":
         open_page(at, "round_results")
