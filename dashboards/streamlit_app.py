@@ -77,21 +77,24 @@ def main() -> None:
         horizontal=True,
     )
     user = st.session_state.get(USER_KEY)
-    first = allowed_pages(user)[0] if user else PAGES[0]
+    # Every page keeps its own URL (a bookmark or a typed URL reaches the router and is
+    # checked); "/" is a landing entry that sends each role to its first page.
+    home = st.Page(lambda: None, title=t("app.title"), url_path="home", default=True)
     pages = {
         key: st.Page(
             ROOT / "dashboards" / "views" / f"{key}.py",
             title=t(f"page.{key}"),
             icon=ICONS[key],
             url_path=key,
-            default=key == first,
         )
         for key in PAGES
     }
-    current = st.navigation(list(pages.values()), position="hidden")
+    current = st.navigation([home, *pages.values()], position="hidden")
     if user is None:
         login_form()
         return
+    if current.url_path == home.url_path:
+        st.switch_page(pages[allowed_pages(user)[0]])
     role = load_roles().roles[user.role].label(lang())
     with st.sidebar:
         st.caption(t("signed_in", name=user.name, role=role))

@@ -30,6 +30,7 @@ def streamlit_command(port: int) -> list[str]:
         str(Path(sys.executable).with_name("streamlit")), "run", str(DASHBOARD),
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
 
 
