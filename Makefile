@@ -11,6 +11,8 @@ UV      := .tools/bin/uv
 VENV    := .venv
 STAMP   := $(VENV)/.synced
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: run test ui lint format sample bench clean
 
 $(UV):
@@ -24,7 +26,13 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 run: $(STAMP)
 	$(VENV)/bin/renfang run
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright downloads no browser); a CJK font makes
+# the screenshots readable. Installed with apt-get only when missing (sudo when not root).
+$(CHROMIUM):
+	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get update -qq
+	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y -qq chromium fonts-wqy-microhei
+
+test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
