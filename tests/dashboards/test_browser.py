@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from dashboards.auth import User, allowed_pages
 from pipelines.resources import PROJECT_ROOT
@@ -84,7 +86,7 @@ def server(dashboard_warehouse: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # dev dependency: imported when used
 
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
@@ -129,7 +131,7 @@ def expected_numbers(path: Path) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("role", ["centre", "manager", "association", "public"])
 def test_each_role_sees_its_pages_with_the_warehouse_numbers(
-    server: str, browser, dashboard_warehouse: Path, role: str
+    server: str, browser, dashboard_warehouse: Path, role: str, tmp_path: Path
 ):
     numbers = expected_numbers(dashboard_warehouse)
     user = User(username=role, name=role, role=role)
@@ -147,6 +149,19 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
         if key in ("overview", "tier_list"):
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
         page.screenshot(path=SHOTS / f"{role}_{key}.png", full_page=True)
+        if key == "tier_list" and role == "association":
+            with page.expect_download() as download:
+                page.get_by_role("button", name="下载等级名单（Excel）").click()
+            saved = tmp_path / download.value.suggested_filename
+            download.value.save_as(saved)
+            assert saved.name == "tier_list_2025-12-31.xlsx"
+            book = load_workbook(saved)
+            assert book.sheetnames[0] == "封面" and len(book.sheetnames) == 6
+            assert [c.value for c in book.worksheets[1][1]][:2] == ["统一社会信用代码", "单位名称"]
+        elif key == "tier_list":
+            page.get_by_text("等级定义").wait_for()  # rendered after the table, before downloads
+            button = page.get_by_role("button", name="下载等级名单（Excel）")
+            expect(button).to_have_count(1 if role == "centre" else 0)
     context.close()
 
     forbidden = [
