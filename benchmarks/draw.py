@@ -18,18 +18,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from datetime import date
 
 import numpy as np
 import polars as pl
+from timing import timed  # benchmarks/ is on sys.path when a script runs
 
-from models.sampling.assign import assign_inspectors, eligible_pairs
 from models.sampling.canonical import RoundInputs
 from models.sampling.draw import draw_firms
 from models.sampling.params import default_round_params
 from models.sampling.plan_file import plan_bytes, verify_plan
-from models.sampling.round import draw_round, round_rng
+from models.sampling.round import assign_teams, draw_round, round_rng
 from models.sampling.schedule import schedule_inspections
 
 TYPES = ("design", "supervision", "protective_equipment", "drawing_review", "testing")
@@ -77,16 +76,6 @@ def directory(firms: int, inspectors: int, seed: int = 1) -> RoundInputs:
     return RoundInputs(pool, roster, conflicts, previous)
 
 
-def timed(label: str, fn, *args, repeat: int = 1, **kwargs):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - start)
-    print(f"  {label:34s} {best:8.2f} s")
-    return out, best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=100_000)
@@ -116,26 +105,10 @@ def main() -> None:
     drawn = draws.join(canonical.firms.select("uscc", "district"), on="uscc")
 
     def assignment():
-        pairs = eligible_pairs(
-            drawn,
-            canonical.inspectors,
-            canonical.conflicts,
-            canonical.previous,
-            window_start=params.window_start,
-            window_end=params.window_end,
-            rotation=params.rotation,
-        )
-        return assign_inspectors(
-            drawn,
-            pairs,
-            inspectors_per_firm=params.inspectors_per_firm,
-            max_firms_per_inspector=params.max_firms_per_inspector,
-            rng=round_rng(params, "assign"),
-        ), pairs.height
+        return assign_teams(drawn, canonical, params)
 
-    (assigned, n_pairs), t_assign = timed("assignment (pairs + max-flow)", assignment,
-                                          repeat=args.repeat)  # fmt: skip
-    print(f"    {n_pairs:,d} eligible pairs, {assigned.assignments.height:,d} assignments")
+    assigned, t_assign = timed("assignment (pairs + max-flow)", assignment, repeat=args.repeat)
+    print(f"    {assigned.assignments.height:,d} assignments")
     timed(
         "schedule",
         schedule_inspections,
