@@ -178,10 +178,11 @@ def ui(
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))
 
 
-from pipelines.cli_rounds import draw, verify_draw  # noqa: E402  (commands defined there)
+from pipelines.cli_rounds import draw, rounds, verify_draw  # noqa: E402  (defined there)
 
 app.command("draw")(draw)
 app.command("verify-draw")(verify_draw)
+app.command("rounds")(rounds)
 
 if __name__ == "__main__":
     app()

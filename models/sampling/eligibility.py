@@ -6,7 +6,9 @@ and its reason; and choosing the previous round and its (firm, inspector) pairs 
 rotation rule. What does not: the draw, the assignment, reading the warehouse.
 
 Choices, stated once:
-* a firm is eligible when its status is one of `eligibility.active_statuses`, it has a tier
+* a firm is eligible when its status is one of `eligibility.active_statuses` or unknown (a
+  directory without a status column lists firms under supervision; a missing status is no
+  evidence of deregistration, and excluding such firms would spare them forever), it has a tier
   as of `tier_as_of` (a firm listed later has none and waits for the next round), and — when
   `exclude_inspected_within_days` is N — it was not inspected in the N days before the
   window opens;
@@ -70,7 +72,7 @@ def eligible_pool(
         firms.select("uscc", "firm_type", "district", "status")
         .join(tiers.select("uscc", "tier"), on="uscc", how="left")
         .with_columns(
-            reason=pl.when(~pl.col("status").is_in(list(rules.active_statuses)).fill_null(False))
+            reason=pl.when(~pl.col("status").is_in(list(rules.active_statuses)).fill_null(True))
             .then(pl.lit("inactive"))
             .when(pl.col("tier").is_null())
             .then(pl.lit("no_tier"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from models.sampling.assign import assign_inspectors, eligible_pairs
+from models.sampling.assign import Assignment, assign_inspectors, eligible_pairs
 from models.sampling.canonical import RoundInputs, sha256_text
 from models.sampling.draw import ALGORITHM_VERSION, draw_firms, seed_sequence
 from models.sampling.params import RoundParams
@@ -61,6 +61,27 @@ def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
     )
 
 
+def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) -> Assignment:
+    """Step 3: the eligible (firm, inspector) pairs of the drawn firms and a random lawful
+    assignment over them (`drawn`: uscc, firm_type)."""
+    pairs = eligible_pairs(
+        drawn,
+        inputs.inspectors,
+        inputs.conflicts,
+        inputs.previous,
+        window_start=params.window_start,
+        window_end=params.window_end,
+        rotation=params.rotation,
+    )
+    return assign_inspectors(
+        drawn,
+        pairs,
+        inspectors_per_firm=params.inspectors_per_firm,
+        max_firms_per_inspector=params.max_firms_per_inspector,
+        rng=round_rng(params, "assign"),
+    )
+
+
 def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
     """Draw, assign and schedule round `params.round_id` from `inputs`.
 
@@ -74,22 +95,7 @@ def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
     drawn = firm_draw.draws.join(
         canonical.firms.select("uscc", "district"), on="uscc", how="left"
     ).select("uscc", "firm_type", "district")
-    pairs = eligible_pairs(
-        drawn,
-        canonical.inspectors,
-        canonical.conflicts,
-        canonical.previous,
-        window_start=params.window_start,
-        window_end=params.window_end,
-        rotation=params.rotation,
-    )
-    assignment = assign_inspectors(
-        drawn,
-        pairs,
-        inspectors_per_firm=params.inspectors_per_firm,
-        max_firms_per_inspector=params.max_firms_per_inspector,
-        rng=round_rng(params, "assign"),
-    )
+    assignment = assign_teams(drawn, canonical, params)
     schedule = schedule_inspections(
         assignment.assignments,
         drawn,

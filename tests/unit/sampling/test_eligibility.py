@@ -30,20 +30,20 @@ INSPECTIONS = pl.DataFrame(
 
 
 def test_inactive_untiered_and_recently_inspected_firms_are_excluded_with_a_reason() -> None:
+    # U5's status is unknown: still under supervision, so eligible
     params = round_params(eligibility={"exclude_inspected_within_days": 90})
     result = eligible_pool(FIRMS, TIERS, INSPECTIONS, params)
-    assert result.pool.get_column("uscc").to_list() == ["U1"]
+    assert result.pool.get_column("uscc").to_list() == ["U1", "U5"]
     assert dict(result.excluded.iter_rows()) == {
         "U2": "inactive",
         "U3": "no_tier",
         "U4": "recently_inspected",  # 2026-11-02 is within 90 days of 2027-01-01
-        "U5": "inactive",  # a null status is not a status in business
     }
 
 
 def test_without_the_exclusion_recent_inspections_do_not_matter() -> None:
     result = eligible_pool(FIRMS, TIERS, INSPECTIONS, round_params())
-    assert result.pool.get_column("uscc").to_list() == ["U1", "U4"]
+    assert result.pool.get_column("uscc").to_list() == ["U1", "U4", "U5"]
 
 
 def test_the_previous_round_is_the_one_that_started_last_before_this_window() -> None:
