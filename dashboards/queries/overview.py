@@ -20,15 +20,19 @@ class Scope:
     districts: tuple[str, ...] = ()
 
 
-def _where(scope: Scope, alias: str = "f") -> tuple[str, list[object]]:
-    clauses, params = ["TRUE"], []
+def _firms_in(scope: Scope, column: str = "s.uscc") -> tuple[str, list[object]]:
+    """A semi-join on the firm filters (TRUE without any): scanning 6.6M score rows once
+    and probing a small firm set is several times faster than joining every row to firms."""
+    clauses, params = [], []
     if scope.firm_types:
-        clauses.append(f"{alias}.firm_type IN (SELECT unnest(?::VARCHAR[]))")
+        clauses.append("firm_type IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(scope.firm_types))
     if scope.districts:
-        clauses.append(f"{alias}.district IN (SELECT unnest(?::VARCHAR[]))")
+        clauses.append("district IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(scope.districts))
-    return " AND ".join(clauses), params
+    if not clauses:
+        return "TRUE", []
+    return f"{column} IN (SELECT uscc FROM firms WHERE {' AND '.join(clauses)})", params
 
 
 def as_of_dates(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
@@ -43,7 +47,7 @@ def firm_dimensions(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFr
 
 def tier_mix(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Firms per firm type × district × tier as of `scope.as_of` (the latest if None)."""
-    where, params = _where(scope)
+    where, params = _firms_in(scope)
     return query(
         con,
         f"""SELECT f.firm_type, coalesce(f.district, '—') AS district, s.tier, count(*) AS firms
@@ -56,16 +60,18 @@ def tier_mix(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 
 def tier_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Firms per tier at every month end up to `scope.as_of` (and that date itself)."""
-    where, params = _where(scope)
+    where, params = _firms_in(scope)
     return query(
         con,
+        # count first, then keep the month ends: one grouped scan, no per-row date test
         f"""WITH upto AS (
-              SELECT coalesce(?::DATE, (SELECT max(as_of) FROM credit_scores)) AS d)
-        SELECT s.as_of, s.tier, count(*) AS firms
-        FROM credit_scores s JOIN firms f USING (uscc), upto
-        WHERE s.as_of <= upto.d AND (s.as_of = last_day(s.as_of) OR s.as_of = upto.d)
-          AND {where}
-        GROUP BY ALL ORDER BY ALL""",
+              SELECT coalesce(?::DATE, (SELECT max(as_of) FROM credit_scores)) AS d),
+        counts AS (
+              SELECT s.as_of, s.tier, count(*) AS firms FROM credit_scores s
+              WHERE {where} GROUP BY ALL)
+        SELECT c.* FROM counts c, upto
+        WHERE c.as_of <= upto.d AND (c.as_of = last_day(c.as_of) OR c.as_of = upto.d)
+        ORDER BY ALL""",
         [scope.as_of, *params],
     )
 
@@ -73,7 +79,7 @@ def tier_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 def movers(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Firms whose tier changed into `scope.as_of` from the previous scoring date, with the
     document numbers of the records that started or stopped counting."""
-    where, params = _where(scope)
+    where, params = _firms_in(scope, "c.uscc")
     return query(
         con,
         f"""SELECT c.uscc, f.name, f.firm_type, f.district, c.from_as_of, c.to_as_of,
