@@ -39,6 +39,8 @@ RECORD_SOURCES = (
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
 
+SCORES_BY_FIRM_INDEX = "credit_scores_by_firm"
+
 
 @dataclass(frozen=True)
 class EngineInputs:
@@ -92,12 +94,19 @@ def compute_reason_spans(inputs: EngineInputs, rules: RuleSet) -> pl.DataFrame:
 def store_scores(
     con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, dates: Sequence[date]
 ) -> None:
-    """Replace exactly these as-of dates (other dates are history and are kept)."""
+    """Replace exactly these as-of dates (other dates are history and are kept).
+
+    The index on `uscc` serves one firm's history (the dashboards' firm profile: ~300 ms →
+    ~2 ms at 100k firms × 66 dates). It is dropped while rows are replaced and rebuilt after:
+    maintaining it row by row makes the write ten times slower (53 s instead of 5 s).
+    """
     con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
+    con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
     con.execute(
         "DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
     )
     _insert(con, "credit_scores", scores, CREDIT_SCORE_SCHEMA)
+    con.execute(f"CREATE INDEX {SCORES_BY_FIRM_INDEX} ON credit_scores (uscc)")
 
 
 def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> None:
