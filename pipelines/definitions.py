@@ -73,6 +73,7 @@ def execute_main(
     *,
     instance: dg.DagsterInstance | None = None,
     run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do."""
@@ -82,6 +83,7 @@ def execute_main(
         raise_on_error=False,
         run_config=run_config,
         tags={
+            **(tags or {}),
             "dagster/asset_partition_range_start": months[0],
             "dagster/asset_partition_range_end": months[-1],
         },
