@@ -12,6 +12,7 @@ from models.contracts import Contracts, default_contracts
 from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
 from pipelines.assets.review import review_assets
+from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
@@ -28,7 +29,12 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    assets = [*ingestion_assets(contracts), *review_assets(contracts), *credit_assets()]
+    assets = [
+        *ingestion_assets(contracts),
+        *review_assets(contracts),
+        *credit_assets(),
+        *risk_assets(),
+    ]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
@@ -37,11 +43,12 @@ def build_defs(
         "every firm (month-end partitions; the running month = the latest scores), publish.",
         partitions_def=SCORE_PARTITIONS,
     )
+    risk = risk_job()
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main],
-        schedules=[month_end_schedule(main)],
+        jobs=[main, risk],
+        schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
         resources={
             "warehouse": warehouse or Warehouse(),

@@ -67,6 +67,8 @@ class RiskModel:
     positives: int
     config_version: str
     library_versions: dict[str, str]
+    estimator_pickle: bytes = field(default=b"", repr=False)
+    """The estimator's bytes as fitted: hashed, so the hash survives save and load."""
     content_sha256: str = ""
 
     @property
@@ -98,7 +100,8 @@ class RiskModel:
         }
 
     def to_bytes(self) -> bytes:
-        return pickle.dumps(self, protocol=5)
+        """The artefact: the manifest fields and the hashed estimator bytes (no second copy)."""
+        return pickle.dumps(replace(self, estimator=None), protocol=5)
 
     @staticmethod
     def from_bytes(data: bytes) -> RiskModel:
@@ -107,14 +110,12 @@ class RiskModel:
         model = pickle.loads(data)  # our own artefact, hash-verified below
         if not isinstance(model, RiskModel) or _content_hash(model) != model.content_sha256:
             raise ValueError("risk model artefact is corrupt or was modified (hash mismatch)")
-        return model
+        return replace(model, estimator=pickle.loads(model.estimator_pickle))
 
 
 def _content_hash(model: RiskModel) -> str:
     unsigned = replace(model, content_sha256="")
-    payload = json.dumps(unsigned.manifest(), sort_keys=True).encode() + pickle.dumps(
-        unsigned.estimator, protocol=5
-    )
+    payload = json.dumps(unsigned.manifest(), sort_keys=True).encode() + model.estimator_pickle
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -246,24 +247,40 @@ def fit_model(
         positives=int(train["label"].sum()),
         config_version=config.version,
         library_versions=library_versions(),
+        estimator_pickle=pickle.dumps(calibrated, protocol=5),
     )
     return replace(model, content_sha256=_content_hash(model))
 
 
+MODEL_NAMES = ("gradient_boosting", "logistic", "history_only")
+
+
 def train_models(
-    history: History, cutoff: date, horizon_days: int, config: RiskConfig
+    history: History,
+    cutoff: date,
+    horizon_days: int,
+    config: RiskConfig,
+    names: tuple[str, ...] = MODEL_NAMES,
 ) -> dict[str, RiskModel]:
-    """The calibrated logistic baseline, the gradient-boosted model, and the history-only
+    """The gradient-boosted model, the calibrated logistic baseline and the history-only
     logistic baseline (past inspection results alone), all on the same training set."""
     spec = feature_spec(history, config.features)
     train, dates = training_set(history, cutoff, horizon_days, config)
-    common = {"cutoff": cutoff, "horizon_days": horizon_days, "snapshots": dates}
+    columns = {
+        "gradient_boosting": ("gradient_boosting", spec.numeric, spec.categorical),
+        "logistic": ("logistic", spec.numeric, spec.categorical),
+        "history_only": ("logistic", _history_only(spec), ()),
+    }
     return {
-        "gradient_boosting": fit_model(
-            train, "gradient_boosting", spec.numeric, spec.categorical, config, **common
-        ),
-        "logistic": fit_model(train, "logistic", spec.numeric, spec.categorical, config, **common),
-        "history_only": fit_model(train, "logistic", _history_only(spec), (), config, **common),
+        name: fit_model(
+            train,
+            *columns[name],
+            config,
+            cutoff=cutoff,
+            horizon_days=horizon_days,
+            snapshots=dates,
+        )
+        for name in names
     }
 
 
