@@ -26,6 +26,7 @@ from models.risk.history import TIERS, History
 from models.risk.inspectors import lead_strictness
 from models.risk.model import (
     RiskModel,
+    TrainingDataError,
     labelled_features,
     predict,
     strictness_as_of,
@@ -112,7 +113,7 @@ def run_backtest(
     models = train_models(history, cutoff, horizon_days, config)
     evaluated = labelled_features(history, cutoff, horizon_days, config)
     if evaluated.is_empty():
-        raise ValueError(f"no inspection in the evaluation window after {cutoff}")
+        raise TrainingDataError(f"no inspection in the evaluation window after {cutoff}")
     strictness = strictness_as_of(history, cutoff, config)
     scored = evaluated.select("entity_id", "label", "label_on", "label_inspector")
     for name, model in models.items():

@@ -62,6 +62,7 @@ class ReportSettings(_Frozen):
 class StabilitySettings(_Frozen):
     bins: int = Field(ge=2)
     flag_above: float = Field(gt=0)
+    min_population: int = Field(ge=1)
     months: int = Field(ge=2)
 
 

@@ -25,6 +25,7 @@ PSI_SCHEMA = pl.Schema(
         "as_of": pl.Date,
         "previous_as_of": pl.Date,
         "psi": pl.Float64,
+        "entities": pl.Int64,  # rows in the later snapshot
         "flagged": pl.Boolean,
     }
 )
@@ -81,23 +82,29 @@ def psi_month_over_month(
     *,
     bins: int,
     flag_above: float,
+    min_population: int,
 ) -> pl.DataFrame:
     """PSI of each column between consecutive `as_of` snapshots (the earlier one is the
-    reference). One row per column and later snapshot: PSI_SCHEMA."""
+    reference). One row per column and later snapshot: PSI_SCHEMA. A shift is flagged only
+    when both snapshots have at least `min_population` rows: on a handful of firms PSI is
+    noise (one firm moving is a 20 % shift)."""
     dates = snapshots["as_of"].unique().sort().to_list()
     rows = []
     for previous, current in itertools.pairwise(dates):
         before = snapshots.filter(pl.col("as_of") == previous)
         after = snapshots.filter(pl.col("as_of") == current)
+        enough = min(before.height, after.height) >= min_population
         for column in numeric:
             value = psi_numeric(
                 before[column].cast(pl.Float64).fill_null(np.nan).to_numpy(),
                 after[column].cast(pl.Float64).fill_null(np.nan).to_numpy(),
                 bins,
             )
-            rows.append((column, "numeric", current, previous, value))
+            rows.append((column, "numeric", current, previous, value, after.height, enough))
         for column in categorical:
             value = psi_categorical(before[column].to_list(), after[column].to_list())
-            rows.append((column, "categorical", current, previous, value))
-    frame = pl.DataFrame(rows, schema=[c for c in PSI_SCHEMA if c != "flagged"], orient="row")
-    return frame.with_columns(flagged=pl.col("psi") > flag_above).cast(dict(PSI_SCHEMA))
+            rows.append((column, "categorical", current, previous, value, after.height, enough))
+    names = [*(c for c in PSI_SCHEMA if c != "flagged"), "enough"]
+    frame = pl.DataFrame(rows, schema=names, orient="row")
+    flagged = ((pl.col("psi") > flag_above) & pl.col("enough")).fill_null(False)
+    return frame.with_columns(flagged=flagged).select(list(PSI_SCHEMA)).cast(dict(PSI_SCHEMA))

@@ -20,15 +20,16 @@ from models.risk.backtest import risk_bands, run_backtest
 from models.risk.config import RiskConfig, default_risk_config
 from models.risk.features import feature_spec, features_as_of
 from models.risk.history import History
-from models.risk.model import score_entities, strictness_as_of, train_models
+from models.risk.model import TrainingDataError, score_entities, strictness_as_of, train_models
 from models.risk.stability import psi_month_over_month
-from models.risk.tables import RISK_PSI_SCHEMA, RISK_SCORE_SCHEMA
+from models.risk.tables import MODEL_VERSION_SCHEMA, RISK_PSI_SCHEMA, RISK_SCORE_SCHEMA
 from models.sampling.params import default_round_params
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.credit_store import month_end
 from pipelines.resources import Landing, Warehouse, query
 from pipelines.risk_report import write_report
 from pipelines.risk_store import (
+    BACKTEST_TABLES,
     backtest_frames,
     load_model,
     model_version_row,
@@ -38,7 +39,7 @@ from pipelines.risk_store import (
     save_model,
     store_backtest,
 )
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import replace_table, table_ddl
 
 RISK_VERSION = "risk-model-1"
 """Bumped when the model code changes what it computes (Dagster marks the assets stale)."""
@@ -122,7 +123,15 @@ def risk_backtest(
     config, history = _load(warehouse)
     horizon = config.horizon_days
     cutoff = data_end(history, landing.processing_date) - timedelta(days=horizon)
-    report = run_backtest(history, cutoff, horizon, config, default_round_params().ratios)
+    try:
+        report = run_backtest(history, cutoff, horizon, config, default_round_params().ratios)
+    except TrainingDataError as exc:
+        # a young deployment: too little history is a state to report, not a failed run
+        context.log.warning(f"risk backtest skipped: {exc}")
+        with warehouse.transaction() as con:
+            for name, schema in BACKTEST_TABLES.items():
+                replace_table(con, name, pl.DataFrame(schema=schema), schema)
+        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
     primary = report.models[config.training.primary]
     frames = backtest_frames(report, primary.version)
     with warehouse.transaction() as con:
@@ -155,7 +164,9 @@ def risk_backtest(
     code_version=RISK_VERSION,
     deps=["risk_backtest", *SOURCES],
 )
-def risk_model(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+def risk_model(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
+) -> dg.MaterializeResult:
     """The risk model in use: the primary (calibrated gradient-boosted) model trained on
     every label known by the data end, saved as a versioned artefact
     (`<warehouse dir>/models/<version>.pkl` + manifest, named by its content hash) and
@@ -164,7 +175,13 @@ def risk_model(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
     config, history = _load(warehouse)
     end = data_end(history, landing.processing_date)
     name = config.training.primary
-    model = train_models(history, end, config.horizon_days, config, (name,))[name]
+    try:
+        model = train_models(history, end, config.horizon_days, config, (name,))[name]
+    except TrainingDataError as exc:
+        context.log.warning(f"risk model not trained: {exc}")
+        with warehouse.transaction() as con:
+            con.execute(table_ddl("risk_model_versions", MODEL_VERSION_SCHEMA, replace=False))
+        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
     path = save_model(model, models_dir(warehouse))
     row = model_version_row(model, "primary", path, datetime.now(UTC).replace(tzinfo=None))
     with warehouse.transaction() as con:
@@ -212,6 +229,10 @@ def risk_scores(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
             "SELECT artefact_file FROM risk_model_versions WHERE role = 'primary' "
             "ORDER BY trained_at DESC LIMIT 1",
         )
+    if current.is_empty():
+        with warehouse.transaction() as con:
+            replace_table(con, "risk_scores", pl.DataFrame(), RISK_SCORE_SCHEMA)
+        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": "no model"})
     model = load_model(Path(current["artefact_file"][0]))
     population = history.entities["entity_id"]
     frames = []
@@ -277,9 +298,15 @@ def risk_psi(warehouse: Warehouse):
                 ["risk_band", "tier"],
                 bins=settings.bins,
                 flag_above=settings.flag_above,
+                min_population=settings.min_population,
             ),
             psi_month_over_month(
-                features, numeric, categorical, bins=settings.bins, flag_above=settings.flag_above
+                features,
+                numeric,
+                categorical,
+                bins=settings.bins,
+                flag_above=settings.flag_above,
+                min_population=settings.min_population,
             ),
         ]
     )

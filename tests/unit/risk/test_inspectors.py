@@ -6,11 +6,10 @@ from datetime import date
 
 import polars as pl
 import pytest
+from fixtures.risk_history import synthetic_outcomes
 
 from models.risk.history import OUTCOME_SCHEMA
 from models.risk.inspectors import estimate_strictness, expected_problem
-
-from .synthetic import synthetic_outcomes
 
 
 def outcomes(per_inspector: dict[str, tuple[int, int]]) -> pl.DataFrame:

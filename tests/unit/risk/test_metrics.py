@@ -117,7 +117,11 @@ def test_psi_month_over_month_flags_a_shift():
             "tier": ["A", "B", "B", "C"] * 3,
         }
     )
-    psi = psi_month_over_month(frame, ["x"], ["tier"], bins=2, flag_above=0.25)
+    psi = psi_month_over_month(frame, ["x"], ["tier"], bins=2, flag_above=0.25, min_population=4)
     flagged = psi.filter("flagged").select("subject", "as_of").rows()
     assert flagged == [("x", date(2025, 3, 31))]
     assert psi.height == 4
+    too_few = psi_month_over_month(frame, ["x"], [], bins=2, flag_above=0.25, min_population=5)
+    assert not too_few["flagged"].any() and too_few["psi"].equals(
+        psi.filter(pl.col("subject") == "x")["psi"]
+    )

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from fixtures.risk_history import synthetic_history
 
 from models.risk.backtest import risk_bands, run_backtest
 from models.risk.config import default_risk_config
@@ -15,8 +16,6 @@ from models.risk.model import (
     score_entities,
     train_models,
 )
-
-from .synthetic import synthetic_history
 
 CONFIG = default_risk_config()
 CUTOFF = date(2022, 12, 31)
