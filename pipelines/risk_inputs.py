@@ -106,12 +106,14 @@ def read_outcomes(
         if frame is not None and {columns.entity, columns.date} <= set(frame.columns):
             outcomes.append(_generic_outcomes(path, frame, columns))
             continue
-        clean = _contract_frame(path, "inspection_outcomes", contracts, date.today())
-        if clean.is_empty() and frame is not None:
+        try:
+            clean = _contract_frame(path, "inspection_outcomes", contracts, date.today())
+        except BacktestInputError as exc:
+            found = f"; its columns: {frame.columns}" if frame is not None else ""
             raise BacktestInputError(
-                f"{path}: neither columns {columns.entity!r} and {columns.date!r} (--id-col, "
-                f"--date-col) nor an inspection_outcomes export; columns: {frame.columns}"
-            )
+                f"{path}: neither the columns {columns.entity!r} and {columns.date!r} (set "
+                f"them with --id-col, --date-col) nor an inspection_outcomes export{found}"
+            ) from exc
         contract_rows.append(clean)
         outcomes.append(outcomes_from_clean(clean, config.problem_results))
     if not outcomes:

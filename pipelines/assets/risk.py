@@ -250,7 +250,9 @@ def risk_scores(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
         .select("uscc", "as_of", "credit_score", "tier")
         .sort("as_of")
     )
-    scores = scores.sort("as_of").join_asof(credit, on="as_of", by="uscc", strategy="backward")
+    scores = scores.sort("as_of").join_asof(
+        credit, on="as_of", by="uscc", strategy="backward", check_sortedness=False
+    )
     with warehouse.transaction() as con:
         replace_table(con, "risk_scores", scores, RISK_SCORE_SCHEMA)
     latest = scores.filter(pl.col("as_of") == scores["as_of"].max())
