@@ -16,35 +16,19 @@ import argparse
 import calendar
 import os
 import platform
-import resource
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
+from timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from generator import generate
 from models.credit_records import derive_credit_records
 from models.record_status import record_status_history
 from models.rules import default_rule_set
 from models.scoring import reason_spans, score_as_of, score_history, scores_from_spans
-
-
-def timed(label: str, fn, *args, repeat: int = 1, **kwargs):
-    """Run `fn` `repeat` times and report the best time (sub-second steps are noisy here)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - start)
-    seconds = best
-    if repeat > 1:
-        label = f"{label} (best of {repeat})"
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"{label:48s} {seconds:8.2f} s   peak RSS {rss:6.2f} GB", flush=True)
-    return out, seconds
 
 
 def month_ends(first_year: int, years: int) -> list[date]:

@@ -179,6 +179,10 @@ def ui(
 
 app.command(help=BACKTEST_HELP)(backtest)
 
+from pipelines.cli_rounds import draw, verify_draw  # noqa: E402  (commands defined there)
+
+app.command("draw")(draw)
+app.command("verify-draw")(verify_draw)
 
 if __name__ == "__main__":
     app()

@@ -13,11 +13,13 @@ from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
 from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
+from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
 
 MAIN_JOB = "main"
+ROUND_JOB = "round"
 
 
 def build_defs(
@@ -33,6 +35,7 @@ def build_defs(
         *ingestion_assets(contracts),
         *review_assets(contracts),
         *credit_assets(),
+        *sampling_assets,
         *risk_assets(),
     ]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
@@ -43,11 +46,18 @@ def build_defs(
         "every firm (month-end partitions; the running month = the latest scores), publish.",
         partitions_def=SCORE_PARTITIONS,
     )
+    round_job = dg.define_asset_job(
+        ROUND_JOB,
+        selection=dg.AssetSelection.assets(*sampling_assets),
+        description="Draw one double-random round (run config: ops.sampling_round.config "
+        "round_id, seed, params_file, publish, replace) from the current warehouse, publish "
+        "its plan and refresh the round feedback.",
+    )
     risk = risk_job()
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main, risk],
+        jobs=[main, round_job, risk],
         schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
         resources={

@@ -53,6 +53,7 @@ def write_xlsx(sheets: Mapping[str, pl.DataFrame], path: Path) -> Path:
                     freeze_panes=(1, 0),
                     header_format={"bold": True, "bg_color": "#DDEBF7"},
                 )
+        tmp_path.chmod(0o644)  # NamedTemporaryFile is private (0600); a report is shared
         tmp_path.replace(path)
     finally:
         tmp_path.unlink(missing_ok=True)

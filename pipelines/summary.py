@@ -71,6 +71,10 @@ def print_run_summary(
         if latest:
             echo("")
             print_tier_mix(tier_mix(con, latest), latest, echo)
+    round_id = drawn_round_id(result)
+    if round_id:
+        echo("")
+        print_round(warehouse, round_id, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")
     echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")
@@ -97,3 +101,60 @@ def print_tier_mix(mix: pl.DataFrame, as_of: object, echo: Callable[[str], objec
         )
     totals = [int(mix[t].sum()) for t in TIERS]
     echo(f"  {'total':22s}" + "".join(f"{c:>7d}" for c in totals) + f"{sum(totals):>8d}")
+
+
+def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:
+    """The round the run drew (from the `sampling_rounds` materialization), if any."""
+    for event in result.get_asset_materialization_events():
+        data = event.step_materialization_data
+        materialization = data.materialization if data else None
+        if materialization and materialization.asset_key == dg.AssetKey("sampling_rounds"):
+            value = materialization.metadata.get("round_id")
+            return str(value.value) if value is not None else None
+    return None
+
+
+def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], object]) -> None:
+    """Seed, input hashes and files of a stored round: what the centre publishes."""
+    from pipelines.round_exports import round_folder
+
+    with warehouse.connect(read_only=True) as con:
+        rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])
+    if rows.is_empty():
+        return
+    r = rows.row(0, named=True)
+    status = {"draft": "草案 draft", "published": "已公布 published"}.get(r["status"], r["status"])
+    echo(
+        f"round {r['round_id']} ({status}): window {r['window_start']} — {r['window_end']}, "
+        f"tiers as of {r['tier_as_of']}"
+    )
+    echo(
+        f"  seed {r['seed']} · algorithm {r['algorithm_version']} · eligible {r['pool_size']:,d} "
+        f"· drawn {r['drawn']:,d} + control {r['control']:,d}"
+        f" · previous round {r['previous_round_id'] or '—'}"
+    )
+    for name in ("firms", "inspectors", "conflicts", "previous"):
+        echo(f"  {name + ' sha256':20s} {r[name + '_sha256']}")
+    echo(f"  {'plan sha256':20s} {r['plan_sha256']}")
+    folder = round_folder(warehouse.reports, r["round_id"])
+    echo(f"  plan file  {r['plan_file']}")
+    echo(
+        f"  exports    {folder}  (抽查计划_{round_id}.xlsx/.csv, 公示_{round_id}.xlsx/.csv, "
+        "calendars/*.ics, inputs/*.csv)"
+    )
+    echo(f"  verify     renfang verify-draw {r['plan_file']}")
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The messages of failed steps (a `dg.Failure` description, else the error text)."""
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.step_failure_data
+        user = data.user_failure_data if data else None
+        if user is not None and user.description:
+            messages.append(user.description)
+        elif data and data.error:
+            messages.append(data.error.message.strip())
+    return messages

@@ -78,28 +78,50 @@ def eligible_pairs(
         .drop_nulls("firm_type")
         .unique()
     )
-    in_force = (
-        conflicts.lazy()
-        .filter(
-            (pl.col("valid_from") <= window_end)
-            & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= window_start))
-        )
-        .select("uscc", "inspector_id")
+    in_force = conflicts.filter(
+        (pl.col("valid_from") <= window_end)
+        & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= window_start))
     )
-    pairs = (
-        firms.lazy()
-        .select("uscc", "firm_type")
-        .unique("uscc", keep="first", maintain_order=True)  # uscc is the key of `firms`
-        .join(qualified, on="firm_type", how="inner")
-        .select("uscc", "inspector_id")
-        .join(in_force, on=["uscc", "inspector_id"], how="anti")
-    )
+    excluded = [in_force]
     if rotation and previous is not None:
-        pairs = pairs.join(
-            previous.lazy().select("uscc", "inspector_id"), on=["uscc", "inspector_id"], how="anti"
+        excluded.append(previous)
+    # Pairs run into the millions at national scale: they are built and filtered as integer
+    # codes (ranks of the sorted ids, so sorting the codes sorts the ids) and turned back
+    # into text once, at the end.
+    firm_codes = firms.select("uscc", "firm_type").unique("uscc", keep="first").sort("uscc")
+    qualified = qualified.collect().sort("inspector_id")
+    if firm_codes.is_empty() or qualified.is_empty():
+        return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
+    firm_ids = firm_codes.get_column("uscc")
+    inspector_ids = qualified.get_column("inspector_id").unique().sort()
+    pairs = (
+        firm_codes.with_columns(f=pl.int_range(pl.len(), dtype=pl.Int64))
+        .join(
+            qualified.with_columns(i=_codes(pl.col("inspector_id"), inspector_ids)),
+            on="firm_type",
+            how="inner",
         )
+        .select("f", "i")
+    )
+    for frame in excluded:
+        coded = frame.select(
+            f=_codes(pl.col("uscc"), firm_ids), i=_codes(pl.col("inspector_id"), inspector_ids)
+        ).drop_nulls()
+        pairs = pairs.join(coded, on=["f", "i"], how="anti")
     # Firms and (inspector, type) rows are unique, so the join yields each pair once.
-    return pairs.sort("uscc", "inspector_id").collect().cast(dict(ASSIGNMENT_SCHEMA))
+    pairs = pairs.sort("f", "i")
+    return pl.DataFrame(
+        {
+            "uscc": firm_ids.gather(pairs.get_column("f")),
+            "inspector_id": inspector_ids.gather(pairs.get_column("i")),
+        },
+        schema=ASSIGNMENT_SCHEMA,
+    )
+
+
+def _codes(ids: pl.Expr, categories: pl.Series) -> pl.Expr:
+    """Rank of each id among the sorted `categories` (null when absent): an integer join key."""
+    return ids.cast(pl.Enum(categories.to_list()), strict=False).to_physical().cast(pl.Int64)
 
 
 def assign_inspectors(
@@ -128,44 +150,42 @@ def assign_inspectors(
     if inspectors_per_firm < 1 or max_firms_per_inspector < 1:
         raise ValueError("inspectors_per_firm and max_firms_per_inspector must be at least 1")
     firm_ids = firms.get_column("uscc").unique().sort()
-    edges = pairs.select("uscc", "inspector_id").join(
-        firms.select("uscc").unique(), on="uscc", how="semi"
-    )
+    if firm_ids.is_empty():
+        return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
+    coded = pairs.select("uscc", "inspector_id", f=_codes(pl.col("uscc"), firm_ids)).drop_nulls("f")
+    edges = coded.select("uscc", "inspector_id")
     inspector_ids = edges.get_column("inspector_id").unique().sort()
     n_firms, n_inspectors = len(firm_ids), len(inspector_ids)
-    if n_firms == 0:
-        return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
 
     # Node numbers: 0 source, 1..F firms, F+1..F+I inspectors, F+I+1 sink.
+    firm_perm = 1 + rng.permutation(n_firms)
+    inspector_perm = 1 + n_firms + rng.permutation(n_inspectors)
     firm_node = pl.DataFrame(
-        {"uscc": firm_ids, "firm_node": 1 + rng.permutation(n_firms)},
+        {"uscc": firm_ids, "firm_node": firm_perm},
         schema={"uscc": pl.Utf8, "firm_node": pl.Int64},
     )
     inspector_node = pl.DataFrame(
-        {
-            "inspector_id": inspector_ids,
-            "inspector_node": 1 + n_firms + rng.permutation(n_inspectors),
-        },
+        {"inspector_id": inspector_ids, "inspector_node": inspector_perm},
         schema={"inspector_id": pl.Utf8, "inspector_node": pl.Int64},
     )
-    arcs = edges.join(firm_node, on="uscc").join(inspector_node, on="inspector_id")
+    arc_firm = firm_perm[coded.get_column("f").to_numpy()]
+    arc_inspector = inspector_perm[
+        edges.select(_codes(pl.col("inspector_id"), inspector_ids)).to_series().to_numpy()
+    ]
     sink = n_firms + n_inspectors + 1
     firm_nodes = np.arange(1, n_firms + 1)
     inspector_nodes = np.arange(n_firms + 1, sink)
-    rows = np.concatenate(
-        [np.zeros(n_firms, np.int64), arcs["firm_node"].to_numpy(), inspector_nodes]
-    )
-    cols = np.concatenate(
-        [firm_nodes, arcs["inspector_node"].to_numpy(), np.full(n_inspectors, sink, np.int64)]
-    )
+    rows = np.concatenate([np.zeros(n_firms, np.int64), arc_firm, inspector_nodes])
+    cols = np.concatenate([firm_nodes, arc_inspector, np.full(n_inspectors, sink, np.int64)])
     caps = np.concatenate(
         [
             np.full(n_firms, inspectors_per_firm, np.int32),
-            np.ones(arcs.height, np.int32),
+            np.ones(len(arc_firm), np.int32),
             np.full(n_inspectors, max_firms_per_inspector, np.int32),
         ]
     )
     capacity = csr_array((caps, (rows, cols)), shape=(sink + 1, sink + 1))
+    capacity.sort_indices()  # the solver walks arcs in storage order: make it the node order
     # Building the CSR sums a repeated pair into capacity 2, which could give a firm the same
     # inspector twice; firm rows hold only firm → inspector arcs, so reset them all to 1.
     capacity.data[capacity.indptr[1] : capacity.indptr[n_firms + 1]] = 1

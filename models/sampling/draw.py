@@ -2,8 +2,8 @@
 
 What belongs here: which firms a round inspects, as a pure function of (eligible pool, round
 parameters) — the seed and round id are parameters — written so that a third party can re-run
-it from the published plan and get the same firms, plus the SHA-256 of the pool the plan
-records. What does not: eligibility (the caller filters the directory by
+it from the published plan and get the same firms. What does not: hashing the published
+inputs (`canonical`), eligibility (the caller filters the directory by
 `params.eligibility` before calling; every row of `pool` is drawable), inspectors (`assign`),
 dates, publication or any I/O.
 
@@ -114,29 +114,11 @@ def canonical_pool(pool: pl.DataFrame) -> pl.DataFrame:
     return frame.sort("uscc")
 
 
-def canonical_pool_hash(pool: pl.DataFrame) -> str:
-    """SHA-256 (hex) of the canonical pool, the input hash a published plan records.
-
-    Serialisation, so anyone can recompute it: the header `uscc,firm_type,tier`, then one line
-    per firm in canonical order (step 1), fields joined by `,`, a field quoted as in RFC 4180
-    when it holds `,`, `"` or a line break, every line ended by `\\n`, encoded as UTF-8.
-    """
-    frame = canonical_pool(pool)
-    lines = [",".join(POOL_COLUMNS)]
-    lines += [",".join(_csv_field(v) for v in row) for row in frame.iter_rows()]
-    text = "".join(f"{line}\n" for line in lines)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _csv_field(value: str) -> str:
-    if any(ch in value for ch in ',"\n\r'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def seed_sequence(seed: int, round_id: str) -> np.random.SeedSequence:
-    """The seed sequence of a round (step 5)."""
-    text = f"{ALGORITHM_VERSION}:{seed}:{round_id}"
+def seed_sequence(seed: int, round_id: str, purpose: str | None = None) -> np.random.SeedSequence:
+    """The seed sequence of a round (step 5); later steps of the round (`purpose`
+    "assign", "schedule") hash `"{ALGORITHM_VERSION}:{seed}:{round_id}:{purpose}"` instead, so
+    each step has its own stream and a change in one step never shifts another's numbers."""
+    text = f"{ALGORITHM_VERSION}:{seed}:{round_id}" + (f":{purpose}" if purpose else "")
     entropy = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
     return np.random.SeedSequence(entropy)
 

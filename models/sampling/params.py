@@ -11,7 +11,9 @@ What does not: applying the parameters — eligibility filters (the caller's), d
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+import re
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -108,3 +110,53 @@ def default_round_params(**overrides: Any) -> RoundParams:
     """The packaged template (`default_round.yaml`) with `overrides` applied and re-validated."""
     base = _packaged_default()
     return base.with_overrides(**overrides) if overrides else base
+
+
+def round_window(round_id: str) -> tuple[date, date] | None:
+    """The inspection window a round id names: `2027Q1` a quarter, `2027H2` a half year,
+    `2027-03` a month; None for any other id (its dates must then be given)."""
+    if match := re.fullmatch(r"(\d{4})Q([1-4])", round_id):
+        year, quarter = int(match[1]), int(match[2])
+        return date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
+    if match := re.fullmatch(r"(\d{4})H([12])", round_id):
+        year, half = int(match[1]), int(match[2])
+        return date(year, 6 * half - 5, 1), _month_end(year, 6 * half)
+    if match := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", round_id):
+        year, month = int(match[1]), int(match[2])
+        return date(year, month, 1), _month_end(year, month)
+    return None
+
+
+def next_quarter_round(day: date) -> str:
+    """The round id of the quarter after the one holding `day` (what `make run` drafts)."""
+    quarter = (day.month - 1) // 3 + 1
+    return f"{day.year + 1}Q1" if quarter == 4 else f"{day.year}Q{quarter + 1}"
+
+
+def params_for_round(
+    base: RoundParams, round_id: str, seed: int, processing_date: date, *, dated: bool
+) -> RoundParams:
+    """`base` (the template or a round's YAML) as round `round_id` with `seed`.
+
+    When `dated` is False (the template: its dates belong to its own example round), the
+    window is the one the round id names and the tiers are read as of the day before it
+    opens — or as of the processing date when that day is still in the future, since future
+    tiers are unknown. When `dated` is True, the base's own dates are kept.
+    """
+    if dated:
+        return base.with_overrides(round_id=round_id, seed=seed)
+    window = round_window(round_id)
+    if window is None:
+        raise RoundParamsError(
+            f"round_id: {round_id!r} names no quarter (2027Q1), half year (2027H1) or month "
+            "(2027-03); give a parameter file with tier_as_of, window_start and window_end"
+        )
+    start, end = window
+    tier_as_of = min(start - timedelta(days=1), processing_date)
+    return base.with_overrides(
+        round_id=round_id, seed=seed, window_start=start, window_end=end, tier_as_of=tier_as_of
+    )
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])

@@ -151,3 +151,29 @@ def test_renfang_score_stores_any_date_and_prints_the_tier_mix(sample_run):
     assert stored == firms
     total = re.search(r"^\s+total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
     assert total and int(total.group(1)) == firms
+
+
+def test_the_run_ends_by_drafting_the_next_round_that_a_third_party_can_verify(sample_run):
+    """`make run` drafts the quarter after the processing date (2026Q3 for 2026-06-30), prints
+    its seed, input hashes and files, and the printed plan re-runs to IDENTICAL in a fresh
+    process that touches neither the warehouse nor Dagster."""
+    done, root = sample_run
+    assert "round 2026Q3 (草案 draft)" in done.stdout, done.stdout[-2000:]
+    assert "seed 20260630" in done.stdout
+    for name in ("firms", "inspectors", "conflicts", "previous", "plan"):
+        assert re.search(rf"{name} sha256\s+[0-9a-f]{{64}}", done.stdout), name
+    plan = root / "reports" / "rounds" / "2026Q3" / "plan.json"
+    assert f"plan file  {plan}" in done.stdout
+    folder = plan.parent
+    assert (folder / "抽查计划_2026Q3.xlsx").exists() and (folder / "公示_2026Q3.csv").exists()
+    assert list((folder / "calendars").glob("*.ics"))
+    verify = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "verify-draw", str(plan)],
+        env={**os.environ, "RENFANG_WAREHOUSE": str(root / "absent.duckdb")},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr[-2000:]
+    assert verify.stdout.strip().endswith("IDENTICAL")

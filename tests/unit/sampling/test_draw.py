@@ -1,6 +1,6 @@
 """The firm draw: stratum sizes as DESIGN §5 computes them by hand, the floor raised as the
 module docstring says, the same draw for the same inputs in any row order, inclusion
-frequencies that match the ratios, and a pool hash that sees every value but not the order."""
+frequencies that match the ratios."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from models.sampling.draw import (
     DRAW_SCHEMA,
     STRATA_SCHEMA,
     DrawError,
-    canonical_pool_hash,
     draw_firms,
     seed_sequence,
     stratum_sizes,
@@ -205,30 +204,6 @@ def test_each_firm_is_drawn_as_often_as_its_stratum_ratio() -> None:
         p = expected[tier]
         bound = 4 * math.sqrt(p * (1 - p) / runs)
         assert abs(counts[uscc] / runs - p) <= bound, (uscc, tier, counts[uscc] / runs)
-
-
-# --- hash -------------------------------------------------------------------------------------
-
-
-def test_the_pool_hash_is_the_documented_serialisation() -> None:
-    pool = pl.DataFrame({"uscc": ["U2", "U1"], "firm_type": ["施工", "设计,监理"], "tier": "A"})
-    text = 'uscc,firm_type,tier\nU1,"设计,监理",A\nU2,施工,A\n'
-    assert canonical_pool_hash(pool) == hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def test_the_pool_hash_sees_every_value_but_not_the_row_order() -> None:
-    reference = canonical_pool_hash(POOL)
-    assert canonical_pool_hash(POOL.reverse()) == reference
-    assert canonical_pool_hash(POOL.with_columns(pl.lit(0).alias("other"))) == reference
-    for column in ("uscc", "firm_type", "tier"):
-        changed = POOL.with_columns(
-            pl.when(pl.int_range(pl.len()) == 5)
-            .then(pl.col(column) + "x")
-            .otherwise(pl.col(column))
-            .alias(column)
-        )
-        assert canonical_pool_hash(changed) != reference, column
-    assert canonical_pool_hash(POOL.head(50)) != reference
 
 
 # --- properties -------------------------------------------------------------------------------

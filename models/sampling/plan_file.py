@@ -1,0 +1,241 @@
+"""The plan file of a round (JSON) and its verification by a third party (一公开).
+
+What belongs here: turning a `RoundPlan` into the plan document — parameters, seed, algorithm
+version, the canonical inputs with their SHA-256, the working-day calendar used, and every
+output (strata, draws, schedule with teams) — as deterministic bytes; and re-running a round
+from a plan document (optionally with input files obtained elsewhere) to say IDENTICAL or list
+the differences. What does not: where the file is written, the warehouse, the XLSX/CSV
+exports.
+
+Determinism: the bytes depend only on the plan's content (no creation time, no library
+version, keys in a fixed order, `ensure_ascii=False`, one space indent, final newline), so
+the same inputs and seed give a byte-identical plan, and verification can compare bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ValidationError
+
+from models.sampling.canonical import (
+    INPUT_SCHEMAS,
+    CanonicalInputError,
+    RoundInputs,
+    canonical_text,
+    read_canonical,
+    sha256_text,
+)
+from models.sampling.draw import ALGORITHM_VERSION, DrawError
+from models.sampling.params import RoundParams
+from models.sampling.round import RoundPlan, draw_round
+from models.workdays import working_day_calendar
+
+PLAN_FORMAT = "renfang-round-plan/1"
+_MAX_LISTED = 10  # differences listed per section; the count says how many more
+
+
+def working_days(params: RoundParams) -> list[date]:
+    """The official working days of the round's window (the schedule's calendar)."""
+    calendar = working_day_calendar(params.window_start, params.window_end)
+    return calendar.filter("is_working_day").get_column("day").to_list()
+
+
+def plan_document(plan: RoundPlan) -> dict[str, Any]:
+    """The plan as a JSON-ready mapping (see the module docstring for what it holds)."""
+    params = plan.params
+    return {
+        "format": PLAN_FORMAT,
+        "round_id": params.round_id,
+        "seed": params.seed,
+        "algorithm_version": plan.algorithm_version,
+        "parameters": params.model_dump(mode="json"),
+        "calendar": {
+            "source": "holidays (China, statutory holidays and 调休 make-up working days)",
+            "working_days": [d.isoformat() for d in working_days(params)],
+        },
+        "inputs": {
+            name: {
+                "sha256": plan.input_hashes[name],
+                "rows": getattr(plan.inputs, name).height,
+                "csv": plan.input_texts[name],
+            }
+            for name in INPUT_SCHEMAS
+        },
+        "outputs": _outputs(plan),
+    }
+
+
+def plan_bytes(plan: RoundPlan) -> bytes:
+    return _dump(plan_document(plan))
+
+
+def _dump(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _outputs(plan: RoundPlan) -> dict[str, Any]:
+    teams = plan.assignments.group_by("uscc").agg(pl.col("inspector_id").sort().alias("team"))
+    schedule = (
+        plan.schedule.select("uscc", "inspection_date", "district")
+        .join(teams, on="uscc", how="left")
+        .sort("inspection_date", "uscc")
+    )
+    return {
+        "strata": _records(plan.strata),
+        "draws": _records(plan.draws.drop("round_id")),
+        "schedule": _records(schedule),
+    }
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+class PlanFileError(ValueError):
+    """The file is not a plan this verifier can read (format, version, missing parts)."""
+
+
+class _PlanHeader(BaseModel):
+    format: str
+    round_id: str
+    seed: int
+    algorithm_version: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """IDENTICAL when `differences` is empty; `plan_sha256` is the SHA-256 of the file."""
+
+    plan_sha256: str
+    recomputed_sha256: str | None
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+
+def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Verification:
+    """Re-run the round a plan file describes and compare, byte for byte and then by part.
+
+    `replacements` maps an input name (`firms`, `inspectors`, `conflicts`, `previous`) to CSV
+    text obtained elsewhere (e.g. the published list); it is used instead of the embedded copy,
+    and its hash is checked against the one the plan records. Every difference is one line,
+    naming the part (inputs.firms, outputs.draws, …) and, for rows, the firm.
+    """
+    file_hash = _sha256_bytes(data)
+    document = _parse(data)
+    params = _params(document)
+    differences: list[str] = []
+    texts: dict[str, str] = {}
+    for name in INPUT_SCHEMAS:
+        recorded = document["inputs"][name]
+        source = "the embedded copy"
+        text = recorded["csv"]
+        if replacements and name in replacements:
+            source = "the given file"
+            try:
+                text = canonical_text(name, read_canonical(name, replacements[name]))
+            except CanonicalInputError as exc:
+                raise PlanFileError(f"inputs.{name}: {exc}") from exc
+        actual = sha256_text(text)
+        if actual != recorded["sha256"]:
+            differences.append(
+                f"inputs.{name}: {source} hashes to {actual}, the plan records "
+                f"{recorded['sha256']} / 输入 {name} 的哈希与计划记录不一致"
+            )
+        texts[name] = text
+    try:
+        plan = draw_round(RoundInputs.from_texts(texts), params)
+    except (CanonicalInputError, DrawError, ValueError) as exc:
+        differences.append(f"re-run failed: {exc}")
+        return Verification(file_hash, None, differences)
+    recomputed = plan_document(plan)
+    for key in ("round_id", "seed", "algorithm_version", "parameters", "calendar"):
+        if document.get(key) != recomputed[key]:
+            differences.append(
+                f"{key}: the plan says {document.get(key)!r}, the re-run gives {recomputed[key]!r}"
+            )
+    for part, key in (("strata", "stratum"), ("draws", "uscc"), ("schedule", "uscc")):
+        differences += _row_differences(
+            part, key, document["outputs"].get(part, []), recomputed["outputs"][part]
+        )
+    recomputed_bytes = _dump(recomputed)
+    if not differences and recomputed_bytes != data:
+        differences.append(
+            "file: same content but different bytes (re-formatted or edited outside the "
+            "parts compared) / 内容一致但文件字节不同"
+        )
+    return Verification(file_hash, _sha256_bytes(recomputed_bytes), differences)
+
+
+def _parse(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(f"not a plan file (JSON): {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != PLAN_FORMAT:
+        raise PlanFileError(f"not a plan file: expected format {PLAN_FORMAT!r}")
+    try:
+        header = _PlanHeader.model_validate({k: document.get(k) for k in _PlanHeader.model_fields})
+    except ValidationError as exc:
+        raise PlanFileError(f"not a complete plan file: {exc}") from exc
+    if header.algorithm_version != ALGORITHM_VERSION:
+        raise PlanFileError(
+            f"the plan was drawn with algorithm {header.algorithm_version!r}; this verifier "
+            f"implements {ALGORITHM_VERSION!r} (use the release that made the plan)"
+        )
+    for name in INPUT_SCHEMAS:
+        entry = document.get("inputs", {}).get(name)
+        if not isinstance(entry, dict) or not {"sha256", "csv"} <= entry.keys():
+            raise PlanFileError(f"inputs.{name}: missing from the plan (needs sha256 and csv)")
+    if not isinstance(document.get("outputs"), dict):
+        raise PlanFileError("outputs: missing from the plan")
+    return document
+
+
+def _params(document: dict[str, Any]) -> RoundParams:
+    try:
+        return RoundParams.model_validate(document.get("parameters"))
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise PlanFileError(f"parameters: {exc}") from exc
+
+
+def _row_differences(
+    part: str, key: str, recorded: list[dict[str, Any]], recomputed: list[dict[str, Any]]
+) -> list[str]:
+    if recorded == recomputed:
+        return []
+    before = {row.get(key): row for row in recorded if isinstance(row, dict)}
+    after = {row[key]: row for row in recomputed}
+    lines: list[str] = []
+    for k in sorted(before.keys() - after.keys(), key=str):
+        lines.append(f"outputs.{part}: {k} is in the plan but not in the re-run / 计划有而复算无")
+    for k in sorted(after.keys() - before.keys(), key=str):
+        lines.append(f"outputs.{part}: {k} is in the re-run but not in the plan / 复算有而计划无")
+    for k in sorted(before.keys() & after.keys(), key=str):
+        changed = {
+            c: (before[k].get(c), after[k][c]) for c in after[k] if before[k].get(c) != after[k][c]
+        }
+        for column, (was, now) in sorted(changed.items()):
+            lines.append(
+                f"outputs.{part}: {k}.{column} is {was!r} in the plan, {now!r} in the re-run"
+            )
+    if not lines:  # same rows, different order
+        lines.append(f"outputs.{part}: same rows in a different order / 顺序不同")
+    if len(lines) > _MAX_LISTED:
+        lines = [*lines[:_MAX_LISTED], f"outputs.{part}: … and {len(lines) - _MAX_LISTED} more"]
+    return lines
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

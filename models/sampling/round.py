@@ -1,0 +1,126 @@
+"""A whole double-random round as one pure function: `draw_round(inputs, params) -> RoundPlan`.
+
+What belongs here: the composition DESIGN §5 calls "a pure function of (eligible firm list,
+inspector list, round parameters, seed)" — canonical inputs and their hashes, the firm draw,
+the inspector assignment, the schedule — in the one order both the warehouse run and a third
+party's re-run follow. What does not: how the inputs are gathered (`eligibility`, pipelines),
+the plan file (`plan_file`), exports, any I/O.
+
+Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`), the
+assignment and the schedule each their own (`purpose` "assign" and "schedule"), so changing
+one step's algorithm never moves another step's numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from models.sampling.assign import Assignment, assign_inspectors, eligible_pairs
+from models.sampling.canonical import RoundInputs, sha256_text
+from models.sampling.draw import ALGORITHM_VERSION, draw_firms, seed_sequence
+from models.sampling.params import RoundParams
+from models.sampling.schedule import schedule_inspections
+
+ASSIGNMENT_ROWS_SCHEMA = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "uscc": pl.Utf8,
+        "inspector_id": pl.Utf8,
+        "inspection_date": pl.Date,
+        "team": pl.Utf8,
+    }
+)
+"""`sampling_assignments`: one row per (firm, inspector), with the firm's date and team."""
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """A computed round: its canonical inputs and their hashes, and everything drawn.
+
+    `draws` follows `draw.DRAW_SCHEMA`, `strata` `draw.STRATA_SCHEMA`, `schedule` one row per
+    drawn firm (`schedule.SCHEDULE_SCHEMA`), `assignments` `ASSIGNMENT_ROWS_SCHEMA`.
+    """
+
+    params: RoundParams
+    algorithm_version: str
+    inputs: RoundInputs
+    input_texts: dict[str, str]
+    input_hashes: dict[str, str]
+    draws: pl.DataFrame
+    strata: pl.DataFrame
+    assignments: pl.DataFrame
+    schedule: pl.DataFrame
+
+
+def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
+    return np.random.Generator(
+        np.random.PCG64(seed_sequence(params.seed, params.round_id, purpose))
+    )
+
+
+def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) -> Assignment:
+    """Step 3: the eligible (firm, inspector) pairs of the drawn firms and a random lawful
+    assignment over them (`drawn`: uscc, firm_type)."""
+    pairs = eligible_pairs(
+        drawn,
+        inputs.inspectors,
+        inputs.conflicts,
+        inputs.previous,
+        window_start=params.window_start,
+        window_end=params.window_end,
+        rotation=params.rotation,
+    )
+    return assign_inspectors(
+        drawn,
+        pairs,
+        inspectors_per_firm=params.inspectors_per_firm,
+        max_firms_per_inspector=params.max_firms_per_inspector,
+        rng=round_rng(params, "assign"),
+    )
+
+
+def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
+    """Draw, assign and schedule round `params.round_id` from `inputs`.
+
+    The inputs are first turned into their canonical text and read back, so the result depends
+    only on what the published files say. Raises `DrawError`, `AssignmentInfeasibleError` or
+    `ScheduleInfeasibleError` (each naming what is short) — a rule is never relaxed.
+    """
+    texts = inputs.texts()
+    canonical = RoundInputs.from_texts(texts)
+    firm_draw = draw_firms(canonical.firms, params)
+    drawn = firm_draw.draws.join(
+        canonical.firms.select("uscc", "district"), on="uscc", how="left"
+    ).select("uscc", "firm_type", "district")
+    assignment = assign_teams(drawn, canonical, params)
+    schedule = schedule_inspections(
+        assignment.assignments,
+        drawn,
+        window_start=params.window_start,
+        window_end=params.window_end,
+        daily_cap_per_team=params.daily_cap_per_team,
+        rng=round_rng(params, "schedule"),
+    )
+    assignments = (
+        assignment.assignments.join(
+            schedule.select("uscc", "inspection_date", "team"), on="uscc", how="left"
+        )
+        .with_columns(pl.lit(params.round_id, dtype=pl.Utf8).alias("round_id"))
+        .select(ASSIGNMENT_ROWS_SCHEMA.names())
+        .cast(dict(ASSIGNMENT_ROWS_SCHEMA))
+        .sort("inspection_date", "team", "uscc", "inspector_id")
+    )
+    return RoundPlan(
+        params=params,
+        algorithm_version=ALGORITHM_VERSION,
+        inputs=canonical,
+        input_texts=texts,
+        input_hashes={name: sha256_text(text) for name, text in texts.items()},
+        draws=firm_draw.draws,
+        strata=firm_draw.strata,
+        assignments=assignments,
+        schedule=schedule,
+    )

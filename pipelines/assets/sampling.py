@@ -1,0 +1,306 @@
+"""Sampling layer: a double-random round (draw, assignment, schedule, publication) and its
+feedback.
+
+What belongs here: wiring `models.sampling` into two multi-assets — `sampling_round` writes
+`sampling_rounds`, `sampling_strata`, `sampling_draws`, `sampling_assignments` and the round's
+files; `round_feedback` joins reported outcomes back (`round_outcomes`, `round_results`) and
+rewrites each round's public list — plus the blocking check that the published plan file
+re-runs to itself. The round is chosen by run config (`RoundConfig`); without any, the main
+job drafts the next quarter's round. What does not: any rule of the draw (models).
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from models.sampling.draw import DrawError
+from models.sampling.feedback import (
+    ROUND_OUTCOME_SCHEMA,
+    ROUND_RESULT_SCHEMA,
+    round_outcomes,
+    round_results,
+    unplanned_outcomes,
+)
+from models.sampling.params import (
+    RoundParams,
+    RoundParamsError,
+    default_round_params,
+    next_quarter_round,
+    params_for_round,
+    parse_round_params,
+)
+from models.sampling.plan_file import plan_bytes, verify_plan
+from models.sampling.round import draw_round
+from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.resources import Landing, Rules, Warehouse, query
+from pipelines.round_exports import (
+    discard_staged,
+    public_rows,
+    publish_staged,
+    round_folder,
+    stage_round_files,
+    write_public,
+)
+from pipelines.sampling_store import (
+    ROUND_TABLES,
+    RoundConflictError,
+    check_replaceable,
+    ensure_round_tables,
+    gather_round,
+    store_round,
+    stored_round,
+)
+from pipelines.warehouse import replace_table
+
+SAMPLING_VERSION = "sampling-1"
+ROUND_SOURCES = ["firms", "inspectors", "inspector_conflicts", "inspection_outcomes"]
+
+
+class RoundConfig(dg.Config):
+    """Which round to draw. Every field is optional: the main job drafts the next quarter."""
+
+    round_id: str | None = None
+    """e.g. `2027Q1`; default: the quarter after the processing date."""
+    seed: int | None = None
+    """The published seed; default: the processing date as YYYYMMDD (drafts only)."""
+    params_file: str | None = None
+    """Round parameters YAML; default: the packaged template with the round id's dates."""
+    publish: bool = False
+    """Published rounds are announced: redrawing one to a different plan needs `replace`."""
+    replace: bool = False
+
+
+def resolve_round_params(config: RoundConfig, landing: Landing) -> RoundParams:
+    """The round's parameters from run config; raises `RoundParamsError` naming the field."""
+    today = landing.processing_date
+    if config.params_file:
+        base = parse_round_params(Path(config.params_file).read_text(encoding="utf-8"))
+        round_id = config.round_id or base.round_id
+        seed = base.seed if config.seed is None else config.seed
+        return params_for_round(base, round_id, seed, today, dated=True)
+    round_id = config.round_id or next_quarter_round(today)
+    seed = config.seed if config.seed is not None else int(today.strftime("%Y%m%d"))
+    params = params_for_round(default_round_params(), round_id, seed, today, dated=False)
+    return params
+
+
+@dg.multi_asset(
+    name="sampling_round",
+    group_name="sampling",
+    pool=WRITER_POOL,
+    specs=[
+        dg.AssetSpec(
+            name,
+            kinds={"duckdb", "polars"},
+            deps=[*ROUND_SOURCES, "credit_scores"] if name == "sampling_rounds" else [],
+            code_version=SAMPLING_VERSION,
+            description=f"Double-random round table `{name}` (see the README).",
+        )
+        for name in ROUND_TABLES
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "plan_reproduces",
+            asset="sampling_draws",
+            blocking=True,
+            description="The published plan file, re-run from its own inputs as a third "
+            "party would (`renfang verify-draw`), gives IDENTICAL results.",
+        )
+    ],
+)
+def sampling_round(
+    context: dg.AssetExecutionContext,
+    config: RoundConfig,
+    warehouse: Warehouse,
+    landing: Landing,
+    rules: Rules,
+):
+    """Draw a round: eligible pool with tiers as of `tier_as_of`, tier-stratified draw plus a
+    control share, inspectors by max-flow with recusal and rotation, working-day schedule;
+    store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
+    inspector's calendar under `<reports>/rounds/<round_id>/`."""
+    try:
+        params = resolve_round_params(config, landing)
+    except (RoundParamsError, OSError) as exc:
+        raise dg.Failure(f"round parameters: {exc}") from exc
+    if params.tier_as_of > landing.processing_date:
+        raise dg.Failure(
+            f"tier_as_of {params.tier_as_of} is after the processing date "
+            f"{landing.processing_date}: tiers of a future date are unknown"
+        )
+    rule_set = rules.load()
+    with warehouse.connect() as con:
+        existing = stored_round(con, params.round_id)
+        if config.round_id is None and existing and existing["status"] == "published":
+            # The default draft of the next round never touches a round already announced.
+            context.log.info(f"round {params.round_id} is already published; nothing drafted")
+            yield from _unchanged(existing, warehouse)
+            return
+        gathered = gather_round(con, params, rule_set)
+    try:
+        plan = draw_round(gathered.inputs, params)
+    except (DrawError, ValueError) as exc:  # infeasible assignment/schedule: never relaxed
+        raise dg.Failure(
+            f"抽查批次 {params.round_id} 无法完成 / round cannot be drawn:\n{exc}"
+        ) from exc
+    document = plan_bytes(plan)
+    plan_sha256 = hashlib.sha256(document).hexdigest()
+    status = "published" if config.publish else "draft"
+    try:
+        check_replaceable(existing, plan_sha256, status=status, replace=config.replace)
+    except RoundConflictError as exc:
+        raise dg.Failure(str(exc)) from exc
+
+    folder = round_folder(warehouse.reports, params.round_id)
+    summary = _cover_summary(plan, gathered, status, plan_sha256)
+    staging = stage_round_files(
+        plan, document, summary, gathered.firms, gathered.inspectors, rule_set, warehouse.reports
+    )
+    try:
+        with warehouse.transaction() as con:
+            row = store_round(
+                con,
+                plan,
+                gathered,
+                status=status,
+                plan_file=str(folder / "plan.json"),
+                plan_sha256=plan_sha256,
+                created_at=datetime.now(UTC).replace(tzinfo=None),
+            )
+    except BaseException:
+        discard_staged(staging)
+        raise
+    publish_staged(staging, warehouse.reports, params.round_id)
+    context.log.info(
+        f"round {params.round_id} ({status}) seed {params.seed}: {row['drawn']} drawn + "
+        f"{row['control']} control of {row['pool_size']}; plan {folder / 'plan.json'}"
+    )
+    counts = {
+        "sampling_rounds": 1,
+        "sampling_strata": plan.strata.height,
+        "sampling_draws": plan.draws.height,
+        "sampling_assignments": plan.assignments.height,
+    }
+    for name, rows in counts.items():
+        metadata: dict = {"dagster/row_count": rows, "round_id": params.round_id}
+        if name == "sampling_rounds":
+            metadata |= {
+                "status": status,
+                "seed": params.seed,
+                "plan_file": dg.MetadataValue.path(str(folder / "plan.json")),
+                "plan_sha256": plan_sha256,
+                **{f"{k}_sha256": v for k, v in plan.input_hashes.items()},
+                "excluded_firms": gathered.excluded.height,
+            }
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+    yield _plan_check(folder / "plan.json")
+
+
+def _plan_check(plan_file: Path) -> dg.AssetCheckResult:
+    verification = verify_plan(plan_file.read_bytes())
+    return dg.AssetCheckResult(
+        asset_key="sampling_draws",
+        check_name="plan_reproduces",
+        passed=verification.identical,
+        metadata={
+            "plan_sha256": verification.plan_sha256,
+            "differences": "\n".join(verification.differences[:20]) or "IDENTICAL",
+        },
+    )
+
+
+def _unchanged(existing: dict, warehouse: Warehouse):
+    """Materializations that say the stored round was kept, and its plan's check."""
+    for name in ROUND_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=name,
+            metadata={"round_id": existing["round_id"], "unchanged": "already published"},
+        )
+    yield _plan_check(round_folder(warehouse.reports, existing["round_id"]) / "plan.json")
+
+
+def _cover_summary(plan, gathered, status: str, plan_sha256: str) -> dict[str, object]:
+    params = plan.params
+    drawn = plan.draws.filter(~pl.col("is_control")).height
+    return {
+        "抽查批次 / round": params.round_id,
+        "状态 / status": {"draft": "草案 draft", "published": "已公布 published"}[status],
+        "随机种子 / seed": params.seed,
+        "算法版本 / algorithm": plan.algorithm_version,
+        "等级评价基准日 / tiers as of": params.tier_as_of,
+        "检查期间 / window": f"{params.window_start} — {params.window_end}",
+        "可抽取单位 / eligible firms": plan.inputs.firms.height,
+        "未纳入单位 / excluded firms": gathered.excluded.height,
+        "按等级抽取 / drawn by tier": drawn,
+        "对照组 / control share": plan.draws.height - drawn,
+        "上一批次 / previous round": gathered.previous_round_id or "—",
+        **{f"输入哈希 {k} / input SHA-256": v for k, v in plan.input_hashes.items()},
+        "计划文件 SHA-256 / plan file": plan_sha256,
+        "参数 / parameters": json.dumps(params.model_dump(mode="json"), ensure_ascii=False),
+        "复核方法 / verify": "renfang verify-draw plan.json",
+    }
+
+
+@dg.multi_asset(
+    name="round_feedback",
+    group_name="sampling",
+    pool=WRITER_POOL,
+    specs=[
+        dg.AssetSpec(
+            "round_outcomes",
+            kinds={"duckdb", "polars"},
+            deps=["sampling_draws", "sampling_assignments", "inspection_outcomes"],
+            description="One row per drawn firm of every round with its first reported "
+            "outcome in that round (null until reported).",
+        ),
+        dg.AssetSpec(
+            "round_results",
+            kinds={"duckdb", "polars", "excel"},
+            deps=["round_outcomes"],
+            description="Planned vs inspected vs with findings, per round × tier × control "
+            "flag; also rewrites each round's public list (公示) with the results.",
+        ),
+    ],
+)
+def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rules: Rules):
+    """Join reported inspection outcomes back to the rounds that planned them."""
+    clean = rules.load().inspections.clean_result
+    with warehouse.transaction() as con:
+        ensure_round_tables(con)
+        draws = query(con, "SELECT * FROM sampling_draws")
+        schedule = query(con, "SELECT round_id, uscc, inspection_date FROM sampling_assignments")
+        outcomes = query(
+            con,
+            "SELECT round_id, uscc, inspection_id, inspected_on, result, problem_count "
+            "FROM inspection_outcomes",
+        )
+        firms = query(con, "SELECT uscc, name, firm_type, district FROM firms")
+        per_firm = round_outcomes(draws, schedule, outcomes, clean)
+        summary = round_results(per_firm)
+        replace_table(con, "round_outcomes", per_firm, ROUND_OUTCOME_SCHEMA)
+        replace_table(con, "round_results", summary, ROUND_RESULT_SCHEMA)
+    written = []
+    for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
+        if round_folder(warehouse.reports, round_id).exists():
+            written += write_public(public_rows(rows, firms), warehouse.reports, round_id)
+    unplanned = unplanned_outcomes(draws, outcomes)
+    context.log.info(f"round feedback: {per_firm.height} planned firms, {len(written)} files")
+    yield dg.MaterializeResult(
+        asset_key="round_outcomes",
+        metadata={
+            "dagster/row_count": per_firm.height,
+            "inspected": int(per_firm.get_column("inspection_id").is_not_null().sum()),
+            "unplanned_outcomes": unplanned.height,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="round_results",
+        metadata={"dagster/row_count": summary.height, "public_files": len(written)},
+    )
+
+
+sampling_assets = [sampling_round, round_feedback]

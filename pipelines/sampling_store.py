@@ -1,0 +1,218 @@
+"""Reading a round's inputs from the warehouse and storing its plan (issue 4 step 5).
+
+What belongs here: the SQL that gathers the directory, the tiers as of the round's
+`tier_as_of`, the inspector roster, recusals and the previous round for
+`models.sampling.eligibility` / `models.sampling.round`; the writes that replace one round in
+`sampling_rounds`, `sampling_strata`, `sampling_draws` and `sampling_assignments` inside one
+transaction; and the rule that a published round is never silently replaced. Shared by the
+Dagster round asset and the CLI. What does not: any rule of the draw (models), file exports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+
+from models.credit_schema import CREDIT_SCORE_SCHEMA
+from models.rules import RuleSet
+from models.sampling.canonical import RoundInputs
+from models.sampling.draw import DRAW_SCHEMA, STRATA_SCHEMA
+from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
+from models.sampling.params import RoundParams
+from models.sampling.round import ASSIGNMENT_ROWS_SCHEMA, RoundPlan
+from models.scoring import scores_from_spans
+from pipelines.resources import _table_exists, query
+from pipelines.warehouse import replace_slice, table_ddl
+
+SAMPLING_ROUNDS_SCHEMA = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "status": pl.Utf8,  # draft | published
+        "seed": pl.Int64,
+        "algorithm_version": pl.Utf8,
+        "parameters": pl.Utf8,  # the RoundParams as JSON
+        "tier_as_of": pl.Date,
+        "window_start": pl.Date,
+        "window_end": pl.Date,
+        "previous_round_id": pl.Utf8,
+        "firms_sha256": pl.Utf8,
+        "inspectors_sha256": pl.Utf8,
+        "conflicts_sha256": pl.Utf8,
+        "previous_sha256": pl.Utf8,
+        "plan_sha256": pl.Utf8,
+        "plan_file": pl.Utf8,
+        "pool_size": pl.Int64,
+        "excluded": pl.Int64,
+        "drawn": pl.Int64,
+        "control": pl.Int64,
+        "created_at": pl.Datetime("us"),
+    }
+)
+SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8, **STRATA_SCHEMA})
+ROUND_TABLES = {
+    "sampling_rounds": SAMPLING_ROUNDS_SCHEMA,
+    "sampling_strata": SAMPLING_STRATA_SCHEMA,
+    "sampling_draws": DRAW_SCHEMA,
+    "sampling_assignments": ASSIGNMENT_ROWS_SCHEMA,
+}
+STATUSES = ("draft", "published")
+
+
+class RoundConflictError(RuntimeError):
+    """A published round would be replaced by a different plan without `replace`."""
+
+
+@dataclass(frozen=True)
+class GatheredRound:
+    """What the warehouse holds for a round: the draw's inputs and the people behind ids."""
+
+    inputs: RoundInputs
+    excluded: pl.DataFrame
+    previous_round_id: str | None
+    firms: pl.DataFrame  # uscc, name, firm_type, district, address, contact, phone
+    inspectors: pl.DataFrame  # the whole roster with name, unit, certificate_no
+
+
+def gather_round(
+    con: duckdb.DuckDBPyConnection, params: RoundParams, rules: RuleSet
+) -> GatheredRound:
+    firms = query(
+        con,
+        "SELECT uscc, name, firm_type, district, status, address, contact, phone FROM firms",
+    )
+    outcomes = query(
+        con, "SELECT round_id, uscc, inspected_on, inspector_ids FROM inspection_outcomes"
+    )
+    pool = eligible_pool(firms, tiers_as_of(con, params.tier_as_of, rules), outcomes, params)
+    rounds = _rounds(con)
+    assignments = (
+        query(con, "SELECT round_id, uscc, inspector_id FROM sampling_assignments")
+        if _table_exists(con, "sampling_assignments")
+        else pl.DataFrame(schema={"round_id": pl.Utf8, "uscc": pl.Utf8, "inspector_id": pl.Utf8})
+    )
+    previous_id = previous_round(rounds, outcomes, params)
+    inspectors = query(con, "SELECT * FROM inspectors")
+    conflicts = query(
+        con, "SELECT inspector_id, uscc, valid_from, valid_until FROM inspector_conflicts"
+    )
+    return GatheredRound(
+        inputs=RoundInputs(
+            firms=pool.pool,
+            inspectors=inspectors,
+            conflicts=conflicts,
+            previous=previous_pairs(previous_id, assignments, outcomes),
+        ),
+        excluded=pool.excluded,
+        previous_round_id=previous_id,
+        firms=firms.drop("status"),
+        inspectors=inspectors,
+    )
+
+
+def tiers_as_of(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> pl.DataFrame:
+    """(uscc, tier) as of a date: the stored scores, else scored now from the stored reason
+    spans — the same function the credit assets use, so the tiers agree either way."""
+    stored = query(con, "SELECT uscc, tier FROM credit_scores WHERE as_of = ?", [as_of])
+    if stored.height:
+        return stored
+    spans = query(con, "SELECT * FROM score_reason_spans")
+    firms = query(con, "SELECT uscc, name, firm_type, district, status FROM firms")
+    scores = scores_from_spans(spans, firms, rules, [as_of]).cast(dict(CREDIT_SCORE_SCHEMA))
+    return scores.select("uscc", "tier")
+
+
+def _rounds(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    if _table_exists(con, "sampling_rounds"):
+        return query(con, "SELECT round_id, window_start FROM sampling_rounds")
+    return pl.DataFrame(schema={"round_id": pl.Utf8, "window_start": pl.Date})
+
+
+def stored_round(con: duckdb.DuckDBPyConnection, round_id: str) -> dict | None:
+    if not _table_exists(con, "sampling_rounds"):
+        return None
+    rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])
+    return rows.row(0, named=True) if rows.height else None
+
+
+def check_replaceable(
+    existing: dict | None, plan_sha256: str, *, status: str, replace: bool
+) -> None:
+    """A draft may be redrawn freely; a published round was announced, so it is only
+    re-stored to the identical plan, never turned back into a draft, and replaced by a
+    different plan only when the caller says `replace`."""
+    if existing is None or existing["status"] != "published" or replace:
+        return
+    old = existing["plan_sha256"]
+    if status != "published":
+        raise RoundConflictError(
+            f"抽查批次 {existing['round_id']} 已公布，不能以草案覆盖 / round "
+            f"{existing['round_id']} is published; a draft cannot replace it"
+        )
+    if old != plan_sha256:
+        raise RoundConflictError(
+            f"抽查批次 {existing['round_id']} 已公布（计划哈希 {old[:12]}…），"
+            f"本次结果不同（{plan_sha256[:12]}…）；如确需重抽请使用 --replace / round "
+            f"{existing['round_id']} is published with plan {old[:12]}…; "
+            f"this draw gives {plan_sha256[:12]}…; pass replace (--replace) to supersede it"
+        )
+
+
+def store_round(
+    con: duckdb.DuckDBPyConnection,
+    plan: RoundPlan,
+    gathered: GatheredRound,
+    *,
+    status: str,
+    plan_file: str,
+    plan_sha256: str,
+    created_at: datetime,
+) -> dict:
+    """Replace round `plan.params.round_id` in the four sampling tables; returns its row."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+    params = plan.params
+    hashes = plan.input_hashes
+    row = {
+        "round_id": params.round_id,
+        "status": status,
+        "seed": params.seed,
+        "algorithm_version": plan.algorithm_version,
+        "parameters": json.dumps(params.model_dump(mode="json"), ensure_ascii=False),
+        "tier_as_of": params.tier_as_of,
+        "window_start": params.window_start,
+        "window_end": params.window_end,
+        "previous_round_id": gathered.previous_round_id,
+        "firms_sha256": hashes["firms"],
+        "inspectors_sha256": hashes["inspectors"],
+        "conflicts_sha256": hashes["conflicts"],
+        "previous_sha256": hashes["previous"],
+        "plan_sha256": plan_sha256,
+        "plan_file": plan_file,
+        "pool_size": plan.inputs.firms.height,
+        "excluded": gathered.excluded.height,
+        "drawn": plan.draws.filter(~pl.col("is_control")).height,
+        "control": plan.draws.filter(pl.col("is_control")).height,
+        "created_at": created_at,
+    }
+    strata = plan.strata.with_columns(pl.lit(params.round_id).alias("round_id"))
+    frames = {
+        "sampling_rounds": pl.DataFrame([row], schema=SAMPLING_ROUNDS_SCHEMA),
+        "sampling_strata": strata,
+        "sampling_draws": plan.draws,
+        "sampling_assignments": plan.assignments,
+    }
+    for name, schema in ROUND_TABLES.items():
+        replace_slice(
+            con, name, frames[name], schema, where_column="round_id", value=params.round_id
+        )
+    return row
+
+
+def ensure_round_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the sampling tables empty, so readers (feedback, dashboards) find them."""
+    for name, schema in ROUND_TABLES.items():
+        con.execute(table_ddl(name, schema, replace=False))

@@ -1,0 +1,147 @@
+"""Double-random rounds through Dagster and the CLI on the fixture warehouse: the main job
+drafts the next round, `renfang draw` publishes one, `renfang verify-draw` says IDENTICAL or
+names a tampering, a published round is never silently redrawn, and reported outcomes join
+back to their round and feed the next scoring run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from fixtures.landing import FIRM_EQUIPMENT, PROCESSING_DATE, write_fixture_landing
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.definitions import build_defs, execute_main
+from pipelines.resources import Landing, Warehouse, query
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+class Setup:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.landing = write_fixture_landing(root / "landing")
+        self.warehouse = root / "warehouse.duckdb"
+        self.reports = root / "reports"
+        self.env = {"DAGSTER_HOME": str(root / "dagster"), "RENFANG_REPORTS": str(self.reports)}
+
+    def main(self):
+        defs = build_defs(
+            warehouse=Warehouse(path=str(self.warehouse), reports_dir=str(self.reports)),
+            landing=Landing(path=str(self.landing), today=PROCESSING_DATE),
+        )
+        return execute_main(defs)
+
+    def cli(self, *args: str):
+        return CliRunner().invoke(app, list(args), env=self.env)
+
+    def draw(self, *args: str):
+        return self.cli(
+            "draw", "--warehouse", str(self.warehouse), "--today", PROCESSING_DATE, *args
+        )
+
+    def read(self, sql: str) -> pl.DataFrame:
+        with Warehouse(path=str(self.warehouse)).connect(read_only=True) as con:
+            return query(con, sql)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    s = Setup(tmp_path_factory.mktemp("rounds"))
+    assert s.main().success
+    return s
+
+
+def test_the_main_job_drafts_the_next_quarter_and_its_plan_verifies(setup: Setup) -> None:
+    rounds = setup.read("SELECT * FROM sampling_rounds")
+    assert rounds.select("round_id", "status", "seed").rows() == [("2026Q1", "draft", 20251231)]
+    row = rounds.row(0, named=True)
+    plan = Path(row["plan_file"])
+    assert plan == setup.reports / "rounds" / "2026Q1" / "plan.json"
+    draws = setup.read("SELECT * FROM sampling_draws")
+    # every stratum of the fixture's 5 eligible firms holds one firm: all are drawn
+    assert draws.height == row["pool_size"] == 5
+    teams = setup.read("SELECT uscc, count(*) n FROM sampling_assignments GROUP BY uscc")
+    assert teams.get_column("n").to_list() == [2] * 5
+    for name in ("firms", "inspectors", "conflicts", "previous"):
+        published = (plan.parent / "inputs" / f"{name}.csv").read_bytes()
+        assert hashlib.sha256(published).hexdigest() == row[f"{name}_sha256"]
+    result = setup.cli("verify-draw", str(plan))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("IDENTICAL")
+
+
+def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Setup) -> None:
+    first = setup.draw("--round", "2025Q4", "--seed", "7")
+    assert first.exit_code == 0, first.output
+    plan = setup.reports / "rounds" / "2025Q4" / "plan.json"
+    assert f"plan file  {plan}" in first.output
+    assert "seed 7" in first.output and "firms sha256" in first.output
+    before = plan.read_bytes()
+    again = setup.draw("--round", "2025Q4", "--seed", "7")  # idempotent: same plan, same bytes
+    assert again.exit_code == 0, again.output
+    assert plan.read_bytes() == before
+    other = setup.draw("--round", "2025Q4", "--seed", "8")
+    assert other.exit_code == 1
+    assert "已公布" in other.output and "--replace" in other.output
+    assert plan.read_bytes() == before
+    status = setup.read("SELECT status, seed FROM sampling_rounds WHERE round_id = '2025Q4'")
+    assert status.rows() == [("published", 7)]
+    xlsx = plan.parent / "抽查计划_2025Q4.xlsx"
+    sheet = openpyxl.load_workbook(xlsx, read_only=True)["检查安排"]
+    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码"} <= set(header)
+    assert len(list((plan.parent / "calendars").glob("*.ics"))) >= 2
+
+
+def test_verify_draw_names_a_tampered_plan_and_a_different_input_file(setup: Setup) -> None:
+    plan = setup.reports / "rounds" / "2025Q4" / "plan.json"
+    tampered = setup.root / "tampered.json"
+    document = json.loads(plan.read_bytes())
+    document["outputs"]["draws"][0]["is_control"] = not document["outputs"]["draws"][0][
+        "is_control"
+    ]
+    tampered.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    result = setup.cli("verify-draw", str(tampered))
+    assert result.exit_code == 1
+    assert "DIFFERENT" in result.output and "is_control" in result.output
+    firms = setup.root / "firms.csv"
+    shutil.copy(plan.parent / "inputs" / "firms.csv", firms)
+    assert setup.cli("verify-draw", str(plan), "--firms", str(firms)).exit_code == 0
+    firms.write_text(firms.read_text().replace(",B,", ",C,"), encoding="utf-8")
+    result = setup.cli("verify-draw", str(plan), "--firms", str(firms))
+    assert result.exit_code == 1 and "inputs.firms: the given file hashes" in result.output
+    assert setup.cli("verify-draw", str(firms)).exit_code == 2  # not a plan file
+
+
+def test_reported_outcomes_join_back_and_feed_scoring(setup: Setup) -> None:
+    team = setup.read(
+        f"SELECT inspector_id FROM sampling_assignments WHERE round_id = '2025Q4' "
+        f"AND uscc = '{FIRM_EQUIPMENT}' ORDER BY 1"
+    ).get_column("inspector_id")
+    outcomes = setup.landing / "inspection_outcomes" / "round_2025Q4.csv"
+    outcomes.write_text(
+        "检查编号,抽查批次,统一社会信用代码,检查日期,检查人员编号,检查结果,问题数量\n"
+        f"JC-2025Q4-1,2025Q4,{FIRM_EQUIPMENT},2025-11-12,{'、'.join(team)},拒绝检查,0\n",
+        encoding="utf-8",
+    )
+    assert setup.main().success
+    results = setup.read(
+        "SELECT sum(planned) p, sum(inspected) i, sum(with_findings) f FROM round_results "
+        "WHERE round_id = '2025Q4'"
+    )
+    planned = setup.read("SELECT count(*) n FROM sampling_draws WHERE round_id = '2025Q4'")
+    assert results.row(0) == (planned.item(), 1, 1)
+    public = pl.read_csv(setup.reports / "rounds" / "2025Q4" / "公示_2025Q4.csv")
+    assert "检查人员编号" not in public.columns and "对照组" not in public.columns
+    found = public.filter(pl.col("统一社会信用代码") == FIRM_EQUIPMENT)
+    assert found.get_column("检查结果").to_list() == ["拒绝检查"]
+    assert set(public.get_column("检查结果")) == {"拒绝检查", "待检查"}
+    records = setup.read("SELECT * FROM credit_records WHERE evidence_doc_no = 'JC-2025Q4-1'")
+    assert records.get_column("veto").to_list() == [True]  # scored like any other outcome

@@ -1,0 +1,48 @@
+"""Inspector calendars read back with the icalendar parser: one all-day event per visit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+from icalendar import Calendar
+
+from models.sampling.ical import inspector_calendars
+
+ASSIGNMENTS = pl.DataFrame(
+    {
+        "uscc": ["U1", "U1", "U2"],
+        "inspector_id": ["I1", "I2", "I1"],
+        "inspection_date": [date(2027, 1, 4), date(2027, 1, 4), date(2027, 1, 5)],
+    }
+)
+FIRMS = pl.DataFrame(
+    {
+        "uscc": ["U1", "U2"],
+        "name": ["上海某人防工程设计有限公司，分公司; 测试", "上海某监理公司"],
+        "district": ["黄浦区", "徐汇区"],
+        "address": ["上海市黄浦区某路1号", None],
+    }
+)
+PEOPLE = pl.DataFrame({"inspector_id": ["I1", "I2"], "name": ["张伟", "李娜"]})
+STAMP = datetime(2026, 12, 31, tzinfo=UTC)
+
+
+def test_each_inspector_gets_their_visits_as_all_day_events() -> None:
+    calendars = inspector_calendars(ASSIGNMENTS, FIRMS, PEOPLE, round_id="2027Q1", stamp=STAMP)
+    assert set(calendars) == {"I1", "I2"}
+    events = Calendar.from_ical(calendars["I1"]).walk("VEVENT")
+    assert [e.decoded("dtstart") for e in events] == [date(2027, 1, 4), date(2027, 1, 5)]
+    first = events[0]
+    assert str(first["summary"]) == "双随机抽查 2027Q1：上海某人防工程设计有限公司，分公司; 测试"
+    assert str(first["uid"]) == "2027Q1-U1-I1@renfang"
+    assert "张伟（I1）、李娜（I2）" in str(first["description"])
+    assert str(events[1]["location"]) == "徐汇区"  # no address: the district
+
+
+def test_the_same_plan_gives_the_same_bytes() -> None:
+    once = inspector_calendars(ASSIGNMENTS, FIRMS, PEOPLE, round_id="2027Q1", stamp=STAMP)
+    again = inspector_calendars(
+        ASSIGNMENTS.reverse(), FIRMS, PEOPLE, round_id="2027Q1", stamp=STAMP
+    )
+    assert once == again
