@@ -47,7 +47,7 @@ def main() -> None:
         "read inspections + entities",
         read_history,
         [args.data / "inspections.csv"],
-        firms=args.data / "entities.csv",
+        firms=[args.data / "entities.csv"],
         penalties=[],
         inspection_columns=columns,
         firm_columns=FirmColumns(),

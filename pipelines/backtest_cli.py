@@ -36,16 +36,19 @@ def backtest(
         int | None, typer.Option("--horizon", help="Label horizon in days [default 365]")
     ] = None,
     firms: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            "--firms", help="Entity file: id, opening date, other columns categorical; or ours"
+            "--firms",
+            help="Entity file: id, opening date, other columns categorical; or the project's "
+            "firm directory (CSV/XLSX); a folder = every file in it; repeatable",
         ),
     ] = None,
     penalties: Annotated[
         list[Path] | None,
         typer.Option(
             "--penalties",
-            help="Penalty decisions (the project's format): adds credit records, scores, tiers",
+            help="Penalty decisions (the project's format; a folder = every file in it; "
+            "repeatable): adds credit records, point-in-time credit scores and tiers",
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Report folder (JSON, summary, PNG)")] = Path(
@@ -109,7 +112,7 @@ def backtest(
     try:
         history = read_history(
             inspections,
-            firms=firms,
+            firms=firms or [],
             penalties=penalties or [],
             inspection_columns=columns,
             firm_columns=FirmColumns(entity=firm_id_col, opened=opened_col),

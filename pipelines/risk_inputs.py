@@ -167,34 +167,45 @@ def _generic_outcomes(path: Path, frame: pl.DataFrame, columns: InspectionColumn
 
 
 def read_entities(
-    path: Path | None, columns: FirmColumns, outcomes: pl.DataFrame, contracts: Contracts
+    paths: Sequence[Path], columns: FirmColumns, outcomes: pl.DataFrame, contracts: Contracts
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """(entities, the contract-format firm directory if that is what the file was)."""
-    if path is None:
+    """(entities, the contract-format firm directory if that is what the files were).
+    Without entity files, the entities are the inspected ids (no attributes)."""
+    files = expand_paths(paths)
+    if not files:
         ids = outcomes["entity_id"].unique().sort()
         return ids.to_frame().with_columns(opened_on=pl.lit(None, dtype=pl.Date)), None
-    frame = _generic_csv(path)
-    if frame is not None and columns.entity in frame.columns:
-        categorical = [c for c in frame.columns if c not in (columns.entity, columns.opened)]
-        opened = (
-            parse_date(pl.col(columns.opened))
-            if columns.opened in frame.columns
-            else pl.lit(None, dtype=pl.Date)
-        )
-        entities = frame.select(
-            entity_id=clean_text(pl.col(columns.entity)),
-            opened_on=opened,
-            **{c: clean_text(pl.col(c)) for c in categorical},
-        ).unique("entity_id", keep="first", maintain_order=True)
-        return entities.cast(dict(ENTITY_SCHEMA)), None
-    firms = _contract_frame(path, "firms", contracts, date.today())
-    return entities_from_clean(firms), firms
+    generic, directory = [], []
+    for path in files:
+        frame = _generic_csv(path)
+        if frame is not None and columns.entity in frame.columns:
+            generic.append(_generic_entities(frame, columns))
+        else:
+            directory.append(_contract_frame(path, "firms", contracts, date.today()))
+    firms = pl.concat(directory, how="vertical") if directory else None
+    parts = [*generic, *([entities_from_clean(firms)] if firms is not None else [])]
+    entities = pl.concat(parts, how="diagonal_relaxed")
+    return entities.unique("entity_id", keep="first", maintain_order=True), firms
+
+
+def _generic_entities(frame: pl.DataFrame, columns: FirmColumns) -> pl.DataFrame:
+    categorical = [c for c in frame.columns if c not in (columns.entity, columns.opened)]
+    opened = (
+        parse_date(pl.col(columns.opened))
+        if columns.opened in frame.columns
+        else pl.lit(None, dtype=pl.Date)
+    )
+    return frame.select(
+        entity_id=clean_text(pl.col(columns.entity)),
+        opened_on=opened,
+        **{c: clean_text(pl.col(c)) for c in categorical},
+    ).cast(dict(ENTITY_SCHEMA))
 
 
 def read_history(
     inspections: Sequence[Path],
     *,
-    firms: Path | None,
+    firms: Sequence[Path],
     penalties: Sequence[Path],
     inspection_columns: InspectionColumns,
     firm_columns: FirmColumns,
