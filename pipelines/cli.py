@@ -179,10 +179,11 @@ def ui(
 
 app.command(help=BACKTEST_HELP)(backtest)
 
-from pipelines.cli_rounds import draw, verify_draw  # noqa: E402  (commands defined there)
+from pipelines.cli_rounds import draw, rounds, verify_draw  # noqa: E402  (defined there)
 
 app.command("draw")(draw)
 app.command("verify-draw")(verify_draw)
+app.command("rounds")(rounds)
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 VerifyInput = Annotated[
@@ -113,3 +114,60 @@ def verify_draw(
     for line in result.differences:
         typer.echo(f"  {line}")
     raise typer.Exit(code=1)
+
+
+def rounds(
+    round_id: Annotated[
+        str | None, typer.Option("--round", help="Show this round's results by tier")
+    ] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
+    ] = None,
+) -> None:
+    """List the stored rounds, or one round's feedback: planned vs inspected vs findings, by
+    tier and for the control share."""
+    from pipelines.resources import Warehouse, _table_exists, query
+
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    with wh.connect(read_only=True) as con:
+        if not _table_exists(con, "sampling_rounds"):
+            typer.echo("no rounds yet: `renfang run` drafts one, `renfang draw` publishes one")
+            raise typer.Exit(code=2)
+        if round_id is None:
+            listed = query(
+                con,
+                "SELECT round_id, status, seed, window_start, window_end, pool_size, drawn, "
+                "control FROM sampling_rounds ORDER BY window_start, round_id",
+            )
+            typer.echo(f"{'round':10s} {'status':10s} {'seed':>10s}  {'window':23s} "
+                       f"{'eligible':>8s} {'drawn':>6s} {'control':>7s}")  # fmt: skip
+            for r in listed.iter_rows(named=True):
+                typer.echo(
+                    f"{r['round_id']:10s} {r['status']:10s} {r['seed']:>10d}  "
+                    f"{r['window_start']} — {r['window_end']} {r['pool_size']:>8,d} "
+                    f"{r['drawn']:>6,d} {r['control']:>7,d}"
+                )
+            return
+        results = query(
+            con, "SELECT * FROM round_results WHERE round_id = ? ORDER BY is_control, tier",
+            [round_id],
+        )  # fmt: skip
+    if results.is_empty():
+        typer.echo(f"round {round_id}: not found (see `renfang rounds`)", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"round {round_id}: planned vs inspected vs findings (抽查结果反馈)")
+    typer.echo(f"  {'group':14s} {'planned':>8s} {'inspected':>9s} {'findings':>8s} {'rate':>6s}")
+    for r in results.iter_rows(named=True):
+        group = f"control {r['tier']}" if r["is_control"] else f"tier {r['tier']}"
+        rate = "—" if r["finding_rate"] is None else f"{r['finding_rate']:.0%}"
+        typer.echo(
+            f"  {group:14s} {r['planned']:>8d} {r['inspected']:>9d} {r['with_findings']:>8d} "
+            f"{rate:>6s}"
+        )
+    totals = results.group_by("is_control").agg(
+        pl.col("planned", "inspected", "with_findings").sum()
+    )
+    for is_control, planned, inspected, found in totals.sort("is_control").iter_rows():
+        label = "control total" if is_control else "by-tier total"
+        rate = f"{found / inspected:.0%}" if inspected else "—"
+        typer.echo(f"  {label:14s} {planned:>8d} {inspected:>9d} {found:>8d} {rate:>6s}")

@@ -35,6 +35,7 @@ from models.sampling.params import (
 )
 from models.sampling.plan_file import plan_bytes, verify_plan
 from models.sampling.round import draw_round
+from models.yaml_data import load_yaml_mapping
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse, query
 from pipelines.round_exports import (
@@ -69,22 +70,35 @@ class RoundConfig(dg.Config):
     """The published seed; default: the processing date as YYYYMMDD (drafts only)."""
     params_file: str | None = None
     """Round parameters YAML; default: the packaged template with the round id's dates."""
+    overrides: str | None = None
+    """YAML mapping of fields applied last, e.g. `{control_share: 0.1, rotation: false}`; a
+    field given replaces the whole field (`ratios` needs every tier)."""
     publish: bool = False
     """Published rounds are announced: redrawing one to a different plan needs `replace`."""
     replace: bool = False
 
 
 def resolve_round_params(config: RoundConfig, landing: Landing) -> RoundParams:
-    """The round's parameters from run config; raises `RoundParamsError` naming the field."""
+    """The round's parameters from run config; raises `RoundParamsError` naming the field.
+
+    Precedence: the parameter file (else the packaged template, dated by the round id), then
+    `round_id` and `seed`, then `overrides`; the result is validated as a whole.
+    """
     today = landing.processing_date
     if config.params_file:
         base = parse_round_params(Path(config.params_file).read_text(encoding="utf-8"))
         round_id = config.round_id or base.round_id
         seed = base.seed if config.seed is None else config.seed
-        return params_for_round(base, round_id, seed, today, dated=True)
-    round_id = config.round_id or next_quarter_round(today)
-    seed = config.seed if config.seed is not None else int(today.strftime("%Y%m%d"))
-    params = params_for_round(default_round_params(), round_id, seed, today, dated=False)
+        params = params_for_round(base, round_id, seed, today, dated=True)
+    else:
+        round_id = config.round_id or next_quarter_round(today)
+        seed = config.seed if config.seed is not None else int(today.strftime("%Y%m%d"))
+        params = params_for_round(default_round_params(), round_id, seed, today, dated=False)
+    if config.overrides:
+        overrides = load_yaml_mapping(
+            config.overrides, RoundParamsError, "overrides", "e.g. {control_share: 0.1}"
+        )
+        params = params.with_overrides(**overrides)
     return params
 
 

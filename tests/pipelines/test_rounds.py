@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -17,8 +19,9 @@ from fixtures.landing import FIRM_EQUIPMENT, PROCESSING_DATE, write_fixture_land
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.definitions import build_defs, execute_main
+from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse, query
+from pipelines.summary import failure_messages
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -143,5 +146,36 @@ def test_reported_outcomes_join_back_and_feed_scoring(setup: Setup) -> None:
     found = public.filter(pl.col("统一社会信用代码") == FIRM_EQUIPMENT)
     assert found.get_column("检查结果").to_list() == ["拒绝检查"]
     assert set(public.get_column("检查结果")) == {"拒绝检查", "待检查"}
+    summary = setup.cli("rounds", "--warehouse", str(setup.warehouse), "--round", "2025Q4")
+    assert summary.exit_code == 0, summary.output
+    assert re.search(r"by-tier total\s+\d+\s+1\s+1\s+100%", summary.output), summary.output
     records = setup.read("SELECT * FROM credit_records WHERE evidence_doc_no = 'JC-2025Q4-1'")
     assert records.get_column("veto").to_list() == [True]  # scored like any other outcome
+
+
+def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
+    """The Dagster `round` job as the UI launches it: run config names the round, the seed and
+    overrides; a bad override fails with the field's name."""
+    defs = build_defs(
+        warehouse=Warehouse(path=str(setup.warehouse), reports_dir=str(setup.reports)),
+        landing=Landing(path=str(setup.landing), today=PROCESSING_DATE),
+    )
+    job = defs.resolve_job_def(ROUND_JOB)
+
+    def run(overrides: str):
+        config = {"round_id": "2025-09", "seed": 3, "overrides": overrides}
+        return job.execute_in_process(
+            raise_on_error=False, run_config={"ops": {"sampling_round": {"config": config}}}
+        )
+
+    assert run("{control_share: 0.0, inspectors_per_firm: 3}").success
+    row = setup.read("SELECT * FROM sampling_rounds WHERE round_id = '2025-09'").row(0, named=True)
+    assert (row["window_start"], row["window_end"]) == (date(2025, 9, 1), date(2025, 9, 30))
+    assert row["control"] == 0 and json.loads(row["parameters"])["inspectors_per_firm"] == 3
+    teams = setup.read(
+        "SELECT count(*) n FROM sampling_assignments WHERE round_id = '2025-09' GROUP BY uscc"
+    )
+    assert set(teams.get_column("n")) == {3}
+    failed = run("{inspectors_per_firm: 1}")
+    assert not failed.success
+    assert any("inspectors_per_firm" in m for m in failure_messages(failed))
