@@ -43,6 +43,8 @@ def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
 def summary_text(report: BacktestReport) -> str:
     s = report.summary()
     insp = s["inspectors"]
+    lifts = report.metrics.filter(pl.col("metric").str.starts_with("lift_top_"))["metric"]
+    shares = sorted({int(m.removeprefix("lift_top_").removesuffix("pct")) for m in lifts})
     lines = [
         f"backtest: cut-off {s['cutoff']}, horizon {s['horizon_days']} days "
         f"(window {s['window'][0]} → {s['window'][1]})",
@@ -52,8 +54,9 @@ def summary_text(report: BacktestReport) -> str:
         f"{_fmt(insp['variance_explained'], '{:.1%}')} (partial pooling, prior strength "
         f"{_fmt(insp['prior_strength'], '{:.1f}')})",
         "",
-        f"{'scorer':18s} {'AUC':>6s} {'AUC∣insp':>8s} {'lift@5%':>8s} {'lift@10%':>8s} "
-        f"{'lift@20%':>8s} {'Brier':>6s} {'days earlier':>12s} {'1st month':>13s}",
+        f"{'scorer':18s} {'AUC':>6s} {'AUC∣insp':>8s} "
+        + " ".join(f"{f'lift@{k}%':>8s}" for k in shares)
+        + f" {'Brier':>6s} {'days earlier':>12s} {'1st month':>13s}",
     ]
     for name in (*MODEL_SCORERS, *BASELINES):
         m = s["metrics"].get(name)
@@ -62,7 +65,7 @@ def summary_text(report: BacktestReport) -> str:
             continue
         actual = _fmt(m.get("share_first_actual"), "{:.0%}")
         first = f"{actual}→{_fmt(m.get('share_first_reordered'), '{:.0%}')}"
-        lifts = " ".join(f"{_fmt(m.get(f'lift_top_{k}pct'), '{:.2f}'):>8s}" for k in (5, 10, 20))
+        lifts = " ".join(f"{_fmt(m.get(f'lift_top_{k}pct'), '{:.2f}'):>8s}" for k in shares)
         lines.append(
             f"{name:18s} {_fmt(m.get('auc')):>6s} {_fmt(m.get('auc_within_inspector')):>8s} "
             f"{lifts} {_fmt(m.get('brier')):>6s} "
