@@ -28,6 +28,11 @@ import polars as pl
 from models.contracts import Contracts, Source, header_key
 from models.row_checks import column_label
 
+# The csv module refuses fields above 128 KiB by raising, which would stop the whole file;
+# an oversized cell must instead reach the contract's `max_length` check and quarantine its
+# row (value_too_long). 2**31 - 1 is the largest limit every platform's C long accepts.
+csv.field_size_limit(2**31 - 1)
+
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
 
