@@ -18,6 +18,8 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError
+from pipelines.backtest_cli import HELP as BACKTEST_HELP
+from pipelines.backtest_cli import backtest
 from pipelines.credit_store import MissingWarehouseError
 from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
 from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
@@ -178,6 +180,8 @@ def ui(
     cmd = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT))
 
+
+app.command(help=BACKTEST_HELP)(backtest)
 
 from pipelines.cli_rounds import draw, rounds, verify_draw  # noqa: E402  (defined there)
 

@@ -12,6 +12,7 @@ from models.contracts import Contracts, default_contracts
 from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
 from pipelines.assets.review import review_assets
+from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
@@ -35,6 +36,7 @@ def build_defs(
         *review_assets(contracts),
         *credit_assets(),
         *sampling_assets,
+        *risk_assets(),
     ]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
@@ -51,11 +53,12 @@ def build_defs(
         "round_id, seed, params_file, publish, replace) from the current warehouse, publish "
         "its plan and refresh the round feedback.",
     )
+    risk = risk_job()
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main, round_job],
-        schedules=[month_end_schedule(main)],
+        jobs=[main, round_job, risk],
+        schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
         resources={
             "warehouse": warehouse or Warehouse(),
