@@ -16,9 +16,12 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError
+from pipelines.backtest_cli import HELP as BACKTEST_HELP
+from pipelines.backtest_cli import backtest
 from pipelines.credit_store import MissingWarehouseError
 from pipelines.export_cli import export_app
 from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
 from pipelines.summary import print_tier_mix
 
 app = typer.Typer(
@@ -95,9 +98,12 @@ def run(
         raise typer.Exit(code=2) from exc
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
     with dg.DagsterInstance.get() as instance:
+        for run_id in recover_abandoned_runs(instance):
+            typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
         result = execute_main(
             defs,
             instance=instance,
+            tags=cli_run_tags(),
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
@@ -177,6 +183,8 @@ def ui(
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))
 
+
+app.command(help=BACKTEST_HELP)(backtest)
 
 from pipelines.cli_rounds import draw, rounds, verify_draw  # noqa: E402  (defined there)
 

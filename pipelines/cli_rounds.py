@@ -52,6 +52,7 @@ def draw(
 
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
+    from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
     from pipelines.summary import drawn_round_id, failure_messages, print_round
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
@@ -67,9 +68,11 @@ def draw(
     }
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
+        recover_abandoned_runs(instance)
         result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
             instance=instance,
             raise_on_error=False,
+            tags=cli_run_tags(),
             run_config={
                 "ops": {"sampling_round": {"config": config}},
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print

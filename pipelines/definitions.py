@@ -13,6 +13,7 @@ from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
 from pipelines.assets.publish import publish_assets
 from pipelines.assets.review import review_assets
+from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
@@ -36,6 +37,7 @@ def build_defs(
         *review_assets(contracts),
         *credit_assets(),
         *sampling_assets,
+        *risk_assets(),
         *publish_assets(),
     ]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
@@ -53,11 +55,12 @@ def build_defs(
         "round_id, seed, params_file, publish, replace) from the current warehouse, publish "
         "its plan and refresh the round feedback.",
     )
+    risk = risk_job()
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main, round_job],
-        schedules=[month_end_schedule(main)],
+        jobs=[main, round_job, risk],
+        schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
         resources={
             "warehouse": warehouse or Warehouse(),
@@ -75,6 +78,7 @@ def execute_main(
     *,
     instance: dg.DagsterInstance | None = None,
     run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do."""
@@ -84,6 +88,7 @@ def execute_main(
         raise_on_error=False,
         run_config=run_config,
         tags={
+            **(tags or {}),
             "dagster/asset_partition_range_start": months[0],
             "dagster/asset_partition_range_end": months[-1],
         },

@@ -85,6 +85,7 @@ class Warehouse(dg.ConfigurableResource):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            _commit_failpoint()
             con.execute("COMMIT")
 
     def table_exists(self, name: str) -> bool:
@@ -139,6 +140,26 @@ class Rules(dg.ConfigurableResource):
         from pipelines.credit_store import load_rule_set
 
         return load_rule_set(self.path or os.environ.get("RENFANG_RULES"))
+
+
+_commits = 0
+
+
+def _commit_failpoint() -> None:
+    """Fault injection for the crash-safety test (issue 7), inert unless both variables are set.
+
+    With `RENFANG_FAILPOINT=N` and `RENFANG_FAILPOINT_MARKER=<path>`, the N-th commit of this
+    process stops with its writes pending, creates the marker file and waits; the test then
+    kills the process with SIGKILL — a crash at the worst moment, on demand instead of by luck.
+    """
+    global _commits
+    target, marker = os.environ.get("RENFANG_FAILPOINT"), os.environ.get("RENFANG_FAILPOINT_MARKER")
+    if not target or not marker:
+        return
+    _commits += 1
+    if _commits == int(target):
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
 
 
 def processing_date(explicit: str | None = None) -> date:

@@ -177,3 +177,29 @@ def test_the_run_ends_by_drafting_the_next_round_that_a_third_party_can_verify(s
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr[-2000:]
     assert verify.stdout.strip().endswith("IDENTICAL")
+
+
+def test_the_run_trains_scores_and_reports_the_risk_model(sample_run):
+    """`make run` backtests, trains (a hash-named artefact), scores every firm on the
+    processing date and computes PSI; the report files are written."""
+    _, root = sample_run
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    version, artefact = con.execute(
+        "SELECT model_version, artefact_file FROM risk_model_versions"
+    ).fetchall()[0]
+    assert Path(artefact).exists() and version in Path(artefact).name
+    firms = con.execute("SELECT count(*) FROM firms").fetchall()[0][0]
+    scored = con.execute(
+        "SELECT count(*) FROM risk_scores WHERE as_of = ? AND model_version = ?",
+        [SAMPLE_PROCESSING_DATE, version],
+    ).fetchall()[0][0]
+    assert scored == firms
+    auc = con.execute(
+        "SELECT value FROM risk_backtest_metrics WHERE scorer = 'tier_only' AND metric = 'auc' "
+        "AND scope = 'overall'"
+    ).fetchall()[0][0]
+    assert auc > 0.5  # worse tiers fail more often on the sample
+    assert con.execute("SELECT count(*) FROM risk_psi").fetchall()[0][0] > 0
+    con.close()
+    report = root / "reports" / "risk_backtest"
+    assert (report / "backtest.json").exists() and (report / "calibration.png").exists()

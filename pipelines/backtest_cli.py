@@ -1,0 +1,130 @@
+"""`renfang backtest`: does a risk score predict the next inspection's findings? From files.
+
+What belongs here: the command's options and its short flow — read the files
+(`pipelines.risk_inputs`), run `models.risk.backtest.run_backtest`, write and print the report
+(`pipelines.risk_report`). Registered in `pipelines.cli`. What does not: any figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+HELP = (
+    "Point-in-time backtest from an inspection-outcome file: train on what was known by the "
+    "cut-off, predict whether each entity's next inspection within the horizon finds a "
+    "problem, and report AUC (overall and within inspector), calibration, top-k lift, "
+    "failure rate by tier, tier-driven vs uniform draws, schedule reordering and baselines."
+)
+
+
+def backtest(
+    inspections: Annotated[
+        list[Path],
+        typer.Option(
+            "--inspections",
+            help="Inspection-outcome CSV (generic columns, see --id-col …) or the project's "
+            "inspection_outcomes export (CSV/XLSX, Chinese headers); a folder = every file in "
+            "it; repeatable",
+        ),
+    ],
+    cutoff: Annotated[str, typer.Option("--cutoff", help="Cut-off date YYYY-MM-DD")],
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", help="Label horizon in days [default 365]")
+    ] = None,
+    firms: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--firms",
+            help="Entity file: id, opening date, other columns categorical; or the project's "
+            "firm directory (CSV/XLSX); a folder = every file in it; repeatable",
+        ),
+    ] = None,
+    penalties: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--penalties",
+            help="Penalty decisions (the project's format; a folder = every file in it; "
+            "repeatable): adds credit records, point-in-time credit scores and tiers",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Report folder (JSON, summary, PNG)")] = Path(
+        "backtest_report"
+    ),
+    id_col: Annotated[str, typer.Option(help="Entity id column")] = "entity_id",
+    date_col: Annotated[str, typer.Option(help="Inspection date column")] = "inspected_on",
+    problem_col: Annotated[
+        str, typer.Option(help="Problem-found flag column (1/0, true/false, 是/否)")
+    ] = "problem",
+    score_col: Annotated[
+        str | None, typer.Option(help="Inspection score column (instead of a flag)")
+    ] = None,
+    problem_below: Annotated[
+        float | None, typer.Option(help="With --score-col: a score below this is a problem")
+    ] = None,
+    inspector_col: Annotated[
+        str, typer.Option(help="Inspector id column (optional in the file)")
+    ] = "inspector_id",
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep only rows with COLUMN=VALUE (repeatable)"),
+    ] = None,
+    firm_id_col: Annotated[str, typer.Option(help="Entity id column of --firms")] = "entity_id",
+    opened_col: Annotated[str, typer.Option(help="Opening-date column of --firms")] = "opened_on",
+    rules_file: Annotated[
+        str | None, typer.Option("--rules", help="Rule set YAML for --penalties")
+    ] = None,
+) -> None:
+    from models.risk.backtest import run_backtest
+    from models.risk.config import default_risk_config
+    from models.risk.model import TrainingDataError
+    from models.sampling.params import default_round_params
+    from pipelines.credit_store import load_rule_set
+    from pipelines.risk_inputs import (
+        BacktestInputError,
+        FirmColumns,
+        InspectionColumns,
+        read_history,
+    )
+    from pipelines.risk_report import summary_text, write_report
+
+    config = default_risk_config()
+    day = date.fromisoformat(cutoff)
+    days = horizon or config.horizon_days
+    pairs = []
+    for item in where or []:
+        column, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--where {item!r}: expected COLUMN=VALUE")
+        pairs.append((column, value))
+    columns = InspectionColumns(
+        entity=id_col,
+        date=date_col,
+        problem=problem_col,
+        score=score_col,
+        problem_below=problem_below,
+        inspector=inspector_col,
+        where=tuple(pairs),
+    )
+    try:
+        history = read_history(
+            inspections,
+            firms=firms or [],
+            penalties=penalties or [],
+            inspection_columns=columns,
+            firm_columns=FirmColumns(entity=firm_id_col, opened=opened_col),
+            config=config,
+            rules=load_rule_set(rules_file),
+            cutoff=day,
+            horizon_days=days,
+        )
+        report = run_backtest(history, day, days, config, default_round_params().ratios)
+    except (BacktestInputError, TrainingDataError, ValueError) as exc:
+        typer.echo(f"backtest: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    written = write_report(report, out)
+    typer.echo(summary_text(report))
+    typer.echo(f"\nreport: {out}  ({', '.join(p.name for p in written)})")

@@ -1,0 +1,136 @@
+"""The risk model's warehouse and file I/O: history in, artefacts and report tables out.
+
+What belongs here: reading the canonical tables into a `History`, saving and loading model
+artefacts (`<warehouse dir>/models/<version>.pkl` + `.json` manifest), and writing a backtest
+report into its tables (one transaction). Shared by the assets. What does not: any figure.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from models.risk.backtest import BacktestReport
+from models.risk.config import RiskConfig
+from models.risk.history import (
+    History,
+    entities_from_clean,
+    outcomes_from_clean,
+    records_from_credit,
+    scores_from_credit,
+)
+from models.risk.model import RiskModel
+from models.risk.tables import (
+    BACKTEST_METRIC_SCHEMA,
+    CALIBRATION_SCHEMA,
+    DRAW_SCHEMA,
+    INSPECTOR_EFFECT_SCHEMA,
+    LIFT_SCHEMA,
+    MODEL_VERSION_SCHEMA,
+    TIER_FAILURE_SCHEMA,
+)
+from pipelines.resources import Warehouse, query
+from pipelines.warehouse import replace_table, table_ddl
+
+BACKTEST_TABLES = {
+    "risk_backtest_metrics": BACKTEST_METRIC_SCHEMA,
+    "risk_lift_curve": LIFT_SCHEMA,
+    "risk_calibration": CALIBRATION_SCHEMA,
+    "risk_tier_failure": TIER_FAILURE_SCHEMA,
+    "risk_draw_comparison": DRAW_SCHEMA,
+    "risk_inspector_effects": INSPECTOR_EFFECT_SCHEMA,
+}
+
+
+def read_history(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> History:
+    return History(
+        outcomes=outcomes_from_clean(
+            query(con, "SELECT * FROM inspection_outcomes"), config.problem_results
+        ),
+        entities=entities_from_clean(query(con, "SELECT * FROM firms")),
+        records=records_from_credit(query(con, "SELECT * FROM credit_records")),
+        scores=scores_from_credit(query(con, "SELECT * FROM credit_scores")),
+    )
+
+
+def models_dir(warehouse: Warehouse) -> Path:
+    return warehouse.file.parent / "models"
+
+
+def save_model(model: RiskModel, folder: Path) -> Path:
+    """Write the artefact and its manifest, atomically (the name is the content hash)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{model.version}.pkl"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(model.to_bytes())
+    tmp.replace(path)
+    path.with_suffix(".json").write_text(
+        json.dumps(model.manifest(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return path
+
+
+def load_model(path: Path) -> RiskModel:
+    return RiskModel.from_bytes(path.read_bytes())
+
+
+def model_version_row(model: RiskModel, role: str, path: Path, trained_at: datetime) -> dict:
+    m = model.manifest()
+    return {
+        "model_version": model.version,
+        "role": role,
+        "algorithm": model.algorithm,
+        "content_sha256": model.content_sha256,
+        "trained_at": trained_at,
+        "cutoff": model.cutoff,
+        "horizon_days": model.horizon_days,
+        "training_from": min(model.snapshots),
+        "training_rows": model.training_rows,
+        "positives": model.positives,
+        "features": json.dumps(m["features"]),
+        "params": json.dumps(m["params"]),
+        "library_versions": json.dumps(m["library_versions"]),
+        "config_version": model.config_version,
+        "artefact_file": str(path),
+    }
+
+
+def record_model(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    """Append a model version (a retrain of the same content replaces its own row)."""
+    con.execute(table_ddl("risk_model_versions", MODEL_VERSION_SCHEMA, replace=False))
+    con.execute(
+        "DELETE FROM risk_model_versions WHERE model_version = ? AND role = ?",
+        [row["model_version"], row["role"]],
+    )
+    frame = pl.DataFrame([row], schema=MODEL_VERSION_SCHEMA)
+    con.register("_row", frame)
+    try:
+        con.execute("INSERT INTO risk_model_versions SELECT * FROM _row")
+    finally:
+        con.unregister("_row")
+
+
+def backtest_frames(report: BacktestReport, model_version: str) -> dict[str, pl.DataFrame]:
+    keys = {
+        "cutoff": pl.lit(report.cutoff, dtype=pl.Date),
+        "horizon_days": pl.lit(report.horizon_days, dtype=pl.Int64),
+        "model_version": pl.lit(model_version),
+    }
+    frames = {
+        "risk_backtest_metrics": report.metrics,
+        "risk_lift_curve": report.lift,
+        "risk_calibration": report.calibration,
+        "risk_tier_failure": report.tiers.with_columns(tier_source=pl.lit(report.tier_source)),
+        "risk_draw_comparison": report.draw,
+        "risk_inspector_effects": report.inspectors,
+    }
+    return {name: frame.with_columns(**keys) for name, frame in frames.items()}
+
+
+def store_backtest(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
+    for name, frame in frames.items():
+        replace_table(con, name, frame, BACKTEST_TABLES[name])

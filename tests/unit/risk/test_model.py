@@ -1,0 +1,97 @@
+"""The model artefact and the one scoring path (batch = single firm = report)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from fixtures.risk_history import synthetic_history
+
+from models.risk.backtest import risk_bands, run_backtest
+from models.risk.config import default_risk_config
+from models.risk.model import (
+    RiskModel,
+    TrainingDataError,
+    score_entities,
+    train_models,
+)
+
+CONFIG = default_risk_config()
+CUTOFF = date(2022, 12, 31)
+RATIOS = {"A": 0.03, "B": 0.1, "C": 0.3, "D": 1.0}
+
+
+@pytest.fixture(scope="module")
+def history():
+    return synthetic_history()
+
+
+@pytest.fixture(scope="module")
+def report(history):
+    return run_backtest(history, CUTOFF, 365, CONFIG, RATIOS)
+
+
+def test_batch_single_firm_and_report_agree(history, report):
+    primary = report.models[CONFIG.training.primary]
+    everyone = history.population()
+    batch = score_entities(primary, history, CUTOFF, everyone, CONFIG)
+    by_firm = dict(zip(batch["entity_id"], batch["probability"], strict=True))
+    for firm in report.scored["entity_id"].head(5):
+        single = score_entities(primary, history, CUTOFF, everyone.filter(everyone == firm), CONFIG)
+        assert single["probability"][0] == by_firm[firm]
+    reported = dict(zip(report.scored["entity_id"], report.scored[primary.algorithm], strict=True))
+    assert all(by_firm[firm] == p for firm, p in reported.items())
+
+
+def test_artefact_round_trip_keeps_hash_and_predictions(history, report):
+    model = report.models["logistic"]
+    loaded = RiskModel.from_bytes(model.to_bytes())
+    assert loaded.content_sha256 == model.content_sha256 and loaded.version == model.version
+    assert loaded.manifest() == model.manifest()
+    first = score_entities(model, history, CUTOFF, history.population(), CONFIG)
+    again = score_entities(loaded, history, CUTOFF, history.population(), CONFIG)
+    assert first.equals(again)
+    manifest = model.manifest()
+    assert manifest["cutoff"] == "2022-12-31" and manifest["training_until"] == "2022-12-31"
+    assert manifest["library_versions"]["scikit-learn"]
+    assert "excess_problems_decayed" in manifest["features"]
+
+
+def test_a_tampered_artefact_is_refused(report):
+    model = report.models["logistic"]
+    tampered = replace(model, params={**model.params, "C": 99.0})
+    with pytest.raises(ValueError, match="hash mismatch"):
+        RiskModel.from_bytes(tampered.to_bytes())
+
+
+def test_training_is_deterministic(history):
+    first = train_models(history, CUTOFF, 365, CONFIG, ("gradient_boosting",))
+    second = train_models(history, CUTOFF, 365, CONFIG, ("gradient_boosting",))
+    assert first["gradient_boosting"].content_sha256 == second["gradient_boosting"].content_sha256
+
+
+def test_the_models_beat_random_and_report_every_baseline(report):
+    assert report.metric("gradient_boosting", "auc") > 0.6
+    assert report.metric("random", "auc") == pytest.approx(0.5, abs=0.1)
+    assert report.metric("inspector_only", "auc", "within_inspector") == 0.5
+    assert report.tier_source == "risk_band"  # no credit tier in this history
+    summary = report.summary()
+    assert set(summary["metrics"]) == {
+        "gradient_boosting", "logistic", "random", "history_only", "inspector_only"
+    }  # fmt: skip
+    assert summary["inspectors"]["variance_explained"] > 0
+
+
+def test_no_history_before_the_cutoff_is_a_clear_error(history):
+    with pytest.raises(TrainingDataError, match="no training snapshot"):
+        train_models(history, date(2020, 6, 1), 365, CONFIG)
+
+
+def test_risk_bands_have_the_configured_shares():
+    import polars as pl
+
+    bands = risk_bands(pl.Series("p", [i / 100 for i in range(100)]), CONFIG.report.risk_bands)
+    counts = dict(bands.value_counts().iter_rows())
+    assert counts == {"A": 50, "B": 30, "C": 15, "D": 5}
+    assert bands[99] == "D" and bands[0] == "A"
