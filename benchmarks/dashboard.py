@@ -147,7 +147,14 @@ def page_queries(warehouse: Path) -> tuple[dict[str, list[tuple[str, object, obj
             ("review_totals", quality.review_totals, None),
             ("quarantine_rows", quality.quarantine_rows, None),
         ],
-        "validation": [("model_tables", validation.model_tables, None)],
+        "validation": [
+            ("model_version", validation.model_version, None),
+            ("headline", validation.headline, None),
+            ("tier_failure", validation.tier_failure, None),
+            ("draw_comparison", validation.draw_comparison, None),
+            ("lift_curve", validation.lift_curve, None),
+            ("calibration", validation.calibration, None),
+        ],
         "tier_list": [
             ("published_dates", public.published_dates, None),
             ("tier_list", public.tier_list, public.Listing(latest)),

@@ -142,7 +142,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "there is nothing to validate. Once it exists this page shows AUC, calibration and the "
         "hit rate of tier-driven vs uniform random sampling at the same inspection budget.",
     ),
-    "va.tables": ("风险模型输出表", "Risk model output tables"),
+    "va.version": (
+        "模型 {version}（{algorithm}）· 训练截止 {cutoff} · 预测期 {horizon} 天 · 训练样本 {rows}",
+        "Model {version} ({algorithm}) · cutoff {cutoff} · horizon {horizon} days · "
+        "{rows} training rows",
+    ),
+    "va.auc_model": ("模型 AUC", "Model AUC"),
+    "va.auc_credit": ("信用分 AUC", "Credit score AUC"),
+    "va.lift10": ("前 10% 提升度", "Lift, top 10%"),
+    "va.brier": ("Brier 分数", "Brier score"),
+    "va.tiers": ("各等级下次检查发现问题比例", "Next-inspection failure rate by tier"),
+    "va.draws": ("相同检查量下的命中率", "Hit rate at the same inspection budget"),
+    "va.lift": ("提升曲线", "Lift curve"),
+    "va.calibration": ("校准", "Calibration"),
     # tier list
     "tl.caption": (
         "{as_of} 信用等级名单 · 评价标准 {version} · {n} 家单位",
@@ -260,7 +272,19 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "over_20_wd": ("超过 20 个工作日", "> 20 wd"),
     "over_7_share": ("超 7 日比例", "> 7 wd share"),
     "over_20_share": ("超 20 日比例", "> 20 wd share"),
-    "table_name": ("表名", "Table"),
+    "tier_source": ("分级来源", "Tiers from"),
+    "entities": ("单位数", "Firms"),
+    "problems": ("发现问题", "With problems"),
+    "failure_rate": ("问题发现率", "Failure rate"),
+    "strategy": ("抽查方式", "Strategy"),
+    "budget": ("检查量", "Budget"),
+    "expected_hits": ("预期命中", "Expected hits"),
+    "hit_rate": ("命中率", "Hit rate"),
+    "scorer": ("评分方式", "Scorer"),
+    "share_inspected": ("检查比例", "Share inspected"),
+    "share_found": ("发现比例", "Share found"),
+    "mean_predicted": ("预测概率", "Predicted"),
+    "observed_rate": ("实际比例", "Observed"),
     "window_start": ("开始日期", "Window start"),
     "window_end": ("结束日期", "Window end"),
 }

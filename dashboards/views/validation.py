@@ -1,15 +1,66 @@
-"""模型验证 Validation: reserved for the risk model; until it exists the page says so plainly."""
+"""模型验证 Validation: do worse tiers really fail inspections more often? The risk model's
+backtest (AUC, lift, calibration, failure rate by tier, tier-driven vs uniform sampling at
+the same budget). Until a model has been trained the page says plainly that none exists."""
 
+import polars as pl
 import streamlit as st
 
-from dashboards.i18n import t
+from dashboards.i18n import column, t
 from dashboards.queries import validation as q
-from dashboards.ui import get, table
+from dashboards.ui import get, labelled, table
 
 st.title(t("page.validation"))
-tables = get(q.model_tables, None)
-if tables.is_empty():
+version = get(q.model_version, None)
+if version.is_empty():
     st.info(t("va.none"))
-else:
-    st.subheader(t("va.tables"))
-    table(tables)
+    st.stop()
+
+model = version.row(0, named=True)
+st.caption(
+    t("va.version", version=model["model_version"], algorithm=model["algorithm"],
+      cutoff=model["cutoff"], horizon=model["horizon_days"], rows=model["training_rows"])
+)  # fmt: skip
+metrics = get(q.headline, None)
+value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
+cols = st.columns(4)
+for col, (scorer, metric, key) in zip(
+    cols,
+    [("model", "auc", "va.auc_model"), ("credit_score", "auc", "va.auc_credit"),
+     ("model", "lift_top_10pct", "va.lift10"), ("model", "brier", "va.brier")],
+    strict=True,
+):  # fmt: skip
+    shown = value.get((scorer, metric))
+    col.metric(t(key), "—" if shown is None else f"{shown:.3f}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("va.tiers"))
+    failure = get(q.tier_failure, None)
+    credit = failure.filter(pl.col("tier_source") == "credit")
+    if not credit.is_empty():
+        st.bar_chart(labelled(credit), x=column("tier"), y=column("failure_rate"))
+    table(failure)
+with right:
+    st.subheader(t("va.draws"))
+    draws = get(q.draw_comparison, None)
+    if not draws.is_empty():
+        st.bar_chart(labelled(draws), x=column("strategy"), y=column("hit_rate"))
+    table(draws)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("va.lift"))
+    lift = get(q.lift_curve, None)
+    if not lift.is_empty():
+        st.line_chart(
+            labelled(lift), x=column("share_inspected"), y=column("share_found"),
+            color=column("scorer"),
+        )  # fmt: skip
+with right:
+    st.subheader(t("va.calibration"))
+    calibration = get(q.calibration, None)
+    if not calibration.is_empty():
+        st.scatter_chart(
+            labelled(calibration), x=column("mean_predicted"), y=column("observed_rate"),
+            color=column("scorer"),
+        )  # fmt: skip

@@ -203,3 +203,28 @@ def test_the_run_trains_scores_and_reports_the_risk_model(sample_run):
     con.close()
     report = root / "reports" / "risk_backtest"
     assert (report / "backtest.json").exists() and (report / "calibration.png").exists()
+
+
+def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monkeypatch):
+    """The dashboards' 模型验证 page on the sample: the model trained by the run, its AUC."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.auth import User
+
+    _, root = sample_run
+    monkeypatch.setenv("RENFANG_WAREHOUSE", str(root / "warehouse.duckdb"))
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    auc = con.execute(
+        "SELECT value FROM risk_backtest_metrics "
+        "WHERE scorer = 'model' AND scope = 'overall' AND metric = 'auc'"
+    ).fetchall()
+    con.close()
+    assert auc, "the sample run trains a model and backtests it"
+    app = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=30)
+    at.session_state["user"] = User(username="m", name="m", role="manager")
+    at.run()
+    at.switch_page("views/validation.py").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["模型 AUC"] == f"{auc[0][0]:.3f}"
+    assert len(at.get("vega_lite_chart")) == 4  # failure by tier, draws, lift, calibration
