@@ -148,7 +148,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "{rows} training rows",
     ),
     "va.auc_model": ("模型 AUC", "Model AUC"),
-    "va.auc_credit": ("信用分 AUC", "Credit score AUC"),
+    "va.auc_tier": ("信用等级 AUC", "Tier AUC"),
     "va.lift10": ("前 10% 提升度", "Lift, top 10%"),
     "va.brier": ("Brier 分数", "Brier score"),
     "va.tiers": ("各等级下次检查发现问题比例", "Next-inspection failure rate by tier"),

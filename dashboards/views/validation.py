@@ -22,13 +22,14 @@ st.caption(
 )  # fmt: skip
 metrics = get(q.headline, None)
 value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
-cols = st.columns(4)
-for col, (scorer, metric, key) in zip(
-    cols,
-    [("model", "auc", "va.auc_model"), ("credit_score", "auc", "va.auc_credit"),
-     ("model", "lift_top_10pct", "va.lift10"), ("model", "brier", "va.brier")],
-    strict=True,
-):  # fmt: skip
+primary = model["algorithm"]  # the primary model's backtest scorer; tier_only = the tiers
+headlines = [
+    (primary, "auc", "va.auc_model"),
+    ("tier_only", "auc", "va.auc_tier"),
+    (primary, "lift_top_10pct", "va.lift10"),
+    (primary, "brier", "va.brier"),
+]
+for col, (scorer, metric, key) in zip(st.columns(4), headlines, strict=True):
     shown = value.get((scorer, metric))
     col.metric(t(key), "—" if shown is None else f"{shown:.3f}")
 

@@ -215,8 +215,9 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(root / "warehouse.duckdb"))
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     auc = con.execute(
-        "SELECT value FROM risk_backtest_metrics "
-        "WHERE scorer = 'model' AND scope = 'overall' AND metric = 'auc'"
+        "SELECT m.value FROM risk_backtest_metrics m JOIN risk_model_versions v "
+        "ON v.role = 'primary' AND m.scorer = v.algorithm "
+        "WHERE m.scope = 'overall' AND m.metric = 'auc'"
     ).fetchall()
     con.close()
     assert auc, "the sample run trains a model and backtests it"
