@@ -43,6 +43,10 @@ def draw(
     replace: Annotated[
         bool, typer.Option(help="Supersede a published round with a different plan")
     ] = False,
+    order_by_risk: Annotated[
+        bool,
+        typer.Option(help="Riskiest firms first within each stratum and team (risk model)"),
+    ] = False,
 ) -> None:
     """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
     from pipelines.cli import dagster_home
@@ -65,6 +69,7 @@ def draw(
         "params_file": str(params) if params else None,
         "publish": not draft,
         "replace": replace,
+        "overrides": "{order_by_risk: true}" if order_by_risk else None,
     }
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:

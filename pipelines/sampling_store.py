@@ -19,7 +19,7 @@ import polars as pl
 
 from models.credit_schema import CREDIT_SCORE_SCHEMA
 from models.rules import RuleSet
-from models.sampling.canonical import RoundInputs
+from models.sampling.canonical import INPUT_SCHEMAS, RoundInputs
 from models.sampling.draw import DRAW_SCHEMA, STRATA_SCHEMA
 from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
 from models.sampling.params import RoundParams
@@ -105,12 +105,38 @@ def gather_round(
             inspectors=inspectors,
             conflicts=conflicts,
             previous=previous_pairs(previous_id, assignments, outcomes),
+            risk=(
+                risk_as_of(con, params.tier_as_of, pool.pool)
+                if params.order_by_risk
+                else pl.DataFrame(schema=INPUT_SCHEMAS["risk"])
+            ),
         ),
         excluded=pool.excluded,
         previous_round_id=previous_id,
         firms=firms.drop("status"),
         inspectors=inspectors,
     )
+
+
+class MissingRiskScoresError(RuntimeError):
+    """The round orders by risk, but the risk model has scored no firm by its tier date."""
+
+
+def risk_as_of(con: duckdb.DuckDBPyConnection, as_of: date, pool: pl.DataFrame) -> pl.DataFrame:
+    """(uscc, probability) of the pool's firms from the latest risk scores on or before
+    `as_of` — the same point in time as the tiers, so the ordering uses nothing later."""
+    latest = (
+        query(con, "SELECT max(as_of) FROM risk_scores WHERE as_of <= ?", [as_of]).item()
+        if _table_exists(con, "risk_scores")
+        else None
+    )
+    if latest is None:
+        raise MissingRiskScoresError(
+            f"order_by_risk: 风险模型在 {as_of} 之前没有评分，请先运行风险模型 / no risk scores "
+            f"on or before {as_of}; run the risk job first, or draw without order_by_risk"
+        )
+    scores = query(con, "SELECT uscc, probability FROM risk_scores WHERE as_of = ?", [latest])
+    return scores.join(pool.select("uscc"), on="uscc", how="semi")
 
 
 def tiers_as_of(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> pl.DataFrame:

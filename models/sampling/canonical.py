@@ -12,7 +12,8 @@ The serialisation, so anyone can recompute a hash with `sha256sum`:
 
 * the header is the input's columns (`INPUT_COLUMNS`), then one line per row; lines end with
   `\\n`, the text is UTF-8 without a BOM;
-* values: text stripped of surrounding white space; dates `YYYY-MM-DD`; booleans `true` /
+* values: text stripped of surrounding white space; dates `YYYY-MM-DD`; numbers rounded to
+  6 decimals in polars' shortest round-trip form (`0.25`, `0.123457`); booleans `true` /
   `false`; a list (an inspector's fields) sorted, without duplicates or empty items, joined
   with `、`; a null (and an empty text) is empty;
 * a value holding `,`, `"` or a line break is quoted as in RFC 4180;
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -46,9 +47,12 @@ INPUT_SCHEMAS: dict[str, pl.Schema] = {
         {"inspector_id": pl.Utf8, "uscc": pl.Utf8, "valid_from": pl.Date, "valid_until": pl.Date}
     ),
     "previous": pl.Schema({"uscc": pl.Utf8, "inspector_id": pl.Utf8}),
+    "risk": pl.Schema({"uscc": pl.Utf8, "probability": pl.Float64}),
 }
-"""The inputs of a draw and their columns. No names, units or recusal reasons: the published
-inputs carry only what the algorithm reads, so they hold no personal data beyond ids."""
+"""The inputs of a draw and their columns (`risk` is empty unless the round orders dates by
+risk; probabilities are published to 6 decimals, the precision the ordering uses). No names,
+units or recusal reasons: the published inputs carry only what the algorithm reads, so they
+hold no personal data beyond ids."""
 
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(s.names()) for k, s in INPUT_SCHEMAS.items()}
 
@@ -104,13 +108,15 @@ class RoundInputs:
     """Everything a draw reads besides its parameters; frames follow `INPUT_SCHEMAS`.
 
     `firms` is the eligible pool (eligibility already applied, tiers as of the round's
-    tier_as_of); `previous` is the previous round's (firm, inspector) pairs for rotation.
+    tier_as_of); `previous` is the previous round's (firm, inspector) pairs for rotation;
+    `risk` the risk model's probability per firm, used only when the round orders by risk.
     """
 
     firms: pl.DataFrame
     inspectors: pl.DataFrame
     conflicts: pl.DataFrame
     previous: pl.DataFrame
+    risk: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=INPUT_SCHEMAS["risk"]))
 
     def texts(self) -> dict[str, str]:
         return {name: canonical_text(name, getattr(self, name)) for name in INPUT_SCHEMAS}
@@ -130,6 +136,8 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     elif dtype == pl.Boolean:
         expr = pl.when(expr.cast(pl.Boolean)).then(pl.lit("true")).otherwise(pl.lit("false"))
         expr = pl.when(pl.col(column).is_null()).then(pl.lit(None)).otherwise(expr)
+    elif dtype == pl.Float64:
+        expr = expr.cast(pl.Float64).round(6).cast(pl.Utf8)
     elif isinstance(dtype, pl.List):
         # Joined and split again, so an element holding the separator cannot survive as one.
         expr = (
@@ -162,6 +170,8 @@ def _from_text(column: str, dtype: pl.DataType) -> pl.Expr:
     value = pl.when(value.str.len_bytes() > 0).then(value)
     if dtype == pl.Date:
         return value.str.to_date("%Y-%m-%d", strict=True).alias(column)
+    if dtype == pl.Float64:
+        return value.cast(pl.Float64, strict=True).alias(column)
     if dtype == pl.Boolean:
         return value.str.to_lowercase().replace_strict(_BOOLEANS, default=None).alias(column)
     if isinstance(dtype, pl.List):

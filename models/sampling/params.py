@@ -66,6 +66,9 @@ class RoundParams(_Frozen):
     # below 2**63 so it fits the warehouse's BIGINT.
     seed: int = Field(ge=0, lt=2**63, strict=True)
     daily_cap_per_team: int = Field(default=3, ge=1)
+    order_by_risk: bool = False
+    """Within each stratum and team, give the earliest dates to the firms the risk model
+    rates riskiest (issue 6); the draw and the teams are unchanged either way."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RoundParams:

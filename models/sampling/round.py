@@ -6,6 +6,10 @@ the inspector assignment, the schedule — in the one order both the warehouse r
 party's re-run follow. What does not: how the inputs are gathered (`eligibility`, pipelines),
 the plan file (`plan_file`), exports, any I/O.
 
+With `order_by_risk`, the schedule's dates are then re-dealt within each stratum and team,
+riskiest firm first, from the published `risk` input (issue 6): the model orders, it never
+chooses who is inspected.
+
 Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`), the
 assignment and the schedule each their own (`purpose` "assign" and "schedule"), so changing
 one step's algorithm never moves another step's numbers.
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from models.risk.ordering import order_within_strata
 from models.sampling.assign import Assignment, assign_inspectors, eligible_pairs
 from models.sampling.canonical import RoundInputs, sha256_text
 from models.sampling.draw import ALGORITHM_VERSION, draw_firms, seed_sequence
@@ -53,6 +58,21 @@ class RoundPlan:
     strata: pl.DataFrame
     assignments: pl.DataFrame
     schedule: pl.DataFrame
+
+
+def _riskiest_first(
+    schedule: pl.DataFrame, draws: pl.DataFrame, risk: pl.DataFrame
+) -> pl.DataFrame:
+    """Step 4b (`order_by_risk`): within each stratum and team, the team's dates go to its
+    firms riskiest first (`models.risk.ordering`); the firms, teams and the set of dates each
+    team works are unchanged, so every scheduling rule still holds."""
+    stratified = schedule.join(draws.select("uscc", "stratum"), on="uscc", how="left")
+    ordered = order_within_strata(
+        stratified,
+        risk.select(pl.col("uscc").alias("entity_id"), "probability"),
+        group_by=("stratum", "team"),
+    )
+    return ordered.select(schedule.columns).sort("inspection_date", "team", "uscc")
 
 
 def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
@@ -104,6 +124,8 @@ def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
         daily_cap_per_team=params.daily_cap_per_team,
         rng=round_rng(params, "schedule"),
     )
+    if params.order_by_risk:
+        schedule = _riskiest_first(schedule, firm_draw.draws, canonical.risk)
     assignments = (
         assignment.assignments.join(
             schedule.select("uscc", "inspection_date", "team"), on="uscc", how="left"

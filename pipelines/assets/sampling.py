@@ -48,6 +48,7 @@ from pipelines.round_exports import (
 )
 from pipelines.sampling_store import (
     ROUND_TABLES,
+    MissingRiskScoresError,
     RoundConflictError,
     check_replaceable,
     ensure_round_tables,
@@ -110,7 +111,9 @@ def resolve_round_params(config: RoundConfig, landing: Landing) -> RoundParams:
         dg.AssetSpec(
             name,
             kinds={"duckdb", "polars"},
-            deps=[*ROUND_SOURCES, "credit_scores"] if name == "sampling_rounds" else [],
+            deps=[*ROUND_SOURCES, "credit_scores", "risk_scores"]
+            if name == "sampling_rounds"
+            else [],
             code_version=SAMPLING_VERSION,
             description=f"Double-random round table `{name}` (see the README).",
         )
@@ -154,7 +157,10 @@ def sampling_round(
             context.log.info(f"round {params.round_id} is already published; nothing drafted")
             yield from _unchanged(existing, warehouse)
             return
-        gathered = gather_round(con, params, rule_set)
+        try:
+            gathered = gather_round(con, params, rule_set)
+        except MissingRiskScoresError as exc:
+            raise dg.Failure(str(exc)) from exc
     try:
         plan = draw_round(gathered.inputs, params)
     except (DrawError, ValueError) as exc:  # infeasible assignment/schedule: never relaxed

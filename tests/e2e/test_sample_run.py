@@ -205,6 +205,42 @@ def test_the_run_trains_scores_and_reports_the_risk_model(sample_run):
     assert (report / "backtest.json").exists() and (report / "calibration.png").exists()
 
 
+def test_a_round_ordered_by_risk_keeps_the_draw_and_verifies(sample_run):
+    """Issue 6 item 8 on the sample: the risk model re-deals dates within strata and teams;
+    the drawn firms and teams are those of the same round without ordering, and the plan,
+    which now publishes the risk input, verifies."""
+    _, root = sample_run
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "RENFANG_REPORTS": str(root / "reports"),
+    }
+    plan_file = root / "reports" / "rounds" / "2026Q4" / "plan.json"
+    plans = []
+    for extra in ([], ["--order-by-risk"]):
+        cmd = [sys.executable, "-m", "pipelines.cli", "draw", "--round", "2026Q4", "--seed", "11",
+               "--today", SAMPLE_PROCESSING_DATE, "--draft", *extra]  # fmt: skip
+        drawn = subprocess.run(
+            cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert drawn.returncode == 0, drawn.stdout + drawn.stderr[-2000:]
+        plans.append(json.loads(plan_file.read_text(encoding="utf-8")))
+    plain, ordered = plans
+    assert plain["inputs"]["risk"]["rows"] == 0 and ordered["inputs"]["risk"]["rows"] > 0
+    assert ordered["outputs"]["draws"] == plain["outputs"]["draws"]
+
+    def teams(plan: dict) -> list:
+        return sorted((s["uscc"], s["team"]) for s in plan["outputs"]["schedule"])
+
+    assert teams(ordered) == teams(plain)
+    verify = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "verify-draw", str(plan_file)],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert verify.stdout.strip().endswith("IDENTICAL"), verify.stdout
+
+
 def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monkeypatch):
     """The dashboards' 模型验证 page on the sample: the model trained by the run, its AUC."""
     from streamlit.testing.v1 import AppTest

@@ -179,3 +179,11 @@ def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
     failed = run("{inspectors_per_firm: 1}")
     assert not failed.success
     assert any("inspectors_per_firm" in m for m in failure_messages(failed))
+
+
+def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:
+    with Warehouse(path=str(setup.warehouse)).transaction() as con:
+        con.execute("DELETE FROM risk_scores")
+    result = setup.draw("--round", "2025Q3", "--seed", "1", "--order-by-risk", "--draft")
+    assert result.exit_code == 1
+    assert "order_by_risk" in result.output and "risk job" in result.output

@@ -35,7 +35,7 @@ def test_an_untouched_plan_is_identical(plan: bytes) -> None:
 def test_the_document_holds_what_a_third_party_needs(plan: bytes) -> None:
     document = json.loads(plan)
     assert document["seed"] == 20270101 and document["algorithm_version"] == "draw-1"
-    assert set(document["inputs"]) == {"firms", "inspectors", "conflicts", "previous"}
+    assert set(document["inputs"]) == {"firms", "inspectors", "conflicts", "previous", "risk"}
     assert document["calendar"]["working_days"][0] == "2027-01-04"  # 1–3 Jan: New Year
     assert {"strata", "draws", "schedule"} <= document["outputs"].keys()
     assert "name" not in document["inputs"]["inspectors"]["csv"].splitlines()[0]

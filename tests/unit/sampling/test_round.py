@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from models.sampling.assign import AssignmentInfeasibleError
-from models.sampling.plan_file import plan_bytes, working_days
+from models.sampling.plan_file import plan_bytes, verify_plan, working_days
 from models.sampling.round import draw_round
 
 from .round_data import round_inputs, round_params
@@ -83,3 +83,30 @@ def test_an_impossible_round_fails_with_the_shortfall() -> None:
     inputs = round_inputs(inspectors=3)
     with pytest.raises(AssignmentInfeasibleError, match="inspector slots"):
         draw_round(inputs, round_params())
+
+
+def test_ordering_by_risk_gives_each_team_its_dates_riskiest_first() -> None:
+    inputs = round_inputs()
+    risk = inputs.firms.select(
+        "uscc", probability=pl.int_range(pl.len()).cast(pl.Float64) / inputs.firms.height
+    )
+    plain = draw_round(inputs, round_params())
+    ordered = draw_round(type(inputs)(**{**inputs.__dict__, "risk": risk}),
+                         round_params(order_by_risk=True))  # fmt: skip
+    assert ordered.draws.equals(plain.draws)  # the model never changes who is inspected
+    key = ["uscc", "inspector_id", "team"]
+    assert ordered.assignments.select(key).sort(key).equals(plain.assignments.select(key).sort(key))
+    slots = ["team", "inspection_date"]
+    assert sorted(ordered.schedule.select(slots).rows()) == sorted(
+        plain.schedule.select(slots).rows()
+    )
+    probability = dict(risk.iter_rows())
+    by_group = ordered.schedule.join(ordered.draws.select("uscc", "stratum"), on="uscc")
+    for _, group in by_group.group_by("stratum", "team"):
+        dates = group.sort("inspection_date", "uscc")
+        risks = [probability[u] for u in dates.get_column("uscc")]
+        days = dates.get_column("inspection_date").to_list()
+        for i in range(len(risks) - 1):
+            assert days[i] == days[i + 1] or risks[i] >= risks[i + 1]
+    assert not ordered.schedule.equals(plain.schedule)
+    assert verify_plan(plan_bytes(ordered)).identical
