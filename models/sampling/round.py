@@ -10,9 +10,9 @@ With `order_by_risk`, the schedule's dates are then re-dealt within each stratum
 riskiest firm first, from the published `risk` input (issue 6): the model orders, it never
 chooses who is inspected.
 
-Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`), the
-assignment and the schedule each their own (`purpose` "assign" and "schedule"), so changing
-one step's algorithm never moves another step's numbers.
+Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`); the
+assignment's candidate sample, the assignment and the schedule each their own (`purpose`
+"candidates", "assign" and "schedule"), so changing one step never moves another's numbers.
 """
 
 from __future__ import annotations
