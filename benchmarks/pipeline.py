@@ -125,6 +125,9 @@ def run_pipeline(firms: int, intensity: float) -> dict[str, float]:
         print(f"  {stage:18s} {seconds:8.1f} s   peak RSS {peak / 2**30:6.2f} GB")
     slowest = sorted(steps.items(), key=lambda kv: kv[1][0] - kv[1][1])[:8]
     print("  slowest steps: " + ", ".join(f"{k} {e - b:.1f} s" for k, (b, e) in slowest))
+    hungriest = sorted(steps.items(), key=lambda kv: -sampler.peak(*kv[1]))[:5]
+    print("  most memory: " + ", ".join(f"{k} {sampler.peak(b, e) / 2**30:.2f} GB"
+                                        for k, (b, e) in hungriest))  # fmt: skip
     total_peak = sampler.peak(start, start + wall)
     print(f"  {'total (wall)':18s} {wall:8.1f} s   peak RSS {total_peak / 2**30:6.2f} GB")
     with Warehouse(path=str(warehouse)).connect(read_only=True) as con:
