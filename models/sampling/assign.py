@@ -56,8 +56,15 @@ def eligible_pairs(
     window_start: date,
     window_end: date,
     rotation: bool,
+    candidates: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
-    """Every (uscc, inspector_id) the rules allow for a round inspected in the window.
+    """Every (uscc, inspector_id) the rules allow for a round inspected in the window — or,
+    with `candidates` K and `rng`, a random sample of them: for each firm whose type has more
+    than K qualified inspectors, 2K draws with replacement among them (duplicates dropped),
+    then the same exclusions. A national roster makes the full set ~10⁸ pairs; a sample is
+    enough for the assignment almost always, and `round.assign_teams` falls back to the full
+    set before declaring a round infeasible.
 
     `firms` needs uscc, firm_type; `inspectors` inspector_id, certificate_valid_until, fields
     (list of firm_type codes), active; `conflicts` inspector_id, uscc, valid_from, valid_until;
@@ -94,15 +101,14 @@ def eligible_pairs(
         return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
     firm_ids = firm_codes.get_column("uscc")
     inspector_ids = qualified.get_column("inspector_id").unique().sort()
-    pairs = (
-        firm_codes.with_columns(f=pl.int_range(pl.len(), dtype=pl.Int64))
-        .join(
-            qualified.with_columns(i=_codes(pl.col("inspector_id"), inspector_ids)),
-            on="firm_type",
-            how="inner",
-        )
-        .select("f", "i")
-    )
+    firm_codes = firm_codes.with_columns(f=pl.int_range(pl.len(), dtype=pl.Int64))
+    typed = qualified.select("firm_type", i=_codes(pl.col("inspector_id"), inspector_ids))
+    if candidates is None:
+        pairs = firm_codes.join(typed, on="firm_type", how="inner").select("f", "i")
+    else:
+        if rng is None:
+            raise ValueError("sampling candidates needs an rng")
+        pairs = _sampled_pairs(firm_codes, typed, candidates, rng)
     for frame in excluded:
         coded = frame.select(
             f=_codes(pl.col("uscc"), firm_ids), i=_codes(pl.col("inspector_id"), inspector_ids)
@@ -117,6 +123,71 @@ def eligible_pairs(
         },
         schema=ASSIGNMENT_SCHEMA,
     )
+
+
+def _sampled_pairs(
+    firms: pl.DataFrame, typed: pl.DataFrame, candidates: int, rng: np.random.Generator
+) -> pl.DataFrame:
+    """(f, i) codes: all qualified inspectors of a type with at most `candidates` of them,
+    else 2 × `candidates` draws with replacement per firm. Types in sorted order, firms in
+    code order, so the draws depend only on the inputs and the stream."""
+    parts = [pl.DataFrame(schema={"f": pl.Int64, "i": pl.Int64})]
+    for firm_type in sorted(firms.get_column("firm_type").unique().to_list()):
+        f = firms.filter(pl.col("firm_type") == firm_type).get_column("f").to_numpy()
+        pool = np.sort(typed.filter(pl.col("firm_type") == firm_type).get_column("i").to_numpy())
+        if pool.size == 0:
+            continue
+        if pool.size <= candidates:
+            part = pl.DataFrame({"f": np.repeat(f, pool.size), "i": np.tile(pool, f.size)})
+        else:
+            draws = rng.integers(0, pool.size, size=(f.size, 2 * candidates))
+            part = pl.DataFrame({"f": np.repeat(f, 2 * candidates), "i": pool[draws.ravel()]})
+        parts.append(part.cast(pl.Int64).unique())
+    return pl.concat(parts)
+
+
+def type_capacity_shortfalls(
+    firms: pl.DataFrame,
+    inspectors: pl.DataFrame,
+    *,
+    window_end: date,
+    inspectors_per_firm: int,
+    max_firms_per_inspector: int,
+) -> None:
+    """Raise when a firm type needs more inspector slots than all its qualified inspectors
+    could give even before recusals and rotation — a round that no sampling can save, found
+    from counts alone (no pairs), so a national round fails fast and clearly."""
+    qualified = (
+        inspectors.filter(
+            pl.col("active").fill_null(False)
+            & (pl.col("certificate_valid_until") >= window_end).fill_null(False)
+        )
+        .select("inspector_id", firm_type="fields")
+        .explode("firm_type")
+        .drop_nulls()
+        .unique()
+        .group_by("firm_type")
+        .agg(inspectors=pl.len())
+    )
+    per_type = (
+        firms.group_by("firm_type")
+        .agg(firms=pl.len())
+        .join(qualified, on="firm_type", how="left")
+        .with_columns(pl.col("inspectors").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            slots_needed=pl.col("firms") * inspectors_per_firm,
+            slots_available=pl.col("inspectors")
+            * pl.min_horizontal(pl.col("firms"), pl.lit(max_firms_per_inspector)),
+        )
+        .filter(pl.col("slots_needed") > pl.col("slots_available"))
+        .sort("firm_type")
+    )
+    shortfalls = [
+        {"kind": "firm_type", "cap": max_firms_per_inspector, **row}
+        for row in per_type.iter_rows(named=True)
+    ]
+    if shortfalls:
+        raise AssignmentInfeasibleError(_message(shortfalls, inspectors_per_firm), shortfalls)
 
 
 def _codes(ids: pl.Expr, categories: pl.Series) -> pl.Expr:

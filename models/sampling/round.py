@@ -10,9 +10,9 @@ With `order_by_risk`, the schedule's dates are then re-dealt within each stratum
 riskiest firm first, from the published `risk` input (issue 6): the model orders, it never
 chooses who is inspected.
 
-Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`), the
-assignment and the schedule each their own (`purpose` "assign" and "schedule"), so changing
-one step's algorithm never moves another step's numbers.
+Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`); the
+assignment's candidate sample, the assignment and the schedule each their own (`purpose`
+"candidates", "assign" and "schedule"), so changing one step never moves another's numbers.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ import numpy as np
 import polars as pl
 
 from models.risk.ordering import order_within_strata
-from models.sampling.assign import Assignment, assign_inspectors, eligible_pairs
+from models.sampling.assign import (
+    Assignment,
+    AssignmentInfeasibleError,
+    assign_inspectors,
+    eligible_pairs,
+    type_capacity_shortfalls,
+)
 from models.sampling.canonical import RoundInputs, sha256_text
 from models.sampling.draw import ALGORITHM_VERSION, draw_firms, seed_sequence
 from models.sampling.params import RoundParams
@@ -81,25 +87,53 @@ def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
     )
 
 
+CANDIDATE_STEPS: tuple[int | None, ...] = (16, 128, None)
+"""Candidates per firm tried in turn before the full eligible set (None): see `assign_teams`."""
+
+
 def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) -> Assignment:
-    """Step 3: the eligible (firm, inspector) pairs of the drawn firms and a random lawful
-    assignment over them (`drawn`: uscc, firm_type)."""
-    pairs = eligible_pairs(
+    """Step 3: a random lawful assignment of `inspectors_per_firm` inspectors to each drawn
+    firm (`drawn`: uscc, firm_type).
+
+    A national roster makes the full set of eligible (firm, inspector) pairs ~10⁸ rows, so the
+    max-flow first runs on a random sample of each firm's eligible inspectors (16, then 128
+    per firm: `CANDIDATE_STEPS`, from the round's "candidates" stream); every sampled pair is
+    eligible, so any assignment found is lawful. Only if the samples cannot be completed does
+    it run on the full set, whose failure is the proof of infeasibility the error reports. A
+    firm type short of inspectors even before exclusions fails at once, from counts alone.
+    """
+    type_capacity_shortfalls(
         drawn,
         inputs.inspectors,
-        inputs.conflicts,
-        inputs.previous,
-        window_start=params.window_start,
         window_end=params.window_end,
-        rotation=params.rotation,
-    )
-    return assign_inspectors(
-        drawn,
-        pairs,
         inspectors_per_firm=params.inspectors_per_firm,
         max_firms_per_inspector=params.max_firms_per_inspector,
-        rng=round_rng(params, "assign"),
     )
+    sampler = round_rng(params, "candidates")
+    for candidates in CANDIDATE_STEPS:
+        pairs = eligible_pairs(
+            drawn,
+            inputs.inspectors,
+            inputs.conflicts,
+            inputs.previous,
+            window_start=params.window_start,
+            window_end=params.window_end,
+            rotation=params.rotation,
+            candidates=candidates,
+            rng=sampler,
+        )
+        try:
+            return assign_inspectors(
+                drawn,
+                pairs,
+                inspectors_per_firm=params.inspectors_per_firm,
+                max_firms_per_inspector=params.max_firms_per_inspector,
+                rng=round_rng(params, "assign"),
+            )
+        except AssignmentInfeasibleError:
+            if candidates is None:
+                raise
+    raise AssertionError("unreachable: the last step uses every eligible pair")
 
 
 def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:

@@ -27,8 +27,10 @@ from pipelines.resources import PROJECT_ROOT, Warehouse, query
 
 pytestmark = pytest.mark.slow
 
-VOLATILE_COLUMNS = {"run_id", "logged_at", "ingested_at", "created_at", "first_seen"}
-"""Columns that record when or in which run something happened, not what was computed."""
+VOLATILE_COLUMNS = {"run_id", "logged_at", "ingested_at", "created_at", "first_seen", "trained_at",
+                    "plan_file", "artefact_file"}  # fmt: skip
+"""Columns that record when, in which run or where (each warehouse here writes its files
+beside itself) something happened — not what was computed."""
 APPEND_ONLY_TABLES = {"ingestion_log"}
 """One row per file and run, by design: a killed run's committed entries stay (checked apart)."""
 KILL_AT_COMMITS = (4, 15, 24)  # in ingestion, in the credit layer, near the end

@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 
 from models.credit_schema import TIER_CHANGE_SCHEMA
-from models.scoring import score_history
-from models.tier_changes import tier_changes
+from models.scoring import reason_spans, score_history
+from models.tier_changes import tier_changes, tier_changes_from_spans
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -34,10 +34,15 @@ MONTH_ENDS = [D("2024-02-29"), D("2024-03-31"), D("2024-06-30"), D("2024-09-30")
 
 
 def changes_of(rows: list[dict], statuses: list[dict] = (), dates: list[date] = MONTH_ENDS):
-    history = score_history(records_frame(rows), statuses_frame(statuses), FIRMS, RULES, dates)
+    records, status_rows = records_frame(rows), statuses_frame(statuses)
+    history = score_history(records, status_rows, FIRMS, RULES, dates)
     # the pipeline reads back only these reason columns from the warehouse
     reasons = history.reasons.select("uscc", "as_of", "record_id", "points")
-    return tier_changes(history.scores, reasons)
+    changes = tier_changes(history.scores, reasons)
+    # the pipeline's path, straight from the stored spans, must say exactly the same
+    spans = reason_spans(records, status_rows, FIRMS, RULES)
+    assert tier_changes_from_spans(history.scores, spans).equals(changes)
+    return changes
 
 
 def causes(changes: pl.DataFrame, to_as_of: date) -> list[dict]:

@@ -110,3 +110,32 @@ def test_ordering_by_risk_gives_each_team_its_dates_riskiest_first() -> None:
             assert days[i] == days[i + 1] or risks[i] >= risks[i + 1]
     assert not ordered.schedule.equals(plain.schedule)
     assert verify_plan(plan_bytes(ordered)).identical
+
+
+def test_sampled_candidates_are_eligible_and_the_full_set_is_the_fallback(monkeypatch) -> None:
+    from models.sampling import round as round_module
+    from models.sampling.assign import eligible_pairs
+    from models.sampling.round import round_rng
+
+    inputs, params = round_inputs(firms=60, inspectors=30), round_params()
+    drawn = inputs.firms.select("uscc", "firm_type")
+    window = {"window_start": params.window_start, "window_end": params.window_end}
+    full = eligible_pairs(drawn, inputs.inspectors, inputs.conflicts, inputs.previous,
+                          rotation=True, **window)  # fmt: skip
+    rng = round_rng(params, "c")
+    sampled = eligible_pairs(drawn, inputs.inspectors, inputs.conflicts, inputs.previous,
+                             rotation=True, candidates=2, rng=rng, **window)  # fmt: skip
+    assert set(sampled.rows()) < set(full.rows())  # a strict subset of the eligible pairs
+    # Two draws per firm cannot staff a team of three; the full set can.
+    params = round_params(inspectors_per_firm=3)
+    attempts = []
+    solve = round_module.assign_inspectors
+    monkeypatch.setattr(round_module, "CANDIDATE_STEPS", (1, None))
+    monkeypatch.setattr(round_module, "assign_inspectors",
+                        lambda *a, **k: attempts.append(a[1].height) or solve(*a, **k))  # fmt: skip
+    plan = draw_round(inputs, params)
+    teams = plan.assignments.group_by("uscc").len()
+    assert teams.get_column("len").min() == params.inspectors_per_firm
+    assert set(plan.assignments.select("uscc", "inspector_id").rows()) <= set(full.rows())
+    drawn_full = full.join(plan.draws.select("uscc"), on="uscc", how="semi")
+    assert attempts == [attempts[0], drawn_full.height] and attempts[0] < drawn_full.height
