@@ -40,6 +40,8 @@ class TrainingSettings(_Frozen):
     min_history_days: int = Field(ge=0)
     logistic: dict[str, float | int]
     gradient_boosting: dict[str, float | int]
+    candidates: dict[Literal["logistic", "gradient_boosting"], tuple[dict[str, float | int], ...]]
+    """Overrides of the base parameters tried by the time-based validation (model.py)."""
     calibration: Literal["sigmoid", "isotonic"]
     calibration_folds: int = Field(ge=2)
     primary: Literal["gradient_boosting", "logistic"]
