@@ -27,6 +27,7 @@ class FeatureSettings(_Frozen):
     windows_days: tuple[int, ...] = Field(min_length=1)
     half_life_days: float = Field(gt=0)
     prior_strength: float = Field(ge=0)
+    inspector_score_prior: float = Field(ge=0)
     max_categories: int = Field(ge=1)
 
 

@@ -176,7 +176,9 @@ def _inspection_features(
         pl.col("age").filter(pl.col("age") < longest).diff().abs().median().alias(gap),
     ]
     if history.outcomes["score"].is_not_null().any():
-        known = known.with_columns(score_excess=pl.col("score") - _inspector_score(known, 20.0))
+        known = known.with_columns(
+            score_excess=pl.col("score") - _inspector_score(known, settings.inspector_score_prior)
+        )
         recent = pl.col("score").filter(pl.col("age") < longest)
         scored = pl.col("score").is_not_null()
         aggs += [
@@ -194,7 +196,7 @@ def _inspection_features(
         known.sort("entity_id", "inspected_on")
         .group_by("entity_id")
         .agg(aggs)
-        .with_columns(pl.selectors.numeric().cast(pl.Float64))
+        .with_columns(pl.selectors.numeric().cast(pl.Float64).fill_nan(None))  # 0/0: no score
         .with_columns(
             overdue_ratio=pl.when(pl.col(gap) > 0).then(
                 pl.col("days_since_inspection") / pl.col(gap)
@@ -204,9 +206,12 @@ def _inspection_features(
 
 
 def _inspector_score(known: pl.DataFrame, strength: float) -> pl.Expr:
-    """The mean score each lead inspector gives, shrunk toward the mean of all scores."""
+    """The mean score each lead inspector gives, shrunk toward the mean of all scores by
+    `strength` pseudo-inspections: a firm's score minus it is its strictness-adjusted score."""
     lead = pl.col("inspectors").list.first()
     mean = known["score"].mean()
+    if mean is None:
+        return pl.lit(None, dtype=pl.Float64)
     per = (
         known.drop_nulls("score")
         .group_by(lead.alias("_lead"))
