@@ -36,6 +36,7 @@ from pipelines.definitions import build_defs, execute_main
 from pipelines.resources import Landing, Warehouse, query
 
 OUT = Path(__file__).parent / "out"
+ROUND_OVERRIDES = "{max_firms_per_inspector: 40, daily_cap_per_team: 4}"
 TODAY = "2026-06-30"  # after the generated history (2021–2025), like the e2e tests
 
 STAGES = {
@@ -44,6 +45,7 @@ STAGES = {
     "credit": ("credit_", "score_", "tier_", "reasons"),
     "review report": ("review",),
     "round draft": ("sampling_", "round_"),
+    "risk model": ("risk_",),
 }
 
 
@@ -102,7 +104,12 @@ def run_pipeline(firms: int, intensity: float) -> dict[str, float]:
         result = execute_main(
             defs,
             instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                # The template's cap (8 firms per inspector a quarter) suits a city; the
+                # generated national roster has ~1 inspector per 7 firms.
+                "ops": {"sampling_round": {"config": {"overrides": ROUND_OVERRIDES}}},
+            },
         )
         wall = time.time() - start
         steps = step_intervals(instance, result.run_id)

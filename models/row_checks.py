@@ -202,17 +202,18 @@ def _problem(
     value: pl.Expr,
     note_zh: str | pl.Expr = "",
     note_en: str | pl.Expr = "",
-) -> pl.Expr:
-    """A problem struct where `when` holds, else null (nulls are dropped from the list)."""
+) -> tuple[pl.Expr, pl.Expr]:
+    """(`when`, the problem struct where `when` holds, else null — nulls are dropped)."""
     as_expr = {
         k: pl.lit(v) if isinstance(v, str) else v
         for k, v in {"code": code, "note_zh": note_zh, "note_en": note_en}.items()
     }
-    return (
+    struct = (
         pl.when(when)
         .then(pl.struct(column=pl.lit(column), value=value.cast(pl.Utf8), **as_expr))
         .otherwise(pl.lit(None, dtype=_PROBLEM))
     )
+    return when, struct
 
 
 def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tuple[pl.Expr, str]]:
@@ -271,7 +272,7 @@ def _problems(
     frame = frame.with_columns(**valid_cols)
 
     detail = pl.col("read_detail").fill_null("")
-    exprs: list[pl.Expr] = [
+    exprs: list[tuple[pl.Expr, pl.Expr]] = [
         _problem(
             pl.col("read_problem").is_not_null(),
             FILE_COLUMN,
@@ -313,13 +314,28 @@ def _problems(
                 pl.col(ref.column).is_not_null() & ~known, ref.column, code, pl.col(ref.column)
             )
         )
+    # Problem structs are built only for rows with a problem: building ~30 (mostly null)
+    # structs for every row cost ~60 µs a row, 30 s for a national year of inspections.
+    frame = frame.with_columns(
+        _bad=pl.any_horizontal(cond.fill_null(False) for cond, _ in exprs),
+        _row=pl.int_range(pl.len(), dtype=pl.Int64),
+    )
     # Only the read problem is reported for rows the reader already rejected: their cells
     # were never mapped reliably, so cell problems would be noise.
     whole_file = pl.col("read_problem").is_not_null()
-    listed = pl.concat_list(exprs).list.drop_nulls()
-    return frame.select(
-        pl.when(whole_file).then(listed.list.head(1)).otherwise(listed).alias("_problems")
-    ).to_series()
+    listed = pl.concat_list(struct for _, struct in exprs).list.drop_nulls()
+    bad = frame.filter("_bad").select(
+        "_row",
+        pl.when(whole_file).then(listed.list.head(1)).otherwise(listed).alias("_problems"),
+    )
+    empty = pl.lit([], dtype=pl.List(_PROBLEM))
+    return (
+        frame.select("_row")
+        .join(bad, on="_row", how="left")
+        .sort("_row")
+        .select(pl.col("_problems").fill_null(empty))
+        .to_series()
+    )
 
 
 def _deduplicate(
