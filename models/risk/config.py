@@ -27,6 +27,7 @@ class FeatureSettings(_Frozen):
     windows_days: tuple[int, ...] = Field(min_length=1)
     half_life_days: float = Field(gt=0)
     prior_strength: float = Field(ge=0)
+    inspector_score_prior: float = Field(ge=0)
     max_categories: int = Field(ge=1)
 
 
@@ -40,6 +41,8 @@ class TrainingSettings(_Frozen):
     min_history_days: int = Field(ge=0)
     logistic: dict[str, float | int]
     gradient_boosting: dict[str, float | int]
+    candidates: dict[Literal["logistic", "gradient_boosting"], tuple[dict[str, float | int], ...]]
+    """Overrides of the base parameters tried by the time-based validation (model.py)."""
     calibration: Literal["sigmoid", "isotonic"]
     calibration_folds: int = Field(ge=2)
     primary: Literal["gradient_boosting", "logistic"]

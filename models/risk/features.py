@@ -57,9 +57,19 @@ def feature_spec(history: History, settings: FeatureSettings) -> FeatureSpec:
         "last_problem",
         "days_since_inspection",
         "days_since_problem",
+        f"median_gap_{longest}d",
+        "overdue_ratio",
     ]
     if history.outcomes["score"].is_not_null().any():
-        hist += ["last_score", f"mean_score_{longest}d", f"min_score_{longest}d"]
+        hist += [
+            "last_score",
+            f"mean_score_{longest}d",
+            f"min_score_{longest}d",
+            "score_decayed",
+            "excess_score_decayed",
+            "score_trend",
+            f"score_std_{longest}d",
+        ]
     records: list[str] = []
     if history.records is not None:
         records = [
@@ -149,6 +159,7 @@ def _inspection_features(
         p=pl.col("problem").cast(pl.Float64),
     )
     decay = 0.5 ** (pl.col("age") / settings.half_life_days)
+    gap = f"median_gap_{longest}d"
     k = settings.prior_strength
     rate = strictness.population_rate
     aggs: list[pl.Expr] = [
@@ -161,17 +172,55 @@ def _inspection_features(
         pl.col("p").sort_by("inspected_on").last().alias("last_problem"),
         pl.col("age").min().alias("days_since_inspection"),
         pl.col("age").filter(pl.col("problem")).min().alias("days_since_problem"),
+        # the usual interval between inspections: regulators inspect riskier places more often
+        pl.col("age").filter(pl.col("age") < longest).diff().abs().median().alias(gap),
     ]
     if history.outcomes["score"].is_not_null().any():
+        known = known.with_columns(
+            score_excess=pl.col("score") - _inspector_score(known, settings.inspector_score_prior)
+        )
         recent = pl.col("score").filter(pl.col("age") < longest)
+        scored = pl.col("score").is_not_null()
         aggs += [
-            pl.col("score").sort_by("inspected_on").last().alias("last_score"),
+            ((pl.col("score_excess") * decay).sum() / decay.filter(scored).sum()).alias(
+                "excess_score_decayed"
+            ),
+            pl.col("score").drop_nulls().last().alias("last_score"),
             recent.mean().alias(f"mean_score_{longest}d"),
             recent.min().alias(f"min_score_{longest}d"),
+            ((pl.col("score") * decay).sum() / decay.filter(scored).sum()).alias("score_decayed"),
+            pl.col("score").drop_nulls().diff().last().alias("score_trend"),
+            recent.std().alias(f"score_std_{longest}d"),
         ]
     return (
-        known.group_by("entity_id").agg(aggs).with_columns(pl.selectors.numeric().cast(pl.Float64))
+        known.sort("entity_id", "inspected_on")
+        .group_by("entity_id")
+        .agg(aggs)
+        .with_columns(pl.selectors.numeric().cast(pl.Float64).fill_nan(None))  # 0/0: no score
+        .with_columns(
+            overdue_ratio=pl.when(pl.col(gap) > 0).then(
+                pl.col("days_since_inspection") / pl.col(gap)
+            )
+        )
     )
+
+
+def _inspector_score(known: pl.DataFrame, strength: float) -> pl.Expr:
+    """The mean score each lead inspector gives, shrunk toward the mean of all scores by
+    `strength` pseudo-inspections: a firm's score minus it is its strictness-adjusted score."""
+    lead = pl.col("inspectors").list.first()
+    mean = known["score"].mean()
+    if mean is None:
+        return pl.lit(None, dtype=pl.Float64)
+    per = (
+        known.drop_nulls("score")
+        .group_by(lead.alias("_lead"))
+        .agg(pl.col("score").sum(), pl.len())
+        .drop_nulls("_lead")
+    )
+    pooled = (per["score"] + strength * mean) / (per["len"] + strength)
+    lookup = dict(zip(per["_lead"], pooled, strict=True))
+    return lead.replace_strict(lookup, default=mean, return_dtype=pl.Float64)
 
 
 def _record_features(records: pl.DataFrame, as_of: date, settings: FeatureSettings) -> pl.DataFrame:

@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from models.risk import metrics
 from models.risk.config import RiskConfig
 from models.risk.features import FeatureSpec, feature_spec, features_as_of, labels_after
 from models.risk.history import History
@@ -193,25 +194,20 @@ def training_set(
     return train, dates
 
 
-def fit_model(
-    train: pl.DataFrame,
+def _pipeline(
     algorithm: str,
+    params: dict[str, Any],
     numeric: tuple[str, ...],
     categorical: tuple[str, ...],
     config: RiskConfig,
-    *,
-    cutoff: date,
-    horizon_days: int,
-    snapshots: list[date],
-) -> RiskModel:
-    """Fit and calibrate one model ('logistic' or 'gradient_boosting') on the training set."""
-    settings = config.training
-    params = dict(settings.logistic if algorithm == "logistic" else settings.gradient_boosting)
+) -> Pipeline:
+    """Preparation (median imputation + missing indicators + scaling; one-hot categories) and
+    the uncalibrated classifier."""
     if algorithm == "logistic":
         classifier: Any = LogisticRegression(**params)
     else:
         classifier = HistGradientBoostingClassifier(
-            **params, early_stopping=False, random_state=settings.random_state
+            **params, early_stopping=False, random_state=config.training.random_state
         )
     numeric_steps = [
         ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
@@ -227,7 +223,96 @@ def fit_model(
             sparse_output=False,
         )
         transformers.append(("categorical", encoder, list(categorical)))
-    pipeline = Pipeline([("prepare", ColumnTransformer(transformers)), ("classify", classifier)])
+    return Pipeline([("prepare", ColumnTransformer(transformers)), ("classify", classifier)])
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The time-based split inside the training period: fit on `inner` (every label ended by
+    `as_of`), judge on `held_out` (features as of `as_of`, labels in (as_of, cut-off])."""
+
+    as_of: date
+    inner: pl.DataFrame
+    inner_snapshots: tuple[date, ...]
+    held_out: pl.DataFrame
+
+
+def validation_split(
+    history: History,
+    train: pl.DataFrame,
+    snapshots: list[date],
+    horizon_days: int,
+    config: RiskConfig,
+) -> Validation | None:
+    """The latest training snapshot is held out; the inner training set is built as if its
+    date were the cut-off, so no inner label reaches into the held-out window. None when the
+    history is too short for that (the base parameters are then used as they are)."""
+    as_of = max(snapshots)
+    held_out = train.filter(pl.col("as_of") == as_of)
+    try:
+        inner, inner_dates = training_set(history, as_of, horizon_days, config)
+    except TrainingDataError:
+        return None
+    if held_out["label"].n_unique() < 2:
+        return None
+    return Validation(as_of, inner, tuple(inner_dates), held_out)
+
+
+def select_params(
+    validation: Validation | None,
+    algorithm: str,
+    numeric: tuple[str, ...],
+    categorical: tuple[str, ...],
+    config: RiskConfig,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The base parameters, or the candidate override with the best held-out AUC (ties keep
+    the earlier: the base first). Returns the parameters and the record of the selection."""
+    base = dict(
+        config.training.logistic if algorithm == "logistic" else config.training.gradient_boosting
+    )
+    candidates = [base] + [{**base, **c} for c in config.training.candidates.get(algorithm, ())]
+    if validation is None or len(candidates) == 1:
+        return base, {"method": "none (history too short for a time-based validation)"}
+    labels = validation.held_out["label"].to_numpy()
+    tried = []
+    for params in candidates:
+        pipeline = _pipeline(algorithm, params, numeric, categorical, config)
+        with threadpool_limits(limits=1):
+            pipeline.fit(
+                _matrix(validation.inner, numeric, categorical),
+                validation.inner["label"].to_numpy(),
+            )
+            proba = pipeline.predict_proba(_matrix(validation.held_out, numeric, categorical))
+        tried.append({"params": params, "auc": metrics.auc(proba[:, 1], labels)})
+    best = max(range(len(tried)), key=lambda i: (tried[i]["auc"], -i))
+    record = {
+        "method": "time-based validation inside the training period (best AUC)",
+        "held_out_as_of": validation.as_of.isoformat(),
+        "held_out_rows": validation.held_out.height,
+        "inner_snapshots": [d.isoformat() for d in validation.inner_snapshots],
+        "candidates": tried,
+        "chosen": best,
+    }
+    return candidates[best], record
+
+
+def fit_model(
+    train: pl.DataFrame,
+    algorithm: str,
+    numeric: tuple[str, ...],
+    categorical: tuple[str, ...],
+    config: RiskConfig,
+    *,
+    cutoff: date,
+    horizon_days: int,
+    snapshots: list[date],
+    validation: Validation | None = None,
+) -> RiskModel:
+    """Choose the parameters (time-based validation), then fit and calibrate one model
+    ('logistic' or 'gradient_boosting') on the whole training set."""
+    settings = config.training
+    params, selection = select_params(validation, algorithm, numeric, categorical, config)
+    pipeline = _pipeline(algorithm, params, numeric, categorical, config)
     folds = StratifiedKFold(
         settings.calibration_folds, shuffle=True, random_state=settings.random_state
     )
@@ -239,7 +324,12 @@ def fit_model(
         estimator=calibrated,
         numeric=numeric,
         categorical=categorical,
-        params={**params, "calibration": settings.calibration, "folds": settings.calibration_folds},
+        params={
+            **params,
+            "calibration": settings.calibration,
+            "folds": settings.calibration_folds,
+            "selection": selection,
+        },
         cutoff=cutoff,
         horizon_days=horizon_days,
         snapshots=tuple(snapshots),
@@ -266,6 +356,7 @@ def train_models(
     logistic baseline (past inspection results alone), all on the same training set."""
     spec = feature_spec(history, config.features)
     train, dates = training_set(history, cutoff, horizon_days, config)
+    validation = validation_split(known_by(history, cutoff), train, dates, horizon_days, config)
     columns = {
         "gradient_boosting": ("gradient_boosting", spec.numeric, spec.categorical),
         "logistic": ("logistic", spec.numeric, spec.categorical),
@@ -279,6 +370,7 @@ def train_models(
             cutoff=cutoff,
             horizon_days=horizon_days,
             snapshots=dates,
+            validation=validation,
         )
         for name in names
     }

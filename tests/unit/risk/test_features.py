@@ -17,14 +17,21 @@ T = date(2024, 6, 30)
 CONFIG = default_risk_config()
 
 
-def outcome(entity: str, day: date, problem: bool, known: date | None = None, who: str = "I1"):
+def outcome(
+    entity: str,
+    day: date,
+    problem: bool,
+    known: date | None = None,
+    who: str = "I1",
+    score: float | None = None,
+):
     return {
         "entity_id": entity,
         "inspected_on": day,
         "known_on": known or day,
         "problem": problem,
         "inspectors": [who],
-        "score": None,
+        "score": score,
     }
 
 
@@ -43,9 +50,9 @@ def record(entity: str, day: date, severity: str, points: float, known: date | N
 
 def history(extra_outcomes=(), extra_records=(), extra_scores=()) -> History:
     outcomes = [
-        outcome("A", date(2023, 1, 10), True, who="I1"),
-        outcome("A", date(2024, 3, 1), False, who="I2"),
-        outcome("B", date(2024, 5, 1), True, who="I2"),
+        outcome("A", date(2023, 1, 10), True, who="I1", score=88.0),
+        outcome("A", date(2024, 3, 1), False, who="I2", score=95.0),
+        outcome("B", date(2024, 5, 1), True, who="I2", score=90.0),
         outcome("C", date(2022, 1, 1), False, who="I1"),
         *extra_outcomes,
     ]
@@ -105,6 +112,20 @@ def test_hand_checked_values():
     # smoothed rate of A: (1 + k·p̄) / (2 + k), p̄ = 2 problems in 4 inspections
     k = CONFIG.features.prior_strength
     assert a["problem_rate_smoothed"] == pytest.approx((1 + k * 0.5) / (2 + k))
+    # scores: the last, its change, the recency-weighted mean (half-life 365 d)
+    assert a["last_score"] == 95.0 and a["score_trend"] == 7.0 and b["score_trend"] is None
+    w_old, w_new = (0.5 ** ((T - d).days / 365) for d in (date(2023, 1, 10), date(2024, 3, 1)))
+    assert a["score_decayed"] == pytest.approx((88 * w_old + 95 * w_new) / (w_old + w_new))
+    assert c["last_score"] is None and c["score_decayed"] is None
+    # strictness-adjusted: each score minus its inspector's pooled mean score (mean of all 91)
+    m = CONFIG.features.inspector_score_prior
+    i1, i2 = (88 + m * 91) / (1 + m), (95 + 90 + m * 91) / (2 + m)
+    excess = ((88 - i1) * w_old + (95 - i2) * w_new) / (w_old + w_new)
+    assert a["excess_score_decayed"] == pytest.approx(excess)
+    # inspection frequency: the usual gap, and how far past it the firm is
+    gap = (date(2024, 3, 1) - date(2023, 1, 10)).days
+    assert a["median_gap_1095d"] == gap and b["median_gap_1095d"] is None
+    assert a["overdue_ratio"] == pytest.approx((T - date(2024, 3, 1)).days / gap)
 
 
 FUTURE = T + timedelta(days=1)
@@ -119,6 +140,7 @@ FUTURE = T + timedelta(days=1)
         "record_collected_after_T",
         "scores_after_T",
         "future_outcomes_flipped",
+        "future_inspection_scores_changed",
     ],
 )
 def test_nothing_after_t_changes_a_feature(change):
@@ -141,6 +163,14 @@ def test_nothing_after_t_changes_a_feature(change):
         )
     elif change == "record_collected_after_T":
         h = history(extra_records=[record("C", date(2024, 6, 1), "L4", 20.0, known=FUTURE)])
+    elif change == "future_inspection_scores_changed":  # new inspectors and scores after T
+        h = history(
+            extra_outcomes=[
+                outcome("A", FUTURE, False, who="I2", score=40.0),
+                outcome("B", date(2024, 12, 1), True, who="I9", score=99.0),
+                outcome("C", date(2024, 6, 1), True, known=FUTURE, who="I1", score=50.0),
+            ]
+        )
     elif change == "scores_after_T":
         h = history(
             extra_scores=[

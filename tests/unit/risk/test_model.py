@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
+import polars as pl
 import pytest
 from fixtures.risk_history import synthetic_history
 
@@ -89,9 +90,49 @@ def test_no_history_before_the_cutoff_is_a_clear_error(history):
 
 
 def test_risk_bands_have_the_configured_shares():
-    import polars as pl
-
     bands = risk_bands(pl.Series("p", [i / 100 for i in range(100)]), CONFIG.report.risk_bands)
     counts = dict(bands.value_counts().iter_rows())
     assert counts == {"A": 50, "B": 30, "C": 15, "D": 5}
     assert bands[99] == "D" and bands[0] == "A"
+
+
+def test_parameters_are_chosen_inside_the_training_period(report):
+    """The held-out snapshot is the last one before the cut-off and no inner label reaches
+    into its window; the chosen candidate is the one the model was fitted with."""
+    model = report.models["gradient_boosting"]
+    selection = model.params["selection"]
+    held_out = date.fromisoformat(selection["held_out_as_of"])
+    assert held_out == max(model.snapshots) and held_out + timedelta(days=365) <= CUTOFF
+    assert all(
+        date.fromisoformat(d) + timedelta(days=365) <= held_out
+        for d in selection["inner_snapshots"]
+    )
+    tried = selection["candidates"]
+    assert len(tried) == 1 + len(CONFIG.training.candidates["gradient_boosting"])
+    best = max(c["auc"] for c in tried)
+    assert tried[selection["chosen"]]["auc"] == best
+    chosen = tried[selection["chosen"]]["params"]
+    assert all(model.params[k] == v for k, v in chosen.items())
+
+
+def test_the_evaluation_window_cannot_change_the_model(history):
+    """Flipping every outcome after the cut-off changes neither the chosen parameters nor
+    the fitted model (same content hash)."""
+    flipped = replace(
+        history,
+        outcomes=history.outcomes.with_columns(
+            problem=pl.when(pl.col("inspected_on") > CUTOFF)
+            .then(~pl.col("problem"))
+            .otherwise("problem")
+        ),
+    )
+    first = train_models(history, CUTOFF, 365, CONFIG, ("gradient_boosting",))
+    second = train_models(flipped, CUTOFF, 365, CONFIG, ("gradient_boosting",))
+    assert first["gradient_boosting"].content_sha256 == second["gradient_boosting"].content_sha256
+
+
+def test_too_short_a_history_keeps_the_base_parameters(history):
+    models = train_models(history, date(2021, 12, 31), 365, CONFIG, ("logistic",))
+    selection = models["logistic"].params["selection"]
+    assert selection["method"].startswith("none")
+    assert models["logistic"].params["C"] == CONFIG.training.logistic["C"]
