@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from models.contracts import default_contracts
+from models.labels import default_labels
 from models.rules import RuleSet
 from models.sampling.ical import inspector_calendars
 from models.sampling.round import RoundPlan
@@ -222,8 +222,8 @@ def _workload(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _firm_type_zh(expr: pl.Expr) -> pl.Expr:
-    names = {code: labels[0] for code, labels in default_contracts().enums["firm_type"].items()}
-    return expr.replace(names)
+    """The same firm-type names as the dashboards and the association's tier list."""
+    return expr.replace(default_labels().firm_type_map("zh"))
 
 
 def _tier_zh(expr: pl.Expr, rules: RuleSet) -> pl.Expr:
