@@ -155,6 +155,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "va.draws": ("相同检查量下的命中率", "Hit rate at the same inspection budget"),
     "va.lift": ("提升曲线", "Lift curve"),
     "va.calibration": ("校准", "Calibration"),
+    "va.inspectors": ("检查人员效应（同一检查人员内比较）", "Inspector effects (within inspector)"),
+    "va.inspectors_note": (
+        "同一检查人员内的 AUC 只比较同一人检查的单位，排除检查人员宽严对结果的影响。",
+        "Within-inspector AUC compares only firms inspected by the same person, so how strict "
+        "an inspector is cannot explain it.",
+    ),
+    "va.psi": ("稳定性（PSI，逐月）", "Stability (PSI, month over month)"),
+    "va.psi_flagged": (
+        "{n} 项 PSI 超过 0.25，分布明显变化，请复核：{names}",
+        "{n} subjects above PSI 0.25 — the distribution moved; review: {names}",
+    ),
+    "va.psi_stable": (
+        "最近一期所有 PSI 均不超过 0.25。",
+        "Every PSI of the latest month is ≤ 0.25.",
+    ),
     # tier list
     "tl.caption": (
         "{as_of} 信用等级名单 · 评价标准 {version} · {n} 家单位",
@@ -286,6 +301,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean_predicted": ("预测概率", "Predicted"),
     "observed_rate": ("实际比例", "Observed"),
     "window_start": ("开始日期", "Window start"),
+    "scope": ("口径", "Scope"),
+    "metric": ("指标", "Metric"),
+    "value": ("数值", "Value"),
+    "subject": ("对象", "Subject"),
+    "psi": ("PSI", "PSI"),
+    "previous_as_of": ("对比日期", "Compared with"),
+    "flagged": ("超阈值", "Flagged"),
+    "inspections": ("检查次数", "Inspections"),
+    "pooled_rate": ("收缩后发现率", "Pooled rate"),
+    "strictness": ("宽严度", "Strictness"),
+    "within_auc": ("同人 AUC", "Within AUC"),
     "window_end": ("结束日期", "Window end"),
 }
 

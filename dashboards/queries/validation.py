@@ -74,3 +74,33 @@ def draw_comparison(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFr
         "risk_draw_comparison",
         "SELECT strategy, budget, expected_hits, hit_rate FROM risk_draw_comparison",
     )
+
+
+def within_inspector(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """AUC and lift per scorer, overall and within inspector (the inspector's effect removed)."""
+    return _read(
+        con,
+        "risk_backtest_metrics",
+        """SELECT scorer, scope, metric, value FROM risk_backtest_metrics
+        WHERE metric IN ('auc', 'lift_top_20pct') ORDER BY scorer, metric, scope""",
+    )
+
+
+def inspector_effects(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """Each inspector's partially pooled finding rate and strictness, strictest first."""
+    return _read(
+        con,
+        "risk_inspector_effects",
+        """SELECT inspector_id, inspections, problems, pooled_rate, strictness, within_auc
+        FROM risk_inspector_effects ORDER BY strictness DESC, inspector_id""",
+    )
+
+
+def psi_latest(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """PSI of every monitored subject for the latest month, largest first."""
+    return _read(
+        con,
+        "risk_psi",
+        """SELECT subject, kind, as_of, previous_as_of, psi, entities, flagged FROM risk_psi
+        WHERE as_of = (SELECT max(as_of) FROM risk_psi) ORDER BY psi DESC NULLS LAST, subject""",
+    )

@@ -1,6 +1,7 @@
 """模型验证 Validation: do worse tiers really fail inspections more often? The risk model's
 backtest (AUC, lift, calibration, failure rate by tier, tier-driven vs uniform sampling at
-the same budget). Until a model has been trained the page says plainly that none exists."""
+the same budget), the same figures within inspector, and month-over-month stability (PSI).
+Until a model has been trained the page says plainly that none exists."""
 
 import polars as pl
 import streamlit as st
@@ -65,3 +66,28 @@ with right:
             labelled(calibration), x=column("mean_predicted"), y=column("observed_rate"),
             color=column("scorer"),
         )  # fmt: skip
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("va.inspectors"))
+    within = get(q.within_inspector, None)
+    effects = get(q.inspector_effects, None)
+    st.caption(t("va.inspectors_note"))
+    if not within.is_empty():
+        st.bar_chart(
+            labelled(within.filter(pl.col("metric") == "auc")), x=column("scorer"),
+            y=column("value"), color=column("scope"), stack=False,
+        )  # fmt: skip
+    table(effects.head(20))
+with right:
+    st.subheader(t("va.psi"))
+    psi = get(q.psi_latest, None)
+    if not psi.is_empty():
+        flagged = psi.filter(pl.col("flagged"))
+        if flagged.is_empty():
+            st.success(t("va.psi_stable"))
+        else:
+            names = "、".join(flagged.get_column("subject").head(8).to_list())
+            st.warning(t("va.psi_flagged", n=flagged.height, names=names))
+        st.bar_chart(labelled(psi.head(15)), x=column("subject"), y=column("psi"))
+    table(psi)

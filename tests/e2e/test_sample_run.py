@@ -264,4 +264,13 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
     at.switch_page("views/validation.py").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["模型 AUC"] == f"{auc[0][0]:.3f}"
-    assert len(at.get("vega_lite_chart")) == 4  # failure by tier, draws, lift, calibration
+    assert len(at.get("vega_lite_chart")) == 6  # tiers, draws, lift, calibration, inspectors, PSI
+    headers = [h.value for h in at.subheader]
+    for expected in (
+        "提升曲线",
+        "校准",
+        "检查人员效应（同一检查人员内比较）",
+        "稳定性（PSI，逐月）",
+    ):
+        assert expected in headers, headers
+    assert len(at.dataframe) >= 4  # failure by tier, draws, inspector effects, PSI
