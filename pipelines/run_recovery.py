@@ -5,8 +5,10 @@ them, and — before the next CLI run starts — marking the runs whose process 
 and freeing their concurrency slots. Without it a killed run stays STARTED in the instance and
 keeps its `duckdb_writer` slot, so every later run would wait for that slot forever. The
 warehouse itself needs no repair: each write is one DuckDB transaction, and an uncommitted
-one is discarded when the file is next opened. What does not: runs launched by the UI's
-daemon (its run monitoring handles those), any pipeline step.
+one is discarded when the file is next opened. Runs the UI or the daemon launched on this
+machine carry no CLI tags; they are recognised by the pid of their run-start event (a `make
+ui` stopped mid-run leaves the same stuck slot). What does not: other machines' runs, any
+pipeline step.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     """Fail and release every unfinished CLI run of this host whose process no longer exists;
     returns their run ids."""
     unfinished = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(statuses=unfinished, tags={HOST_TAG: socket.gethostname()})
-    )
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=unfinished))
     recovered = []
     for record in records:
         run = record.dagster_run
-        pid = run.tags.get(PID_TAG)
+        host = run.tags.get(HOST_TAG)
+        if host is not None and host != socket.gethostname():
+            continue  # another machine's run: its own CLI or daemon recovers it
+        pid = run.tags.get(PID_TAG) or _worker_pid(instance, run.run_id)
         if pid is None or _alive(int(pid)):
             continue
         instance.report_run_failed(
@@ -43,6 +46,15 @@ def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
     return recovered
+
+
+def _worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The process that executed a run launched by the UI or the daemon (no CLI tags): the
+    pid its run-start event was reported from. Those runs share this local instance, so a
+    `make ui` stopped mid-run leaves the same stuck slot as a killed CLI run."""
+    events = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_START)
+    pids = [e.dagster_event.pid for e in events if e.dagster_event and e.dagster_event.pid]
+    return pids[0] if pids else None
 
 
 def _alive(pid: int) -> bool:
