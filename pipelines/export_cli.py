@@ -39,6 +39,24 @@ def _as_of(value: str | None) -> date | None:
         ) from exc
 
 
+def _publish(as_of: str | None, warehouse: Path | None, rules_file: str | None, write):
+    """Resolve the as-of date and run `write(con, rules, labels, day)` on a read-only
+    connection; a publication error (e.g. no scores stored for the date) exits with code 2."""
+    from models.labels import default_labels
+    from pipelines.publication import PublicationError, resolve_as_of
+    from pipelines.resources import Rules, Warehouse
+
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    _require(wh.file)
+    try:
+        with wh.connect(read_only=True) as con:
+            day = resolve_as_of(con, _as_of(as_of))
+            return day, write(con, Rules(path=rules_file).load(), default_labels(), day)
+    except PublicationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+
+
 @export_app.command("tier-list")
 def tier_list(
     out: Annotated[Path, typer.Option("--out", help="XLSX file to write")],
@@ -47,22 +65,12 @@ def tier_list(
     rules_file: RulesOpt = None,
 ) -> None:
     """The association's tier list: cover sheet + one sheet per firm type (Chinese headers)."""
-    from models.labels import default_labels
-    from pipelines.publication import PublicationError, resolve_as_of, write_tier_list
-    from pipelines.resources import Rules, Warehouse
+    from pipelines.publication import write_tier_list
 
-    day = _as_of(as_of)
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    _require(wh.file)
-    try:
-        with wh.connect(read_only=True) as con:
-            day = resolve_as_of(con, day)
-            path, firms = write_tier_list(
-                con, Rules(path=rules_file).load(), default_labels(), day, out
-            )
-    except PublicationError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from exc
+    day, (path, firms) = _publish(
+        as_of, warehouse, rules_file,
+        lambda con, rules, labels, day: write_tier_list(con, rules, labels, day, out),
+    )  # fmt: skip
     typer.echo(f"tier list as of {day}: {firms:,d} firms → {path}")
 
 
@@ -74,22 +82,14 @@ def disclosure(
     rules_file: RulesOpt = None,
 ) -> None:
     """The public feed: firms, tiers, rounds, results, legend, feed_info (public fields only)."""
-    from models.labels import default_labels
-    from pipelines.publication import PublicationError, resolve_as_of, write_disclosure
-    from pipelines.resources import Rules, Warehouse
+    from pipelines.publication import write_disclosure
 
-    day = _as_of(as_of)
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    _require(wh.file)
-    try:
-        with wh.connect(read_only=True) as con:
-            day = resolve_as_of(con, day)
-            rows = write_disclosure(
-                con, Rules(path=rules_file).load(), default_labels(), day, out, datetime.now(UTC)
-            )
-    except PublicationError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from exc
+    day, rows = _publish(
+        as_of, warehouse, rules_file,
+        lambda con, rules, labels, day: write_disclosure(
+            con, rules, labels, day, out, datetime.now(UTC)
+        ),
+    )  # fmt: skip
     files = ", ".join(f"{name}.csv ({n:,d})" for name, n in rows.items())
     typer.echo(f"disclosure feed as of {day} → {out}: {files}")
 
