@@ -47,6 +47,8 @@ class TrainingSettings(_Frozen):
     calibration_folds: int = Field(ge=2)
     primary: Literal["gradient_boosting", "logistic"]
     random_state: int
+    max_rows: int | None = Field(default=None, ge=100)
+    """Fit on a seeded random sample of at most this many snapshot rows (None: all of them)."""
 
 
 class ReportSettings(_Frozen):

@@ -183,6 +183,11 @@ def training_set(
     dates = snapshot_dates(known, cutoff, horizon_days, config)
     frames = [labelled_features(known, d, horizon_days, config) for d in dates]
     train = pl.concat(frames, how="vertical")
+    cap = config.training.max_rows
+    if cap is not None and train.height > cap:
+        # Every fit (candidates, calibration folds, three models) grows with the rows; a seeded
+        # uniform sample keeps the class balance in expectation and the result reproducible.
+        train = train.sample(cap, seed=config.training.random_state).sort("as_of", "entity_id")
     positives = int(train["label"].sum())
     if positives < config.training.calibration_folds or train.height - positives < (
         config.training.calibration_folds

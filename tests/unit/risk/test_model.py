@@ -16,6 +16,7 @@ from models.risk.model import (
     TrainingDataError,
     score_entities,
     train_models,
+    training_set,
 )
 
 CONFIG = default_risk_config()
@@ -136,3 +137,17 @@ def test_too_short_a_history_keeps_the_base_parameters(history):
     selection = models["logistic"].params["selection"]
     assert selection["method"].startswith("none")
     assert models["logistic"].params["C"] == CONFIG.training.logistic["C"]
+
+
+def test_a_large_training_set_is_capped_by_a_seeded_sample(history):
+    capped = CONFIG.model_copy(
+        update={"training": CONFIG.training.model_copy(update={"max_rows": 150})}
+    )
+    full, _ = training_set(history, CUTOFF, 365, CONFIG)
+    sample, _ = training_set(history, CUTOFF, 365, capped)
+    again, _ = training_set(history, CUTOFF, 365, capped)
+    assert full.height > 150 and sample.height == 150
+    assert sample.equals(again)  # reproducible
+    keys = ["entity_id", "as_of"]
+    assert sample.join(full, on=keys, how="anti").is_empty()  # rows of the full set
+    assert not sample.select(keys).is_duplicated().any()  # without replacement
