@@ -67,7 +67,7 @@ def run_main_without_rounds(landing: Path, warehouse: Path, only: list[str] | No
     round (the round queries filter one round; their cost follows the round's size)."""
     import dagster as dg
 
-    from pipelines.definitions import MAIN_JOB, build_defs
+    from pipelines.definitions import build_defs, execute_main
     from pipelines.resources import Landing, Warehouse
 
     defs = build_defs(
@@ -80,18 +80,8 @@ def run_main_without_rounds(landing: Path, warehouse: Path, only: list[str] | No
         for key in graph.get_all_asset_keys()
         if graph.get(key).group_name != "sampling" and (only is None or key.path[0] in only)
     ]
-    job = defs.resolve_job_def(MAIN_JOB)
-    months = job.partitions_def.get_partition_keys()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=keys,
-            raise_on_error=True,
-            tags={
-                "dagster/asset_partition_range_start": months[0],
-                "dagster/asset_partition_range_end": months[-1],
-            },
-        )
+        result = execute_main(defs, instance=instance, asset_selection=keys)
     assert result.success
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.yaml_data import load_yaml_mapping, validate_model
+from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 ColumnType = Literal[
     "text", "uscc", "date", "amount", "integer", "enum", "enum_list", "text_list", "bool"
@@ -229,5 +228,5 @@ def parse_contracts(text: str) -> Contracts:
 @cache
 def default_contracts() -> Contracts:
     """The contract shipped with the package (`models/contracts.yaml`)."""
-    text = resources.files("models").joinpath("contracts.yaml").read_text(encoding="utf-8")
+    text = packaged_text("contracts.yaml")
     return parse_contracts(text)

@@ -8,12 +8,11 @@ user-interface strings (dashboards.i18n).
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from models.yaml_data import load_yaml_mapping, validate_model
+from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 Language = Literal["zh", "en"]
 
@@ -50,6 +49,6 @@ class Labels(BaseModel):
 
 @cache
 def default_labels() -> Labels:
-    text = resources.files("models").joinpath("labels.yaml").read_text(encoding="utf-8")
+    text = packaged_text("labels.yaml")
     data = load_yaml_mapping(text, LabelError, "labels", "firm_types, inspection_results")
     return validate_model(Labels, data, LabelError, "labels")

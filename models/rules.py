@@ -16,13 +16,12 @@ from __future__ import annotations
 import math
 from datetime import date
 from functools import cache
-from importlib import resources
 from typing import Annotated
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.yaml_data import load_yaml_mapping, validate_model
+from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 SEVERITY_LEVELS: tuple[str, ...] = ("L1", "L2", "L3", "L4")
 """The severity names the document mapping assigns (docs §2); a rule set sets their numbers."""
@@ -272,5 +271,4 @@ def parse_rule_set(text: str) -> RuleSet:
 @cache
 def default_rule_set() -> RuleSet:
     """The rule set shipped with the package (`models/rulesets/default.yaml`)."""
-    path = resources.files("models").joinpath("rulesets", "default.yaml")
-    return parse_rule_set(path.read_text(encoding="utf-8"))
+    return parse_rule_set(packaged_text("rulesets", "default.yaml"))

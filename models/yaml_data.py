@@ -8,6 +8,7 @@ read, so every configuration file fails the same way — the field path and the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from typing import Any, TypeVar
 
 import yaml
@@ -45,3 +46,9 @@ def describe(exc: ValidationError) -> str:
         message = err["msg"].removeprefix("Value error, ")
         problems.append(f"{path}: {message}" if path else message)
     return "; ".join(problems)
+
+
+def packaged_text(*parts: str) -> str:
+    """A data file shipped inside the `models` package (e.g. `"rulesets", "default.yaml"`),
+    read the same way wherever the package is installed."""
+    return resources.files("models").joinpath(*parts).read_text(encoding="utf-8")

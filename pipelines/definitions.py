@@ -6,6 +6,8 @@ warehouse and a fixture landing folder; `defs` is what `dagster dev` and `renfan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from models.contracts import Contracts, default_contracts
@@ -79,12 +81,15 @@ def execute_main(
     instance: dg.DagsterInstance | None = None,
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
-    all month ends in one pass), as `renfang run` and the tests do."""
+    all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
+    narrows it to some assets (benchmarks)."""
     months = SCORE_PARTITIONS.get_partition_keys()
     return defs.resolve_job_def(MAIN_JOB).execute_in_process(
         instance=instance,
+        asset_selection=asset_selection,
         raise_on_error=False,
         run_config=run_config,
         tags={

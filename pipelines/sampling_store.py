@@ -17,14 +17,13 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from models.credit_schema import CREDIT_SCORE_SCHEMA
 from models.rules import RuleSet
 from models.sampling.canonical import INPUT_SCHEMAS, RoundInputs
 from models.sampling.draw import DRAW_SCHEMA, STRATA_SCHEMA
 from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
 from models.sampling.params import RoundParams
 from models.sampling.round import ASSIGNMENT_ROWS_SCHEMA, RoundPlan
-from models.scoring import scores_from_spans
+from pipelines.credit_store import FIRMS_SQL, compute_scores, read_reason_spans
 from pipelines.resources import _table_exists, query
 from pipelines.warehouse import replace_slice, table_ddl
 
@@ -145,9 +144,7 @@ def tiers_as_of(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> 
     stored = query(con, "SELECT uscc, tier FROM credit_scores WHERE as_of = ?", [as_of])
     if stored.height:
         return stored
-    spans = query(con, "SELECT * FROM score_reason_spans")
-    firms = query(con, "SELECT uscc, name, firm_type, district, status FROM firms")
-    scores = scores_from_spans(spans, firms, rules, [as_of]).cast(dict(CREDIT_SCORE_SCHEMA))
+    scores = compute_scores(read_reason_spans(con), query(con, FIRMS_SQL), rules, [as_of])
     return scores.select("uscc", "tier")
 
 

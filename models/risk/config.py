@@ -7,12 +7,11 @@ field path) and the packaged default. What does not: using the settings.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.yaml_data import load_yaml_mapping, validate_model
+from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 
 class RiskConfigError(ValueError):
@@ -89,5 +88,4 @@ def parse_risk_config(text: str) -> RiskConfig:
 
 @cache
 def default_risk_config() -> RiskConfig:
-    path = resources.files("models").joinpath("risk", "default_risk.yaml")
-    return parse_risk_config(path.read_text(encoding="utf-8"))
+    return parse_risk_config(packaged_text("risk", "default_risk.yaml"))

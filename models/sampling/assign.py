@@ -47,6 +47,21 @@ class Assignment:
     assignments: pl.DataFrame
 
 
+def qualified_types(inspectors: pl.DataFrame, window_end: date) -> pl.DataFrame:
+    """(inspector_id, firm_type) for every active inspector whose certificate is valid through
+    the window's last day (a null expiry or a null `active` proves nothing, so they are not)."""
+    return (
+        inspectors.filter(
+            pl.col("active").fill_null(False)
+            & (pl.col("certificate_valid_until") >= window_end).fill_null(False)
+        )
+        .select("inspector_id", firm_type="fields")
+        .explode("firm_type")
+        .drop_nulls("firm_type")
+        .unique()
+    )
+
+
 def eligible_pairs(
     firms: pl.DataFrame,
     inspectors: pl.DataFrame,
@@ -74,17 +89,7 @@ def eligible_pairs(
     not valid), and a recusal in force on any day of it excludes the pair. A null `active` is
     not active. Rotation (docs §5 [P]) drops the firm's inspectors of the previous round.
     """
-    qualified = (
-        inspectors.lazy()
-        .filter(
-            pl.col("active").fill_null(False)
-            & (pl.col("certificate_valid_until") >= window_end).fill_null(False)
-        )
-        .select("inspector_id", pl.col("fields").alias("firm_type"))
-        .explode("firm_type")
-        .drop_nulls("firm_type")
-        .unique()
-    )
+    qualified = qualified_types(inspectors, window_end).sort("inspector_id")
     in_force = conflicts.filter(
         (pl.col("valid_from") <= window_end)
         & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= window_start))
@@ -96,7 +101,6 @@ def eligible_pairs(
     # codes (ranks of the sorted ids, so sorting the codes sorts the ids) and turned back
     # into text once, at the end.
     firm_codes = firms.select("uscc", "firm_type").unique("uscc", keep="first").sort("uscc")
-    qualified = qualified.collect().sort("inspector_id")
     if firm_codes.is_empty() or qualified.is_empty():
         return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
     firm_ids = firm_codes.get_column("uscc")
@@ -158,16 +162,7 @@ def type_capacity_shortfalls(
     could give even before recusals and rotation — a round that no sampling can save, found
     from counts alone (no pairs), so a national round fails fast and clearly."""
     qualified = (
-        inspectors.filter(
-            pl.col("active").fill_null(False)
-            & (pl.col("certificate_valid_until") >= window_end).fill_null(False)
-        )
-        .select("inspector_id", firm_type="fields")
-        .explode("firm_type")
-        .drop_nulls()
-        .unique()
-        .group_by("firm_type")
-        .agg(inspectors=pl.len())
+        qualified_types(inspectors, window_end).group_by("firm_type").agg(inspectors=pl.len())
     )
     per_type = (
         firms.group_by("firm_type")

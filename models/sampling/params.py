@@ -15,12 +15,11 @@ import calendar
 import re
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.yaml_data import load_yaml_mapping, validate_model
+from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 RATIO_CAPS: dict[str, float] = {"A": 0.05}
 """[S] DESIGN §5: trustworthy (A) firms are inspected at most 5% per round — the reward of a
@@ -105,8 +104,7 @@ def parse_round_params(text: str) -> RoundParams:
 
 @cache
 def _packaged_default() -> RoundParams:
-    path = resources.files("models").joinpath("sampling", "default_round.yaml")
-    return parse_round_params(path.read_text(encoding="utf-8"))
+    return parse_round_params(packaged_text("sampling", "default_round.yaml"))
 
 
 def default_round_params(**overrides: Any) -> RoundParams:

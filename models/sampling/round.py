@@ -17,6 +17,7 @@ assignment's candidate sample, the assignment and the schedule each their own (`
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,7 +89,8 @@ def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
 
 
 CANDIDATE_STEPS: tuple[int | None, ...] = (16, 128, None)
-"""Candidates per firm tried in turn before the full eligible set (None): see `assign_teams`."""
+"""Candidates per firm tried in turn; the last step is the full eligible set (None), whose
+failure is the proof of infeasibility: see `assign_teams`."""
 
 
 def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) -> Assignment:
@@ -110,7 +112,8 @@ def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) 
         max_firms_per_inspector=params.max_firms_per_inspector,
     )
     sampler = round_rng(params, "candidates")
-    for candidates in CANDIDATE_STEPS:
+
+    def solve(candidates: int | None) -> Assignment:
         pairs = eligible_pairs(
             drawn,
             inputs.inspectors,
@@ -122,18 +125,19 @@ def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) 
             candidates=candidates,
             rng=sampler,
         )
-        try:
-            return assign_inspectors(
-                drawn,
-                pairs,
-                inspectors_per_firm=params.inspectors_per_firm,
-                max_firms_per_inspector=params.max_firms_per_inspector,
-                rng=round_rng(params, "assign"),
-            )
-        except AssignmentInfeasibleError:
-            if candidates is None:
-                raise
-    raise AssertionError("unreachable: the last step uses every eligible pair")
+        return assign_inspectors(
+            drawn,
+            pairs,
+            inspectors_per_firm=params.inspectors_per_firm,
+            max_firms_per_inspector=params.max_firms_per_inspector,
+            rng=round_rng(params, "assign"),
+        )
+
+    *samples, full = CANDIDATE_STEPS
+    for candidates in samples:
+        with contextlib.suppress(AssignmentInfeasibleError):  # a sample may miss a solution
+            return solve(candidates)
+    return solve(full)
 
 
 def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
