@@ -61,6 +61,23 @@ leaves no float residue (0.1 + 0.2 − 0.1 − 0.2 ≠ 0) that could tip a score
 threshold; rule-set points have far fewer decimals."""
 _SUMS = ["bonus", "deduction", "vetoes"]
 
+
+def _micro(points: pl.Expr) -> pl.Expr:
+    """Points as whole millionths (half to even, as numpy's `rint` in `_scores`)."""
+    return (points * _MICRO).round(0, mode="half_to_even").cast(pl.Int64)
+
+
+def _points(micro: pl.Expr) -> pl.Expr:
+    """Whole millionths back to points, correctly rounded like numpy's `micro / 1e6`.
+
+    Polars divides a column by a scalar as a multiplication by its reciprocal, which is off
+    by one ulp for ~30% of values (100000 / 1e6 → 0.09999999999999999): the same sums would
+    then give scores differing in the last bit between the three scoring paths. A decimal
+    of scale 6 holds the millionths exactly and converts to the nearest float.
+    """
+    return (micro.cast(pl.Decimal(38, 6)) / 10**6).cast(pl.Float64)
+
+
 _REASON_TEXT = [
     "uscc",
     "record_id",
@@ -220,7 +237,7 @@ def score_timeline(
     """
     firm_ids = _firm_ids(firms)
     spans = _spans(records, statuses, firm_ids, rules, (as_of, OPEN), known_by=as_of)
-    micro = (pl.col("points") * _MICRO).round().cast(pl.Int64)
+    micro = _micro(pl.col("points"))
 
     def change(sign: int) -> list[pl.Expr]:
         return [
@@ -256,8 +273,8 @@ def score_timeline(
     steps = (
         steps.with_columns(
             uscc=firm_ids.gather(steps.get_column("f")),
-            bonus=pl.col("bonus") / _MICRO,
-            deduction=pl.col("deduction") / _MICRO,
+            bonus=_points(pl.col("bonus")),
+            deduction=_points(pl.col("deduction")),
         )
         .with_columns(score=score_expr(rules, pl.col("bonus"), pl.col("deduction")))
         .with_columns(tier=tier_with_veto_expr(rules, pl.col("score"), pl.col("vetoes") > 0))
@@ -844,7 +861,7 @@ def scores_from_spans(
     and vetoes pick the longest-lasting record (ties: smallest record_id), as `_scores` does.
     """
     firm_ids = _firm_ids(firms).to_frame("uscc")
-    micro = (pl.col("points") * _MICRO).round(0).cast(pl.Int64)
+    micro = _micro(pl.col("points"))
     good = pl.col("polarity") == "good"
     frames = []
     for day in _sorted_dates(as_of_dates).to_list():
@@ -873,8 +890,8 @@ def scores_from_spans(
         )
     if not frames:
         return pl.DataFrame(schema=CREDIT_SCORE_SCHEMA)
-    bonus = pl.col("bonus").fill_null(0) / _MICRO
-    deduction = pl.col("deduction").fill_null(0) / _MICRO
+    bonus = _points(pl.col("bonus").fill_null(0))
+    deduction = _points(pl.col("deduction").fill_null(0))
     return (
         pl.concat(frames)
         .with_columns(

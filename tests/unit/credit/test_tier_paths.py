@@ -184,6 +184,16 @@ def test_a_record_expiring_before_it_could_be_repaired_is_no_option() -> None:
     assert options_of([record("short", months=2, valid_from="2024-05-01")]).is_empty()
 
 
+def test_the_score_today_is_bit_for_bit_the_score_as_of_t() -> None:
+    # 70 − 20 − 10 − 3.2: polars' 33200000 / 1e6 is 33.199999999999996 (a multiplication by
+    # the reciprocal), so an uncorrected path gave 36.800000000000004 against 36.8 (CI).
+    rows = [record(r, points=p) for r, p in (("a", 20.0), ("b", 10.0), ("c", 3.2))]
+    paths, _ = paths_and_options(rows)
+    now = score_as_of(records_frame(rows), statuses_frame([]), FIRMS, RULES, T).scores
+    assert path_of(paths, F1)["score"] == now.filter(pl.col("uscc") == F1)["score"].item()
+    assert path_of(paths, F1)["score"] == 70 - 33.2
+
+
 # --- on random record sets -----------------------------------------------------------------------
 
 
