@@ -32,10 +32,12 @@ $(CHROMIUM):
 	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get update -qq
 	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y -qq chromium fonts-wqy-microhei
 
+# One worker per core (at most four); a module's tests stay on one worker, so its
+# module-scoped fixtures (a whole pipeline run, a served app) are built once.
 test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadscope
 
 ui: $(STAMP)
 	$(VENV)/bin/renfang ui
