@@ -47,18 +47,8 @@ def derive_credit_records(sources: Mapping[str, pl.DataFrame], rules: RuleSet) -
     nothing, and a frame lacking optional or lineage columns is read as if they were null.
     The result has exactly `CREDIT_RECORD_SCHEMA`, sorted by (uscc, record_id, segment).
     """
-    builders: dict[str, Callable[[pl.LazyFrame, RuleSet], list[pl.LazyFrame]]] = {
-        "penalty_decisions": _penalty_records,
-        "correction_notices": _correction_records,
-        "circulars": _circular_records,
-        "commendations": _commendation_records,
-        "inspection_outcomes": _inspection_records,
-    }
     parts = [
-        part
-        for name, build in builders.items()
-        if name in sources
-        for part in build(conform_source(sources[name], name), rules)
+        source_records(name, sources[name], rules) for name in EVIDENCE_TYPES if name in sources
     ]
     if not parts:
         return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
@@ -66,6 +56,24 @@ def derive_credit_records(sources: Mapping[str, pl.DataFrame], rules: RuleSet) -
     # It is markedly faster than a two-string-column sort on millions of wide rows.
     firm_then_id = pl.concat_str("uscc", pl.lit("\x00"), "record_id")
     return pl.concat(parts, how="vertical").sort(firm_then_id, "segment").collect()
+
+
+RECORD_ORDER = ("uscc", "record_id", "segment")
+"""The order of `derive_credit_records` (and of the stored table)."""
+
+
+def source_records(source: str, frame: pl.DataFrame, rules: RuleSet) -> pl.LazyFrame:
+    """The records of one source, unsorted; sources yield disjoint records (the record id
+    starts with the source), so the pipeline derives and stores one source at a time and
+    holds only that source's documents and records in memory."""
+    builders: dict[str, Callable[[pl.LazyFrame, RuleSet], list[pl.LazyFrame]]] = {
+        "penalty_decisions": _penalty_records,
+        "correction_notices": _correction_records,
+        "circulars": _circular_records,
+        "commendations": _commendation_records,
+        "inspection_outcomes": _inspection_records,
+    }
+    return pl.concat(builders[source](conform_source(frame, source), rules), how="vertical")
 
 
 # --- one builder per source ------------------------------------------------------------------

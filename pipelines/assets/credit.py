@@ -7,12 +7,14 @@ monthly-partitioned (backfillable; a range runs in one pass); the running month 
 of the processing date, which makes it the "latest" scores. What does not: any rule (models).
 """
 
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
+import duckdb
 import polars as pl
 
-from models.credit_records import derive_credit_records
+from models.credit_records import RECORD_ORDER, source_records
 from models.credit_schema import (
     CREDIT_RECORD_SCHEMA,
     RECORD_STATUS_SCHEMA,
@@ -35,12 +37,11 @@ from pipelines.credit_store import (
     read_engine_inputs,
     read_reason_spans,
     read_reasons,
-    read_sources,
     store_reason_spans,
     store_scores,
 )
 from pipelines.resources import Landing, Rules, Warehouse, query
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import replace_table, replace_table_from_parts
 
 ENGINE_VERSION = "credit-engine-1"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
@@ -69,20 +70,33 @@ SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
 def credit_records(warehouse: Warehouse, rules: Rules):
     """One row per scored fact (segment) derived from penalty decisions, correction notices,
     circulars, commendations and inspection outcomes by the rule set: severity, points,
-    validity window, evidence document, veto. Record ids are stable across runs."""
+    validity window, evidence document, veto. Record ids are stable across runs.
+
+    Derived and stored one source at a time (`source_records`), then sorted by DuckDB: the
+    documents and records of all sources at once do not fit in memory at national scale."""
     rule_set = rules.load()
-    with warehouse.connect() as con:
-        sources = read_sources(con)
-    records = derive_credit_records(sources, rule_set)
+
+    def parts(con: duckdb.DuckDBPyConnection) -> Iterator[pl.DataFrame]:
+        for name in RECORD_SOURCES:
+            yield source_records(name, query(con, f'SELECT * FROM "{name}"'), rule_set).collect()
+
     with warehouse.transaction() as con:
-        replace_table(con, "credit_records", records, CREDIT_RECORD_SCHEMA)
-    unevidenced = records.filter((pl.col("polarity") == "bad") & ~pl.col("evidence_valid"))
-    by_rule = records.group_by("rule").len().sort("rule")
+        replace_table_from_parts(
+            con, "credit_records", parts(con), CREDIT_RECORD_SCHEMA, order_by=RECORD_ORDER
+        )
+        by_rule = query(
+            con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
+        )
+        unevidenced = query(
+            con,
+            "SELECT evidence_doc_no FROM credit_records WHERE polarity = 'bad' "
+            "AND NOT evidence_valid ORDER BY uscc, record_id, segment",
+        )
     yield dg.MaterializeResult(
         metadata={
-            "dagster/row_count": records.height,
+            "dagster/row_count": int(by_rule["n"].sum()),
             "rule_set_version": rule_set.version,
-            "records_by_rule": dict(zip(by_rule["rule"], by_rule["len"], strict=True)),
+            "records_by_rule": dict(zip(by_rule["rule"], by_rule["n"], strict=True)),
             "unevidenced_bad_records": unevidenced.height,
         }
     )

@@ -1,0 +1,55 @@
+"""Writing a table in parts (`replace_table_from_parts`): the rows of every part, sorted,
+replacing the old table in the caller's transaction — and nothing if that transaction fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.resources import Warehouse, query
+from pipelines.warehouse import replace_table, replace_table_from_parts
+
+SCHEMA = pl.Schema(
+    {"uscc": pl.Utf8, "record_id": pl.Utf8, "segment": pl.Int32, "tags": pl.List(pl.Utf8)}
+)
+
+
+def rows(*keys: tuple[str, str, int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"uscc": u, "record_id": r, "segment": s, "tags": [r]} for u, r, s in keys], schema=SCHEMA
+    )
+
+
+def test_parts_are_stored_together_in_order(tmp_path: Path) -> None:
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    parts = [rows(("B", "x", 1), ("A", "y", 0)), rows(), rows(("A", "x", 1), ("B", "x", 0))]
+    with warehouse.transaction() as con:
+        replace_table(con, "t", rows(("Z", "old", 0)), SCHEMA)
+    with warehouse.transaction() as con:
+        replace_table_from_parts(
+            con, "t", iter(parts), SCHEMA, order_by=("uscc", "record_id", "segment")
+        )
+    with warehouse.connect(read_only=True) as con:
+        stored = query(con, "SELECT * FROM t")
+        leftovers = query(
+            con, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%parts%'"
+        )
+    assert stored.equals(pl.concat(parts).sort("uscc", "record_id", "segment"))
+    assert leftovers.is_empty()
+
+
+def test_a_part_that_fails_leaves_the_old_table(tmp_path: Path) -> None:
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    with warehouse.transaction() as con:
+        replace_table(con, "t", rows(("Z", "old", 0)), SCHEMA)
+
+    def failing() -> Iterator[pl.DataFrame]:
+        yield rows(("A", "new", 0))
+        raise RuntimeError("source unreadable")
+
+    with pytest.raises(RuntimeError), warehouse.transaction() as con:
+        replace_table_from_parts(con, "t", failing(), SCHEMA, order_by=("uscc",))
+    assert warehouse.read_table("t").equals(rows(("Z", "old", 0)))
