@@ -52,14 +52,15 @@ def derive_credit_records(sources: Mapping[str, pl.DataFrame], rules: RuleSet) -
     ]
     if not parts:
         return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
-    # One string key sorts like (uscc, record_id): "\x00" is below every character of a USCC.
-    # It is markedly faster than a two-string-column sort on millions of wide rows.
+    return in_record_order(pl.concat(parts, how="vertical")).collect()
+
+
+def in_record_order(records: pl.LazyFrame) -> pl.LazyFrame:
+    """Sorted by (uscc, record_id, segment). One string key sorts like (uscc, record_id):
+    "\x00" is below every character of a USCC; it is markedly faster than a two-string-column
+    sort on millions of wide rows."""
     firm_then_id = pl.concat_str("uscc", pl.lit("\x00"), "record_id")
-    return pl.concat(parts, how="vertical").sort(firm_then_id, "segment").collect()
-
-
-RECORD_ORDER = ("uscc", "record_id", "segment")
-"""The order of `derive_credit_records` (and of the stored table)."""
+    return records.sort(firm_then_id, "segment")
 
 
 def source_records(source: str, frame: pl.DataFrame, rules: RuleSet) -> pl.LazyFrame:

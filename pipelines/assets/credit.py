@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from models.credit_records import RECORD_ORDER, source_records
+from models.credit_records import in_record_order, source_records
 from models.credit_schema import (
     CREDIT_RECORD_SCHEMA,
     RECORD_STATUS_SCHEMA,
@@ -72,18 +72,18 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     circulars, commendations and inspection outcomes by the rule set: severity, points,
     validity window, evidence document, veto. Record ids are stable across runs.
 
-    Derived and stored one source at a time (`source_records`), then sorted by DuckDB: the
-    documents and records of all sources at once do not fit in memory at national scale."""
+    Derived and stored one source at a time (`source_records`): the documents and records of
+    all sources at once do not fit in memory at national scale. Rows are stored by source,
+    each source sorted by (uscc, record_id, segment) — a deterministic order on every run."""
     rule_set = rules.load()
 
     def parts(con: duckdb.DuckDBPyConnection) -> Iterator[pl.DataFrame]:
         for name in RECORD_SOURCES:
-            yield source_records(name, query(con, f'SELECT * FROM "{name}"'), rule_set).collect()
+            documents = query(con, f'SELECT * FROM "{name}"')
+            yield in_record_order(source_records(name, documents, rule_set)).collect()
 
     with warehouse.transaction() as con:
-        replace_table_from_parts(
-            con, "credit_records", parts(con), CREDIT_RECORD_SCHEMA, order_by=RECORD_ORDER
-        )
+        replace_table_from_parts(con, "credit_records", parts(con), CREDIT_RECORD_SCHEMA)
         by_rule = query(
             con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
         )
