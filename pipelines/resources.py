@@ -40,10 +40,16 @@ class Warehouse(dg.ConfigurableResource):
     `path` defaults to `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`. Reports and GX Data
     Docs are written next to it (`reports/`, `gx_docs/`) unless `reports_dir` is set
     (`$RENFANG_REPORTS`).
+
+    `memory_limit` (`$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`) caps DuckDB's own memory in each
+    connection — its buffer cache and the scratch of big inserts — so that the polars frames
+    of the same process have room; beyond it DuckDB spills to `<warehouse>.tmp/`. Unset,
+    DuckDB takes up to 80% of RAM.
     """
 
     path: str | None = None
     reports_dir: str | None = None
+    memory_limit: str | None = None
 
     @property
     def file(self) -> Path:
@@ -59,7 +65,13 @@ class Warehouse(dg.ConfigurableResource):
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection. Read-only callers retry while a writer holds the file lock."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        config: dict[str, object] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        memory_limit = self.memory_limit or os.environ.get("RENFANG_DUCKDB_MEMORY")
+        if memory_limit:
+            config["memory_limit"] = memory_limit
         attempt = 0
         while True:
             try:

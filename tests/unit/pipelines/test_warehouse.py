@@ -47,3 +47,15 @@ def test_a_part_that_fails_leaves_the_old_table(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), warehouse.transaction() as con:
         replace_table_from_parts(con, "t", failing(), SCHEMA)
     assert warehouse.read_table("t").equals(rows(("Z", "old", 0)))
+
+
+def test_duckdb_memory_is_capped_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def limit(warehouse: Warehouse) -> str:
+        with warehouse.connect() as con:
+            return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    assert limit(Warehouse(path=str(tmp_path / "w.duckdb"), memory_limit="1GB")) == "953.6 MiB"
+    monkeypatch.setenv("RENFANG_DUCKDB_MEMORY", "2GB")
+    assert limit(Warehouse(path=str(tmp_path / "w.duckdb"))) == "1.8 GiB"
