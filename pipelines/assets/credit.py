@@ -52,6 +52,10 @@ SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
 )
 
 
+DOCUMENTS_PER_PART = 500_000
+"""Source documents derived at once by `credit_records` (~1 GB of frames at the peak)."""
+
+
 @dg.asset(
     group_name="credit",
     kinds={"duckdb", "polars"},
@@ -72,15 +76,21 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     circulars, commendations and inspection outcomes by the rule set: severity, points,
     validity window, evidence document, veto. Record ids are stable across runs.
 
-    Derived and stored one source at a time (`source_records`): the documents and records of
-    all sources at once do not fit in memory at national scale. Rows are stored by source,
-    each source sorted by (uscc, record_id, segment) — a deterministic order on every run."""
+    Derived and stored one part at a time (`source_records`): the documents and records of
+    all sources at once do not fit in memory at national scale. A part is one source's
+    documents of one slice of firms (by a hash of the USCC: a firm's documents stay
+    together, which the per-firm rules need), at most ~`DOCUMENTS_PER_PART` documents. Rows
+    are stored part by part, each sorted by (uscc, record_id, segment) — the same order on
+    every run of the same data."""
     rule_set = rules.load()
 
     def parts(con: duckdb.DuckDBPyConnection) -> Iterator[pl.DataFrame]:
         for name in RECORD_SOURCES:
-            documents = query(con, f'SELECT * FROM "{name}"')
-            yield in_record_order(source_records(name, documents, rule_set)).collect()
+            [(documents,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
+            slices = max(1, -(-documents // DOCUMENTS_PER_PART))
+            for i in range(slices):
+                part = query(con, f'SELECT * FROM "{name}" WHERE hash(uscc) % ? = ?', [slices, i])
+                yield in_record_order(source_records(name, part, rule_set)).collect()
 
     with warehouse.transaction() as con:
         replace_table_from_parts(con, "credit_records", parts(con), CREDIT_RECORD_SCHEMA)
