@@ -20,3 +20,12 @@ def fixture_landing(tmp_path: Path) -> Path:
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow modules (whole pipeline runs, browsers) first, the rest in their usual order.
+
+    `make test` runs one worker per core with a module per worker at a time; a long
+    end-to-end module picked up last leaves the other core idle for minutes.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
