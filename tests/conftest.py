@@ -25,7 +25,9 @@ def warehouse_path(tmp_path: Path) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow modules (whole pipeline runs, browsers) first, the rest in their usual order.
 
-    `make test` runs one worker per core with a module per worker at a time; a long
-    end-to-end module picked up last leaves the other core idle for minutes.
+    `make test` runs one worker per core, a module per worker at a time. pytest-xdist's
+    loadscope hands out modules with more tests first and keeps this order among modules of
+    one size, so a one-test end-to-end module (the crash test) starts before the one-test
+    unit modules instead of after them.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
