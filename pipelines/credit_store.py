@@ -9,7 +9,7 @@ both store scores the same way. What does not: any scoring rule (models).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from models.credit_records import derive_credit_records
+from models.credit_records import derive_credit_records, in_record_order, source_records
 from models.credit_schema import (
     CREDIT_SCORE_SCHEMA,
     SCORE_REASON_SCHEMA,
@@ -39,6 +39,9 @@ RECORD_SOURCES = (
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
 
+DOCUMENTS_PER_PART = 500_000
+"""Source documents derived at once by `record_parts` (~1 GB of frames at the peak)."""
+
 SCORES_BY_FIRM_INDEX = "credit_scores_by_firm"
 
 
@@ -58,6 +61,24 @@ def load_rule_set(path: str | None) -> RuleSet:
 
 def read_sources(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return {name: query(con, f'SELECT * FROM "{name}"') for name in RECORD_SOURCES}
+
+
+def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.DataFrame]:
+    """The credit records of the clean tables, one part at a time, each read when the
+    previous one has been consumed: the documents and records of all sources at once do not
+    fit in memory at national scale.
+
+    A part is one source's documents of one slice of firms (by a hash of the USCC: a firm's
+    documents stay together, which the per-firm rules need), at most ~`DOCUMENTS_PER_PART`
+    documents, sorted by (uscc, record_id, segment). Together the parts hold exactly the
+    rows of `derive_credit_records`, in the same order on every run of the same data.
+    """
+    for name in RECORD_SOURCES:
+        [(documents,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
+        slices = max(1, -(-documents // DOCUMENTS_PER_PART))
+        for i in range(slices):
+            part = query(con, f'SELECT * FROM "{name}" WHERE hash(uscc) % ? = ?', [slices, i])
+            yield in_record_order(source_records(name, part, rules)).collect()
 
 
 def read_engine_inputs(con: duckdb.DuckDBPyConnection) -> EngineInputs:

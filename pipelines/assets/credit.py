@@ -7,14 +7,11 @@ monthly-partitioned (backfillable; a range runs in one pass); the running month 
 of the processing date, which makes it the "latest" scores. What does not: any rule (models).
 """
 
-from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
-import duckdb
 import polars as pl
 
-from models.credit_records import in_record_order, source_records
 from models.credit_schema import (
     CREDIT_RECORD_SCHEMA,
     RECORD_STATUS_SCHEMA,
@@ -37,6 +34,7 @@ from pipelines.credit_store import (
     read_engine_inputs,
     read_reason_spans,
     read_reasons,
+    record_parts,
     store_reason_spans,
     store_scores,
 )
@@ -50,10 +48,6 @@ SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
     start_date=default_rule_set().effective_from.isoformat(),
     end_offset=1,  # include the running month: its scores are the latest ones
 )
-
-
-DOCUMENTS_PER_PART = 500_000
-"""Source documents derived at once by `credit_records` (~1 GB of frames at the peak)."""
 
 
 @dg.asset(
@@ -76,47 +70,38 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     circulars, commendations and inspection outcomes by the rule set: severity, points,
     validity window, evidence document, veto. Record ids are stable across runs.
 
-    Derived and stored one part at a time (`source_records`): the documents and records of
-    all sources at once do not fit in memory at national scale. A part is one source's
-    documents of one slice of firms (by a hash of the USCC: a firm's documents stay
-    together, which the per-firm rules need), at most ~`DOCUMENTS_PER_PART` documents. Rows
-    are stored part by part, each sorted by (uscc, record_id, segment) — the same order on
-    every run of the same data."""
+    Derived and stored one part (a source's documents of a slice of firms) at a time,
+    `record_parts`; rows are stored part by part, the same order on every run."""
     rule_set = rules.load()
-
-    def parts(con: duckdb.DuckDBPyConnection) -> Iterator[pl.DataFrame]:
-        for name in RECORD_SOURCES:
-            [(documents,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
-            slices = max(1, -(-documents // DOCUMENTS_PER_PART))
-            for i in range(slices):
-                part = query(con, f'SELECT * FROM "{name}" WHERE hash(uscc) % ? = ?', [slices, i])
-                yield in_record_order(source_records(name, part, rule_set)).collect()
-
     with warehouse.transaction() as con:
-        replace_table_from_parts(con, "credit_records", parts(con), CREDIT_RECORD_SCHEMA)
+        replace_table_from_parts(
+            con, "credit_records", record_parts(con, rule_set), CREDIT_RECORD_SCHEMA
+        )
         by_rule = query(
             con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
         )
         unevidenced = query(
             con,
-            "SELECT evidence_doc_no FROM credit_records WHERE polarity = 'bad' "
-            "AND NOT evidence_valid ORDER BY uscc, record_id, segment",
+            "SELECT count(*) OVER () AS n, evidence_doc_no FROM credit_records "
+            "WHERE polarity = 'bad' AND NOT evidence_valid "
+            "ORDER BY uscc, record_id, segment LIMIT 5",
         )
+    unevidenced_count = int(unevidenced["n"][0]) if unevidenced.height else 0
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(by_rule["n"].sum()),
             "rule_set_version": rule_set.version,
             "records_by_rule": dict(zip(by_rule["rule"], by_rule["n"], strict=True)),
-            "unevidenced_bad_records": unevidenced.height,
+            "unevidenced_bad_records": unevidenced_count,
         }
     )
     yield dg.AssetCheckResult(
         check_name="bad_records_have_evidence",
-        passed=unevidenced.is_empty(),
+        passed=unevidenced_count == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "unevidenced": unevidenced.height,
-            "examples": unevidenced.head(5)["evidence_doc_no"].to_list(),
+            "unevidenced": unevidenced_count,
+            "examples": unevidenced["evidence_doc_no"].to_list(),
         },
     )
 

@@ -11,6 +11,7 @@ import pytest
 from fixtures.landing import PROCESSING_DATE
 
 import pipelines.assets.credit as credit
+import pipelines.credit_store as credit_store
 from models.credit_records import derive_credit_records
 from models.rules import default_rule_set
 from pipelines.credit_store import read_sources
@@ -33,7 +34,7 @@ def test_records_in_many_slices_equal_one_pass(
         one_pass = query(con, "SELECT * FROM credit_records")
     assert one_pass.sort(KEY).equals(whole.sort(KEY))
 
-    monkeypatch.setattr(credit, "DOCUMENTS_PER_PART", 1)  # as many slices as documents
+    monkeypatch.setattr(credit_store, "DOCUMENTS_PER_PART", 1)  # as many slices as documents
     result = dg.materialize(
         [credit.credit_records], resources={"warehouse": warehouse, "rules": Rules()}
     )
@@ -44,6 +45,6 @@ def test_records_in_many_slices_equal_one_pass(
     # Each part is stored sorted; the parts follow the sources' order.
     sources = sliced.get_column("source")
     assert sources.unique(maintain_order=True).to_list() == [
-        s for s in credit.RECORD_SOURCES if s in set(sources)
+        s for s in credit_store.RECORD_SOURCES if s in set(sources)
     ]
     assert sliced.select(pl.col("source").rle_id()).n_unique() == sources.n_unique()
