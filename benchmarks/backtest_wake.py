@@ -22,9 +22,9 @@ from models.risk.backtest import run_backtest
 from models.risk.config import default_risk_config
 from models.rules import default_rule_set
 from models.sampling.params import default_round_params
-from pipelines.resources import PROJECT_ROOT
-from pipelines.risk_inputs import FirmColumns, InspectionColumns, read_history
-from pipelines.risk_report import summary_text, write_report
+from warehouse.backtest_inputs import FirmColumns, InspectionColumns, read_history
+from warehouse.connection import PROJECT_ROOT
+from warehouse.risk_report import summary_text, write_report
 
 DATA = PROJECT_ROOT.parent / "shared" / "data" / "wake_food_inspections"
 CUTOFF = date(2019, 1, 1)

@@ -68,7 +68,7 @@ def run_main_without_rounds(landing: Path, warehouse: Path, only: list[str] | No
     import dagster as dg
 
     from pipelines.definitions import build_defs, execute_main
-    from pipelines.resources import Landing, Warehouse
+    from warehouse.connection import Landing, Warehouse
 
     defs = build_defs(
         warehouse=Warehouse(path=str(warehouse), reports_dir=str(reports_for(warehouse))),

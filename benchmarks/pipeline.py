@@ -31,9 +31,9 @@ import duckdb
 from timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from generator import write_landing
-from pipelines.credit_store import FIRMS_SQL
 from pipelines.definitions import build_defs, execute_main
-from pipelines.resources import Landing, Warehouse, query
+from warehouse.connection import Landing, Warehouse, query
+from warehouse.credit import FIRMS_SQL
 
 OUT = Path(__file__).parent / "out"
 DUCKDB_MEMORY = "2GB"
@@ -165,7 +165,7 @@ def step_intervals(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple
 def scoring_ratio(warehouse: Path) -> float:
     """One as-of scoring from the stored spans vs the bare aggregate of the same records."""
     from models.rules import default_rule_set
-    from pipelines.credit_store import compute_scores
+    from warehouse.credit import compute_scores
 
     day = date(2025, 12, 31)
     with duckdb.connect(str(warehouse), read_only=True) as con:

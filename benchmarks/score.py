@@ -13,7 +13,6 @@ Targets (issue 3): (a)/(c) ≤ 2 and (b)/(a) ≤ 3.
 from __future__ import annotations
 
 import argparse
-import calendar
 import os
 import platform
 import tempfile
@@ -26,17 +25,10 @@ from timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from generator import generate
 from models.credit_records import derive_credit_records
+from models.periods import month_ends
 from models.record_status import record_status_history
 from models.rules import default_rule_set
 from models.scoring import reason_spans, score_as_of, score_history, scores_from_spans
-
-
-def month_ends(first_year: int, years: int) -> list[date]:
-    return [
-        date(y, m, calendar.monthrange(y, m)[1])
-        for y in range(first_year, first_year + years)
-        for m in range(1, 13)
-    ]
 
 
 def main() -> None:
@@ -64,7 +56,7 @@ def main() -> None:
     del frames  # ~4 GB of source frames are not needed any more
     print(f"credit records: {records.height:,d}; status rows: {statuses.height:,d}")
 
-    dates = month_ends(2021, args.years)
+    dates = month_ends(date(2021, 1, 1), date(2020 + args.years, 12, 31))
     last = dates[-1]
     one_result, one = timed(
         f"(a) score_as_of {last}", score_as_of, records, statuses, firms, rules, last

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.resources import Warehouse
+from warehouse.connection import Warehouse
 
 F = TypeVar("F")
 

@@ -19,7 +19,7 @@ from dashboards.auth import User
 from dashboards.data import WarehouseBusyError, WarehouseMissingError, fetch, warehouse_file
 from dashboards.i18n import column, lang, t
 from models.labels import default_labels
-from models.rules import default_rule_set
+from models.rules import RuleSet
 
 F = TypeVar("F")
 USER_KEY = "user"
@@ -63,8 +63,9 @@ def table(frame: pl.DataFrame, columns: Sequence[str] | None = None, **kwargs: A
     st.dataframe(labelled(shown), hide_index=True, width="stretch", **kwargs)
 
 
-def tier_caption(tier: str) -> str:
-    for definition in default_rule_set().tiers:
+def tier_caption(tier: str, rules: RuleSet) -> str:
+    """`A 信用风险低` — the tier with its label in the rule set the scores were made with."""
+    for definition in rules.tiers:
         if definition.tier == tier:
             return f"{tier} {definition.label_zh if lang() == 'zh' else definition.label_en}"
     return tier

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+from models.uscc import CHARSET, WEIGHTS
+
+ALPHABET = CHARSET
 _ASCII = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
-_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+_WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
 # GB 11714 organisation code: 8 characters, then a check character (weights below, mod 11).
 _ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 

@@ -5,7 +5,7 @@ tier list — a cover sheet (as-of date, rule-set version, tier definitions) and
 firm type with Chinese headers — and (b) the public disclosure feed in the spirit of the LIVES
 open standard (firms, tiers, rounds, results, legend, feed_info), holding public fields only.
 Pure: frames in, frames out. What does not: reading the warehouse or writing files
-(pipelines.publication), formula escaping (pipelines.exports, applied to every written cell).
+(warehouse.publication), formula escaping (warehouse.exports, applied to every written cell).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ ROUND_INPUT = pl.Schema(
 
 RESULT_INPUT = pl.Schema({"round_id": pl.Utf8, "uscc": pl.Utf8, "result": pl.Utf8})
 """One row per drawn firm of a published round; the result is null until reported. Like the
-round's own public list (公示, pipelines.round_exports): no date, tier, control flag or
+round's own public list (公示, warehouse.round_exports): no date, tier, control flag or
 inspector."""
 
 PENDING_RESULT = "待检查"

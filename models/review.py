@@ -62,6 +62,25 @@ REVIEW_COLUMNS_ZH: dict[str, str] = {
 }
 """Export headers, in the report's column order (the keys ARE the report's columns)."""
 
+REVIEW_REPORT_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8,
+        "authority": pl.Utf8,
+        "month": pl.Utf8,
+        "records": pl.Int64,
+        "with_valid_doc_no": pl.Int64,
+        "valid_doc_no_share": pl.Float64,
+        "delay_median_wd": pl.Float64,
+        "delay_max_wd": pl.Int64,
+        "over_7_wd": pl.Int64,
+        "over_20_wd": pl.Int64,
+        "over_7_share": pl.Float64,
+        "over_20_share": pl.Float64,
+        "missing_dates": pl.Int64,
+    }
+)
+"""The types of `review_report`'s columns (the same keys, in the same order)."""
+
 _KEYS = ["source", "authority", "month"]
 _EVIDENCE_COLUMNS = ("source", "doc_no", "authority", "decided_on", "collected_on")
 _DELAY = "_delay_wd"

@@ -6,7 +6,7 @@ enums, lengths, date order, references to the firm directory), collapsing identi
 keys and quarantining conflicting ones, and the per-file conservation counts
 (read = accepted + quarantined + collapsed). Pure polars: no files, no warehouse.
 
-What does not: reading files or detecting encodings (pipelines.landing), storing results
+What does not: reading files or detecting encodings (warehouse.landing), storing results
 (pipelines), the quality gate (Great Expectations, on the clean table afterwards).
 
 Raw input (one row per data row of a landing file; all canonical columns as text):

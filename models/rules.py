@@ -7,15 +7,21 @@ the tier of a score, the rank of a tier, the minimum repair period of a record, 
 of the refusal-extended window. A jurisdiction changes its rules by editing the YAML; no
 number of the rules lives in code.
 
+`load_rule_set` reads a rule-set file named by its caller (the one file read here, so the CLI,
+the Dagster resource and the backtest load rules the same way).
+
 What does not: applying the rules to documents (`credit_records`), statuses
-(`record_status`), scoring (`scoring`), or reading any file other than the packaged default.
+(`record_status`), scoring (`scoring`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -134,7 +140,11 @@ class Objection(_Frozen):
 
 
 class RuleSet(_Frozen):
-    """One complete, consistent rule set (`models/rulesets/default.yaml` is the reference)."""
+    """One complete, consistent rule set (`models/rulesets/default.yaml` is the reference).
+
+    Its identity is its `version` plus `content_sha256`, the hash of its canonical JSON (the
+    validated content, so comments and layout of the YAML file do not change it).
+    """
 
     version: str = Field(min_length=1)
     effective_from: date
@@ -251,6 +261,14 @@ class RuleSet(_Frozen):
             .cast(pl.Int32)
         )
 
+    def canonical_json(self) -> str:
+        """The validated content as JSON with sorted keys: the same rules, the same text."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+
+    @property
+    def content_sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
     @property
     def refusal_months(self) -> int:
         """The failed-correction window grown by the refusal extension, in whole months.
@@ -272,3 +290,10 @@ def parse_rule_set(text: str) -> RuleSet:
 def default_rule_set() -> RuleSet:
     """The rule set shipped with the package (`models/rulesets/default.yaml`)."""
     return parse_rule_set(packaged_text("rulesets", "default.yaml"))
+
+
+def load_rule_set(path: str | Path | None) -> RuleSet:
+    """The rule set file at `path`, else the packaged default."""
+    if not path:
+        return default_rule_set()
+    return parse_rule_set(Path(path).read_text(encoding="utf-8"))

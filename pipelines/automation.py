@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from models.contracts import SOURCE_ORDER
-from pipelines.landing import source_files
 from pipelines.resources import Landing
+from warehouse.landing import source_files
 
 MONTH_END_SCHEDULE = "score_month_end"
 LANDING_SENSOR = "landing_files_changed"

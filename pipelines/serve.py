@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.resources import PROJECT_ROOT, Warehouse
+from pipelines.resources import Warehouse
+from warehouse.connection import PROJECT_ROOT
 
 DASHBOARD = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
 

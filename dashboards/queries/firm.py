@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipelines.resources import query
+from warehouse.connection import query
 
 SEARCH_LIMIT = 50
 

@@ -8,7 +8,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipelines.resources import query
+from models.periods import publishable_dates
+from warehouse.connection import query
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,20 @@ def tier_mix(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 def tier_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Firms per tier at every month end up to `scope.as_of` (and that date itself)."""
     where, params = _firms_in(scope)
+    stored = [r[0] for r in con.execute("SELECT DISTINCT as_of FROM credit_scores").fetchall()]
+    up_to = scope.as_of or (max(stored) if stored else None)
+    # the dates of a trend are the publishable ones (models.periods): month ends and the
+    # chosen date; count first, then keep them — one grouped scan, no per-row date test
+    dates = publishable_dates(stored, up_to)
     return query(
         con,
-        # count first, then keep the month ends: one grouped scan, no per-row date test
-        f"""WITH upto AS (
-              SELECT coalesce(?::DATE, (SELECT max(as_of) FROM credit_scores)) AS d),
-        counts AS (
+        f"""WITH counts AS (
               SELECT s.as_of, s.tier, count(*) AS firms FROM credit_scores s
               WHERE {where} GROUP BY ALL)
-        SELECT c.* FROM counts c, upto
-        WHERE c.as_of <= upto.d AND (c.as_of = last_day(c.as_of) OR c.as_of = upto.d)
+        SELECT c.* FROM counts c
+        WHERE c.as_of IN (SELECT unnest(?::DATE[]))
         ORDER BY ALL""",
-        [scope.as_of, *params],
+        [*params, dates],
     )
 
 

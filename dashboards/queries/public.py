@@ -1,15 +1,16 @@
 """Published pages (等级名单, 抽查结果公示): the same rows the association's XLSX and the
-public disclosure feed hold, read by `pipelines.publication` (one place for what is public)."""
+public disclosure feed hold, read by `warehouse.publication` (one place for what is public)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import polars as pl
 
-from pipelines.publication import read_published_rounds, read_tier_list, scored_dates
+from models.periods import publishable_dates
+from warehouse.publication import read_published_rounds, read_tier_list, scored_dates
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,8 @@ class Listing:
 
 def published_dates(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
     """Dates a tier list can be published for: month ends and the latest scoring date."""
-    dates = scored_dates(con)
-    keep = [d for d in dates if (d + timedelta(days=1)).day == 1 or d == dates[-1]]
-    return pl.DataFrame({"as_of": sorted(keep, reverse=True)}, schema={"as_of": pl.Date})
+    keep = publishable_dates(scored_dates(con))
+    return pl.DataFrame({"as_of": keep}, schema={"as_of": pl.Date})
 
 
 def tier_list(con: duckdb.DuckDBPyConnection, listing: Listing) -> pl.DataFrame:

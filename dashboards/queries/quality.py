@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from models.review import ALL
-from pipelines.resources import query
+from warehouse.connection import query
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.resources import _table_exists, query
+from warehouse.connection import query, table_exists
 
 SAMPLING_TABLES = (
     "sampling_rounds",
@@ -27,7 +27,7 @@ class Round:
 
 
 def has_rounds(con: duckdb.DuckDBPyConnection) -> bool:
-    return all(_table_exists(con, t) for t in SAMPLING_TABLES)
+    return all(table_exists(con, t) for t in SAMPLING_TABLES)
 
 
 def _or_empty(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> pl.DataFrame:

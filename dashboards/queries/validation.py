@@ -12,11 +12,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.resources import _table_exists, query
+from warehouse.connection import query, table_exists
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> pl.DataFrame:
-    return query(con, sql) if _table_exists(con, table) else pl.DataFrame()
+    return query(con, sql) if table_exists(con, table) else pl.DataFrame()
 
 
 def model_version(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:

@@ -7,8 +7,8 @@ import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import firm as q
+from dashboards.queries.rules import rules_as_of
 from dashboards.ui import get, labelled, table, tier_caption
-from models.rules import default_rule_set
 
 st.title(t("page.firm_profile"))
 
@@ -26,6 +26,7 @@ uscc = st.selectbox(t("fp.pick"), options, format_func=lambda u: f"{names[u]}（
 firm = q.Firm(uscc=uscc)
 
 card = get(q.firm_card, firm).row(0, named=True)
+rules = get(rules_as_of, card["as_of"])
 st.subheader(f"{card['name']}")
 st.caption(
     " · ".join(
@@ -42,7 +43,7 @@ st.caption(
 )
 cols = st.columns(4)
 cols[0].metric(t("fp.score"), "—" if card["score"] is None else f"{card['score']:g}")
-cols[1].metric(t("fp.tier"), "—" if card["tier"] is None else tier_caption(card["tier"]))
+cols[1].metric(t("fp.tier"), "—" if card["tier"] is None else tier_caption(card["tier"], rules))
 cols[2].metric(t("fp.records"), card["counting_records"] or 0)
 cols[3].metric(t("as_of"), str(card["as_of"] or "—"))
 if card["veto"]:
@@ -52,8 +53,8 @@ st.subheader(t("fp.history"))
 history = get(q.score_history, firm)
 if not history.is_empty():
     thresholds = pl.DataFrame(
-        {"tier": [x.tier for x in default_rule_set().tiers[:-1]],
-         "min_score": [x.min_score for x in default_rule_set().tiers[:-1]]}
+        {"tier": [x.tier for x in rules.tiers[:-1]],
+         "min_score": [x.min_score for x in rules.tiers[:-1]]}
     )  # fmt: skip
     line = (
         alt.Chart(labelled(history))

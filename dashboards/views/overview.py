@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboards.i18n import t
 from dashboards.queries import overview as q
+from dashboards.queries.rules import rules_as_of
 from dashboards.ui import get, labelled, table, tier_caption, tier_chart
 
 st.title(t("page.overview"))
@@ -25,6 +26,7 @@ districts = right.multiselect(t("districts"), sorted(dims["district"].drop_nulls
 scope = q.Scope(as_of=as_of, firm_types=tuple(types), districts=tuple(districts))
 
 mix = get(q.tier_mix, scope)
+rules = get(rules_as_of, as_of)
 trend = get(q.tier_trend, scope)
 by_tier = mix.group_by("tier").agg(pl.col("firms").sum()).sort("tier")
 counts = dict(zip(by_tier["tier"], by_tier["firms"], strict=True))
@@ -39,7 +41,7 @@ cols[0].metric(t("ov.firms"), f"{sum(counts.values()):,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
     now = counts.get(tier, 0)
     delta = now - before.get(tier, 0) if before else None
-    col.metric(tier_caption(tier), f"{now:,d}", delta=delta, delta_color="off")
+    col.metric(tier_caption(tier, rules), f"{now:,d}", delta=delta, delta_color="off")
 
 left, right = st.columns(2)
 with left:

@@ -11,10 +11,10 @@ from dashboards.auth import may
 from dashboards.data import read, warehouse_file
 from dashboards.i18n import lang, t
 from dashboards.queries import public as q
+from dashboards.queries.rules import rules_as_of
 from dashboards.ui import current_user, get, labelled, table, tier_caption, tier_chart
 from models.labels import default_labels
 from models.publication import tier_definitions
-from models.rules import default_rule_set
 
 st.title(t("page.tier_list"))
 user = current_user()
@@ -25,14 +25,17 @@ if not dates:
 left, mid, right = st.columns([1, 2, 2])
 as_of = left.selectbox(t("as_of"), dates, index=0)
 listing = get(q.tier_list, q.Listing(as_of))
-tiers = mid.multiselect(t("tl.tiers"), sorted(listing["tier"].unique()), format_func=tier_caption)
+rules = get(rules_as_of, as_of)
+tiers = mid.multiselect(
+    t("tl.tiers"), sorted(listing["tier"].unique()), format_func=lambda x: tier_caption(x, rules)
+)
 text = right.text_input(t("tl.search"))
 
 cols = st.columns(5)
 counts = dict(listing.group_by("tier").len().iter_rows())
 cols[0].metric(t("ov.firms"), f"{listing.height:,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
-    col.metric(tier_caption(tier), f"{counts.get(tier, 0):,d}")
+    col.metric(tier_caption(tier, rules), f"{counts.get(tier, 0):,d}")
 st.caption(
     t("tl.caption", as_of=as_of, version=listing["rule_set_version"][0] if listing.height else "—",
       n=listing.height)
@@ -53,7 +56,7 @@ if may(user, "scores"):
 table(shown, columns)
 
 with st.expander(t("tl.definitions")):
-    definitions = tier_definitions(default_rule_set())
+    definitions = tier_definitions(rules)
     label = "label_en" if lang() == "en" else "label_zh"
     st.dataframe(
         labelled(definitions.select("tier", label, "band")), hide_index=True, width="stretch"
@@ -62,15 +65,13 @@ with st.expander(t("tl.definitions")):
 if may(user, "download"):
 
     def workbook() -> bytes:
-        from pipelines.publication import write_tier_list
+        from warehouse.publication import write_tier_list
 
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "tier_list.xlsx"
             read(
                 warehouse_file(),
-                lambda con, day: write_tier_list(
-                    con, default_rule_set(), default_labels(), day, target
-                ),
+                lambda con, day: write_tier_list(con, rules, default_labels(), day, target),
                 as_of,
             )
             return target.read_bytes()

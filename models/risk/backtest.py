@@ -6,7 +6,7 @@ after it — scored by the models and the baselines (random, tier only, history 
 inspector only), and judged overall and within inspector: AUC, calibration, top-k lift,
 failure rate by tier, tier-driven vs uniform draw at the same budget, schedule reordering.
 Also `risk_bands` (tiers by predicted risk when no credit tier exists). What does not:
-reading inputs, writing JSON/PNG (pipelines.risk_report).
+reading inputs, writing JSON/PNG (warehouse.risk_report).
 """
 
 from __future__ import annotations

@@ -4,15 +4,18 @@ What belongs here: the four frames' schemas (outcomes, entities, credit records,
 scores), the `History` bundle, and the conversions from the project's clean tables (firms,
 inspection_outcomes, credit_records, credit_scores). A public inspection export (entity id,
 date, problem flag or score, inspector) becomes the same `outcomes` frame in
-`pipelines.risk_inputs`. What does not: reading files or the warehouse, features.
+`warehouse.backtest_inputs`. What does not: reading files or the warehouse, features.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import polars as pl
+
+from models.periods import data_end
 
 OUTCOME_SCHEMA = pl.Schema(
     {
@@ -66,6 +69,17 @@ class History:
     @property
     def categorical(self) -> list[str]:
         return [c for c in self.entities.columns if c not in ENTITY_SCHEMA]
+
+    def data_end(self, processing: date) -> date:
+        """The last day with known inspection results (labels cannot be later), at most the
+        processing date (`models.periods.data_end`)."""
+        last = self.outcomes["inspected_on"].max()
+        return data_end(last if isinstance(last, date) else None, processing)
+
+    def backtest_cutoff(self, processing: date, horizon_days: int) -> date:
+        """The cut-off of the standing backtest: one horizon before the data end, so every
+        evaluated firm's horizon lies inside the known data."""
+        return self.data_end(processing) - timedelta(days=horizon_days)
 
     def population(self) -> pl.Series:
         """Every entity known from the directory or from an inspection, sorted."""

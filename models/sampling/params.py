@@ -11,7 +11,6 @@ What does not: applying the parameters — eligibility filters (the caller's), d
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date, timedelta
 from functools import cache
@@ -19,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.periods import month_end
 from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 RATIO_CAPS: dict[str, float] = {"A": 0.05}
@@ -160,4 +160,51 @@ def params_for_round(
 
 
 def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return month_end(date(year, month, 1))
+
+
+def default_seed(day: date) -> int:
+    """A draft's seed when none is given: the processing date as YYYYMMDD (a published
+    round always names its own seed)."""
+    return int(day.strftime("%Y%m%d"))
+
+
+def resolve_round_params(
+    today: date,
+    *,
+    round_id: str | None = None,
+    seed: int | None = None,
+    params_text: str | None = None,
+    overrides_text: str | None = None,
+) -> RoundParams:
+    """A round's parameters from what its caller chose; raises `RoundParamsError` naming the
+    field.
+
+    Precedence: the parameter file's text (else the packaged template, dated by the round
+    id), then `round_id` and `seed`, then `overrides` (a YAML mapping of fields applied last;
+    a field given replaces the whole field); the result is validated as a whole. Without a
+    round id the next quarter after `today` is drafted, with `default_seed(today)`.
+    """
+    if params_text is not None:
+        base = parse_round_params(params_text)
+        params = params_for_round(
+            base,
+            round_id or base.round_id,
+            base.seed if seed is None else seed,
+            today,
+            dated=True,
+        )
+    else:
+        params = params_for_round(
+            default_round_params(),
+            round_id or next_quarter_round(today),
+            default_seed(today) if seed is None else seed,
+            today,
+            dated=False,
+        )
+    if overrides_text:
+        overrides = load_yaml_mapping(
+            overrides_text, RoundParamsError, "overrides", "e.g. {control_share: 0.1}"
+        )
+        params = params.with_overrides(**overrides)
+    return params

@@ -12,34 +12,28 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from models.credit_schema import (
-    CREDIT_RECORD_SCHEMA,
-    RECORD_STATUS_SCHEMA,
-    REPAIR_OPTION_SCHEMA,
-    TIER_CHANGE_SCHEMA,
-    TIER_PATH_SCHEMA,
-)
-from models.record_status import record_status_history
+from models.engine import scores_of, spans_of, statuses_of
+from models.periods import as_of_dates
 from models.rules import default_rule_set
 from models.scoring import unexplained_scores
 from models.tier_changes import tier_changes_from_spans
 from models.tier_paths import tier_paths
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.credit_store import (
+from pipelines.resources import Landing, Rules, Warehouse
+from warehouse.catalogue import schema_of
+from warehouse.connection import query
+from warehouse.credit import (
     FIRMS_SQL,
     RECORD_SOURCES,
-    as_of_dates,
-    compute_reason_spans,
-    compute_scores,
     read_engine_inputs,
     read_reason_spans,
     read_reasons,
     record_parts,
+    register_rule_set,
     store_reason_spans,
     store_scores,
 )
-from pipelines.resources import Landing, Rules, Warehouse, query
-from pipelines.warehouse import replace_table, replace_table_from_parts
+from warehouse.tables import replace_table, replace_table_from_parts
 
 ENGINE_VERSION = "credit-engine-1"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
@@ -75,7 +69,7 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     rule_set = rules.load()
     with warehouse.transaction() as con:
         replace_table_from_parts(
-            con, "credit_records", record_parts(con, rule_set), CREDIT_RECORD_SCHEMA
+            con, "credit_records", record_parts(con, rule_set), schema_of("credit_records")
         )
         by_rule = query(
             con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
@@ -120,9 +114,9 @@ def credit_record_status(warehouse: Warehouse, rules: Rules) -> dg.MaterializeRe
     with warehouse.connect() as con:
         records = query(con, "SELECT * FROM credit_records")
         cases = query(con, "SELECT * FROM credit_cases")
-    statuses = record_status_history(records, cases, rules.load())
+    statuses = statuses_of(records, cases, rules.load())
     with warehouse.transaction() as con:
-        replace_table(con, "credit_record_status", statuses, RECORD_STATUS_SCHEMA)
+        replace_table(con, "credit_record_status", statuses, schema_of("credit_record_status"))
     counts = statuses.group_by("status").len().sort("status")
     return dg.MaterializeResult(
         metadata={
@@ -146,7 +140,7 @@ def score_reasons(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     every date in `credit_scores`."""
     with warehouse.connect() as con:
         inputs = read_engine_inputs(con)
-    spans = compute_reason_spans(inputs, rules.load())
+    spans = spans_of(inputs.records, inputs.statuses, inputs.firms, rules.load())
     with warehouse.transaction() as con:
         store_reason_spans(con, spans)
     return dg.MaterializeResult(metadata={"dagster/row_count": spans.height})
@@ -182,8 +176,9 @@ def credit_scores(
     with warehouse.connect() as con:
         spans = read_reason_spans(con)
         firms = query(con, FIRMS_SQL)
-    scores = compute_scores(spans, firms, rule_set, dates)
+    scores = scores_of(spans, firms, rule_set, dates)
     with warehouse.transaction() as con:
+        register_rule_set(con, rule_set)
         store_scores(con, scores, dates)
     checked = sorted({dates[0], dates[-1]}) if dates else []
     with warehouse.connect() as con:
@@ -227,7 +222,7 @@ def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
         spans = query(con, "SELECT * FROM score_reason_spans")
     changes = tier_changes_from_spans(scores, spans)
     with warehouse.transaction() as con:
-        replace_table(con, "tier_changes", changes, TIER_CHANGE_SCHEMA)
+        replace_table(con, "tier_changes", changes, schema_of("tier_changes"))
     return dg.MaterializeResult(metadata={"dagster/row_count": changes.height})
 
 
@@ -259,8 +254,8 @@ def tier_paths_asset(warehouse: Warehouse, landing: Landing, rules: Rules):
         inputs.records, inputs.statuses, inputs.firms, rules.load(), landing.processing_date
     )
     with warehouse.transaction() as con:
-        replace_table(con, "tier_paths", paths, TIER_PATH_SCHEMA)
-        replace_table(con, "repair_options", options, REPAIR_OPTION_SCHEMA)
+        replace_table(con, "tier_paths", paths, schema_of("tier_paths"))
+        replace_table(con, "repair_options", options, schema_of("repair_options"))
     improving = paths.filter(pl.col("next_tier_on").is_not_null()).height
     yield dg.MaterializeResult(
         asset_key="tier_paths",

@@ -1,6 +1,6 @@
 """Raw and clean layers: one `raw_<source>` and one `<source>` asset per contract source.
 
-What belongs here: wiring `pipelines.landing` (read files) and `models.row_checks` (type, check,
+What belongs here: wiring `warehouse.landing` (read files) and `models.row_checks` (type, check,
 de-duplicate) into assets that write the warehouse, one transaction per asset: the raw table
 and the landing registry; then the clean table, that source's quarantine rows and its
 ingestion-log rows. Plus the conservation check (read = accepted + quarantined + collapsed).
@@ -9,19 +9,23 @@ What does not: any rule about values (models), GX suites (pipelines.quality).
 """
 
 from collections import Counter
-from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema, clean_source
-from pipelines.landing import ScannedFile, scan_file, source_files
-from pipelines.resources import Landing, Warehouse, query
-from pipelines.warehouse import (
+from pipelines.resources import Landing, Warehouse
+from warehouse.catalogue import (
     INGESTION_LOG_SCHEMA,
     LANDING_FILES_SCHEMA,
     LANDING_SCAN_SCHEMA,
+    raw_schema,
+)
+from warehouse.connection import query
+from warehouse.ingestion import log_rows, raw_rows, registry_rows, scan_rows
+from warehouse.landing import scan_file, source_files
+from warehouse.tables import (
     append,
     ensure_bookkeeping,
     replace_slice,
@@ -30,20 +34,6 @@ from pipelines.warehouse import (
 
 WRITER_POOL = "duckdb_writer"
 """Every asset that writes the warehouse takes a slot of this pool (limit 1 in dagster.yaml)."""
-
-
-def raw_schema(source: Source) -> pl.Schema:
-    """Raw tables keep every row as received: text cells under canonical names + lineage."""
-    meta = {
-        "source_file": pl.Utf8(),
-        "source_row": pl.Int64(),
-        "file_sha256": pl.Utf8(),
-        "file_first_seen": pl.Datetime("us"),
-        "read_problem": pl.Utf8(),
-        "read_detail": pl.Utf8(),
-        "raw_row": pl.Utf8(),
-    }
-    return pl.Schema(meta | dict.fromkeys(source.column_names, pl.Utf8()))
 
 
 def ingestion_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
@@ -98,16 +88,16 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
             first_seen = dict(zip(known["sha256"], known["first_seen_at"], strict=True))
             new = [f for f in scanned if f.sha256 not in first_seen]
             first_seen |= {f.sha256: now for f in new}
-            append(con, "landing_files", _registry_rows(new, now), LANDING_FILES_SCHEMA)
+            append(con, "landing_files", registry_rows(new, now), LANDING_FILES_SCHEMA)
             replace_slice(
                 con,
                 "landing_scan",
-                _scan_rows(scanned, first_seen),
+                scan_rows(scanned, first_seen),
                 LANDING_SCAN_SCHEMA,
                 where_column="source",
                 value=source.name,
             )
-            rows = _raw_rows(scanned, first_seen, source)
+            rows = raw_rows(scanned, first_seen, source)
             replace_table(con, f"raw_{source.name}", rows, raw_schema(source))
         return dg.MaterializeResult(
             metadata={
@@ -154,7 +144,7 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
             today=landing.processing_date,
             known_keys=known_keys,
         )
-        log = _log_rows(context.run.run_id, scan, result.file_counts)
+        log = log_rows(context.run.run_id, scan, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
             replace_table(con, source.name, result.accepted, clean_schema(source))
@@ -210,56 +200,3 @@ def _conservation_check(name: str) -> dg.AssetChecksDefinition:
         )
 
     return check
-
-
-def _registry_rows(new: list[ScannedFile], now: datetime) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {"source": f.source, "sha256": f.sha256, "file": f.file, "first_seen_at": now}
-            for f in new
-        ],
-        schema=LANDING_FILES_SCHEMA,
-    )
-
-
-def _scan_rows(scanned: list[ScannedFile], first_seen: dict[str, datetime]) -> pl.DataFrame:
-    fields = [c for c in LANDING_SCAN_SCHEMA if c != "first_seen_at"]
-    return pl.DataFrame(
-        [
-            {**{c: getattr(f, c) for c in fields}, "first_seen_at": first_seen[f.sha256]}
-            for f in scanned
-        ],
-        schema=LANDING_SCAN_SCHEMA,
-    )
-
-
-def _raw_rows(
-    scanned: list[ScannedFile], first_seen: dict[str, datetime], source: Source
-) -> pl.DataFrame:
-    schema = raw_schema(source)
-    frames = []
-    for f in scanned:
-        if f.rows.is_empty():
-            continue
-        rows = f.rows.with_columns(
-            source_file=pl.lit(f.file),
-            file_sha256=pl.lit(f.sha256),
-            file_first_seen=pl.lit(first_seen[f.sha256], dtype=pl.Datetime("us")),
-        )
-        missing = [c for c in schema if c not in rows.columns]
-        rows = rows.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in missing)
-        frames.append(rows.select(list(schema)).cast(dict(schema)))
-    if not frames:
-        return pl.DataFrame(schema=schema)
-    return pl.concat(frames, how="vertical")
-
-
-def _log_rows(run_id: str, scan: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
-    """Join what was found in each file with what became of its rows."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    joined = scan.join(counts, left_on="file", right_on="source_file", how="left")
-    return joined.with_columns(
-        pl.col("rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed").fill_null(0),
-        run_id=pl.lit(run_id),
-        logged_at=pl.lit(now, dtype=pl.Datetime("us")),
-    )

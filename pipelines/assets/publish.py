@@ -2,8 +2,8 @@
 
 What belongs here: two assets that read the latest scores (and published rounds) with a
 read-only connection and write the files under the reports folder through
-`pipelines.publication`, the same code `renfang export` runs. What does not: the files'
-content (models.publication) or any SQL (pipelines.publication).
+`warehouse.publication`, the same code `renfang export` runs. What does not: the files'
+content (models.publication) or any SQL (warehouse.publication).
 """
 
 from datetime import UTC, datetime
@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from models.labels import default_labels
-from pipelines.publication import (
+from pipelines.resources import Rules, Warehouse
+from warehouse.publication import (
     DISCLOSURE_FOLDER,
     TIER_LIST_FILE,
     resolve_as_of,
     write_disclosure,
     write_tier_list,
 )
-from pipelines.resources import Rules, Warehouse
 
 PUBLISH_DEPS = ["credit_scores", "firms", "sampling_rounds", "round_outcomes"]
 

@@ -20,9 +20,11 @@ from models.review import (
 )
 from models.workdays import working_day_calendar
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.exports import with_headers, write_csv, write_xlsx
-from pipelines.resources import Warehouse, query
-from pipelines.warehouse import replace_table
+from pipelines.resources import Warehouse
+from warehouse.catalogue import schema_of
+from warehouse.connection import query
+from warehouse.exports import with_headers, write_csv, write_xlsx
+from warehouse.tables import replace_table
 
 REPORT_NAME = "review_report"
 
@@ -59,7 +61,7 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         evidence = review_evidence(accepted, unevidenced, contracts)
         report = review_report(evidence, _calendar_for(evidence))
         with warehouse.transaction() as con:
-            replace_table(con, REPORT_NAME, report, report.schema)
+            replace_table(con, REPORT_NAME, report, schema_of(REPORT_NAME))
         readable = with_headers(
             report.with_columns(pl.col("source").replace(SOURCE_LABELS_ZH)), REVIEW_COLUMNS_ZH
         )

@@ -10,26 +10,26 @@ risk_model (train up to the data end; the backtest's figures are its metadata) �
 risk_scores (the model's one scoring path, every monitored date) → risk_psi.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from models.risk.backtest import risk_bands, run_backtest
+from models.periods import monitored_dates
+from models.risk.backtest import run_backtest
 from models.risk.config import RiskConfig, default_risk_config
-from models.risk.features import feature_spec, features_as_of
+from models.risk.features import feature_spec
 from models.risk.history import History
-from models.risk.model import TrainingDataError, score_entities, strictness_as_of, train_models
+from models.risk.model import TrainingDataError, train_models
+from models.risk.monitoring import monitored_features, monitored_scores
 from models.risk.stability import psi_month_over_month
-from models.risk.tables import MODEL_VERSION_SCHEMA, RISK_PSI_SCHEMA, RISK_SCORE_SCHEMA
 from models.sampling.params import default_round_params
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.credit_store import month_end
-from pipelines.resources import Landing, Warehouse, query
-from pipelines.risk_report import write_report
-from pipelines.risk_store import (
-    BACKTEST_TABLES,
+from pipelines.resources import Landing, Warehouse
+from warehouse.catalogue import BACKTEST_TABLES, schema_of
+from warehouse.connection import query
+from warehouse.risk import (
     backtest_frames,
     load_model,
     model_version_row,
@@ -39,29 +39,14 @@ from pipelines.risk_store import (
     save_model,
     store_backtest,
 )
-from pipelines.warehouse import replace_table, table_ddl
+from warehouse.risk_report import write_report
+from warehouse.tables import ensure_tables, replace_table
 
 RISK_VERSION = "risk-model-1"
 """Bumped when the model code changes what it computes (Dagster marks the assets stale)."""
 RISK_JOB = "risk"
 RETRAIN_SCHEDULE = "risk_retrain"
 SOURCES = ["inspection_outcomes", "firms", "credit_records", "credit_scores"]
-
-
-def data_end(history: History, processing: date) -> date:
-    """The last day with known inspection results (labels cannot be later), at most today."""
-    last = history.outcomes["inspected_on"].max()
-    return min(last, processing) if last else processing  # type: ignore[type-var,return-value]
-
-
-def monitored_dates(processing: date, months: int) -> list[date]:
-    """The last `months − 1` month ends before the processing date, and the processing date."""
-    dates = [processing]
-    day = processing.replace(day=1) - timedelta(days=1)
-    while len(dates) < months:
-        dates.append(day)
-        day = day.replace(day=1) - timedelta(days=1)
-    return sorted({month_end(d) if d != processing else d for d in dates})
 
 
 def _load(warehouse: Warehouse) -> tuple[RiskConfig, History]:
@@ -83,15 +68,8 @@ def risk_features(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResul
     strictness-adjusted excess findings, bad-record points and counts by window, correction
     timeliness, credit score and tier, firm age, type, district, qualification."""
     config, history = _load(warehouse)
-    population = history.entities["entity_id"]
     dates = monitored_dates(landing.processing_date, config.stability.months)
-    frames = [
-        features_as_of(
-            history, d, population, strictness_as_of(history, d, config), config.features
-        )
-        for d in dates
-    ]
-    features = pl.concat(frames).rename({"entity_id": "uscc"})
+    features = monitored_features(history, dates, config)
     with warehouse.transaction() as con:
         replace_table(con, "risk_features", features, features.schema)
     return dg.MaterializeResult(
@@ -122,15 +100,15 @@ def risk_backtest(
     `<reports>/risk_backtest/`."""
     config, history = _load(warehouse)
     horizon = config.horizon_days
-    cutoff = data_end(history, landing.processing_date) - timedelta(days=horizon)
+    cutoff = history.backtest_cutoff(landing.processing_date, horizon)
     try:
         report = run_backtest(history, cutoff, horizon, config, default_round_params().ratios)
     except TrainingDataError as exc:
         # a young deployment: too little history is a state to report, not a failed run
         context.log.warning(f"risk backtest skipped: {exc}")
         with warehouse.transaction() as con:
-            for name, schema in BACKTEST_TABLES.items():
-                replace_table(con, name, pl.DataFrame(schema=schema), schema)
+            for name in BACKTEST_TABLES:
+                replace_table(con, name, pl.DataFrame(), schema_of(name))
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
     primary = report.models[config.training.primary]
     frames = backtest_frames(report, primary.version)
@@ -173,14 +151,14 @@ def risk_model(
     recorded in `risk_model_versions`. Its metadata carries the backtest's figures, the
     honest estimate of how well this training procedure predicts."""
     config, history = _load(warehouse)
-    end = data_end(history, landing.processing_date)
+    end = history.data_end(landing.processing_date)
     name = config.training.primary
     try:
         model = train_models(history, end, config.horizon_days, config, (name,))[name]
     except TrainingDataError as exc:
         context.log.warning(f"risk model not trained: {exc}")
         with warehouse.transaction() as con:
-            con.execute(table_ddl("risk_model_versions", MODEL_VERSION_SCHEMA, replace=False))
+            ensure_tables(con, ["risk_model_versions"])
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
     path = save_model(model, models_dir(warehouse))
     row = model_version_row(model, "primary", path, datetime.now(UTC).replace(tzinfo=None))
@@ -231,37 +209,20 @@ def risk_scores(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
         )
     if current.is_empty():
         with warehouse.transaction() as con:
-            replace_table(con, "risk_scores", pl.DataFrame(), RISK_SCORE_SCHEMA)
+            replace_table(con, "risk_scores", pl.DataFrame(), schema_of("risk_scores"))
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": "no model"})
     model = load_model(Path(current["artefact_file"][0]))
-    population = history.entities["entity_id"]
-    frames = []
-    for day in monitored_dates(landing.processing_date, config.stability.months):
-        scored = score_entities(model, history, day, population, config)
-        frames.append(
-            scored.with_columns(
-                risk_percentile=scored["probability"].rank("average") / scored.height * 100,
-                risk_band=risk_bands(scored["probability"], config.report.risk_bands),
-            )
-        )
-    scores = pl.concat(frames).rename({"entity_id": "uscc"})
-    credit = (
-        history.scores.rename({"entity_id": "uscc", "score": "credit_score"})  # type: ignore[union-attr]
-        .select("uscc", "as_of", "credit_score", "tier")
-        .sort("as_of")
-    )
-    scores = scores.sort("as_of").join_asof(
-        credit, on="as_of", by="uscc", strategy="backward", check_sortedness=False
-    )
+    dates = monitored_dates(landing.processing_date, config.stability.months)
+    scores = monitored_scores(model, history, dates, config)
     with warehouse.transaction() as con:
-        replace_table(con, "risk_scores", scores, RISK_SCORE_SCHEMA)
+        replace_table(con, "risk_scores", scores, schema_of("risk_scores"))
     latest = scores.filter(pl.col("as_of") == scores["as_of"].max())
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": scores.height,
             "model_version": model.version,
             "latest_as_of": str(latest["as_of"].max()),
-            "latest_mean_probability": float(latest["probability"].mean()),  # type: ignore[arg-type]
+            "latest_mean_probability": float(latest["probability"].cast(pl.Float64).mean() or 0.0),
         }
     )
 
@@ -313,7 +274,7 @@ def risk_psi(warehouse: Warehouse):
         ]
     )
     with warehouse.transaction() as con:
-        replace_table(con, "risk_psi", psi, RISK_PSI_SCHEMA)
+        replace_table(con, "risk_psi", psi, schema_of("risk_psi"))
     last = psi.filter(pl.col("as_of") == psi["as_of"].max()) if psi.height else psi
     flagged = last.filter("flagged")
     yield dg.MaterializeResult(

@@ -25,20 +25,15 @@ from models.sampling.feedback import (
     round_results,
     unplanned_outcomes,
 )
-from models.sampling.params import (
-    RoundParams,
-    RoundParamsError,
-    default_round_params,
-    next_quarter_round,
-    params_for_round,
-    parse_round_params,
-)
+from models.sampling.params import RoundParams, RoundParamsError, resolve_round_params
 from models.sampling.plan_file import plan_bytes, verify_plan
+from models.sampling.replacement import RoundConflictError, check_replaceable
 from models.sampling.round import draw_round
-from models.yaml_data import load_yaml_mapping
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.resources import Landing, Rules, Warehouse, query
-from pipelines.round_exports import (
+from pipelines.resources import Landing, Rules, Warehouse
+from warehouse.catalogue import SAMPLING_TABLES
+from warehouse.connection import query
+from warehouse.round_exports import (
     discard_staged,
     public_rows,
     publish_staged,
@@ -46,17 +41,14 @@ from pipelines.round_exports import (
     stage_round_files,
     write_public,
 )
-from pipelines.sampling_store import (
-    ROUND_TABLES,
+from warehouse.sampling import (
     MissingRiskScoresError,
-    RoundConflictError,
-    check_replaceable,
     ensure_round_tables,
     gather_round,
     store_round,
     stored_round,
 )
-from pipelines.warehouse import replace_table
+from warehouse.tables import replace_table
 
 SAMPLING_VERSION = "sampling-1"
 ROUND_SOURCES = ["firms", "inspectors", "inspector_conflicts", "inspection_outcomes"]
@@ -79,28 +71,17 @@ class RoundConfig(dg.Config):
     replace: bool = False
 
 
-def resolve_round_params(config: RoundConfig, landing: Landing) -> RoundParams:
-    """The round's parameters from run config; raises `RoundParamsError` naming the field.
-
-    Precedence: the parameter file (else the packaged template, dated by the round id), then
-    `round_id` and `seed`, then `overrides`; the result is validated as a whole.
-    """
-    today = landing.processing_date
-    if config.params_file:
-        base = parse_round_params(Path(config.params_file).read_text(encoding="utf-8"))
-        round_id = config.round_id or base.round_id
-        seed = base.seed if config.seed is None else config.seed
-        params = params_for_round(base, round_id, seed, today, dated=True)
-    else:
-        round_id = config.round_id or next_quarter_round(today)
-        seed = config.seed if config.seed is not None else int(today.strftime("%Y%m%d"))
-        params = params_for_round(default_round_params(), round_id, seed, today, dated=False)
-    if config.overrides:
-        overrides = load_yaml_mapping(
-            config.overrides, RoundParamsError, "overrides", "e.g. {control_share: 0.1}"
-        )
-        params = params.with_overrides(**overrides)
-    return params
+def round_params_from_config(config: RoundConfig, landing: Landing) -> RoundParams:
+    """The round's parameters from run config (the rule of precedence and the defaults:
+    `models.sampling.params.resolve_round_params`); raises `RoundParamsError` or `OSError`."""
+    text = Path(config.params_file).read_text(encoding="utf-8") if config.params_file else None
+    return resolve_round_params(
+        landing.processing_date,
+        round_id=config.round_id,
+        seed=config.seed,
+        params_text=text,
+        overrides_text=config.overrides,
+    )
 
 
 @dg.multi_asset(
@@ -117,7 +98,7 @@ def resolve_round_params(config: RoundConfig, landing: Landing) -> RoundParams:
             code_version=SAMPLING_VERSION,
             description=f"Double-random round table `{name}` (see the README).",
         )
-        for name in ROUND_TABLES
+        for name in SAMPLING_TABLES
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -141,7 +122,7 @@ def sampling_round(
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
     try:
-        params = resolve_round_params(config, landing)
+        params = round_params_from_config(config, landing)
     except (RoundParamsError, OSError) as exc:
         raise dg.Failure(f"round parameters: {exc}") from exc
     if params.tier_as_of > landing.processing_date:
@@ -235,7 +216,7 @@ def _plan_check(plan_file: Path) -> dg.AssetCheckResult:
 
 def _unchanged(existing: dict, warehouse: Warehouse):
     """Materializations that say the stored round was kept, and its plan's check."""
-    for name in ROUND_TABLES:
+    for name in SAMPLING_TABLES:
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={"round_id": existing["round_id"], "unchanged": "already published"},

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 import dagster as dg
 import polars as pl
 
+from models import uscc
 from models.contracts import Column, Contracts, Source
 from pipelines.resources import Landing, Warehouse
 
@@ -40,10 +41,8 @@ if TYPE_CHECKING:
     from great_expectations.data_context import EphemeralDataContext
     from great_expectations.expectations import Expectation
 
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-"""GB 32100-2015 code characters (DESIGN §6): digits and capitals without I, O, S, V, Z."""
-
-USCC_REGEX = f"^[{USCC_CHARSET}]{{18}}$"
+USCC_REGEX = uscc.PATTERN
+"""GB 32100-2015 code characters (`models.uscc`): digits and capitals without I, O, S, V, Z."""
 
 LIST_JOINER = "、"
 """List cells are validated joined with the enumeration comma regulators write between items.

@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from dashboards.auth import User, allowed_pages
-from pipelines.resources import PROJECT_ROOT
 from pipelines.serve import streamlit_command
+from warehouse.connection import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

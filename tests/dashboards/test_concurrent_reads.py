@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dashboards.data import read
 from dashboards.queries.overview import Scope, tier_mix
-from pipelines.resources import PROJECT_ROOT
+from warehouse.connection import PROJECT_ROOT
 
 WRITES = 15
 

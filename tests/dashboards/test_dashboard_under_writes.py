@@ -23,7 +23,7 @@ from fixtures.landing import PROCESSING_DATE, write_fixture_landing
 from streamlit.testing.v1 import AppTest
 
 from dashboards.auth import User
-from pipelines.resources import PROJECT_ROOT
+from warehouse.connection import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
 

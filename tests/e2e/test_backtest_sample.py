@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.resources import DEFAULT_LANDING
+from warehouse.connection import DEFAULT_LANDING
 
 pytestmark = pytest.mark.slow
 

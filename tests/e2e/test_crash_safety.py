@@ -23,7 +23,8 @@ import polars as pl
 import pytest
 from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, PROCESSING_DATE, write_fixture_landing
 
-from pipelines.resources import PROJECT_ROOT, Warehouse, query
+from pipelines.resources import Warehouse
+from warehouse.connection import PROJECT_ROOT, query
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.resources import DEFAULT_LANDING, PROJECT_ROOT
+from warehouse.connection import DEFAULT_LANDING, PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -11,12 +11,13 @@ import pytest
 from fixtures.landing import PROCESSING_DATE
 
 import pipelines.assets.credit as credit
-import pipelines.credit_store as credit_store
+import warehouse.credit as credit_store
 from models.credit_records import derive_credit_records
 from models.rules import default_rule_set
-from pipelines.credit_store import read_sources
 from pipelines.definitions import build_defs, execute_main
-from pipelines.resources import Landing, Rules, Warehouse, query
+from pipelines.resources import Landing, Rules, Warehouse
+from warehouse.connection import query
+from warehouse.credit import read_sources
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

@@ -29,7 +29,8 @@ from fixtures.landing import (
 )
 
 from pipelines.definitions import build_defs, execute_main
-from pipelines.resources import Landing, Warehouse, query
+from pipelines.resources import Landing, Warehouse
+from warehouse.connection import query
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

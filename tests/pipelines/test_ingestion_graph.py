@@ -12,7 +12,8 @@ from fixtures.landing import EXPECTED_COUNTS, EXPECTED_QUARANTINE, PROCESSING_DA
 import pipelines.assets.ingestion as ingestion
 from models.contracts import SOURCE_ORDER
 from pipelines.definitions import build_defs, execute_main
-from pipelines.resources import Landing, Warehouse, query
+from pipelines.resources import Landing, Warehouse
+from warehouse.connection import query
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

@@ -21,7 +21,7 @@ from pipelines.assets.risk import RETRAIN_SCHEDULE, RISK_JOB, risk_assets
 from pipelines.cli import app
 from pipelines.definitions import build_defs
 from pipelines.resources import Landing, Warehouse
-from pipelines.warehouse import replace_table
+from warehouse.tables import replace_table
 
 TODAY = "2024-06-30"
 

@@ -19,9 +19,10 @@ from fixtures.landing import FIRM_EQUIPMENT, PROCESSING_DATE, write_fixture_land
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from pipelines.cli.summary import failure_messages
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
-from pipelines.resources import Landing, Warehouse, query
-from pipelines.summary import failure_messages
+from pipelines.resources import Landing, Warehouse
+from warehouse.connection import query
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

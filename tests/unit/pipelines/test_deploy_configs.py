@@ -11,7 +11,7 @@ import yaml
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config_schema
 
-from pipelines.resources import PROJECT_ROOT
+from warehouse.connection import PROJECT_ROOT
 
 INSTANCE_FILES = [
     PROJECT_ROOT / "dagster.yaml",

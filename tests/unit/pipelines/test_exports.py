@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.exports import escape_formulas, with_headers, write_csv, write_xlsx
+from warehouse.exports import escape_formulas, with_headers, write_csv, write_xlsx
 
 # --- escape_formulas -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import xlsxwriter
 
 from models.contracts import default_contracts
 from models.row_checks import clean_source
-from pipelines.landing import (
+from warehouse.landing import (
     ScannedFile,
     UnreadableFileError,
     decode_text,

@@ -9,8 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.resources import Warehouse, query
-from pipelines.warehouse import replace_table, replace_table_from_parts
+from pipelines.resources import Warehouse
+from warehouse.connection import query
+from warehouse.tables import replace_table, replace_table_from_parts
 
 SCHEMA = pl.Schema(
     {"uscc": pl.Utf8, "record_id": pl.Utf8, "segment": pl.Int32, "tags": pl.List(pl.Utf8)}

@@ -1,40 +1,31 @@
 """Reading the credit engine's inputs from the warehouse and storing its outputs.
 
-What belongs here: the SQL that loads clean tables for `models.credit_records` /
-`models.scoring`, and the writes that replace a set of as-of dates in `credit_scores` and
-`score_reasons` inside one transaction. Shared by the Dagster assets and `renfang score`, so
-both store scores the same way. What does not: any scoring rule (models).
+What belongs here: the SQL that loads clean tables for the engine (`models.engine`), the
+writes that replace a set of as-of dates in `credit_scores` and the reason spans inside one
+transaction, the register of rule sets that scored (`rule_sets`), and `score_and_store`
+(`renfang score`). Shared by the Dagster assets and the CLI, so both store scores the same
+way. What does not: any scoring rule or any "which dates" rule (models).
 """
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import duckdb
 import polars as pl
 
-from models.credit_records import derive_credit_records, in_record_order, source_records
-from models.credit_schema import (
-    CREDIT_SCORE_SCHEMA,
-    SCORE_REASON_SCHEMA,
-)
-from models.record_status import record_status_history
-from models.rules import RuleSet, default_rule_set, parse_rule_set
-from models.scoring import REASON_SPAN_SCHEMA, reason_spans, scores_from_spans
-from pipelines.resources import Warehouse, _table_exists, query
-from pipelines.warehouse import table_ddl
+from models.credit_records import EVIDENCE_TYPES, in_record_order, source_records
+from models.credit_schema import SCORE_REASON_SCHEMA
+from models.engine import score_documents
+from models.rules import RuleSet
+from warehouse.catalogue import schema_of
+from warehouse.connection import Warehouse, query, table_exists
+from warehouse.tables import ensure_tables, insert, table_ddl
 
-RECORD_SOURCES = (
-    "penalty_decisions",
-    "correction_notices",
-    "circulars",
-    "commendations",
-    "inspection_outcomes",
-)
+RECORD_SOURCES = tuple(EVIDENCE_TYPES)
+"""The clean tables that yield credit records, in derivation order."""
 
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
@@ -50,13 +41,6 @@ class EngineInputs:
     records: pl.DataFrame
     statuses: pl.DataFrame
     firms: pl.DataFrame
-
-
-def load_rule_set(path: str | None) -> RuleSet:
-    """The rule set file at `path`, else the packaged default."""
-    if not path:
-        return default_rule_set()
-    return parse_rule_set(Path(path).read_text(encoding="utf-8"))
 
 
 def read_sources(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -89,29 +73,6 @@ def read_engine_inputs(con: duckdb.DuckDBPyConnection) -> EngineInputs:
     )
 
 
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def as_of_dates(months: Sequence[date], processing_date: date) -> list[date]:
-    """Month-end as-of dates of the given months; the running month is scored as of the
-    processing date (the 'latest' scores), and months after it are not scored at all."""
-    dates = {min(month_end(m), processing_date) for m in months if m <= processing_date}
-    return sorted(dates)
-
-
-def compute_scores(
-    spans: pl.DataFrame, firms: pl.DataFrame, rules: RuleSet, dates: Sequence[date]
-) -> pl.DataFrame:
-    """Scores from the reason spans: one filter-and-sum per date, equal to the one-pass
-    `score_history`, and consistent with `score_reasons` by construction."""
-    return scores_from_spans(spans, firms, rules, dates)
-
-
-def compute_reason_spans(inputs: EngineInputs, rules: RuleSet) -> pl.DataFrame:
-    return reason_spans(inputs.records, inputs.statuses, inputs.firms, rules)
-
-
 def store_scores(
     con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, dates: Sequence[date]
 ) -> None:
@@ -121,12 +82,12 @@ def store_scores(
     ~2 ms at 100k firms × 66 dates). It is dropped while rows are replaced and rebuilt after:
     maintaining it row by row makes the write ten times slower (53 s instead of 5 s).
     """
-    con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
+    ensure_tables(con, ["credit_scores"])
     con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
     con.execute(
         "DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
     )
-    _insert(con, "credit_scores", scores, CREDIT_SCORE_SCHEMA)
+    insert(con, "credit_scores", scores, schema_of("credit_scores"))
     con.execute(f"CREATE INDEX {SCORES_BY_FIRM_INDEX} ON credit_scores (uscc)")
 
 
@@ -138,9 +99,10 @@ def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> N
     history of 60 month-ends at ~10M rows instead of ~10⁸, and `score_reasons` still reads
     like a table of firm × as-of × record.
     """
-    con.execute(table_ddl("score_reason_spans", REASON_SPAN_SCHEMA, replace=True))
-    _insert(con, "score_reason_spans", spans, REASON_SPAN_SCHEMA)
-    con.execute(table_ddl("credit_scores", CREDIT_SCORE_SCHEMA, replace=False))
+    spans_schema = schema_of("score_reason_spans")
+    con.execute(table_ddl("score_reason_spans", spans_schema, replace=True))
+    insert(con, "score_reason_spans", spans, spans_schema)
+    ensure_tables(con, ["credit_scores"])
     columns = ", ".join(
         "s.as_of" if c == "as_of" else f'r."{c}"' for c in SCORE_REASON_SCHEMA.names()
     )
@@ -162,18 +124,6 @@ def read_reasons(con: duckdb.DuckDBPyConnection, dates: Sequence[date]) -> pl.Da
     )
 
 
-def _insert(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, schema: pl.Schema
-) -> None:
-    if frame.is_empty():
-        return
-    con.register("_frame", frame.select(list(schema)).cast(dict(schema)))
-    try:
-        con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
-    finally:
-        con.unregister("_frame")
-
-
 class MissingWarehouseError(RuntimeError):
     """The warehouse has no clean tables yet: `renfang run` must ingest first."""
 
@@ -186,21 +136,50 @@ def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
     `score_reasons` explains exactly what the last scoring computed.
     """
     with warehouse.connect() as con:
-        if not _table_exists(con, "firms"):
+        if not table_exists(con, "firms"):
             raise MissingWarehouseError(
                 f"{warehouse.file} has no clean tables: run `renfang run` first"
             )
         sources = read_sources(con)
         cases = query(con, "SELECT * FROM credit_cases")
         firms = query(con, FIRMS_SQL)
-    records = derive_credit_records(sources, rules)
-    inputs = EngineInputs(records, record_status_history(records, cases, rules), firms)
-    spans = compute_reason_spans(inputs, rules)
-    scores = compute_scores(spans, firms, rules, [as_of])
+    result = score_documents(sources, cases, firms, rules, [as_of])
     with warehouse.transaction() as con:
-        store_scores(con, scores, [as_of])
-        store_reason_spans(con, spans)
-    return scores.height
+        register_rule_set(con, rules)
+        store_scores(con, result.scores, [as_of])
+        store_reason_spans(con, result.spans)
+    return result.scores.height
+
+
+def register_rule_set(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
+    """Keep the content of a rule set that scores are stored under (once per version and
+    content), so any stored score's tier labels and thresholds can be read back."""
+    ensure_tables(con, ["rule_sets"])
+    known = con.execute(
+        "SELECT count(*) FROM rule_sets WHERE rule_set_version = ? AND content_sha256 = ?",
+        [rules.version, rules.content_sha256],
+    ).fetchall()[0][0]
+    if known:
+        return
+    row = {
+        "rule_set_version": rules.version,
+        "content_sha256": rules.content_sha256,
+        "content": rules.canonical_json(),
+        "first_used_at": datetime.now(UTC).replace(tzinfo=None),
+    }
+    insert(con, "rule_sets", pl.DataFrame([row]), schema_of("rule_sets"))
+
+
+def stored_rule_set(con: duckdb.DuckDBPyConnection, version: str) -> RuleSet | None:
+    """The rule set scores name as `version` (its latest registered content), if known."""
+    if not table_exists(con, "rule_sets"):
+        return None
+    rows = con.execute(
+        "SELECT content FROM rule_sets WHERE rule_set_version = ? "
+        "ORDER BY first_used_at DESC LIMIT 1",
+        [version],
+    ).fetchall()
+    return RuleSet.model_validate_json(rows[0][0]) if rows else None
 
 
 def tier_mix(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:

@@ -1,75 +1,25 @@
-"""The `renfang` command line: thin entry points onto the Dagster definitions.
+"""`renfang run`, `score`, `generate` and `ui`: the main job, one scoring, sample data, servers.
 
-What belongs here: argument parsing, pointing Dagster at the project's instance (so CLI runs
-appear in the UI), and printing short summaries read back from the warehouse. What does not:
-any pipeline step — `renfang run` executes the same asset job the UI shows, never a parallel
-code path.
+What belongs here: these commands' arguments, validating them, and handing over to the
+Dagster definitions (run), the warehouse (score), the generator or the servers. What does
+not: any pipeline step — `renfang run` executes the same asset job the UI shows.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from models.rules import RuleSetError
-from pipelines.backtest_cli import HELP as BACKTEST_HELP
-from pipelines.backtest_cli import backtest
-from pipelines.credit_store import MissingWarehouseError
-from pipelines.export_cli import export_app
-from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+from pipelines.cli.options import LandingOpt, RulesOpt, WarehouseOpt
+from pipelines.cli.summary import print_tier_mix
+from pipelines.instance import dagster_home
 from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
-from pipelines.summary import print_tier_mix
-
-app = typer.Typer(
-    help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-app.add_typer(export_app, name="export")
-
-LandingOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--landing",
-        help=f"Landing folder, one sub-folder per source [env RENFANG_LANDING; default "
-        f"{DEFAULT_LANDING.relative_to(PROJECT_ROOT)}]",
-    ),
-]
-RulesOpt = Annotated[
-    str | None,
-    typer.Option("--rules", help="Rule set YAML [env RENFANG_RULES; default the packaged one]"),
-]
-WarehouseOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--warehouse",
-        help=f"DuckDB warehouse file [env RENFANG_WAREHOUSE; default "
-        f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}]",
-    ),
-]
+from warehouse.credit import MissingWarehouseError
 
 
-def dagster_home() -> Path:
-    """`$DAGSTER_HOME`, else `.dagster/` in the project, holding a copy of `dagster.yaml`.
-
-    Runs launched by `renfang run` and by `make ui` share this instance, so every CLI run
-    shows up in the UI with its logs, checks and metadata.
-    """
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster")
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    template = PROJECT_ROOT / "dagster.yaml"
-    if template.exists() and (not config.exists() or config.read_bytes() != template.read_bytes()):
-        shutil.copyfile(template, config)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
-@app.command()
 def run(
     landing: LandingOpt = None,
     warehouse: WarehouseOpt = None,
@@ -107,14 +57,13 @@ def run(
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-    from pipelines.summary import print_run_summary
+    from pipelines.cli.summary import print_run_summary
 
     print_run_summary(result, wh, echo=typer.echo)
     if not result.success:
         raise typer.Exit(code=1)
 
 
-@app.command()
 def score(
     as_of: Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD")],
     warehouse: WarehouseOpt = None,
@@ -123,8 +72,8 @@ def score(
     """Score every firm as of a date (point-in-time), store it, print the tier mix."""
     from datetime import date
 
-    from pipelines.credit_store import score_and_store, tier_mix
     from pipelines.resources import Rules, Warehouse
+    from warehouse.credit import score_and_store, tier_mix
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     day = date.fromisoformat(as_of)
@@ -139,7 +88,6 @@ def score(
         print_tier_mix(tier_mix(con, day), day, typer.echo)
 
 
-@app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Landing folder to write (created; must be empty)")],
     firms: Annotated[int, typer.Option(help="Number of firms")] = 400,
@@ -169,7 +117,6 @@ def generate(
     typer.echo(f"{'total':22s} {sum(counts.values()):>12,d}  → {out}")
 
 
-@app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
     dashboard_port: Annotated[int, typer.Option(help="Dashboards (Streamlit) port")] = 8501,
@@ -182,15 +129,3 @@ def ui(
     home = dagster_home()
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))
-
-
-app.command(help=BACKTEST_HELP)(backtest)
-
-from pipelines.cli_rounds import draw, rounds, verify_draw  # noqa: E402  (defined there)
-
-app.command("draw")(draw)
-app.command("verify-draw")(verify_draw)
-app.command("rounds")(rounds)
-
-if __name__ == "__main__":
-    app()

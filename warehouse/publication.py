@@ -2,7 +2,7 @@
 
 What belongs here: the SQL behind the association's tier list and the public disclosure feed
 (the published tier of every firm as of a scored date, published rounds and their results),
-and writing them with `pipelines.exports` (formula-safe XLSX/CSV, atomic). Shared by the
+and writing them with `warehouse.exports` (formula-safe XLSX/CSV, atomic). Shared by the
 Dagster assets, `renfang export` and the dashboards' public pages, so all three publish the
 same rows. What does not: shaping the content (models.publication), the assets themselves.
 """
@@ -24,8 +24,8 @@ from models.publication import (
     tier_list_sheets,
 )
 from models.rules import RuleSet
-from pipelines.exports import write_csv, write_xlsx
-from pipelines.resources import _table_exists, query
+from warehouse.connection import query, table_exists
+from warehouse.exports import write_csv, write_xlsx
 
 TIER_LIST_FILE = "tier_list_{as_of}.xlsx"
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
@@ -36,7 +36,7 @@ class PublicationError(ValueError):
 
 
 def scored_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
-    if not _table_exists(con, "credit_scores"):
+    if not table_exists(con, "credit_scores"):
         return []
     rows = con.execute("SELECT DISTINCT as_of FROM credit_scores ORDER BY as_of").fetchall()
     return [r[0] for r in rows]
@@ -80,7 +80,7 @@ def read_tier_list(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
 def read_published_rounds(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Published rounds and one row per drawn firm with its reported outcome (if any).
     Draft rounds are never read here: a plan is public only once published."""
-    if not (_table_exists(con, "sampling_rounds") and _table_exists(con, "round_outcomes")):
+    if not (table_exists(con, "sampling_rounds") and table_exists(con, "round_outcomes")):
         return pl.DataFrame(schema=ROUND_INPUT), pl.DataFrame(schema=RESULT_INPUT)
     rounds = query(
         con,

@@ -1,8 +1,8 @@
 """`renfang export tier-list|disclosure --as-of DATE --out PATH`: the published files on demand.
 
 What belongs here: the export sub-commands' arguments and messages. They run the same
-`pipelines.publication` code as the Dagster assets, for any stored scoring date. What does
-not: the files' content (models.publication) or their SQL (pipelines.publication).
+`warehouse.publication` code as the Dagster assets, for any stored scoring date. What does
+not: the files' content (models.publication) or their SQL (warehouse.publication).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _publish(as_of: str | None, warehouse: Path | None, rules_file: str | None, 
     """Resolve the as-of date and run `write(con, rules, labels, day)` on a read-only
     connection; a publication error (e.g. no scores stored for the date) exits with code 2."""
     from models.labels import default_labels
-    from pipelines.publication import PublicationError, resolve_as_of
     from pipelines.resources import Rules, Warehouse
+    from warehouse.publication import PublicationError, resolve_as_of
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     _require(wh.file)
@@ -65,7 +65,7 @@ def tier_list(
     rules_file: RulesOpt = None,
 ) -> None:
     """The association's tier list: cover sheet + one sheet per firm type (Chinese headers)."""
-    from pipelines.publication import write_tier_list
+    from warehouse.publication import write_tier_list
 
     day, (path, firms) = _publish(
         as_of, warehouse, rules_file,
@@ -82,7 +82,7 @@ def disclosure(
     rules_file: RulesOpt = None,
 ) -> None:
     """The public feed: firms, tiers, rounds, results, legend, feed_info (public fields only)."""
-    from pipelines.publication import write_disclosure
+    from warehouse.publication import write_disclosure
 
     day, rows = _publish(
         as_of, warehouse, rules_file,

@@ -15,15 +15,15 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from models.contracts import Contracts, default_contracts
-from models.credit_records import derive_credit_records
-from models.credit_schema import RECORD_STATUS_SCHEMA
+from models.engine import no_cases, score_documents
 from models.normalise import clean_text, parse_bool, parse_date, split_list
+from models.periods import month_ends, scoring_dates
 from models.risk.config import RiskConfig
 from models.risk.history import (
     ENTITY_SCHEMA,
@@ -37,9 +37,9 @@ from models.risk.history import (
 from models.risk.model import snapshot_dates
 from models.row_checks import clean_source
 from models.rules import RuleSet
-from models.scoring import reason_spans, scores_from_spans
-from pipelines.credit_store import month_end
-from pipelines.landing import decode_text, scan_file
+from warehouse.credit import RECORD_SOURCES
+from warehouse.ingestion import clean_folder
+from warehouse.landing import LandingLocation, decode_text, scan_file
 
 
 class BacktestInputError(ValueError):
@@ -231,26 +231,37 @@ def read_history(
     sources = {"penalty_decisions": decisions}
     if not clean_inspections.is_empty():
         sources["inspection_outcomes"] = clean_inspections
-    records = derive_credit_records(sources, rules)
     ids = directory if directory is not None else entities.select(uscc="entity_id")
     partial = History(outcomes=outcomes, entities=entities)
+    first, last = outcomes["inspected_on"].min(), outcomes["inspected_on"].max()
+    assert isinstance(first, date) and isinstance(last, date)  # read_outcomes: never empty
     dates = sorted(
-        {*_month_ends(outcomes), *snapshot_dates(partial, cutoff, horizon_days, config), cutoff}
+        {*month_ends(first, last), *snapshot_dates(partial, cutoff, horizon_days, config), cutoff}
     )
-    spans = reason_spans(records, pl.DataFrame(schema=RECORD_STATUS_SCHEMA), ids, rules)
-    scores = scores_from_spans(spans, ids, rules, dates)
+    # no case register among the files: objections and repairs are absent, not ignored
+    result = score_documents(sources, no_cases(), ids, rules, dates)
     return History(
         outcomes=outcomes,
         entities=entities,
-        records=records_from_credit(records),
-        scores=scores_from_credit(scores),
+        records=records_from_credit(result.records),
+        scores=scores_from_credit(result.scores),
     )
 
 
-def _month_ends(outcomes: pl.DataFrame) -> list[date]:
-    first, last = outcomes["inspected_on"].min(), outcomes["inspected_on"].max()
-    ends, day = [], month_end(first)  # type: ignore[arg-type]
-    while day <= last:  # type: ignore[operator]
-        ends.append(day)
-        day = month_end(day + timedelta(days=1))
-    return ends
+def history_from_landing(
+    landing: LandingLocation, config: RiskConfig, rules: RuleSet, contracts: Contracts
+) -> History:
+    """The history the model asset group reads from the warehouse, built from a landing
+    folder alone: every source cleaned as a first run would, records, statuses (from the
+    folder's credit cases) and scores at every as-of date a run stores."""
+    clean = clean_folder(landing, contracts)
+    dates = scoring_dates(rules.effective_from, landing.processing_date)
+    sources = {name: clean[name] for name in RECORD_SOURCES}
+    firms = clean["firms"].select("uscc", "name", "firm_type", "district", "status")
+    result = score_documents(sources, clean["credit_cases"], firms, rules, dates)
+    return History(
+        outcomes=outcomes_from_clean(clean["inspection_outcomes"], config.problem_results),
+        entities=entities_from_clean(clean["firms"]),
+        records=records_from_credit(result.records),
+        scores=scores_from_credit(result.scores),
+    )

@@ -49,15 +49,15 @@ def draw(
     ] = False,
 ) -> None:
     """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
-    from pipelines.cli import dagster_home
+    from pipelines.instance import dagster_home
 
     dagster_home()
     import dagster as dg
 
+    from pipelines.cli.summary import drawn_round_id, failure_messages, print_round
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
-    from pipelines.summary import drawn_round_id, failure_messages, print_round
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     if not wh.file.exists():
@@ -134,11 +134,12 @@ def rounds(
 ) -> None:
     """List the stored rounds, or one round's feedback: planned vs inspected vs findings, by
     tier and for the control share."""
-    from pipelines.resources import Warehouse, _table_exists, query
+    from pipelines.resources import Warehouse
+    from warehouse.connection import query, table_exists
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     with wh.connect(read_only=True) as con:
-        if not _table_exists(con, "sampling_rounds"):
+        if not table_exists(con, "sampling_rounds"):
             typer.echo("no rounds yet: `renfang run` drafts one, `renfang draw` publishes one")
             raise typer.Exit(code=2)
         if round_id is None:

@@ -1,11 +1,12 @@
 """Warehouse DDL and writes: typed tables from declared schemas, replaced inside transactions.
 
-What belongs here: turning a polars schema (declared once, in models) into DuckDB DDL, the
-bookkeeping tables' schemas (landing registry, scan, ingestion log, quarantine), and the
-statements that replace a table or a slice of a shared table. Callers pass an open connection
-inside `Warehouse.transaction()`, so every asset's writes commit together or not at all.
+What belongs here: turning a declared polars schema (`warehouse.catalogue`) into DuckDB DDL,
+and the statements that create, replace or append to a table or to a slice of a shared
+table. Callers pass an open connection inside `Warehouse.transaction()`, so every asset's
+writes commit together or not at all.
 
-What does not: deciding what goes into a table (models), reading files (landing).
+What does not: deciding what goes into a table (models), reading files (landing), which
+tables exist (catalogue).
 """
 
 from __future__ import annotations
@@ -15,40 +16,7 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
-from models.row_checks import FILE_COUNT_SCHEMA, QUARANTINE_SCHEMA
-
-LANDING_FILES_SCHEMA = pl.Schema(
-    {"source": pl.Utf8, "sha256": pl.Utf8, "file": pl.Utf8, "first_seen_at": pl.Datetime("us")}
-)
-"""Registry of every file content ever seen. `first_seen_at` defaults `collected_on` and dates
-quarantine rows, so re-running on the same files reproduces the same tables."""
-
-LANDING_SCAN_SCHEMA = pl.Schema(
-    {
-        "source": pl.Utf8,
-        "file": pl.Utf8,
-        "sha256": pl.Utf8,
-        "size_bytes": pl.Int64,
-        "format": pl.Utf8,
-        "encoding": pl.Utf8,
-        "header_row": pl.Int64,
-        "status": pl.Utf8,
-        "problem": pl.Utf8,
-        "detail": pl.Utf8,
-        "first_seen_at": pl.Datetime("us"),
-    }
-)
-"""What the latest run found in each landing file (replaced per source on each run)."""
-
-INGESTION_LOG_SCHEMA = pl.Schema(
-    {
-        "run_id": pl.Utf8,
-        "logged_at": pl.Datetime("us"),
-        **{k: v for k, v in LANDING_SCAN_SCHEMA.items() if k != "first_seen_at"},
-        **{k: v for k, v in FILE_COUNT_SCHEMA.items() if k != "source_file"},
-    }
-)
-"""One row per file and run (appended): read = accepted + quarantined + collapsed."""
+from warehouse.catalogue import schema_of
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Utf8: "VARCHAR",
@@ -79,7 +47,7 @@ def replace_table(
 ) -> None:
     """Recreate `name` with the declared schema and fill it from `frame` (same transaction)."""
     con.execute(table_ddl(name, schema, replace=True))
-    _insert(con, name, frame, schema)
+    insert(con, name, frame, schema)
 
 
 def replace_table_from_parts(
@@ -94,7 +62,7 @@ def replace_table_from_parts(
     """
     con.execute(table_ddl(name, schema, replace=True))
     for part in parts:
-        _insert(con, name, part, schema)
+        insert(con, name, part, schema)
 
 
 def replace_slice(
@@ -109,30 +77,31 @@ def replace_slice(
     """Replace the rows of a shared table that belong to one source (e.g. quarantine)."""
     con.execute(table_ddl(name, schema, replace=False))
     con.execute(f'DELETE FROM "{name}" WHERE "{where_column}" = ?', [value])
-    _insert(con, name, frame, schema)
+    insert(con, name, frame, schema)
 
 
 def append(
     con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, schema: pl.Schema
 ) -> None:
     con.execute(table_ddl(name, schema, replace=False))
-    _insert(con, name, frame, schema)
+    insert(con, name, frame, schema)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Create these catalogue tables empty where they do not exist yet."""
+    for name in names:
+        con.execute(table_ddl(name, schema_of(name), replace=False))
 
 
 def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
     """Create the shared bookkeeping tables if this is a new warehouse."""
-    for name, schema in (
-        ("landing_files", LANDING_FILES_SCHEMA),
-        ("landing_scan", LANDING_SCAN_SCHEMA),
-        ("ingestion_log", INGESTION_LOG_SCHEMA),
-        ("quarantine", QUARANTINE_SCHEMA),
-    ):
-        con.execute(table_ddl(name, schema, replace=False))
+    ensure_tables(con, ("landing_files", "landing_scan", "ingestion_log", "quarantine"))
 
 
-def _insert(
+def insert(
     con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, schema: pl.Schema
 ) -> None:
+    """Append `frame`'s rows to an existing table, columns selected and cast to `schema`."""
     if frame.is_empty():
         return
     typed = frame.select(list(schema)).cast(dict(schema))

@@ -12,8 +12,9 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, default_contracts
-from pipelines.credit_store import tier_mix
-from pipelines.resources import Warehouse, _table_exists, query
+from pipelines.resources import Warehouse
+from warehouse.connection import query, table_exists
+from warehouse.credit import tier_mix
 
 
 def print_run_summary(
@@ -65,7 +66,7 @@ def print_run_summary(
     with warehouse.connect(read_only=True) as con:
         latest = (
             con.execute("SELECT max(as_of) FROM credit_scores").fetchall()[0][0]
-            if _table_exists(con, "credit_scores")
+            if table_exists(con, "credit_scores")
             else None
         )
         if latest:
@@ -116,7 +117,7 @@ def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:
 
 def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], object]) -> None:
     """Seed, input hashes and files of a stored round: what the centre publishes."""
-    from pipelines.round_exports import round_folder
+    from warehouse.round_exports import round_folder
 
     with warehouse.connect(read_only=True) as con:
         rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])

@@ -32,7 +32,7 @@ from models.labels import default_labels
 from models.rules import RuleSet
 from models.sampling.ical import inspector_calendars
 from models.sampling.round import RoundPlan
-from pipelines.exports import with_headers, write_csv, write_xlsx
+from warehouse.exports import with_headers, write_csv, write_xlsx
 
 PLAN_FILE = "plan.json"
 INPUTS_DIR = "inputs"

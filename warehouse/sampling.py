@@ -1,11 +1,11 @@
-"""Reading a round's inputs from the warehouse and storing its plan (issue 4 step 5).
+"""Reading a round's inputs from the warehouse and storing its plan.
 
 What belongs here: the SQL that gathers the directory, the tiers as of the round's
 `tier_as_of`, the inspector roster, recusals and the previous round for
 `models.sampling.eligibility` / `models.sampling.round`; the writes that replace one round in
 `sampling_rounds`, `sampling_strata`, `sampling_draws` and `sampling_assignments` inside one
-transaction; and the rule that a published round is never silently replaced. Shared by the
-Dagster round asset and the CLI. What does not: any rule of the draw (models), file exports.
+transaction. Shared by the Dagster round asset and the CLI. What does not: any rule of the
+draw or of replacing a round (models.sampling), file exports.
 """
 
 from __future__ import annotations
@@ -17,52 +17,17 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from models.engine import scores_of
 from models.rules import RuleSet
 from models.sampling.canonical import INPUT_SCHEMAS, RoundInputs
-from models.sampling.draw import DRAW_SCHEMA, STRATA_SCHEMA
 from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
 from models.sampling.params import RoundParams
-from models.sampling.round import ASSIGNMENT_ROWS_SCHEMA, RoundPlan
-from pipelines.credit_store import FIRMS_SQL, compute_scores, read_reason_spans
-from pipelines.resources import _table_exists, query
-from pipelines.warehouse import replace_slice, table_ddl
-
-SAMPLING_ROUNDS_SCHEMA = pl.Schema(
-    {
-        "round_id": pl.Utf8,
-        "status": pl.Utf8,  # draft | published
-        "seed": pl.Int64,
-        "algorithm_version": pl.Utf8,
-        "parameters": pl.Utf8,  # the RoundParams as JSON
-        "tier_as_of": pl.Date,
-        "window_start": pl.Date,
-        "window_end": pl.Date,
-        "previous_round_id": pl.Utf8,
-        "firms_sha256": pl.Utf8,
-        "inspectors_sha256": pl.Utf8,
-        "conflicts_sha256": pl.Utf8,
-        "previous_sha256": pl.Utf8,
-        "plan_sha256": pl.Utf8,
-        "plan_file": pl.Utf8,
-        "pool_size": pl.Int64,
-        "excluded": pl.Int64,
-        "drawn": pl.Int64,
-        "control": pl.Int64,
-        "created_at": pl.Datetime("us"),
-    }
-)
-SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8, **STRATA_SCHEMA})
-ROUND_TABLES = {
-    "sampling_rounds": SAMPLING_ROUNDS_SCHEMA,
-    "sampling_strata": SAMPLING_STRATA_SCHEMA,
-    "sampling_draws": DRAW_SCHEMA,
-    "sampling_assignments": ASSIGNMENT_ROWS_SCHEMA,
-}
-STATUSES = ("draft", "published")
-
-
-class RoundConflictError(RuntimeError):
-    """A published round would be replaced by a different plan without `replace`."""
+from models.sampling.replacement import STATUSES
+from models.sampling.round import RoundPlan
+from warehouse.catalogue import SAMPLING_TABLES, schema_of
+from warehouse.connection import query, table_exists
+from warehouse.credit import FIRMS_SQL, read_reason_spans
+from warehouse.tables import ensure_tables, replace_slice
 
 
 @dataclass(frozen=True)
@@ -90,7 +55,7 @@ def gather_round(
     rounds = _rounds(con)
     assignments = (
         query(con, "SELECT round_id, uscc, inspector_id FROM sampling_assignments")
-        if _table_exists(con, "sampling_assignments")
+        if table_exists(con, "sampling_assignments")
         else pl.DataFrame(schema={"round_id": pl.Utf8, "uscc": pl.Utf8, "inspector_id": pl.Utf8})
     )
     previous_id = previous_round(rounds, outcomes, params)
@@ -126,7 +91,7 @@ def risk_as_of(con: duckdb.DuckDBPyConnection, as_of: date, pool: pl.DataFrame) 
     `as_of` — the same point in time as the tiers, so the ordering uses nothing later."""
     latest = (
         query(con, "SELECT max(as_of) FROM risk_scores WHERE as_of <= ?", [as_of]).item()
-        if _table_exists(con, "risk_scores")
+        if table_exists(con, "risk_scores")
         else None
     )
     if latest is None:
@@ -144,44 +109,21 @@ def tiers_as_of(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> 
     stored = query(con, "SELECT uscc, tier FROM credit_scores WHERE as_of = ?", [as_of])
     if stored.height:
         return stored
-    scores = compute_scores(read_reason_spans(con), query(con, FIRMS_SQL), rules, [as_of])
+    scores = scores_of(read_reason_spans(con), query(con, FIRMS_SQL), rules, [as_of])
     return scores.select("uscc", "tier")
 
 
 def _rounds(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    if _table_exists(con, "sampling_rounds"):
+    if table_exists(con, "sampling_rounds"):
         return query(con, "SELECT round_id, window_start FROM sampling_rounds")
     return pl.DataFrame(schema={"round_id": pl.Utf8, "window_start": pl.Date})
 
 
 def stored_round(con: duckdb.DuckDBPyConnection, round_id: str) -> dict | None:
-    if not _table_exists(con, "sampling_rounds"):
+    if not table_exists(con, "sampling_rounds"):
         return None
     rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])
     return rows.row(0, named=True) if rows.height else None
-
-
-def check_replaceable(
-    existing: dict | None, plan_sha256: str, *, status: str, replace: bool
-) -> None:
-    """A draft may be redrawn freely; a published round was announced, so it is only
-    re-stored to the identical plan, never turned back into a draft, and replaced by a
-    different plan only when the caller says `replace`."""
-    if existing is None or existing["status"] != "published" or replace:
-        return
-    old = existing["plan_sha256"]
-    if status != "published":
-        raise RoundConflictError(
-            f"抽查批次 {existing['round_id']} 已公布，不能以草案覆盖 / round "
-            f"{existing['round_id']} is published; a draft cannot replace it"
-        )
-    if old != plan_sha256:
-        raise RoundConflictError(
-            f"抽查批次 {existing['round_id']} 已公布（计划哈希 {old[:12]}…），"
-            f"本次结果不同（{plan_sha256[:12]}…）；如确需重抽请使用 --replace / round "
-            f"{existing['round_id']} is published with plan {old[:12]}…; "
-            f"this draw gives {plan_sha256[:12]}…; pass replace (--replace) to supersede it"
-        )
 
 
 def store_round(
@@ -223,19 +165,18 @@ def store_round(
     }
     strata = plan.strata.with_columns(pl.lit(params.round_id).alias("round_id"))
     frames = {
-        "sampling_rounds": pl.DataFrame([row], schema=SAMPLING_ROUNDS_SCHEMA),
+        "sampling_rounds": pl.DataFrame([row], schema=schema_of("sampling_rounds")),
         "sampling_strata": strata,
         "sampling_draws": plan.draws,
         "sampling_assignments": plan.assignments,
     }
-    for name, schema in ROUND_TABLES.items():
+    for name in SAMPLING_TABLES:
         replace_slice(
-            con, name, frames[name], schema, where_column="round_id", value=params.round_id
+            con, name, frames[name], schema_of(name), where_column="round_id", value=params.round_id
         )
     return row
 
 
 def ensure_round_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the sampling tables empty, so readers (feedback, dashboards) find them."""
-    for name, schema in ROUND_TABLES.items():
-        con.execute(table_ddl(name, schema, replace=False))
+    ensure_tables(con, SAMPLING_TABLES)

@@ -24,26 +24,9 @@ from models.risk.history import (
     scores_from_credit,
 )
 from models.risk.model import RiskModel
-from models.risk.tables import (
-    BACKTEST_METRIC_SCHEMA,
-    CALIBRATION_SCHEMA,
-    DRAW_SCHEMA,
-    INSPECTOR_EFFECT_SCHEMA,
-    LIFT_SCHEMA,
-    MODEL_VERSION_SCHEMA,
-    TIER_FAILURE_SCHEMA,
-)
-from pipelines.resources import Warehouse, query
-from pipelines.warehouse import replace_table, table_ddl
-
-BACKTEST_TABLES = {
-    "risk_backtest_metrics": BACKTEST_METRIC_SCHEMA,
-    "risk_lift_curve": LIFT_SCHEMA,
-    "risk_calibration": CALIBRATION_SCHEMA,
-    "risk_tier_failure": TIER_FAILURE_SCHEMA,
-    "risk_draw_comparison": DRAW_SCHEMA,
-    "risk_inspector_effects": INSPECTOR_EFFECT_SCHEMA,
-}
+from warehouse.catalogue import schema_of
+from warehouse.connection import WarehouseLocation, query
+from warehouse.tables import ensure_tables, insert, replace_table
 
 
 def read_history(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> History:
@@ -57,7 +40,7 @@ def read_history(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> History:
     )
 
 
-def models_dir(warehouse: Warehouse) -> Path:
+def models_dir(warehouse: WarehouseLocation) -> Path:
     return warehouse.file.parent / "models"
 
 
@@ -101,17 +84,13 @@ def model_version_row(model: RiskModel, role: str, path: Path, trained_at: datet
 
 def record_model(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     """Append a model version (a retrain of the same content replaces its own row)."""
-    con.execute(table_ddl("risk_model_versions", MODEL_VERSION_SCHEMA, replace=False))
+    ensure_tables(con, ["risk_model_versions"])
     con.execute(
         "DELETE FROM risk_model_versions WHERE model_version = ? AND role = ?",
         [row["model_version"], row["role"]],
     )
-    frame = pl.DataFrame([row], schema=MODEL_VERSION_SCHEMA)
-    con.register("_row", frame)
-    try:
-        con.execute("INSERT INTO risk_model_versions SELECT * FROM _row")
-    finally:
-        con.unregister("_row")
+    schema = schema_of("risk_model_versions")
+    insert(con, "risk_model_versions", pl.DataFrame([row], schema=schema), schema)
 
 
 def backtest_frames(report: BacktestReport, model_version: str) -> dict[str, pl.DataFrame]:
@@ -133,4 +112,4 @@ def backtest_frames(report: BacktestReport, model_version: str) -> dict[str, pl.
 
 def store_backtest(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
     for name, frame in frames.items():
-        replace_table(con, name, frame, BACKTEST_TABLES[name])
+        replace_table(con, name, frame, schema_of(name))

@@ -7,7 +7,10 @@ raw text rows with their spreadsheet row numbers and the row as received (JSON).
 found while reading are attached to rows (`read_problem`), never raised: one broken file must
 not stop the others.
 
-What does not: typing or judging values (models.row_checks), the warehouse (assets).
+Also where the landing folder is and which day it is processed on (`LandingLocation`,
+shared by the Dagster resource and the CLI).
+
+What does not: typing or judging values (models.row_checks), the tables (other modules).
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ import csv
 import hashlib
 import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import polars as pl
 
 from models.contracts import Contracts, Source, header_key
 from models.row_checks import column_label
+from warehouse.connection import DEFAULT_LANDING, processing_date, resolve_path
 
 # The csv module refuses fields above 128 KiB by raising, which would stop the whole file;
 # an oversized cell must instead reach the contract's `max_length` check and quarantine its
@@ -37,6 +42,41 @@ HEADER_SEARCH_ROWS = 20
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
+class LandingLocation:
+    """Mixin: the landing folder and processing date described by the attributes `path` and
+    `today` (each None = environment/default, read at each use)."""
+
+    path: str | None
+    today: str | None
+
+    @property
+    def folder(self) -> Path:
+        """`path`, else `$RENFANG_LANDING`, else the bundled sample `data/sample/landing`."""
+        return resolve_path(self.path, "RENFANG_LANDING", DEFAULT_LANDING)
+
+    @property
+    def processing_date(self) -> date:
+        return processing_date(self.today)
+
+    def clock(self) -> datetime:
+        """Now, on the processing date's clock: a run dated 2025-12-31 sees files that day.
+
+        File first-seen times default `collected_on`; taking them from the same clock keeps
+        "collected after the processing date" impossible by construction.
+        """
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        fixed = self.today or os.environ.get("RENFANG_TODAY")
+        return datetime.combine(self.processing_date, time()) if fixed else now
+
+
+@dataclass(frozen=True)
+class LandingFolder(LandingLocation):
+    """A landing folder outside Dagster (CLI checks, backtests, tests)."""
+
+    path: str | None = None
+    today: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """`renfang backtest`: does a risk score predict the next inspection's findings? From files.
 
 What belongs here: the command's options and its short flow — read the files
-(`pipelines.risk_inputs`), run `models.risk.backtest.run_backtest`, write and print the report
-(`pipelines.risk_report`). Registered in `pipelines.cli`. What does not: any figure.
+(`warehouse.backtest_inputs`), run `models.risk.backtest.run_backtest`, write and print the report
+(`warehouse.risk_report`). Registered in `pipelines.cli`. What does not: any figure.
 """
 
 from __future__ import annotations
@@ -23,15 +23,35 @@ HELP = (
 
 def backtest(
     inspections: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--inspections",
             help="Inspection-outcome CSV (generic columns, see --id-col …) or the project's "
             "inspection_outcomes export (CSV/XLSX, Chinese headers); a folder = every file in "
             "it; repeatable",
         ),
-    ],
-    cutoff: Annotated[str, typer.Option("--cutoff", help="Cut-off date YYYY-MM-DD")],
+    ] = None,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(
+            "--cutoff",
+            help="Cut-off date YYYY-MM-DD [with --landing: one horizon before the data end, "
+            "as the model assets do]",
+        ),
+    ] = None,
+    landing: Annotated[
+        Path | None,
+        typer.Option(
+            "--landing",
+            help="A whole landing folder (one sub-folder per source): read and scored exactly "
+            "as `renfang run` does, objections and repairs included (instead of --inspections, "
+            "--firms, --penalties)",
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(help="With --landing: the processing date YYYY-MM-DD [env RENFANG_TODAY]"),
+    ] = None,
     horizon: Annotated[
         int | None, typer.Option("--horizon", help="Label horizon in days [default 365]")
     ] = None,
@@ -78,22 +98,28 @@ def backtest(
         str | None, typer.Option("--rules", help="Rule set YAML for --penalties")
     ] = None,
 ) -> None:
+    from models.contracts import default_contracts
     from models.risk.backtest import run_backtest
     from models.risk.config import default_risk_config
     from models.risk.model import TrainingDataError
+    from models.rules import load_rule_set
     from models.sampling.params import default_round_params
-    from pipelines.credit_store import load_rule_set
-    from pipelines.risk_inputs import (
+    from warehouse.backtest_inputs import (
         BacktestInputError,
         FirmColumns,
         InspectionColumns,
+        history_from_landing,
         read_history,
     )
-    from pipelines.risk_report import summary_text, write_report
+    from warehouse.landing import LandingFolder
+    from warehouse.risk_report import summary_text, write_report
 
     config = default_risk_config()
-    day = date.fromisoformat(cutoff)
     days = horizon or config.horizon_days
+    if (landing is None) == (not inspections):
+        raise typer.BadParameter("give either --landing or --inspections (not both)")
+    if landing is None and cutoff is None:
+        raise typer.BadParameter("--cutoff is required with --inspections", param_hint="--cutoff")
     pairs = []
     for item in where or []:
         column, sep, value = item.partition("=")
@@ -110,17 +136,29 @@ def backtest(
         where=tuple(pairs),
     )
     try:
-        history = read_history(
-            inspections,
-            firms=firms or [],
-            penalties=penalties or [],
-            inspection_columns=columns,
-            firm_columns=FirmColumns(entity=firm_id_col, opened=opened_col),
-            config=config,
-            rules=load_rule_set(rules_file),
-            cutoff=day,
-            horizon_days=days,
-        )
+        rules = load_rule_set(rules_file)
+        if landing is not None:
+            folder = LandingFolder(path=str(landing), today=today)
+            history = history_from_landing(folder, config, rules, default_contracts())
+            day = (
+                date.fromisoformat(cutoff)
+                if cutoff
+                else history.backtest_cutoff(folder.processing_date, days)
+            )
+        else:
+            assert cutoff is not None and inspections
+            day = date.fromisoformat(cutoff)
+            history = read_history(
+                inspections,
+                firms=firms or [],
+                penalties=penalties or [],
+                inspection_columns=columns,
+                firm_columns=FirmColumns(entity=firm_id_col, opened=opened_col),
+                config=config,
+                rules=rules,
+                cutoff=day,
+                horizon_days=days,
+            )
         report = run_backtest(history, day, days, config, default_round_params().ratios)
     except (BacktestInputError, TrainingDataError, ValueError) as exc:
         typer.echo(f"backtest: {exc}", err=True)

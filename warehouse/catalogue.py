@@ -1,0 +1,289 @@
+"""The catalogue of every warehouse table: its name, layer, schema and meaning, declared once.
+
+What belongs here: one `Table` entry per table or view the product writes — bookkeeping,
+raw and clean tables generated from the input contract, and every derived table with the
+schema its producer declares (domain schemas live beside the models that fill them; the
+storage-only schemas of the landing registry, the ingestion log and the round register are
+declared here). DDL is generated from these entries; the checks, the dashboards' table
+lists and the tests read them. Groups are the asset layers (raw → clean → credit → sampling
+→ publish, plus model and bookkeeping).
+
+What does not: SQL about a table's rows (the other `warehouse` modules), Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from models.contracts import SOURCE_ORDER, Contracts, Source, default_contracts
+from models.credit_schema import (
+    CREDIT_RECORD_SCHEMA,
+    CREDIT_SCORE_SCHEMA,
+    RECORD_STATUS_SCHEMA,
+    REPAIR_OPTION_SCHEMA,
+    SCORE_REASON_SCHEMA,
+    TIER_CHANGE_SCHEMA,
+    TIER_PATH_SCHEMA,
+)
+from models.review import REVIEW_REPORT_SCHEMA
+from models.risk.tables import (
+    BACKTEST_METRIC_SCHEMA,
+    CALIBRATION_SCHEMA,
+    DRAW_SCHEMA,
+    INSPECTOR_EFFECT_SCHEMA,
+    LIFT_SCHEMA,
+    MODEL_VERSION_SCHEMA,
+    RISK_PSI_SCHEMA,
+    RISK_SCORE_SCHEMA,
+    TIER_FAILURE_SCHEMA,
+)
+from models.row_checks import FILE_COUNT_SCHEMA, QUARANTINE_SCHEMA, clean_schema
+from models.sampling.draw import DRAW_SCHEMA as SAMPLING_DRAW_SCHEMA
+from models.sampling.draw import STRATA_SCHEMA
+from models.sampling.feedback import ROUND_OUTCOME_SCHEMA, ROUND_RESULT_SCHEMA
+from models.sampling.round import ASSIGNMENT_ROWS_SCHEMA
+from models.scoring import REASON_SPAN_SCHEMA
+
+GROUPS = ("bookkeeping", "raw", "clean", "credit", "publish", "sampling", "model")
+"""The layers, in the order data flows through them (bookkeeping first: every run uses it)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table (or view) of the warehouse.
+
+    `schema` None means the columns are decided at run time by a declared specification
+    (`risk_features`: one column per feature of the risk settings); `view` marks a view
+    over other tables (never written directly).
+    """
+
+    name: str
+    group: str
+    schema: pl.Schema | None
+    description: str
+    view: bool = False
+
+
+LANDING_FILES_SCHEMA = pl.Schema(
+    {"source": pl.Utf8, "sha256": pl.Utf8, "file": pl.Utf8, "first_seen_at": pl.Datetime("us")}
+)
+"""Registry of every file content ever seen. `first_seen_at` defaults `collected_on` and dates
+quarantine rows, so re-running on the same files reproduces the same tables."""
+
+LANDING_SCAN_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8,
+        "file": pl.Utf8,
+        "sha256": pl.Utf8,
+        "size_bytes": pl.Int64,
+        "format": pl.Utf8,
+        "encoding": pl.Utf8,
+        "header_row": pl.Int64,
+        "status": pl.Utf8,
+        "problem": pl.Utf8,
+        "detail": pl.Utf8,
+        "first_seen_at": pl.Datetime("us"),
+    }
+)
+"""What the latest run found in each landing file (replaced per source on each run)."""
+
+INGESTION_LOG_SCHEMA = pl.Schema(
+    {
+        "run_id": pl.Utf8,
+        "logged_at": pl.Datetime("us"),
+        **{k: v for k, v in LANDING_SCAN_SCHEMA.items() if k != "first_seen_at"},
+        **{k: v for k, v in FILE_COUNT_SCHEMA.items() if k != "source_file"},
+    }
+)
+"""One row per file and run (appended): read = accepted + quarantined + collapsed."""
+
+RULE_SETS_SCHEMA = pl.Schema(
+    {
+        "rule_set_version": pl.Utf8,
+        "content_sha256": pl.Utf8,
+        "content": pl.Utf8,
+        "first_used_at": pl.Datetime("us"),
+    }
+)
+"""Every rule set that scored something, with its YAML: what a score's `rule_set_version`
+meant (tier labels, thresholds) is read from here, never from the packaged default."""
+
+SAMPLING_ROUNDS_SCHEMA = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "status": pl.Utf8,  # draft | published
+        "seed": pl.Int64,
+        "algorithm_version": pl.Utf8,
+        "parameters": pl.Utf8,  # the RoundParams as JSON
+        "tier_as_of": pl.Date,
+        "window_start": pl.Date,
+        "window_end": pl.Date,
+        "previous_round_id": pl.Utf8,
+        "firms_sha256": pl.Utf8,
+        "inspectors_sha256": pl.Utf8,
+        "conflicts_sha256": pl.Utf8,
+        "previous_sha256": pl.Utf8,
+        "plan_sha256": pl.Utf8,
+        "plan_file": pl.Utf8,
+        "pool_size": pl.Int64,
+        "excluded": pl.Int64,
+        "drawn": pl.Int64,
+        "control": pl.Int64,
+        "created_at": pl.Datetime("us"),
+    }
+)
+"""One row per round: seed, parameters, input hashes and sizes (the register of draws)."""
+
+SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8, **STRATA_SCHEMA})
+
+RAW_LINEAGE = pl.Schema(
+    {
+        "source_file": pl.Utf8(),
+        "source_row": pl.Int64(),
+        "file_sha256": pl.Utf8(),
+        "file_first_seen": pl.Datetime("us"),
+        "read_problem": pl.Utf8(),
+        "read_detail": pl.Utf8(),
+        "raw_row": pl.Utf8(),
+    }
+)
+
+
+def raw_schema(source: Source) -> pl.Schema:
+    """Raw tables keep every row as received: text cells under canonical names + lineage."""
+    return pl.Schema(dict(RAW_LINEAGE) | dict.fromkeys(source.column_names, pl.Utf8()))
+
+
+_DERIVED: tuple[Table, ...] = (
+    Table("landing_files", "bookkeeping", LANDING_FILES_SCHEMA, "Every landing file content "
+          "ever seen, by SHA-256, with its first-seen time."),
+    Table("landing_scan", "bookkeeping", LANDING_SCAN_SCHEMA, "What the latest run found in "
+          "each landing file (format, encoding, header row, status)."),
+    Table("ingestion_log", "bookkeeping", INGESTION_LOG_SCHEMA, "One row per file and run: "
+          "read = accepted + quarantined + collapsed."),
+    Table("quarantine", "bookkeeping", QUARANTINE_SCHEMA, "Every rejected input row with its "
+          "file, row, column, value and reason."),
+    Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "
+          "its content: what each score's rule_set_version means."),
+    Table("credit_records", "credit", CREDIT_RECORD_SCHEMA, "One row per scored fact "
+          "(segment) with severity, points, window and evidence document."),
+    Table("credit_record_status", "credit", RECORD_STATUS_SCHEMA, "Status history of records "
+          "from objections and repairs."),
+    Table("score_reason_spans", "credit", REASON_SPAN_SCHEMA, "Every record piece that moves "
+          "a score, with the span of as-of dates in which it counts."),
+    Table("credit_scores", "credit", CREDIT_SCORE_SCHEMA, "Score, tier and veto of every firm "
+          "at every as-of date, with the rule set that scored it."),
+    Table("score_reasons", "credit", SCORE_REASON_SCHEMA, "View: firm × as-of × record with "
+          "its points (the spans expanded over the stored dates).", view=True),
+    Table("tier_changes", "credit", TIER_CHANGE_SCHEMA, "Firms whose tier changed between "
+          "consecutive as-of dates, with the records behind the change."),
+    Table("tier_paths", "credit", TIER_PATH_SCHEMA, "Each firm's next better tier and when it "
+          "is reached if nothing new happens."),
+    Table("repair_options", "credit", REPAIR_OPTION_SCHEMA, "Bad records a credit repair "
+          "could clear sooner, and the tier without them."),
+    Table("review_report", "publish", REVIEW_REPORT_SCHEMA, "Annual review (评议): evidence "
+          "and intake delay of bad records by authority and month."),
+    Table("sampling_rounds", "sampling", SAMPLING_ROUNDS_SCHEMA, "One row per round: seed, "
+          "parameters, input hashes, sizes, status."),
+    Table("sampling_strata", "sampling", SAMPLING_STRATA_SCHEMA, "Per round and stratum: "
+          "pool, ratio, required and drawn."),
+    Table("sampling_draws", "sampling", SAMPLING_DRAW_SCHEMA, "Drawn firms of every round, "
+          "with tier, stratum, order and control flag."),
+    Table("sampling_assignments", "sampling", ASSIGNMENT_ROWS_SCHEMA, "Inspectors and dates "
+          "of every drawn firm."),
+    Table("round_outcomes", "sampling", ROUND_OUTCOME_SCHEMA, "One row per drawn firm with "
+          "its first reported outcome in that round."),
+    Table("round_results", "sampling", ROUND_RESULT_SCHEMA, "Planned vs inspected vs "
+          "findings per round × tier × control flag."),
+    Table("risk_features", "model", None, "Point-in-time features of every firm at each "
+          "monitored date (one column per feature of the risk settings)."),
+    Table("risk_backtest_metrics", "model", BACKTEST_METRIC_SCHEMA, "The backtest's figures "
+          "per scorer and scope."),
+    Table("risk_lift_curve", "model", LIFT_SCHEMA, "Share of problems found by share "
+          "inspected, per scorer."),
+    Table("risk_calibration", "model", CALIBRATION_SCHEMA, "Predicted vs observed rate per "
+          "bin, per scorer."),
+    Table("risk_tier_failure", "model", TIER_FAILURE_SCHEMA, "Failure rate of the next "
+          "inspection by tier and risk band."),
+    Table("risk_draw_comparison", "model", DRAW_SCHEMA, "Expected hits at the same budget: "
+          "uniform, tier-driven, model-driven."),
+    Table("risk_inspector_effects", "model", INSPECTOR_EFFECT_SCHEMA, "Each inspector's "
+          "pooled finding rate and strictness."),
+    Table("risk_model_versions", "model", MODEL_VERSION_SCHEMA, "Every trained model "
+          "artefact with its training data and settings."),
+    Table("risk_scores", "model", RISK_SCORE_SCHEMA, "Each firm's predicted risk at every "
+          "monitored date, with its band and credit tier."),
+    Table("risk_psi", "model", RISK_PSI_SCHEMA, "Population stability of scores and features "
+          "month over month."),
+)  # fmt: skip
+
+
+def _catalogue(contracts: Contracts) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    for name in SOURCE_ORDER:
+        if name not in contracts.sources:
+            continue
+        source = contracts.source(name)
+        tables[f"raw_{name}"] = Table(
+            f"raw_{name}", "raw", raw_schema(source),
+            f"{source.title_zh}: every row of every landing file as received (text cells).",
+        )  # fmt: skip
+        tables[name] = Table(
+            name, "clean", clean_schema(source),
+            f"{source.title_zh}: the clean, typed table (key {', '.join(source.key)}).",
+        )  # fmt: skip
+    for table in _DERIVED:
+        tables[table.name] = table
+    return tables
+
+
+@cache
+def _default_catalogue() -> dict[str, Table]:
+    return _catalogue(default_contracts())
+
+
+def catalogue(contracts: Contracts | None = None) -> dict[str, Table]:
+    """Every table of the warehouse by name (raw and clean tables from `contracts`, by
+    default the packaged contract)."""
+    return _default_catalogue() if contracts is None else _catalogue(contracts)
+
+
+def table(name: str) -> Table:
+    """The catalogue entry of one table; an unknown name is an error (not a silent guess)."""
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a warehouse table (see warehouse.catalogue)") from None
+
+
+def schema_of(name: str) -> pl.Schema:
+    """The declared schema of a table with a fixed schema."""
+    declared = table(name).schema
+    if declared is None:
+        raise ValueError(f"{name} has no fixed schema: its columns are decided at run time")
+    return declared
+
+
+def tables_in(group: str) -> tuple[str, ...]:
+    """The names of a layer's tables, in catalogue order."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}; one of {GROUPS}")
+    return tuple(t.name for t in catalogue().values() if t.group == group)
+
+
+SAMPLING_TABLES = ("sampling_rounds", "sampling_strata", "sampling_draws", "sampling_assignments")
+"""The four tables a round writes (one slice per round id); `round_outcomes` and
+`round_results` are the feedback derived from them."""
+
+BACKTEST_TABLES = (
+    "risk_backtest_metrics",
+    "risk_lift_curve",
+    "risk_calibration",
+    "risk_tier_failure",
+    "risk_draw_comparison",
+    "risk_inspector_effects",
+)
+"""The tables one backtest report fills (replaced together)."""

@@ -1,0 +1,171 @@
+"""Where the warehouse is, and how to open it: connections, transactions, reads.
+
+What belongs here: the location of the DuckDB file and of the reports beside it (explicit
+values, else environment variables read at *call* time, else the project defaults), the
+single-writer connection discipline (explicit SQL, one transaction per write, no extension
+auto-install, read-only readers that retry while a writer holds the file), the polars
+hand-off (`query`), `table_exists`, and the commit failpoint used by the crash-safety test.
+
+What does not: any table's schema (`warehouse.catalogue`), any SQL about a particular table
+(the other `warehouse` modules), Dagster (the `pipelines.resources` wrappers add it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "sample" / "landing"
+
+
+def resolve_path(explicit: str | None, env_var: str, default: Path) -> Path:
+    """`explicit`, else `$env_var`, else `default`; user-expanded and absolute."""
+    value = explicit or os.environ.get(env_var) or str(default)
+    return Path(value).expanduser().resolve()
+
+
+class WarehouseLocation:
+    """Mixin: the file, reports folder and connections of a warehouse described by the
+    attributes `path`, `reports_dir` and `memory_limit` (each None = environment/default).
+
+    Shared by the Dagster-free `Warehouse` below and the `pipelines.resources.Warehouse`
+    resource, so both open the file the same way.
+    """
+
+    path: str | None
+    reports_dir: str | None
+    memory_limit: str | None
+
+    @property
+    def file(self) -> Path:
+        """`path`, else `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`."""
+        return resolve_path(self.path, "RENFANG_WAREHOUSE", DEFAULT_WAREHOUSE)
+
+    @property
+    def reports(self) -> Path:
+        """`reports_dir`, else `$RENFANG_REPORTS`, else `reports/` beside the warehouse."""
+        return resolve_path(self.reports_dir, "RENFANG_REPORTS", self.file.parent / "reports")
+
+    @contextmanager
+    def connect(
+        self, read_only: bool = False, retries: int = 20
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection. Read-only callers retry while a writer holds the file lock.
+
+        `memory_limit` (`$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`) caps DuckDB's own memory in the
+        connection — its buffer cache and the scratch of big inserts — so that the polars
+        frames of the same process have room; beyond it DuckDB spills to disk. Unset, DuckDB
+        takes up to 80% of RAM.
+        """
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        memory_limit = self.memory_limit or os.environ.get("RENFANG_DUCKDB_MEMORY")
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        attempt = 0
+        while True:
+            try:
+                con = duckdb.connect(str(self.file), read_only=read_only, config=config)
+                break
+            except duckdb.IOException:
+                attempt += 1
+                if attempt > retries:
+                    raise
+                time.sleep(0.1 * attempt)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write = one transaction: everything inside commits together or not at all."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            _commit_failpoint()
+            con.execute("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        with self.connect(read_only=self.file.exists()) as con:
+            return table_exists(con, name)
+
+    def read_table(self, name: str, where: str = "") -> pl.DataFrame:
+        """The whole table (or a filtered part) as polars; an absent table is an error.
+        Read-only: a reader never takes the single writer's lock (it retries while held)."""
+        with self.connect(read_only=True) as con:
+            return query(con, f'SELECT * FROM "{name}" {where}')
+
+
+@dataclass(frozen=True)
+class Warehouse(WarehouseLocation):
+    """A warehouse outside Dagster (the dashboards, benchmarks, tests).
+
+    Every field None means: the environment variable, else the project default, read at
+    each use — never cached at import.
+    """
+
+    path: str | None = None
+    reports_dir: str | None = None
+    memory_limit: str | None = None
+
+
+_commits = 0
+
+
+def _commit_failpoint() -> None:
+    """Fault injection for the crash-safety test, inert unless both variables are set.
+
+    With `RENFANG_FAILPOINT=N` and `RENFANG_FAILPOINT_MARKER=<path>`, the N-th commit of this
+    process stops with its writes pending, creates the marker file and waits; the test then
+    kills the process with SIGKILL — a crash at the worst moment, on demand instead of by luck.
+    """
+    global _commits
+    target, marker = os.environ.get("RENFANG_FAILPOINT"), os.environ.get("RENFANG_FAILPOINT_MARKER")
+    if not target or not marker:
+        return
+    _commits += 1
+    if _commits == int(target):
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
+
+
+def processing_date(explicit: str | None = None) -> date:
+    """The processing date: `explicit`, else `$RENFANG_TODAY`, else today."""
+    value = explicit or os.environ.get("RENFANG_TODAY")
+    return date.fromisoformat(value) if value else date.today()
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> pl.DataFrame:
+    """Run SQL and hand the result to polars through Arrow (DuckDB 2.x has no `.pl()`)."""
+    relation = con.sql(sql, params=params) if params else con.sql(sql)
+    frame = pl.from_arrow(relation.to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)  # an Arrow *table* always becomes a DataFrame
+    return frame
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table or view of that name exists in the open database."""
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()  # fetchall: DuckDB 2.x refuses new work while a result is half-fetched
+    return bool(rows and rows[0][0])
