@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with python3, pip and make:
 #   make run   — install everything (first time), run the main job on the bundled sample
-#   make test  — lint + the whole test suite
+#   make test  — lint (ruff, mypy) + the whole test suite
 # uv is bootstrapped into .tools/ with pip; the environment (.venv/) is synced from uv.lock
 # with bytecode compilation (imports are ~3x faster on this machine with it).
 
@@ -37,6 +37,7 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadscope
 
 ui: $(STAMP)
@@ -45,6 +46,7 @@ ui: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -360,5 +360,6 @@ def manifest(files: list[LandingFile]) -> list[dict[str, object]]:
                     "row_number": physical(original, _position(original.cells, int(rid))),
                 }
             entries.append(entry)
-    order = {s: i for i, s in enumerate(SOURCE_ORDER)}
+    # keyed by object: the entries are dict[str, object], their sources the str names here
+    order: dict[object, int] = {s: i for i, s in enumerate(SOURCE_ORDER)}
     return sorted(entries, key=lambda e: (order[e["source"]], e["file"], e["row_number"]))

@@ -156,10 +156,11 @@ def _rectification(
     )
     failed = rng.random(n) < 0.05
     known = ~never & (rectified <= world.end)
+    unknown = np.array(None, dtype=object)  # a bare None, as np.where stores it; stubs take no None
     review = np.where(
         never,
-        np.where(deadline + 10 <= world.end, "逾期未改", None),
-        np.where(known, np.where(failed, "不合格", "合格"), None),
+        np.where(deadline + 10 <= world.end, "逾期未改", unknown),
+        np.where(known, np.where(failed, "不合格", "合格"), unknown),
     )
     return np.where(known, rectified, -1), review
 

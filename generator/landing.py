@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,7 +246,7 @@ def _write_cell(
 
 
 def _write_xlsx(
-    path: Path, frame: pl.DataFrame, kinds: list[str], spec: FileSpec, when: dt.datetime
+    path: Path, frame: pl.DataFrame, kinds: Sequence[str], spec: FileSpec, when: dt.datetime
 ) -> None:
     """One worksheet; `when` is the fixed creation time that keeps the bytes reproducible."""
     workbook = xlsxwriter.Workbook(str(path))

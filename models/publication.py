@@ -110,7 +110,7 @@ def tier_list_sheets(
 ) -> dict[str, pl.DataFrame]:
     """The association's workbook: a cover sheet, then one sheet per firm type (in the
     labels' order), firms ordered best tier first, then by score and name."""
-    firms = firms.select(list(TIER_LIST_INPUT)).cast(dict(TIER_LIST_INPUT))
+    firms = firms.select(list(TIER_LIST_INPUT)).cast(TIER_LIST_INPUT)
     tier_label = {t.tier: t.label_zh for t in rules.tiers}
     ordered = firms.with_columns(
         tier_label=pl.col("tier").replace_strict(tier_label, default=None),

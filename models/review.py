@@ -92,7 +92,7 @@ _VALID = "_valid_doc_no"
 # must look like one (19xx/20xx); `[0-9]` rather than `\d`, which would also match non-ASCII
 # digits in the Rust regex engine.
 _YEAR = r"(?:19|20)[0-9]{2}"
-_BRACKETS = ("〔〕", "[]", "［］", "()", "（）", "【】")
+_BRACKETS = (("〔", "〕"), ("[", "]"), ("［", "］"), ("(", ")"), ("（", "）"), ("【", "】"))
 _DOC_NO_PATTERN = (
     r"^\p{Han}[\p{Han}A-Za-z]*"
     + "(?:"
@@ -267,7 +267,7 @@ def _check_evidence(evidence: pl.DataFrame, calendar: pl.DataFrame) -> None:
         date = pl.col(column).cast(pl.Date)
         outside = evidence.filter(date.is_not_null() & ~date.is_in(days)).get_column(column)
         if not outside.is_empty():
-            raise ValueError(
-                f"calendar does not cover {column} {outside.min()}..{outside.max()}; "
+            raise ValueError(  # !s: the stubs' scalar type includes bytes; these are dates
+                f"calendar does not cover {column} {outside.min()!s}..{outside.max()!s}; "
                 "build it over the evidence's whole date range"
             )

@@ -43,16 +43,16 @@ RAW_META_COLUMNS = (
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
-        "source": pl.Utf8,
-        "file": pl.Utf8,
-        "row_number": pl.Int64,
-        "column": pl.Utf8,
-        "raw_value": pl.Utf8,
-        "reason_code": pl.Utf8,
-        "reason": pl.Utf8,
-        "reason_en": pl.Utf8,
-        "problems": pl.Utf8,
-        "raw_row": pl.Utf8,
+        "source": pl.Utf8(),
+        "file": pl.Utf8(),
+        "row_number": pl.Int64(),
+        "column": pl.Utf8(),
+        "raw_value": pl.Utf8(),
+        "reason_code": pl.Utf8(),
+        "reason": pl.Utf8(),
+        "reason_en": pl.Utf8(),
+        "problems": pl.Utf8(),
+        "raw_row": pl.Utf8(),
         "ingested_at": pl.Datetime("us"),
     }
 )
@@ -136,7 +136,7 @@ def clean_source(
         how="vertical",
     ).sort("file", "row_number", nulls_last=True)
     schema = clean_schema(source)
-    accepted = kept.select(list(schema)).cast(dict(schema)).sort("source_file", "source_row")
+    accepted = kept.select(list(schema)).cast(schema).sort("source_file", "source_row")
     counts = _file_counts(raw, accepted, quarantine, collapsed)
     return CleanResult(accepted=accepted, quarantine=quarantine, file_counts=counts)
 
@@ -152,8 +152,8 @@ def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
 
 def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
     missing = [c for c in (*RAW_META_COLUMNS, *source.column_names) if c not in raw.columns]
-    filler = {
-        "source_row": pl.Int64,
+    filler: dict[str, pl.DataType] = {
+        "source_row": pl.Int64(),
         "file_first_seen": pl.Datetime("us"),
     }
     return raw.with_columns(pl.lit(None, dtype=filler.get(c, pl.Utf8)).alias(c) for c in missing)
@@ -195,6 +195,11 @@ def _fill_defaults(typed: pl.DataFrame, source: Source) -> pl.DataFrame:
     return typed.with_columns(fills) if fills else typed
 
 
+def _as_expr(value: str | pl.Expr) -> pl.Expr:
+    """A literal text as an expression; an expression as it is."""
+    return pl.lit(value) if isinstance(value, str) else value
+
+
 def _problem(
     when: pl.Expr,
     column: str,
@@ -204,15 +209,14 @@ def _problem(
     note_en: str | pl.Expr = "",
 ) -> tuple[pl.Expr, pl.Expr]:
     """(`when`, the problem struct where `when` holds, else null — nulls are dropped)."""
-    as_expr = {
-        k: pl.lit(v) if isinstance(v, str) else v
-        for k, v in {"code": code, "note_zh": note_zh, "note_en": note_en}.items()
-    }
-    struct = (
-        pl.when(when)
-        .then(pl.struct(column=pl.lit(column), value=value.cast(pl.Utf8), **as_expr))
-        .otherwise(pl.lit(None, dtype=_PROBLEM))
+    fields = pl.struct(
+        column=pl.lit(column),
+        value=value.cast(pl.Utf8),
+        code=_as_expr(code),
+        note_zh=_as_expr(note_zh),
+        note_en=_as_expr(note_en),
     )
+    struct = pl.when(when).then(fields).otherwise(pl.lit(None, dtype=_PROBLEM))
     return when, struct
 
 

@@ -238,7 +238,7 @@ class RuleSet(_Frozen):
         The veto override is the caller's: it needs to know whether a veto counts.
         """
         *better, last = self.tiers
-        expr = pl.when(score.is_not_null()).then(pl.lit(last.tier))
+        expr: pl.Expr = pl.when(score.is_not_null()).then(pl.lit(last.tier))
         for t in reversed(better):
             expr = pl.when(score >= t.min_score).then(pl.lit(t.tier)).otherwise(expr)
         return expr

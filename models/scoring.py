@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -47,9 +48,9 @@ this module, so that interval arithmetic has no null cases; public tables show n
 REASON_SPAN_SCHEMA = pl.Schema(
     {
         **{c: t for c, t in SCORE_REASON_SCHEMA.items() if c != "as_of"},
-        "veto_reason": pl.Utf8,
-        "span_from": pl.Date,
-        "span_until": pl.Date,
+        "veto_reason": pl.Utf8(),
+        "span_from": pl.Date(),
+        "span_until": pl.Date(),
     }
 )
 """`score_reasons` as an interval table: the row (without `as_of`) is a reason as of every
@@ -190,7 +191,7 @@ def reason_spans(
             span_until=pl.when(pl.col("span_until") < OPEN).then(pl.col("span_until")),
         )
         .select(REASON_SPAN_SCHEMA.names())
-        .cast(dict(REASON_SPAN_SCHEMA))
+        .cast(REASON_SPAN_SCHEMA)
         .sort("uscc", "record_id", "segment", "span_from")
     )
 
@@ -205,7 +206,7 @@ def expand_reasons(spans: pl.DataFrame, as_of_dates: Sequence[date]) -> pl.DataF
     return (
         expanded.sort("k", maintain_order=True)
         .select(SCORE_REASON_SCHEMA.names())
-        .cast(dict(SCORE_REASON_SCHEMA))
+        .cast(SCORE_REASON_SCHEMA)
     )
 
 
@@ -490,8 +491,8 @@ def _repeat_intervals(
     queries = later.select("row", at=packed(pl.col("valid_from"))).sort("at")
     open_ended = runs.filter(pl.col("until") == OPEN)
     revoked = runs.filter(pl.col("until") < OPEN)
-    intervals = [_earliest_in_run(queries, open_ended), _pairs_in_run(queries, revoked)]
-    intervals = pl.concat(intervals).cast(dict(_INTERVALS))
+    parts = [_earliest_in_run(queries, open_ended), _pairs_in_run(queries, revoked)]
+    intervals = pl.concat(parts).cast(_INTERVALS)
     rows_with_revoked = intervals.filter(pl.col("until") < OPEN).select("row").unique()
     return pl.concat(
         [
@@ -579,7 +580,7 @@ def _union(intervals: pl.DataFrame) -> pl.DataFrame:
         .group_by("group")
         .agg(pl.col("row").first(), pl.col("from").min(), pl.col("until").max())
         .select(_INTERVALS.names())
-        .cast(dict(_INTERVALS))
+        .cast(_INTERVALS)
     )
 
 
@@ -594,7 +595,7 @@ def _dispute_intervals(
         pl.col("status_from").alias("from"),
         pl.col("status_until").fill_null(OPEN).alias("until"),
     )
-    return ids.join(disputes, on="record_id").select(_INTERVALS.names()).cast(dict(_INTERVALS))
+    return ids.join(disputes, on="record_id").select(_INTERVALS.names()).cast(_INTERVALS)
 
 
 def _pieces(counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFrame) -> pl.DataFrame:
@@ -611,7 +612,8 @@ def _pieces(counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFram
             disputes.with_columns(multiplied=pl.lit(False)),
         ]
     )
-    where = np.zeros(int(counting["row"].max() or 0) + 1, dtype=np.int64)
+    top = cast(int | None, counting["row"].max())  # Series.max() is typed as any scalar; UInt32
+    where = np.zeros(int(top or 0) + 1, dtype=np.int64)
     where[counting["row"].to_numpy()] = np.arange(counting.height)
     at = where[flagged["row"].to_numpy()]
     span_from = counting["span_from"].cast(pl.Int32).to_numpy()[at]
@@ -698,7 +700,8 @@ def _date_indices(spans: pl.DataFrame, dates: pl.Series) -> pl.DataFrame:
 
     def index(column: str) -> np.ndarray:
         day = spans.get_column(column).cast(pl.Int32).to_numpy()
-        return table[np.clip(day - first, 0, last + 1 - first)]
+        looked_up: np.ndarray = table[np.clip(day - first, 0, last + 1 - first)]  # indexing: Any
+        return looked_up
 
     return spans.with_columns(
         k_from=pl.Series(index("span_from"), dtype=pl.Int64),
@@ -728,13 +731,12 @@ def _reasons(spans: pl.DataFrame, records: pl.DataFrame, dates: pl.Series) -> pl
     by their strings."""
     if dates.is_empty():
         return pl.DataFrame(schema=SCORE_REASON_SCHEMA)
-    n_rows, n_firms = records.height, int(spans.get_column("f").max() or 0) + 1
+    top = cast(int | None, spans.get_column("f").max())  # Series.max(): any scalar; f is an int
+    n_rows, n_firms = records.height, int(top or 0) + 1
     order = (pl.col("k") * n_firms + pl.col("f")) * n_rows + pl.col("row").cast(pl.Int64)
     expanded = _explode_dates(spans, dates).sort(order)
     return (
-        _with_text(expanded, records)
-        .select(SCORE_REASON_SCHEMA.names())
-        .cast(dict(SCORE_REASON_SCHEMA))
+        _with_text(expanded, records).select(SCORE_REASON_SCHEMA.names()).cast(SCORE_REASON_SCHEMA)
     )
 
 
@@ -796,7 +798,7 @@ def _scores(
         )
         .with_columns(tier=tier_with_veto_expr(rules, pl.col("score"), pl.col("veto")))
         .select(CREDIT_SCORE_SCHEMA.names())
-        .cast(dict(CREDIT_SCORE_SCHEMA))
+        .cast(CREDIT_SCORE_SCHEMA)
     )
 
 
@@ -904,7 +906,7 @@ def scores_from_spans(
         )
         .with_columns(tier=tier_with_veto_expr(rules, pl.col("score"), pl.col("veto")))
         .select(CREDIT_SCORE_SCHEMA.names())
-        .cast(dict(CREDIT_SCORE_SCHEMA))
+        .cast(CREDIT_SCORE_SCHEMA)
         .sort("as_of", "uscc")
         .collect()
     )

@@ -130,6 +130,6 @@ def _with_causes(pairs: pl.DataFrame, compared: pl.DataFrame) -> pl.DataFrame:
         pairs.join(causes, on=_PAIR, how="left")
         .with_columns(cause_records=pl.format("[{}]", pl.col("cause_records").fill_null("")))
         .select(TIER_CHANGE_SCHEMA.names())
-        .cast(dict(TIER_CHANGE_SCHEMA))
+        .cast(TIER_CHANGE_SCHEMA)
         .sort("uscc", "to_as_of")
     )

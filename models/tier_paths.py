@@ -63,7 +63,7 @@ def _paths(timeline: pl.DataFrame, now: pl.DataFrame, rules: RuleSet, as_of: dat
             ),
         )
         .select(TIER_PATH_SCHEMA.names())
-        .cast(dict(TIER_PATH_SCHEMA))
+        .cast(TIER_PATH_SCHEMA)
         .sort("uscc")
     )
 
@@ -135,6 +135,6 @@ def _repair_options(bad: pl.DataFrame, now: pl.DataFrame, rules: RuleSet) -> pl.
             )
         )
         .select(REPAIR_OPTION_SCHEMA.names())
-        .cast(dict(REPAIR_OPTION_SCHEMA))
+        .cast(REPAIR_OPTION_SCHEMA)
         .sort("uscc", "record_id")
     )

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -54,7 +54,7 @@ class BacktestReport:
     tiers: pl.DataFrame  # tier, entities, problems, failure_rate, ratio, drawn
     draw: pl.DataFrame  # strategy, budget, expected_hits, hit_rate
     inspectors: pl.DataFrame  # strictness as of the cut-off + evaluation figures
-    inspector_summary: dict[str, float]
+    inspector_summary: dict[str, float | None]
 
     def metric(self, scorer: str, name: str, scope: str = "overall") -> float:
         row = self.metrics.filter(
@@ -81,7 +81,8 @@ class BacktestReport:
             ],
             "evaluated_entities": self.scored.height,
             "problems": int(labels.sum()),
-            "problem_rate": float(labels.mean()) if labels.len() else None,  # type: ignore[arg-type]
+            # Series.mean() is typed as any scalar; the mean of the 0/1 labels is a float
+            "problem_rate": float(cast(float, labels.mean())) if labels.len() else None,
             "tier_source": self.tier_source,
             "inspectors": self.inspector_summary,
             "models": {name: m.manifest() for name, m in self.models.items()},

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import polars as pl
 
@@ -209,7 +210,7 @@ def _inspector_score(known: pl.DataFrame, strength: float) -> pl.Expr:
     """The mean score each lead inspector gives, shrunk toward the mean of all scores by
     `strength` pseudo-inspections: a firm's score minus it is its strictness-adjusted score."""
     lead = pl.col("inspectors").list.first()
-    mean = known["score"].mean()
+    mean = cast(float | None, known["score"].mean())  # Series.mean(): any scalar; score is Float64
     if mean is None:
         return pl.lit(None, dtype=pl.Float64)
     per = (

@@ -19,12 +19,12 @@ from models.periods import data_end
 
 OUTCOME_SCHEMA = pl.Schema(
     {
-        "entity_id": pl.Utf8,
-        "inspected_on": pl.Date,
-        "known_on": pl.Date,  # when the result reached the system (collected_on), ≥ inspected_on
-        "problem": pl.Boolean,
+        "entity_id": pl.Utf8(),
+        "inspected_on": pl.Date(),
+        "known_on": pl.Date(),  # when the result reached the system (collected_on), ≥ inspected_on
+        "problem": pl.Boolean(),
         "inspectors": pl.List(pl.Utf8),  # lead inspector first; may be empty
-        "score": pl.Float64,  # the inspection's own score, when the export has one
+        "score": pl.Float64(),  # the inspection's own score, when the export has one
     }
 )
 
@@ -98,7 +98,7 @@ def outcomes_from_clean(inspections: pl.DataFrame, problem_results: Sequence[str
             inspectors=pl.col("inspector_ids").fill_null([]),
             score=pl.lit(None, dtype=pl.Float64),
         )
-        .cast(dict(OUTCOME_SCHEMA))
+        .cast(OUTCOME_SCHEMA)
         .sort("entity_id", "inspected_on")
     )
 
@@ -126,11 +126,11 @@ def records_from_credit(records: pl.DataFrame) -> pl.DataFrame:
         known_on=pl.max_horizontal(
             pl.col("collected_on"), pl.coalesce("segment_from", "valid_from")
         ),
-    ).cast(dict(RECORD_SCHEMA))
+    ).cast(RECORD_SCHEMA)
 
 
 def scores_from_credit(scores: pl.DataFrame) -> pl.DataFrame:
     """`credit_scores` (point-in-time by construction) → scores keyed by entity."""
     return scores.select(
         entity_id=pl.col("uscc"), as_of="as_of", score="score", tier="tier", veto="veto"
-    ).cast(dict(SCORE_SCHEMA))
+    ).cast(SCORE_SCHEMA)

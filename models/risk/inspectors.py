@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -56,19 +57,21 @@ def estimate_strictness(outcomes: pl.DataFrame, min_prior_strength: float) -> St
         .sort("inspector_id")
     )
     total = outcomes.height
-    rate = float(outcomes["problem"].mean()) if total else 0.0  # type: ignore[arg-type]
+    # Series.mean() is typed as any scalar; a Boolean column's mean is a float
+    rate = float(cast(float, outcomes["problem"].mean())) if total else 0.0
     if per.is_empty() or rate in (0.0, 1.0):
         empty = per.with_columns(
             raw_rate=pl.col("problems") / pl.col("inspections"),
             pooled_rate=pl.lit(rate),
             strictness=pl.lit(0.0),
         )
-        return Strictness(empty.cast(dict(STRICTNESS_SCHEMA)), rate, math.inf, 0.0, 0.0)
+        return Strictness(empty.cast(STRICTNESS_SCHEMA), rate, math.inf, 0.0, 0.0)
     n = per["inspections"].cast(pl.Float64)
     raw = per["problems"].cast(pl.Float64) / n
     binomial = rate * (1 - rate)
     # Method of moments: weighted variance of raw rates minus their expected sampling noise.
-    observed = float(((n * (raw - rate) ** 2).sum()) / n.sum())
+    # Series.sum() is typed int | float | Decimal; both sums are over Float64, so floats
+    observed = float((n * (raw - rate) ** 2).sum()) / float(n.sum())
     noise = binomial * per.height / float(n.sum())
     between = max(observed - noise, 0.0)
     strength = max(binomial / between - 1, min_prior_strength) if between > 0 else math.inf
@@ -80,9 +83,7 @@ def estimate_strictness(outcomes: pl.DataFrame, min_prior_strength: float) -> St
         strictness=pl.col("pooled_rate").map_elements(_logit, return_dtype=pl.Float64)
         - _logit(rate)
     )
-    return Strictness(
-        table.cast(dict(STRICTNESS_SCHEMA)), rate, strength, between, between / binomial
-    )
+    return Strictness(table.cast(STRICTNESS_SCHEMA), rate, strength, between, between / binomial)
 
 
 def expected_problem(inspectors: pl.Expr, strictness: Strictness) -> pl.Expr:

@@ -15,9 +15,10 @@ import hashlib
 import json
 import pickle
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -147,10 +148,11 @@ def snapshot_dates(
     history: History, cutoff: date, horizon_days: int, config: RiskConfig
 ) -> list[date]:
     """Quarterly snapshots T_k = cutoff − horizon − k·step whose labels end by the cut-off."""
-    first = history.outcomes["inspected_on"].min()
+    # Series.min() is typed as any scalar; inspected_on is a Date column (OUTCOME_SCHEMA)
+    first = cast(date | None, history.outcomes["inspected_on"].min())
     if first is None:
         raise TrainingDataError("no inspections: nothing to learn from")
-    earliest = first + timedelta(days=config.training.min_history_days)  # type: ignore[operator]
+    earliest = first + timedelta(days=config.training.min_history_days)
     dates = [
         cutoff - timedelta(days=horizon_days + k * config.training.step_days)
         for k in range(config.training.snapshots)
@@ -275,7 +277,11 @@ def select_params(
     base = dict(
         config.training.logistic if algorithm == "logistic" else config.training.gradient_boosting
     )
-    candidates = [base] + [{**base, **c} for c in config.training.candidates.get(algorithm, ())]
+    # Keyed by the Literal algorithm names; `algorithm` is a plain str (any other name: none).
+    by_algorithm = cast(
+        Mapping[str, tuple[dict[str, float | int], ...]], config.training.candidates
+    )
+    candidates = [base] + [{**base, **c} for c in by_algorithm.get(algorithm, ())]
     if validation is None or len(candidates) == 1:
         return base, {"method": "none (history too short for a time-based validation)"}
     labels = validation.held_out["label"].to_numpy()

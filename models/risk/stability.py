@@ -107,4 +107,4 @@ def psi_month_over_month(
     names = [*(c for c in PSI_SCHEMA if c != "flagged"), "enough"]
     frame = pl.DataFrame(rows, schema=names, orient="row")
     flagged = ((pl.col("psi") > flag_above) & pl.col("enough")).fill_null(False)
-    return frame.with_columns(flagged=flagged).select(list(PSI_SCHEMA)).cast(dict(PSI_SCHEMA))
+    return frame.with_columns(flagged=flagged).select(list(PSI_SCHEMA)).cast(PSI_SCHEMA)

@@ -14,21 +14,21 @@ from models.risk.stability import PSI_SCHEMA
 
 MODEL_VERSION_SCHEMA = pl.Schema(
     {
-        "model_version": pl.Utf8,
-        "role": pl.Utf8,  # primary (its probabilities are risk_scores) | backtest
-        "algorithm": pl.Utf8,
-        "content_sha256": pl.Utf8,
+        "model_version": pl.Utf8(),
+        "role": pl.Utf8(),  # primary (its probabilities are risk_scores) | backtest
+        "algorithm": pl.Utf8(),
+        "content_sha256": pl.Utf8(),
         "trained_at": pl.Datetime("us"),
-        "cutoff": pl.Date,
-        "horizon_days": pl.Int64,
-        "training_from": pl.Date,
-        "training_rows": pl.Int64,
-        "positives": pl.Int64,
-        "features": pl.Utf8,  # JSON list
-        "params": pl.Utf8,  # JSON
-        "library_versions": pl.Utf8,  # JSON
-        "config_version": pl.Utf8,
-        "artefact_file": pl.Utf8,
+        "cutoff": pl.Date(),
+        "horizon_days": pl.Int64(),
+        "training_from": pl.Date(),
+        "training_rows": pl.Int64(),
+        "positives": pl.Int64(),
+        "features": pl.Utf8(),  # JSON list
+        "params": pl.Utf8(),  # JSON
+        "library_versions": pl.Utf8(),  # JSON
+        "config_version": pl.Utf8(),
+        "artefact_file": pl.Utf8(),
     }
 )
 

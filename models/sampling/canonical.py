@@ -37,10 +37,10 @@ INPUT_SCHEMAS: dict[str, pl.Schema] = {
     ),
     "inspectors": pl.Schema(
         {
-            "inspector_id": pl.Utf8,
+            "inspector_id": pl.Utf8(),
             "fields": pl.List(pl.Utf8),
-            "certificate_valid_until": pl.Date,
-            "active": pl.Boolean,
+            "certificate_valid_until": pl.Date(),
+            "active": pl.Boolean(),
         }
     ),
     "conflicts": pl.Schema(

@@ -114,7 +114,7 @@ def previous_pairs(
 
     `assignments`: round_id, uscc, inspector_id; `inspections`: round_id, uscc, inspector_ids.
     """
-    schema = {"uscc": pl.Utf8, "inspector_id": pl.Utf8}
+    schema = pl.Schema({"uscc": pl.Utf8, "inspector_id": pl.Utf8})
     if round_id is None:
         return pl.DataFrame(schema=schema)
     planned = assignments.filter(pl.col("round_id") == round_id).select(*schema)

@@ -74,7 +74,7 @@ def round_outcomes(
             )
         )
         .select(ROUND_OUTCOME_SCHEMA.names())
-        .cast(dict(ROUND_OUTCOME_SCHEMA))
+        .cast(ROUND_OUTCOME_SCHEMA)
         .sort("round_id", "uscc")
     )
 
@@ -94,7 +94,7 @@ def round_results(outcomes: pl.DataFrame) -> pl.DataFrame:
             )
         )
         .select(ROUND_RESULT_SCHEMA.names())
-        .cast(dict(ROUND_RESULT_SCHEMA))
+        .cast(ROUND_RESULT_SCHEMA)
         .sort("round_id", "is_control", "tier")
     )
 

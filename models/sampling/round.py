@@ -170,7 +170,7 @@ def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
         )
         .with_columns(pl.lit(params.round_id, dtype=pl.Utf8).alias("round_id"))
         .select(ASSIGNMENT_ROWS_SCHEMA.names())
-        .cast(dict(ASSIGNMENT_ROWS_SCHEMA))
+        .cast(ASSIGNMENT_ROWS_SCHEMA)
         .sort("inspection_date", "team", "uscc", "inspector_id")
     )
     return RoundPlan(

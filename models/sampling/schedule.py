@@ -144,7 +144,7 @@ def schedule_inspections(
             inspection_date=pl.col("uscc").replace_strict(dates, return_dtype=pl.Date)
         )
         .select(list(SCHEDULE_SCHEMA))
-        .cast(dict(SCHEDULE_SCHEMA))
+        .cast(SCHEDULE_SCHEMA)
         .sort("inspection_date", "team", "uscc")
     )
 

@@ -152,7 +152,7 @@ def penalty(
             "violation": "违法事实（略）",
             "legal_basis": "《中华人民共和国人民防空法》第四十九条",
             "penalty_types": list(types),
-            "fine_amount": None if fine is None else float(fine),  # type: ignore[arg-type]
+            "fine_amount": None if fine is None else float(fine),  # type: ignore[arg-type]  # the sentinel (object) was replaced above
             "procedure": procedure,
             "effective_until": d(effective_until),
             "authority": "上海市民防办公室",
@@ -294,14 +294,14 @@ def objection(
     case_id: str, uscc: str, record_doc_no: str, filed_on: DateLike, **decided: object
 ) -> dict:
     """异议: `decided_on=…, decision=维持|撤销|更正`, or undecided."""
-    return credit_case(case_id, uscc, "异议", record_doc_no, filed_on, **decided)  # type: ignore[arg-type]
+    return credit_case(case_id, uscc, "异议", record_doc_no, filed_on, **decided)  # type: ignore[arg-type]  # **decided: object; callers pass credit_case's keywords
 
 
 def repair(
     case_id: str, uscc: str, record_doc_no: str, filed_on: DateLike, **decided: object
 ) -> dict:
     """信用修复: `decided_on=…, decision=准予修复|不予修复`, or undecided."""
-    return credit_case(case_id, uscc, "信用修复", record_doc_no, filed_on, **decided)  # type: ignore[arg-type]
+    return credit_case(case_id, uscc, "信用修复", record_doc_no, filed_on, **decided)  # type: ignore[arg-type]  # **decided: object; callers pass credit_case's keywords
 
 
 def firm(uscc: str) -> dict:

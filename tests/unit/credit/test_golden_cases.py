@@ -116,7 +116,7 @@ def at(
     veto: bool = False,
     disputed: tuple[str, ...] = (),
 ) -> At:
-    return At(d(as_of), uscc, score, tier, dict(points or {}), veto, frozenset(disputed))  # type: ignore[arg-type]
+    return At(d(as_of), uscc, score, tier, dict(points or {}), veto, frozenset(disputed))  # type: ignore[arg-type]  # d(str) is never None
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def case(id_: str, rows: list[Row], *checks: At, cases: tuple[dict, ...] = ()) -
 
 def warning(doc: int, uscc: str, decided_on: str, **kw: object) -> Row:
     """A warning without fine (L1)."""
-    return penalty(doc, uscc, decided_on, types=("警告",), **kw)  # type: ignore[arg-type]
+    return penalty(doc, uscc, decided_on, types=("警告",), **kw)  # type: ignore[arg-type]  # **kw: object; callers pass penalty's keywords
 
 
 CASES: list[Case] = [

@@ -108,7 +108,7 @@ def test_never_rectified_review_results_default_when_absent() -> None:
 def test_rule_set_is_frozen() -> None:
     rules = default_rule_set()
     with pytest.raises(ValueError, match="frozen"):
-        rules.score.base = 60  # type: ignore[misc]
+        rules.score.base = 60  # type: ignore[misc]  # the frozen model must refuse this write
 
 
 # --- malformed rule sets name their field ----------------------------------------------------

@@ -60,7 +60,7 @@ def test_overrides_are_applied_and_validated_again() -> None:
 def test_params_are_frozen() -> None:
     params = default_round_params()
     with pytest.raises(ValueError, match="frozen"):
-        params.seed = 1  # type: ignore[misc]
+        params.seed = 1  # type: ignore[misc]  # the frozen model must refuse this write
 
 
 @pytest.mark.parametrize(
