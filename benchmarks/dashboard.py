@@ -68,7 +68,7 @@ def run_main_without_rounds(landing: Path, warehouse: Path, only: list[str] | No
     import dagster as dg
 
     from pipelines.definitions import build_defs, execute_main
-    from warehouse.connection import Landing, Warehouse
+    from pipelines.resources import Landing, Warehouse
 
     defs = build_defs(
         warehouse=Warehouse(path=str(warehouse), reports_dir=str(reports_for(warehouse))),
@@ -106,7 +106,7 @@ def page_queries(warehouse: Path) -> tuple[dict[str, list[tuple[str, object, obj
     the_firm = firm.Firm(uscc)
     the_round = rounds.Round(round_id)
     reports = quality.Reports(reports_for(warehouse))
-    queries = {
+    queries: dict[str, list[tuple[str, object, object]]] = {
         "overview": [
             ("as_of_dates", overview.as_of_dates, None),
             ("firm_dimensions", overview.firm_dimensions, None),

@@ -32,7 +32,8 @@ from timing import timed  # benchmarks/ is on sys.path when a script runs
 
 from generator import write_landing
 from pipelines.definitions import build_defs, execute_main
-from warehouse.connection import Landing, Warehouse, query
+from pipelines.resources import Landing, Warehouse
+from warehouse.connection import query
 from warehouse.credit import FIRMS_SQL
 
 OUT = Path(__file__).parent / "out"
@@ -164,8 +165,8 @@ def step_intervals(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple
 
 def scoring_ratio(warehouse: Path) -> float:
     """One as-of scoring from the stored spans vs the bare aggregate of the same records."""
+    from models.engine import scores_of
     from models.rules import default_rule_set
-    from warehouse.credit import compute_scores
 
     day = date(2025, 12, 31)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -182,7 +183,7 @@ def scoring_ratio(warehouse: Path) -> float:
         )
     rules = default_rule_set()
     _, scoring = timed(
-        "  (a') one as-of scoring from spans", compute_scores, spans, firms, rules, [day], repeat=5
+        "  (a') one as-of scoring from spans", scores_of, spans, firms, rules, [day], repeat=5
     )
     ratio = scoring / bare
     print(f"  (a')/(c) = {ratio:.2f}  (target ≤ 2)")

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
-import polars as pl
 import streamlit as st
 
 from warehouse.connection import Warehouse
 
 F = TypeVar("F")
+R = TypeVar("R")
 
 READ_RETRIES = 30
 """About 45 s of patience in total (0.1 s × attempt): longer than any single asset's write."""
@@ -49,7 +49,7 @@ def reports_folder() -> Path:
     return Warehouse().reports
 
 
-def read(path: Path, query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFrame], filters: F):
+def read(path: Path, query: Callable[[duckdb.DuckDBPyConnection, F], R], filters: F) -> R:
     """Run one query on a fresh read-only connection (retried while a writer holds the file)."""
     if not path.exists():
         raise WarehouseMissingError(str(path))
@@ -60,7 +60,7 @@ def read(path: Path, query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFram
         raise WarehouseBusyError(str(exc)) from exc
 
 
-def fetch(query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFrame], filters: F) -> Any:
+def fetch(query: Callable[[duckdb.DuckDBPyConnection, F], R], filters: F) -> R:
     """`read` through the bounded cache, keyed by the warehouse file's current version."""
     path = warehouse_file()
     return _cached(query.__module__, query.__qualname__, filters, str(path), _version(path))

@@ -22,6 +22,7 @@ from models.labels import default_labels
 from models.rules import RuleSet
 
 F = TypeVar("F")
+R = TypeVar("R")
 USER_KEY = "user"
 
 
@@ -32,7 +33,7 @@ def current_user() -> User:
     return user
 
 
-def get(query: Callable[[duckdb.DuckDBPyConnection, F], pl.DataFrame], filters: F) -> Any:
+def get(query: Callable[[duckdb.DuckDBPyConnection, F], R], filters: F) -> R:
     """A query's result; on a missing or busy warehouse, say so in zh/en and stop the page."""
     try:
         return fetch(query, filters)
@@ -93,13 +94,11 @@ def tier_chart(
         f"{column('tier')}:N", scale=alt.Scale(domain=tiers, range=tier_colors(tiers))
     )
     x_type = "T" if frame.schema[x] == pl.Date else "N"
-    across = alt.X(f"{column(x)}:{x_type}")
-    amount = alt.Y(f"sum({column(y)}):Q", title=column(y))
+    across: alt.X | alt.Y = alt.X(f"{column(x)}:{x_type}")
+    amount: alt.X | alt.Y = alt.Y(f"sum({column(y)}):Q", title=column(y))
     if horizontal:
-        across, amount = (
-            alt.Y(f"{column(x)}:N", sort="-x"),
-            alt.X(f"sum({column(y)}):Q", title=column(y)),
-        )
+        across = alt.Y(f"{column(x)}:N", sort="-x")
+        amount = alt.X(f"sum({column(y)}):Q", title=column(y))
     mark = alt.Chart(data).mark_area() if kind == "area" else alt.Chart(data).mark_bar()
     chart = mark.encode(across, amount, colour, tooltip=list(data.columns))
     st.altair_chart(chart, width="stretch")

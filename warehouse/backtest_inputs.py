@@ -163,7 +163,7 @@ def _generic_outcomes(path: Path, frame: pl.DataFrame, columns: InspectionColumn
         raise BacktestInputError(
             f"{path}: {bad.height} row(s) without a readable entity id, date or problem flag"
         )
-    return out.select(list(OUTCOME_SCHEMA)).cast(dict(OUTCOME_SCHEMA))
+    return out.select(list(OUTCOME_SCHEMA)).cast(OUTCOME_SCHEMA)
 
 
 def read_entities(
@@ -199,7 +199,7 @@ def _generic_entities(frame: pl.DataFrame, columns: FirmColumns) -> pl.DataFrame
         entity_id=clean_text(pl.col(columns.entity)),
         opened_on=opened,
         **{c: clean_text(pl.col(c)) for c in categorical},
-    ).cast(dict(ENTITY_SCHEMA))
+    ).cast(ENTITY_SCHEMA)
 
 
 def read_history(

@@ -68,23 +68,28 @@ class Table:
 
 
 LANDING_FILES_SCHEMA = pl.Schema(
-    {"source": pl.Utf8, "sha256": pl.Utf8, "file": pl.Utf8, "first_seen_at": pl.Datetime("us")}
+    {
+        "source": pl.Utf8(),
+        "sha256": pl.Utf8(),
+        "file": pl.Utf8(),
+        "first_seen_at": pl.Datetime("us"),
+    }
 )
 """Registry of every file content ever seen. `first_seen_at` defaults `collected_on` and dates
 quarantine rows, so re-running on the same files reproduces the same tables."""
 
 LANDING_SCAN_SCHEMA = pl.Schema(
     {
-        "source": pl.Utf8,
-        "file": pl.Utf8,
-        "sha256": pl.Utf8,
-        "size_bytes": pl.Int64,
-        "format": pl.Utf8,
-        "encoding": pl.Utf8,
-        "header_row": pl.Int64,
-        "status": pl.Utf8,
-        "problem": pl.Utf8,
-        "detail": pl.Utf8,
+        "source": pl.Utf8(),
+        "file": pl.Utf8(),
+        "sha256": pl.Utf8(),
+        "size_bytes": pl.Int64(),
+        "format": pl.Utf8(),
+        "encoding": pl.Utf8(),
+        "header_row": pl.Int64(),
+        "status": pl.Utf8(),
+        "problem": pl.Utf8(),
+        "detail": pl.Utf8(),
         "first_seen_at": pl.Datetime("us"),
     }
 )
@@ -92,7 +97,7 @@ LANDING_SCAN_SCHEMA = pl.Schema(
 
 INGESTION_LOG_SCHEMA = pl.Schema(
     {
-        "run_id": pl.Utf8,
+        "run_id": pl.Utf8(),
         "logged_at": pl.Datetime("us"),
         **{k: v for k, v in LANDING_SCAN_SCHEMA.items() if k != "first_seen_at"},
         **{k: v for k, v in FILE_COUNT_SCHEMA.items() if k != "source_file"},
@@ -102,9 +107,9 @@ INGESTION_LOG_SCHEMA = pl.Schema(
 
 RULE_SETS_SCHEMA = pl.Schema(
     {
-        "rule_set_version": pl.Utf8,
-        "content_sha256": pl.Utf8,
-        "content": pl.Utf8,
+        "rule_set_version": pl.Utf8(),
+        "content_sha256": pl.Utf8(),
+        "content": pl.Utf8(),
         "first_used_at": pl.Datetime("us"),
     }
 )
@@ -113,31 +118,31 @@ meant (tier labels, thresholds) is read from here, never from the packaged defau
 
 SAMPLING_ROUNDS_SCHEMA = pl.Schema(
     {
-        "round_id": pl.Utf8,
-        "status": pl.Utf8,  # draft | published
-        "seed": pl.Int64,
-        "algorithm_version": pl.Utf8,
-        "parameters": pl.Utf8,  # the RoundParams as JSON
-        "tier_as_of": pl.Date,
-        "window_start": pl.Date,
-        "window_end": pl.Date,
-        "previous_round_id": pl.Utf8,
-        "firms_sha256": pl.Utf8,
-        "inspectors_sha256": pl.Utf8,
-        "conflicts_sha256": pl.Utf8,
-        "previous_sha256": pl.Utf8,
-        "plan_sha256": pl.Utf8,
-        "plan_file": pl.Utf8,
-        "pool_size": pl.Int64,
-        "excluded": pl.Int64,
-        "drawn": pl.Int64,
-        "control": pl.Int64,
+        "round_id": pl.Utf8(),
+        "status": pl.Utf8(),  # draft | published
+        "seed": pl.Int64(),
+        "algorithm_version": pl.Utf8(),
+        "parameters": pl.Utf8(),  # the RoundParams as JSON
+        "tier_as_of": pl.Date(),
+        "window_start": pl.Date(),
+        "window_end": pl.Date(),
+        "previous_round_id": pl.Utf8(),
+        "firms_sha256": pl.Utf8(),
+        "inspectors_sha256": pl.Utf8(),
+        "conflicts_sha256": pl.Utf8(),
+        "previous_sha256": pl.Utf8(),
+        "plan_sha256": pl.Utf8(),
+        "plan_file": pl.Utf8(),
+        "pool_size": pl.Int64(),
+        "excluded": pl.Int64(),
+        "drawn": pl.Int64(),
+        "control": pl.Int64(),
         "created_at": pl.Datetime("us"),
     }
 )
 """One row per round: seed, parameters, input hashes and sizes (the register of draws)."""
 
-SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8, **STRATA_SCHEMA})
+SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8(), **STRATA_SCHEMA})
 
 RAW_LINEAGE = pl.Schema(
     {

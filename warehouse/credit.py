@@ -21,7 +21,7 @@ from models.credit_schema import SCORE_REASON_SCHEMA
 from models.engine import score_documents
 from models.rules import RuleSet
 from warehouse.catalogue import schema_of
-from warehouse.connection import Warehouse, query, table_exists
+from warehouse.connection import WarehouseLocation, query, table_exists
 from warehouse.tables import ensure_tables, insert, table_ddl
 
 RECORD_SOURCES = tuple(EVIDENCE_TYPES)
@@ -128,7 +128,7 @@ class MissingWarehouseError(RuntimeError):
     """The warehouse has no clean tables yet: `renfang run` must ingest first."""
 
 
-def score_and_store(warehouse: Warehouse, rules: RuleSet, as_of: date) -> int:
+def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -> int:
     """Derive records with `rules` from the clean tables, score as of one date, store it.
 
     Records are derived afresh (not read from `credit_records`) so that a different rule set

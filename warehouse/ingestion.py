@@ -55,7 +55,7 @@ def raw_rows(
         )
         missing = [c for c in schema if c not in rows.columns]
         rows = rows.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in missing)
-        frames.append(rows.select(list(schema)).cast(dict(schema)))
+        frames.append(rows.select(list(schema)).cast(schema))
     if not frames:
         return pl.DataFrame(schema=schema)
     return pl.concat(frames, how="vertical")

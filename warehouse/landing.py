@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 
@@ -96,6 +97,15 @@ class ScannedFile:
     rows: pl.DataFrame = field(repr=False)
 
 
+class _FileMeta(TypedDict):
+    """What every `ScannedFile` says of its file, however it was read."""
+
+    source: str
+    file: str
+    sha256: str
+    size_bytes: int
+
+
 class UnreadableFileError(Exception):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -117,7 +127,7 @@ def scan_file(path: Path, landing: Path, source: Source, contracts: Contracts) -
     """Read one file into raw rows; every failure becomes a status, never an exception."""
     data = path.read_bytes()
     rel = path.relative_to(landing).as_posix()
-    meta = {
+    meta: _FileMeta = {
         "source": source.name,
         "file": rel,
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -409,12 +419,12 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _empty(meta: dict[str, object], fmt: str, encoding: str | None) -> ScannedFile:
+def _empty(meta: _FileMeta, fmt: str, encoding: str | None) -> ScannedFile:
     return ScannedFile(
         **meta,
         format=fmt,
         encoding=encoding,
-        header_row=None,  # type: ignore[arg-type]
+        header_row=None,
         status="empty",
         problem=None,
         detail="file has no rows",
@@ -422,7 +432,7 @@ def _empty(meta: dict[str, object], fmt: str, encoding: str | None) -> ScannedFi
     )
 
 
-def _unreadable(meta: dict[str, object], fmt: str, exc: UnreadableFileError) -> ScannedFile:
+def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedFile:
     rows = pl.DataFrame(
         {
             "source_row": [None],
@@ -441,7 +451,7 @@ def _unreadable(meta: dict[str, object], fmt: str, exc: UnreadableFileError) -> 
         **meta,
         format=fmt,
         encoding=None,
-        header_row=None,  # type: ignore[arg-type]
+        header_row=None,
         status="unreadable",
         problem=exc.code,
         detail=exc.detail,

@@ -85,12 +85,12 @@ def read_published_rounds(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame,
     rounds = query(
         con,
         f"SELECT {', '.join(ROUND_INPUT)} FROM sampling_rounds WHERE status = 'published'",
-    ).cast(dict(ROUND_INPUT))
+    ).cast(ROUND_INPUT)
     results = query(
         con,
         "SELECT " + ", ".join(f"o.{c}" for c in RESULT_INPUT) + " FROM round_outcomes o "
         "JOIN sampling_rounds r USING (round_id) WHERE r.status = 'published'",
-    ).cast(dict(RESULT_INPUT))
+    ).cast(RESULT_INPUT)
     return rounds, results
 
 

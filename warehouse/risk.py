@@ -61,7 +61,9 @@ def load_model(path: Path) -> RiskModel:
     return RiskModel.from_bytes(path.read_bytes())
 
 
-def model_version_row(model: RiskModel, role: str, path: Path, trained_at: datetime) -> dict:
+def model_version_row(
+    model: RiskModel, role: str, path: Path, trained_at: datetime
+) -> dict[str, object]:
     m = model.manifest()
     return {
         "model_version": model.version,
@@ -82,7 +84,7 @@ def model_version_row(model: RiskModel, role: str, path: Path, trained_at: datet
     }
 
 
-def record_model(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+def record_model(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> None:
     """Append a model version (a retrain of the same content replaces its own row)."""
     ensure_tables(con, ["risk_model_versions"])
     con.execute(

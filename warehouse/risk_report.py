@@ -40,6 +40,12 @@ def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
     )
 
 
+def _largest(values: pl.Series) -> float:
+    """The largest value of a numeric column, 0 when it has none."""
+    value = values.cast(pl.Float64).max()
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def summary_text(report: BacktestReport) -> str:
     s = report.summary()
     insp = s["inspectors"]
@@ -65,10 +71,10 @@ def summary_text(report: BacktestReport) -> str:
             continue
         actual = _fmt(m.get("share_first_actual"), "{:.0%}")
         first = f"{actual}→{_fmt(m.get('share_first_reordered'), '{:.0%}')}"
-        lifts = " ".join(f"{_fmt(m.get(f'lift_top_{k}pct'), '{:.2f}'):>8s}" for k in shares)
+        lift_cells = " ".join(f"{_fmt(m.get(f'lift_top_{k}pct'), '{:.2f}'):>8s}" for k in shares)
         lines.append(
             f"{name:18s} {_fmt(m.get('auc')):>6s} {_fmt(m.get('auc_within_inspector')):>8s} "
-            f"{lifts} {_fmt(m.get('brier')):>6s} "
+            f"{lift_cells} {_fmt(m.get('brier')):>6s} "
             f"{_fmt(m.get('days_earlier'), '{:.1f}'):>12s} {first:>13s}"
         )
     lines += ["", f"failure rate by tier ({s['tier_source']}):"]
@@ -126,13 +132,11 @@ def _calibration(report: BacktestReport) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, part in report.calibration.group_by("scorer", maintain_order=True):
         ax.plot(part["mean_predicted"], part["observed_rate"], marker="o", label=name[0])
-    top = float(
-        max(
-            report.calibration["mean_predicted"].max() or 0,
-            report.calibration["observed_rate"].max() or 0,
-            0.05,
-        )
-    )  # type: ignore[arg-type]
+    top = max(
+        _largest(report.calibration["mean_predicted"]),
+        _largest(report.calibration["observed_rate"]),
+        0.05,
+    )
     ax.plot([0, top], [0, top], color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="mean predicted probability", ylabel="observed problem rate", title="Calibration")
     ax.legend(fontsize=8)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -119,7 +120,7 @@ def _rounds(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.DataFrame(schema={"round_id": pl.Utf8, "window_start": pl.Date})
 
 
-def stored_round(con: duckdb.DuckDBPyConnection, round_id: str) -> dict | None:
+def stored_round(con: duckdb.DuckDBPyConnection, round_id: str) -> dict[str, Any] | None:
     if not table_exists(con, "sampling_rounds"):
         return None
     rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])
@@ -135,7 +136,7 @@ def store_round(
     plan_file: str,
     plan_sha256: str,
     created_at: datetime,
-) -> dict:
+) -> dict[str, Any]:
     """Replace round `plan.params.round_id` in the four sampling tables; returns its row."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")

@@ -32,7 +32,8 @@ _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
 def duckdb_type(dtype: pl.DataType) -> str:
     """The DuckDB column type for a polars dtype (lists become `T[]`)."""
     if isinstance(dtype, pl.List):
-        return f"{duckdb_type(dtype.inner)}[]"
+        inner = dtype.inner
+        return f"{duckdb_type(inner() if isinstance(inner, type) else inner)}[]"
     return _DUCKDB_TYPES[dtype.base_type()]
 
 
@@ -104,7 +105,7 @@ def insert(
     """Append `frame`'s rows to an existing table, columns selected and cast to `schema`."""
     if frame.is_empty():
         return
-    typed = frame.select(list(schema)).cast(dict(schema))
+    typed = frame.select(list(schema)).cast(schema)
     con.register("_incoming", typed)
     try:
         columns = ", ".join(f'"{c}"' for c in schema)

@@ -24,7 +24,8 @@ class Scope:
 def _firms_in(scope: Scope, column: str = "s.uscc") -> tuple[str, list[object]]:
     """A semi-join on the firm filters (TRUE without any): scanning 6.6M score rows once
     and probing a small firm set is several times faster than joining every row to firms."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if scope.firm_types:
         clauses.append("firm_type IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(scope.firm_types))

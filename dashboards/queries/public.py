@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from models.periods import publishable_dates
+from warehouse.connection import query
 from warehouse.publication import read_published_rounds, read_tier_list, scored_dates
 
 
@@ -36,5 +37,5 @@ def published_results(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.Data
     """Drawn firms of published rounds with their names and reported results (no
     inspectors, no control flags)."""
     results = read_published_rounds(con)[1]
-    names = con.sql("SELECT uscc, name, firm_type FROM firms").to_arrow_table()
-    return results.join(pl.from_arrow(names), on="uscc", how="left")  # type: ignore[arg-type]
+    names = query(con, "SELECT uscc, name, firm_type FROM firms")
+    return results.join(names, on="uscc", how="left")

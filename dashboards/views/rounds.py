@@ -31,7 +31,7 @@ cols[0].metric(t("rd.status"), status_label.get(plan["status"], plan["status"]))
 cols[1].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
 cols[2].metric(t("rd.drawn"), f"{plan['drawn']:,d}")
 cols[3].metric(t("rd.control"), f"{plan['control']:,d}")
-inspected = int(outcomes["inspected"].max() or 0) if not outcomes.is_empty() else 0
+inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
 cols[4].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
     f"{plan['window_start']} — {plan['window_end']} · "

@@ -87,6 +87,6 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
 def _calendar_for(evidence: pl.DataFrame) -> pl.DataFrame:
     """A working-day calendar covering every date in the evidence (review_report insists)."""
     dates = pl.concat([evidence["decided_on"], evidence["collected_on"]]).drop_nulls()
-    start = dates.min() if not dates.is_empty() else date.today()
-    end = dates.max() if not dates.is_empty() else date.today()
-    return working_day_calendar(start, end)  # type: ignore[arg-type]
+    days = sorted(d for d in dates.cast(pl.Date).to_list() if isinstance(d, date))
+    start, end = (days[0], days[-1]) if days else (date.today(), date.today())
+    return working_day_calendar(start, end)

@@ -222,7 +222,7 @@ def risk_scores(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
             "dagster/row_count": scores.height,
             "model_version": model.version,
             "latest_as_of": str(latest["as_of"].max()),
-            "latest_mean_probability": float(latest["probability"].cast(pl.Float64).mean() or 0.0),
+            "latest_mean_probability": float(latest["probability"].cast(pl.Float64).mean() or 0),  # type: ignore[arg-type]  # a Float64 column's mean is a float or None
         }
     )
 

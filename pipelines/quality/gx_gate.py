@@ -314,6 +314,7 @@ def _as_pandas(df: pl.DataFrame, source: Source) -> "pd.DataFrame":
 
 def _outcome(result: "ExpectationValidationResult", source: Source) -> ExpectationOutcome:
     config = result.expectation_config
+    assert config is not None, "GX always attaches the expectation to its validation result"
     columns: list[str] = []
     for name in _DOMAIN_KWARGS:
         value = config.kwargs.get(name)

@@ -21,6 +21,7 @@ from pipelines.assets.risk import RETRAIN_SCHEDULE, RISK_JOB, risk_assets
 from pipelines.cli import app
 from pipelines.definitions import build_defs
 from pipelines.resources import Landing, Warehouse
+from warehouse.connection import query
 from warehouse.tables import replace_table
 
 TODAY = "2024-06-30"
@@ -81,7 +82,7 @@ def materialized(tmp_path_factory):
 
 def read(warehouse: Warehouse, sql: str) -> pl.DataFrame:
     with warehouse.connect(read_only=True) as con:
-        return pl.from_arrow(con.sql(sql).to_arrow_table())  # type: ignore[return-value]
+        return query(con, sql)
 
 
 def test_every_model_asset_materializes_with_metrics(materialized):

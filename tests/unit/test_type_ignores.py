@@ -13,7 +13,6 @@ import io
 import os
 import re
 import tokenize
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,26 +21,6 @@ EXCLUDED_TOP = {".venv", ".tools", "data"}
 """Top-level folders that are not the project's source: the environment, uv, the data."""
 
 _IGNORE = re.compile(r"type:\s*ignore\b(?:\[[^\]]*\])?(?P<rest>.*)$")
-
-PENDING_ELSEWHERE: Counter[str] = Counter(
-    {
-        # pipelines/, dashboards/ and tests/pipelines/ are being restructured on main and are not
-        # edited on this branch; these are their unexplained ignores, keyed by the stripped line
-        # (not the path, so moving a file keeps its entry). Each entry must go when its line gets
-        # a reason (or loses the ignore): a stale entry fails the test too, so this only shrinks.
-        "ends, day = [], month_end(first)  # type: ignore[arg-type]": 1,
-        "while day <= last:  # type: ignore[operator]": 1,
-        "return pl.from_arrow(relation.to_arrow_table())  # type: ignore[return-value]": 1,
-        "header_row=None,  # type: ignore[arg-type]": 2,
-        "return working_day_calendar(start, end)  # type: ignore[arg-type]": 1,
-        "return min(last, processing) if last else processing  # type: ignore[type-var,return-value]": 1,  # noqa: E501
-        'history.scores.rename({"entity_id": "uscc", "score": "credit_score"})  # type: ignore[union-attr]': 1,  # noqa: E501
-        '"latest_mean_probability": float(latest["probability"].mean()),  # type: ignore[arg-type]': 1,  # noqa: E501
-        ")  # type: ignore[arg-type]": 1,
-        'return results.join(pl.from_arrow(names), on="uscc", how="left")  # type: ignore[arg-type]': 1,  # noqa: E501
-        "return pl.from_arrow(con.sql(sql).to_arrow_table())  # type: ignore[return-value]": 1,
-    }
-)
 
 
 def python_files(root: Path) -> Iterator[Path]:
@@ -92,14 +71,8 @@ def unexplained(root: Path) -> list[tuple[str, int, str]]:
 
 def test_every_type_ignore_says_why() -> None:
     offenders = unexplained(ROOT)
-    seen = Counter(line for _, _, line in offenders)
-    new = [o for o in offenders if seen[o[2]] > PENDING_ELSEWHERE[o[2]]]
-    stale = sorted((PENDING_ELSEWHERE - seen).elements())
-    assert not new, "`# type: ignore[...]` without a reason after it:\n" + "\n".join(
-        f"  {path}:{number}: {line}" for path, number, line in new
-    )
-    assert not stale, "PENDING_ELSEWHERE lists lines that are explained or gone now:\n" + (
-        "\n".join(f"  {line}" for line in stale)
+    assert not offenders, "`# type: ignore[...]` without a reason after it:\n" + "\n".join(
+        f"  {path}:{number}: {line}" for path, number, line in offenders
     )
 
 
