@@ -3,13 +3,13 @@
 Builds (once, cached under `benchmarks/out/`) a warehouse the way a user would:
 `renfang generate --firms 100000`, then the main job as `renfang run` runs it (processing
 date 2026-06-30: 66 scoring dates, 6.6M score rows) — minus the sampling group, whose round
-draft ran out of memory at 100k firms when this was written (issue 4's assignment has since
+draft ran out of memory at 100k firms when this was written (the assignment has since
 sampled candidates); the Rounds pages are therefore measured without a round. Then, for every page:
   - query time: each query the page runs, through the dashboards' real read path (a fresh
     read-only connection per query, no cache), best and p95 of --repeat runs;
   - cold render: the whole page rendered server-side for a new session with an EMPTY cache
     (Streamlit's AppTest: router, role check, queries, charts and tables serialised), p95.
-Target (issue 5): every page's cold render p95 < 1 s.
+Target: every page's cold render p95 < 1 s.
 
     .venv/bin/python benchmarks/dashboard.py [--firms 100000] [--repeat 20] [--rebuild]
 """

@@ -8,7 +8,7 @@ for rotation. Times, best of `--repeat`:
   schedule    working-day dates under the daily cap (`schedule_inspections`)
   round       the whole `draw_round` (canonical inputs and hashes included)
   plan file   `plan_bytes` and a third party's `verify_plan`
-Target (issue 4): draw + assignment < 5 s.
+Target: draw + assignment < 5 s.
 
     .venv/bin/python benchmarks/draw.py [--firms 100000] [--inspectors 500]
 """

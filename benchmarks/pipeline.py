@@ -9,7 +9,7 @@ instance, and prints wall time and peak RSS per stage and in total, read from th
 event log and an RSS sampler. Then one as-of scoring from the stored reason spans against a
 bare DuckDB aggregate of the same records, and how the cost grows with the number of firms.
 
-Targets (issue 7): full pipeline < 5 min and peak RSS < 8 GB at 100k firms × 10M records;
+Targets: full pipeline < 5 min and peak RSS < 8 GB at 100k firms × 10M records;
 GX validation of 10M rows < 60 s; one as-of scoring ≤ 2 × the bare aggregate.
 
     .venv/bin/python benchmarks/pipeline.py [--firms 10000 100000 300000] [--intensity 16.6]

@@ -5,7 +5,7 @@ derives credit records, then times on the same records:
   (a) scoring one as-of date (`score_as_of`),
   (b) all 60 month-ends of the five years in one pass (`score_history`),
   (c) a bare DuckDB `SELECT uscc, sum(points) FROM credit_records WHERE <in window> GROUP BY uscc`.
-Targets (issue 3): (a)/(c) ≤ 2 and (b)/(a) ≤ 3.
+Targets: (a)/(c) ≤ 2 and (b)/(a) ≤ 3.
 
     .venv/bin/python benchmarks/score.py [--firms 100000] [--intensity 16.6]
 """

@@ -228,7 +228,7 @@ def _penalty_classes(
 
 
 def _fines(rng: np.random.Generator, cls: np.ndarray, category: np.ndarray) -> np.ndarray:
-    """Fine in yuan (NaN = none) within the Civil Air Defence Law bands (DESIGN §4).
+    """Fine in yuan (NaN = none) within the Civil Air Defence Law bands (docs/rules.md).
 
     Art. 49: units 10,000–50,000; art. 48 (basement not built to plan): up to 100,000;
     minor cases under the local regulation: 1,000–9,000.

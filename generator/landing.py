@@ -1,4 +1,4 @@
-"""Write the synthetic population as a regulator-style landing folder (DESIGN §9).
+"""Write the synthetic population as a regulator-style landing folder (docs/contracts.md).
 
 What belongs here: spelling clean values as the text of a file (dates, amounts, enums, lists,
 valid-but-unusual USCCs), header spellings, and writing CSV (UTF-8, UTF-8 with BOM, GBK) and

@@ -2,7 +2,8 @@
 
 What belongs here: turning arrays of (district code, organisation-code number) into 18-character
 USCCs with correct check characters, fast enough for 100,000 firms at once. The checksum is the
-one in DESIGN §6 (weights 3^(i-1) mod 31); tests cross-check it with `stdnum.cn.uscc`.
+one in docs/contracts.md#uscc-check (weights 3^(i-1) mod 31); tests cross-check it with
+`stdnum.cn.uscc`.
 
 What does not: validating input USCCs (ingestion's job) or choosing which firms exist.
 """

@@ -215,7 +215,7 @@ def _inspector_fields(rng: np.random.Generator, m: int, usable: np.ndarray) -> n
     """1–3 firm types per inspector (weighted by how common the type is).
 
     Every type keeps at least four usable inspectors so each inspection can get two whose
-    fields cover the firm — the draw rule of DESIGN §5.
+    fields cover the firm — the assignment rule of docs/sampling.md#inspector-assignment.
     """
     gumbel = np.log(np.array(vocab.FIRM_TYPE_SHARE)) + rng.gumbel(size=(m, len(vocab.FIRM_TYPES)))
     rank = np.argsort(np.argsort(-gumbel, axis=1), axis=1)

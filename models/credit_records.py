@@ -1,4 +1,5 @@
-"""From clean source documents to credit records (docs/credit-engine.md §2).
+"""From clean source documents to credit records (docs §2).
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 
 What belongs here: the mapping of each clean source table — penalty decisions, correction
 notices, circulars, commendations, inspection outcomes — to `credit_records` rows (one per
@@ -9,7 +10,7 @@ What does not: whether a record counts as of a date, the repeat multiplier and t
 (`scoring`), objections and repair (`record_status`), reading or storing tables (pipelines).
 
 The points the spec left open (rule ids, segment windows, the overdue-corrections veto, veto
-records' categories, unpriced levels) are fixed in docs/credit-engine.md §2, "Details fixed by
+records' categories, unpriced levels) are fixed in docs §2, "Details fixed by
 the derivation"; this module follows that list.
 """
 
@@ -107,7 +108,7 @@ def _penalty_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
     kept = kept.with_columns(
         _rule=rule,
         _from=pl.col("decided_on"),
-        # A suspension longer than the window keeps counting until it ends (DESIGN §4 [S]).
+        # A suspension longer than the window keeps counting until it ends (docs/rules.md [S]).
         _penalty_end=pl.col("effective_until").dt.offset_by("1d"),
     ).with_columns(_severity=pl.col("_rule").replace_strict(severity_of_rule))
     common = _document_columns("penalty_decisions", pl.col("doc_no"), rules)

@@ -1,7 +1,7 @@
 """Value normalisers: regulators' spellings → one typed value, as vectorised polars expressions.
 
 What belongs here: turning the raw text of one cell into its canonical typed value — NFKC
-folding of full-width forms, trimming, USCC case, the date forms of DESIGN §9 (ISO, slashes,
+folding of full-width forms, trimming, USCC case, the date forms of docs/contracts.md (ISO, slashes,
 dots, 年月日, compact, Excel serials), amounts with units (元, 万元, thousands separators),
 enum synonyms and list splitting. Every function takes and returns `pl.Expr`, so the same
 code serves ten rows in a unit test and ten million rows in production.
@@ -43,7 +43,7 @@ def matching_key(expr: pl.Expr) -> pl.Expr:
 
 
 def normalise_uscc(expr: pl.Expr) -> pl.Expr:
-    """USCC as compared: NFKC, every space and hyphen removed, upper case (DESIGN §6)."""
+    """USCC as compared: NFKC, every space and hyphen removed, upper case (docs/contracts.md)."""
     folded = expr.str.normalize("NFKC").str.replace_all(r"[\s\-]", "").str.to_uppercase()
     return pl.when(folded.str.len_chars() > 0).then(folded).otherwise(None)
 
@@ -60,7 +60,7 @@ def uscc_is_valid(values: pl.Series) -> pl.Series:
 
 
 def parse_date(expr: pl.Expr) -> pl.Expr:
-    """Parse every date form of DESIGN §9 into `pl.Date`; impossible dates become null.
+    """Parse every accepted date form (docs/contracts.md) into `pl.Date`; impossible dates → null.
 
     Accepted: 2024-03-05 · 2024/3/5 · 2024.3.5 · 2024年3月5日 · 20240305 · an Excel serial
     (45356) · any of these followed by a time (`2024-03-05 00:00:00`, `2024-03-05T08:00`).

@@ -1,4 +1,4 @@
-"""Objections and credit repair: the status history of credit records (docs/credit-engine.md §4).
+"""Objections and credit repair: the status history of credit records (docs §4).
 
 What belongs here: turning `credit_cases` (异议 objections, 信用修复 repair applications) into
 `credit_record_status` rows — which record is disputed, kept, revoked, corrected, repaired or
@@ -9,7 +9,7 @@ repair options shown to a firm (`tier_paths`), deriving the records (`credit_rec
 
 The points the spec left open (each record judged on its own minimum period, objections
 without a dated decision, pending repairs, the `reason` text) are fixed in
-docs/credit-engine.md §4, "Details fixed by `models/record_status.py`".
+docs §4, "Details fixed by `models/record_status.py`".
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The annual review (评议) of bad-record intake: timeliness and evidence.
 
-DESIGN §1 and §4: the annual review asks whether every bad record was collected on time (within
+The annual review (docs/rules.md#intake-timeliness-and-evidence) asks whether every
+bad record was collected on time (within
 7 working days of the decision, hard limit 20) and whether it is backed by its evidence, a
 penalty decision, correction notice or circular with a proper document number (文号). This
 module answers that question as a table, per source x authority x decision month, with
@@ -41,9 +42,9 @@ UNFILLED_AUTHORITY = "未填写"
 """Authority of a record whose issuing authority was left blank."""
 
 INTAKE_TARGET_WD = 7
-"""DESIGN §4 [S]: a bad record should be collected within 7 working days of the decision."""
+"""[S] A bad record should be collected within 7 working days of the decision (docs/rules.md)."""
 INTAKE_LIMIT_WD = 20
-"""DESIGN §4 [S]: the hard limit for collecting it, in working days."""
+"""[S] The hard limit for collecting it, in working days (docs/rules.md)."""
 
 REVIEW_COLUMNS_ZH: dict[str, str] = {
     "source": "来源",

@@ -183,7 +183,7 @@ def _parse(col: Column, contracts: Contracts) -> pl.Expr:
 
 
 def _fill_defaults(typed: pl.DataFrame, source: Source) -> pl.DataFrame:
-    """`collected_on` absent → the day the file's content first arrived (DESIGN §9).
+    """`collected_on` absent → the day the file's content first arrived (docs/contracts.md).
 
     The first-seen day, not the run day: re-running next month must not change the table.
     """

@@ -1,4 +1,5 @@
-"""The credit rule set as typed, validated data (DESIGN §4, docs/credit-engine.md).
+"""The credit rule set as typed, validated data (docs/rules.md, docs/credit-engine.md).
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 
 What belongs here: the frozen pydantic models mirroring `rulesets/*.yaml` field for field,
 parsing and validating a rule set (every error names its field path), loading the packaged

@@ -1,4 +1,5 @@
 """Scoring: credit records → scores, tiers and reasons, as of one date or many (docs §1–§3, §5).
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 
 What belongs here: the counting predicate of docs §1, the repeat multiplier of docs §2, the
 score formula and the tier with its veto override of docs §3, and the outputs

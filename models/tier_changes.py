@@ -1,4 +1,5 @@
 """Tier changes: which firms moved tier between consecutive as-of dates, and why (docs §5).
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 
 What belongs here: pairing each firm's consecutive scored dates, keeping those where the tier
 differs, and naming the records behind the move — those that started or stopped counting

@@ -1,4 +1,5 @@
 """Tier paths and repair options: how a firm's tier can get better from T on (docs §5).
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 
 What belongs here: `tier_paths` — for each firm as of T, the next better tier and the first
 date it is reached if nothing new happens (records and vetoes expiring; bonuses expiring can

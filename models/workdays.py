@@ -4,14 +4,15 @@ What belongs here: building the calendar of working days (weekends, statutory ho
 make-up working days 调休 the State Council announces each year, e.g. Sunday 2024-02-04 is a
 working day, Monday 2024-02-12 is not) and measuring, vectorised, how many working days lie
 between two date columns. Rules that are stated in working days (intake within 7 working days
-of the decision, DESIGN §4) are measured with these functions and nothing else, so every
-consumer counts the same way.
+of the decision, docs/rules.md#intake-timeliness-and-evidence) are measured with these
+functions and nothing else, so every consumer counts the same way.
 
 What does not: which limits apply (the rule set and `review` decide), where dates come from
 (ingestion), I/O of any kind. The holiday facts come from the `holidays` package, never from a
-hand-written list (DESIGN §11: it knows 调休 and already lists 2027). For years the State
-Council has not yet published, `holidays` falls back to the statutory holidays without make-up
-days, so counts there are estimates until the package is updated.
+hand-written list: it knows 调休 for every year whose State Council notice it carries (2024,
+2025, 2026 in holidays 0.109; see docs/sampling.md#official-working-days). For a year whose
+notice it does not carry yet — 2027 in 0.109 — it knows the statutory holidays but no make-up
+days, so counts in that year are estimates until the package is updated.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def working_days_between(
 ) -> FrameT:
     """Add `out_col`: the number of working days after `start_col`, up to and including `end_col`.
 
-    Definition (the "within N working days of the decision" reading of DESIGN §4): count the
+    Definition (the "within N working days of the decision" rule,
+    docs/rules.md#intake-timeliness-and-evidence): count the
     working days d with start < d <= end. So a decision on Friday 2024-03-01 collected on Monday
     2024-03-04 gives 1; the same day gives 0. The start day itself never counts, whether or not
     it is a working day: a decision dated on a Saturday collected the following Monday gives 1,

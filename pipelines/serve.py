@@ -2,7 +2,7 @@
 
 What belongs here: starting the three local servers on 127.0.0.1 with the project's Dagster
 instance and warehouse, printing their addresses, and stopping all of them on Ctrl-C. Each
-runs in its own process group: `dagster dev` ignores SIGTERM alone (DESIGN §11), so the whole
+runs in its own process group: `dagster dev` ignores SIGTERM alone, so the whole
 group is stopped. What does not: the servers' content.
 
 Ports (defaults, all overridable): Dagster UI 3000, dashboards 8501, Data Docs 3001. The Data

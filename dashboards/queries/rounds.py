@@ -1,5 +1,5 @@
 """Rounds (抽查计划): plan, strata, inspector assignments, progress, findings by tier and for
-the control share. Reads issue 4's sampling tables; before any round exists every function
+the control share. Reads the sampling tables; before any round exists every function
 returns an empty frame (the page says so) instead of failing."""
 
 from __future__ import annotations
@@ -9,16 +9,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from warehouse.catalogue import tables_in
 from warehouse.connection import query, table_exists
 
-SAMPLING_TABLES = (
-    "sampling_rounds",
-    "sampling_strata",
-    "sampling_draws",
-    "sampling_assignments",
-    "round_outcomes",
-    "round_results",
-)
+SAMPLING_TABLES = tables_in("sampling")
+"""The round tables and their feedback, from the warehouse catalogue."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The risk model: does the credit tier predict what the next inspection finds? (issue 6)
+"""The risk model: does the credit tier predict what the next inspection finds?
 
 What belongs here: pure, typed functions on polars frames — the canonical inspection-history
 frames (`history`), point-in-time features and labels (`features`), inspector strictness by

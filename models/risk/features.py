@@ -4,7 +4,8 @@ What belongs here: `features_as_of` (one row per entity of a population as of T)
 `labels_after` (did the entity's next inspection within the horizon find a problem?), plus
 `FeatureSpec`, the list of feature columns by group. What does not: models, metrics.
 
-Point-in-time rule (DESIGN §3): a fact counts as of T only if it happened *and* was known by
+Point-in-time rule (docs/rules.md#point-in-time): a fact counts as of T only if it happened
+*and* was known by
 T — inspections with `inspected_on ≤ T` and `known_on ≤ T`, records with `valid_from ≤ T` and
 `known_on ≤ T`, the credit score of the last as-of date ≤ T. Inspector strictness is passed
 in, estimated by the caller from outcomes known by T. Nothing after T can change a feature

@@ -124,7 +124,7 @@ def failure_by_tier(
     frame: pl.DataFrame, tier: str, label: str, ratios: Mapping[str, float]
 ) -> pl.DataFrame:
     """Entities, problems and failure rate per tier, with the tier's draw ratio and how many
-    a draw at that ratio takes (n = ceil(entities × ratio), DESIGN §5)."""
+    a draw at that ratio takes (n = ceil(entities × ratio), docs/sampling.md#strata-and-ratios)."""
     return (
         frame.group_by(tier=pl.col(tier))
         .agg(entities=pl.len().cast(pl.Int64), problems=pl.col(label).sum().cast(pl.Int64))

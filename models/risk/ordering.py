@@ -1,4 +1,4 @@
-"""Risk ordering of a round's inspection dates inside each tier stratum (issue 6, item 8).
+"""Risk ordering of a round's inspection dates inside each tier stratum.
 
 What belongs here: `order_within_strata`, which keeps a drawn round exactly as drawn — the
 same firms, the same inspectors, the same set of (team, date) slots — and only changes which

@@ -1,4 +1,4 @@
-"""Inspector assignment for a double-random round (docs §5 "Inspectors", issue 4 step 3).
+"""Inspector assignment for a double-random round (docs/sampling.md#inspector-assignment).
 
 What belongs here: which (firm, inspector) pairs the rules allow — certificate valid through the
 whole window, fields covering the firm's type, no recusal in force, rotation against the previous
@@ -87,7 +87,7 @@ def eligible_pairs(
     known yet when inspectors are assigned, so every date rule must hold for the whole window:
     the certificate must still be valid on its last day (a null expiry proves nothing, so it is
     not valid), and a recusal in force on any day of it excludes the pair. A null `active` is
-    not active. Rotation (docs §5 [P]) drops the firm's inspectors of the previous round.
+    not active. Rotation (docs/sampling.md, [P]) drops the firm's inspectors of the previous round.
     """
     qualified = qualified_types(inspectors, window_end).sort("inspector_id")
     in_force = conflicts.filter(

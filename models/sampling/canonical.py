@@ -1,4 +1,4 @@
-"""A round's published inputs as canonical CSV text, and their SHA-256 (DESIGN §5).
+"""A round's published inputs as canonical CSV text, and their SHA-256 (docs/sampling.md).
 
 What belongs here: the one serialisation of each input of the draw — the eligible firm list,
 the inspector roster, the recusal list and the previous round's teams — that the plan embeds,
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-LIST_SEPARATOR = "、"  # the separator the landing files use for lists (DESIGN §9)
+LIST_SEPARATOR = "、"  # the list separator of the landing files (docs/contracts.md)
 
 INPUT_SCHEMAS: dict[str, pl.Schema] = {
     "firms": pl.Schema(

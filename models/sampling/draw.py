@@ -1,4 +1,4 @@
-"""The firm draw of a double-random round (DESIGN §5 "Firms" and "Auditability", issue 4 step 2).
+"""The firm draw of a double-random round (docs/sampling.md#strata-and-ratios).
 
 What belongs here: which firms a round inspects, as a pure function of (eligible pool, round
 parameters) — the seed and round id are parameters — written so that a third party can re-run

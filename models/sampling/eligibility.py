@@ -1,4 +1,4 @@
-"""Who may be drawn in a round, and which previous round rotation looks at (DESIGN §5).
+"""Who may be drawn in a round, and which previous round rotation looks at (docs/sampling.md).
 
 What belongs here: turning the firm directory, the tiers as of the round's `tier_as_of` and
 the inspection history into the eligible pool a draw starts from, with every excluded firm

@@ -1,4 +1,4 @@
-"""Each inspector's round schedule as an iCalendar file (RFC 5545), issue 4 step 4.
+"""Each inspector's round schedule as an iCalendar file (RFC 5545).
 
 What belongs here: turning a round's assignments into one calendar per inspector — an
 all-day event per inspection, naming the firm, its address, the round and the whole team —

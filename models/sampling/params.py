@@ -1,4 +1,4 @@
-"""The parameters of a double-random round as typed, validated data (DESIGN §5, issue 4).
+"""The parameters of a double-random round as typed, validated data (docs/sampling.md).
 
 What belongs here: the frozen pydantic `RoundParams` mirroring `default_round.yaml` field for
 field, parsing and validating it (every error names its field path), loading the packaged
@@ -22,7 +22,7 @@ from models.periods import month_end
 from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 RATIO_CAPS: dict[str, float] = {"A": 0.05}
-"""[S] DESIGN §5: trustworthy (A) firms are inspected at most 5% per round — the reward of a
+"""[S] Trustworthy (A) firms are inspected at most 5% per round (docs/sampling.md) — the reward of a
 good record is being left alone."""
 
 StratumKey = Literal["tier", "firm_type"]
@@ -67,7 +67,7 @@ class RoundParams(_Frozen):
     daily_cap_per_team: int = Field(default=3, ge=1)
     order_by_risk: bool = False
     """Within each stratum and team, give the earliest dates to the firms the risk model
-    rates riskiest (issue 6); the draw and the teams are unchanged either way."""
+    rates riskiest; the draw and the teams are unchanged either way."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RoundParams:
@@ -80,7 +80,7 @@ class RoundParams(_Frozen):
         for tier, cap in RATIO_CAPS.items():
             if tier in self.ratios and self.ratios[tier] > cap:
                 raise ValueError(
-                    f"ratios.{tier}: {self.ratios[tier]} is above the {cap} band of DESIGN §5"
+                    f"ratios.{tier}: {self.ratios[tier]} is above the {cap} cap for tier {tier}"
                 )
         if "tier" not in self.strata:
             raise ValueError("strata: must include 'tier' (the ratios are per tier)")

@@ -1,13 +1,13 @@
 """A whole double-random round as one pure function: `draw_round(inputs, params) -> RoundPlan`.
 
-What belongs here: the composition DESIGN §5 calls "a pure function of (eligible firm list,
-inspector list, round parameters, seed)" — canonical inputs and their hashes, the firm draw,
+What belongs here: a round as one pure function of (eligible firm list, inspector list,
+round parameters, seed) (docs/sampling.md) — canonical inputs and their hashes, the firm draw,
 the inspector assignment, the schedule — in the one order both the warehouse run and a third
 party's re-run follow. What does not: how the inputs are gathered (`eligibility`, pipelines),
 the plan file (`plan_file`), exports, any I/O.
 
 With `order_by_risk`, the schedule's dates are then re-dealt within each stratum and team,
-riskiest firm first, from the published `risk` input (issue 6): the model orders, it never
+riskiest firm first, from the published `risk` input: the model orders, it never
 chooses who is inspected.
 
 Random streams: the draw uses the round's stream (`draw.seed_sequence(seed, round_id)`); the

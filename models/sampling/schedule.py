@@ -1,4 +1,4 @@
-"""Inspection dates for a double-random round (issue 4 step 4 "Schedule").
+"""Inspection dates for a double-random round.
 
 What belongs here: giving every assigned firm one inspection date inside the round's window —
 official working days only (the calendar of `models.workdays`, with 调休), no inspector above
@@ -26,7 +26,7 @@ from models.workdays import working_day_calendar
 SCHEDULE_SCHEMA = pl.Schema(
     {"uscc": pl.Utf8, "inspection_date": pl.Date, "team": pl.Utf8, "district": pl.Utf8}
 )
-TEAM_SEPARATOR = "、"  # the separator the landing files use for lists of inspectors (DESIGN §9)
+TEAM_SEPARATOR = "、"  # the list separator of the landing files (docs/contracts.md)
 _MAX_LISTED = 10  # the message stays readable; `.shortfalls` keeps every entry
 
 

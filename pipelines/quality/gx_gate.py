@@ -12,7 +12,7 @@ an empty firm directory), advisory checks that only warn (drift, timeliness), bu
 
 GX is imported lazily (inside functions): the import takes seconds and Dagster loads this
 module whenever it loads the definitions. GX 1.x has no polars engine and its SQL engine does
-not work on DuckDB (DESIGN §11), so tables are validated as pandas frames.
+not work on DuckDB, so tables are validated as pandas frames.
 """
 
 import json

@@ -1,4 +1,4 @@
-"""Concurrency (issue 7): the dashboard keeps answering — no exception, no error shown, over a
+"""Concurrency: the dashboard keeps answering — no exception, no error shown, over a
 few hundred page requests — while the real pipeline (`renfang run`, the whole main job in
 another process) rewrites the warehouse underneath it.
 

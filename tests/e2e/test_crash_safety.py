@@ -1,4 +1,4 @@
-"""Crash safety (issue 7): `renfang run` killed with SIGKILL in the middle of a write leaves
+"""Crash safety: `renfang run` killed with SIGKILL in the middle of a write leaves
 every table either as it was before the run or as the run would have left it — never mixed —
 and a re-run completes with results identical to an uninterrupted run.
 

@@ -274,3 +274,27 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
     ):
         assert expected in headers, headers
     assert len(at.dataframe) >= 4  # failure by tier, draws, inspector effects, PSI
+
+
+def test_the_backtest_from_the_landing_folder_gives_the_model_assets_figures(sample_run, tmp_path):
+    """One scoring path: `renfang backtest --landing` reads, cleans and scores the folder as
+    the main job did (objections and repairs included) and reproduces every figure the
+    `model` asset group stored, to the last digit."""
+    _, root = sample_run
+    out = tmp_path / "backtest"
+    cmd = [
+        sys.executable, "-m", "pipelines.cli", "backtest", "--landing", str(DEFAULT_LANDING),
+        "--today", SAMPLE_PROCESSING_DATE, "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    stored = con.sql("SELECT scorer, scope, metric, value, cutoff FROM risk_backtest_metrics")
+    rows = stored.fetchall()
+    assert rows, "the main job ran the backtest"
+    assert {str(r[4]) for r in rows} == {summary["cutoff"]}
+    for scorer, scope, metric, value, _ in rows:
+        key = metric if scope == "overall" else f"{metric}_{scope}"
+        expected = None if value is None or value != value else value  # NaN is "no figure"
+        assert summary["metrics"][scorer][key] == expected, (scorer, key)

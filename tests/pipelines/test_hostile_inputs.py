@@ -1,4 +1,4 @@
-"""Hostile inputs (issue 7): every broken export regulators produce, in one landing folder.
+"""Hostile inputs: every broken export regulators produce, in one landing folder.
 
 Each case is a file added to the fixture landing folder with the outcome it must have: the
 whole file rejected with a named problem, or every row accepted, collapsed or quarantined with

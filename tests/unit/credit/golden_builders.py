@@ -6,7 +6,7 @@ document's own date (decided / issued / awarded / inspected), i.e. collected the
 `frames` turns rows into the clean tables (`models.row_checks.clean_schema`) that the credit
 engine reads, with an empty table for every source the case does not use.
 
-Record ids follow docs/credit-engine.md §2: `<source>:<doc_no or inspection_id>:<uscc>`, with
+Record ids follow docs §2: `<source>:<doc_no or inspection_id>:<uscc>`, with
 `:veto` for a veto record derived from the same document.
 """
 

@@ -1,7 +1,7 @@
-"""Documents → credit records (docs/credit-engine.md §2), one mapping branch at a time.
+"""Documents → credit records (docs §2), one mapping branch at a time.
 
 Every expected severity, window end and id below is computed by hand from the default rule set
-(DESIGN §4): L1 2 pts/6 months, L2 5/12, L3 10/24, L4 20/36, veto 12 months, refusal 36.
+(docs/rules.md): L1 2 pts/6 months, L2 5/12, L3 10/24, L4 20/36, veto 12 months, never rectified 36.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Golden cases of the credit engine: source documents in, points, score and tier out.
 
-These cases are the readable specification of docs/credit-engine.md (and DESIGN §4) with the
+These cases are the readable specification of docs/credit-engine.md (and docs/rules.md) with the
 default rule set (`models/rulesets/default.yaml`): base 70, bonus cap +30, L1 −2 for 6 months,
 L2 −5 for 1 year, L3 −10 for 2 years, L4 −20 for 3 years, 国家/省 +10 and 市/协会 +5 for
 3 years, 区 and a clean inspection +2 for 1 year, veto 12 months, repeat ×1.5 within 12 months,

@@ -1,4 +1,4 @@
-"""Objections and repair → status rows (docs/credit-engine.md §4), computed by hand.
+"""Objections and repair → status rows (docs §4), computed by hand.
 
 Records come from `derive_credit_records` on one-document sources, so the join by
 (uscc, evidence_doc_no) is exercised as in production.

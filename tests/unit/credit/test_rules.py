@@ -1,4 +1,4 @@
-"""The rule set as data: the shipped default loads, its lookups read it as DESIGN §4 says, and a
+"""The rule set as data: the shipped default loads, its lookups read it as docs/rules.md says, and a
 malformed rule set fails with a message that names the offending field."""
 
 from __future__ import annotations

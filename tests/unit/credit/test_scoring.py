@@ -1,4 +1,5 @@
-"""Scoring (docs/credit-engine.md §1–§3): golden cases worked out by hand, the reasons
+"""Scoring (docs §1–§3): golden cases worked out by hand, the reasons
+("docs §N" below: section N of docs/credit-engine.md, the engine's specification.)
 invariant, and three readings that must agree on random record sets (hypothesis): one pass
 over many dates, one date at a time, and a brute-force transcription of the spec.
 

@@ -1,4 +1,4 @@
-"""Tier changes (docs/credit-engine.md §5): consecutive as-of dates of a firm whose tier
+"""Tier changes (docs §5): consecutive as-of dates of a firm whose tier
 differs, with the records that started, stopped or changed points between them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tier paths and repair options (docs/credit-engine.md §5): hand-worked cases, and on random
+"""Tier paths and repair options (docs §5): hand-worked cases, and on random
 record sets the next better tier's date equals a day-by-day scan of the scores that the
 records known at T imply (hypothesis)."""
 

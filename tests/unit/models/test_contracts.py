@@ -15,7 +15,7 @@ from models.contracts import (
 
 # --- the shipped contract --------------------------------------------------------------------
 
-# DESIGN §9, by hand: source → key.
+# docs/contracts.md#sources, by hand: source → key.
 KEYS = {
     "firms": ("uscc",),
     "inspectors": ("inspector_id",),

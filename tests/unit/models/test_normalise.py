@@ -1,4 +1,4 @@
-"""Value normalisers: every spelling of DESIGN §9 → one typed value; unreadable → null.
+"""Value normalisers: every spelling of docs/contracts.md → one typed value; unreadable → null.
 
 Every expected value below is written by hand. Each case runs the expression on a one-row
 frame, so a case that makes polars raise fails on its own instead of taking the table with it.
@@ -144,7 +144,7 @@ def test_parse_date_rejects_impossible_or_unreadable(raw: str | None) -> None:
 
 
 def date_forms(d: date) -> list[str]:
-    """Every textual form of DESIGN §9 for one date, built by hand."""
+    """Every textual form of docs/contracts.md#accepted-value-forms for one date, built by hand."""
     iso = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
     serial = (d - date(1899, 12, 30)).days  # Excel's day 0 (1900 leap-year bug)
     return [
@@ -274,8 +274,8 @@ def test_normalise_uscc(raw: str | None, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("code", "valid"),
     [
-        ("91350200776049653A", True),  # DESIGN §6 example
-        ("91440101MA5CJQ4N59", True),  # DESIGN §6 example
+        ("91350200776049653A", True),  # docs/contracts.md#uscc-check example
+        ("91440101MA5CJQ4N59", True),  # docs/contracts.md#uscc-check example
         ("91350200776049653B", False),  # check character changed
         ("91350200776049653", False),  # 17 characters
         ("91440101MA5CJQ4N58", False),  # check character changed

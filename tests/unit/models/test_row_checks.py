@@ -28,8 +28,8 @@ from models.row_checks import (
 CONTRACTS = default_contracts()
 TODAY = date(2024, 6, 30)
 FIRST_SEEN = datetime(2024, 6, 1, 9, 30)
-FIRM_A = "91350200776049653A"  # DESIGN §6 example
-FIRM_B = "91440101MA5CJQ4N59"  # DESIGN §6 example
+FIRM_A = "91350200776049653A"  # docs/contracts.md#uscc-check example
+FIRM_B = "91440101MA5CJQ4N59"  # docs/contracts.md#uscc-check example
 
 META_SCHEMA = {
     "source_file": pl.Utf8,

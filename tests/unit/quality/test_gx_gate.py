@@ -16,7 +16,7 @@ from pipelines.quality.gx_gate import GateResult, expectations_for, validate_tab
 
 CONTRACTS = default_contracts()
 AS_OF = date(2025, 12, 31)
-USCC_A = "91350200776049653A"  # DESIGN §6 examples
+USCC_A = "91350200776049653A"  # docs/contracts.md#uscc-check examples
 USCC_B = "91440101MA5CJQ4N59"
 
 _DTYPES = {

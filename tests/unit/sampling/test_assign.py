@@ -1,4 +1,4 @@
-"""Inspector eligibility and assignment (docs §5 "Inspectors", issue 4 step 3)."""
+"""Inspector eligibility and assignment (docs/sampling.md#inspector-assignment)."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def test_eligible_pairs_without_previous_round() -> None:
 def _check_rules(
     firms: pl.DataFrame, pairs: pl.DataFrame, assigned: pl.DataFrame, per_firm: int, cap: int
 ) -> None:
-    """Every rule of docs §5 that the assignment is responsible for."""
+    """Every assignment rule of docs/sampling.md that the assignment is responsible for."""
     rows = list(assigned.iter_rows())
     assert len(rows) == len(set(rows)), "an inspector twice on one firm"
     assert set(rows) <= _as_set(pairs), "an ineligible pair"

@@ -1,4 +1,4 @@
-"""The firm draw: stratum sizes as DESIGN §5 computes them by hand, the floor raised as the
+"""The firm draw: stratum sizes by hand (docs/sampling.md#strata-and-ratios), floor raised as the
 module docstring says, the same draw for the same inputs in any row order, inclusion
 frequencies that match the ratios."""
 

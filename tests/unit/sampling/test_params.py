@@ -1,4 +1,4 @@
-"""Round parameters as data: the packaged template holds DESIGN §5's numbers, overrides are
+"""Round parameters as data: the packaged template holds docs/sampling.md's numbers, overrides are
 validated again, and malformed parameters fail with a message that names the offending field."""
 
 from __future__ import annotations

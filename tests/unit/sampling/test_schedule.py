@@ -1,4 +1,4 @@
-"""Inspection dates for a round (issue 4 step 4 "Schedule")."""
+"""Inspection dates for a round."""
 
 from __future__ import annotations
 
