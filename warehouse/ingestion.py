@@ -9,12 +9,13 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.row_checks import clean_source
+from models.row_checks import CleanResult, clean_source
 from warehouse.catalogue import LANDING_FILES_SCHEMA, LANDING_SCAN_SCHEMA, raw_schema
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
 
@@ -72,6 +73,24 @@ def log_rows(run_id: str, scan: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFr
     )
 
 
+def clean_raw(
+    raw: pl.DataFrame,
+    source: Source,
+    contracts: Contracts,
+    landing: LandingLocation,
+    known_keys: Mapping[str, pl.Series],
+) -> CleanResult:
+    """A source's raw rows typed, checked and de-duplicated as of the processing date
+    (`models.row_checks.clean_source`); the file hash is lineage, not a column to check."""
+    return clean_source(
+        raw.drop("file_sha256"),
+        source,
+        contracts,
+        today=landing.processing_date,
+        known_keys=known_keys,
+    )
+
+
 def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl.DataFrame]:
     """Every source of a landing folder read and cleaned as a first run would: files first
     seen on the processing date's clock, references checked against the sources cleaned
@@ -92,12 +111,5 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
             for r in source.references
             if r.source in accepted
         }
-        result = clean_source(
-            raw.drop("file_sha256"),
-            source,
-            contracts,
-            today=landing.processing_date,
-            known_keys=known_keys,
-        )
-        accepted[name] = result.accepted
+        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys).accepted
     return accepted

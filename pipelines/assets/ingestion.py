@@ -14,7 +14,7 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.row_checks import QUARANTINE_SCHEMA, clean_schema, clean_source
+from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from pipelines.resources import Landing, Warehouse
 from warehouse.catalogue import (
     INGESTION_LOG_SCHEMA,
@@ -23,7 +23,7 @@ from warehouse.catalogue import (
     raw_schema,
 )
 from warehouse.connection import query
-from warehouse.ingestion import log_rows, raw_rows, registry_rows, scan_rows
+from warehouse.ingestion import clean_raw, log_rows, raw_rows, registry_rows, scan_rows
 from warehouse.landing import scan_file, source_files
 from warehouse.tables import (
     append,
@@ -137,13 +137,7 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 ref: query(con, f'SELECT "{contracts.source(ref).key[0]}" AS k FROM "{ref}"')["k"]
                 for ref in references
             }
-        result = clean_source(
-            raw.drop("file_sha256"),
-            source,
-            contracts,
-            today=landing.processing_date,
-            known_keys=known_keys,
-        )
+        result = clean_raw(raw, source, contracts, landing, known_keys)
         log = log_rows(context.run.run_id, scan, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
