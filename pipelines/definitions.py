@@ -13,7 +13,7 @@ import dagster as dg
 from models.contracts import Contracts, default_contracts
 from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
 from pipelines.assets.ingestion import conservation_checks, ingestion_assets
-from pipelines.assets.publish import publish_assets
+from pipelines.assets.publish import publish_assets, published_warehouse_asset
 from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
@@ -34,14 +34,15 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    assets = [
+    steps = [
         *ingestion_assets(contracts),
         *review_assets(contracts),
         *credit_assets(),
         *sampling_assets,
         *risk_assets(),
-        *publish_assets(),
     ]
+    published = published_warehouse_asset([k for a in steps for k in a.keys])
+    assets = [*steps, published, *publish_assets()]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
@@ -52,12 +53,12 @@ def build_defs(
     )
     round_job = dg.define_asset_job(
         ROUND_JOB,
-        selection=dg.AssetSelection.assets(*sampling_assets),
+        selection=dg.AssetSelection.assets(*sampling_assets, published),
         description="Draw one double-random round (run config: ops.sampling_round.config "
         "round_id, seed, params_file, publish, replace) from the current warehouse, publish "
         "its plan and refresh the round feedback.",
     )
-    risk = risk_job()
+    risk = risk_job(published)
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
@@ -65,7 +66,7 @@ def build_defs(
         schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
         resources={
-            "warehouse": warehouse or Warehouse(),
+            "warehouse": warehouse or Warehouse(staged=True),
             "landing": landing or Landing(),
             "rules": rules or Rules(),
         },

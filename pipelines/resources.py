@@ -10,10 +10,13 @@ What does not: any business rule, table schema or SQL.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from models.rules import RuleSet, load_rule_set
+from warehouse import audit, staging
 from warehouse.connection import WarehouseLocation
 from warehouse.landing import LandingLocation
 
@@ -30,6 +33,51 @@ class Warehouse(dg.ConfigurableResource, WarehouseLocation):
     path: str | None = None
     reports_dir: str | None = None
     memory_limit: str | None = None
+    staged: bool = False
+    """Write, audit, publish: the run writes a staging copy of the live file, which the
+    `published_warehouse` asset makes live only after every step and blocking check passed
+    (`warehouse.staging`). The jobs of `pipelines.definitions.defs` and `renfang` commands
+    run staged; False writes the live file step by step (tests of single assets)."""
+    accept_changes: str | None = None
+    """A reason to publish although the guards found established firms removed or a large
+    share of a table changed (`warehouse.guards`); recorded in the audit log."""
+
+    _staging: Path | None = PrivateAttr(default=None)
+    _run_id: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if not self.staged or not context.run_id:
+            return
+        self._run_id = context.run_id
+        self._staging, made = staging.begin(self.live_file, context.run_id)
+        if made:
+            audit.append(
+                self.audit_log,
+                "run_started",
+                {"warehouse": str(self.live_file), "staging": self._staging.name},
+                run_id=context.run_id,
+            )
+
+    @property
+    def file(self) -> Path:
+        """The run's staging copy while it exists; the live file once it was published."""
+        if self._staging is None:
+            return self.live_file
+        if self._staging.exists():
+            return self._staging
+        if staging.published_marker(self._staging).exists():
+            return self.live_file
+        raise staging.StagingError(
+            f"运行 {self._run_id} 的暂存副本已不存在 / the staging copy {self._staging} is gone"
+        )
+
+    @property
+    def staging_file(self) -> Path | None:
+        return self._staging
+
+    @property
+    def run_id(self) -> str | None:
+        return self._run_id
 
 
 class Landing(dg.ConfigurableResource, LandingLocation):

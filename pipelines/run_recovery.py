@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import dagster as dg
+
+from warehouse import staging
 
 PID_TAG = "renfang/pid"
 HOST_TAG = "renfang/host"
@@ -46,6 +49,19 @@ def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
     return recovered
+
+
+def discard_stale_copies(instance: dg.DagsterInstance, live: Path) -> list[Path]:
+    """Remove the staging copies of runs that are no longer in progress (a killed run's copy
+    is never published; the live warehouse never needed it)."""
+    unfinished = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING,
+                  dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]  # fmt: skip
+    alive = {r.dagster_run.run_id for r in instance.get_run_records(
+        filters=dg.RunsFilter(statuses=unfinished))}  # fmt: skip
+    stale = staging.stale_copies(live, alive)
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:

@@ -116,6 +116,17 @@ RULE_SETS_SCHEMA = pl.Schema(
 """Every rule set that scored something, with its YAML: what a score's `rule_set_version`
 meant (tier labels, thresholds) is read from here, never from the packaged default."""
 
+WAREHOUSE_STATE_SCHEMA = pl.Schema(
+    {
+        "schema_version": pl.Int64(),
+        "generation": pl.Int64(),
+        "published_at": pl.Datetime("us"),
+        "published_run_id": pl.Utf8(),
+    }
+)
+"""One row: the layout version (migrations), how many changes the live state has seen, and
+the last run made live (`warehouse.staging`)."""
+
 SAMPLING_ROUNDS_SCHEMA = pl.Schema(
     {
         "round_id": pl.Utf8(),
@@ -173,6 +184,8 @@ _DERIVED: tuple[Table, ...] = (
           "file, row, column, value and reason."),
     Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "
           "its content: what each score's rule_set_version means."),
+    Table("warehouse_state", "bookkeeping", WAREHOUSE_STATE_SCHEMA, "Schema version, "
+          "generation and the last publication of the live warehouse."),
     Table("credit_records", "credit", CREDIT_RECORD_SCHEMA, "One row per scored fact "
           "(segment) with severity, points, window and evidence document."),
     Table("credit_record_status", "credit", RECORD_STATUS_SCHEMA, "Status history of records "

@@ -47,14 +47,26 @@ class WarehouseLocation:
     memory_limit: str | None
 
     @property
-    def file(self) -> Path:
-        """`path`, else `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`."""
+    def live_file(self) -> Path:
+        """The live warehouse: `path`, else `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`.
+        Readers open only this file."""
         return resolve_path(self.path, "RENFANG_WAREHOUSE", DEFAULT_WAREHOUSE)
+
+    @property
+    def file(self) -> Path:
+        """The file this object reads and writes: the live one (a Dagster run's resource
+        points at the run's staging copy instead, see `pipelines.resources`)."""
+        return self.live_file
 
     @property
     def reports(self) -> Path:
         """`reports_dir`, else `$RENFANG_REPORTS`, else `reports/` beside the warehouse."""
-        return resolve_path(self.reports_dir, "RENFANG_REPORTS", self.file.parent / "reports")
+        return resolve_path(self.reports_dir, "RENFANG_REPORTS", self.live_file.parent / "reports")
+
+    @property
+    def audit_log(self) -> Path:
+        """The append-only audit log beside the live warehouse (`warehouse.audit`)."""
+        return self.live_file.with_name(f"{self.live_file.stem}.audit.jsonl")
 
     @contextmanager
     def connect(

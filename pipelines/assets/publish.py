@@ -1,17 +1,22 @@
-"""Publish layer: the association's tier list (XLSX) and the public disclosure feed (CSV).
+"""Publish layer: the run made live, then the association's tier list and the public feed.
 
-What belongs here: two assets that read the latest scores (and published rounds) with a
-read-only connection and write the files under the reports folder through
-`warehouse.publication`, the same code `renfang export` runs. What does not: the files'
-content (models.publication) or any SQL (warehouse.publication).
+What belongs here: `published_warehouse`, the last step of every job, which runs the guards
+and swaps the run's staging copy in (write, audit, publish: `warehouse.staging`); and two
+assets that read the live scores (and published rounds) and write the files under the
+reports folder through `warehouse.publication`, the same code `renfang export` runs — after
+the swap, so a file never shows what was not made live. What does not: the files' content
+(models.publication) or any SQL (warehouse.publication).
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import dagster as dg
 
 from models.labels import default_labels
+from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Rules, Warehouse
+from warehouse import audit, guards, staging
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
     TIER_LIST_FILE,
@@ -20,7 +25,59 @@ from warehouse.publication import (
     write_tier_list,
 )
 
-PUBLISH_DEPS = ["credit_scores", "firms", "sampling_rounds", "round_outcomes"]
+PUBLISHED = "published_warehouse"
+PUBLISH_DEPS = [PUBLISHED]
+
+
+def published_warehouse_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The asset that makes a run live; it depends on every other asset of the graph, so a
+    failed step or blocking check anywhere skips it and the live file stays as it was."""
+
+    @dg.asset(
+        name=PUBLISHED,
+        group_name="publish",
+        kinds={"duckdb"},
+        pool=WRITER_POOL,
+        deps=list(upstream),
+    )
+    def published(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        """The run's staging copy of the warehouse made live in one atomic swap, after every
+        step and blocking check of the run passed and the guards found no established firm
+        removed and no table changed beyond the allowed share (else the run stops, naming
+        what would change). Recorded in the audit log."""
+        staged = warehouse.staging_file
+        if staged is None:
+            return dg.MaterializeResult(metadata={"mode": "direct (not staged)"})
+        report = guards.compare(warehouse.live_file, staged)
+        if not report.passed and not warehouse.accept_changes:
+            audit.append(
+                warehouse.audit_log,
+                "run_refused",
+                {"reason": report.message()},
+                run_id=context.run.run_id,
+            )
+            raise dg.Failure(report.message())
+        generation = staging.publish(warehouse.live_file, staged, context.run.run_id)
+        audit.append(
+            warehouse.audit_log,
+            "run_published",
+            {
+                "generation": generation,
+                "accepted_changes": warehouse.accept_changes,
+                "removed_firms": report.removed_firms[:50],
+                "changed_rows": {t: n for t, (n, _) in report.changed_shares.items() if n},
+            },
+            run_id=context.run.run_id,
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "generation": generation,
+                "removed_firms": len(report.removed_firms),
+                "changed_rows": {t: n for t, (n, _) in report.changed_shares.items()},
+            }
+        )
+
+    return published
 
 
 @dg.asset(

@@ -295,10 +295,10 @@ def risk_assets() -> list[dg.AssetsDefinition]:
     return [risk_features, risk_backtest, risk_model, risk_scores, risk_psi]
 
 
-def risk_job():
+def risk_job(published: dg.AssetsDefinition):
     return dg.define_asset_job(
         RISK_JOB,
-        selection=dg.AssetSelection.groups("model"),
+        selection=dg.AssetSelection.groups("model") | dg.AssetSelection.assets(published),
         description="Recompute risk features, backtest, retrain the model, rescore, PSI.",
     )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -29,3 +30,37 @@ WarehouseOpt = Annotated[
         f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}]",
     ),
 ]
+
+
+def refuse(option: str, zh: str, en: str) -> NoReturn:
+    """Stop before anything runs: one line, Chinese then English, naming the option; exit 2."""
+    typer.echo(f"{option}：{zh} / {option}: {en}", err=True)
+    raise typer.Exit(code=2)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option value as a date (None stays None); anything else is refused."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        refuse(
+            option, f"“{value}”不是有效日期，应为 YYYY-MM-DD", f"{value!r} is not a date YYYY-MM-DD"
+        )
+
+
+def check_landing(folder: Path) -> None:
+    """Refuse a landing folder that does not exist, is not a folder, or holds no source folder."""
+    from models.contracts import SOURCE_ORDER
+
+    if not folder.exists():
+        refuse("--landing", f"目录 {folder} 不存在", f"folder {folder} does not exist")
+    if not folder.is_dir():
+        refuse("--landing", f"{folder} 不是目录", f"{folder} is not a folder")
+    if not any((folder / name).is_dir() for name in SOURCE_ORDER):
+        refuse(
+            "--landing",
+            f"{folder} 中没有任何数据来源子目录（如 firms/、penalty_decisions/）",
+            f"{folder} holds none of the source folders (firms/, penalty_decisions/, …)",
+        )

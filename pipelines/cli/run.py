@@ -13,10 +13,11 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError
-from pipelines.cli.options import LandingOpt, RulesOpt, WarehouseOpt
+from pipelines.cli.options import LandingOpt, RulesOpt, WarehouseOpt, check_landing, parse_day
 from pipelines.cli.summary import print_tier_mix
 from pipelines.instance import dagster_home
-from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
+from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
+from warehouse import audit, staging
 from warehouse.credit import MissingWarehouseError
 
 
@@ -28,18 +29,32 @@ def run(
         typer.Option(help="Processing date YYYY-MM-DD bounding future dates [env RENFANG_TODAY]"),
     ] = None,
     rules_file: RulesOpt = None,
+    accept_changes: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-changes",
+            metavar="REASON",
+            help="Publish although established firms would be removed or a large share of a "
+            "table would change; the reason is recorded in the audit log",
+        ),
+    ] = None,
 ) -> None:
     """Run the main job: ingest, validate, derive records, score every month end, publish."""
+    parse_day(today, "--today")
+    from pipelines.resources import Landing, Rules, Warehouse
+
+    wh = Warehouse(
+        path=str(warehouse) if warehouse else None, staged=True, accept_changes=accept_changes
+    )
+    ld = Landing(path=str(landing) if landing else None, today=today)
+    check_landing(ld.folder)
     dagster_home()
     import dagster as dg
 
     from pipelines.definitions import build_defs, execute_main
-    from pipelines.resources import Landing, Rules, Warehouse
 
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    ld = Landing(path=str(landing) if landing else None, today=today)
     typer.echo(f"landing:   {ld.folder}")
-    typer.echo(f"warehouse: {wh.file}")
+    typer.echo(f"warehouse: {wh.live_file}")
     rules = Rules(path=rules_file)
     try:  # fail before any run starts; the UI path reports the same error from the asset
         rules.load()
@@ -50,6 +65,7 @@ def run(
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
+        discard_stale_copies(instance, wh.live_file)
         result = execute_main(
             defs,
             instance=instance,
@@ -57,9 +73,24 @@ def run(
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-    from pipelines.cli.summary import print_run_summary
+    from pipelines.cli.summary import failure_messages, print_run_summary
 
-    print_run_summary(result, wh, echo=typer.echo)
+    if not result.success:
+        audit.append(
+            wh.audit_log,
+            "run_failed",
+            {"landing": str(ld.folder), "causes": failure_messages(result)[:5]},
+            run_id=result.run_id,
+        )
+    copy = staging.staging_path(wh.live_file, result.run_id)
+    if result.success or not copy.exists():
+        print_run_summary(result, Warehouse(path=str(wh.live_file)), echo=typer.echo)
+    else:  # what the failed run found, from its copy; the live warehouse is unchanged
+        print_run_summary(result, Warehouse(path=str(copy)), echo=typer.echo)
+        typer.echo(
+            "正式库未改变（本次运行未发布）/ the live warehouse is unchanged (not published)"
+        )
+    staging.discard(copy)
     if not result.success:
         raise typer.Exit(code=1)
 

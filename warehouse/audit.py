@@ -1,0 +1,129 @@
+"""The audit log (操作日志): an append-only, hash-chained record of every official act.
+
+What belongs here: appending one entry per act — runs (started, published, failed), file
+withdrawals, rule-set adoptions, scenarios, round publications, exports, backups — with the
+time, the acting user (the OS user for the CLI, the signed-in user in the dashboards) and
+what changed; reading it back; and checking its chain.
+
+Why a file beside the warehouse rather than a table in it: a failed run must leave the live
+warehouse byte for byte as it was, yet the failure must be recorded. The log is a JSON-lines
+file (`<warehouse>.audit.jsonl`) opened in append mode only; each entry carries the SHA-256
+of the previous line, so removing or editing any entry breaks the chain, which
+`verify_chain` reports (the data-quality page shows it). Nothing in the product deletes
+from it; backups copy it whole. DuckDB reads it directly (`read_json`) for the dashboards.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+GENESIS = "0" * 64
+"""The `previous` of the first entry."""
+
+ACTIONS = (
+    "run_started",
+    "run_published",
+    "run_failed",
+    "run_refused",
+    "withdrawal",
+    "rule_adoption",
+    "scenario",
+    "score",
+    "round_published",
+    "export",
+    "backup",
+    "restore",
+    "migration",
+    "conflict_resolution",
+)
+"""Every kind of act the log records (an unknown action is a programming error)."""
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    entries: int
+    intact: bool
+    broken_at: int | None  # 1-based line of the first entry whose `previous` does not match
+
+
+def audit_path(warehouse_file: Path) -> Path:
+    """`warehouse.duckdb` → `warehouse.audit.jsonl`, beside it."""
+    return warehouse_file.with_name(f"{warehouse_file.stem}.audit.jsonl")
+
+
+def acting_user() -> str:
+    """Who acts from this process: `$RENFANG_ACTOR` (set by the dashboards for the signed-in
+    user), else the OS user."""
+    return os.environ.get("RENFANG_ACTOR") or getpass.getuser()
+
+
+def append(
+    log: Path,
+    action: str,
+    detail: Mapping[str, Any],
+    *,
+    actor: str | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Append one entry (under an exclusive lock, so concurrent writers keep the chain)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            lines = handle.read().splitlines()
+            previous = _line_hash(lines[-1]) if lines else GENESIS
+            entry = {
+                "seq": len(lines) + 1,
+                "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+                "actor": actor or acting_user(),
+                "action": action,
+                "run_id": run_id,
+                "detail": dict(detail),
+                "previous": previous,
+            }
+            handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return entry
+
+
+def read(log: Path) -> list[dict[str, Any]]:
+    """Every entry, oldest first (an absent log has none)."""
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+
+
+def verify_chain(log: Path) -> ChainCheck:
+    """Whether every entry names the hash of the line before it."""
+    if not log.exists():
+        return ChainCheck(0, True, None)
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line]
+    previous = GENESIS
+    for number, line in enumerate(lines, 1):
+        try:
+            stated = json.loads(line).get("previous")
+        except json.JSONDecodeError:
+            return ChainCheck(len(lines), False, number)
+        if stated != previous:
+            return ChainCheck(len(lines), False, number)
+        previous = _line_hash(line)
+    return ChainCheck(len(lines), True, None)
+
+
+def _line_hash(line: str) -> str:
+    return hashlib.sha256(line.encode("utf-8")).hexdigest()

@@ -1,0 +1,227 @@
+"""Write, audit, publish: a run writes a staging copy of the warehouse and makes it live at once.
+
+What belongs here: making a run's staging copy of the live file (`begin`), checking at the end
+that nobody changed the live file meanwhile (its `generation`), and swapping the staging copy
+in with one atomic rename (`publish`); throwing away the copies of runs that died; and the
+warehouse's state row (schema version, generation, last publication).
+
+Why a whole-file swap: readers (dashboards, exports) only ever open the live file, so they
+never see a half-written run or a mix of two runs; a run that fails anywhere — a blocking
+check, a crash, `kill -9` at any point including during the swap — leaves the live file
+byte for byte as it was, because it was never opened for writing. Acts outside runs (a
+withdrawal, a rule adoption) write the live file in one transaction and bump its
+generation, so a run that started before them refuses to publish over them.
+
+What does not: deciding whether a run's results may be published (the guards in
+`warehouse.guards`), Dagster (the `published_warehouse` asset calls `publish`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.tables import ensure_tables
+
+STAGING_MARK = ".staging-"
+SCHEMA_VERSION = 2
+"""The warehouse layout this release writes (see `warehouse.migrations`)."""
+
+
+class StagingError(RuntimeError):
+    """The run's results cannot be made live (the live file changed, or the copy is gone)."""
+
+
+@dataclass(frozen=True)
+class State:
+    schema_version: int
+    generation: int
+    published_at: datetime | None
+    published_run_id: str | None
+
+
+def staging_path(live: Path, run_id: str) -> Path:
+    return live.with_name(f".{live.name}{STAGING_MARK}{run_id}")
+
+
+def published_marker(staging: Path) -> Path:
+    """Left behind when a staging copy became live, so the run's later steps read live."""
+    return staging.with_name(staging.name + ".published")
+
+
+@contextmanager
+def file_lock(live: Path) -> Iterator[None]:
+    """An exclusive lock beside the warehouse, held while a copy is made or swapped in."""
+    live.parent.mkdir(parents=True, exist_ok=True)
+    with live.with_name(f".{live.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(
+        str(path),
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+
+
+def read_state(con: duckdb.DuckDBPyConnection) -> State:
+    """The state row; a warehouse without one is at generation 0 of schema version 1."""
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'warehouse_state'"
+    ).fetchall()
+    if not rows[0][0]:
+        return State(1, 0, None, None)
+    found = con.execute(
+        "SELECT schema_version, generation, published_at, published_run_id FROM warehouse_state"
+    ).fetchall()
+    if not found:
+        return State(1, 0, None, None)
+    version, generation, published_at, run_id = found[0]
+    return State(int(version), int(generation), published_at, run_id)
+
+
+def bump_generation(
+    con: duckdb.DuckDBPyConnection, *, run_id: str | None = None, published: bool = False
+) -> int:
+    """Within the caller's transaction: one more change of the live state; returns it."""
+    ensure_tables(con, ["warehouse_state"])
+    state = read_state(con)
+    generation = state.generation + 1
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("DELETE FROM warehouse_state")
+    con.execute(
+        "INSERT INTO warehouse_state VALUES (?, ?, ?, ?)",
+        [
+            SCHEMA_VERSION,
+            generation,
+            now if published else state.published_at,
+            run_id if published else state.published_run_id,
+        ],
+    )
+    return generation
+
+
+def live_state(live: Path) -> State:
+    if not live.exists():
+        return State(SCHEMA_VERSION, 0, None, None)
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        return read_state(con)
+    finally:
+        con.close()
+
+
+def begin(live: Path, run_id: str) -> tuple[Path, bool]:
+    """The run's staging copy of `live` (made once per run); True when made by this call.
+
+    The live file is checkpointed first (its committed WAL folded in), so the copy is the
+    whole committed state. A new warehouse starts from an empty staging file.
+    """
+    staging = staging_path(live, run_id)
+    with file_lock(live):
+        if staging.exists() or published_marker(staging).exists():
+            return staging, False
+        if live.exists():
+            con = _connect(live)
+            try:
+                con.execute("FORCE CHECKPOINT")
+            finally:
+                con.close()
+            partial = staging.with_name(staging.name + ".partial")
+            shutil.copyfile(live, partial)
+            partial.replace(staging)
+        else:
+            _connect(staging).close()
+        con = _connect(staging)
+        try:
+            ensure_tables(con, ["warehouse_state"])
+            base = read_state(con).generation
+            con.execute("CREATE OR REPLACE TABLE _staging_base AS SELECT ? AS generation", [base])
+        finally:
+            con.close()
+    return staging, True
+
+
+def publish(live: Path, staging: Path, run_id: str) -> int:
+    """Make the staging copy live (one rename); returns the new generation.
+
+    Refused when the live file changed since the copy was made (an act in between): the
+    run's results would silently undo it. The caller runs the guards before this.
+    """
+    with file_lock(live):
+        if not staging.exists():
+            raise StagingError(f"运行 {run_id} 的暂存副本不存在 / staging copy {staging} is gone")
+        con = _connect(staging)
+        try:
+            base = con.execute("SELECT generation FROM _staging_base").fetchall()[0][0]
+            current = live_state(live).generation
+            if live.exists() and current != base:
+                raise StagingError(
+                    f"运行期间正式库已被修改（第 {base} → {current} 版），请重新运行 / the live "
+                    f"warehouse changed during the run (generation {base} → {current}); run again"
+                )
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DROP TABLE _staging_base")
+            generation = bump_generation(con, run_id=run_id, published=True)
+            con.execute("COMMIT")
+            con.execute("FORCE CHECKPOINT")
+        finally:
+            con.close()
+        if live.with_name(live.name + ".wal").exists():
+            raise StagingError(f"{live}.wal exists: the live file was written during the run")
+        _failpoint("publish")
+        _fsync(staging)
+        staging.replace(live)
+        _fsync(live.parent)
+        published_marker(staging).touch()
+    return generation
+
+
+def discard(staging: Path) -> None:
+    """Remove a run's staging copy, its WAL and its published marker."""
+    for path in (staging, staging.with_name(staging.name + ".wal"), published_marker(staging)):
+        path.unlink(missing_ok=True)
+
+
+def stale_copies(live: Path, alive: set[str]) -> list[Path]:
+    """Staging copies (and markers) of runs not in `alive` (their run ids)."""
+    pattern = f".{live.name}{STAGING_MARK}*"
+    stale = []
+    for path in live.parent.glob(pattern):
+        run_id = path.name.removeprefix(f".{live.name}{STAGING_MARK}").split(".")[0]
+        if run_id not in alive:
+            stale.append(path)
+    return stale
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _failpoint(where: str) -> None:
+    """Crash-safety test hook, inert unless `RENFANG_FAILPOINT_AT=<where>` and a marker path
+    are set: stop right before the swap and wait to be killed."""
+    if os.environ.get("RENFANG_FAILPOINT_AT") != where:
+        return
+    marker = os.environ.get("RENFANG_FAILPOINT_MARKER")
+    if marker:
+        import time
+
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
