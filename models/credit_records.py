@@ -339,6 +339,7 @@ def _records(
     document date `_from` unless given —, open, no veto, no category, null severity)."""
     valid_from = columns.get("valid_from", pl.col("_from"))
     defaults: dict[str, pl.Expr] = {
+        "retired_on": pl.lit(None, dtype=pl.Date),
         "segment": pl.lit(0),
         "polarity": pl.lit("bad"),
         "valid_from": valid_from,

@@ -31,6 +31,7 @@ CREDIT_RECORD_SCHEMA = pl.Schema(
         "veto": pl.Boolean,
         "veto_reason": pl.Utf8,
         "rule_set_version": pl.Utf8,
+        "retired_on": pl.Date,
     }
 )
 

@@ -17,7 +17,13 @@ from datetime import date
 
 import polars as pl
 
-from models.credit_records import conform_source, derive_credit_records
+from models.credit_records import (
+    conform_source,
+    derive_credit_records,
+    in_record_order,
+    source_records,
+)
+from models.credit_schema import CREDIT_RECORD_SCHEMA, RECORD_STATUS_SCHEMA
 from models.record_status import record_status_history
 from models.rules import RuleSet
 from models.scoring import reason_spans, scores_from_spans
@@ -39,9 +45,49 @@ def no_cases() -> pl.DataFrame:
     return conform_source(pl.DataFrame(), "credit_cases").collect()
 
 
+WITHDRAWN = "withdrawn"
+"""The status of a record from the day its file was withdrawn or superseded
+(`models.supersession`): it counts before that day, never after."""
+
+
 def statuses_of(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """The status history of the records from the credit cases (objections, repairs)."""
-    return record_status_history(records, cases, rules)
+    """The status history of the records: from the credit cases (objections, repairs) and
+    from the retirement of the files they came from."""
+    from_cases = record_status_history(records, cases, rules)
+    retired = (
+        records.filter(pl.col("retired_on").is_not_null())
+        .group_by("record_id")
+        .agg(pl.col("retired_on").min())
+    )
+    if retired.is_empty():
+        return from_cases
+    withdrawn = retired.select(
+        "record_id",
+        status=pl.lit(WITHDRAWN),
+        status_from=pl.col("retired_on"),
+        status_until=pl.lit(None, dtype=pl.Date),
+        case_id=pl.lit(None, dtype=pl.Utf8),
+        reason=pl.lit("文件已撤回或被新版本取代 / file withdrawn or superseded"),
+    ).cast(RECORD_STATUS_SCHEMA)
+    return pl.concat([from_cases, withdrawn]).sort("record_id", "status_from", "case_id", "status")
+
+
+def retired_records(source: str, rows: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """The records of a source's retired rows (`models.supersession`): each keeps its own
+    identity — its id ends in `@` and the first 12 characters of its file's hash, so it never
+    collides with the record of the version in force — and its `retired_on`."""
+    if rows.is_empty():
+        return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
+    parts = []
+    for (sha, day), group in rows.group_by("file_sha256", "retired_on", maintain_order=True):
+        derived = source_records(source, group, rules).collect()
+        parts.append(
+            derived.with_columns(
+                record_id=pl.col("record_id") + pl.lit(f"@{str(sha)[:12]}"),
+                retired_on=pl.lit(day, dtype=pl.Date),
+            )
+        )
+    return in_record_order(pl.concat(parts).lazy()).collect()
 
 
 def spans_of(
@@ -78,8 +124,15 @@ def score_documents(
     firms: pl.DataFrame,
     rules: RuleSet,
     dates: Sequence[date],
+    retired: Mapping[str, pl.DataFrame] | None = None,
 ) -> EngineResult:
     """The whole sequence from the clean source tables (penalty decisions, correction
-    notices, circulars, commendations, inspection outcomes — any subset)."""
+    notices, circulars, commendations, inspection outcomes — any subset) and the retired
+    rows of those sources (`retired_<source>`, with `retired_on`)."""
     records = derive_credit_records(dict(sources), rules)
+    parts = [records] + [
+        retired_records(name, rows, rules) for name, rows in (retired or {}).items()
+    ]
+    if len(parts) > 1:
+        records = in_record_order(pl.concat(parts).lazy()).collect()
     return score_records(records, cases, firms, rules, dates)

@@ -54,6 +54,10 @@ REASONS: dict[str, Reason] = {
         "同一编号存在内容不一致的多条记录，均不采用",
         "the same key arrived with different content; none of the versions is used",
     ),
+    "conflicts_established": Reason(
+        "与已确认的记录内容不一致，已确认的记录继续有效，本行待核实",
+        "contradicts the established record, which stays in force; this row awaits resolution",
+    ),
 }
 
 FILE_LEVEL_CODES = ("unreadable_file", "unsupported_format", "no_header", "missing_column")

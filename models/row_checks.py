@@ -29,12 +29,13 @@ from models import normalise
 from models.contracts import Column, Contracts, Source
 from models.reasons import REASONS
 
-LINEAGE_COLUMNS = ("source_file", "source_row", "duplicate_count")
+LINEAGE_COLUMNS = ("source_file", "source_row", "duplicate_count", "file_sha256")
 FILE_COLUMN = "(file)"
 """`column` of a quarantine row rejected for a problem of its whole file."""
 RAW_META_COLUMNS = (
     "source_file",
     "source_row",
+    "file_sha256",
     "file_first_seen",
     "read_problem",
     "read_detail",
@@ -96,7 +97,12 @@ def clean_schema(source: Source) -> pl.Schema:
         "text_list": pl.List(pl.Utf8),
     }
     schema = {c.name: types[c.type] for c in source.columns}
-    schema |= {"source_file": pl.Utf8(), "source_row": pl.Int64(), "duplicate_count": pl.Int64()}
+    schema |= {
+        "source_file": pl.Utf8(),
+        "source_row": pl.Int64(),
+        "duplicate_count": pl.Int64(),
+        "file_sha256": pl.Utf8(),
+    }
     return pl.Schema(schema)
 
 
@@ -345,41 +351,83 @@ def _problems(
 def _deduplicate(
     passing: pl.DataFrame, source: Source
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Identical keys collapse into one row with a count; conflicting keys are all rejected.
+    """Identical keys collapse into one row with a count; conflicting keys are rejected,
+    except that an established version stays.
 
     Identity ignores `collected_on` (the same decision sent twice, the second time without
     a collection date, is still the same decision) and keeps the earliest collection date.
+    When a key's versions conflict and exactly one of them arrived strictly earlier than
+    every other (its file was first seen before theirs), that version is established: it
+    stays in force and only the later ones are rejected (`conflicts_established`) — a new
+    file can never silently undo an accepted fact. Versions that arrived together are all
+    rejected (`duplicate_conflict`): none of them is established.
     Returns (kept rows, conflicting rows with a problem list, collapsed rows' files).
     """
     key = list(source.key)
     content = [c for c in source.column_names if c != "collected_on"]
     ordered = passing.sort("source_file", "source_row")
+    seen = pl.col("file_first_seen")
     versions = ordered.with_columns(
+        _version=pl.struct(content).hash(),
         _versions=pl.struct(content).n_unique().over(key),
+    ).with_columns(
+        _version_seen=seen.min().over([*key, "_version"]),
+    )
+    earliest = pl.col("_version_seen").min().over(key)
+    versions = versions.with_columns(
+        _established=(pl.col("_versions") > 1)
+        & (pl.col("_version_seen") == earliest)
+        & (pl.col("_version").filter(pl.col("_version_seen") == earliest).n_unique().over(key) == 1)
+        & earliest.is_not_null(),
+    ).with_columns(
+        _has_established=pl.col("_established").any().over(key),
         _copies=pl.len().over(key),
         _locations=pl.format("{}#{}", "source_file", "source_row").implode().over(key),
+        _established_at=pl.format("{}#{}", "source_file", "source_row")
+        .filter(pl.col("_established"))
+        .first()
+        .over(key),
     )
-    conflict_rows = versions.filter(pl.col("_versions") > 1)
+    conflict_rows = versions.filter((pl.col("_versions") > 1) & ~pl.col("_established"))
     key_text = pl.concat_str([pl.col(k).cast(pl.Utf8) for k in key], separator=" / ")
+    established = pl.col("_has_established")
     conflicts = conflict_rows.with_columns(
         _problems=pl.concat_list(
             pl.struct(
                 column=pl.lit(", ".join(key)),
-                code=pl.lit("duplicate_conflict"),
+                code=pl.when(established)
+                .then(pl.lit("conflicts_established"))
+                .otherwise(pl.lit("duplicate_conflict")),
                 value=key_text,
-                note_zh=pl.format(
-                    "（{}个版本，见 {}）",
-                    pl.col("_versions"),
-                    pl.col("_locations").list.join("、"),
+                note_zh=pl.when(established)
+                .then(pl.format("（已确认版本见 {}）", pl.col("_established_at")))
+                .otherwise(
+                    pl.format(
+                        "（{}个版本，见 {}）",
+                        pl.col("_versions"),
+                        pl.col("_locations").list.join("、"),
+                    )
                 ),
-                note_en=pl.format(
-                    " ({} versions: {})", pl.col("_versions"), pl.col("_locations").list.join(", ")
+                note_en=pl.when(established)
+                .then(pl.format(" (established version: {})", pl.col("_established_at")))
+                .otherwise(
+                    pl.format(
+                        " ({} versions: {})",
+                        pl.col("_versions"),
+                        pl.col("_locations").list.join(", "),
+                    )
                 ),
             )
         )
-    ).drop("_versions", "_copies", "_locations")
-
-    singles = versions.filter(pl.col("_versions") == 1)
+    )
+    helpers = [
+        "_version", "_versions", "_version_seen", "_established", "_has_established",
+        "_copies", "_locations", "_established_at",
+    ]  # fmt: skip
+    conflicts = conflicts.drop(helpers)
+    singles = versions.filter((pl.col("_versions") == 1) | pl.col("_established")).with_columns(
+        _copies=pl.len().over(key)
+    )
     collected = [c for c in source.column_names if c == "collected_on"]
     kept = (
         singles.with_columns(
@@ -387,7 +435,7 @@ def _deduplicate(
             **{c: pl.col(c).min().over(key) for c in collected},
         )
         .unique(subset=key, keep="first", maintain_order=True)
-        .drop("_versions", "_copies", "_locations")
+        .drop(helpers)
     )
     first = singles.with_columns(_rank=pl.int_range(pl.len()).over(key))
     collapsed = first.filter(pl.col("_rank") > 0).select("source_file")

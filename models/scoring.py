@@ -33,11 +33,12 @@ import polars as pl
 from models.credit_schema import CREDIT_SCORE_SCHEMA, SCORE_REASON_SCHEMA
 from models.rules import RuleSet
 
-STOPPING_STATUSES: tuple[str, ...] = ("revoked", "corrected", "repaired")
+STOPPING_STATUSES: tuple[str, ...] = ("revoked", "corrected", "repaired", "withdrawn")
 """Statuses after which a record no longer counts (docs §4), from their `status_from` on."""
-REPEAT_BREAKING_STATUSES: tuple[str, ...] = ("revoked", "corrected")
+REPEAT_BREAKING_STATUSES: tuple[str, ...] = ("revoked", "corrected", "withdrawn")
 """Statuses after which a record no longer makes a later one a repeat (docs §2): a revoked or
-corrected record did not happen as recorded; a repaired one did, it only stopped counting."""
+corrected record did not happen as recorded, nor, from its date, does a record whose file was
+withdrawn or superseded; a repaired one did happen, it only stopped counting."""
 DISPUTED = "disputed"
 """Reason status while an objection runs (docs §4); the record keeps counting."""
 ACTIVE = "active"

@@ -16,7 +16,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from models.rules import RuleSet, load_rule_set
-from warehouse import audit, staging
+from warehouse import audit, migrations, staging
 from warehouse.connection import WarehouseLocation
 from warehouse.landing import LandingLocation
 
@@ -49,6 +49,7 @@ class Warehouse(dg.ConfigurableResource, WarehouseLocation):
         if not self.staged or not context.run_id:
             return
         self._run_id = context.run_id
+        migrations.upgrade(self.live_file, self.audit_log)
         self._staging, made = staging.begin(self.live_file, context.run_id)
         if made:
             audit.append(

@@ -19,6 +19,7 @@ from functools import cache
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source, default_contracts
+from models.credit_records import EVIDENCE_TYPES
 from models.credit_schema import (
     CREDIT_RECORD_SCHEMA,
     CREDIT_SCORE_SCHEMA,
@@ -67,17 +68,6 @@ class Table:
     view: bool = False
 
 
-LANDING_FILES_SCHEMA = pl.Schema(
-    {
-        "source": pl.Utf8(),
-        "sha256": pl.Utf8(),
-        "file": pl.Utf8(),
-        "first_seen_at": pl.Datetime("us"),
-    }
-)
-"""Registry of every file content ever seen. `first_seen_at` defaults `collected_on` and dates
-quarantine rows, so re-running on the same files reproduces the same tables."""
-
 LANDING_SCAN_SCHEMA = pl.Schema(
     {
         "source": pl.Utf8(),
@@ -94,6 +84,39 @@ LANDING_SCAN_SCHEMA = pl.Schema(
     }
 )
 """What the latest run found in each landing file (replaced per source on each run)."""
+
+LANDING_FILES_SCHEMA = pl.Schema(
+    {
+        **LANDING_SCAN_SCHEMA,
+        "run_id": pl.Utf8(),
+        "archive_path": pl.Utf8(),
+    }
+)
+"""Every file content ever received, by SHA-256: how it was read when it first arrived, the
+run that took it, and where its bytes are kept in the archive (`warehouse.archive`).
+`first_seen_at` defaults `collected_on` and dates quarantine rows, so rebuilding from the
+archive reproduces the same tables."""
+
+LANDING_PATHS_SCHEMA = pl.Schema(
+    {"source": pl.Utf8(), "file": pl.Utf8(), "sha256": pl.Utf8(), "seen_at": pl.Datetime("us")}
+)
+"""The content last seen at each landing path: a path whose content changes supersedes it."""
+
+FILE_EVENTS_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8(),
+        "sha256": pl.Utf8(),
+        "event": pl.Utf8(),  # superseded | withdrawn | reinstated
+        "effective_on": pl.Date(),
+        "recorded_at": pl.Datetime("us"),
+        "actor": pl.Utf8(),
+        "reason": pl.Utf8(),
+        "replaced_by": pl.Utf8(),
+        "file": pl.Utf8(),
+        "run_id": pl.Utf8(),
+    }
+)
+"""Dated acts on received files (append-only): a file stays in force until one of them."""
 
 INGESTION_LOG_SCHEMA = pl.Schema(
     {
@@ -168,14 +191,28 @@ RAW_LINEAGE = pl.Schema(
 )
 
 
+RETIRED_SOURCES = tuple(EVIDENCE_TYPES)
+"""The sources whose retired rows are kept typed: their records count for dates before the
+retirement (`models.supersession`)."""
+
+
+def retired_schema(source: Source) -> pl.Schema:
+    """A clean table's schema plus the date from which the row no longer counts."""
+    return pl.Schema(dict(clean_schema(source)) | {"retired_on": pl.Date()})
+
+
 def raw_schema(source: Source) -> pl.Schema:
     """Raw tables keep every row as received: text cells under canonical names + lineage."""
     return pl.Schema(dict(RAW_LINEAGE) | dict.fromkeys(source.column_names, pl.Utf8()))
 
 
 _DERIVED: tuple[Table, ...] = (
-    Table("landing_files", "bookkeeping", LANDING_FILES_SCHEMA, "Every landing file content "
-          "ever seen, by SHA-256, with its first-seen time."),
+    Table("landing_files", "bookkeeping", LANDING_FILES_SCHEMA, "Every file content ever "
+          "received, by SHA-256: first seen, how it was read, where it is archived."),
+    Table("landing_paths", "bookkeeping", LANDING_PATHS_SCHEMA, "The content last seen at "
+          "each landing path (a changed file supersedes its earlier version)."),
+    Table("file_events", "bookkeeping", FILE_EVENTS_SCHEMA, "Dated acts on received files: "
+          "superseded, withdrawn, reinstated (append-only)."),
     Table("landing_scan", "bookkeeping", LANDING_SCAN_SCHEMA, "What the latest run found in "
           "each landing file (format, encoding, header row, status)."),
     Table("ingestion_log", "bookkeeping", INGESTION_LOG_SCHEMA, "One row per file and run: "
@@ -253,6 +290,12 @@ def _catalogue(contracts: Contracts) -> dict[str, Table]:
             name, "clean", clean_schema(source),
             f"{source.title_zh}: the clean, typed table (key {', '.join(source.key)}).",
         )  # fmt: skip
+        if name in RETIRED_SOURCES:
+            tables[f"retired_{name}"] = Table(
+                f"retired_{name}", "clean", retired_schema(source),
+                f"{source.title_zh}: rows of withdrawn or superseded files, with the date "
+                "from which they no longer count.",
+            )  # fmt: skip
     for table in _DERIVED:
         tables[table.name] = table
     return tables

@@ -18,7 +18,7 @@ import polars as pl
 
 from models.credit_records import EVIDENCE_TYPES, in_record_order, source_records
 from models.credit_schema import SCORE_REASON_SCHEMA
-from models.engine import score_documents
+from models.engine import retired_records, score_documents
 from models.rules import RuleSet
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists
@@ -47,6 +47,15 @@ def read_sources(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return {name: query(con, f'SELECT * FROM "{name}"') for name in RECORD_SOURCES}
 
 
+def read_retired(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """The retired rows of each record source (rows of withdrawn or superseded files)."""
+    return {
+        name: query(con, f'SELECT * FROM "retired_{name}"')
+        for name in RECORD_SOURCES
+        if table_exists(con, f"retired_{name}")
+    }
+
+
 def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.DataFrame]:
     """The credit records of the clean tables, one part at a time, each read when the
     previous one has been consumed: the documents and records of all sources at once do not
@@ -63,6 +72,8 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
         for i in range(slices):
             part = query(con, f'SELECT * FROM "{name}" WHERE hash(uscc) % ? = ?', [slices, i])
             yield in_record_order(source_records(name, part, rules)).collect()
+    for name, rows in read_retired(con).items():
+        yield retired_records(name, rows, rules)
 
 
 def read_engine_inputs(con: duckdb.DuckDBPyConnection) -> EngineInputs:
@@ -141,9 +152,10 @@ def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -
                 f"{warehouse.file} has no clean tables: run `renfang run` first"
             )
         sources = read_sources(con)
+        retired = read_retired(con)
         cases = query(con, "SELECT * FROM credit_cases")
         firms = query(con, FIRMS_SQL)
-    result = score_documents(sources, cases, firms, rules, [as_of])
+    result = score_documents(sources, cases, firms, rules, [as_of], retired)
     with warehouse.transaction() as con:
         register_rule_set(con, rules)
         store_scores(con, result.scores, [as_of])

@@ -1,29 +1,64 @@
-"""The rows ingestion stores: the landing registry, scan, raw rows and the ingestion log.
+"""Ingestion's storage: receiving landing files into the archive, and rebuilding clean tables.
 
-What belongs here: shaping what the landing reader found (`warehouse.landing.ScannedFile`)
-into the bookkeeping and raw tables' rows, and `clean_folder`, which reads and cleans a
-whole landing folder in memory exactly as the raw and clean assets do one source at a time
-(used where no warehouse is written, e.g. `renfang backtest --landing`).
+What belongs here: `receive` — one source's landing files read once per content: a new
+content is parsed, archived, registered and its raw rows appended (raw tables only grow); a
+path whose content changed supersedes its earlier content from the processing date; nothing
+happens to what left the folder — and `rebuild_clean`, which types and checks the raw rows
+of every received file still in force (plus, for record sources, the retired rows with their
+dates, `models.supersession`). Also `clean_folder`, which reads and cleans a whole landing
+folder in memory as a first run would (used where no warehouse is written, e.g. `renfang
+backtest --landing`).
 What does not: judging values (models.row_checks), the assets (pipelines.assets.ingestion).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import CleanResult, clean_source
-from warehouse.catalogue import LANDING_FILES_SCHEMA, LANDING_SCAN_SCHEMA, raw_schema
+from models.supersession import apply_retirement
+from warehouse.archive import (
+    FileEvent,
+    ensure_archive_tables,
+    file_status,
+    in_force,
+    record_event,
+    sha256_of,
+    store,
+)
+from warehouse.audit import acting_user
+from warehouse.catalogue import (
+    LANDING_FILES_SCHEMA,
+    LANDING_SCAN_SCHEMA,
+    RETIRED_SOURCES,
+    raw_schema,
+    retired_schema,
+    schema_of,
+)
+from warehouse.connection import query
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
+from warehouse.tables import append, replace_slice
 
 
-def registry_rows(new: list[ScannedFile], now: datetime) -> pl.DataFrame:
+def registry_rows(
+    new: list[ScannedFile], now: datetime, run_id: str | None, archived: Mapping[str, str]
+) -> pl.DataFrame:
+    fields = [c for c in LANDING_SCAN_SCHEMA if c != "first_seen_at"]
     return pl.DataFrame(
         [
-            {"source": f.source, "sha256": f.sha256, "file": f.file, "first_seen_at": now}
+            {
+                **{c: getattr(f, c) for c in fields},
+                "first_seen_at": now,
+                "run_id": run_id,
+                "archive_path": archived.get(f.sha256),
+            }
             for f in new
         ],
         schema=LANDING_FILES_SCHEMA,
@@ -81,9 +116,9 @@ def clean_raw(
     known_keys: Mapping[str, pl.Series],
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`); the file hash is lineage, not a column to check."""
+    (`models.row_checks.clean_source`); the file hash travels along as lineage."""
     return clean_source(
-        raw.drop("file_sha256"),
+        raw,
         source,
         contracts,
         today=landing.processing_date,
@@ -113,3 +148,122 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
         }
         accepted[name] = clean_raw(raw, source, contracts, landing, known_keys).accepted
     return accepted
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one source's landing folder held this run."""
+
+    scanned: list[ScannedFile]  # the new contents, parsed
+    found: int  # files in the folder
+    new_rows: int
+    superseded: list[str]  # hashes whose path now holds other content
+
+
+def receive(
+    con: duckdb.DuckDBPyConnection,
+    landing: LandingLocation,
+    source: Source,
+    contracts: Contracts,
+    archive: Path,
+    run_id: str | None,
+) -> Received:
+    """Take one source's landing files into the warehouse (inside the caller's transaction)."""
+    ensure_archive_tables(con)
+    now = landing.clock()
+    known = set(
+        query(con, "SELECT sha256 FROM landing_files WHERE source = ?", [source.name])["sha256"]
+    )
+    paths = dict(
+        con.execute(
+            "SELECT file, sha256 FROM landing_paths WHERE source = ?", [source.name]
+        ).fetchall()
+    )
+    status = file_status(con, source.name)
+    retired = set(status.filter(pl.col("retired_on").is_not_null())["file_sha256"].to_list())
+    scanned: list[ScannedFile] = []
+    archived: dict[str, str] = {}
+    seen_rows, superseded, reinstated = [], [], []
+    found = source_files(landing.folder, source.name)
+    for path in found:
+        data = path.read_bytes()
+        sha = sha256_of(data)
+        rel = path.relative_to(landing.folder).as_posix()
+        if sha not in known:
+            scanned.append(scan_file(path, landing.folder, source, contracts, data=data))
+            archived[sha] = store(archive, source.name, sha, data, path.suffix)
+            known.add(sha)
+        elif sha in retired:
+            reinstated.append((sha, rel))
+            retired.discard(sha)
+        before = paths.get(rel)
+        if before is not None and before != sha and before not in retired:
+            superseded.append((before, sha, rel))
+            retired.add(before)
+        seen_rows.append({"source": source.name, "file": rel, "sha256": sha, "seen_at": now})
+        paths[rel] = sha
+    today = landing.processing_date
+    for before, after, rel in superseded:
+        record_event(con, FileEvent(source.name, before, "superseded", today, now, acting_user(),
+                                    "同一路径出现新版本 / a new version arrived at its path",
+                                    replaced_by=after, file=rel, run_id=run_id))  # fmt: skip
+    for sha, rel in reinstated:
+        record_event(con, FileEvent(source.name, sha, "reinstated", today, now, acting_user(),
+                                    "该版本重新出现在收件目录 / this version is back in the "
+                                    "landing folder", file=rel, run_id=run_id))  # fmt: skip
+    first_seen = {f.sha256: now for f in scanned}
+    append(con, "landing_files", registry_rows(scanned, now, run_id, archived),
+           LANDING_FILES_SCHEMA)  # fmt: skip
+    if seen_rows:
+        seen = pl.DataFrame(seen_rows, schema=schema_of("landing_paths"))
+        con.execute(
+            "DELETE FROM landing_paths WHERE source = ? AND file IN (SELECT unnest(?))",
+            [source.name, seen["file"].to_list()],
+        )
+        append(con, "landing_paths", seen, schema_of("landing_paths"))
+    rows = raw_rows(scanned, first_seen, source)
+    append(con, f"raw_{source.name}", rows, raw_schema(source))
+    scan_all = query(
+        con,
+        "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
+        "AND sha256 IN (SELECT unnest(?))",
+        [source.name, [r["sha256"] for r in seen_rows]],
+    )
+    replace_slice(con, "landing_scan", scan_all, LANDING_SCAN_SCHEMA, where_column="source",
+                  value=source.name)  # fmt: skip
+    return Received(scanned, len(found), rows.height, [b for b, _, _ in superseded])
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    result: CleanResult  # of the rows in force: accepted, quarantine, per-file counts
+    current: pl.DataFrame  # accepted rows in force (corrections dated from their arrival)
+    retired: pl.DataFrame | None  # retired rows with retired_on (record sources only)
+    files: pl.DataFrame  # the registry rows of the files in force (for the ingestion log)
+
+
+def rebuild_clean(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    contracts: Contracts,
+    landing: LandingLocation,
+    known_keys: Mapping[str, pl.Series],
+) -> Rebuilt:
+    """The clean rows of every received file of `source` in force on the processing date."""
+    raw = query(con, f'SELECT * FROM "raw_{source.name}"')
+    status = file_status(con, source.name)
+    live = in_force(status, landing.processing_date)
+    files = query(
+        con,
+        "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
+        "AND sha256 IN (SELECT unnest(?))",
+        [source.name, sorted(live)],
+    )
+    current_raw = raw.filter(pl.col("file_sha256").is_in(sorted(live)))
+    result = clean_raw(current_raw, source, contracts, landing, known_keys)
+    if source.name not in RETIRED_SOURCES:
+        return Rebuilt(result, result.accepted, None, files)
+    retired_raw = raw.filter(~pl.col("file_sha256").is_in(sorted(live)))
+    retired_clean = clean_raw(retired_raw, source, contracts, landing, known_keys).accepted
+    current, retired = apply_retirement(result.accepted, retired_clean, status, source)
+    return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)

@@ -123,9 +123,12 @@ def source_files(landing: Path, source: str) -> list[Path]:
     )
 
 
-def scan_file(path: Path, landing: Path, source: Source, contracts: Contracts) -> ScannedFile:
-    """Read one file into raw rows; every failure becomes a status, never an exception."""
-    data = path.read_bytes()
+def scan_file(
+    path: Path, landing: Path, source: Source, contracts: Contracts, data: bytes | None = None
+) -> ScannedFile:
+    """Read one file into raw rows; every failure becomes a status, never an exception.
+    `data` is the file's content when the caller has read it already (to hash it)."""
+    data = path.read_bytes() if data is None else data
     rel = path.relative_to(landing).as_posix()
     meta: _FileMeta = {
         "source": source.name,

@@ -147,6 +147,10 @@ def begin(live: Path, run_id: str) -> tuple[Path, bool]:
         con = _connect(staging)
         try:
             ensure_tables(con, ["warehouse_state"])
+            if not con.execute("SELECT count(*) FROM warehouse_state").fetchall()[0][0]:
+                con.execute(
+                    "INSERT INTO warehouse_state VALUES (?, 0, NULL, NULL)", [SCHEMA_VERSION]
+                )
             base = read_state(con).generation
             con.execute("CREATE OR REPLACE TABLE _staging_base AS SELECT ? AS generation", [base])
         finally:

@@ -1,9 +1,10 @@
 """Raw and clean layers: one `raw_<source>` and one `<source>` asset per contract source.
 
-What belongs here: wiring `warehouse.landing` (read files) and `models.row_checks` (type, check,
-de-duplicate) into assets that write the warehouse, one transaction per asset: the raw table
-and the landing registry; then the clean table, that source's quarantine rows and its
-ingestion-log rows. Plus the conservation check (read = accepted + quarantined + collapsed).
+What belongs here: wiring `warehouse.ingestion` into assets, one transaction per asset: the
+raw asset receives the landing folder's new file contents into the archive, the registry and
+the raw table; the clean asset rebuilds the clean table from every received file in force
+(and the retired rows of record sources), that source's quarantine rows and its ingestion-log
+rows. Plus the conservation check (read = accepted + quarantined + collapsed).
 
 What does not: any rule about values (models), GX suites (pipelines.quality).
 """
@@ -16,15 +17,10 @@ import polars as pl
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from pipelines.resources import Landing, Warehouse
-from warehouse.catalogue import (
-    INGESTION_LOG_SCHEMA,
-    LANDING_FILES_SCHEMA,
-    LANDING_SCAN_SCHEMA,
-    raw_schema,
-)
+from warehouse.archive import archive_root
+from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema
 from warehouse.connection import query
-from warehouse.ingestion import clean_raw, log_rows, raw_rows, registry_rows, scan_rows
-from warehouse.landing import scan_file, source_files
+from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
     append,
     ensure_bookkeeping,
@@ -67,43 +63,28 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
     def raw(
         context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse
     ) -> dg.MaterializeResult:
-        files = source_files(landing.folder, source.name)
-        if not files:
-            context.log.warning(
-                f"{source.name}: no files under {landing.folder / source.name}; "
-                "the table will be empty"
-            )
-        scanned = [scan_file(p, landing.folder, source, contracts) for p in files]
-        for f in scanned:
-            if f.status != "ok":
-                context.log.warning(f"{f.file}: {f.status} ({f.problem or ''} {f.detail or ''})")
-        now = landing.clock()
+        if not landing.folder.is_dir():
+            raise dg.Failure(f"收件目录不存在 / the landing folder {landing.folder} does not exist")
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            known = query(
-                con,
-                "SELECT sha256, first_seen_at FROM landing_files WHERE source = ?",
-                [source.name],
+            received = receive(
+                con, landing, source, contracts, archive_root(warehouse), context.run.run_id
             )
-            first_seen = dict(zip(known["sha256"], known["first_seen_at"], strict=True))
-            new = [f for f in scanned if f.sha256 not in first_seen]
-            first_seen |= {f.sha256: now for f in new}
-            append(con, "landing_files", registry_rows(new, now), LANDING_FILES_SCHEMA)
-            replace_slice(
-                con,
-                "landing_scan",
-                scan_rows(scanned, first_seen),
-                LANDING_SCAN_SCHEMA,
-                where_column="source",
-                value=source.name,
+        if not received.found:
+            context.log.warning(
+                f"{source.name}: no files under {landing.folder / source.name}; the clean "
+                "table is rebuilt from the files received earlier"
             )
-            rows = raw_rows(scanned, first_seen, source)
-            replace_table(con, f"raw_{source.name}", rows, raw_schema(source))
+        for f in received.scanned:
+            if f.status != "ok":
+                context.log.warning(f"{f.file}: {f.status} ({f.problem or ''} {f.detail or ''})")
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rows.height,
-                "files": len(scanned),
-                "files_by_status": dict(Counter(f.status for f in scanned)),
+                "dagster/row_count": received.new_rows,
+                "files_in_folder": received.found,
+                "new_files": len(received.scanned),
+                "new_files_by_status": dict(Counter(f.status for f in received.scanned)),
+                "superseded": received.superseded,
                 "landing_folder": dg.MetadataValue.path(str(landing.folder / source.name)),
             }
         )
@@ -131,17 +112,20 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            raw = query(con, f'SELECT * FROM "raw_{source.name}"')
-            scan = query(con, "SELECT * FROM landing_scan WHERE source = ?", [source.name])
             known_keys = {
                 ref: query(con, f'SELECT "{contracts.source(ref).key[0]}" AS k FROM "{ref}"')["k"]
                 for ref in references
             }
-        result = clean_raw(raw, source, contracts, landing, known_keys)
-        log = log_rows(context.run.run_id, scan, result.file_counts)
+            rebuilt = rebuild_clean(con, source, contracts, landing, known_keys)
+        result = rebuilt.result
+        log = log_rows(context.run.run_id, rebuilt.files, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            replace_table(con, source.name, result.accepted, clean_schema(source))
+            replace_table(con, source.name, rebuilt.current, clean_schema(source))
+            if rebuilt.retired is not None:
+                replace_table(
+                    con, f"retired_{source.name}", rebuilt.retired, retired_schema(source)
+                )
             replace_slice(
                 con,
                 "quarantine",
@@ -155,7 +139,8 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         totals = result.file_counts.select(pl.exclude("source_file").sum()).row(0, named=True)
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": result.accepted.height,
+                "dagster/row_count": rebuilt.current.height,
+                "retired_rows": rebuilt.retired.height if rebuilt.retired is not None else 0,
                 **{k: int(v) for k, v in totals.items()},
                 "quarantine_by_reason": {r["reason_code"]: r["count"] for r in reasons.to_dicts()},
             }

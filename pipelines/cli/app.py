@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from pipelines.cli.acts import withdraw
 from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
@@ -29,6 +30,7 @@ app.command(help=BACKTEST_HELP)(backtest)
 app.command("draw")(draw)
 app.command("verify-draw")(verify_draw)
 app.command("rounds")(rounds)
+app.command("withdraw")(withdraw)
 
 if __name__ == "__main__":
     app()

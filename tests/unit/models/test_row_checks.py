@@ -480,6 +480,7 @@ def test_clean_schema_of_penalty_decisions() -> None:
         ("source_file", pl.Utf8),
         ("source_row", pl.Int64),
         ("duplicate_count", pl.Int64),
+        ("file_sha256", pl.Utf8),
     ]
 
 
@@ -599,3 +600,25 @@ def test_counts_are_conserved_and_accepted_keys_unique(
         assert read == sum(1 for f, _, _ in spec if f == file)
         assert read == accepted + quarantined + collapsed, file
     assert sum(r[0] for r in per_file.values()) == len(spec)
+
+
+def test_an_established_version_stays_and_a_later_contradiction_is_held() -> None:
+    """A key accepted from a file seen earlier is established: a later file that restates
+    it with other content is quarantined as a conflict and cannot remove it."""
+    earlier = PENALTY | {"_file": "old.csv", "_seen": datetime(2026, 1, 5)}
+    later = PENALTY | {"fine_amount": "999", "_file": "new.csv", "_seen": datetime(2026, 2, 1)}
+    result = clean("penalty_decisions", earlier, later)
+    assert result.accepted["source_file"].to_list() == ["old.csv"]
+    assert result.quarantine["reason_code"].to_list() == ["conflicts_established"]
+    assert "old.csv" in result.quarantine["reason"][0]
+
+
+def test_versions_that_arrive_together_are_all_held() -> None:
+    same_day = datetime(2026, 1, 5)
+    result = clean(
+        "penalty_decisions",
+        PENALTY | {"_file": "a.csv", "_seen": same_day},
+        PENALTY | {"fine_amount": "999", "_file": "b.csv", "_seen": same_day},
+    )
+    assert result.accepted.is_empty()
+    assert result.quarantine["reason_code"].to_list() == ["duplicate_conflict"] * 2

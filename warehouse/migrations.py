@@ -1,0 +1,98 @@
+"""Numbered migrations: a new release opens a warehouse written by an older one.
+
+What belongs here: the schema version each layout has, one function per step that carries
+what cannot be re-derived (the register of received files, the raw rows, file events, the
+rule-set register, rounds) forward inside one transaction, and `upgrade`, which runs the
+missing steps after copying the old file aside. Derived tables (clean, credit, risk) need no
+migration: the next run rebuilds them from what is carried forward.
+
+Version 1 is every warehouse written before the archive existed (no `warehouse_state`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse import audit
+from warehouse.catalogue import LANDING_FILES_SCHEMA
+from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
+from warehouse.tables import duckdb_type, ensure_tables
+
+
+def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
+    """The register of received files learns how each file was read (from the last scan)
+    and where its bytes are archived (nowhere, for files received before the archive)."""
+    if not _exists(con, "landing_files"):
+        return
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'landing_files'"
+        ).fetchall()
+    }
+    for name, dtype in LANDING_FILES_SCHEMA.items():
+        if name not in present:
+            con.execute(f'ALTER TABLE landing_files ADD COLUMN "{name}" {duckdb_type(dtype)}')
+    if _exists(con, "landing_scan"):
+        fields = ("size_bytes", "format", "encoding", "header_row", "status", "problem", "detail")
+        sets = ", ".join(f'"{f}" = s."{f}"' for f in fields)
+        con.execute(
+            f"UPDATE landing_files f SET {sets} FROM landing_scan s "
+            "WHERE s.source = f.source AND s.sha256 = f.sha256"
+        )
+    ensure_tables(con, ["landing_paths", "file_events"])
+    if _exists(con, "landing_scan"):
+        con.execute(
+            "INSERT INTO landing_paths SELECT source, file, sha256, first_seen_at FROM landing_scan"
+        )
+
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_to_v2}
+"""Step to version N (from N − 1)."""
+
+
+def upgrade(live: Path, log: Path) -> int | None:
+    """Bring the live warehouse to `SCHEMA_VERSION`; returns the old version when it
+    migrated (after a backup `<name>.v<old>-<timestamp>.bak` beside it), else None."""
+    if not live.exists():
+        return None
+    with file_lock(live):
+        con = duckdb.connect(str(live))
+        try:
+            old = read_state(con).schema_version
+            if old >= SCHEMA_VERSION:
+                return None
+            con.execute("FORCE CHECKPOINT")
+        finally:
+            con.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        backup = live.with_name(f"{live.name}.v{old}-{stamp}.bak")
+        shutil.copyfile(live, backup)
+        con = duckdb.connect(str(live))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for version in range(old + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](con)
+            bump_generation(con)
+            con.execute("COMMIT")
+            con.execute("FORCE CHECKPOINT")
+        finally:
+            con.close()
+    audit.append(
+        log,
+        "migration",
+        {"from_version": old, "to_version": SCHEMA_VERSION, "backup": backup.name},
+    )
+    return old
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(rows[0][0])
