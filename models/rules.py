@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -298,3 +300,60 @@ def load_rule_set(path: str | Path | None) -> RuleSet:
     if not path:
         return default_rule_set()
     return parse_rule_set(Path(path).read_text(encoding="utf-8"))
+
+
+class RuleSetIdentityError(RuleSetError):
+    """A rule set claims a version that is already known with other content."""
+
+
+def check_identity(rules: RuleSet, known: Mapping[str, str]) -> None:
+    """Refuse a rule set whose version is registered (`known`: version → content hash) with
+    other content: one version, one meaning, or no score can be explained later."""
+    registered = known.get(rules.version)
+    if registered is not None and registered != rules.content_sha256:
+        raise RuleSetIdentityError(
+            f"评价标准版本 {rules.version} 已以另一内容登记（{registered[:12]}…），本文件内容为 "
+            f"{rules.content_sha256[:12]}…，请使用新的版本号 / rule set version {rules.version} is "
+            f"registered with content {registered}; this file's content is "
+            f"{rules.content_sha256}: give the changed rules a new version"
+        )
+
+
+@dataclass(frozen=True)
+class OfficialRules:
+    """The official rule sets, each in force from its `effective_from` until the next one:
+    every as-of date is scored by the rule set in force on it, so adopting a new rule set
+    changes scores from its date on and none before."""
+
+    adopted: tuple[tuple[date, RuleSet], ...]  # (in force from, rule set), by date
+
+    def __post_init__(self) -> None:
+        days = [d for d, _ in self.adopted]
+        if days != sorted(days) or len(set(days)) != len(days):
+            raise ValueError("official rule sets must have distinct, ordered start dates")
+
+    @property
+    def earliest(self) -> date | None:
+        return self.adopted[0][0] if self.adopted else None
+
+    def for_date(self, day: date) -> RuleSet | None:
+        """The rule set in force on `day` (None before the first one)."""
+        found = None
+        for start, rules in self.adopted:
+            if start <= day:
+                found = rules
+        return found
+
+    def partition(self, dates: Sequence[date]) -> list[tuple[RuleSet, list[date]]]:
+        """The dates grouped by the rule set in force on each (dates before the first
+        official rule set are left out: nothing official scores them)."""
+        groups: dict[str, tuple[RuleSet, list[date]]] = {}
+        for day in sorted(dates):
+            rules = self.for_date(day)
+            if rules is not None:
+                groups.setdefault(rules.version, (rules, []))[1].append(day)
+        return list(groups.values())
+
+    @property
+    def latest(self) -> RuleSet | None:
+        return self.adopted[-1][1] if self.adopted else None

@@ -102,3 +102,8 @@ class Rules(dg.ConfigurableResource):
 
     def load(self) -> RuleSet:
         return load_rule_set(self.path or os.environ.get("RENFANG_RULES"))
+
+    @property
+    def explicit(self) -> bool:
+        """Whether a rule file was named (then it must be official to score officially)."""
+        return bool(self.path or os.environ.get("RENFANG_RULES"))

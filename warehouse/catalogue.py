@@ -139,6 +139,31 @@ RULE_SETS_SCHEMA = pl.Schema(
 """Every rule set that scored something, with its YAML: what a score's `rule_set_version`
 meant (tier labels, thresholds) is read from here, never from the packaged default."""
 
+OFFICIAL_RULE_SETS_SCHEMA = pl.Schema(
+    {
+        "rule_set_version": pl.Utf8(),
+        "content_sha256": pl.Utf8(),
+        "effective_from": pl.Date(),
+        "adopted_at": pl.Datetime("us"),
+        "actor": pl.Utf8(),
+        "reason": pl.Utf8(),
+    }
+)
+"""Which rule sets are official and from when (`models.rules.OfficialRules`): each as-of
+date is scored by the one in force on it."""
+
+SCENARIO_SCORES_SCHEMA = pl.Schema(
+    {
+        "scenario": pl.Utf8(),
+        **{k: v for k, v in CREDIT_SCORE_SCHEMA.items()},
+        "content_sha256": pl.Utf8(),
+        "created_at": pl.Datetime("us"),
+        "actor": pl.Utf8(),
+    }
+)
+"""What-if scores under another rule set (`renfang score --scenario`): never read by an
+export, a public page or a round."""
+
 WAREHOUSE_STATE_SCHEMA = pl.Schema(
     {
         "schema_version": pl.Int64(),
@@ -201,6 +226,11 @@ def retired_schema(source: Source) -> pl.Schema:
     return pl.Schema(dict(clean_schema(source)) | {"retired_on": pl.Date()})
 
 
+def versioned(schema: pl.Schema) -> pl.Schema:
+    """A derived table stored once per official rule set: its schema plus the version."""
+    return pl.Schema(dict(schema) | {"rule_set_version": pl.Utf8()})
+
+
 def raw_schema(source: Source) -> pl.Schema:
     """Raw tables keep every row as received: text cells under canonical names + lineage."""
     return pl.Schema(dict(RAW_LINEAGE) | dict.fromkeys(source.column_names, pl.Utf8()))
@@ -221,18 +251,23 @@ _DERIVED: tuple[Table, ...] = (
           "file, row, column, value and reason."),
     Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "
           "its content: what each score's rule_set_version means."),
+    Table("official_rule_sets", "bookkeeping", OFFICIAL_RULE_SETS_SCHEMA, "Which rule sets "
+          "are official and from which date (adoptions are deliberate, audited acts)."),
+    Table("scenario_scores", "credit", SCENARIO_SCORES_SCHEMA, "What-if scores under "
+          "another rule set, by scenario name; never official."),
     Table("warehouse_state", "bookkeeping", WAREHOUSE_STATE_SCHEMA, "Schema version, "
           "generation and the last publication of the live warehouse."),
     Table("credit_records", "credit", CREDIT_RECORD_SCHEMA, "One row per scored fact "
           "(segment) with severity, points, window and evidence document."),
-    Table("credit_record_status", "credit", RECORD_STATUS_SCHEMA, "Status history of records "
-          "from objections and repairs."),
-    Table("score_reason_spans", "credit", REASON_SPAN_SCHEMA, "Every record piece that moves "
-          "a score, with the span of as-of dates in which it counts."),
+    Table("credit_record_status", "credit", versioned(RECORD_STATUS_SCHEMA), "Status history "
+          "of records from objections, repairs and withdrawn files, per rule set."),
+    Table("score_reason_spans", "credit", versioned(REASON_SPAN_SCHEMA), "Every record "
+          "piece that moves a score, with the span of as-of dates in which it counts, per "
+          "rule set."),
     Table("credit_scores", "credit", CREDIT_SCORE_SCHEMA, "Score, tier and veto of every firm "
           "at every as-of date, with the rule set that scored it."),
-    Table("score_reasons", "credit", SCORE_REASON_SCHEMA, "View: firm × as-of × record with "
-          "its points (the spans expanded over the stored dates).", view=True),
+    Table("score_reasons", "credit", versioned(SCORE_REASON_SCHEMA), "View: firm × as-of × "
+          "record with its points (the spans expanded over the stored dates).", view=True),
     Table("tier_changes", "credit", TIER_CHANGE_SCHEMA, "Firms whose tier changed between "
           "consecutive as-of dates, with the records behind the change."),
     Table("tier_paths", "credit", TIER_PATH_SCHEMA, "Each firm's next better tier and when it "

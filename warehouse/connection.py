@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -166,10 +166,10 @@ def processing_date(explicit: str | None = None) -> date:
 
 
 def query(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
 ) -> pl.DataFrame:
     """Run SQL and hand the result to polars through Arrow (DuckDB 2.x has no `.pl()`)."""
-    relation = con.sql(sql, params=params) if params else con.sql(sql)
+    relation = con.sql(sql, params=list(params)) if params else con.sql(sql)
     frame = pl.from_arrow(relation.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)  # an Arrow *table* always becomes a DataFrame
     return frame

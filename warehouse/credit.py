@@ -17,11 +17,11 @@ import duckdb
 import polars as pl
 
 from models.credit_records import EVIDENCE_TYPES, in_record_order, source_records
-from models.credit_schema import SCORE_REASON_SCHEMA
 from models.engine import retired_records, score_documents
-from models.rules import RuleSet
+from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists
+from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert, table_ddl
 
 RECORD_SOURCES = tuple(EVIDENCE_TYPES)
@@ -76,12 +76,23 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
         yield retired_records(name, rows, rules)
 
 
-def read_engine_inputs(con: duckdb.DuckDBPyConnection) -> EngineInputs:
+def read_engine_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> EngineInputs:
+    """Records and statuses derived under `rules` (one official rule set), and the firms."""
+    version = [rules.version]
     return EngineInputs(
-        records=query(con, "SELECT * FROM credit_records"),
-        statuses=query(con, "SELECT * FROM credit_record_status"),
+        records=query(con, "SELECT * FROM credit_records WHERE rule_set_version = ?", version),
+        statuses=query(
+            con,
+            "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status "
+            "WHERE rule_set_version = ?",
+            version,
+        ),
         firms=query(con, FIRMS_SQL),
     )
+
+
+def with_version(frame: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    return frame.with_columns(rule_set_version=pl.lit(rules.version, dtype=pl.Utf8))
 
 
 def store_scores(
@@ -115,18 +126,24 @@ def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> N
     insert(con, "score_reason_spans", spans, spans_schema)
     ensure_tables(con, ["credit_scores"])
     columns = ", ".join(
-        "s.as_of" if c == "as_of" else f'r."{c}"' for c in SCORE_REASON_SCHEMA.names()
+        "s.as_of" if c == "as_of" else f'r."{c}"' for c in schema_of("score_reasons").names()
     )
     con.execute(
         f"""CREATE OR REPLACE VIEW score_reasons AS
         SELECT {columns} FROM credit_scores s
         JOIN score_reason_spans r ON r.uscc = s.uscc AND r.span_from <= s.as_of
-         AND (r.span_until IS NULL OR s.as_of < r.span_until)"""
+         AND (r.span_until IS NULL OR s.as_of < r.span_until)
+         AND r.rule_set_version = s.rule_set_version"""
     )
 
 
-def read_reason_spans(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return query(con, "SELECT * FROM score_reason_spans")
+def read_reason_spans(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> pl.DataFrame:
+    """The reason spans computed under `rules`."""
+    return query(
+        con,
+        "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans WHERE rule_set_version = ?",
+        [rules.version],
+    )
 
 
 def read_reasons(con: duckdb.DuckDBPyConnection, dates: Sequence[date]) -> pl.DataFrame:
@@ -139,14 +156,10 @@ class MissingWarehouseError(RuntimeError):
     """The warehouse has no clean tables yet: `renfang run` must ingest first."""
 
 
-def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -> int:
-    """Derive records with `rules` from the clean tables, score as of one date, store it.
-
-    Records are derived afresh (not read from `credit_records`) so that a different rule set
-    passed here is applied consistently to every step; the reason spans are replaced too, so
-    `score_reasons` explains exactly what the last scoring computed.
-    """
-    with warehouse.connect() as con:
+def _score_now(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -> pl.DataFrame:
+    """Scores of every firm as of one date under `rules`, from the clean tables (and the
+    retired rows), through the one engine sequence."""
+    with warehouse.connect(read_only=True) as con:
         if not table_exists(con, "firms"):
             raise MissingWarehouseError(
                 f"{warehouse.file} has no clean tables: run `renfang run` first"
@@ -155,23 +168,96 @@ def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -
         retired = read_retired(con)
         cases = query(con, "SELECT * FROM credit_cases")
         firms = query(con, FIRMS_SQL)
-    result = score_documents(sources, cases, firms, rules, [as_of], retired)
+    return score_documents(sources, cases, firms, rules, [as_of], retired).scores
+
+
+def official_for(warehouse: WarehouseLocation, as_of: date) -> RuleSet:
+    """The official rule set in force on `as_of`; a date before the earliest one is refused
+    (nothing official scored it, and no rule may be applied before its adoption)."""
+    with warehouse.connect(read_only=True) as con:
+        official = official_rules(con)
+    rules = official.for_date(as_of)
+    if rules is None:
+        first = official.earliest
+        raise NotOfficialError(
+            f"{as_of} 早于最早的正式评价标准生效日 {first} / {as_of} is before the earliest "
+            f"official rule set's effective date {first}"
+            if first
+            else "尚无正式评价标准，请先运行 renfang run / no official rule set yet: run "
+            "`renfang run` first"
+        )
+    return rules
+
+
+def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -> int:
+    """Official scores of every firm as of one date, stored (the date's other scores are
+    replaced, every other date is kept). `rules` must be the official rule set of that date:
+    its reason spans are those the last run stored, so `score_reasons` explains the new
+    date too."""
+    official = official_for(warehouse, as_of)
+    if (official.version, official.content_sha256) != (rules.version, rules.content_sha256):
+        raise NotOfficialError(
+            f"{as_of} 的正式评价标准是 {official.version}，不是 {rules.version}；测算请用 "
+            f"--scenario / the official rule set for {as_of} is {official.version}, not "
+            f"{rules.version}; try other rules as a scenario (--scenario NAME)"
+        )
+    scores = _score_now(warehouse, rules, as_of)
     with warehouse.transaction() as con:
-        register_rule_set(con, rules)
-        store_scores(con, result.scores, [as_of])
-        store_reason_spans(con, result.spans)
-    return result.scores.height
+        store_scores(con, scores, [as_of])
+        bump_generation(con)
+    return scores.height
+
+
+def score_scenario(
+    warehouse: WarehouseLocation, rules: RuleSet, as_of: date, name: str, actor: str
+) -> pl.DataFrame:
+    """A what-if: scores under `rules` stored as scenario `name` (never official); returns
+    the firms whose tier moves against the official scores of the date, counted by tier
+    pair (from, to, firms)."""
+    with warehouse.connect(read_only=True) as con:
+        check_identity(rules, known_rule_sets(con))
+    scores = _score_now(warehouse, rules, as_of)
+    official = _score_now(warehouse, official_for(warehouse, as_of), as_of)
+    rows = scores.with_columns(
+        scenario=pl.lit(name),
+        content_sha256=pl.lit(rules.content_sha256),
+        created_at=pl.lit(datetime.now(UTC).replace(tzinfo=None), dtype=pl.Datetime("us")),
+        actor=pl.lit(actor),
+    )
+    schema = schema_of("scenario_scores")
+    with warehouse.transaction() as con:
+        ensure_tables(con, ["scenario_scores"])
+        con.execute("DELETE FROM scenario_scores WHERE scenario = ? AND as_of = ?", [name, as_of])
+        insert(con, "scenario_scores", rows, schema)
+        bump_generation(con)
+    moves = (
+        official.select("uscc", from_tier="tier")
+        .join(scores.select("uscc", to_tier="tier"), on="uscc")
+        .filter(pl.col("from_tier") != pl.col("to_tier"))
+    )
+    return moves.group_by("from_tier", "to_tier").agg(firms=pl.len()).sort("from_tier", "to_tier")
+
+
+class NotOfficialError(RuleSetError):
+    """A rule set given for official scores is not official (for that date)."""
+
+
+def known_rule_sets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """version → content hash of every rule set the warehouse has registered."""
+    if not table_exists(con, "rule_sets"):
+        return {}
+    rows = con.execute("SELECT rule_set_version, content_sha256 FROM rule_sets").fetchall()
+    return {str(v): str(h) for v, h in rows}
 
 
 def register_rule_set(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
-    """Keep the content of a rule set that scores are stored under (once per version and
-    content), so any stored score's tier labels and thresholds can be read back."""
+    """Keep the content of a rule set that scores are stored under (once per version), so
+    any stored score's tier labels and thresholds can be read back; a known version with
+    other content is refused (`RuleSetIdentityError`)."""
     ensure_tables(con, ["rule_sets"])
-    known = con.execute(
-        "SELECT count(*) FROM rule_sets WHERE rule_set_version = ? AND content_sha256 = ?",
-        [rules.version, rules.content_sha256],
-    ).fetchall()[0][0]
-    if known:
+    known = known_rule_sets(con)
+    check_identity(rules, known)
+    if rules.version in known:
         return
     row = {
         "rule_set_version": rules.version,
@@ -180,6 +266,82 @@ def register_rule_set(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
         "first_used_at": datetime.now(UTC).replace(tzinfo=None),
     }
     insert(con, "rule_sets", pl.DataFrame([row]), schema_of("rule_sets"))
+
+
+def official_rules(con: duckdb.DuckDBPyConnection) -> OfficialRules:
+    """The official rule sets with their start dates (none in a new warehouse)."""
+    if not table_exists(con, "official_rule_sets"):
+        return OfficialRules(())
+    rows = con.execute(
+        "SELECT o.effective_from, r.content FROM official_rule_sets o JOIN rule_sets r "
+        "USING (rule_set_version, content_sha256) ORDER BY o.effective_from"
+    ).fetchall()
+    return OfficialRules(tuple((day, RuleSet.model_validate_json(text)) for day, text in rows))
+
+
+def adopt_rule_set(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet,
+    effective_from: date,
+    *,
+    actor: str,
+    reason: str,
+) -> None:
+    """Make `rules` official from `effective_from` (inside the caller's transaction)."""
+    if effective_from < rules.effective_from:
+        raise RuleSetError(
+            f"评价标准 {rules.version} 自 {rules.effective_from} 起才有效，不能自 "
+            f"{effective_from} 起采用 / rule set {rules.version} is effective from "
+            f"{rules.effective_from}; it cannot be adopted from {effective_from}"
+        )
+    register_rule_set(con, rules)
+    ensure_tables(con, ["official_rule_sets"])
+    taken = con.execute(
+        "SELECT rule_set_version FROM official_rule_sets WHERE effective_from = ?",
+        [effective_from],
+    ).fetchall()
+    if taken:
+        raise RuleSetError(
+            f"{effective_from} 起已采用评价标准 {taken[0][0]} / rule set {taken[0][0]} is "
+            f"already official from {effective_from}"
+        )
+    row = {
+        "rule_set_version": rules.version,
+        "content_sha256": rules.content_sha256,
+        "effective_from": effective_from,
+        "adopted_at": datetime.now(UTC).replace(tzinfo=None),
+        "actor": actor,
+        "reason": reason,
+    }
+    schema = schema_of("official_rule_sets")
+    insert(con, "official_rule_sets", pl.DataFrame([row], schema=schema), schema)
+
+
+def ensure_official(
+    con: duckdb.DuckDBPyConnection, configured: RuleSet, *, explicit: bool
+) -> OfficialRules:
+    """The official rule sets; a new warehouse adopts the configured one from its own
+    `effective_from`. A rule set named explicitly (`--rules`, `$RENFANG_RULES`) must be one
+    of them: official scores come only from official rules (a what-if is a scenario)."""
+    official = official_rules(con)
+    if not official.adopted:
+        adopt_rule_set(
+            con, configured, configured.effective_from, actor="system",
+            reason="初次运行采用 / adopted by the first run",
+        )  # fmt: skip
+        return official_rules(con)
+    check_identity(configured, known_rule_sets(con))
+    if explicit and all(
+        r.version != configured.version or r.content_sha256 != configured.content_sha256
+        for _, r in official.adopted
+    ):
+        raise NotOfficialError(
+            f"评价标准 {configured.version} 不是正式标准；请用 `renfang rules adopt` 采用，或用 "
+            f"`renfang score --scenario` 测算 / rule set {configured.version} is not official: "
+            "adopt it with `renfang rules adopt FILE --from DATE`, or try it as a scenario "
+            "(`renfang score --rules FILE --scenario NAME`)"
+        )
+    return official
 
 
 def stored_rule_set(con: duckdb.DuckDBPyConnection, version: str) -> RuleSet | None:

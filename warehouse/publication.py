@@ -25,6 +25,7 @@ from models.publication import (
 )
 from models.rules import RuleSet
 from warehouse.connection import query, table_exists
+from warehouse.credit import official_rules, stored_rule_set
 from warehouse.exports import write_csv, write_xlsx
 
 TIER_LIST_FILE = "tier_list_{as_of}.xlsx"
@@ -94,42 +95,61 @@ def read_published_rounds(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame,
     return rounds, results
 
 
-def _checked_tier_list(con: duckdb.DuckDBPyConnection, rules: RuleSet, as_of: date) -> pl.DataFrame:
+def _checked_tier_list(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet | None, as_of: date
+) -> tuple[pl.DataFrame, RuleSet]:
+    """The tier list of `as_of` and the rule set its scores were made with.
+
+    Only official scores are published: they must carry the rule set official on that date
+    (and, when the caller names one, that one). Labels and thresholds come from the stored
+    rule set, never from whatever file the caller happens to hold.
+    """
     frame = read_tier_list(con, as_of)
     versions = set(frame["rule_set_version"].unique().to_list())
-    if versions - {rules.version}:
+    official = official_rules(con).for_date(as_of)
+    expected = official or rules
+    if expected is None:
+        raise PublicationError(f"no official rule set for {as_of}")
+    if versions - {expected.version} or (rules is not None and rules.version != expected.version):
+        named = f"{rules.version}" if rules is not None else expected.version
         raise PublicationError(
-            f"scores as of {as_of} were computed with rule set {sorted(versions)}, not "
-            f"{rules.version}: re-run `renfang run` (or pass the matching --rules)"
+            f"scores as of {as_of} were computed with rule set {sorted(versions)}; the "
+            f"official rule set for that date is {expected.version} (asked: {named}): re-run "
+            "`renfang run`, or name the official rule set"
         )
-    return frame
+    stored = stored_rule_set(con, expected.version) if official else None
+    return frame, stored or expected
 
 
 def write_tier_list(
-    con: duckdb.DuckDBPyConnection, rules: RuleSet, labels: Labels, as_of: date, path: Path
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet | None,
+    labels: Labels,
+    as_of: date,
+    path: Path,
 ) -> tuple[Path, int]:
     """The association's XLSX; returns the path and the number of firms listed."""
-    frame = _checked_tier_list(con, rules, as_of)
-    sheets = tier_list_sheets(frame.select(list(TIER_LIST_INPUT)), rules, as_of, labels)
+    frame, used = _checked_tier_list(con, rules, as_of)
+    sheets = tier_list_sheets(frame.select(list(TIER_LIST_INPUT)), used, as_of, labels)
     return write_xlsx(sheets, path), frame.height
 
 
 def write_disclosure(
     con: duckdb.DuckDBPyConnection,
-    rules: RuleSet,
+    rules: RuleSet | None,
     labels: Labels,
     as_of: date,
     folder: Path,
     generated_at: datetime,
 ) -> dict[str, int]:
     """The public feed's CSV files in `folder`; returns rows per file."""
-    tiers = _checked_tier_list(con, rules, as_of)
+    tiers, used = _checked_tier_list(con, rules, as_of)
     rounds, results = read_published_rounds(con)
     feed = disclosure_feed(
         tiers,
         rounds,
         results,
-        rules=rules,
+        rules=used,
         labels=labels,
         as_of=as_of,
         generated_at=generated_at,

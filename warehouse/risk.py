@@ -35,7 +35,14 @@ def read_history(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> History:
             query(con, "SELECT * FROM inspection_outcomes"), config.problem_results
         ),
         entities=entities_from_clean(query(con, "SELECT * FROM firms")),
-        records=records_from_credit(query(con, "SELECT * FROM credit_records")),
+        # the records of the rule set behind the latest scores (one row per record piece)
+        records=records_from_credit(
+            query(
+                con,
+                "SELECT * FROM credit_records WHERE rule_set_version = (SELECT "
+                "rule_set_version FROM credit_scores ORDER BY as_of DESC LIMIT 1)",
+            )
+        ),
         scores=scores_from_credit(query(con, "SELECT * FROM credit_scores")),
     )
 

@@ -27,7 +27,7 @@ from models.sampling.replacement import STATUSES
 from models.sampling.round import RoundPlan
 from warehouse.catalogue import SAMPLING_TABLES, schema_of
 from warehouse.connection import query, table_exists
-from warehouse.credit import FIRMS_SQL, read_reason_spans
+from warehouse.credit import FIRMS_SQL, official_rules, read_reason_spans
 from warehouse.tables import ensure_tables, replace_slice
 
 
@@ -110,8 +110,9 @@ def tiers_as_of(con: duckdb.DuckDBPyConnection, as_of: date, rules: RuleSet) -> 
     stored = query(con, "SELECT uscc, tier FROM credit_scores WHERE as_of = ?", [as_of])
     if stored.height:
         return stored
-    scores = scores_of(read_reason_spans(con), query(con, FIRMS_SQL), rules, [as_of])
-    return scores.select("uscc", "tier")
+    official = official_rules(con).for_date(as_of) or rules
+    spans = read_reason_spans(con, official)
+    return scores_of(spans, query(con, FIRMS_SQL), official, [as_of]).select("uscc", "tier")
 
 
 def _rounds(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

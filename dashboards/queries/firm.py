@@ -69,6 +69,7 @@ def reasons(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
                c.collected_on, r.record_id
         FROM score_reasons r
         LEFT JOIN credit_records c ON c.record_id = r.record_id AND c.segment = r.segment
+         AND c.rule_set_version = r.rule_set_version
         WHERE r.uscc = ? AND r.as_of = coalesce(?::DATE, (SELECT max(as_of) FROM credit_scores))
         ORDER BY r.points, r.valid_from""",
         [firm.uscc, firm.as_of],
@@ -98,7 +99,8 @@ def open_cases(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
         """SELECT kind, case_id, record_doc_no, filed_on, decided_on, decision
         FROM credit_cases WHERE uscc = ? AND decided_on IS NULL
         UNION ALL
-        SELECT '异议（记录争议中）', s.case_id, r.evidence_doc_no, s.status_from, NULL, NULL
+        SELECT DISTINCT '异议（记录争议中）', s.case_id, r.evidence_doc_no, s.status_from,
+               NULL, NULL
         FROM credit_record_status s
         JOIN (SELECT DISTINCT record_id, evidence_doc_no, uscc FROM credit_records) r
           USING (record_id)

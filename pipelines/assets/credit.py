@@ -25,13 +25,15 @@ from warehouse.connection import query
 from warehouse.credit import (
     FIRMS_SQL,
     RECORD_SOURCES,
+    ensure_official,
+    official_rules,
     read_engine_inputs,
     read_reason_spans,
     read_reasons,
     record_parts,
-    register_rule_set,
     store_reason_spans,
     store_scores,
+    with_version,
 )
 from warehouse.tables import replace_table, replace_table_from_parts
 
@@ -68,9 +70,9 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     `record_parts`; rows are stored part by part, the same order on every run."""
     rule_set = rules.load()
     with warehouse.transaction() as con:
-        replace_table_from_parts(
-            con, "credit_records", record_parts(con, rule_set), schema_of("credit_records")
-        )
+        official = ensure_official(con, rule_set, explicit=rules.explicit)
+        parts = (part for _, r in official.adopted for part in record_parts(con, r))
+        replace_table_from_parts(con, "credit_records", parts, schema_of("credit_records"))
         by_rule = query(
             con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
         )
@@ -84,7 +86,7 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(by_rule["n"].sum()),
-            "rule_set_version": rule_set.version,
+            "rule_set_versions": [r.version for _, r in official.adopted],
             "records_by_rule": dict(zip(by_rule["rule"], by_rule["n"], strict=True)),
             "unevidenced_bad_records": unevidenced_count,
         }
@@ -112,9 +114,17 @@ def credit_record_status(warehouse: Warehouse, rules: Rules) -> dg.MaterializeRe
     revoked, corrected, repaired, repair refused — each with its dates and case. Nothing is
     deleted: a repaired record keeps its row and stops counting from the approval date."""
     with warehouse.connect() as con:
+        official = official_rules(con)
         records = query(con, "SELECT * FROM credit_records")
         cases = query(con, "SELECT * FROM credit_cases")
-    statuses = statuses_of(records, cases, rules.load())
+    statuses = pl.concat(
+        [
+            with_version(
+                statuses_of(records.filter(pl.col("rule_set_version") == r.version), cases, r), r
+            )
+            for _, r in official.adopted
+        ]
+    )
     with warehouse.transaction() as con:
         replace_table(con, "credit_record_status", statuses, schema_of("credit_record_status"))
     counts = statuses.group_by("status").len().sort("status")
@@ -138,9 +148,14 @@ def score_reasons(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     evidence document number — stored as spans of as-of dates (`score_reason_spans`, one row
     per record piece) and read through the view `score_reasons` (firm × as-of × record) for
     every date in `credit_scores`."""
+    parts = []
     with warehouse.connect() as con:
-        inputs = read_engine_inputs(con)
-    spans = spans_of(inputs.records, inputs.statuses, inputs.firms, rules.load())
+        for _, r in official_rules(con).adopted:
+            inputs = read_engine_inputs(con, r)
+            parts.append(
+                with_version(spans_of(inputs.records, inputs.statuses, inputs.firms, r), r)
+            )
+    spans = pl.concat(parts)
     with warehouse.transaction() as con:
         store_reason_spans(con, spans)
     return dg.MaterializeResult(metadata={"dagster/row_count": spans.height})
@@ -170,20 +185,27 @@ def credit_scores(
     """Score and tier of every firm in the directory as of each month end (the running
     month: as of the processing date — the latest scores), point-in-time: only what was
     collected by then, objections and repairs as decided by then."""
-    rule_set = rules.load()
     months = [date.fromisoformat(key) for key in context.partition_keys]
     dates = as_of_dates(months, landing.processing_date)
+    parts, checked, broken_parts = [], [], []
     with warehouse.connect() as con:
-        spans = read_reason_spans(con)
+        official = official_rules(con)
         firms = query(con, FIRMS_SQL)
-    scores = scores_of(spans, firms, rule_set, dates)
+        for rule_set, in_force in official.partition(dates):
+            spans = read_reason_spans(con, rule_set)
+            parts.append(scores_of(spans, firms, rule_set, in_force))
+            checked += sorted({in_force[0], in_force[-1]})
+    scores = pl.concat(parts) if parts else pl.DataFrame(schema=schema_of("credit_scores"))
+    dates = sorted(scores["as_of"].unique().to_list())
     with warehouse.transaction() as con:
-        register_rule_set(con, rule_set)
         store_scores(con, scores, dates)
-    checked = sorted({dates[0], dates[-1]}) if dates else []
     with warehouse.connect() as con:
-        reasons = read_reasons(con, checked)
-    broken = unexplained_scores(scores.filter(pl.col("as_of").is_in(checked)), reasons, rule_set)
+        for rule_set, in_force in official.partition(checked):
+            reasons = read_reasons(con, in_force)
+            mine = scores.filter(pl.col("as_of").is_in(in_force))
+            broken_parts.append(unexplained_scores(mine, reasons, rule_set))
+    broken = pl.concat(broken_parts) if broken_parts else pl.DataFrame()
+    rule_set = official.latest or rules.load()
     latest = scores.filter(pl.col("as_of") == (dates[-1] if dates else None))
     tiers = latest.group_by("tier").len().sort("tier")
     yield dg.MaterializeResult(
@@ -192,7 +214,7 @@ def credit_scores(
             "as_of_dates": len(dates),
             "latest_as_of": str(dates[-1]) if dates else "",
             "latest_tiers": dict(zip(tiers["tier"], tiers["len"], strict=True)),
-            "rule_set_version": rule_set.version,
+            "rule_set_versions": sorted(scores["rule_set_version"].unique().to_list()),
         },
     )
     yield dg.AssetCheckResult(
@@ -219,8 +241,9 @@ def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
     started or stopped counting between them (the 'what changed and why' of the dashboard)."""
     with warehouse.connect() as con:
         scores = query(con, "SELECT uscc, as_of, score, tier FROM credit_scores")
-        spans = query(con, "SELECT * FROM score_reason_spans")
-    changes = tier_changes_from_spans(scores, spans)
+        latest = official_rules(con).latest
+        spans = read_reason_spans(con, latest) if latest else pl.DataFrame()
+    changes = tier_changes_from_spans(scores, spans) if latest else pl.DataFrame()
     with warehouse.transaction() as con:
         replace_table(con, "tier_changes", changes, schema_of("tier_changes"))
     return dg.MaterializeResult(metadata={"dagster/row_count": changes.height})
@@ -249,9 +272,10 @@ def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
 )
 def tier_paths_asset(warehouse: Warehouse, landing: Landing, rules: Rules):
     with warehouse.connect() as con:
-        inputs = read_engine_inputs(con)
+        rule_set = official_rules(con).for_date(landing.processing_date) or rules.load()
+        inputs = read_engine_inputs(con, rule_set)
     paths, options = tier_paths(
-        inputs.records, inputs.statuses, inputs.firms, rules.load(), landing.processing_date
+        inputs.records, inputs.statuses, inputs.firms, rule_set, landing.processing_date
     )
     with warehouse.transaction() as con:
         replace_table(con, "tier_paths", paths, schema_of("tier_paths"))

@@ -93,7 +93,8 @@ def association_tier_list(warehouse: Warehouse, rules: Rules) -> dg.MaterializeR
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
         path = warehouse.reports / TIER_LIST_FILE.format(as_of=as_of)
-        path, firms = write_tier_list(con, rules.load(), default_labels(), as_of, path)
+        named = rules.load() if rules.explicit else None
+        path, firms = write_tier_list(con, named, default_labels(), as_of, path)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": firms,
@@ -116,9 +117,8 @@ def disclosure_feed(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
         folder = warehouse.reports / DISCLOSURE_FOLDER.format(as_of=as_of)
-        rows = write_disclosure(
-            con, rules.load(), default_labels(), as_of, folder, datetime.now(UTC)
-        )
+        named = rules.load() if rules.explicit else None
+        rows = write_disclosure(con, named, default_labels(), as_of, folder, datetime.now(UTC))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows["tiers"],

@@ -11,14 +11,17 @@ user. What does not: what the acts mean for scores (models), how they are stored
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from models.rules import RuleSetError, load_rule_set
 from pipelines.cli.options import WarehouseOpt, parse_day, refuse
 from warehouse import audit
 from warehouse.archive import ArchiveError, FileEvent, record_event, resolve_received
 from warehouse.connection import Warehouse, processing_date
+from warehouse.credit import adopt_rule_set, official_rules
 from warehouse.migrations import upgrade
 from warehouse.staging import bump_generation
 
@@ -80,3 +83,66 @@ def withdraw(
         f"已撤回 {file}（{sha[:12]}…），自 {day} 起不再计入；下次运行生效 / withdrawn "
         f"{file} ({sha[:12]}…) from {day}; takes effect with the next run"
     )
+
+
+rules_app = typer.Typer(
+    help="评价标准 — the official rule sets: which apply from when.", no_args_is_help=True
+)
+
+
+@rules_app.command("adopt")
+def adopt(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The rule set YAML to adopt")],
+    from_: Annotated[
+        str,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="First as-of date it scores"),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is adopted (e.g. 文号)")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Make a rule set official from a date: every as-of date from then on is scored with
+    it by the next run; every date before keeps the rule set it was scored with."""
+    day = parse_day(from_, "--from")
+    assert day is not None  # a required option
+    if not file.is_file():
+        refuse("FILE", f"{file} 不存在", f"{file} does not exist")
+    if not reason.strip():
+        refuse("--reason", "请说明采用依据", "give the reason for the adoption")
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    if not wh.live_file.exists():
+        refuse("--warehouse", f"{wh.live_file} 不存在", f"{wh.live_file} does not exist")
+    upgrade(wh.live_file, wh.audit_log)
+    try:
+        rules = load_rule_set(file)
+        with wh.transaction() as con:
+            adopt_rule_set(con, rules, day, actor=audit.acting_user(), reason=reason.strip())
+            bump_generation(con)
+    except RuleSetError as exc:
+        typer.echo(f"rule set: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    audit.append(
+        wh.audit_log,
+        "rule_adoption",
+        {"rule_set_version": rules.version, "content_sha256": rules.content_sha256,
+         "effective_from": str(day), "reason": reason.strip(), "file": str(file)},
+    )  # fmt: skip
+    typer.echo(
+        f"评价标准 {rules.version}（{rules.content_sha256[:12]}…）自 {day} 起为正式标准；下次运行"
+        f"按其重新评分 / rule set {rules.version} is official from {day}; the next run rescores "
+        "from that date"
+    )
+
+
+@rules_app.command("list")
+def list_official(warehouse: WarehouseOpt = None) -> None:
+    """The official rule sets and the dates from which each applies."""
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    if not wh.live_file.exists():
+        refuse("--warehouse", f"{wh.live_file} 不存在", f"{wh.live_file} does not exist")
+    with wh.connect(read_only=True) as con:
+        official = official_rules(con)
+    if not official.adopted:
+        typer.echo("尚无正式评价标准 / no official rule set yet")
+        return
+    for start, rules in official.adopted:
+        typer.echo(f"{start}  {rules.version:20s} {rules.content_sha256[:12]}…  {rules.title_zh}")

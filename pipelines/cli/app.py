@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from pipelines.cli.acts import withdraw
+from pipelines.cli.acts import rules_app, withdraw
 from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
@@ -22,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(export_app, name="export")
+app.add_typer(rules_app, name="rules")
 app.command()(run)
 app.command()(score)
 app.command()(generate)

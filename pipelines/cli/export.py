@@ -51,7 +51,9 @@ def _publish(as_of: str | None, warehouse: Path | None, rules_file: str | None, 
     try:
         with wh.connect(read_only=True) as con:
             day = resolve_as_of(con, _as_of(as_of))
-            return day, write(con, Rules(path=rules_file).load(), default_labels(), day)
+            named = Rules(path=rules_file)
+            rules = named.load() if named.explicit else None
+            return day, write(con, rules, default_labels(), day)
     except PublicationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc

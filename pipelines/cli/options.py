@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -64,3 +65,20 @@ def check_landing(folder: Path) -> None:
             f"{folder} 中没有任何数据来源子目录（如 firms/、penalty_decisions/）",
             f"{folder} holds none of the source folders (firms/, penalty_decisions/, …)",
         )
+
+
+NAME_PATTERN = re.compile(r"^[^\W_][\w.-]{0,63}$")
+"""Names that become file or table keys (scenarios, …): letters (Chinese too) or digits
+first, then letters, digits, `_`, `-` or `.`, at most 64 characters — no path separators,
+no leading dot, no spaces."""
+
+
+def check_name(value: str, option: str) -> str:
+    if not NAME_PATTERN.fullmatch(value):
+        refuse(
+            option,
+            f"“{value}”不是有效名称（字母或数字开头，仅含字母、数字、_ - .，不超过64个字符）",
+            f"{value!r} is not a valid name (a letter or digit first, then letters, digits, "
+            "_ - . only, at most 64 characters)",
+        )
+    return value

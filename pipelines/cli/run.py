@@ -13,12 +13,27 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError
-from pipelines.cli.options import LandingOpt, RulesOpt, WarehouseOpt, check_landing, parse_day
+from pipelines.cli.options import (
+    LandingOpt,
+    RulesOpt,
+    WarehouseOpt,
+    check_landing,
+    check_name,
+    parse_day,
+    refuse,
+)
 from pipelines.cli.summary import print_tier_mix
 from pipelines.instance import dagster_home
 from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
 from warehouse import audit, staging
-from warehouse.credit import MissingWarehouseError
+from warehouse.credit import (
+    MissingWarehouseError,
+    official_for,
+    score_and_store,
+    score_scenario,
+    tier_mix,
+)
+from warehouse.migrations import upgrade
 
 
 def run(
@@ -96,24 +111,62 @@ def run(
 
 
 def score(
-    as_of: Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD")],
+    as_of: Annotated[str, typer.Option("--as-of", metavar="YYYY-MM-DD", help="As-of date")],
     warehouse: WarehouseOpt = None,
     rules_file: RulesOpt = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            metavar="NAME",
+            help="Store the scores as this what-if scenario (never official) and print which "
+            "firms change tier against the official scores; needs --rules",
+        ),
+    ] = None,
 ) -> None:
-    """Score every firm as of a date (point-in-time), store it, print the tier mix."""
-    from datetime import date
-
-    from pipelines.resources import Rules, Warehouse
-    from warehouse.credit import score_and_store, tier_mix
+    """Score every firm as of a date (point-in-time) with the official rule set of that date
+    and store it; or, with --scenario, try another rule set without touching official data."""
+    day = parse_day(as_of, "--as-of")
+    assert day is not None  # a required option
+    if scenario is not None:
+        check_name(scenario, "--scenario")
+        if rules_file is None:
+            refuse("--rules", "测算需要指定评价标准文件", "a scenario needs a rule set file")
+    from pipelines.resources import Rules
+    from warehouse.connection import Warehouse
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
-    day = date.fromisoformat(as_of)
-    rule_set = Rules(path=rules_file).load()
+    if not wh.live_file.exists():
+        refuse("--warehouse", f"{wh.live_file} 不存在，请先运行 renfang run",
+               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
+    upgrade(wh.live_file, wh.audit_log)
+    named = Rules(path=rules_file)
     try:
-        stored = score_and_store(wh, rule_set, day)
+        rule_set = named.load() if named.explicit else official_for(wh, day)
+        if scenario is not None:
+            moves = score_scenario(wh, rule_set, day, scenario, audit.acting_user())
+        else:
+            stored = score_and_store(wh, rule_set, day)
+    except (RuleSetError, OSError) as exc:
+        typer.echo(f"rule set: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     except MissingWarehouseError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
+    if scenario is not None:
+        audit.append(wh.audit_log, "scenario", {"scenario": scenario, "as_of": str(day),
+                     "rule_set_version": rule_set.version, "content_sha256":
+                     rule_set.content_sha256, "tier_moves": moves.to_dicts()})  # fmt: skip
+        typer.echo(
+            f"测算 {scenario}（评价标准 {rule_set.version}，{day}）：与正式结果相比 "
+            f"{int(moves['firms'].sum()) if moves.height else 0} 家单位等级变化 / scenario "
+            f"{scenario} ({rule_set.version}, {day}): tier moves against the official scores"
+        )
+        for row in moves.iter_rows(named=True):
+            typer.echo(f"  {row['from_tier']} → {row['to_tier']}  {row['firms']:>6,d}")
+        return
+    audit.append(wh.audit_log, "score", {"as_of": str(day), "rule_set_version": rule_set.version,
+                 "firms": stored})  # fmt: skip
     typer.echo(f"scored {stored:,d} firms as of {day} with rule set {rule_set.version}")
     with wh.connect(read_only=True) as con:
         print_tier_mix(tier_mix(con, day), day, typer.echo)
