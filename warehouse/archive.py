@@ -112,12 +112,6 @@ def file_status(con: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
     )
 
 
-def in_force(status: pl.DataFrame, on: date) -> set[str]:
-    """The hashes of the files in force on a date (not retired by then)."""
-    keep = status.filter(pl.col("retired_on").is_null() | (pl.col("retired_on") > on))
-    return set(keep["file_sha256"].to_list())
-
-
 def resolve_received(con: duckdb.DuckDBPyConnection, target: str) -> tuple[str, str, str]:
     """(source, sha256, first path) of a received file named by a path to a copy of it or
     by its hash (or a unique prefix of at least 8 hexadecimal characters)."""

@@ -18,6 +18,7 @@ from functools import cache
 
 import polars as pl
 
+from models.conflicts import OPEN_CONFLICT_SCHEMA
 from models.contracts import SOURCE_ORDER, Contracts, Source, default_contracts
 from models.credit_records import EVIDENCE_TYPES
 from models.credit_schema import (
@@ -257,6 +258,9 @@ _DERIVED: tuple[Table, ...] = (
           "another rule set, by scenario name; never official."),
     Table("warehouse_state", "bookkeeping", WAREHOUSE_STATE_SCHEMA, "Schema version, "
           "generation and the last publication of the live warehouse."),
+    Table("open_conflicts", "clean", OPEN_CONFLICT_SCHEMA, "Facts to resolve: keys restated "
+          "with other content, cases or follow-ups naming no known document, unknown "
+          "inspectors."),
     Table("credit_records", "credit", CREDIT_RECORD_SCHEMA, "One row per scored fact "
           "(segment) with severity, points, window and evidence document."),
     Table("credit_record_status", "credit", versioned(RECORD_STATUS_SCHEMA), "Status history "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -23,12 +23,11 @@ import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import CleanResult, clean_source
-from models.supersession import apply_retirement
+from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
     FileEvent,
     ensure_archive_tables,
     file_status,
-    in_force,
     record_event,
     sha256_of,
     store,
@@ -170,7 +169,12 @@ def receive(
 ) -> Received:
     """Take one source's landing files into the warehouse (inside the caller's transaction)."""
     ensure_archive_tables(con)
+    # Receipts are strictly ordered even on a fixed clock (`--today`): a file received in a
+    # later run is always later, so what an earlier run accepted stays established.
+    [(last,)] = con.execute("SELECT max(first_seen_at) FROM landing_files").fetchall()
     now = landing.clock()
+    if last is not None and now <= last:
+        now = last + timedelta(microseconds=1)
     known = set(
         query(con, "SELECT sha256 FROM landing_files WHERE source = ?", [source.name])["sha256"]
     )
@@ -249,21 +253,33 @@ def rebuild_clean(
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
 ) -> Rebuilt:
-    """The clean rows of every received file of `source` in force on the processing date."""
+    """The clean rows of every received file of `source` in force on the processing date,
+    and — for record sources — the rows that stopped being in force, with the day they did
+    (`models.supersession`: one clean pass per period in which the files in force were
+    the same)."""
     raw = query(con, f'SELECT * FROM "raw_{source.name}"')
     status = file_status(con, source.name)
-    live = in_force(status, landing.processing_date)
+    today = landing.processing_date
+    live = files_in_force(status, today)
     files = query(
         con,
         "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
         "AND sha256 IN (SELECT unnest(?))",
-        [source.name, sorted(live)],
+        [source.name, live],
     )
-    current_raw = raw.filter(pl.col("file_sha256").is_in(sorted(live)))
-    result = clean_raw(current_raw, source, contracts, landing, known_keys)
+    result = clean_raw(raw.filter(pl.col("file_sha256").is_in(live)), source, contracts,
+                       landing, known_keys)  # fmt: skip
     if source.name not in RETIRED_SOURCES:
         return Rebuilt(result, result.accepted, None, files)
-    retired_raw = raw.filter(~pl.col("file_sha256").is_in(sorted(live)))
-    retired_clean = clean_raw(retired_raw, source, contracts, landing, known_keys).accepted
-    current, retired = apply_retirement(result.accepted, retired_clean, status, source)
+    periods: list[tuple[date | None, pl.DataFrame]] = []
+    days = boundaries(status, today)
+    for start, end in zip([None, *days], [*days, None], strict=True):
+        if end is None:
+            periods.append((start, result.accepted))
+            continue
+        before = files_in_force(status, end - timedelta(days=1))
+        accepted = clean_raw(raw.filter(pl.col("file_sha256").is_in(before)), source,
+                             contracts, landing, known_keys).accepted  # fmt: skip
+        periods.append((start, accepted))
+    current, retired = assemble(periods, source)
     return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)

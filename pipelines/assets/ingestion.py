@@ -14,11 +14,12 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
+from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from pipelines.resources import Landing, Warehouse
 from warehouse.archive import archive_root
-from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema
+from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
 from warehouse.connection import query
 from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
@@ -39,7 +40,47 @@ def ingestion_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         if name in contracts.sources:
             source = contracts.source(name)
             assets += [_raw_asset(source, contracts), _clean_asset(source, contracts)]
-    return assets
+    return [*assets, conflicts_asset(contracts)]
+
+
+def conflicts_asset(contracts: Contracts) -> dg.AssetsDefinition:
+    """The open conflicts of every clean table (`models.conflicts`)."""
+    sources = [name for name in SOURCE_ORDER if name in contracts.sources]
+
+    @dg.asset(
+        name="open_conflicts",
+        group_name="clean",
+        kinds={"duckdb", "polars"},
+        pool=WRITER_POOL,
+        deps=sources,
+    )
+    def open_conflicts_asset(warehouse: Warehouse) -> dg.MaterializeResult:
+        """Facts the centre must resolve instead of the product guessing: a key restated with
+        other content (the established version stays in force), a credit case naming a
+        document the firm does not have, an inspection outcome whose follow-up document or
+        inspector names nothing known. Listed in the run summary and on the data-quality
+        page until a correction file or an explicit act removes the cause."""
+        with warehouse.connect() as con:
+            conflicts = open_conflicts(
+                query(con, "SELECT * FROM quarantine"),
+                query(con, "SELECT * FROM credit_cases"),
+                query(con, "SELECT * FROM inspection_outcomes"),
+                {n: query(con, f'SELECT doc_no, uscc FROM "{n}"') for n in DOCUMENT_SOURCES},
+            )
+        with warehouse.transaction() as con:
+            replace_table(con, "open_conflicts", conflicts, schema_of("open_conflicts"))
+        by_kind = conflicts.group_by("kind").len().sort("kind")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": conflicts.height,
+                "by_kind": dict(zip(by_kind["kind"], by_kind["len"], strict=True)),
+            }
+        )
+
+    return open_conflicts_asset
+
+
+DOCUMENT_SOURCES = ("penalty_decisions", "correction_notices", "circulars")
 
 
 def conservation_checks(contracts: Contracts) -> list[dg.AssetChecksDefinition]:

@@ -1,4 +1,4 @@
-"""Deliberate acts on the record: `renfang withdraw`, `renfang backup`, `renfang restore`.
+"""Deliberate acts on the record: withdraw a file, adopt rules, back up and restore.
 
 What belongs here: the commands that change official state outside a run — each validated
 before it touches anything (exit 2, one line in Chinese and English), carried out in one
@@ -19,7 +19,16 @@ import typer
 from models.rules import RuleSetError, load_rule_set
 from pipelines.cli.options import WarehouseOpt, parse_day, refuse
 from warehouse import audit
-from warehouse.archive import ArchiveError, FileEvent, record_event, resolve_received
+from warehouse.archive import (
+    ArchiveError,
+    FileEvent,
+    archive_root,
+    record_event,
+    resolve_received,
+)
+from warehouse.backup import BackupError
+from warehouse.backup import backup as store_backup
+from warehouse.backup import restore as put_back
 from warehouse.connection import Warehouse, processing_date
 from warehouse.credit import adopt_rule_set, official_rules
 from warehouse.migrations import upgrade
@@ -146,3 +155,44 @@ def list_official(warehouse: WarehouseOpt = None) -> None:
         return
     for start, rules in official.adopted:
         typer.echo(f"{start}  {rules.version:20s} {rules.content_sha256[:12]}…  {rules.title_zh}")
+
+
+def backup(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A new or empty folder")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write a consistent copy of the record — warehouse, archive of received files,
+    published rounds, audit log — with a manifest of hashes. Readers keep working."""
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    try:
+        report = store_backup(
+            wh.live_file, archive_root(wh), wh.reports / "rounds", wh.audit_log, folder
+        )
+    except BackupError as exc:
+        refuse("DIR", str(exc).split(" / ")[0], str(exc).split(" / ")[-1])
+    audit.append(
+        wh.audit_log, "backup", {"folder": str(folder), "files": report.files,
+                                 "generation": report.generation},
+    )  # fmt: skip
+    typer.echo(
+        f"已备份 {report.files} 个文件（第 {report.generation} 版）→ {folder} / backed up "
+        f"{report.files} files (generation {report.generation}) to {folder}"
+    )
+
+
+def restore(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A folder `renfang backup` wrote")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Bring a backup back after checking its manifest: warehouse, archive and rounds. The
+    audit log is kept and records the restore (nothing deletes from it)."""
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    try:
+        manifest = put_back(folder, wh.live_file, archive_root(wh), wh.reports / "rounds")
+    except BackupError as exc:
+        refuse("DIR", str(exc).split(" / ")[0], str(exc).split(" / ")[-1])
+    audit.append(
+        wh.audit_log, "restore", {"folder": str(folder), "created_at": manifest["created_at"],
+                                  "generation": manifest["generation"]},
+    )  # fmt: skip
+    typer.echo(f"已从 {folder} 恢复 / restored from {folder} ({manifest['created_at']})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from pipelines.cli.acts import rules_app, withdraw
+from pipelines.cli.acts import backup, restore, rules_app, withdraw
 from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
@@ -32,6 +32,8 @@ app.command("draw")(draw)
 app.command("verify-draw")(verify_draw)
 app.command("rounds")(rounds)
 app.command("withdraw")(withdraw)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
+from models.conflicts import KINDS
 from models.contracts import SOURCE_ORDER, default_contracts
 from pipelines.resources import Warehouse
 from warehouse.connection import query, table_exists
@@ -63,6 +64,7 @@ def print_run_summary(
     for c in [*failed, *warned]:
         level = "FAILED" if c in failed else "WARN"
         echo(f"  {level} {c.asset_key.to_user_string()}:{c.check_name}")
+    print_conflicts(warehouse, echo)
     with warehouse.connect(read_only=True) as con:
         latest = (
             con.execute("SELECT max(as_of) FROM credit_scores").fetchall()[0][0]
@@ -73,13 +75,38 @@ def print_run_summary(
             echo("")
             print_tier_mix(tier_mix(con, latest), latest, echo)
     round_id = drawn_round_id(result)
-    if round_id:
+    skipped = round_metadata(result, "draft_skipped")
+    if skipped:
+        echo("")
+        echo(f"警告 草案未生成 / WARNING no draft round: {skipped}")
+    elif round_id:
         echo("")
         print_round(warehouse, round_id, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")
     echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")
     echo(f"run:       {run_id}  ({'success' if result.success else 'FAILED'})")
+
+
+CONFLICTS_SHOWN = 5
+
+
+def print_conflicts(warehouse: Warehouse, echo: Callable[[str], object]) -> None:
+    """Open conflicts by kind, with a few examples (all of them: the data-quality page)."""
+    with warehouse.connect(read_only=True) as con:
+        if not table_exists(con, "open_conflicts"):
+            return
+        conflicts = query(con, "SELECT * FROM open_conflicts")
+    if conflicts.is_empty():
+        return
+    echo("")
+    echo(f"待处理冲突 / open conflicts: {conflicts.height}")
+    for (kind,), rows in conflicts.group_by("kind", maintain_order=True):
+        zh, en = KINDS.get(str(kind), (str(kind), str(kind)))
+        echo(f"  {zh} / {en}: {rows.height}")
+        for row in rows.head(CONFLICTS_SHOWN).iter_rows(named=True):
+            where = f"{row['file']}#{row['row_number']}"
+            echo(f"    {row['source']} {row['key']}  {row['detail']}  ({where})")
 
 
 TIERS = ("A", "B", "C", "D")
@@ -104,15 +131,20 @@ def print_tier_mix(mix: pl.DataFrame, as_of: object, echo: Callable[[str], objec
     echo(f"  {'total':22s}" + "".join(f"{c:>7d}" for c in totals) + f"{sum(totals):>8d}")
 
 
-def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:
-    """The round the run drew (from the `sampling_rounds` materialization), if any."""
+def round_metadata(result: dg.ExecuteInProcessResult, key: str) -> str | None:
+    """One metadata value of the run's `sampling_rounds` materialization, if any."""
     for event in result.get_asset_materialization_events():
         data = event.step_materialization_data
         materialization = data.materialization if data else None
         if materialization and materialization.asset_key == dg.AssetKey("sampling_rounds"):
-            value = materialization.metadata.get("round_id")
+            value = materialization.metadata.get(key)
             return str(value.value) if value is not None else None
     return None
+
+
+def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:
+    """The round the run drew (from the `sampling_rounds` materialization), if any."""
+    return round_metadata(result, "round_id")
 
 
 def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], object]) -> None:

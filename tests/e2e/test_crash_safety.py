@@ -3,9 +3,11 @@ every table either as it was before the run or as the run would have left it —
 and a re-run completes with results identical to an uninterrupted run.
 
 The kill lands inside a write on demand: the warehouse's commit failpoint
-(`pipelines.resources._commit_failpoint`) holds the N-th commit of the process with its rows
+(`warehouse.connection._commit_failpoint`) holds the N-th commit of the process with its rows
 inserted but not committed, the test sees the marker file and sends SIGKILL to the whole
-process group. Several N put the crash into ingestion, credit and sampling writes.
+process group. Several N put the crash into ingestion, credit and sampling writes (of the
+run's staging copy); the named point `publish` (`warehouse.staging._failpoint`) kills the
+run at the moment its results are about to be made live.
 """
 
 from __future__ import annotations
@@ -32,19 +34,24 @@ VOLATILE_COLUMNS = {"run_id", "logged_at", "ingested_at", "created_at", "first_s
                     "plan_file", "artefact_file"}  # fmt: skip
 """Columns that record when, in which run or where (each warehouse here writes its files
 beside itself) something happened — not what was computed."""
-APPEND_ONLY_TABLES = {"ingestion_log"}
-"""One row per file and run, by design: a killed run's committed entries stay (checked apart)."""
-KILL_AT_COMMITS = (4, 15, 24)  # in ingestion, in the credit layer, near the end
+APPEND_ONLY_TABLES = {"ingestion_log", "warehouse_state"}
+"""One row per file and run, and the generation counter of publications: they record that
+runs happened, not what was computed."""
+KILL_AT_COMMITS: tuple[int | str, ...] = (4, 15, 24, "publish")
+"""Commits in ingestion, in the credit layer and near the end, and the moment the run's
+results are about to be made live (the swap)."""
 
 
-def cli_run(landing: Path, warehouse: Path, home: Path, failpoint: int | None = None,
+def cli_run(landing: Path, warehouse: Path, home: Path, failpoint: int | str | None = None,
             marker: Path | None = None) -> subprocess.Popen:  # fmt: skip
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "RENFANG_REPORTS": str(warehouse.parent / "reports"),
     }
-    if failpoint is not None and marker is not None:
+    if isinstance(failpoint, str) and marker is not None:  # a named point, e.g. the swap
+        env |= {"RENFANG_FAILPOINT_AT": failpoint, "RENFANG_FAILPOINT_MARKER": str(marker)}
+    elif failpoint is not None and marker is not None:
         env |= {"RENFANG_FAILPOINT": str(failpoint), "RENFANG_FAILPOINT_MARKER": str(marker)}
     cmd = [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing),
            "--warehouse", str(warehouse), "--today", PROCESSING_DATE]  # fmt: skip

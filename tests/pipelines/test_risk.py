@@ -135,7 +135,8 @@ def test_the_retrain_schedule_runs_the_risk_job():
     assert schedule.job_name == RISK_JOB and schedule.cron_schedule == "0 4 1 * *"
     job = defs.resolve_job_def(RISK_JOB)
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
-        "risk_features", "risk_backtest", "risk_model", "risk_scores", "risk_psi"
+        "risk_features", "risk_backtest", "risk_model", "risk_scores", "risk_psi",
+        "published_warehouse",  # write, audit, publish: the retrained model is made live too
     }  # fmt: skip
 
 
