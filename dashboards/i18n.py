@@ -28,6 +28,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "logout": ("退出登录", "Log out"),
     "signed_in": ("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
+    "updating": (
+        "数据更新中（上次完成：{when}），页面显示的是上次发布的结果",
+        "Data is being updated (last completed: {when}); the pages show the last published state",
+    ),
     "refresh": ("刷新数据", "Refresh data"),
     "refused": (
         "无权访问：您的角色（{role}）不能查看此页面。",

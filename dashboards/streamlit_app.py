@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only this folder on the pa
 from dashboards.auth import PAGES, allowed_pages, authenticate, load_roles, may, may_open  # noqa: E402
 from dashboards.data import clear_cache  # noqa: E402
 from dashboards.i18n import LANG_KEY, lang, t  # noqa: E402
-from dashboards.ui import USER_KEY  # noqa: E402
+from dashboards.ui import USER_KEY, freshness_banner  # noqa: E402
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 30
@@ -96,6 +96,7 @@ def main() -> None:
     if current.url_path == home.url_path:
         st.switch_page(pages[allowed_pages(user)[0]])
     role = load_roles().roles[user.role].label(lang())
+    freshness_banner()
     with st.sidebar:
         st.caption(t("signed_in", name=user.name, role=role))
         for key in allowed_pages(user):

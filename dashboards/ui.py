@@ -20,6 +20,7 @@ from dashboards.data import WarehouseBusyError, WarehouseMissingError, fetch, wa
 from dashboards.i18n import column, lang, t
 from models.labels import default_labels
 from models.rules import RuleSet
+from warehouse.staging import live_state, update_in_progress
 
 F = TypeVar("F")
 R = TypeVar("R")
@@ -102,3 +103,14 @@ def tier_chart(
     mark = alt.Chart(data).mark_area() if kind == "area" else alt.Chart(data).mark_bar()
     chart = mark.encode(across, amount, colour, tooltip=list(data.columns))
     st.altair_chart(chart, width="stretch")
+
+
+def freshness_banner() -> None:
+    """While a run is writing, say that the pages show the last published state, and when it
+    was made live (readers never see a half-written run: `warehouse.staging`)."""
+    live = warehouse_file()
+    if not live.exists() or not update_in_progress(live):
+        return
+    published = live_state(live).published_at
+    when = published.strftime("%Y-%m-%d %H:%M") if published else "—"
+    st.info(t("updating", when=when))

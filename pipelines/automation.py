@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from models.contracts import SOURCE_ORDER
-from pipelines.resources import Landing
+from pipelines.resources import Landing, Warehouse
+from pipelines.run_recovery import LANDING_TAG, WAREHOUSE_TAG
+from warehouse.ingestion import landing_unchanged
 from warehouse.landing import source_files
 
 MONTH_END_SCHEDULE = "score_month_end"
@@ -42,8 +44,8 @@ def month_end_schedule(
 
 
 def landing_sensor(job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
-    """Every minute, fingerprint the landing folder (paths, sizes, modification times); when it
-    changed, ingest everything and rescore the running month (the latest scores)."""
+    """Every minute, fingerprint the landing folder (paths, sizes, modification times); when a
+    file is new or changed against what the warehouse already received, run the main job."""
 
     @dg.sensor(
         name=LANDING_SENSOR,
@@ -51,13 +53,30 @@ def landing_sensor(job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition) -> d
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def sensor(context: dg.SensorEvaluationContext, landing: Landing) -> dg.SensorResult:
+    def sensor(
+        context: dg.SensorEvaluationContext, landing: Landing, warehouse: Warehouse
+    ) -> dg.SensorResult:
         fingerprint = landing_fingerprint(landing)
         if fingerprint == context.cursor:
             return dg.SensorResult(skip_reason="landing folder unchanged")
+        if landing_unchanged(warehouse.live_file, landing.folder):
+            # the first tick after a completed run, or files only removed: nothing to do
+            return dg.SensorResult(
+                skip_reason="every landing file is already received unchanged",
+                cursor=fingerprint,
+            )
         month = datetime.now().date().replace(day=1).isoformat()
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"landing-{fingerprint}", partition_key=month)],
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"landing-{fingerprint}",
+                    partition_key=month,
+                    tags={
+                        WAREHOUSE_TAG: str(warehouse.live_file),
+                        LANDING_TAG: str(landing.folder),
+                    },
+                )
+            ],
             cursor=fingerprint,
         )
 

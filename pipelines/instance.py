@@ -10,16 +10,21 @@ import os
 import shutil
 from pathlib import Path
 
-from warehouse.connection import PROJECT_ROOT
+from warehouse.connection import PROJECT_ROOT, Warehouse
 
 
-def dagster_home() -> Path:
-    """`$DAGSTER_HOME`, else `.dagster/` in the project, holding a copy of `dagster.yaml`.
+def dagster_home(warehouse: Path | None = None) -> Path:
+    """`$DAGSTER_HOME`, else the instance beside the warehouse (`<name>.dagster/` next to
+    `<name>.duckdb`), holding a copy of `dagster.yaml`.
 
-    Runs launched by `renfang run` and by `make ui` share this instance, so every CLI run
-    shows up in the UI with its logs, checks and metadata.
+    One instance per warehouse: the runs, materializations and row counts the Dagster UI
+    shows are those of the warehouse the dashboards read — a benchmark's or a test's
+    warehouse keeps its own. Runs launched by `renfang run` and by `make ui` on the same
+    warehouse share it, so every CLI run shows up in the UI.
     """
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster")
+    live = warehouse or Warehouse().live_file
+    default = live.with_name(f"{live.stem}.dagster")
+    home = Path(os.environ.get("DAGSTER_HOME") or default)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     template = PROJECT_ROOT / "dagster.yaml"

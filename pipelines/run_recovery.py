@@ -25,8 +25,19 @@ PID_TAG = "renfang/pid"
 HOST_TAG = "renfang/host"
 
 
-def cli_run_tags() -> dict[str, str]:
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+WAREHOUSE_TAG = "renfang/warehouse"
+LANDING_TAG = "renfang/landing"
+
+
+def cli_run_tags(warehouse: Path | None = None, landing: Path | None = None) -> dict[str, str]:
+    """The CLI run's process and host (to recover it if killed) and the warehouse and
+    landing folder it works on (shown in the UI beside the run)."""
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    if warehouse is not None:
+        tags[WAREHOUSE_TAG] = str(warehouse)
+    if landing is not None:
+        tags[LANDING_TAG] = str(landing)
+    return tags
 
 
 def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -99,9 +99,18 @@ run that took it, and where its bytes are kept in the archive (`warehouse.archiv
 archive reproduces the same tables."""
 
 LANDING_PATHS_SCHEMA = pl.Schema(
-    {"source": pl.Utf8(), "file": pl.Utf8(), "sha256": pl.Utf8(), "seen_at": pl.Datetime("us")}
+    {
+        "source": pl.Utf8(),
+        "file": pl.Utf8(),
+        "sha256": pl.Utf8(),
+        "seen_at": pl.Datetime("us"),
+        "size_bytes": pl.Int64(),
+        "mtime_ns": pl.Int64(),
+    }
 )
-"""The content last seen at each landing path: a path whose content changes supersedes it."""
+"""The content last seen at each landing path (with its size and modification time, so the
+landing sensor can tell "nothing changed" without reading a byte): a path whose content
+changes supersedes it."""
 
 FILE_EVENTS_SCHEMA = pl.Schema(
     {

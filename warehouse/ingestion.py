@@ -204,7 +204,11 @@ def receive(
         if before is not None and before != sha and before not in retired:
             superseded.append((before, sha, rel))
             retired.add(before)
-        seen_rows.append({"source": source.name, "file": rel, "sha256": sha, "seen_at": now})
+        stat = path.stat()
+        seen_rows.append(
+            {"source": source.name, "file": rel, "sha256": sha, "seen_at": now,
+             "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        )  # fmt: skip
         paths[rel] = sha
     today = landing.processing_date
     for before, after, rel in superseded:
@@ -283,3 +287,32 @@ def rebuild_clean(
         periods.append((start, accepted))
     current, retired = assemble(periods, source)
     return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)
+
+
+def landing_unchanged(live: Path, landing: Path) -> bool:
+    """Whether every file in the landing folder is one the warehouse already received at
+    that path, unchanged (same size and modification time) — then a run would change
+    nothing. Files that left the folder change nothing either. Reads no file content."""
+    if not live.exists():
+        return False
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'landing_paths'"
+        ).fetchall()[0][0]:
+            return False
+        known = {
+            (source, file): (size, mtime)
+            for source, file, size, mtime in con.execute(
+                "SELECT source, file, size_bytes, mtime_ns FROM landing_paths"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    for source in SOURCE_ORDER:
+        for path in source_files(landing, source):
+            stat = path.stat()
+            rel = path.relative_to(landing).as_posix()
+            if known.get((source, rel)) != (stat.st_size, stat.st_mtime_ns):
+                return False
+    return True

@@ -229,3 +229,21 @@ def _failpoint(where: str) -> None:
 
         Path(marker).write_text(str(os.getpid()), encoding="utf-8")
         time.sleep(600)
+
+
+STALE_AFTER_HOURS = 12
+"""A staging copy older than this without a publication is a dead run's, not an update."""
+
+
+def update_in_progress(live: Path) -> bool:
+    """Whether a run is writing a new state of `live` (a fresh staging copy not yet made
+    live): readers keep the last published state meanwhile, and may say so."""
+    now = datetime.now(UTC).timestamp()
+    for path in live.parent.glob(f".{live.name}{STAGING_MARK}*"):
+        if path.name.endswith((".published", ".partial", ".wal")):
+            continue
+        if published_marker(path).exists():
+            continue
+        if now - path.stat().st_mtime < STALE_AFTER_HOURS * 3600:
+            return True
+    return False

@@ -50,18 +50,20 @@ def draw(
 ) -> None:
     """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
     from pipelines.instance import dagster_home
+    from warehouse.connection import Warehouse as Location
 
-    dagster_home()
+    dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)
     import dagster as dg
 
     from pipelines.cli.summary import drawn_round_id, failure_messages, print_round
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
-    from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
+    from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
+    from warehouse import audit, staging
 
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    if not wh.file.exists():
-        typer.echo(f"{wh.file} does not exist: run `renfang run` first", err=True)
+    wh = Warehouse(path=str(warehouse) if warehouse else None, staged=True)
+    if not wh.live_file.exists():
+        typer.echo(f"{wh.live_file} does not exist: run `renfang run` first", err=True)
         raise typer.Exit(code=2)
     config = {
         "round_id": round_id,
@@ -74,20 +76,29 @@ def draw(
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
         recover_abandoned_runs(instance)
+        discard_stale_copies(instance, wh.live_file)
         result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
             instance=instance,
             raise_on_error=False,
-            tags=cli_run_tags(),
+            tags=cli_run_tags(wh.live_file),
             run_config={
                 "ops": {"sampling_round": {"config": config}},
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
             },
         )
+    staging.discard(staging.staging_path(wh.live_file, result.run_id))
     if not result.success:
-        for message in failure_messages(result) or ["the round job failed (see the Dagster UI)"]:
+        causes = failure_messages(result) or ["the round job failed (see the Dagster UI)"]
+        audit.append(wh.audit_log, "run_failed", {"job": "round", "round_id": round_id,
+                     "causes": causes[:5]}, run_id=result.run_id)  # fmt: skip
+        for message in causes:
             typer.echo(message, err=True)
         raise typer.Exit(code=1)
-    print_round(wh, drawn_round_id(result) or round_id, typer.echo)
+    drawn = drawn_round_id(result) or round_id
+    if not draft:
+        audit.append(wh.audit_log, "round_published", {"round_id": drawn, "seed": seed,
+                     "replace": replace}, run_id=result.run_id)  # fmt: skip
+    print_round(wh, drawn, typer.echo)
 
 
 def verify_draw(

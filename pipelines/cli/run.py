@@ -63,7 +63,7 @@ def run(
     )
     ld = Landing(path=str(landing) if landing else None, today=today)
     check_landing(ld.folder)
-    dagster_home()
+    dagster_home(wh.live_file)
     import dagster as dg
 
     from pipelines.definitions import build_defs, execute_main
@@ -84,7 +84,7 @@ def run(
         result = execute_main(
             defs,
             instance=instance,
-            tags=cli_run_tags(),
+            tags=cli_run_tags(wh.live_file, ld.folder),
             # step-level detail lives in the UI; the terminal gets warnings and the summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
@@ -209,7 +209,8 @@ def ui(
     """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
     project's instance (Ctrl-C stops them)."""
     from pipelines.serve import serve
+    from warehouse.connection import Warehouse
 
-    home = dagster_home()
+    home = dagster_home(Warehouse().live_file)
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))

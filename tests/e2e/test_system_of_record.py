@@ -287,3 +287,24 @@ def test_a_backup_restores_to_identical_tables(copy: Path) -> None:
     (copy / "backup" / "warehouse.duckdb").write_bytes(b"tampered")
     refused = renfang("restore", str(copy / "backup"), root=copy, check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
+
+
+def test_the_sensor_requests_no_run_when_nothing_changed_since_the_last_run(copy: Path) -> None:
+    """The first tick after a completed run (an empty cursor, as after `make ui` starts)
+    sees every landing file already received, unchanged, and requests nothing."""
+    import dagster as dg
+
+    from pipelines.automation import LANDING_SENSOR
+    from pipelines.definitions import build_defs
+    from pipelines.resources import Landing, Warehouse
+
+    landing = Landing(path=str(copy / "landing"))
+    warehouse = Warehouse(path=str(copy / "warehouse.duckdb"))
+    sensor = build_defs(warehouse=warehouse, landing=landing).resolve_sensor_def(LANDING_SENSOR)
+    resources = {"landing": landing, "warehouse": warehouse}
+    first = sensor(dg.build_sensor_context(cursor=None, resources=resources))
+    assert not first.run_requests and first.cursor
+    (copy / "landing" / "commendations").mkdir(exist_ok=True)
+    (copy / "landing" / "commendations" / "新增.csv").write_text("表彰文号,统一社会信用代码\n")
+    changed = sensor(dg.build_sensor_context(cursor=first.cursor, resources=resources))
+    assert len(changed.run_requests) == 1

@@ -34,7 +34,10 @@ def test_the_schedule_scores_the_month_that_just_ended(fixture_landing, tmp_path
 def test_the_sensor_runs_once_per_change_of_the_landing_folder(fixture_landing, tmp_path):
     defs = defs_for(fixture_landing, tmp_path)
     sensor = defs.resolve_sensor_def(LANDING_SENSOR)
-    resources = {"landing": Landing(path=str(fixture_landing))}
+    resources = {
+        "landing": Landing(path=str(fixture_landing)),
+        "warehouse": Warehouse(path=str(tmp_path / "w.duckdb")),  # nothing received yet
+    }
 
     first = sensor(dg.build_sensor_context(cursor=None, resources=resources))
     assert len(first.run_requests) == 1

@@ -179,3 +179,22 @@ def test_malformed_rule_set_names_its_field(path: str, value: Any, message: str)
 def test_unreadable_rule_set(text: str, message: str) -> None:
     with pytest.raises(RuleSetError, match=message):
         parse_rule_set(text)
+
+
+def test_official_rule_sets_score_each_date_with_the_one_in_force() -> None:
+    from datetime import date
+
+    from models.rules import OfficialRules, check_identity
+
+    first = default_rule_set()
+    second = first.model_copy(update={"version": "next"})
+    official = OfficialRules(((date(2021, 1, 1), first), (date(2026, 1, 1), second)))
+    groups = official.partition([date(2020, 12, 31), date(2025, 12, 31), date(2026, 1, 31)])
+    assert [(r.version, days) for r, days in groups] == [
+        (first.version, [date(2025, 12, 31)]),
+        ("next", [date(2026, 1, 31)]),
+    ]
+    assert official.for_date(date(2020, 1, 1)) is None
+    check_identity(first, {first.version: first.content_sha256})
+    with pytest.raises(RuleSetError, match="registered with content"):
+        check_identity(first, {first.version: "0" * 64})
