@@ -11,7 +11,8 @@ import duckdb
 import polars as pl
 
 from models.review import ALL
-from warehouse.connection import query
+from warehouse import audit
+from warehouse.connection import query, table_exists
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,42 @@ def gx_results(_: duckdb.DuckDBPyConnection, reports: Reports) -> pl.DataFrame:
 def _docs_page(docs: Path, suite: str, run_id: str) -> Path | None:
     pages = sorted((docs / "validations" / suite / run_id).rglob("*.html"))
     return pages[-1] if pages else None
+
+
+def open_conflicts(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    """Facts to resolve: key conflicts, cases and follow-ups naming no known document."""
+    if not table_exists(con, "open_conflicts"):
+        return pl.DataFrame()
+    return query(
+        con,
+        "SELECT kind, source, key, uscc, detail, file, row_number FROM open_conflicts "
+        "ORDER BY kind, source, key",
+    )
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """Where the audit log is (beside the warehouse): `warehouse.audit`."""
+
+    path: Path
+
+
+def audit_entries(_: duckdb.DuckDBPyConnection, log: AuditLog) -> pl.DataFrame:
+    """The audit log, newest first, with whether its hash chain is intact."""
+    entries = audit.read(log.path)
+    check = audit.verify_chain(log.path)
+    rows = [
+        {
+            "seq": e["seq"],
+            "at": e["at"],
+            "actor": e["actor"],
+            "action": e["action"],
+            "run_id": e.get("run_id"),
+            "detail": json.dumps(e.get("detail", {}), ensure_ascii=False),
+            "chain_intact": check.intact,
+        }
+        for e in reversed(entries)
+    ]
+    schema = {"seq": pl.Int64, "at": pl.Utf8, "actor": pl.Utf8, "action": pl.Utf8,
+              "run_id": pl.Utf8, "detail": pl.Utf8, "chain_intact": pl.Boolean}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)

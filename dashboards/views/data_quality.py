@@ -6,10 +6,11 @@ import os
 import polars as pl
 import streamlit as st
 
-from dashboards.data import reports_folder
+from dashboards.data import reports_folder, warehouse_file
 from dashboards.i18n import column, lang, t
 from dashboards.queries import quality as q
 from dashboards.ui import get, labelled, table
+from warehouse.audit import audit_path
 
 st.title(t("page.data_quality"))
 
@@ -49,8 +50,24 @@ else:
         column_config={column("docs_page"): link},
     )  # fmt: skip
 
+st.subheader(t("dq.conflicts"))
+conflicts = get(q.open_conflicts, None)
+if conflicts.is_empty():
+    st.success(t("dq.no_conflicts"))
+else:
+    table(conflicts)
+
 st.subheader(t("dq.review"))
 table(review)
 st.subheader(t("dq.files"))
 table(files, ["source", "file", "format", "encoding", "rows_read", "rows_accepted",
               "rows_quarantined", "rows_collapsed"])  # fmt: skip
+
+st.subheader(t("dq.audit"))
+entries = get(q.audit_entries, q.AuditLog(audit_path(warehouse_file())))
+if entries.is_empty():
+    st.info(t("no_data"))
+else:
+    if not entries["chain_intact"][0]:
+        st.error(t("dq.audit_broken"))
+    table(entries, ["seq", "at", "actor", "action", "detail"])
