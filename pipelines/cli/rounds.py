@@ -49,7 +49,12 @@ def draw(
     ] = False,
 ) -> None:
     """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
+    from pipelines.cli.options import parse_day, refuse
     from pipelines.instance import dagster_home
+
+    parse_day(today, "--today")
+    if seed < 0:
+        refuse("--seed", "随机种子应为非负整数", "the seed must be an integer ≥ 0")
     from warehouse.connection import Warehouse as Location
 
     dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)

@@ -184,6 +184,9 @@ def generate(
     """Write a synthetic landing folder (the bundled sample, or large sets for benchmarks)."""
     from generator import write_landing
 
+    for option, value in (("--firms", firms), ("--years", years), ("--intensity", intensity)):
+        if value <= 0:
+            refuse(option, "应为正数", "must be positive")
     if out.exists() and any(out.iterdir()):
         typer.echo(f"{out} is not empty; refusing to mix generated sets", err=True)
         raise typer.Exit(code=2)
@@ -207,7 +210,11 @@ def ui(
     docs_port: Annotated[int, typer.Option(help="Data Docs (read-only) port")] = 3001,
 ) -> None:
     """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
-    project's instance (Ctrl-C stops them)."""
+    warehouse's instance (Ctrl-C stops them)."""
+    for option, value in (("--port", port), ("--dashboard-port", dashboard_port),
+                          ("--docs-port", docs_port)):  # fmt: skip
+        if not 1024 <= value <= 65535:
+            refuse(option, "端口应在 1024–65535 之间", "the port must be within 1024–65535")
     from pipelines.serve import serve
     from warehouse.connection import Warehouse
 
