@@ -15,6 +15,8 @@ from dashboards.queries.rules import rules_as_of
 from dashboards.ui import current_user, get, labelled, table, tier_caption, tier_chart
 from models.labels import default_labels
 from models.publication import tier_definitions
+from warehouse import audit
+from warehouse.audit import audit_path
 
 st.title(t("page.tier_list"))
 user = current_user()
@@ -74,7 +76,14 @@ if may(user, "download"):
                 lambda con, day: write_tier_list(con, rules, default_labels(), day, target),
                 as_of,
             )
-            return target.read_bytes()
+            data = target.read_bytes()
+        audit.append(
+            audit_path(warehouse_file()),
+            "export",
+            {"what": "tier_list", "as_of": str(as_of), "via": "dashboard"},
+            actor=user.username,
+        )
+        return data
 
     st.download_button(
         t("tl.download"),

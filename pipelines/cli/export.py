@@ -39,11 +39,15 @@ def _as_of(value: str | None) -> date | None:
         ) from exc
 
 
-def _publish(as_of: str | None, warehouse: Path | None, rules_file: str | None, write):
+def _publish(
+    as_of: str | None, warehouse: Path | None, rules_file: str | None, write, what: str, out: Path
+):
     """Resolve the as-of date and run `write(con, rules, labels, day)` on a read-only
-    connection; a publication error (e.g. no scores stored for the date) exits with code 2."""
+    connection; a publication error (e.g. no scores stored for the date) exits with code 2.
+    Every export is recorded in the audit log (what, as of when, where)."""
     from models.labels import default_labels
     from pipelines.resources import Rules, Warehouse
+    from warehouse import audit
     from warehouse.publication import PublicationError, resolve_as_of
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
@@ -53,10 +57,12 @@ def _publish(as_of: str | None, warehouse: Path | None, rules_file: str | None, 
             day = resolve_as_of(con, _as_of(as_of))
             named = Rules(path=rules_file)
             rules = named.load() if named.explicit else None
-            return day, write(con, rules, default_labels(), day)
+            written = write(con, rules, default_labels(), day)
     except PublicationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
+    audit.append(wh.audit_log, "export", {"what": what, "as_of": str(day), "out": str(out)})
+    return day, written
 
 
 @export_app.command("tier-list")
@@ -72,6 +78,7 @@ def tier_list(
     day, (path, firms) = _publish(
         as_of, warehouse, rules_file,
         lambda con, rules, labels, day: write_tier_list(con, rules, labels, day, out),
+        "tier_list", out,
     )  # fmt: skip
     typer.echo(f"tier list as of {day}: {firms:,d} firms → {path}")
 
@@ -91,6 +98,7 @@ def disclosure(
         lambda con, rules, labels, day: write_disclosure(
             con, rules, labels, day, out, datetime.now(UTC)
         ),
+        "disclosure", out,
     )  # fmt: skip
     files = ", ".join(f"{name}.csv ({n:,d})" for name, n in rows.items())
     typer.echo(f"disclosure feed as of {day} → {out}: {files}")
