@@ -197,6 +197,9 @@ def assign_inspectors(
     inspectors_per_firm: int,
     max_firms_per_inspector: int,
     rng: np.random.Generator,
+    inspector_caps: dict[str, int] | None = None,
+    departments: dict[str, str] | None = None,
+    required_departments: tuple[str, ...] = (),
 ) -> Assignment:
     """Give every firm `inspectors_per_firm` distinct eligible inspectors, none above the cap.
 
@@ -212,7 +215,24 @@ def assign_inspectors(
     feasible ones — uniform sampling of b-matchings is a hard counting problem — which is
     acceptable because every inspector's chances are symmetric in expectation over seeds and
     the same inputs and seed always give the same assignment, so anyone can re-run it.
+
+    `inspector_caps` lowers an inspector's cap below `max_firms_per_inspector` (the free
+    slots the window leaves after the other rounds' bookings). With `required_departments`
+    (a joint round: the organiser's own department `""` and the partners), every firm's team
+    includes at least one inspector of each (`departments`: inspector_id → department, `""`
+    for the organiser's): `assign_joint` solves that network instead.
     """
+    if required_departments:
+        return assign_joint(
+            firms,
+            pairs,
+            inspectors_per_firm=inspectors_per_firm,
+            max_firms_per_inspector=max_firms_per_inspector,
+            rng=rng,
+            inspector_caps=inspector_caps or {},
+            departments=departments or {},
+            required=required_departments,
+        )
     if inspectors_per_firm < 1 or max_firms_per_inspector < 1:
         raise ValueError("inspectors_per_firm and max_firms_per_inspector must be at least 1")
     firm_ids = firms.get_column("uscc").unique().sort()
@@ -243,11 +263,22 @@ def assign_inspectors(
     inspector_nodes = np.arange(n_firms + 1, sink)
     rows = np.concatenate([np.zeros(n_firms, np.int64), arc_firm, inspector_nodes])
     cols = np.concatenate([firm_nodes, arc_inspector, np.full(n_inspectors, sink, np.int64)])
+    sink_caps = (
+        np.array(
+            [
+                min(max_firms_per_inspector, inspector_caps.get(i, max_firms_per_inspector))
+                for i in inspector_ids.to_list()
+            ],
+            np.int32,
+        )
+        if inspector_caps
+        else np.full(n_inspectors, max_firms_per_inspector, np.int32)
+    )
     caps = np.concatenate(
         [
             np.full(n_firms, inspectors_per_firm, np.int32),
             np.ones(len(arc_firm), np.int32),
-            np.full(n_inspectors, max_firms_per_inspector, np.int32),
+            sink_caps,
         ]
     )
     capacity = csr_array((caps, (rows, cols)), shape=(sink + 1, sink + 1))
@@ -414,3 +445,164 @@ def _message(shortfalls: list[dict[str, Any]], per_firm: int) -> str:
             more = len(firms) - _MAX_LISTED_FIRMS
             lines.append(f"  …另有 {more} 家 / … and {more} more")
     return "\n".join(lines)
+
+
+def department_label(department: str) -> str:
+    """`""` (the organiser's own department) as words; any other as written."""
+    return department or "本部门（组织单位） / the organising department"
+
+
+def assign_joint(
+    firms: pl.DataFrame,
+    pairs: pl.DataFrame,
+    *,
+    inspectors_per_firm: int,
+    max_firms_per_inspector: int,
+    rng: np.random.Generator,
+    inspector_caps: dict[str, int],
+    departments: dict[str, str],
+    required: tuple[str, ...],
+) -> Assignment:
+    """A joint round's assignment (联合抽查): every team holds one inspector of each required
+    department at least, and `inspectors_per_firm` distinct inspectors in all.
+
+    The network is source → firm (capacity inspectors_per_firm) → one slot node per required
+    department (capacity 1) and one free slot node (capacity inspectors_per_firm − number of
+    departments) → a node per eligible (firm, inspector) pair (capacity 1, so a firm never
+    gets the same inspector twice) → inspector (capacity its cap) → sink; department slots
+    reach only that department's inspectors, the free slot any. The firm's outgoing
+    capacities add up to its team size, so a flow saturating every firm fills every
+    department slot: a failure is again a proof that no assignment satisfies the rules.
+    Randomised like `assign_inspectors` (firm and inspector node order from `rng`).
+    """
+    if inspectors_per_firm < len(required):
+        raise AssignmentInfeasibleError(
+            f"inspectors_per_firm: 每组 {inspectors_per_firm} 人，少于联合抽查的部门数 "
+            f"{len(required)} / teams of {inspectors_per_firm} cannot hold one inspector of "
+            f"each of {len(required)} departments",
+            [{"kind": "team_size", "needed": len(required)}],
+        )
+    firm_ids = firms.get_column("uscc").unique().sort()
+    if firm_ids.is_empty():
+        return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
+    edges = (
+        pairs.filter(pl.col("uscc").is_in(firm_ids.implode()))
+        .with_columns(
+            department=pl.col("inspector_id").replace_strict(
+                departments, default="", return_dtype=pl.Utf8
+            )
+        )
+        .filter(pl.col("department").is_in(list(required)))
+        .unique(["uscc", "inspector_id"])
+        .sort("uscc", "inspector_id")
+    )
+    _department_shortfalls(firms, edges, required, inspectors_per_firm)
+    inspector_ids = edges.get_column("inspector_id").unique().sort()
+    n_firms, n_inspectors = len(firm_ids), len(inspector_ids)
+    firm_perm = rng.permutation(n_firms)
+    inspector_perm = rng.permutation(n_inspectors)
+    firm_index = dict(zip(firm_ids.to_list(), firm_perm.tolist(), strict=True))
+    inspector_index = dict(zip(inspector_ids.to_list(), inspector_perm.tolist(), strict=True))
+    free = inspectors_per_firm - len(required)
+    slots = len(required) + (1 if free else 0)
+    # Node numbers: 0 source; firms; inspectors; sink; then slot nodes; then pair nodes.
+    first_inspector = 1 + n_firms
+    sink = first_inspector + n_inspectors
+    first_slot = sink + 1
+    first_pair = first_slot + n_firms * slots
+    rows: list[int] = []
+    cols: list[int] = []
+    caps: list[int] = []
+
+    def arc(a: int, b: int, c: int) -> None:
+        rows.append(a)
+        cols.append(b)
+        caps.append(c)
+
+    for f in range(n_firms):
+        arc(0, 1 + f, inspectors_per_firm)
+        for s_index in range(len(required)):
+            arc(1 + f, first_slot + f * slots + s_index, 1)
+        if free:
+            arc(1 + f, first_slot + f * slots + len(required), free)
+    for i, inspector in enumerate(inspector_ids.to_list()):
+        cap = min(max_firms_per_inspector, inspector_caps.get(inspector, max_firms_per_inspector))
+        arc(first_inspector + inspector_index[inspector], sink, cap)
+    pair_rows = edges.select("uscc", "inspector_id", "department").rows()
+    slot_of = {d: k for k, d in enumerate(required)}
+    for p, (uscc, inspector, department) in enumerate(pair_rows):
+        f = firm_index[uscc]
+        node = first_pair + p
+        arc(first_slot + f * slots + slot_of[department], node, 1)
+        if free:
+            arc(first_slot + f * slots + len(required), node, 1)
+        arc(node, first_inspector + inspector_index[inspector], 1)
+    size = first_pair + len(pair_rows)
+    capacity = csr_array(
+        (np.array(caps, np.int32), (np.array(rows), np.array(cols))), shape=(size, size)
+    )
+    capacity.sort_indices()
+    result = maximum_flow(capacity, 0, sink, method="dinic")
+    if result.flow_value < inspectors_per_firm * n_firms:
+        shortfalls = [
+            {
+                "kind": "joint",
+                "firms": n_firms,
+                "slots_needed": inspectors_per_firm * n_firms,
+                "slots_found": int(result.flow_value),
+                "departments": list(required),
+            }
+        ]
+        message = (
+            "检查人员分配无解（规则不放宽） / inspector assignment infeasible (no rule "
+            f"relaxed):\n联合抽查：{n_firms} 家单位需 {inspectors_per_firm * n_firms} 个检查名额"
+            f"（每组含 {'、'.join(department_label(d) for d in required)} 各至少 1 人），"
+            f"最多可排 {int(result.flow_value)} / joint round: {n_firms} firms need "
+            f"{inspectors_per_firm * n_firms} inspector slots with one inspector of each "
+            f"department per team; at most {int(result.flow_value)} can be filled"
+        )
+        raise AssignmentInfeasibleError(message, shortfalls)
+    flow = result.flow.tocoo()
+    pair_to_inspector = (flow.row >= first_pair) & (flow.data > 0)
+    chosen = sorted(
+        (pair_rows[int(r) - first_pair][0], pair_rows[int(r) - first_pair][1])
+        for r in flow.row[pair_to_inspector]
+    )
+    return Assignment(pl.DataFrame(chosen, schema=ASSIGNMENT_SCHEMA, orient="row"))
+
+
+def _department_shortfalls(
+    firms: pl.DataFrame, edges: pl.DataFrame, required: tuple[str, ...], per_firm: int
+) -> None:
+    """Raise when a firm has no eligible inspector of a required department, or fewer
+    eligible inspectors than its team size (counted, before any solving)."""
+    counts = edges.group_by("uscc", "department").len()
+    short: list[dict[str, Any]] = []
+    for uscc, firm_type in firms.select("uscc", "firm_type").unique("uscc").sort("uscc").rows():
+        have = dict(counts.filter(pl.col("uscc") == uscc).select("department", "len").rows())
+        missing = [d for d in required if not have.get(d)]
+        if missing:
+            short.append({"kind": "department", "uscc": uscc, "firm_type": firm_type,
+                          "departments": missing})  # fmt: skip
+        elif sum(have.values()) < per_firm:
+            short.append({"kind": "firm", "uscc": uscc, "firm_type": firm_type,
+                          "needed": per_firm, "inspectors": sum(have.values())})  # fmt: skip
+    if not short:
+        return
+    lines = ["检查人员分配无解（规则不放宽） / inspector assignment infeasible (no rule relaxed):"]
+    for s in short[:_MAX_LISTED_FIRMS]:
+        if s["kind"] == "department":
+            names = "、".join(department_label(d) for d in s["departments"])
+            lines.append(
+                f"  {s['uscc']} {_type_label(s['firm_type'])}: 无合格的 {names} 检查人员 / no "
+                f"eligible inspector of {names}"
+            )
+        else:
+            lines.append(
+                f"  {s['uscc']} {_type_label(s['firm_type'])}: 仅 {s['inspectors']} 名合格检查人员"
+                f" / only {s['inspectors']} eligible inspectors"
+            )
+    if len(short) > _MAX_LISTED_FIRMS:
+        more = len(short) - _MAX_LISTED_FIRMS
+        lines.append(f"  …另有 {more} 家 / … and {more} more")
+    raise AssignmentInfeasibleError("\n".join(lines), short)

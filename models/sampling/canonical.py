@@ -31,7 +31,7 @@ import polars as pl
 
 LIST_SEPARATOR = "、"  # the list separator of the landing files (docs/contracts.md)
 
-INPUT_SCHEMAS: dict[str, pl.Schema] = {
+INPUT_SCHEMAS_V1: dict[str, pl.Schema] = {
     "firms": pl.Schema(
         {"uscc": pl.Utf8, "firm_type": pl.Utf8, "tier": pl.Utf8, "district": pl.Utf8}
     ),
@@ -49,10 +49,58 @@ INPUT_SCHEMAS: dict[str, pl.Schema] = {
     "previous": pl.Schema({"uscc": pl.Utf8, "inspector_id": pl.Utf8}),
     "risk": pl.Schema({"uscc": pl.Utf8, "probability": pl.Float64}),
 }
-"""The inputs of a draw and their columns (`risk` is empty unless the round orders dates by
-risk; probabilities are published to 6 decimals, the precision the ordering uses). No names,
-units or recusal reasons: the published inputs carry only what the algorithm reads, so they
-hold no personal data beyond ids."""
+"""The inputs of algorithm `draw-1` (plans made before `draw-2`), kept so they still verify."""
+
+INPUT_SCHEMAS: dict[str, pl.Schema] = {
+    "firms": pl.Schema(
+        {
+            "uscc": pl.Utf8,
+            "firm_type": pl.Utf8,
+            "tier": pl.Utf8,
+            "district": pl.Utf8,
+            "credit_tier": pl.Utf8,
+            "public_grade": pl.Utf8,
+            "rectification_result": pl.Utf8,
+        }
+    ),
+    "inspectors": pl.Schema(
+        {
+            "inspector_id": pl.Utf8(),
+            "fields": pl.List(pl.Utf8),
+            "certificate_valid_until": pl.Date(),
+            "active": pl.Boolean(),
+            "department": pl.Utf8(),
+        }
+    ),
+    "conflicts": INPUT_SCHEMAS_V1["conflicts"],
+    "previous": INPUT_SCHEMAS_V1["previous"],
+    "risk": INPUT_SCHEMAS_V1["risk"],
+    "bookings": pl.Schema({"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64}),
+}
+"""The inputs of a draw and their columns (algorithm `draw-2`):
+
+* `firms` — the eligible pool; `tier` is the firm's supervision class (监管类别), the letter
+  whose ratio it is drawn at: its industry credit tier (`credit_tier`) combined with the
+  outside evaluations when given (`public_grade`, the public credit composite grade;
+  `rectification_result`, the industry rectification result; `models.sampling.supervision`);
+* `inspectors` — the roster the round may draw from (already limited to the organising
+  office's inspectors and the partner departments), `department` blank for the organiser's
+  own department;
+* `conflicts`, `previous` — recusals and the previous round's teams;
+* `risk` — empty unless the round orders dates by risk (probabilities to 6 decimals, the
+  precision the ordering uses);
+* `bookings` — inspections already booked per inspector and day by the other published
+  rounds (one calendar): the schedule counts them against the daily cap.
+
+No names, units or recusal reasons: the published inputs carry only what the algorithm reads,
+so they hold no personal data beyond ids."""
+
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "firms": ("credit_tier", "public_grade", "rectification_result"),
+    "inspectors": ("department",),
+}
+"""Columns a caller may leave out (they are then empty): evaluations not given, a roster
+without departments."""
 
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(s.names()) for k, s in INPUT_SCHEMAS.items()}
 
@@ -61,23 +109,33 @@ class CanonicalInputError(ValueError):
     """An input cannot be serialised or read back (missing column, unreadable value)."""
 
 
-def canonical_text(name: str, frame: pl.DataFrame) -> str:
-    """The canonical CSV text of input `name` (module docstring); extra columns are ignored."""
-    columns = INPUT_COLUMNS[name]
-    missing = [c for c in columns if c not in frame.columns]
+def canonical_text(
+    name: str, frame: pl.DataFrame, schemas: dict[str, pl.Schema] = INPUT_SCHEMAS
+) -> str:
+    """The canonical CSV text of input `name` (module docstring); extra columns are ignored,
+    absent optional columns (`OPTIONAL_COLUMNS`) are empty."""
+    schema = schemas[name]
+    columns = tuple(schema.names())
+    optional = OPTIONAL_COLUMNS.get(name, ())
+    missing = [c for c in columns if c not in frame.columns and c not in optional]
     if missing:
         raise CanonicalInputError(f"{name}: missing column(s) {missing}; needs {list(columns)}")
-    schema = INPUT_SCHEMAS[name]
+    frame = frame.with_columns(
+        pl.lit(None, dtype=schema[c]).alias(c) for c in columns if c not in frame.columns
+    )
     cells = frame.select(_as_text(c, schema[c]) for c in columns).unique().sort(list(columns))
     lines = cells.select(pl.concat_str([_quoted(c) for c in columns], separator=","))
     body = "".join(f"{line}\n" for line in lines.to_series().to_list())
     return ",".join(columns) + "\n" + body
 
 
-def read_canonical(name: str, text: str) -> pl.DataFrame:
-    """Typed frame (`INPUT_SCHEMAS[name]`) from canonical CSV text, or from any CSV with the
+def read_canonical(
+    name: str, text: str, schemas: dict[str, pl.Schema] = INPUT_SCHEMAS
+) -> pl.DataFrame:
+    """Typed frame (`schemas[name]`) from canonical CSV text, or from any CSV with the
     same header (a published file re-saved by a spreadsheet is read the same way)."""
-    columns = INPUT_COLUMNS[name]
+    schema = schemas[name]
+    columns = tuple(schema.names())
     try:
         raw = pl.read_csv(io.StringIO(text), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
@@ -85,7 +143,6 @@ def read_canonical(name: str, text: str) -> pl.DataFrame:
     missing = [c for c in columns if c not in raw.columns]
     if missing:
         raise CanonicalInputError(f"{name}: missing column(s) {missing}; needs {list(columns)}")
-    schema = INPUT_SCHEMAS[name]
     for column in (c for c in columns if schema[c] == pl.Boolean):
         odd = raw.filter(
             ~pl.col(column).str.strip_chars().str.to_lowercase().is_in(["", *_BOOLEANS])
@@ -117,13 +174,18 @@ class RoundInputs:
     conflicts: pl.DataFrame
     previous: pl.DataFrame
     risk: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=INPUT_SCHEMAS["risk"]))
+    bookings: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=INPUT_SCHEMAS["bookings"])
+    )
 
-    def texts(self) -> dict[str, str]:
-        return {name: canonical_text(name, getattr(self, name)) for name in INPUT_SCHEMAS}
+    def texts(self, schemas: dict[str, pl.Schema] = INPUT_SCHEMAS) -> dict[str, str]:
+        return {name: canonical_text(name, getattr(self, name), schemas) for name in schemas}
 
     @classmethod
-    def from_texts(cls, texts: dict[str, str]) -> RoundInputs:
-        return cls(**{name: read_canonical(name, texts[name]) for name in INPUT_SCHEMAS})
+    def from_texts(
+        cls, texts: dict[str, str], schemas: dict[str, pl.Schema] = INPUT_SCHEMAS
+    ) -> RoundInputs:
+        return cls(**{name: read_canonical(name, texts[name], schemas) for name in schemas})
 
 
 _BOOLEANS = {"true": True, "false": False}
@@ -172,6 +234,8 @@ def _from_text(column: str, dtype: pl.DataType) -> pl.Expr:
         return value.str.to_date("%Y-%m-%d", strict=True).alias(column)
     if dtype == pl.Float64:
         return value.cast(pl.Float64, strict=True).alias(column)
+    if dtype == pl.Int64:
+        return value.cast(pl.Int64, strict=True).alias(column)
     if dtype == pl.Boolean:
         return value.str.to_lowercase().replace_strict(_BOOLEANS, default=None).alias(column)
     if isinstance(dtype, pl.List):

@@ -2,49 +2,59 @@
 
 What belongs here: which firms a round inspects, as a pure function of (eligible pool, round
 parameters) — the seed and round id are parameters — written so that a third party can re-run
-it from the published plan and get the same firms. What does not: hashing the published
-inputs (`canonical`), eligibility (the caller filters the directory by
-`params.eligibility` before calling; every row of `pool` is drawable), inspectors (`assign`),
-dates, publication or any I/O.
+it from the published plan and get the same firms; and each tier's inclusion probability,
+which the plan prints. What does not: hashing the published inputs (`canonical`), eligibility
+(the caller filters the directory by the round's rules before calling; every row of `pool`
+is drawable), inspectors (`assign`), dates, publication or any I/O.
+
+The policy (国办发〔2019〕35号) asks that good credit be inspected at a lower ratio than bad
+credit. So the rule is stated per firm: **every eligible firm is drawn with probability equal
+to its tier's ratio** (A ≤ B ≤ C ≤ D, `params.ratios`), whatever the size of its stratum — a
+stratum of 5 A firms at 3 % draws one of them 15 % of the time, none otherwise. Rounding the
+stratum sizes up (as `draw-1` did, with at least one per stratum) gave small good-tier strata a
+far higher chance than large bad-tier ones; `min_per_stratum` keeps that rule available as an
+explicit parameter (default 0), and `tier_probabilities` then reports what it costs.
 
 The algorithm, version `ALGORITHM_VERSION` — a published plan names it, so any change to the
-steps below must change the version:
+steps below must change the version (`draw1` keeps the previous one):
 
-1. **Canonical pool.** Keep `uscc, firm_type, tier`, sort by `uscc` (byte order of UTF-8):
-   the result never depends on the order the caller's rows came in. Nulls and duplicate
-   USCCs are errors, not guesses.
-2. **Strata** are the distinct values of `params.strata` (default tier × firm_type), in
-   sorted key order; a stratum's label joins its keys with `/` (`B/防护设备`).
-3. **Sizes.** n = ceil(pool × ratio of its tier), at least 1, at most the pool. The ratio is
-   read as the decimal written in the YAML (0.3 is exactly 3/10), so ceil(10 × 0.3) is 3,
-   not the 4 binary floating point would give.
-4. **Overall floor.** If Σ n < ceil(overall_floor × pool_total), every ratio is scaled by one
-   common factor f ≥ 1, grown just far enough: the extra firms are handed out one at a time,
-   each to the stratum that the growing f would enlarge first — the smallest
-   n / (pool × ratio) (Adams' divisor method), ties to the stratum first in key order, never
-   beyond a stratum's pool — until Σ n equals the floor exactly. Computed in exact fractions.
-5. **Random stream.** entropy = SHA-256 of the UTF-8 text `"{ALGORITHM_VERSION}:{seed}:{round_id}"`
+1. **Canonical pool.** Keep `uscc, firm_type, tier` (and the other stratum keys), sort by
+   `uscc` (byte order of UTF-8): the result never depends on the order the caller's rows came
+   in. Nulls and duplicate USCCs are errors, not guesses.
+2. **Probabilities.** Each tier t has π_t = ratio_t, read as the decimal written in the YAML
+   (0.3 is exactly 3/10). If Σ pool_t × π_t is below the overall floor F = ceil(overall_floor ×
+   pool), every π is raised by one common factor f ≥ 1, capped at 1 (π_t = min(1, f ×
+   ratio_t)), with f solved exactly so that Σ pool_t × π_t = F. A common factor keeps the
+   order of the tiers. Exact fractions throughout.
+3. **Random stream.** entropy = SHA-256 of the UTF-8 text `"{ALGORITHM_VERSION}:{seed}:{round_id}"`
    read as a big-endian integer; the generator is `numpy.random.Generator(PCG64(
-   SeedSequence(entropy)))`. Hashing keeps (seed, round id) pairs apart — no two pairs share
-   a stream the way concatenated integer words could — and two rounds with the same seed differ.
-   The generator draws `u_draw = rng.random(pool_total)` then `u_control = rng.random(pool_total)`,
-   one value per firm in canonical order.
-6. **Tier-driven draw.** In each stratum the n firms with the smallest `u_draw` are drawn (a
-   uniform sample without replacement; exact ties, which a 53-bit double makes practically
-   impossible, go to the smaller USCC).
-7. **Control share.** ceil(control_share × pool_total) further firms — in addition to the
-   tier-driven draw, not carved out of it — are the not-yet-drawn firms with the smallest
-   `u_control`, whatever their tier; they are marked `is_control`. They give the inspections
-   an unbiased sample to check the tiers against (a tier-driven draw over-inspects bad tiers
-   by design). When fewer firms remain undrawn (e.g. an all-D pool), all of them are taken.
-8. **Order.** `draw_order` numbers the draw from 1: tier-driven firms by stratum (key order)
-   and, within one, by `u_draw`; then the control firms by `u_control`.
+   SeedSequence(entropy)))`. It draws `u_order = rng.random(pool)`, then
+   `u_control = rng.random(pool)` (one value per firm in canonical order), then one
+   `start = rng.random()`.
+4. **Systematic selection.** The firms are lined up by stratum (tier first, then the other
+   keys of `params.strata`, in sorted key order) and, within a stratum, by `u_order`; firm i
+   covers the interval [c_{i−1}, c_i) of length π of its tier (c the running sum). The firms
+   whose interval holds one of the points start, start + 1, start + 2, … are drawn. Each firm
+   is drawn with probability exactly π of its tier (start is uniform); within a stratum the
+   drawn firms are a uniform sample (the order is random); every stratum, and every tier,
+   gets floor or ceil of its expected size pool × π; and the total is exactly F when the
+   floor applies.
+5. **Minimum per stratum** (`min_per_stratum` m, default 0). A stratum with fewer than
+   min(m, pool) drawn firms takes the undrawn firms with the smallest `u_order` until it has
+   that many. The effective probability of a firm of the stratum is then
+   E[max(m, n)] / pool, where n is floor(e) + 1 with probability frac(e) and floor(e)
+   otherwise (e = pool × π); `tier_probabilities` adds these up per tier.
+6. **Control share.** ceil(control_share × pool_total) further firms — in addition to the
+   tier-driven draw — are the not-yet-drawn firms with the smallest `u_control`, whatever
+   their tier; they are marked `is_control`. They give the inspections an unbiased sample to
+   check the tiers against. When fewer firms remain undrawn, all of them are taken.
+7. **Order.** `draw_order` numbers the draw from 1: tier-driven firms by stratum (key order)
+   and, within one, by `u_order`; then the control firms by `u_control`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -54,7 +64,7 @@ import polars as pl
 
 from models.sampling.params import RoundParams
 
-ALGORITHM_VERSION = "draw-1"
+ALGORITHM_VERSION = "draw-2"
 POOL_COLUMNS: tuple[str, ...] = ("uscc", "firm_type", "tier")
 
 DRAW_SCHEMA = pl.Schema(
@@ -79,10 +89,28 @@ STRATA_SCHEMA = pl.Schema(
         "n_drawn": pl.Int64,
     }
 )
-"""One row per non-empty stratum; `firm_type` is null when it is not a stratum key, and
-`n_drawn` counts the tier-driven draw only (control firms are on top)."""
+"""One row per non-empty stratum (the `sampling_strata` table); `firm_type` is null when it is
+not a stratum key, and `n_drawn` counts the tier-driven draw only (control firms are on top).
+In `draw-2`, `ratio` is the inclusion probability π of the stratum's tier (its ratio, or
+higher when the overall floor raised it) and `n_required` the minimum per stratum
+(min(min_per_stratum, pool)); the plan adds each stratum's expected size."""
+
+TIER_PROBABILITY_SCHEMA = pl.Schema(
+    {
+        "tier": pl.Utf8,
+        "ratio": pl.Float64,
+        "pool": pl.Int64,
+        "probability": pl.Float64,
+        "expected": pl.Float64,
+        "drawn": pl.Int64,
+    }
+)
+"""Per tier: the configured ratio, the pool, each firm's effective inclusion probability (what
+the plan prints; equal to the ratio unless the floor or the minimum per stratum raised it),
+the expected and the actual number drawn by tier (controls apart)."""
 
 _MAX_LISTED = 5  # an error lists a few offending USCCs, enough to find them
+_ROUND = 6  # probabilities are published to 6 decimals
 
 
 class DrawError(ValueError):
@@ -91,19 +119,24 @@ class DrawError(ValueError):
 
 @dataclass(frozen=True)
 class FirmDraw:
-    """The drawn firms (`DRAW_SCHEMA`, in `draw_order`) and the sizes of every stratum."""
+    """The drawn firms (`DRAW_SCHEMA`, in `draw_order`), the sizes of every stratum (plus
+    `expected` for the plan) and each tier's inclusion probability."""
 
     draws: pl.DataFrame
     strata: pl.DataFrame
+    tiers: pl.DataFrame
+    expected: dict[str, float]
 
 
-def canonical_pool(pool: pl.DataFrame) -> pl.DataFrame:
-    """`uscc, firm_type, tier` as strings, sorted by USCC; raises `DrawError` on bad input."""
-    missing = [c for c in POOL_COLUMNS if c not in pool.columns]
+def canonical_pool(pool: pl.DataFrame, keys: tuple[str, ...] = ()) -> pl.DataFrame:
+    """`uscc, firm_type, tier` (and any other `keys`) as strings, sorted by USCC; raises
+    `DrawError` on bad input."""
+    columns = [*POOL_COLUMNS, *(k for k in keys if k not in POOL_COLUMNS)]
+    missing = [c for c in columns if c not in pool.columns]
     if missing:
-        raise DrawError(f"pool: missing column(s) {missing}; needs {list(POOL_COLUMNS)}")
-    frame = pool.select(pl.col(c).cast(pl.Utf8) for c in POOL_COLUMNS)
-    for column in POOL_COLUMNS:
+        raise DrawError(f"pool: missing column(s) {missing}; needs {list(columns)}")
+    frame = pool.select(pl.col(c).cast(pl.Utf8) for c in columns)
+    for column in columns:
         nulls = frame.get_column(column).null_count()
         if nulls:
             raise DrawError(f"pool.{column}: {nulls} null value(s); every firm needs one")
@@ -114,41 +147,71 @@ def canonical_pool(pool: pl.DataFrame) -> pl.DataFrame:
     return frame.sort("uscc")
 
 
-def seed_sequence(seed: int, round_id: str, purpose: str | None = None) -> np.random.SeedSequence:
-    """The seed sequence of a round (step 5); later steps of the round (`purpose`
-    "assign", "schedule") hash `"{ALGORITHM_VERSION}:{seed}:{round_id}:{purpose}"` instead, so
-    each step has its own stream and a change in one step never shifts another's numbers."""
-    text = f"{ALGORITHM_VERSION}:{seed}:{round_id}" + (f":{purpose}" if purpose else "")
+def seed_sequence(
+    seed: int, round_id: str, purpose: str | None = None, version: str = ALGORITHM_VERSION
+) -> np.random.SeedSequence:
+    """The seed sequence of a round (step 3); later steps of the round (`purpose`
+    "candidates", "assign", "schedule") hash `"{version}:{seed}:{round_id}:{purpose}"`
+    instead, so each step has its own stream and a change in one step never shifts
+    another's numbers."""
+    text = f"{version}:{seed}:{round_id}" + (f":{purpose}" if purpose else "")
     entropy = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
     return np.random.SeedSequence(entropy)
 
 
-def stratum_sizes(pools: list[int], ratios: list[float], overall_floor: float) -> list[int]:
-    """Firms to draw per stratum (steps 3–4), given each non-empty stratum's pool and ratio."""
-    weights = [n * Fraction(repr(r)) for n, r in zip(pools, ratios, strict=True)]
-    sizes = [min(n, max(1, math.ceil(w))) for n, w in zip(pools, weights, strict=True)]
-    target = math.ceil(Fraction(repr(overall_floor)) * sum(pools))
-    # Adams' divisor method: raising f makes ceil(w·f) step up first where n/w is smallest.
-    heap = [(Fraction(sizes[i]) / weights[i], i) for i in range(len(sizes)) if sizes[i] < pools[i]]
-    heapq.heapify(heap)
-    total = sum(sizes)
-    while total < target:  # target ≤ Σ pools, so the heap cannot run dry first
-        _, i = heapq.heappop(heap)
-        sizes[i] += 1
-        total += 1
-        if sizes[i] < pools[i]:
-            heapq.heappush(heap, (Fraction(sizes[i]) / weights[i], i))
-    return sizes
+def round_rng(
+    params: RoundParams, purpose: str | None, version: str = ALGORITHM_VERSION
+) -> np.random.Generator:
+    """The generator of one step of round `params` (`seed_sequence`)."""
+    return np.random.Generator(
+        np.random.PCG64(seed_sequence(params.seed, params.round_id, purpose, version))
+    )
+
+
+def exact(value: float) -> Fraction:
+    """The decimal a YAML number was written as (0.3 → 3/10, not the binary double)."""
+    return Fraction(repr(value))
+
+
+def tier_probabilities(
+    pools: dict[str, int], ratios: dict[str, float], overall_floor: float
+) -> dict[str, Fraction]:
+    """π per tier (step 2): the ratio, or all raised by one common factor to the floor."""
+    pi = {t: exact(ratios[t]) for t in pools}
+    total = sum(pools.values())
+    target = math.ceil(exact(overall_floor) * total)
+    if sum(pools[t] * pi[t] for t in pools) >= target:
+        return pi
+    # g(f) = Σ pool_t × min(1, f × r_t) is increasing and piecewise linear; walk its breaks.
+    capped: set[str] = set()
+    for t in sorted(pools, key=lambda t: pi[t], reverse=True):
+        free = [u for u in pools if u not in capped]
+        slope = sum(pools[u] * pi[u] for u in free)
+        fixed = sum(pools[u] for u in capped)
+        factor = (target - fixed) / slope if slope else Fraction(0)
+        if factor * pi[t] <= 1:  # no other tier reaches 1 before the target
+            return {u: (Fraction(1) if u in capped else factor * pi[u]) for u in pools}
+        capped.add(t)
+    return dict.fromkeys(pools, Fraction(1))  # target = pool: everyone
+
+
+def _stratum_expected(pool: int, pi: Fraction, minimum: int) -> Fraction:
+    """E[max(min(m, pool), n)], n = floor(e) + Bernoulli(frac(e)), e = pool × π (step 5)."""
+    e = pool * pi
+    low = math.floor(e)
+    p_high = e - low
+    m = min(minimum, pool)
+    return max(m, low) * (1 - p_high) + max(m, low + 1 if p_high else low) * p_high
 
 
 def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
     """Draw the firms of round `params.round_id` from the eligible `pool` (module docstring).
 
     `pool` needs `uscc, firm_type, tier` (other columns are ignored) with eligibility already
-    applied; the tiers are those as of `params.tier_as_of`.
+    applied; `tier` is the class whose ratio applies (the supervision class).
     """
-    firms = canonical_pool(pool)
-    keys = list(params.strata)
+    keys = ["tier", *(k for k in params.strata if k != "tier")]
+    firms = canonical_pool(pool, tuple(keys))
     total = firms.height
     unknown = firms.filter(~pl.col("tier").is_in(list(params.ratios))).get_column("tier")
     if len(unknown):
@@ -156,40 +219,57 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
         listed = ", ".join(f"{tier!r} ({n} firms)" for tier, n in counts)
         raise DrawError(f"ratios: no ratio for tier {listed}; ratios has {list(params.ratios)}")
 
-    strata = (
-        firms.group_by(keys)
-        .agg(pl.len().cast(pl.Int64).alias("pool"))
-        .sort(keys)
-        .with_columns(pl.concat_str([pl.col(k) for k in keys], separator="/").alias("stratum"))
-    )
-    if "firm_type" not in keys:
-        strata = strata.with_columns(pl.lit(None, dtype=pl.Utf8).alias("firm_type"))
-    pools = strata.get_column("pool").to_list()
-    ratios = [params.ratios[t] for t in strata.get_column("tier").to_list()]
-    sizes = stratum_sizes(pools, ratios, params.overall_floor)
-    strata = strata.with_columns(
-        pl.Series("ratio", ratios, dtype=pl.Float64),
-        pl.Series("n_required", sizes, dtype=pl.Int64),
-    )
+    tier_pools = dict(firms.group_by("tier").len().sort("tier").iter_rows())
+    pi = tier_probabilities(tier_pools, params.ratios, params.overall_floor)
 
-    rng = np.random.Generator(np.random.PCG64(seed_sequence(params.seed, params.round_id)))
-    u_draw = rng.random(total)
+    rng = round_rng(params, None)
+    u_order = rng.random(total)
     u_control = rng.random(total)
-    ranked = (
+    start = Fraction(float(rng.random()))
+
+    lined = (
         firms.with_columns(
-            pl.Series("u_draw", u_draw, dtype=pl.Float64),
+            pl.Series("u_order", u_order, dtype=pl.Float64),
             pl.Series("u_control", u_control, dtype=pl.Float64),
         )
-        .join(strata.select([*keys, "stratum", "n_required"]), on=keys, how="left")
+        .sort([*keys, "u_order"])
         .with_columns(
-            (pl.col("u_draw").rank("ordinal").over(keys) <= pl.col("n_required")).alias("drawn")
+            pl.concat_str([pl.col(k) for k in params.strata], separator="/").alias("stratum")
         )
     )
-    tiered = ranked.filter(pl.col("drawn")).sort([*keys, "u_draw"])
-    rest = ranked.filter(~pl.col("drawn"))
-    n_control = min(math.ceil(Fraction(repr(params.control_share)) * total), rest.height)
-    control = rest.sort("u_control").head(n_control)
+    selected: list[bool] = []
+    running = Fraction(0)
+    before = 0  # points start + k (k ≥ 0) below the running sum
+    for tier in lined.get_column("tier").to_list():
+        running += pi[tier]
+        after = max(0, math.ceil(running - start))
+        selected.append(after > before)
+        before = after
+    lined = lined.with_columns(pl.Series("drawn", selected, dtype=pl.Boolean))
 
+    # Step 5: top up strata below the minimum, smallest u_order first (the line's order).
+    if params.min_per_stratum:
+        lined = lined.with_columns(
+            rank=pl.int_range(pl.len()).over("stratum"),
+            already=pl.col("drawn").sum().over("stratum"),
+            pool=pl.len().over("stratum"),
+        ).with_columns(
+            undrawn_rank=pl.when(~pl.col("drawn"))
+            .then(pl.col("rank") - pl.col("drawn").cast(pl.Int64).cum_sum().over("stratum"))
+            .otherwise(None)
+        )
+        lined = lined.with_columns(
+            drawn=pl.col("drawn")
+            | (
+                pl.col("undrawn_rank")
+                < (pl.min_horizontal(pl.lit(params.min_per_stratum), pl.col("pool")) - pl.col("already"))
+            ).fill_null(False)
+        ).drop("rank", "already", "pool", "undrawn_rank")
+
+    tiered = lined.filter(pl.col("drawn"))
+    rest = lined.filter(~pl.col("drawn"))
+    n_control = min(math.ceil(exact(params.control_share) * total), rest.height)
+    control = rest.sort("u_control", "uscc").head(n_control)
     draws = (
         pl.concat(
             [
@@ -203,12 +283,65 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
             pl.col("draw_order").cast(pl.Int64),
         )
         .select(DRAW_SCHEMA.names())
+        .cast(DRAW_SCHEMA)
     )
-    drawn_counts = tiered.group_by(keys).agg(pl.len().cast(pl.Int64).alias("n_drawn"))
+
+    strata_keys = list(params.strata)
     strata = (
-        strata.join(drawn_counts, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("n_drawn").fill_null(0))
+        lined.group_by(strata_keys, maintain_order=True)
+        .agg(
+            pl.col("stratum").first(),
+            pl.len().cast(pl.Int64).alias("pool"),
+            pl.col("drawn").sum().cast(pl.Int64).alias("n_drawn"),
+        )
+        .sort(strata_keys)
+    )
+    if "firm_type" not in strata_keys:
+        strata = strata.with_columns(pl.lit(None, dtype=pl.Utf8).alias("firm_type"))
+    rows = strata.select("stratum", "tier", "pool").rows()
+    minimum = [min(params.min_per_stratum, pool) for _, _, pool in rows]
+    expected_by_stratum = {
+        stratum: _stratum_expected(pool, pi[tier], params.min_per_stratum)
+        for stratum, tier, pool in rows
+    }
+    strata = (
+        strata.with_columns(
+            pl.Series("ratio", [float(pi[t]) for _, t, _ in rows], dtype=pl.Float64).round(_ROUND),
+            pl.Series("n_required", minimum, dtype=pl.Int64),
+        )
         .select(STRATA_SCHEMA.names())
         .cast(STRATA_SCHEMA)
     )
-    return FirmDraw(draws=draws.cast(DRAW_SCHEMA), strata=strata)
+    per_tier: dict[str, Fraction] = {}
+    for stratum, tier, _ in rows:
+        per_tier[tier] = per_tier.get(tier, Fraction(0)) + expected_by_stratum[stratum]
+    drawn_by_tier = dict(tiered.group_by("tier").len().iter_rows())
+    tiers = pl.DataFrame(
+        [
+            (
+                tier,
+                params.ratios[tier],
+                n,
+                round(float(per_tier[tier] / n), _ROUND),
+                round(float(per_tier[tier]), _ROUND),
+                int(drawn_by_tier.get(tier, 0)),
+            )
+            for tier, n in tier_pools.items()
+        ],
+        schema=TIER_PROBABILITY_SCHEMA,
+        orient="row",
+    )
+    return FirmDraw(
+        draws=draws,
+        strata=strata,
+        tiers=tiers,
+        expected={s: round(float(e), _ROUND) for s, e in expected_by_stratum.items()},
+    )
+
+
+def monotone_in_tier(tiers: pl.DataFrame, order: list[str]) -> bool:
+    """Whether the effective probabilities never fall from a better tier to a worse one
+    (`order` best first); tiers absent from the pool are skipped."""
+    probability = dict(tiers.select("tier", "probability").iter_rows())
+    present = [probability[t] for t in order if t in probability]
+    return all(a <= b + 1e-12 for a, b in zip(present, present[1:], strict=False))

@@ -12,6 +12,17 @@ Choices, stated once:
   as of `tier_as_of` (a firm listed later has none and waits for the next round), and — when
   `exclude_inspected_within_days` is N — it was not inspected in the N days before the
   window opens;
+* scope: a round draws only from the firms of its districts and firm types
+  (`params.scope_districts`, `params.scope.firm_types`); firms outside it are not part of the
+  pool and are not counted as excluded (`EligiblePool.in_scope` counts those inside);
+* one calendar: a firm drawn in a published round whose window overlaps this round's window is
+  not drawn again (`overlapping_round`);
+* frequency limits (`params.frequency`), counting reported inspections and the planned
+  inspections of the other published rounds (a planned one that has been reported counts
+  once): not inspected in the `min_interval_days` before the window opens nor planned inside
+  it (`min_interval`); fewer than `max_per_year` inspections in the 365 days before the window
+  opens and inside it (`yearly_cap`). Firms of the `exempt_tiers` classes and, with
+  `exempt_open_findings`, firms with an open finding (`open_findings`) are never spared;
 * the previous round is the round, other than this one, that started last before this
   round's window opens, where a round's start is its planned window start (published plans)
   or its first inspection date (rounds known only from inspection outcomes); its pairs are the
@@ -33,15 +44,45 @@ EXCLUSION_REASONS = {
     "inactive": "状态非正常 / not in business",
     "no_tier": "评价基准日无信用等级 / no tier as of tier_as_of",
     "recently_inspected": "近期已检查 / inspected within the exclusion period",
+    "overlapping_round": "已列入时间重叠的已公布批次 / drawn in an overlapping published round",
+    "min_interval": "距上次检查未满最短间隔 / inspected within the minimum interval",
+    "yearly_cap": "已达年度检查次数上限 / yearly inspection cap reached",
 }
+PLANNED_SCHEMA = pl.Schema(
+    {
+        "round_id": pl.Utf8,
+        "uscc": pl.Utf8,
+        "inspection_date": pl.Date,
+        "window_start": pl.Date,
+        "window_end": pl.Date,
+    }
+)
+"""The drawn firms of the other published rounds, with their planned date and window."""
 
 
 @dataclass(frozen=True)
 class EligiblePool:
-    """`pool` (uscc, firm_type, tier, district) and the excluded firms with their reason."""
+    """`pool` (uscc, firm_type, tier, district and the evaluations behind the tier) and the
+    excluded firms with their reason; `in_scope` firms of the directory are in the round's
+    districts and firm types."""
 
     pool: pl.DataFrame
     excluded: pl.DataFrame
+    in_scope: int = 0
+
+    def excluded_by_reason(self) -> dict[str, int]:
+        counts = self.excluded.group_by("reason").len().sort("reason")
+        return {reason: int(n) for reason, n in counts.iter_rows()}
+
+
+def in_scope(firms: pl.DataFrame, params: RoundParams) -> pl.Expr:
+    """Whether a firm (district, firm_type) is in the round's scope."""
+    expr = pl.lit(True)
+    if params.scope_districts:
+        expr = expr & pl.col("district").is_in(list(params.scope_districts)).fill_null(False)
+    if params.scope.firm_types:
+        expr = expr & pl.col("firm_type").is_in(list(params.scope.firm_types)).fill_null(False)
+    return expr
 
 
 def eligible_pool(
@@ -49,13 +90,24 @@ def eligible_pool(
     tiers: pl.DataFrame,
     inspections: pl.DataFrame,
     params: RoundParams,
+    *,
+    planned: pl.DataFrame | None = None,
+    open_findings: pl.DataFrame | None = None,
 ) -> EligiblePool:
-    """Apply `params.eligibility` to the directory.
+    """Apply the scope, `params.eligibility`, the one calendar and `params.frequency` to the
+    directory.
 
-    `firms`: uscc, firm_type, district, status; `tiers`: uscc, tier as of `params.tier_as_of`;
-    `inspections`: uscc, inspected_on. A firm excluded for several reasons is listed under
-    the first of inactive, no tier, recently inspected.
+    `firms`: uscc, firm_type, district, status; `tiers`: uscc, tier (the class as of
+    `params.tier_as_of`) and optionally credit_tier, public_grade, rectification_result;
+    `inspections`: uscc, inspected_on (and round_id); `planned` (`PLANNED_SCHEMA`): the other
+    published rounds' drawn firms; `open_findings`: uscc of firms with an open finding. A firm
+    excluded for several reasons is listed under the first of `EXCLUSION_REASONS`.
     """
+    planned = planned if planned is not None else pl.DataFrame(schema=PLANNED_SCHEMA)
+    open_findings = (
+        open_findings if open_findings is not None else pl.DataFrame(schema={"uscc": pl.Utf8})
+    )
+    firms = firms.filter(in_scope(firms, params))
     rules = params.eligibility
     recent = pl.lit(False)
     if rules.exclude_inspected_within_days is not None:
@@ -68,9 +120,35 @@ def eligible_pool(
             .unique()
         )
         recent = pl.col("uscc").is_in(recently.implode())
+    overlapping = (
+        planned.filter(
+            (pl.col("round_id") != params.round_id)
+            & (pl.col("window_start") <= params.window_end)
+            & (pl.col("window_end") >= params.window_start)
+        )
+        .get_column("uscc")
+        .unique()
+    )
+    history = _history(inspections, planned, params)
+    limits = params.frequency
+    too_soon = pl.lit(False)
+    if limits.min_interval_days is not None:
+        since = params.window_start - timedelta(days=limits.min_interval_days)
+        soon = history.filter(pl.col("day") >= since).get_column("uscc").unique()
+        too_soon = pl.col("uscc").is_in(soon.implode())
+    capped = pl.lit(False)
+    if limits.max_per_year is not None:
+        since = params.window_start - timedelta(days=365)
+        counts = history.filter(pl.col("day") >= since).group_by("uscc").len()
+        full = counts.filter(pl.col("len") >= limits.max_per_year).get_column("uscc")
+        capped = pl.col("uscc").is_in(full.implode())
+    exempt = pl.col("tier").is_in(list(limits.exempt_tiers)).fill_null(False)
+    if limits.exempt_open_findings:
+        exempt = exempt | pl.col("uscc").is_in(open_findings.get_column("uscc").implode())
+    evaluations = [c for c in EVALUATION_COLUMNS if c in tiers.columns]
     frame = (
         firms.select("uscc", "firm_type", "district", "status")
-        .join(tiers.select("uscc", "tier"), on="uscc", how="left")
+        .join(tiers.select("uscc", "tier", *evaluations), on="uscc", how="left")
         .with_columns(
             reason=pl.when(~pl.col("status").is_in(list(rules.active_statuses)).fill_null(True))
             .then(pl.lit("inactive"))
@@ -78,11 +156,49 @@ def eligible_pool(
             .then(pl.lit("no_tier"))
             .when(recent)
             .then(pl.lit("recently_inspected"))
+            .when(pl.col("uscc").is_in(overlapping.implode()))
+            .then(pl.lit("overlapping_round"))
+            .when(too_soon & ~exempt)
+            .then(pl.lit("min_interval"))
+            .when(capped & ~exempt)
+            .then(pl.lit("yearly_cap"))
         )
     )
-    pool = frame.filter(pl.col("reason").is_null()).select("uscc", "firm_type", "tier", "district")
+    pool = frame.filter(pl.col("reason").is_null()).select(
+        "uscc", "firm_type", "tier", "district", *evaluations
+    )
     excluded = frame.filter(pl.col("reason").is_not_null()).select(EXCLUSION_SCHEMA.names())
-    return EligiblePool(pool=pool.sort("uscc"), excluded=excluded.sort("uscc"))
+    return EligiblePool(
+        pool=pool.sort("uscc"), excluded=excluded.sort("uscc"), in_scope=firms.height
+    )
+
+
+EVALUATION_COLUMNS = ("credit_tier", "public_grade", "rectification_result")
+
+
+def _history(
+    inspections: pl.DataFrame, planned: pl.DataFrame, params: RoundParams
+) -> pl.DataFrame:
+    """(uscc, day) of every inspection up to the window's end: reported ones, and the planned
+    ones of other published rounds not yet reported in that round (a firm counts once per
+    round)."""
+    reported = inspections.select(
+        pl.col("round_id")
+        if "round_id" in inspections.columns
+        else pl.lit(None, pl.Utf8).alias("round_id"),
+        "uscc",
+        day="inspected_on",
+    ).cast({"round_id": pl.Utf8})
+    pending = (
+        planned.filter(pl.col("round_id") != params.round_id)
+        .select("round_id", "uscc", day="inspection_date")
+        .join(reported.drop_nulls("round_id"), on=["round_id", "uscc"], how="anti")
+    )
+    return (
+        pl.concat([reported, pending.cast(reported.schema)])
+        .filter(pl.col("day") <= params.window_end)
+        .select("uscc", "day")
+    )
 
 
 def previous_round(

@@ -16,9 +16,12 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.contracts import default_contracts, header_key
+from models.divisions import CITY_LEVEL, UnknownDistrictError, district_code, require_district
 from models.periods import month_end
+from models.sampling.calendar import SuppliedCalendar
 from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 RATIO_CAPS: dict[str, float] = {"A": 0.05}
@@ -45,8 +48,71 @@ class Eligibility(_Frozen):
     """None inspects regardless of history; N spares firms inspected in the last N days."""
 
 
+class Frequency(_Frozen):
+    """How often one firm may be inspected, across every round (the 2024 State Council
+    guidance on enterprise-related administrative inspections asks each department to set
+    such limits). The caller applies it before `draw_firms`, counting reported inspections
+    and the planned inspections of published rounds."""
+
+    min_interval_days: int | None = Field(default=180, ge=1)
+    """A firm inspected (or planned in a published round) in the N days before the window
+    opens, or inside the window, is not drawn; None: no minimum."""
+    max_per_year: int | None = Field(default=2, ge=1)
+    """A firm with K inspections in the 365 days before the window opens or planned in it is
+    not drawn; None: no cap."""
+    exempt_tiers: tuple[str, ...] = ("D",)
+    """Classes the limits never spare (seriously untrustworthy firms are inspected anyway)."""
+    exempt_open_findings: bool = True
+    """Firms with an open finding (their last inspection found a problem, or a correction
+    order is not yet complied with) are inspected whatever the limits."""
+
+
+class Scope(_Frozen):
+    """Which firms a round covers: districts and firm types (empty: all; a district office's
+    round defaults to its own district)."""
+
+    districts: tuple[str, ...] = ()
+    """Districts by full name, short name or GB/T 2260 code; stored as canonical names."""
+    firm_types: tuple[str, ...] = ()
+    """Firm types by code or Chinese name; stored as codes."""
+
+    @field_validator("districts", mode="before")
+    @classmethod
+    def _districts(cls, value: object) -> object:
+        if isinstance(value, str | int):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            return value
+        try:
+            names = [require_district(str(v), "scope.districts") for v in value]
+        except UnknownDistrictError as exc:
+            raise ValueError(str(exc).removeprefix("scope.districts: ")) from exc
+        return tuple(sorted(set(names), key=names.index))
+
+    @field_validator("firm_types", mode="before")
+    @classmethod
+    def _firm_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            return value
+        lookup = default_contracts().enum_lookup("firm_type")
+        codes = []
+        for v in value:
+            code = lookup.get(header_key(str(v)))
+            if code is None:
+                raise ValueError(f"{v!r} is not a firm type ({', '.join(sorted(set(lookup.values())))})")
+            codes.append(code)
+        return tuple(sorted(set(codes), key=codes.index))
+
+
 class RoundParams(_Frozen):
-    """One complete round (`models/sampling/default_round.yaml` is the reference)."""
+    """One complete round (`models/sampling/default_round.yaml` is the reference).
+
+    The fields up to `order_by_risk` are those of algorithm `draw-1` (same order: a `draw-1`
+    plan records exactly them); the fields after came with `draw-2` and default to what a
+    round without them means.
+    """
 
     round_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f]+$")
     """`2026Q1`, `2026-03` or any text without spaces: it names files and seeds the draw."""
@@ -68,6 +134,70 @@ class RoundParams(_Frozen):
     order_by_risk: bool = False
     """Within each stratum and team, give the earliest dates to the firms the risk model
     rates riskiest; the draw and the teams are unchanged either way."""
+    # --- draw-2 ---------------------------------------------------------------------------
+    min_per_stratum: int = Field(default=0, ge=0)
+    """At least this many firms from every non-empty stratum (0: none — every firm is then
+    drawn exactly at its tier's ratio; ≥ 1 raises small strata above it, as the plan shows)."""
+    frequency: Frequency = Frequency()
+    notice_working_days: int = Field(default=5, ge=0)
+    """The first inspection falls at least this many working days after publication."""
+    published_on: date | None = None
+    """The day the round is published (or drafted): the notice period counts from it."""
+    backdate: bool = False
+    """The window may start before `published_on` (a round recorded after the fact; the
+    reason is in the audit log); the notice period then does not apply."""
+    office: str = CITY_LEVEL
+    """The organising office: `市级` (the city's) or a district (name, short name or code)."""
+    office_name: str | None = Field(default=None, max_length=100)
+    """How the plan names the office, e.g. 青浦区国防动员办公室 (default: the district)."""
+    scope: Scope = Scope()
+    allow_city_inspectors: bool = False
+    """A district office's round may also draw the city's own inspectors (`市级`)."""
+    partner_departments: tuple[str, ...] = ()
+    """A joint round (联合抽查): every team includes an inspector of each of these
+    departments (the roster's `department`) besides the organiser's own."""
+    calendar: SuppliedCalendar | None = None
+    """The official calendar of years the `holidays` package does not know yet; it takes
+    precedence and the plan records it."""
+
+    @field_validator("office", mode="before")
+    @classmethod
+    def _office(cls, value: object) -> object:
+        if value is None:
+            return CITY_LEVEL
+        try:
+            return require_district(str(value), "office")
+        except UnknownDistrictError as exc:
+            raise ValueError(str(exc).removeprefix("office: ")) from exc
+
+    @field_validator("partner_departments", mode="before")
+    @classmethod
+    def _departments(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple):
+            names = [str(v).strip() for v in value if str(v).strip()]
+            return tuple(sorted(set(names), key=names.index))
+        return value
+
+    @property
+    def office_label(self) -> str:
+        """`青浦区国防动员办公室` or the district/city word (plans, files, pages)."""
+        if self.office_name:
+            return self.office_name
+        return "市级（全市）" if self.office == CITY_LEVEL else self.office
+
+    @property
+    def office_code(self) -> str | None:
+        """The office's GB/T 2260 code (None for the city level)."""
+        return district_code(self.office)
+
+    @property
+    def scope_districts(self) -> tuple[str, ...]:
+        """The districts drawn from: the scope's, else a district office's own, else all ()."""
+        if self.scope.districts:
+            return self.scope.districts
+        return () if self.office == CITY_LEVEL else (self.office,)
 
     @model_validator(mode="after")
     def _consistent(self) -> RoundParams:
@@ -76,6 +206,24 @@ class RoundParams(_Frozen):
         if self.window_end < self.window_start:
             raise ValueError(
                 f"window_end: {self.window_end} is before window_start ({self.window_start})"
+            )
+        values = list(self.ratios.values())
+        for i in range(1, len(values)):
+            if values[i] < values[i - 1]:
+                names = list(self.ratios)
+                raise ValueError(
+                    f"ratios.{names[i]}: {values[i]} is below ratios.{names[i - 1]} "
+                    f"({values[i - 1]}); ratios go from the best tier to the worst and never "
+                    "decrease (国办发〔2019〕35号: good credit, lower ratio)"
+                )
+        if (
+            self.published_on is not None
+            and self.window_start < self.published_on
+            and not self.backdate
+        ):
+            raise ValueError(
+                f"window_start: {self.window_start} is before the publication date "
+                f"{self.published_on}; a back-dated round needs backdate (--backdate --reason)"
             )
         for tier, cap in RATIO_CAPS.items():
             if tier in self.ratios and self.ratios[tier] > cap:
@@ -115,14 +263,16 @@ def default_round_params(**overrides: Any) -> RoundParams:
 
 def round_window(round_id: str) -> tuple[date, date] | None:
     """The inspection window a round id names: `2027Q1` a quarter, `2027H2` a half year,
-    `2027-03` a month; None for any other id (its dates must then be given)."""
-    if match := re.fullmatch(r"(\d{4})Q([1-4])", round_id):
+    `2027-03` a month, each optionally followed by `-` and an office's tag (`2027Q1-青浦`:
+    the same quarter, an office's own round); None for any other id (its dates must then be
+    given)."""
+    if match := re.fullmatch(r"(\d{4})Q([1-4])(?:-.+)?", round_id):
         year, quarter = int(match[1]), int(match[2])
         return date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
-    if match := re.fullmatch(r"(\d{4})H([12])", round_id):
+    if match := re.fullmatch(r"(\d{4})H([12])(?:-.+)?", round_id):
         year, half = int(match[1]), int(match[2])
         return date(year, 6 * half - 5, 1), _month_end(year, 6 * half)
-    if match := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", round_id):
+    if match := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])(?:-.+)?", round_id):
         year, month = int(match[1]), int(match[2])
         return date(year, month, 1), _month_end(year, month)
     return None
@@ -176,14 +326,17 @@ def resolve_round_params(
     seed: int | None = None,
     params_text: str | None = None,
     overrides_text: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> RoundParams:
     """A round's parameters from what its caller chose; raises `RoundParamsError` naming the
     field.
 
     Precedence: the parameter file's text (else the packaged template, dated by the round
-    id), then `round_id` and `seed`, then `overrides` (a YAML mapping of fields applied last;
-    a field given replaces the whole field); the result is validated as a whole. Without a
-    round id the next quarter after `today` is drafted, with `default_seed(today)`.
+    id), then `round_id` and `seed`, then `options` (fields the command line sets, e.g.
+    `office`, `calendar`, `backdate`), then `overrides` (a YAML mapping of fields applied
+    last; a field given replaces the whole field); `published_on` is `today`. The result is
+    validated as a whole. Without a round id the next quarter after `today` is drafted, with
+    `default_seed(today)`.
     """
     if params_text is not None:
         base = parse_round_params(params_text)
@@ -202,9 +355,9 @@ def resolve_round_params(
             today,
             dated=False,
         )
+    overrides = dict(options or {})
     if overrides_text:
-        overrides = load_yaml_mapping(
+        overrides |= load_yaml_mapping(
             overrides_text, RoundParamsError, "overrides", "e.g. {control_share: 0.1}"
         )
-        params = params.with_overrides(**overrides)
-    return params
+    return params.with_overrides(**overrides, published_on=today)

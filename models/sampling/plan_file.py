@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.sampling.canonical import (
     INPUT_SCHEMAS,
+    INPUT_SCHEMAS_V1,
     CanonicalInputError,
     RoundInputs,
     canonical_text,
@@ -32,33 +33,45 @@ from models.sampling.canonical import (
     sha256_text,
 )
 from models.sampling.draw import ALGORITHM_VERSION, DrawError
+from models.sampling.draw1 import PLAN_FORMAT_V1, plan_document_v1, records
+from models.sampling.draw1 import VERSION as DRAW1
 from models.sampling.params import RoundParams
 from models.sampling.round import RoundPlan, draw_round
-from models.workdays import working_day_calendar
 
-PLAN_FORMAT = "renfang-round-plan/1"
+PLAN_FORMAT = "renfang-round-plan/2"
+FORMATS = {ALGORITHM_VERSION: PLAN_FORMAT, DRAW1: PLAN_FORMAT_V1}
+"""The plan format each algorithm version writes; `verify_plan` re-runs both."""
 _MAX_LISTED = 10  # differences listed per section; the count says how many more
 
 
 def working_days(params: RoundParams) -> list[date]:
-    """The official working days of the round's window (the schedule's calendar)."""
-    calendar = working_day_calendar(params.window_start, params.window_end)
-    return calendar.filter("is_working_day").get_column("day").to_list()
+    """The working days of the round's window (the calendar of `models.sampling.calendar`)."""
+    from models.sampling.calendar import working_days as calendar_days
+
+    return list(calendar_days(params.window_start, params.window_end, params.calendar).days)
 
 
 def plan_document(plan: RoundPlan) -> dict[str, Any]:
     """The plan as a JSON-ready mapping (see the module docstring for what it holds)."""
     params = plan.params
+    calendar = plan.calendar
     return {
         "format": PLAN_FORMAT,
         "round_id": params.round_id,
         "seed": params.seed,
         "algorithm_version": plan.algorithm_version,
+        "office": {"office": params.office, "code": params.office_code,
+                   "name": params.office_label},  # fmt: skip
         "parameters": params.model_dump(mode="json"),
         "calendar": {
-            "source": "holidays (China, statutory holidays and 调休 make-up working days)",
-            "working_days": [d.isoformat() for d in working_days(params)],
+            "source": calendar.source,
+            "supplied_years": list(calendar.supplied_years),
+            "estimated_years": list(calendar.estimated_years),
+            "notes": calendar.notes,
+            "first_inspection_day": plan.first_day.isoformat(),
+            "working_days": [d.isoformat() for d in calendar.days],
         },
+        "tiers": records(plan.tiers),
         "inputs": {
             name: {
                 "sha256": plan.input_hashes[name],
@@ -86,18 +99,27 @@ def _outputs(plan: RoundPlan) -> dict[str, Any]:
         .join(teams, on="uscc", how="left")
         .sort("inspection_date", "uscc")
     )
+    strata = plan.strata.with_columns(
+        expected=pl.col("stratum").replace_strict(plan.expected, return_dtype=pl.Float64)
+    )
     return {
-        "strata": _records(plan.strata),
-        "draws": _records(plan.draws.drop("round_id")),
-        "schedule": _records(schedule),
+        "strata": records(strata),
+        "draws": records(plan.draws.drop("round_id")),
+        "classes": records(class_reasons(plan.inputs.firms)),
+        "schedule": records(schedule),
     }
 
 
-def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
-        for row in frame.iter_rows(named=True)
-    ]
+def class_reasons(firms: pl.DataFrame) -> pl.DataFrame:
+    """The firms whose supervision class is not their industry credit tier, with the outside
+    evaluations that made it (the plan says why a firm is drawn at another class's ratio)."""
+    if "credit_tier" not in firms.columns:
+        return pl.DataFrame(schema={"uscc": pl.Utf8})
+    return (
+        firms.filter(pl.col("credit_tier").is_not_null() & (pl.col("tier") != pl.col("credit_tier")))
+        .select("uscc", "credit_tier", "public_grade", "rectification_result", "tier")
+        .sort("uscc")
+    )
 
 
 class PlanFileError(ValueError):
@@ -135,16 +157,20 @@ def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Veri
     file_hash = _sha256_bytes(data)
     document = _parse(data)
     params = _params(document)
+    version = document["algorithm_version"]
+    schemas = INPUT_SCHEMAS if version == ALGORITHM_VERSION else INPUT_SCHEMAS_V1
     differences: list[str] = []
     texts: dict[str, str] = {}
-    for name in INPUT_SCHEMAS:
+    for name in schemas:
         recorded = document["inputs"][name]
         source = "the embedded copy"
         text = recorded["csv"]
         if replacements and name in replacements:
             source = "the given file"
             try:
-                text = canonical_text(name, read_canonical(name, replacements[name]))
+                text = canonical_text(
+                    name, read_canonical(name, replacements[name], schemas), schemas
+                )
             except CanonicalInputError as exc:
                 raise PlanFileError(f"inputs.{name}: {exc}") from exc
         actual = sha256_text(text)
@@ -155,17 +181,26 @@ def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Veri
             )
         texts[name] = text
     try:
-        plan = draw_round(RoundInputs.from_texts(texts), params)
+        if version == ALGORITHM_VERSION:
+            recomputed = plan_document(draw_round(RoundInputs.from_texts(texts), params))
+        else:
+            recomputed = plan_document_v1(texts, params)
     except (CanonicalInputError, DrawError, ValueError) as exc:
         differences.append(f"re-run failed: {exc}")
         return Verification(file_hash, None, differences)
-    recomputed = plan_document(plan)
-    for key in ("round_id", "seed", "algorithm_version", "parameters", "calendar"):
+    keys = ["round_id", "seed", "algorithm_version", "parameters", "calendar"]
+    if version == ALGORITHM_VERSION:
+        keys[3:3] = ["office"]
+        keys.append("tiers")
+    for key in keys:
         if document.get(key) != recomputed[key]:
             differences.append(
                 f"{key}: the plan says {document.get(key)!r}, the re-run gives {recomputed[key]!r}"
             )
-    for part, key in (("strata", "stratum"), ("draws", "uscc"), ("schedule", "uscc")):
+    parts = [("strata", "stratum"), ("draws", "uscc"), ("schedule", "uscc")]
+    if version == ALGORITHM_VERSION:
+        parts.insert(2, ("classes", "uscc"))
+    for part, key in parts:
         differences += _row_differences(
             part, key, document["outputs"].get(part, []), recomputed["outputs"][part]
         )
@@ -183,18 +218,22 @@ def _parse(data: bytes) -> dict[str, Any]:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFileError(f"not a plan file (JSON): {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != PLAN_FORMAT:
-        raise PlanFileError(f"not a plan file: expected format {PLAN_FORMAT!r}")
+    if not isinstance(document, dict) or document.get("format") not in FORMATS.values():
+        raise PlanFileError(
+            f"not a plan file: expected format {' or '.join(repr(f) for f in FORMATS.values())}"
+        )
     try:
         header = _PlanHeader.model_validate({k: document.get(k) for k in _PlanHeader.model_fields})
     except ValidationError as exc:
         raise PlanFileError(f"not a complete plan file: {exc}") from exc
-    if header.algorithm_version != ALGORITHM_VERSION:
+    if FORMATS.get(header.algorithm_version) != header.format:
         raise PlanFileError(
             f"the plan was drawn with algorithm {header.algorithm_version!r}; this verifier "
-            f"implements {ALGORITHM_VERSION!r} (use the release that made the plan)"
+            f"re-runs {' and '.join(repr(v) for v in FORMATS)} (use the release that made the "
+            "plan) / 计划所用算法版本本版本无法复算，请使用生成该计划的版本"
         )
-    for name in INPUT_SCHEMAS:
+    schemas = INPUT_SCHEMAS if header.algorithm_version == ALGORITHM_VERSION else INPUT_SCHEMAS_V1
+    for name in schemas:
         entry = document.get("inputs", {}).get(name)
         if not isinstance(entry, dict) or not {"sha256", "csv"} <= entry.keys():
             raise PlanFileError(f"inputs.{name}: missing from the plan (needs sha256 and csv)")

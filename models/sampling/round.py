@@ -1,10 +1,11 @@
 """A whole double-random round as one pure function: `draw_round(inputs, params) -> RoundPlan`.
 
 What belongs here: a round as one pure function of (eligible firm list, inspector list,
-round parameters, seed) (docs/sampling.md) — canonical inputs and their hashes, the firm draw,
+bookings of the other published rounds, round parameters, seed) (docs/sampling.md) —
+canonical inputs and their hashes, the firm draw, the working days (with the notice period),
 the inspector assignment, the schedule — in the one order both the warehouse run and a third
-party's re-run follow. What does not: how the inputs are gathered (`eligibility`, pipelines),
-the plan file (`plan_file`), exports, any I/O.
+party's re-run follow. What does not: how the inputs are gathered (`eligibility`,
+`warehouse.sampling`), the plan file (`plan_file`), exports, any I/O.
 
 With `order_by_risk`, the schedule's dates are then re-dealt within each stratum and team,
 riskiest firm first, from the published `risk` input: the model orders, it never
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import date
 
-import numpy as np
 import polars as pl
 
 from models.risk.ordering import order_within_strata
@@ -31,10 +32,11 @@ from models.sampling.assign import (
     eligible_pairs,
     type_capacity_shortfalls,
 )
+from models.sampling.calendar import WorkingDays, add_working_days, working_days
 from models.sampling.canonical import RoundInputs, sha256_text
-from models.sampling.draw import ALGORITHM_VERSION, draw_firms, seed_sequence
+from models.sampling.draw import ALGORITHM_VERSION, draw_firms, round_rng
 from models.sampling.params import RoundParams
-from models.sampling.schedule import schedule_inspections
+from models.sampling.schedule import ScheduleInfeasibleError, free_slots, schedule_inspections
 
 ASSIGNMENT_ROWS_SCHEMA = pl.Schema(
     {
@@ -52,8 +54,11 @@ ASSIGNMENT_ROWS_SCHEMA = pl.Schema(
 class RoundPlan:
     """A computed round: its canonical inputs and their hashes, and everything drawn.
 
-    `draws` follows `draw.DRAW_SCHEMA`, `strata` `draw.STRATA_SCHEMA`, `schedule` one row per
-    drawn firm (`schedule.SCHEDULE_SCHEMA`), `assignments` `ASSIGNMENT_ROWS_SCHEMA`.
+    `draws` follows `draw.DRAW_SCHEMA`, `strata` `draw.STRATA_SCHEMA`, `tiers`
+    `draw.TIER_PROBABILITY_SCHEMA`, `schedule` one row per drawn firm
+    (`schedule.SCHEDULE_SCHEMA`), `assignments` `ASSIGNMENT_ROWS_SCHEMA`; `calendar` the
+    window's working days and their source, `first_day` the earliest inspection day allowed
+    (the notice period after publication).
     """
 
     params: RoundParams
@@ -63,8 +68,12 @@ class RoundPlan:
     input_hashes: dict[str, str]
     draws: pl.DataFrame
     strata: pl.DataFrame
+    tiers: pl.DataFrame
+    expected: dict[str, float]
     assignments: pl.DataFrame
     schedule: pl.DataFrame
+    calendar: WorkingDays
+    first_day: date
 
 
 def _riskiest_first(
@@ -72,7 +81,7 @@ def _riskiest_first(
 ) -> pl.DataFrame:
     """Step 4b (`order_by_risk`): within each stratum and team, the team's dates go to its
     firms riskiest first (`models.risk.ordering`); the firms, teams and the set of dates each
-    team works are unchanged, so every scheduling rule still holds."""
+    team works are unchanged, so the cap and the bookings still hold."""
     stratified = schedule.join(draws.select("uscc", "stratum"), on="uscc", how="left")
     ordered = order_within_strata(
         stratified,
@@ -82,18 +91,28 @@ def _riskiest_first(
     return ordered.select(schedule.columns).sort("inspection_date", "team", "uscc")
 
 
-def round_rng(params: RoundParams, purpose: str) -> np.random.Generator:
-    return np.random.Generator(
-        np.random.PCG64(seed_sequence(params.seed, params.round_id, purpose))
-    )
-
-
 CANDIDATE_STEPS: tuple[int | None, ...] = (16, 128, None)
 """Candidates per firm tried in turn; the last step is the full eligible set (None), whose
 failure is the proof of infeasibility: see `assign_teams`."""
 
 
-def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) -> Assignment:
+def round_inspectors(inputs: RoundInputs, params: RoundParams) -> pl.DataFrame:
+    """The roster the round may use: every inspector of the input, except — in a joint round —
+    those of departments that are neither the organiser's (blank) nor a partner."""
+    if not params.partner_departments or "department" not in inputs.inspectors.columns:
+        return inputs.inspectors
+    allowed = ["", *params.partner_departments]
+    return inputs.inspectors.filter(pl.col("department").fill_null("").is_in(allowed))
+
+
+def assign_teams(
+    drawn: pl.DataFrame,
+    inputs: RoundInputs,
+    params: RoundParams,
+    *,
+    version: str = ALGORITHM_VERSION,
+    inspector_caps: dict[str, int] | None = None,
+) -> Assignment:
     """Step 3: a random lawful assignment of `inspectors_per_firm` inspectors to each drawn
     firm (`drawn`: uscc, firm_type).
 
@@ -103,20 +122,31 @@ def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) 
     eligible, so any assignment found is lawful. Only if the samples cannot be completed does
     it run on the full set, whose failure is the proof of infeasibility the error reports. A
     firm type short of inspectors even before exclusions fails at once, from counts alone.
+    `inspector_caps` (draw-2) lowers each inspector's cap to the free slots the window leaves;
+    a joint round (`partner_departments`) puts one inspector of each department in every team.
     """
+    roster = round_inspectors(inputs, params) if version == ALGORITHM_VERSION else inputs.inspectors
     type_capacity_shortfalls(
         drawn,
-        inputs.inspectors,
+        roster,
         window_end=params.window_end,
         inspectors_per_firm=params.inspectors_per_firm,
         max_firms_per_inspector=params.max_firms_per_inspector,
     )
-    sampler = round_rng(params, "candidates")
+    sampler = round_rng(params, "candidates", version)
+    departments: dict[str, str] = {}
+    required: tuple[str, ...] = ()
+    if version == ALGORITHM_VERSION and params.partner_departments:
+        departments = {
+            i: (d or "")
+            for i, d in roster.select("inspector_id", "department").iter_rows()
+        }
+        required = ("", *params.partner_departments)
 
     def solve(candidates: int | None) -> Assignment:
         pairs = eligible_pairs(
             drawn,
-            inputs.inspectors,
+            roster,
             inputs.conflicts,
             inputs.previous,
             window_start=params.window_start,
@@ -130,7 +160,10 @@ def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) 
             pairs,
             inspectors_per_firm=params.inspectors_per_firm,
             max_firms_per_inspector=params.max_firms_per_inspector,
-            rng=round_rng(params, "assign"),
+            rng=round_rng(params, "assign", version),
+            inspector_caps=inspector_caps,
+            departments=departments,
+            required_departments=required,
         )
 
     *samples, full = CANDIDATE_STEPS
@@ -140,8 +173,18 @@ def assign_teams(drawn: pl.DataFrame, inputs: RoundInputs, params: RoundParams) 
     return solve(full)
 
 
+def first_inspection_day(params: RoundParams) -> date:
+    """The earliest inspection day: `notice_working_days` working days after publication
+    (never before the window opens); a back-dated round, or one without a publication date,
+    may start with its window."""
+    if params.backdate or params.published_on is None:
+        return params.window_start
+    notice = add_working_days(params.published_on, params.notice_working_days, params.calendar)
+    return max(params.window_start, notice)
+
+
 def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
-    """Draw, assign and schedule round `params.round_id` from `inputs`.
+    """Draw, assign and schedule round `params.round_id` from `inputs` (algorithm `draw-2`).
 
     The inputs are first turned into their canonical text and read back, so the result depends
     only on what the published files say. Raises `DrawError`, `AssignmentInfeasibleError` or
@@ -153,14 +196,32 @@ def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
     drawn = firm_draw.draws.join(
         canonical.firms.select("uscc", "district"), on="uscc", how="left"
     ).select("uscc", "firm_type", "district")
-    assignment = assign_teams(drawn, canonical, params)
+    calendar = working_days(params.window_start, params.window_end, params.calendar)
+    first_day = first_inspection_day(params)
+    days = [d for d in calendar.days if d >= first_day]
+    first_day = days[0] if days else first_day
+    if not days and drawn.height:
+        raise ScheduleInfeasibleError(
+            f"检查期间 {params.window_start} — {params.window_end} 内，公布后 "
+            f"{params.notice_working_days} 个工作日（{first_day} 起）已无工作日 / no working day "
+            f"is left in the window after the notice period (from {first_day})",
+            [{"kind": "window", "first_day": first_day.isoformat()}],
+        )
+    roster = round_inspectors(canonical, params)
+    caps = free_slots(
+        roster.get_column("inspector_id").to_list(),
+        days,
+        params.daily_cap_per_team,
+        canonical.bookings,
+    )
+    assignment = assign_teams(drawn, canonical, params, inspector_caps=caps)
     schedule = schedule_inspections(
         assignment.assignments,
         drawn,
-        window_start=params.window_start,
-        window_end=params.window_end,
+        days=days,
         daily_cap_per_team=params.daily_cap_per_team,
         rng=round_rng(params, "schedule"),
+        bookings=canonical.bookings,
     )
     if params.order_by_risk:
         schedule = _riskiest_first(schedule, firm_draw.draws, canonical.risk)
@@ -181,6 +242,10 @@ def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
         input_hashes={name: sha256_text(text) for name, text in texts.items()},
         draws=firm_draw.draws,
         strata=firm_draw.strata,
+        tiers=firm_draw.tiers,
+        expected=firm_draw.expected,
         assignments=assignments,
         schedule=schedule,
+        calendar=calendar,
+        first_day=first_day,
     )

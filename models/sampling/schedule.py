@@ -1,16 +1,17 @@
-"""Inspection dates for a double-random round.
+"""Inspection dates for a double-random round (docs/sampling.md#scheduling).
 
-What belongs here: giving every assigned firm one inspection date inside the round's window —
-official working days only (the calendar of `models.workdays`, with 调休), no inspector above
-the daily cap, the firms of one team grouped by district — reproducibly from the round's RNG,
-and failing with a message that names the inspectors short of days. What does not: choosing
-the firms (`draw`) or their inspectors (`assign`), round parameters (`params`), iCalendar or
-XLSX exports, or any I/O.
+What belongs here: giving every assigned firm one inspection date among the round's working
+days — official working days only (`calendar`), no inspector above the daily cap counting the
+other published rounds' bookings (one calendar), spread over the window (the cap is a
+ceiling, not a target), one district per team and day where the roster allows — reproducibly
+from the round's RNG, and failing with a message that names the inspectors short of days.
+What does not: choosing the firms (`draw`) or their inspectors (`assign`), the calendar
+itself (`calendar`), round parameters (`params`), iCalendar or XLSX exports, or any I/O.
 
 The daily cap, defined once: an inspector takes part in at most `daily_cap_per_team` inspections
-per day, counted across every team they belong to. A firm's team is all of its assigned
-inspectors, who visit it together, so an inspection books every member of the team for that
-day. "No inspector double-booked" therefore means: nobody's count on any day exceeds the cap.
+per day, counted across every team they belong to and every published round (`bookings`). A
+firm's team is all of its assigned inspectors, who visit it together, so an inspection books
+every member of the team for that day.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-
-from models.workdays import working_day_calendar
 
 SCHEDULE_SCHEMA = pl.Schema(
     {"uscc": pl.Utf8, "inspection_date": pl.Date, "team": pl.Utf8, "district": pl.Utf8}
@@ -34,8 +33,9 @@ class ScheduleInfeasibleError(ValueError):
     """The window cannot hold the round under the daily cap; `.shortfalls` says where.
 
     Each shortfall is a dict with a `kind`: `inspector` (the inspector has more visits than
-    working days × cap — no schedule exists) or `firm` (the greedy day-filling found no day for
-    the firm although every inspector passed the first check; see `schedule_inspections`).
+    the free slots of the window — working days × cap, less the other rounds' bookings — so
+    no schedule exists) or `firm` (the greedy found no day for the firm although every
+    inspector passed the first check; see `schedule_inspections`).
     """
 
     def __init__(self, message: str, shortfalls: list[dict[str, Any]]) -> None:
@@ -43,44 +43,68 @@ class ScheduleInfeasibleError(ValueError):
         self.shortfalls = shortfalls
 
 
+def booked_load(bookings: pl.DataFrame, days: list[date]) -> dict[str, np.ndarray]:
+    """inspector_id → inspections already booked on each of `days` by other rounds.
+
+    `bookings`: inspector_id, day, booked (one row per inspector and day)."""
+    index = {d: i for i, d in enumerate(days)}
+    load: dict[str, np.ndarray] = {}
+    for inspector, day, booked in bookings.select("inspector_id", "day", "booked").iter_rows():
+        if day in index and booked:
+            load.setdefault(inspector, np.zeros(len(days), np.int64))[index[day]] += booked
+    return load
+
+
+def free_slots(
+    inspectors: list[str], days: list[date], cap: int, bookings: pl.DataFrame
+) -> dict[str, int]:
+    """Inspections each inspector can still take on `days` under the cap: Σ (cap − booked)⁺."""
+    booked = booked_load(bookings, days)
+    zero = np.zeros(len(days), np.int64)
+    return {
+        i: int(np.clip(cap - booked.get(i, zero), 0, None).sum()) for i in sorted(set(inspectors))
+    }
+
+
 def schedule_inspections(
     assignments: pl.DataFrame,
     firms: pl.DataFrame,
     *,
-    window_start: date,
-    window_end: date,
+    days: list[date],
     daily_cap_per_team: int,
     rng: np.random.Generator,
+    bookings: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One working day in [window_start, window_end] per assigned firm, within the daily cap.
+    """One of `days` per assigned firm, within the daily cap, spread over the window.
 
     `assignments` is `Assignment.assignments` (uscc, inspector_id); `firms` needs uscc and
-    district (a firm missing from it, or with a null district, is scheduled with a null
-    district, after the team's other firms). Returns uscc, inspection_date, team (the firm's
-    inspector ids, sorted, joined with 、) and district, sorted by (inspection_date, team, uscc).
+    district (a firm missing from it, or with a null district, counts as a district of its
+    own); `days` are the round's working days on which inspections may fall (the window's,
+    from the end of the notice period on); `bookings` the other published rounds' inspections
+    per inspector and day. Returns uscc, inspection_date, team (the firm's inspector ids,
+    sorted, joined with 、) and district, sorted by (inspection_date, team, uscc).
 
-    First the necessary condition is checked for every inspector: visits ≤ working days × cap.
-    If it fails, no schedule exists and the error names each inspector and the shortfall.
+    First the necessary condition is checked for every inspector: visits ≤ free slots
+    (working days × cap, less the bookings). If it fails, no schedule exists and the error
+    names each inspector and the shortfall.
 
-    Then a greedy day-filling, honestly NOT guaranteed to succeed whenever that condition holds:
-    with overlapping teams the problem contains graph colouring (three inspectors in teams AB,
-    BC and CA with cap 1 need three days although each has only two visits), so no simple
-    condition decides it. Teams are handled most-loaded inspector first; within a team, firms
-    are sorted by district then a seeded random order and put on the earliest day, from the
-    team's last used day onwards, where every member is below the cap — so one district's firms
-    fill consecutive slots — wrapping to earlier days only if later ones are full. If a firm
-    still finds no day, the round fails with a message naming the firm, its team and the
-    inspectors already at the cap; a rule is never relaxed. When teams do not overlap (each
-    inspector in one team) the greedy always succeeds once the first check passes.
+    Then each firm, tightest first (the least spare capacity among its team: free slots minus
+    visits; ties in a seeded random order), gets the day that is, in order of preference:
+    (1) a day on which no member of its team inspects in another district; (2) the day with
+    the fewest inspections of the round so far — this spreads the round over the window, so
+    the cap is a ceiling and not a target; (3) a day on which its team does least; (4) a
+    seeded random choice. Only days on which every member is below the cap (bookings
+    included) are considered. The greedy is NOT guaranteed to succeed whenever the first
+    check passes (with overlapping teams the problem contains graph colouring); when a firm
+    finds no day, the round fails naming the firm, its team and the inspectors at the cap — a
+    rule is never relaxed.
 
-    Randomness: teams and firms are put in canonical (sorted) order before `rng` permutes them,
-    so the same inputs and the same generator state always give the same schedule.
+    Randomness: firms and days are put in canonical (sorted) order before `rng` draws, so the
+    same inputs and the same generator state always give the same schedule.
     """
     if daily_cap_per_team < 1:
         raise ValueError("daily_cap_per_team must be at least 1")
-    calendar = working_day_calendar(window_start, window_end)
-    days: list[date] = calendar.filter("is_working_day").get_column("day").to_list()
-
+    bookings = bookings if bookings is not None else _no_bookings()
     teams = (
         assignments.select("uscc", "inspector_id")
         .unique()
@@ -93,51 +117,61 @@ def schedule_inspections(
     if teams.height == 0:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
     visits = assignments.select("uscc", "inspector_id").unique().group_by("inspector_id").len()
-    _check_capacity(visits, len(days), daily_cap_per_team)
+    members_all = visits.get_column("inspector_id").to_list()
+    slots = free_slots(members_all, days, daily_cap_per_team, bookings)
+    check_capacity(
+        visits.select(
+            "inspector_id",
+            capacity=pl.col("inspector_id").replace_strict(slots, return_dtype=pl.Int64),
+            needed="len",
+        ),
+        len(days),
+        daily_cap_per_team,
+    )
+    spare = {
+        i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()
+    }
 
-    # Hardest teams first: the busier a team's busiest inspector, the fewer free days it has.
-    team_order = (
-        teams.group_by("team")
-        .agg(pl.col("inspector_id").first().alias("members"), pl.len().alias("firms"))
-        .sort("team")
-    )
-    busiest = (
-        team_order.select("team", inspector_id="members")
-        .explode("inspector_id")
-        .join(visits, on="inspector_id")
-        .group_by("team")
-        .agg(busiest=pl.col("len").max())
-    )
-    team_order = (
-        team_order.join(busiest, on="team")
-        .sort("team")
-        .with_columns(tie=pl.Series(rng.permutation(team_order.height)))
-        .sort(["busiest", "firms", "tie"], descending=[True, True, False])
-    )
-    firms_of = (
-        teams.with_columns(tie=pl.Series(rng.permutation(teams.height)))
-        .sort(["district", "tie"], nulls_last=True)
-        .partition_by("team", as_dict=True, include_key=False, maintain_order=True)
-    )
+    n_days = len(days)
+    booked = booked_load(bookings, days)
+    load = {i: booked.get(i, np.zeros(n_days, np.int64)).copy() for i in members_all}
+    district_of: dict[str, dict[int, set[str]]] = {i: {} for i in members_all}
+    round_load = np.zeros(n_days, np.int64)
+    team_load: dict[str, np.ndarray] = {}
 
-    load: dict[str, np.ndarray] = {}
+    tightest = [min(spare[m] for m in members) for members in teams.get_column("inspector_id")]
+    order = teams.with_columns(
+        tightest=pl.Series(tightest, dtype=pl.Int64),
+        tie=pl.Series(rng.permutation(teams.height)),
+    ).sort("tightest", "tie")
+    ties = rng.random((teams.height, n_days))
     dates: dict[str, date] = {}
-    for team, members in team_order.select("team", "members").iter_rows():
-        for inspector in members:
-            load.setdefault(inspector, np.zeros(len(days), np.int64))
-        member_load = [load[m] for m in members]
-        firm_ids = firms_of[(team,)].get_column("uscc").to_list()
-        pointer = 0
-        for uscc in firm_ids:
-            team_load = np.max(np.stack(member_load), axis=0)
-            free = np.flatnonzero(team_load < daily_cap_per_team)
-            if free.size == 0:
-                raise _unplaceable(uscc, team, members, load, daily_cap_per_team, len(days))
-            later = free[free >= pointer]
-            pointer = int(later[0] if later.size else free[0])
-            for member in member_load:
-                member[pointer] += 1
-            dates[uscc] = days[pointer]
+    for k, (uscc, members, team, district) in enumerate(
+        order.select("uscc", "inspector_id", "team", "district").iter_rows()
+    ):
+        place = district if district is not None else f"\x00{uscc}"
+        member_load = np.stack([load[m] for m in members])
+        open_days = np.flatnonzero(member_load.max(axis=0) < daily_cap_per_team)
+        if open_days.size == 0:
+            raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
+        conflicts = np.array(
+            [
+                sum(1 for m in members if district_of[m].get(d, {place}) - {place})
+                for d in open_days
+            ],
+            dtype=np.int64,
+        )
+        own = team_load.setdefault(team, np.zeros(n_days, np.int64))
+        best = np.lexsort(
+            (ties[k, open_days], own[open_days], round_load[open_days], conflicts)
+        )[0]
+        day = int(open_days[best])
+        for m in members:
+            load[m][day] += 1
+            district_of[m].setdefault(day, set()).add(place)
+        own[day] += 1
+        round_load[day] += 1
+        dates[uscc] = days[day]
 
     return (
         teams.with_columns(
@@ -149,39 +183,49 @@ def schedule_inspections(
     )
 
 
-def _check_capacity(visits: pl.DataFrame, working_days: int, cap: int) -> None:
+def _no_bookings() -> pl.DataFrame:
+    return pl.DataFrame(schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64})
+
+
+def check_capacity(needs: pl.DataFrame, working_days: int, cap: int) -> None:
     """Raise if any inspector has more visits than the window can hold at the daily cap.
 
-    `visits` is (inspector_id, len): the firms each inspector is assigned to.
+    `needs`: inspector_id, capacity (free slots in the window), needed (visits assigned).
     """
-    short = visits.filter(pl.col("len") > working_days * cap).sort("inspector_id")
+    short = needs.filter(pl.col("needed") > pl.col("capacity")).sort("inspector_id")
     if short.height == 0:
         return
     shortfalls = [
         {
             "kind": "inspector",
             "inspector_id": inspector,
-            "visits": visits,
+            "visits": needed,
             "working_days": working_days,
             "daily_cap": cap,
-            "capacity": working_days * cap,
+            "capacity": capacity,
         }
-        for inspector, visits in short.iter_rows()
+        for inspector, capacity, needed in short.select(
+            "inspector_id", "capacity", "needed"
+        ).iter_rows()
     ]
-    lines = [
-        f"检查人员 {s['inspector_id']} 需检查 {s['visits']} 家单位，"
-        f"窗口内 {working_days} 个工作日 × 每日上限 {cap} = {s['capacity']} / "
-        f"inspector {s['inspector_id']} needs {s['visits']} visits, "
-        f"{working_days} working days × daily cap {cap} = {s['capacity']}"
-        for s in shortfalls[:_MAX_LISTED]
-    ]
+    lines = []
+    for s in shortfalls[:_MAX_LISTED]:
+        booked = working_days * cap - s["capacity"]
+        zh_booked = f"，其他批次已占用 {booked}" if booked > 0 else ""
+        en_booked = f", {booked} booked by other rounds" if booked > 0 else ""
+        lines.append(
+            f"检查人员 {s['inspector_id']} 需检查 {s['visits']} 家单位，"
+            f"窗口内 {working_days} 个工作日 × 每日上限 {cap}{zh_booked}，可用 {s['capacity']} / "
+            f"inspector {s['inspector_id']} needs {s['visits']} visits, "
+            f"{working_days} working days × daily cap {cap}{en_booked}: {s['capacity']} free"
+        )
     if len(shortfalls) > _MAX_LISTED:
         more = len(shortfalls) - _MAX_LISTED
         lines.append(f"另有 {more} 名检查人员 / and {more} more inspectors")
     raise ScheduleInfeasibleError("\n".join(lines), shortfalls)
 
 
-def _unplaceable(
+def unplaceable(
     uscc: str,
     team: str,
     members: list[str],
