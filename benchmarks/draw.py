@@ -24,11 +24,12 @@ import numpy as np
 import polars as pl
 from timing import timed  # benchmarks/ is on sys.path when a script runs
 
+from models.sampling.calendar import working_days
 from models.sampling.canonical import RoundInputs
-from models.sampling.draw import draw_firms
+from models.sampling.draw import draw_firms, round_rng
 from models.sampling.params import default_round_params
 from models.sampling.plan_file import plan_bytes, verify_plan
-from models.sampling.round import assign_teams, draw_round, round_rng
+from models.sampling.round import assign_teams, draw_round
 from models.sampling.schedule import schedule_inspections
 
 TYPES = ("design", "supervision", "protective_equipment", "drawing_review", "testing")
@@ -114,8 +115,7 @@ def main() -> None:
         schedule_inspections,
         assigned.assignments,
         drawn,
-        window_start=params.window_start,
-        window_end=params.window_end,
+        days=list(working_days(params.window_start, params.window_end).days),
         daily_cap_per_team=params.daily_cap_per_team,
         rng=round_rng(params, "schedule"),
     )

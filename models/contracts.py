@@ -31,9 +31,12 @@ SOURCE_ORDER: tuple[str, ...] = (
     "penalty_decisions",
     "correction_notices",
     "circulars",
+    "inspection_records",
     "inspection_outcomes",
     "commendations",
     "credit_cases",
+    "public_credit_grades",
+    "rectification_results",
 )
 """Canonical source names (landing sub-folders and clean table names), in dependency order."""
 

@@ -30,6 +30,7 @@ from typing import Annotated
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.supervision import DEFAULT_SUPERVISION_CLASSES, SupervisionClasses
 from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
 
 SEVERITY_LEVELS: tuple[str, ...] = ("L1", "L2", "L3", "L4")
@@ -165,6 +166,10 @@ class RuleSet(_Frozen):
     veto: Veto
     repair: Repair
     objection: Objection
+    supervision_classes: SupervisionClasses | None = None
+    """How the public credit composite grade and the industry rectification result combine with
+    the tier into the supervision class that sets a firm's draw ratio (`models.supervision`);
+    None: the default table (each grade its letter, the worse class present)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSet:
@@ -210,6 +215,10 @@ class RuleSet(_Frozen):
         for level in BONUS_LEVELS:
             if level not in self.bonuses:
                 raise ValueError(f"bonuses.{level}: missing")
+        if self.supervision_classes is not None:
+            unknown = self.supervision_classes.classes() - set(names)
+            if unknown:
+                raise ValueError(f"supervision_classes: {sorted(unknown)} are not tiers {names}")
         if self.penalties.l3_fine_from > self.penalties.l4_fine_above:
             raise ValueError(
                 f"penalties.l3_fine_from: {self.penalties.l3_fine_from} is above "
@@ -264,9 +273,19 @@ class RuleSet(_Frozen):
             .cast(pl.Int32)
         )
 
+    @property
+    def supervision(self) -> SupervisionClasses:
+        """The supervision-class table in force (the default when the rule set has none)."""
+        return self.supervision_classes or DEFAULT_SUPERVISION_CLASSES
+
     def canonical_json(self) -> str:
-        """The validated content as JSON with sorted keys: the same rules, the same text."""
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        """The validated content as JSON with sorted keys: the same rules, the same text.
+        An absent optional section is left out, so adding one to the product leaves the
+        identity of every rule set written without it unchanged."""
+        exclude = {"supervision_classes"} if self.supervision_classes is None else set()
+        return json.dumps(
+            self.model_dump(mode="json", exclude=exclude), ensure_ascii=False, sort_keys=True
+        )
 
     @property
     def content_sha256(self) -> str:

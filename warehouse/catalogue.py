@@ -44,7 +44,7 @@ from models.risk.tables import (
 )
 from models.row_checks import FILE_COUNT_SCHEMA, QUARANTINE_SCHEMA, clean_schema
 from models.sampling.draw import DRAW_SCHEMA as SAMPLING_DRAW_SCHEMA
-from models.sampling.draw import STRATA_SCHEMA
+from models.sampling.draw import STRATA_SCHEMA, TIER_PROBABILITY_SCHEMA
 from models.sampling.feedback import ROUND_OUTCOME_SCHEMA, ROUND_RESULT_SCHEMA
 from models.sampling.round import ASSIGNMENT_ROWS_SCHEMA
 from models.scoring import REASON_SPAN_SCHEMA
@@ -212,6 +212,31 @@ SAMPLING_ROUNDS_SCHEMA = pl.Schema(
 """One row per round: seed, parameters, input hashes and sizes (the register of draws)."""
 
 SAMPLING_STRATA_SCHEMA = pl.Schema({"round_id": pl.Utf8(), **STRATA_SCHEMA})
+SAMPLING_TIERS_SCHEMA = pl.Schema({"round_id": pl.Utf8(), **TIER_PROBABILITY_SCHEMA})
+
+SAMPLING_ROUND_FACTS_SCHEMA = pl.Schema(
+    {
+        "round_id": pl.Utf8(),
+        "office": pl.Utf8(),  # 市级 or the district
+        "office_code": pl.Utf8(),  # GB/T 2260
+        "office_name": pl.Utf8(),
+        "scope_districts": pl.List(pl.Utf8()),
+        "scope_firm_types": pl.List(pl.Utf8()),
+        "partner_departments": pl.List(pl.Utf8()),
+        "published_on": pl.Date(),
+        "backdated": pl.Boolean(),
+        "backdate_reason": pl.Utf8(),
+        "calendar_source": pl.Utf8(),
+        "calendar_notes": pl.Utf8(),  # e.g. 2027 年放假安排尚未发布，按周末估算 …
+        "first_inspection_day": pl.Date(),
+        "in_scope": pl.Int64(),
+        "excluded_by_reason": pl.Utf8(),  # JSON {reason: count}
+        "monotone": pl.Boolean(),  # effective probabilities never fall from tier to tier
+    }
+)
+"""One row per round (drawn with `draw-2`): its office and scope, joint departments, the
+publication date and back-dating, the calendar's source and notes, exclusions by reason.
+Kept beside `sampling_rounds` so older warehouses need no migration."""
 
 RAW_LINEAGE = pl.Schema(
     {
@@ -297,6 +322,10 @@ _DERIVED: tuple[Table, ...] = (
           "with tier, stratum, order and control flag."),
     Table("sampling_assignments", "sampling", ASSIGNMENT_ROWS_SCHEMA, "Inspectors and dates "
           "of every drawn firm."),
+    Table("sampling_round_facts", "sampling", SAMPLING_ROUND_FACTS_SCHEMA, "Per round: "
+          "office, scope, departments, publication, calendar notes, exclusions by reason."),
+    Table("sampling_tiers", "sampling", SAMPLING_TIERS_SCHEMA, "Per round and tier: ratio, "
+          "pool, effective inclusion probability, expected and drawn."),
     Table("round_outcomes", "sampling", ROUND_OUTCOME_SCHEMA, "One row per drawn firm with "
           "its first reported outcome in that round."),
     Table("round_results", "sampling", ROUND_RESULT_SCHEMA, "Planned vs inspected vs "
@@ -383,8 +412,15 @@ def tables_in(group: str) -> tuple[str, ...]:
     return tuple(t.name for t in catalogue().values() if t.group == group)
 
 
-SAMPLING_TABLES = ("sampling_rounds", "sampling_strata", "sampling_draws", "sampling_assignments")
-"""The four tables a round writes (one slice per round id); `round_outcomes` and
+SAMPLING_TABLES = (
+    "sampling_rounds",
+    "sampling_strata",
+    "sampling_draws",
+    "sampling_assignments",
+    "sampling_round_facts",
+    "sampling_tiers",
+)
+"""The tables a round writes (one slice per round id); `round_outcomes` and
 `round_results` are the feedback derived from them."""
 
 BACKTEST_TABLES = (

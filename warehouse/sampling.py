@@ -1,11 +1,14 @@
 """Reading a round's inputs from the warehouse and storing its plan.
 
 What belongs here: the SQL that gathers the directory, the tiers as of the round's
-`tier_as_of`, the inspector roster, recusals and the previous round for
+`tier_as_of` with the outside evaluations read point in time (the supervision class), the
+other published rounds (their drawn firms and inspector bookings: one calendar), the open
+findings, the office's inspector roster, recusals and the previous round for
 `models.sampling.eligibility` / `models.sampling.round`; the writes that replace one round in
-`sampling_rounds`, `sampling_strata`, `sampling_draws` and `sampling_assignments` inside one
-transaction. Shared by the Dagster round asset and the CLI. What does not: any rule of the
-draw or of replacing a round (models.sampling), file exports.
+`sampling_rounds`, `sampling_strata`, `sampling_draws`, `sampling_assignments`,
+`sampling_round_facts` and `sampling_tiers` inside one transaction. Shared by the Dagster
+round asset and the CLI. What does not: any rule of the draw or of replacing a round
+(models.sampling), file exports.
 """
 
 from __future__ import annotations
@@ -18,13 +21,23 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from models.divisions import CITY_LEVEL
 from models.engine import scores_of
 from models.rules import RuleSet
 from models.sampling.canonical import INPUT_SCHEMAS, RoundInputs
-from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
+from models.sampling.draw import monotone_in_tier
+from models.sampling.eligibility import (
+    PLANNED_SCHEMA,
+    EligiblePool,
+    eligible_pool,
+    open_findings,
+    previous_pairs,
+    previous_round,
+)
 from models.sampling.params import RoundParams
 from models.sampling.replacement import STATUSES
 from models.sampling.round import RoundPlan
+from models.supervision import supervision_classes
 from warehouse.catalogue import SAMPLING_TABLES, schema_of
 from warehouse.connection import query, table_exists
 from warehouse.credit import FIRMS_SQL, official_rules, read_reason_spans
@@ -40,6 +53,7 @@ class GatheredRound:
     previous_round_id: str | None
     firms: pl.DataFrame  # uscc, name, firm_type, district, address, contact, phone
     inspectors: pl.DataFrame  # the whole roster with name, unit, certificate_no
+    eligible: EligiblePool | None = None
 
 
 def gather_round(
@@ -50,9 +64,32 @@ def gather_round(
         "SELECT uscc, name, firm_type, district, status, address, contact, phone FROM firms",
     )
     outcomes = query(
-        con, "SELECT round_id, uscc, inspected_on, inspector_ids FROM inspection_outcomes"
+        con,
+        "SELECT round_id, uscc, inspected_on, inspector_ids, result, problem_count "
+        "FROM inspection_outcomes",
     )
-    pool = eligible_pool(firms, tiers_as_of(con, params.tier_as_of, rules), outcomes, params)
+    notices = (
+        query(con, "SELECT uscc, issued_on, rectified_on FROM correction_notices")
+        if table_exists(con, "correction_notices")
+        else pl.DataFrame(schema={"uscc": pl.Utf8, "issued_on": pl.Date, "rectified_on": pl.Date})
+    )
+    classes = supervision_classes(
+        tiers_as_of(con, params.tier_as_of, rules)
+        .rename({"tier": "credit_tier"})
+        .join(evaluations_as_of(con, params.tier_as_of), on="uscc", how="left"),
+        rules.supervision,
+        rules.tier_names,
+    )
+    pool = eligible_pool(
+        firms,
+        classes,
+        outcomes,
+        params,
+        planned=planned_elsewhere(con, params.round_id),
+        open_findings=open_findings(
+            outcomes, notices, params.tier_as_of, rules.inspections.clean_result
+        ),
+    )
     rounds = _rounds(con)
     assignments = (
         query(con, "SELECT round_id, uscc, inspector_id FROM sampling_assignments")
@@ -67,7 +104,7 @@ def gather_round(
     return GatheredRound(
         inputs=RoundInputs(
             firms=pool.pool,
-            inspectors=inspectors,
+            inspectors=office_roster(inspectors, params),
             conflicts=conflicts,
             previous=previous_pairs(previous_id, assignments, outcomes),
             risk=(
@@ -75,12 +112,89 @@ def gather_round(
                 if params.order_by_risk
                 else pl.DataFrame(schema=INPUT_SCHEMAS["risk"])
             ),
+            bookings=bookings_elsewhere(con, params),
         ),
         excluded=pool.excluded,
         previous_round_id=previous_id,
         firms=firms.drop("status"),
         inspectors=inspectors,
+        eligible=pool,
     )
+
+
+def office_roster(inspectors: pl.DataFrame, params: RoundParams) -> pl.DataFrame:
+    """The inspectors a round may draw: the organising office's (a district office: those of
+    its district, plus the city's own `市级` when `allow_city_inspectors`; the city: the
+    whole roster), of the organiser's department (blank) or a partner department."""
+    roster = inspectors
+    if "department" not in roster.columns:
+        roster = roster.with_columns(pl.lit(None, dtype=pl.Utf8).alias("department"))
+    if params.office != CITY_LEVEL:
+        offices = [params.office, *([CITY_LEVEL] if params.allow_city_inspectors else [])]
+        roster = roster.filter(pl.col("district").is_in(offices).fill_null(False))
+    allowed = ["", *params.partner_departments]
+    return roster.filter(pl.col("department").fill_null("").is_in(allowed))
+
+
+def evaluations_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """(uscc, public_grade, rectification_result): each firm's latest outside evaluation known
+    by `as_of` — evaluated and collected on or before it (and, for the public grade, still
+    valid) — read point in time like every record; null where none is."""
+    empty = pl.DataFrame(schema={"uscc": pl.Utf8, "value": pl.Utf8})
+    grades = (
+        query(
+            con,
+            "SELECT uscc, arg_max(grade, evaluated_on) AS value FROM public_credit_grades "
+            "WHERE evaluated_on <= ? AND collected_on <= ? "
+            "AND (valid_until IS NULL OR valid_until >= ?) GROUP BY uscc",
+            [as_of, as_of, as_of],
+        )
+        if table_exists(con, "public_credit_grades")
+        else empty
+    )
+    results = (
+        query(
+            con,
+            "SELECT uscc, arg_max(result, evaluated_on) AS value FROM rectification_results "
+            "WHERE evaluated_on <= ? AND collected_on <= ? GROUP BY uscc",
+            [as_of, as_of],
+        )
+        if table_exists(con, "rectification_results")
+        else empty
+    )
+    return grades.rename({"value": "public_grade"}).join(
+        results.rename({"value": "rectification_result"}), on="uscc", how="full", coalesce=True
+    )
+
+
+def planned_elsewhere(con: duckdb.DuckDBPyConnection, round_id: str) -> pl.DataFrame:
+    """The drawn firms of every other published round, with their planned date and window."""
+    if not table_exists(con, "sampling_assignments"):
+        return pl.DataFrame(schema=PLANNED_SCHEMA)
+    return query(
+        con,
+        "SELECT a.round_id, a.uscc, min(a.inspection_date) AS inspection_date, "
+        "r.window_start, r.window_end FROM sampling_assignments a "
+        "JOIN sampling_rounds r USING (round_id) "
+        "WHERE r.status = 'published' AND a.round_id <> ? GROUP BY ALL ORDER BY ALL",
+        [round_id],
+    ).cast(PLANNED_SCHEMA)
+
+
+def bookings_elsewhere(con: duckdb.DuckDBPyConnection, params: RoundParams) -> pl.DataFrame:
+    """Inspections per inspector and day that the other published rounds planned inside this
+    round's window (one calendar: they count against the daily cap)."""
+    schema = INPUT_SCHEMAS["bookings"]
+    if not table_exists(con, "sampling_assignments"):
+        return pl.DataFrame(schema=schema)
+    return query(
+        con,
+        "SELECT a.inspector_id, a.inspection_date AS day, count(*) AS booked "
+        "FROM sampling_assignments a JOIN sampling_rounds r USING (round_id) "
+        "WHERE r.status = 'published' AND a.round_id <> ? "
+        "AND a.inspection_date BETWEEN ? AND ? GROUP BY ALL ORDER BY ALL",
+        [params.round_id, params.window_start, params.window_end],
+    ).cast(schema)
 
 
 class MissingRiskScoresError(RuntimeError):
@@ -137,8 +251,10 @@ def store_round(
     plan_file: str,
     plan_sha256: str,
     created_at: datetime,
+    backdate_reason: str | None = None,
+    tier_order: tuple[str, ...] = ("A", "B", "C", "D"),
 ) -> dict[str, Any]:
-    """Replace round `plan.params.round_id` in the four sampling tables; returns its row."""
+    """Replace round `plan.params.round_id` in the sampling tables; returns its row."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
     params = plan.params
@@ -166,11 +282,34 @@ def store_round(
         "created_at": created_at,
     }
     strata = plan.strata.with_columns(pl.lit(params.round_id).alias("round_id"))
+    eligible = gathered.eligible
+    facts = {
+        "round_id": params.round_id,
+        "office": params.office,
+        "office_code": params.office_code,
+        "office_name": params.office_label,
+        "scope_districts": list(params.scope_districts),
+        "scope_firm_types": list(params.scope.firm_types),
+        "partner_departments": list(params.partner_departments),
+        "published_on": params.published_on,
+        "backdated": params.backdate,
+        "backdate_reason": backdate_reason,
+        "calendar_source": plan.calendar.source,
+        "calendar_notes": "\n".join(plan.calendar.notes) or None,
+        "first_inspection_day": plan.first_day,
+        "in_scope": eligible.in_scope if eligible else None,
+        "excluded_by_reason": json.dumps(
+            eligible.excluded_by_reason() if eligible else {}, ensure_ascii=False
+        ),
+        "monotone": monotone_in_tier(plan.tiers, list(tier_order)),
+    }
     frames = {
         "sampling_rounds": pl.DataFrame([row], schema=schema_of("sampling_rounds")),
         "sampling_strata": strata,
         "sampling_draws": plan.draws,
         "sampling_assignments": plan.assignments,
+        "sampling_round_facts": pl.DataFrame([facts], schema=schema_of("sampling_round_facts")),
+        "sampling_tiers": plan.tiers.with_columns(pl.lit(params.round_id).alias("round_id")),
     }
     for name in SAMPLING_TABLES:
         replace_slice(

@@ -525,7 +525,7 @@ def assign_joint(
             arc(1 + f, first_slot + f * slots + s_index, 1)
         if free:
             arc(1 + f, first_slot + f * slots + len(required), free)
-    for i, inspector in enumerate(inspector_ids.to_list()):
+    for inspector in inspector_ids.to_list():
         cap = min(max_firms_per_inspector, inspector_caps.get(inspector, max_firms_per_inspector))
         arc(first_inspector + inspector_index[inspector], sink, cap)
     pair_rows = edges.select("uscc", "inspector_id", "department").rows()

@@ -1,4 +1,6 @@
-"""The working-day calendar of a round, honest about what it knows (docs/sampling.md#official-working-days).
+"""The working-day calendar of a round, honest about what it knows.
+
+See docs/sampling.md#official-working-days.
 
 What belongs here: the round's working days — China's official calendar from the `holidays`
 package (`models.workdays`), unless the centre supplies the year's official calendar (the
@@ -158,5 +160,30 @@ def estimated_years(start: date, end: date, supplied: SuppliedCalendar | None = 
     """Years of [start, end] whose calendar is an estimate (no notice, none supplied)."""
     given = set(supplied.years) if supplied else set()
     return [
-        y for y in range(start.year, end.year + 1) if y not in given and y not in OFFICIAL_NOTICE_YEARS
+        y
+        for y in range(start.year, end.year + 1)
+        if y not in given and y not in OFFICIAL_NOTICE_YEARS
     ]
+
+
+def add_working_days_expr(
+    frame: pl.DataFrame, column: str, n: int, out: str, supplied: SuppliedCalendar | None = None
+) -> pl.DataFrame:
+    """`frame` with `out`: the n-th working day after each date of `column` (null stays null);
+    one calendar for the whole column, so it is fast on many rows."""
+    dates = frame.get_column(column).drop_nulls()
+    if dates.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.Date).alias(out))
+    start = dates.min()
+    end = dates.max()
+    assert isinstance(start, date) and isinstance(end, date)  # a Date column's min and max
+    flags = day_flags(start, end + timedelta(days=3 * n + 60), supplied).with_columns(
+        index=pl.col("is_working_day").cast(pl.Int64).cum_sum()
+    )
+    working = flags.filter("is_working_day").select(target="day", index="index")
+    return (
+        frame.join(flags.select(pl.col("day").alias(column), base="index"), on=column, how="left")
+        .with_columns((pl.col("base") + n).alias("__wanted"))
+        .join(working.rename({"index": "__wanted", "target": out}), on="__wanted", how="left")
+        .drop("base", "__wanted")
+    )

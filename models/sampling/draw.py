@@ -55,6 +55,7 @@ steps below must change the version (`draw1` keeps the previous one):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -262,7 +263,10 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
             drawn=pl.col("drawn")
             | (
                 pl.col("undrawn_rank")
-                < (pl.min_horizontal(pl.lit(params.min_per_stratum), pl.col("pool")) - pl.col("already"))
+                < (
+                    pl.min_horizontal(pl.lit(params.min_per_stratum), pl.col("pool"))
+                    - pl.col("already")
+                )
             ).fill_null(False)
         ).drop("rank", "already", "pool", "undrawn_rank")
 
@@ -344,4 +348,4 @@ def monotone_in_tier(tiers: pl.DataFrame, order: list[str]) -> bool:
     (`order` best first); tiers absent from the pool are skipped."""
     probability = dict(tiers.select("tier", "probability").iter_rows())
     present = [probability[t] for t in order if t in probability]
-    return all(a <= b + 1e-12 for a, b in zip(present, present[1:], strict=False))
+    return all(a <= b + 1e-12 for a, b in itertools.pairwise(present))

@@ -167,7 +167,9 @@ def schedule_v1(
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
     visits = assignments.select("uscc", "inspector_id").unique().group_by("inspector_id").len()
     check_capacity(
-        visits.select("inspector_id", capacity=pl.lit(len(days) * daily_cap_per_team), needed="len"),
+        visits.select(
+            "inspector_id", capacity=pl.lit(len(days) * daily_cap_per_team), needed="len"
+        ),
         len(days),
         daily_cap_per_team,
     )

@@ -33,7 +33,7 @@ Choices, stated once:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -176,9 +176,7 @@ def eligible_pool(
 EVALUATION_COLUMNS = ("credit_tier", "public_grade", "rectification_result")
 
 
-def _history(
-    inspections: pl.DataFrame, planned: pl.DataFrame, params: RoundParams
-) -> pl.DataFrame:
+def _history(inspections: pl.DataFrame, planned: pl.DataFrame, params: RoundParams) -> pl.DataFrame:
     """(uscc, day) of every inspection up to the window's end: reported ones, and the planned
     ones of other published rounds not yet reported in that round (a firm counts once per
     round)."""
@@ -241,3 +239,31 @@ def previous_pairs(
         .drop_nulls()
     )
     return pl.concat([planned.cast(schema), reported.cast(schema)]).unique().sort(*schema)
+
+
+def open_findings(
+    outcomes: pl.DataFrame, notices: pl.DataFrame, as_of: date, clean_result: str
+) -> pl.DataFrame:
+    """(uscc) of firms with an open finding as of `as_of`: their latest inspection on or before
+    it found a problem (a result other than `clean_result`, or a positive problem count), or a
+    correction order issued by then is not complied with by then (no `rectified_on` on or
+    before `as_of`).
+
+    `outcomes`: uscc, inspected_on, result, problem_count; `notices`: uscc, issued_on,
+    rectified_on (correction notices)."""
+    latest = (
+        outcomes.filter(pl.col("inspected_on") <= as_of)
+        .sort("inspected_on")
+        .group_by("uscc")
+        .agg(pl.col("result").last(), pl.col("problem_count").last())
+        .filter(
+            (pl.col("result") != clean_result).fill_null(False)
+            | (pl.col("problem_count").fill_null(0) > 0)
+        )
+        .select("uscc")
+    )
+    pending = notices.filter(
+        (pl.col("issued_on") <= as_of)
+        & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") > as_of))
+    ).select("uscc")
+    return pl.concat([latest, pending]).unique().sort("uscc")

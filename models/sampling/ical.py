@@ -1,8 +1,8 @@
 """Each inspector's round schedule as an iCalendar file (RFC 5545).
 
 What belongs here: turning a round's assignments into one calendar per inspector — an
-all-day event per inspection, naming the firm, its address, the round and the whole team —
-as deterministic bytes (the `icalendar` library does the RFC 5545 escaping and line folding).
+all-day, busy event per inspection, naming the firm, its address, the round and the whole
+team — as deterministic bytes (the `icalendar` library does the RFC 5545 escaping and line folding).
 What does not: deciding dates (`schedule`), writing files.
 
 Determinism: event UIDs are `{round_id}-{uscc}-{inspector_id}@renfang` (stable across
@@ -28,12 +28,16 @@ def inspector_calendars(
     *,
     round_id: str,
     stamp: datetime,
+    draft: bool = False,
 ) -> dict[str, bytes]:
     """inspector_id → .ics bytes.
 
     `assignments`: uscc, inspector_id, inspection_date (one row per firm × inspector);
     `firms`: uscc, name, district, address; `inspectors`: inspector_id, name, unit.
+    Events are busy (`TRANSP:OPAQUE`): an inspection day is taken, so calendar clients and
+    schedulers do not offer it again. A draft's calendar names itself and every event 【草案】.
     """
+    mark = "【草案】" if draft else ""
     names = dict(inspectors.select("inspector_id", "name").iter_rows())
     rows = assignments.join(
         firms.select("uscc", "name", "district", "address"), on="uscc", how="left"
@@ -49,7 +53,8 @@ def inspector_calendars(
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
         calendar.add(
-            "x-wr-calname", f"双随机抽查 {round_id} · {names.get(inspector_id) or inspector_id}"
+            "x-wr-calname",
+            f"{mark}双随机抽查 {round_id} · {names.get(inspector_id) or inspector_id}",
         )
         for visit in visits.iter_rows(named=True):
             team = "、".join(
@@ -60,7 +65,7 @@ def inspector_calendars(
             event.add("dtstamp", stamp)
             event.add("dtstart", visit["inspection_date"])
             event.add("dtend", visit["inspection_date"] + timedelta(days=1))
-            event.add("summary", f"双随机抽查 {round_id}：{visit['name'] or visit['uscc']}")
+            event.add("summary", f"{mark}双随机抽查 {round_id}：{visit['name'] or visit['uscc']}")
             event.add("location", visit["address"] or visit["district"] or "")
             event.add(
                 "description",
@@ -69,7 +74,7 @@ def inspector_calendars(
                 f"所属区 / district: {visit['district'] or ''}\n"
                 f"检查组 / team: {team}",
             )
-            event.add("transp", "TRANSPARENT")
+            event.add("transp", "OPAQUE")
             calendar.add_component(event)
         calendars[inspector_id] = calendar.to_ical()
     return calendars

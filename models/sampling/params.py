@@ -101,7 +101,9 @@ class Scope(_Frozen):
         for v in value:
             code = lookup.get(header_key(str(v)))
             if code is None:
-                raise ValueError(f"{v!r} is not a firm type ({', '.join(sorted(set(lookup.values())))})")
+                raise ValueError(
+                    f"{v!r} is not a firm type ({', '.join(sorted(set(lookup.values())))})"
+                )
             codes.append(code)
         return tuple(sorted(set(codes), key=codes.index))
 

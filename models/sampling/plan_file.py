@@ -60,8 +60,11 @@ def plan_document(plan: RoundPlan) -> dict[str, Any]:
         "round_id": params.round_id,
         "seed": params.seed,
         "algorithm_version": plan.algorithm_version,
-        "office": {"office": params.office, "code": params.office_code,
-                   "name": params.office_label},  # fmt: skip
+        "office": {
+            "office": params.office,
+            "code": params.office_code,
+            "name": params.office_label,
+        },
         "parameters": params.model_dump(mode="json"),
         "calendar": {
             "source": calendar.source,
@@ -116,7 +119,9 @@ def class_reasons(firms: pl.DataFrame) -> pl.DataFrame:
     if "credit_tier" not in firms.columns:
         return pl.DataFrame(schema={"uscc": pl.Utf8})
     return (
-        firms.filter(pl.col("credit_tier").is_not_null() & (pl.col("tier") != pl.col("credit_tier")))
+        firms.filter(
+            pl.col("credit_tier").is_not_null() & (pl.col("tier") != pl.col("credit_tier"))
+        )
         .select("uscc", "credit_tier", "public_grade", "rectification_result", "tier")
         .sort("uscc")
     )

@@ -138,8 +138,7 @@ def assign_teams(
     required: tuple[str, ...] = ()
     if version == ALGORITHM_VERSION and params.partner_departments:
         departments = {
-            i: (d or "")
-            for i, d in roster.select("inspector_id", "department").iter_rows()
+            i: (d or "") for i, d in roster.select("inspector_id", "department").iter_rows()
         }
         required = ("", *params.partner_departments)
 

@@ -128,9 +128,7 @@ def schedule_inspections(
         len(days),
         daily_cap_per_team,
     )
-    spare = {
-        i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()
-    }
+    spare = {i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()}
 
     n_days = len(days)
     booked = booked_load(bookings, days)
@@ -156,15 +154,13 @@ def schedule_inspections(
             raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
         conflicts = np.array(
             [
-                sum(1 for m in members if district_of[m].get(d, {place}) - {place})
+                sum(1 for m in members if district_of[m].get(int(d), {place}) - {place})
                 for d in open_days
             ],
             dtype=np.int64,
         )
         own = team_load.setdefault(team, np.zeros(n_days, np.int64))
-        best = np.lexsort(
-            (ties[k, open_days], own[open_days], round_load[open_days], conflicts)
-        )[0]
+        best = np.lexsort((ties[k, open_days], own[open_days], round_load[open_days], conflicts))[0]
         day = int(open_days[best])
         for m in members:
             load[m][day] += 1

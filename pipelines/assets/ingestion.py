@@ -17,10 +17,11 @@ import polars as pl
 from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
+from models.sampling.items import merge_outcomes, outcomes_from_records
 from pipelines.resources import Landing, Warehouse
 from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
-from warehouse.connection import query
+from warehouse.connection import query, table_exists
 from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
     append,
@@ -133,15 +134,21 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
     return raw
 
 
+DERIVED_FROM = {"inspection_outcomes": "inspection_records"}
+"""Clean tables that also take rows derived from another source: the inspection outcomes of
+filled-in inspection record workbooks (`models.sampling.items.outcomes_from_records`)."""
+
+
 def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
     references = [r.source for r in source.references]
+    derived_from = [DERIVED_FROM[source.name]] if source.name in DERIVED_FROM else []
 
     @dg.asset(
         name=source.name,
         group_name="clean",
         kinds={"duckdb", "polars"},
         pool=WRITER_POOL,
-        deps=[f"raw_{source.name}", *references],
+        deps=[f"raw_{source.name}", *references, *derived_from],
         description=(
             f"{source.title_zh}: the clean, typed table (one row per key `{', '.join(source.key)}`"
             "). Values normalised (full-width → half-width, dates, amounts, enums); rejected "
@@ -158,11 +165,18 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 for ref in references
             }
             rebuilt = rebuild_clean(con, source, contracts, landing, known_keys)
+            current = rebuilt.current
+            for other in derived_from:
+                if table_exists(con, other):
+                    derived = outcomes_from_records(
+                        query(con, f'SELECT * FROM "{other}"'), clean_schema(source)
+                    )
+                    current = merge_outcomes(current, derived)
         result = rebuilt.result
         log = log_rows(context.run.run_id, rebuilt.files, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            replace_table(con, source.name, rebuilt.current, clean_schema(source))
+            replace_table(con, source.name, current, clean_schema(source))
             if rebuilt.retired is not None:
                 replace_table(
                     con, f"retired_{source.name}", rebuilt.retired, retired_schema(source)
@@ -180,7 +194,8 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         totals = result.file_counts.select(pl.exclude("source_file").sum()).row(0, named=True)
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rebuilt.current.height,
+                "dagster/row_count": current.height,
+                "derived_rows": current.height - rebuilt.current.height,
                 "retired_rows": rebuilt.retired.height if rebuilt.retired is not None else 0,
                 **{k: int(v) for k, v in totals.items()},
                 "quarantine_by_reason": {r["reason_code"]: r["count"] for r in reasons.to_dicts()},

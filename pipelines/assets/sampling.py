@@ -2,8 +2,8 @@
 feedback.
 
 What belongs here: wiring `models.sampling` into two multi-assets — `sampling_round` writes
-`sampling_rounds`, `sampling_strata`, `sampling_draws`, `sampling_assignments` and the round's
-files; `round_feedback` joins reported outcomes back (`round_outcomes`, `round_results`) and
+the round tables (`warehouse.catalogue.SAMPLING_TABLES`) and the round's files;
+`round_feedback` joins reported outcomes back (`round_outcomes`, `round_results`) and
 rewrites each round's public list — plus the blocking check that the published plan file
 re-runs to itself. The round is chosen by run config (`RoundConfig`); without any, the main
 job drafts the next quarter's round. What does not: any rule of the draw (models).
@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from models.sampling.calendar import CalendarError, parse_calendar
 from models.sampling.draw import DrawError
 from models.sampling.feedback import (
     ROUND_OUTCOME_SCHEMA,
@@ -25,6 +26,7 @@ from models.sampling.feedback import (
     round_results,
     unplanned_outcomes,
 )
+from models.sampling.items import InspectionItems, ItemsError, default_items, parse_items
 from models.sampling.params import RoundParams, RoundParamsError, resolve_round_params
 from models.sampling.plan_file import plan_bytes, verify_plan
 from models.sampling.replacement import RoundConflictError, check_replaceable
@@ -35,6 +37,7 @@ from warehouse.catalogue import SAMPLING_TABLES
 from warehouse.connection import query
 from warehouse.round_exports import (
     discard_staged,
+    plan_path,
     public_rows,
     publish_staged,
     round_folder,
@@ -51,7 +54,15 @@ from warehouse.sampling import (
 from warehouse.tables import replace_table
 
 SAMPLING_VERSION = "sampling-1"
-ROUND_SOURCES = ["firms", "inspectors", "inspector_conflicts", "inspection_outcomes"]
+ROUND_SOURCES = [
+    "firms",
+    "inspectors",
+    "inspector_conflicts",
+    "inspection_outcomes",
+    "correction_notices",
+    "public_credit_grades",
+    "rectification_results",
+]
 
 
 class RoundConfig(dg.Config):
@@ -69,19 +80,38 @@ class RoundConfig(dg.Config):
     publish: bool = False
     """Published rounds are announced: redrawing one to a different plan needs `replace`."""
     replace: bool = False
+    backdate_reason: str | None = None
+    """Why a round whose window starts before its publication is published (needs
+    `overrides: {backdate: true}`; recorded with the round and in the audit log)."""
+    calendar_file: str | None = None
+    """The official calendar of years the holidays package lacks (YAML; recorded in the plan)."""
+    items_file: str | None = None
+    """The 抽查事项清单 for the record workbooks (YAML; default: the packaged list)."""
 
 
 def round_params_from_config(config: RoundConfig, landing: Landing) -> RoundParams:
     """The round's parameters from run config (the rule of precedence and the defaults:
-    `models.sampling.params.resolve_round_params`); raises `RoundParamsError` or `OSError`."""
+    `models.sampling.params.resolve_round_params`); raises `RoundParamsError`,
+    `CalendarError` or `OSError`."""
     text = Path(config.params_file).read_text(encoding="utf-8") if config.params_file else None
+    options: dict = {}
+    if config.calendar_file:
+        calendar = parse_calendar(Path(config.calendar_file).read_text(encoding="utf-8"))
+        options["calendar"] = calendar.model_dump(mode="json")
     return resolve_round_params(
         landing.processing_date,
         round_id=config.round_id,
         seed=config.seed,
         params_text=text,
         overrides_text=config.overrides,
+        options=options,
     )
+
+
+def round_items(config: RoundConfig) -> InspectionItems:
+    if config.items_file:
+        return parse_items(Path(config.items_file).read_text(encoding="utf-8"))
+    return default_items()
 
 
 @dg.multi_asset(
@@ -123,8 +153,14 @@ def sampling_round(
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
     try:
         params = round_params_from_config(config, landing)
-    except (RoundParamsError, OSError) as exc:
+        items = round_items(config)
+    except (RoundParamsError, CalendarError, ItemsError, OSError) as exc:
         raise dg.Failure(f"round parameters: {exc}") from exc
+    if params.backdate and config.publish and not (config.backdate_reason or "").strip():
+        raise dg.Failure(
+            "backdate: 补录往期批次须说明理由 / a back-dated round needs a reason "
+            "(backdate_reason, `--reason`)"
+        )
     if params.tier_as_of > landing.processing_date:
         raise dg.Failure(
             f"tier_as_of {params.tier_as_of} is after the processing date "
@@ -161,10 +197,18 @@ def sampling_round(
     except RoundConflictError as exc:
         raise dg.Failure(str(exc)) from exc
 
-    folder = round_folder(warehouse.reports, params.round_id)
-    summary = _cover_summary(plan, gathered, status, plan_sha256)
+    plan_file = plan_path(warehouse.reports, params.round_id, status)
+    summary = _cover_summary(plan, gathered, status, plan_sha256, config.backdate_reason)
     staging = stage_round_files(
-        plan, document, summary, gathered.firms, gathered.inspectors, rule_set, warehouse.reports
+        plan,
+        document,
+        summary,
+        gathered.firms,
+        gathered.inspectors,
+        rule_set,
+        warehouse.reports,
+        status=status,
+        items=items,
     )
     try:
         with warehouse.transaction() as con:
@@ -173,9 +217,11 @@ def sampling_round(
                 plan,
                 gathered,
                 status=status,
-                plan_file=str(folder / "plan.json"),
+                plan_file=str(plan_file),
                 plan_sha256=plan_sha256,
                 created_at=datetime.now(UTC).replace(tzinfo=None),
+                backdate_reason=config.backdate_reason,
+                tier_order=rule_set.tier_names,
             )
     except BaseException:
         discard_staged(staging)
@@ -183,13 +229,15 @@ def sampling_round(
     publish_staged(staging, warehouse.reports, params.round_id)
     context.log.info(
         f"round {params.round_id} ({status}) seed {params.seed}: {row['drawn']} drawn + "
-        f"{row['control']} control of {row['pool_size']}; plan {folder / 'plan.json'}"
+        f"{row['control']} control of {row['pool_size']}; plan {plan_file}"
     )
     counts = {
         "sampling_rounds": 1,
         "sampling_strata": plan.strata.height,
         "sampling_draws": plan.draws.height,
         "sampling_assignments": plan.assignments.height,
+        "sampling_round_facts": 1,
+        "sampling_tiers": plan.tiers.height,
     }
     for name, rows in counts.items():
         metadata: dict = {"dagster/row_count": rows, "round_id": params.round_id}
@@ -197,13 +245,13 @@ def sampling_round(
             metadata |= {
                 "status": status,
                 "seed": params.seed,
-                "plan_file": dg.MetadataValue.path(str(folder / "plan.json")),
+                "plan_file": dg.MetadataValue.path(str(plan_file)),
                 "plan_sha256": plan_sha256,
                 **{f"{k}_sha256": v for k, v in plan.input_hashes.items()},
                 "excluded_firms": gathered.excluded.height,
             }
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
-    yield _plan_check(folder / "plan.json")
+    yield _plan_check(plan_file)
 
 
 DRAFT_SKIPPED = "草案未生成 / no draft round"
@@ -244,7 +292,10 @@ def _unchanged(existing: dict, warehouse: Warehouse):
             asset_key=name,
             metadata={"round_id": existing["round_id"], "unchanged": "already published"},
         )
-    plan_file = round_folder(warehouse.reports, existing["round_id"]) / "plan.json"
+    plan_file = Path(existing["plan_file"] or plan_path(warehouse.reports, existing["round_id"],
+                                                        existing["status"]))  # fmt: skip
+    if not plan_file.exists():
+        plan_file = plan_path(warehouse.reports, existing["round_id"], existing["status"])
     if plan_file.exists():
         yield _plan_check(plan_file)
         return
@@ -260,25 +311,46 @@ def _unchanged(existing: dict, warehouse: Warehouse):
     )  # fmt: skip
 
 
-def _cover_summary(plan, gathered, status: str, plan_sha256: str) -> dict[str, object]:
+def _cover_summary(
+    plan, gathered, status: str, plan_sha256: str, backdate_reason: str | None = None
+) -> dict[str, object]:
+    from models.sampling.eligibility import EXCLUSION_REASONS
+
     params = plan.params
     drawn = plan.draws.filter(~pl.col("is_control")).height
+    excluded = gathered.eligible.excluded_by_reason() if gathered.eligible else {}
+    tiers = "；".join(
+        f"{t} 比例 {ratio:.0%} · 实际入选概率 {p:.2%} · 期望 {e:g} · 实抽 {d}"
+        for t, ratio, _, p, e, d in plan.tiers.iter_rows()
+    )
     return {
         "抽查批次 / round": params.round_id,
-        "状态 / status": {"draft": "草案 draft", "published": "已公布 published"}[status],
+        "状态 / status": {"draft": "草案 — 未公布 draft", "published": "已公布 published"}[status],
+        "组织单位 / organising office": params.office_label,
+        "抽查范围（区） / districts": "、".join(params.scope_districts) or "全部 / all",
+        "抽查范围（类型） / firm types": "、".join(params.scope.firm_types) or "全部 / all",
+        "联合抽查部门 / partner departments": "、".join(params.partner_departments) or "—",
+        "公布日期 / published on": params.published_on or "—",
+        "补录往期批次 / back-dated": f"是：{backdate_reason}" if params.backdate else "否",
         "随机种子 / seed": params.seed,
         "算法版本 / algorithm": plan.algorithm_version,
         "等级评价基准日 / tiers as of": params.tier_as_of,
         "检查期间 / window": f"{params.window_start} — {params.window_end}",
+        "最早检查日 / first inspection day": plan.first_day,
+        "工作日历 / calendar": plan.calendar.source,
+        "工作日历说明 / calendar notes": "\n".join(plan.calendar.notes) or "—",
+        "范围内单位 / firms in scope": gathered.eligible.in_scope if gathered.eligible else "—",
         "可抽取单位 / eligible firms": plan.inputs.firms.height,
         "未纳入单位 / excluded firms": gathered.excluded.height,
+        **{f"未纳入：{EXCLUSION_REASONS.get(reason, reason)}": n for reason, n in excluded.items()},
+        "各类别入选概率 / inclusion probability by class": tiers,
         "按等级抽取 / drawn by tier": drawn,
         "对照组 / control share": plan.draws.height - drawn,
         "上一批次 / previous round": gathered.previous_round_id or "—",
         **{f"输入哈希 {k} / input SHA-256": v for k, v in plan.input_hashes.items()},
         "计划文件 SHA-256 / plan file": plan_sha256,
         "参数 / parameters": json.dumps(params.model_dump(mode="json"), ensure_ascii=False),
-        "复核方法 / verify": "renfang verify-draw plan.json",
+        "复核方法 / verify": f"renfang verify-draw {plan_path(Path(), '', status).name}",
     }
 
 
@@ -310,10 +382,15 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         ensure_round_tables(con)
         draws = query(con, "SELECT * FROM sampling_draws")
         schedule = query(con, "SELECT round_id, uscc, inspection_date FROM sampling_assignments")
+        rounds = query(
+            con,
+            "SELECT round_id, status, try_cast(json_extract_string(parameters, '$.published_on')"
+            " AS DATE) AS published_on FROM sampling_rounds",
+        )
         outcomes = query(
             con,
-            "SELECT round_id, uscc, inspection_id, inspected_on, result, problem_count "
-            "FROM inspection_outcomes",
+            "SELECT round_id, uscc, inspection_id, inspected_on, result, problem_count, "
+            "collected_on FROM inspection_outcomes",
         )
         firms = query(con, "SELECT uscc, name, firm_type, district FROM firms")
         per_firm = round_outcomes(draws, schedule, outcomes, clean)
@@ -321,9 +398,13 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         replace_table(con, "round_outcomes", per_firm, ROUND_OUTCOME_SCHEMA)
         replace_table(con, "round_results", summary, ROUND_RESULT_SCHEMA)
     written = []
+    facts = {r: (status, day) for r, status, day in rounds.iter_rows()}
     for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
         if round_folder(warehouse.reports, round_id).exists():
-            written += write_public(public_rows(rows, firms), warehouse.reports, round_id)
+            status, published_on = facts.get(str(round_id), ("published", None))
+            written += write_public(
+                public_rows(rows, firms), warehouse.reports, str(round_id), status, published_on
+            )
     unplanned = unplanned_outcomes(draws, outcomes)
     context.log.info(f"round feedback: {per_firm.height} planned firms, {len(written)} files")
     yield dg.MaterializeResult(
