@@ -116,7 +116,7 @@ def marked(name: str, status: str) -> str:
     if status == "published":
         return name
     path = Path(name)
-    return f"{path.stem}_{DRAFT_MARK}{path.suffix}"
+    return str(path.with_name(f"{path.stem}_{DRAFT_MARK}{path.suffix}"))
 
 
 def plan_path(reports: Path, round_id: str, status: str) -> Path:

@@ -24,6 +24,7 @@ import polars as pl
 from models.divisions import CITY_LEVEL
 from models.engine import scores_of
 from models.rules import RuleSet
+from models.sampling.calendar import SuppliedCalendar
 from models.sampling.canonical import INPUT_SCHEMAS, RoundInputs
 from models.sampling.draw import monotone_in_tier
 from models.sampling.eligibility import (
@@ -34,6 +35,7 @@ from models.sampling.eligibility import (
     previous_pairs,
     previous_round,
 )
+from models.sampling.feedback import TRACKING_SCHEMA, inspection_tracking
 from models.sampling.params import RoundParams
 from models.sampling.replacement import STATUSES
 from models.sampling.round import RoundPlan
@@ -321,3 +323,37 @@ def store_round(
 def ensure_round_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the sampling tables empty, so readers (feedback, dashboards) find them."""
     ensure_tables(con, SAMPLING_TABLES)
+
+
+def round_tracking(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    office: str | None = None,
+    round_id: str | None = None,
+    published_only: bool = True,
+) -> pl.DataFrame:
+    """Each drawn firm of the (published) rounds as of `day`: planned, done or overdue, and its
+    result's publication deadline (`models.sampling.feedback.inspection_tracking`, with the
+    round's own calendar when it supplied one)."""
+    if not (table_exists(con, "round_outcomes") and table_exists(con, "sampling_rounds")):
+        return pl.DataFrame(schema=TRACKING_SCHEMA)
+    rounds = query(con, "SELECT round_id, status, parameters FROM sampling_rounds")
+    outcomes = query(con, "SELECT * FROM round_outcomes")
+    parts = []
+    for rid, status, parameters in rounds.iter_rows():
+        if (published_only and status != "published") or (round_id and rid != round_id):
+            continue
+        saved = json.loads(parameters)
+        if office is not None and saved.get("office", CITY_LEVEL) != office:
+            continue
+        supplied = (
+            SuppliedCalendar.model_validate(saved["calendar"]) if saved.get("calendar") else None
+        )
+        published = saved.get("published_on")
+        public_day = date.fromisoformat(published) if published and status == "published" else None
+        rows = outcomes.filter(pl.col("round_id") == rid)
+        parts.append(inspection_tracking(rows, {rid: public_day}, day, supplied))
+    if not parts:
+        return pl.DataFrame(schema=TRACKING_SCHEMA)
+    return pl.concat(parts).sort("round_id", "planned_date", "uscc")

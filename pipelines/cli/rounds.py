@@ -8,6 +8,7 @@ elsewhere — because a third party must be able to run it on their own machine.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +21,11 @@ VerifyInput = Annotated[
 ]
 
 
+Many = Annotated[list[str] | None, typer.Option()]
+
+
 def draw(
-    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2027Q1")],
+    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2027Q1 or 2027Q1-青浦")],
     seed: Annotated[int, typer.Option(help="The published seed (an integer ≥ 0)")],
     params: Annotated[
         Path | None,
@@ -30,7 +34,7 @@ def draw(
             exists=True,
             dir_okay=False,
             help="Round parameters YAML (default: the packaged template; dates from the "
-            "round id: 2027Q1, 2027H1 or 2027-03)",
+            "round id: 2027Q1, 2027H1 or 2027-03, optionally followed by -TAG)",
         ),
     ] = None,
     warehouse: Annotated[
@@ -47,14 +51,55 @@ def draw(
         bool,
         typer.Option(help="Riskiest firms first within each stratum and team (risk model)"),
     ] = False,
+    backdate: Annotated[
+        bool,
+        typer.Option(help="Allow a window that starts before today (with --reason; audited)"),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why a back-dated round is published (audit log)")
+    ] = None,
+    calendar: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Official calendar YAML (source, years, days_off, working_days) for years the "
+            "holidays package lacks; recorded in the plan",
+        ),
+    ] = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="Organising office: 市级 (default) or a district (浦东 / 310115)"),
+    ] = None,
+    office_name: Annotated[
+        str | None, typer.Option(help="The office's name on plans, e.g. 青浦区国防动员办公室")
+    ] = None,
+    district: Many = None,
+    firm_type: Many = None,
+    partner: Many = None,
+    allow_city_inspectors: Annotated[
+        bool, typer.Option(help="A district office's round may also draw the city's inspectors")
+    ] = False,
+    items: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="抽查事项清单 YAML (record workbooks)"),
+    ] = None,
 ) -> None:
-    """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
+    """Draw round ID with SEED from the warehouse, publish it, print its plan file.
+
+    Scope and office: --office (the organising office; a district office draws its own
+    district's firms with its own inspectors), --district / --firm-type (repeatable: the
+    firms covered), --partner (repeatable: a joint round's partner departments)."""
     from pipelines.cli.options import parse_day, refuse
     from pipelines.instance import dagster_home
 
-    parse_day(today, "--today")
+    day = parse_day(today, "--today")
     if seed < 0:
         refuse("--seed", "随机种子应为非负整数", "the seed must be an integer ≥ 0")
+    options = _round_options(
+        round_id, params, day, backdate, reason, draft, calendar, items, office, office_name,
+        district, firm_type, partner, allow_city_inspectors, order_by_risk,
+    )  # fmt: skip
     from warehouse.connection import Warehouse as Location
 
     dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)
@@ -76,7 +121,10 @@ def draw(
         "params_file": str(params) if params else None,
         "publish": not draft,
         "replace": replace,
-        "overrides": "{order_by_risk: true}" if order_by_risk else None,
+        "overrides": options or None,
+        "backdate_reason": reason,
+        "calendar_file": str(calendar) if calendar else None,
+        "items_file": str(items) if items else None,
     }
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
@@ -101,9 +149,118 @@ def draw(
         raise typer.Exit(code=1)
     drawn = drawn_round_id(result) or round_id
     if not draft:
-        audit.append(wh.audit_log, "round_published", {"round_id": drawn, "seed": seed,
-                     "replace": replace}, run_id=result.run_id)  # fmt: skip
+        payload: dict[str, object] = {"round_id": drawn, "seed": seed, "replace": replace}
+        if office:
+            payload["office"] = office
+        if backdate:
+            payload |= {"backdate": True, "reason": reason}
+        audit.append(wh.audit_log, "round_published", payload, run_id=result.run_id)
     print_round(wh, drawn, typer.echo)
+
+
+def _round_options(
+    round_id: str,
+    params: Path | None,
+    day: date | None,
+    backdate: bool,
+    reason: str | None,
+    draft: bool,
+    calendar: Path | None,
+    items: Path | None,
+    office: str | None,
+    office_name: str | None,
+    districts: list[str] | None,
+    firm_types: list[str] | None,
+    partners: list[str] | None,
+    allow_city_inspectors: bool,
+    order_by_risk: bool,
+) -> str:
+    """Check the round's options before anything runs (exit 2, Chinese then English) and return
+    them as the job's YAML overrides."""
+    import os
+
+    import yaml
+
+    from models.contracts import default_contracts, header_key
+    from models.divisions import normalise_district
+    from models.sampling.calendar import CalendarError, parse_calendar
+    from models.sampling.items import ItemsError, parse_items
+    from models.sampling.params import RoundParamsError, parse_round_params, round_window
+    from pipelines.cli.options import parse_day, refuse
+
+    today = day or parse_day(os.environ.get("RENFANG_TODAY"), "RENFANG_TODAY") or date.today()
+    if backdate and not draft and not (reason or "").strip():
+        refuse("--reason", "补录往期批次须用 --reason 说明理由", "--backdate needs --reason TEXT")
+    if params is not None:
+        try:
+            window = parse_round_params(params.read_text(encoding="utf-8"))
+        except (RoundParamsError, OSError) as exc:
+            refuse("--params", f"参数文件无效：{exc}", f"invalid parameter file: {exc}")
+        start = window.window_start
+        backdate = backdate or window.backdate
+    else:
+        named = round_window(round_id)
+        if named is None:
+            refuse(
+                "--round",
+                f"“{round_id}”不是季度（2027Q1）、半年（2027H1）或月份（2027-03）批次，"
+                "请用 --params 给出日期",
+                f"{round_id!r} names no quarter (2027Q1), half year (2027H1) or month "
+                "(2027-03); give --params with its dates",
+            )
+        start = named[0]
+    if start < today and not backdate:
+        refuse(
+            "--round",
+            f"检查期间自 {start} 起，早于公布日期 {today}；"
+            "补录往期批次请加 --backdate --reason 说明",
+            f"the window starts {start}, before the publication date {today}; a back-dated "
+            "round needs --backdate --reason TEXT",
+        )
+    if calendar is not None:
+        try:
+            parse_calendar(calendar.read_text(encoding="utf-8"))
+        except (CalendarError, OSError) as exc:
+            refuse("--calendar", f"日历文件无效：{exc}", f"invalid calendar file: {exc}")
+    if items is not None:
+        try:
+            parse_items(items.read_text(encoding="utf-8"))
+        except (ItemsError, OSError) as exc:
+            refuse("--items", f"抽查事项清单无效：{exc}", f"invalid item list: {exc}")
+    for option, values in (("--office", [office] if office else []), ("--district", districts)):
+        for value in values or []:
+            if normalise_district(value) is None:
+                refuse(
+                    option,
+                    f"“{value}”不是已知的区（全称、简称或行政区划代码）",
+                    f"{value!r} is not a known district (name, short name or GB/T 2260 code)",
+                )
+    types = default_contracts().enum_lookup("firm_type")
+    for value in firm_types or []:
+        if header_key(value) not in types:
+            refuse("--firm-type", f"“{value}”不是单位类型", f"{value!r} is not a firm type")
+    if office_name is not None and not (0 < len(office_name.strip()) <= 100):
+        refuse("--office-name", "名称应为 1–100 个字符", "the name must be 1–100 characters")
+    options: dict[str, object] = {}
+    if order_by_risk:
+        options["order_by_risk"] = True
+    if backdate:
+        options["backdate"] = True
+    if office:
+        options["office"] = office
+    if office_name:
+        options["office_name"] = office_name.strip()
+    if districts or firm_types:
+        options["scope"] = {"districts": districts or [], "firm_types": firm_types or []}
+    if partners:
+        options["partner_departments"] = [p.strip() for p in partners if p.strip()]
+    if allow_city_inspectors:
+        options["allow_city_inspectors"] = True
+    return (
+        yaml.safe_dump(options, allow_unicode=True, default_flow_style=True).strip()
+        if options
+        else ""
+    )
 
 
 def verify_draw(
@@ -147,28 +304,60 @@ def rounds(
     warehouse: Annotated[
         Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
     ] = None,
+    office: Annotated[
+        str | None, typer.Option(help="Only this office's rounds (市级 or a district)")
+    ] = None,
+    deadlines: Annotated[
+        bool,
+        typer.Option(
+            help="List the results whose 20-working-day publication deadline is past or near"
+        ),
+    ] = False,
+    today: Annotated[
+        str | None, typer.Option(help="As of YYYY-MM-DD for --deadlines [env RENFANG_TODAY]")
+    ] = None,
 ) -> None:
     """List the stored rounds, or one round's feedback: planned vs inspected vs findings, by
-    tier and for the control share."""
+    tier and for the control share; or (--deadlines) the results to publish."""
+    import os
+
+    from models.divisions import normalise_district
+    from pipelines.cli.options import parse_day, refuse
     from pipelines.resources import Warehouse
     from warehouse.connection import query, table_exists
 
+    day = parse_day(today, "--today") or parse_day(os.environ.get("RENFANG_TODAY"), "RENFANG_TODAY")
+    wanted = None
+    if office is not None:
+        wanted = normalise_district(office)
+        if wanted is None:
+            refuse("--office", f"“{office}”不是已知的区或市级", f"{office!r} is not a known office")
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     with wh.connect(read_only=True) as con:
         if not table_exists(con, "sampling_rounds"):
             typer.echo("no rounds yet: `renfang run` drafts one, `renfang draw` publishes one")
             raise typer.Exit(code=2)
+        if deadlines:
+            _print_deadlines(con, day or date.today(), wanted)
+            return
         if round_id is None:
+            facts = table_exists(con, "sampling_round_facts")
             listed = query(
                 con,
-                "SELECT round_id, status, seed, window_start, window_end, pool_size, drawn, "
-                "control FROM sampling_rounds ORDER BY window_start, round_id",
+                "SELECT r.round_id, r.status, r.seed, r.window_start, r.window_end, r.pool_size, "
+                "r.drawn, r.control, "
+                + ("coalesce(f.office, '市级') AS office " if facts else "'市级' AS office ")
+                + "FROM sampling_rounds r "
+                + ("LEFT JOIN sampling_round_facts f USING (round_id) " if facts else "")
+                + "ORDER BY r.window_start, r.round_id",
             )
-            typer.echo(f"{'round':10s} {'status':10s} {'seed':>10s}  {'window':23s} "
+            if wanted is not None:
+                listed = listed.filter(pl.col("office") == wanted)
+            typer.echo(f"{'round':14s} {'status':10s} {'office':8s} {'seed':>10s}  {'window':23s} "
                        f"{'eligible':>8s} {'drawn':>6s} {'control':>7s}")  # fmt: skip
             for r in listed.iter_rows(named=True):
                 typer.echo(
-                    f"{r['round_id']:10s} {r['status']:10s} {r['seed']:>10d}  "
+                    f"{r['round_id']:14s} {r['status']:10s} {r['office']:8s} {r['seed']:>10d}  "
                     f"{r['window_start']} — {r['window_end']} {r['pool_size']:>8,d} "
                     f"{r['drawn']:>6,d} {r['control']:>7,d}"
                 )
@@ -196,3 +385,22 @@ def rounds(
         label = "control total" if is_control else "by-tier total"
         rate = f"{found / inspected:.0%}" if inspected else "—"
         typer.echo(f"  {label:14s} {planned:>8d} {inspected:>9d} {found:>8d} {rate:>6s}")
+
+
+def _print_deadlines(con, day: date, office: str | None) -> None:
+    """The deadline list of every published round (`warehouse.sampling.round_tracking`)."""
+    from models.sampling.feedback import DEADLINE_LABELS, deadline_list
+    from warehouse.sampling import round_tracking
+
+    tracking = round_tracking(con, day, office=office)
+    late = deadline_list(tracking)
+    typer.echo(
+        f"publication deadlines as of {day} (20 working days, 企业信息公示暂行条例): "
+        f"{late.height} to act on"
+    )
+    for r in late.iter_rows(named=True):
+        typer.echo(
+            f"  {r['round_id']:14s} {r['uscc']}  inspected {r['inspected_on'] or '—'} "
+            f"(planned {r['planned_date']})  deadline {r['publication_deadline']}  "
+            f"{DEADLINE_LABELS[r['deadline_status']]}"
+        )

@@ -149,32 +149,70 @@ def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:
 
 def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], object]) -> None:
     """Seed, input hashes and files of a stored round: what the centre publishes."""
-    from warehouse.round_exports import round_folder
+    import json
+
+    from models.sampling.eligibility import EXCLUSION_REASONS
+    from warehouse.connection import table_exists
+    from warehouse.round_exports import marked, round_folder
 
     with warehouse.connect(read_only=True) as con:
         rows = query(con, "SELECT * FROM sampling_rounds WHERE round_id = ?", [round_id])
+        facts = (
+            query(con, "SELECT * FROM sampling_round_facts WHERE round_id = ?", [round_id])
+            if table_exists(con, "sampling_round_facts")
+            else None
+        )
+        tiers = (
+            query(con, "SELECT * FROM sampling_tiers WHERE round_id = ? ORDER BY tier", [round_id])
+            if table_exists(con, "sampling_tiers")
+            else None
+        )
     if rows.is_empty():
         return
     r = rows.row(0, named=True)
-    status = {"draft": "草案 draft", "published": "已公布 published"}.get(r["status"], r["status"])
+    f = facts.row(0, named=True) if facts is not None and facts.height else None
+    status = {"draft": "草案 — 未公布 draft", "published": "已公布 published"}.get(
+        r["status"], r["status"]
+    )
+    office = f" · {f['office_name']}" if f else ""
     echo(
-        f"round {r['round_id']} ({status}): window {r['window_start']} — {r['window_end']}, "
-        f"tiers as of {r['tier_as_of']}"
+        f"round {r['round_id']} ({status}{office}): window {r['window_start']} — "
+        f"{r['window_end']}, tiers as of {r['tier_as_of']}"
     )
     echo(
         f"  seed {r['seed']} · algorithm {r['algorithm_version']} · eligible {r['pool_size']:,d} "
         f"· drawn {r['drawn']:,d} + control {r['control']:,d}"
         f" · previous round {r['previous_round_id'] or '—'}"
     )
+    if f:
+        excluded = json.loads(f["excluded_by_reason"] or "{}")
+        if excluded:
+            listed = " · ".join(
+                f"{EXCLUSION_REASONS.get(k, k).split(' / ')[-1]} {n}" for k, n in excluded.items()
+            )
+            echo(f"  excluded   {r['excluded']:,d}: {listed}")
+        first = f["first_inspection_day"]
+        echo(f"  calendar   {f['calendar_source']} · first inspection day {first}")
+        for note in (f["calendar_notes"] or "").splitlines():
+            echo(f"  calendar   {note}")
+    if tiers is not None and tiers.height:
+        listed = " · ".join(
+            f"{t['tier']} {t['probability']:.1%} ({t['drawn']}/{t['pool']})"
+            for t in tiers.iter_rows(named=True)
+        )
+        echo(f"  inclusion probability by class: {listed}")
     for name in ("firms", "inspectors", "conflicts", "previous"):
         echo(f"  {name + ' sha256':20s} {r[name + '_sha256']}")
     echo(f"  {'plan sha256':20s} {r['plan_sha256']}")
     folder = round_folder(warehouse.reports, r["round_id"])
-    echo(f"  plan file  {r['plan_file']}")
-    echo(
-        f"  exports    {folder}  (抽查计划_{round_id}.xlsx/.csv, 公示_{round_id}.xlsx/.csv, "
-        "calendars/*.ics, inputs/*.csv)"
+    st = r["status"]
+    files = ", ".join(
+        marked(name, st)
+        for name in (f"抽查计划_{round_id}.xlsx", f"公示_{round_id}.xlsx", "calendars/*.ics")
     )
+    records = ", 检查记录/*.xlsx" if st == "published" else ""
+    echo(f"  plan file  {r['plan_file']}")
+    echo(f"  exports    {folder}  ({files}{records}, inputs/*.csv)")
     echo(f"  verify     renfang verify-draw {r['plan_file']}")
 
 
