@@ -447,9 +447,11 @@ def _message(shortfalls: list[dict[str, Any]], per_firm: int) -> str:
     return "\n".join(lines)
 
 
-def department_label(department: str) -> str:
+def department_label(department: str, language: str = "zh") -> str:
     """`""` (the organiser's own department) as words; any other as written."""
-    return department or "本部门（组织单位） / the organising department"
+    if department:
+        return department
+    return "组织单位本部门" if language == "zh" else "the organising department"
 
 
 def assign_joint(
@@ -592,10 +594,11 @@ def _department_shortfalls(
     lines = ["检查人员分配无解（规则不放宽） / inspector assignment infeasible (no rule relaxed):"]
     for s in short[:_MAX_LISTED_FIRMS]:
         if s["kind"] == "department":
-            names = "、".join(department_label(d) for d in s["departments"])
+            zh = "、".join(department_label(d) for d in s["departments"])
+            en = ", ".join(department_label(d, "en") for d in s["departments"])
             lines.append(
-                f"  {s['uscc']} {_type_label(s['firm_type'])}: 无合格的 {names} 检查人员 / no "
-                f"eligible inspector of {names}"
+                f"  {s['uscc']} {_type_label(s['firm_type'])}: 无合格的 {zh} 检查人员 / no "
+                f"eligible inspector of {en}"
             )
         else:
             lines.append(

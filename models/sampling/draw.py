@@ -251,9 +251,9 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
     # Step 5: top up strata below the minimum, smallest u_order first (the line's order).
     if params.min_per_stratum:
         lined = lined.with_columns(
-            rank=pl.int_range(pl.len()).over("stratum"),
-            already=pl.col("drawn").sum().over("stratum"),
-            pool=pl.len().over("stratum"),
+            rank=pl.int_range(pl.len(), dtype=pl.Int64).over("stratum"),
+            already=pl.col("drawn").cast(pl.Int64).sum().over("stratum"),
+            pool=pl.len().over("stratum").cast(pl.Int64),
         ).with_columns(
             undrawn_rank=pl.when(~pl.col("drawn"))
             .then(pl.col("rank") - pl.col("drawn").cast(pl.Int64).cum_sum().over("stratum"))

@@ -88,16 +88,19 @@ def schedule_inspections(
     (working days × cap, less the bookings). If it fails, no schedule exists and the error
     names each inspector and the shortfall.
 
-    Then each firm, tightest first (the least spare capacity among its team: free slots minus
-    visits; ties in a seeded random order), gets the day that is, in order of preference:
-    (1) a day on which no member of its team inspects in another district; (2) the day with
-    the fewest inspections of the round so far — this spreads the round over the window, so
-    the cap is a ceiling and not a target; (3) a day on which its team does least; (4) a
-    seeded random choice. Only days on which every member is below the cap (bookings
-    included) are considered. The greedy is NOT guaranteed to succeed whenever the first
-    check passes (with overlapping teams the problem contains graph colouring); when a firm
-    finds no day, the round fails naming the firm, its team and the inspectors at the cap — a
-    rule is never relaxed.
+    Then the firms are placed in units: a team's firms of one district, in chunks of g =
+    ceil(team's firms / working days) (1 whenever the window has a day per firm, so a team
+    does one inspection a day; more only when it must), teams tightest first (the least spare
+    capacity among its members: free slots minus visits; ties in a seeded random order). Each
+    unit gets the day that is, in order of preference: (1) a day on which no member of its
+    team inspects in another district; (2) the day with the fewest inspections of the round so
+    far — this spreads the round over the window, so the cap is a ceiling and not a target;
+    (3) a day on which its team does least; (4) a seeded random choice. Only days on which
+    every member stays within the cap (bookings included) are considered; a unit that fits on
+    no day is placed firm by firm the same way. The greedy is NOT guaranteed to succeed
+    whenever the first check passes (with overlapping teams the problem contains graph
+    colouring); when a firm finds no day, the round fails naming the firm, its team and the
+    inspectors at the cap — a rule is never relaxed.
 
     Randomness: firms and days are put in canonical (sorted) order before `rng` draws, so the
     same inputs and the same generator state always give the same schedule.
@@ -136,22 +139,14 @@ def schedule_inspections(
     district_of: dict[str, dict[int, set[str]]] = {i: {} for i in members_all}
     round_load = np.zeros(n_days, np.int64)
     team_load: dict[str, np.ndarray] = {}
-
-    tightest = [min(spare[m] for m in members) for members in teams.get_column("inspector_id")]
-    order = teams.with_columns(
-        tightest=pl.Series(tightest, dtype=pl.Int64),
-        tie=pl.Series(rng.permutation(teams.height)),
-    ).sort("tightest", "tie")
-    ties = rng.random((teams.height, n_days))
     dates: dict[str, date] = {}
-    for k, (uscc, members, team, district) in enumerate(
-        order.select("uscc", "inspector_id", "team", "district").iter_rows()
-    ):
-        place = district if district is not None else f"\x00{uscc}"
+
+    def best_day(members: list[str], team: str, place: str, k: int, ties: np.ndarray) -> int:
+        """The preferred day for k firms of `place` by `members` (-1: none fits)."""
         member_load = np.stack([load[m] for m in members])
-        open_days = np.flatnonzero(member_load.max(axis=0) < daily_cap_per_team)
+        open_days = np.flatnonzero(member_load.max(axis=0) + k <= daily_cap_per_team)
         if open_days.size == 0:
-            raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
+            return -1
         conflicts = np.array(
             [
                 sum(1 for m in members if district_of[m].get(int(d), {place}) - {place})
@@ -160,14 +155,53 @@ def schedule_inspections(
             dtype=np.int64,
         )
         own = team_load.setdefault(team, np.zeros(n_days, np.int64))
-        best = np.lexsort((ties[k, open_days], own[open_days], round_load[open_days], conflicts))[0]
-        day = int(open_days[best])
+        order = np.lexsort((ties[open_days], own[open_days], round_load[open_days], conflicts))
+        return int(open_days[order[0]])
+
+    def book(firm_ids: list[str], members: list[str], team: str, place: str, day: int) -> None:
         for m in members:
-            load[m][day] += 1
+            load[m][day] += len(firm_ids)
             district_of[m].setdefault(day, set()).add(place)
-        own[day] += 1
-        round_load[day] += 1
-        dates[uscc] = days[day]
+        team_load[team][day] += len(firm_ids)
+        round_load[day] += len(firm_ids)
+        for uscc in firm_ids:
+            dates[uscc] = days[day]
+
+    team_rows = (
+        teams.group_by("team", maintain_order=True)
+        .agg(pl.col("inspector_id").first().alias("members"), pl.col("uscc"), pl.col("district"))
+        .sort("team")
+    )
+    tightest = [min(spare[m] for m in members) for members in team_rows.get_column("members")]
+    team_rows = team_rows.with_columns(
+        tightest=pl.Series(tightest, dtype=pl.Int64),
+        tie=pl.Series(rng.permutation(team_rows.height)),
+    ).sort("tightest", "tie")
+    for team, members, firm_ids, districts in team_rows.select(
+        "team", "members", "uscc", "district"
+    ).iter_rows():
+        per_day = max(1, min(daily_cap_per_team, -(-len(firm_ids) // n_days)))
+        shuffled = rng.permutation(len(firm_ids))
+        by_place: dict[str, list[str]] = {}
+        for i in shuffled:
+            place = districts[i] if districts[i] is not None else f"\x00{firm_ids[i]}"
+            by_place.setdefault(place, []).append(firm_ids[i])
+        units = [
+            (place, chunk[j : j + per_day])
+            for place, chunk in sorted(by_place.items())
+            for j in range(0, len(chunk), per_day)
+        ]
+        for place, unit in units:
+            ties = rng.random(n_days)
+            day = best_day(members, team, place, len(unit), ties)
+            if day >= 0:
+                book(unit, members, team, place, day)
+                continue
+            for uscc in unit:  # the unit fits nowhere whole: firm by firm
+                day = best_day(members, team, place, 1, ties)
+                if day < 0:
+                    raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
+                book([uscc], members, team, place, day)
 
     return (
         teams.with_columns(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from models.sampling.canonical import (
     INPUT_SCHEMAS,
+    INPUT_SCHEMAS_V1,
     CanonicalInputError,
     RoundInputs,
     canonical_text,
@@ -39,8 +40,9 @@ def test_the_firm_list_is_the_documented_serialisation() -> None:
             "district": [None, 'a"b'],
         }
     )
-    text = 'uscc,firm_type,tier,district\nU1,"设计,监理",A,"a""b"\nU2,施工,A,\n'
-    assert canonical_text("firms", firms) == text
+    header = "uscc,firm_type,tier,district,credit_tier,public_grade,rectification_result\n"
+    text = header + 'U1,"设计,监理",A,"a""b",,,\nU2,施工,A,,,,\n'
+    assert canonical_text("firms", firms) == text  # absent evaluations are empty
     assert sha256_text(text) == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -55,10 +57,24 @@ def test_inspectors_serialise_lists_dates_and_booleans() -> None:
         }
     )
     assert canonical_text("inspectors", inspectors) == (
-        "inspector_id,fields,certificate_valid_until,active\n"
-        "I1,,,\n"
-        "I2,design、supervision,2027-01-31,true\n"
+        "inspector_id,fields,certificate_valid_until,active,department\n"
+        "I1,,,,\n"
+        "I2,design、supervision,2027-01-31,true,\n"
     )
+
+
+def test_draw_1_inputs_keep_their_columns() -> None:
+    # Plans of algorithm draw-1 hash the four-column firm list; it must not change.
+    firms = pl.DataFrame({"uscc": ["U1"], "firm_type": ["施工"], "tier": ["A"], "district": [None]})
+    text = canonical_text("firms", firms, INPUT_SCHEMAS_V1)
+    assert text == "uscc,firm_type,tier,district\nU1,施工,A,\n"
+    bookings = pl.DataFrame(
+        {"inspector_id": ["I1"], "day": [date(2027, 1, 4)], "booked": [2]},
+        schema=INPUT_SCHEMAS["bookings"],
+    )
+    text = canonical_text("bookings", bookings)
+    assert text == "inspector_id,day,booked\nI1,2027-01-04,2\n"
+    assert read_canonical("bookings", text).equals(bookings)
 
 
 def test_the_hash_sees_every_value_but_not_the_row_order_or_extra_columns() -> None:
@@ -81,7 +97,8 @@ def test_a_missing_column_or_an_odd_boolean_is_named() -> None:
         canonical_text("firms", FIRMS.drop("district"))
     with pytest.raises(CanonicalInputError, match=r"inspectors\.active: 'maybe'"):
         read_canonical(
-            "inspectors", "inspector_id,fields,certificate_valid_until,active\nI1,,,maybe\n"
+            "inspectors",
+            "inspector_id,fields,certificate_valid_until,active,department\nI1,,,maybe,\n",
         )
     with pytest.raises(CanonicalInputError, match="unreadable value"):
         read_canonical("conflicts", "inspector_id,uscc,valid_from,valid_until\nI1,U1,2027-13-01,\n")
@@ -100,7 +117,13 @@ _day = st.one_of(st.none(), st.dates(date(2020, 1, 1), date(2030, 12, 31)))
 @settings(max_examples=60, deadline=None)
 @given(
     rows=st.lists(
-        st.tuples(_text, st.lists(_text, max_size=3), _day, st.one_of(st.none(), st.booleans())),
+        st.tuples(
+            _text,
+            st.lists(_text, max_size=3),
+            _day,
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), _text),
+        ),
         max_size=8,
     )
 )

@@ -1,12 +1,14 @@
-"""The firm draw: stratum sizes by hand (docs/sampling.md#strata-and-ratios), floor raised as the
-module docstring says, the same draw for the same inputs in any row order, inclusion
-frequencies that match the ratios."""
+"""The firm draw (algorithm draw-2): every firm is drawn at its tier's ratio whatever the size of
+its stratum, each stratum and tier gets floor or ceil of its expected size, the floor raises
+every ratio by one factor, the minimum per stratum is explicit and reported, and the effective
+probabilities are monotone in tier (property test)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import Counter
+from fractions import Fraction
 
 import polars as pl
 import pytest
@@ -19,10 +21,11 @@ from models.sampling.draw import (
     STRATA_SCHEMA,
     DrawError,
     draw_firms,
+    monotone_in_tier,
     seed_sequence,
-    stratum_sizes,
+    tier_probabilities,
 )
-from models.sampling.params import RoundParams, default_round_params
+from models.sampling.params import RoundParams, RoundParamsError, default_round_params
 
 
 def _pool(*groups: tuple[int, str, str]) -> pl.DataFrame:
@@ -34,68 +37,82 @@ def _pool(*groups: tuple[int, str, str]) -> pl.DataFrame:
 
 
 def _params(**overrides: object) -> RoundParams:
-    return default_round_params(seed=20260401, **overrides)
-
-
-def _sizes(strata: pl.DataFrame) -> dict[str, tuple[int, int, int]]:
-    rows = strata.select("stratum", "pool", "n_required", "n_drawn").iter_rows()
-    return {stratum: (pool, required, drawn) for stratum, pool, required, drawn in rows}
+    return default_round_params(**{"seed": 20260401, **overrides})
 
 
 POOL = _pool((40, "设计", "B"), (7, "防护设备", "C"), (1, "设计", "A"), (3, "施工", "D"))
 
 
-# --- stratum sizes ----------------------------------------------------------------------------
+# --- sizes and probabilities ------------------------------------------------------------------
 
 
-def test_stratum_sizes_by_hand() -> None:
-    result = draw_firms(POOL, _params(control_share=0.0))
-    assert _sizes(result.strata) == {
-        "A/设计": (1, 1, 1),  # ceil(1 × 0.03) = 1, and at least 1 anyway
-        "B/设计": (40, 4, 4),  # ceil(40 × 0.10) = 4
-        "C/防护设备": (7, 3, 3),  # ceil(7 × 0.30) = ceil(2.1) = 3
-        "D/施工": (3, 3, 3),  # ratio 1.0: every D firm
-    }
-    # An empty stratum (no A 防护设备 firm) has no row and nothing drawn from it.
-    assert "A/防护设备" not in _sizes(result.strata)
+def test_stratum_sizes_are_floor_or_ceil_of_pool_times_ratio() -> None:
+    for seed in range(30):
+        result = draw_firms(POOL, _params(control_share=0.0, seed=seed))
+        sizes = {s: (p, d) for s, p, d in result.strata.select("stratum", "pool", "n_drawn").rows()}
+        assert sizes["B/设计"] == (40, 4)  # 40 × 0.10 = 4 exactly: always 4
+        assert sizes["C/防护设备"][1] in (2, 3)  # 7 × 0.30 = 2.1
+        assert sizes["A/设计"][1] in (0, 1)  # 1 × 0.03: drawn 3 % of the time, never forced
+        assert sizes["D/施工"] == (3, 3)  # ratio 1.0: every D firm
     assert result.strata.schema == STRATA_SCHEMA
     assert result.draws.schema == DRAW_SCHEMA
-    assert result.draws.height == 11
 
 
 def test_a_decimal_ratio_is_exact() -> None:
-    # 10 × 0.3 is 3.0000000000000004 in binary floating point; the rule means 3.
-    assert stratum_sizes([10], [0.3], 0.0) == [3]
-    assert stratum_sizes([100], [0.07], 0.0) == [7]
+    # 10 × 0.3 is 3.0000000000000004 in binary floating point; the rule means exactly 3.
+    pool = _pool((10, "设计", "C"))
+    for seed in range(20):
+        drawn = draw_firms(pool, _params(control_share=0.0, seed=seed)).draws
+        assert drawn.height == 3
 
 
 def test_strata_by_tier_only_leave_firm_type_null() -> None:
     result = draw_firms(POOL, _params(strata=["tier"], control_share=0.0))
-    assert _sizes(result.strata)["B"] == (40, 4, 4)
+    assert dict(result.strata.select("stratum", "n_drawn").rows())["B"] == 4
     assert result.strata.get_column("firm_type").null_count() == 4
 
 
 @pytest.mark.parametrize(
-    ("pools", "ratios", "floor", "sizes"),
+    ("pools", "ratios", "floor", "expected"),
     [
-        ([100], [0.03], 0.05, [5]),  # 3 < ceil(100 × 5%) = 5
-        ([100, 100], [0.01, 0.02], 0.3, [20, 40]),  # f = 20: both grow in proportion
-        ([2, 100], [0.5, 0.01], 0.5, [2, 49]),  # tie at n/w = 1 → first stratum, capped at 2
-        ([10, 10], [0.1, 0.1], 0.25, [3, 2]),  # ties go to the first stratum in key order
-        ([40, 7, 1], [0.1, 0.3, 0.03], 0.05, [4, 3, 1]),  # 8 ≥ ceil(2.4): floor already met
-        ([5, 5], [0.03, 0.03], 1.0, [5, 5]),  # a floor of 100% takes everything
+        ({"A": 100}, {"A": 0.03}, 0.05, {"A": Fraction(5, 100)}),  # 3 < 5: raised to 5 %
+        ({"A": 100, "B": 100}, {"A": 0.01, "B": 0.02}, 0.3, {"A": Fraction(1, 5),
+                                                              "B": Fraction(2, 5)}),  # f = 20
+        ({"A": 100, "B": 2}, {"A": 0.01, "B": 0.5}, 0.5, {"A": Fraction(49, 100),
+                                                          "B": Fraction(1)}),  # B capped at 1
+        ({"B": 40, "C": 7}, {"B": 0.1, "C": 0.3}, 0.05, {"B": Fraction(1, 10),
+                                                         "C": Fraction(3, 10)}),  # already met
+        ({"A": 5, "B": 5}, {"A": 0.03, "B": 0.1}, 1.0, {"A": Fraction(1), "B": Fraction(1)}),
     ],
-)
-def test_the_floor_raises_every_stratum_by_one_factor(
-    pools: list[int], ratios: list[float], floor: float, sizes: list[int]
+)  # fmt: skip
+def test_the_floor_raises_every_ratio_by_one_factor(
+    pools: dict[str, int], ratios: dict[str, float], floor: float, expected: dict[str, Fraction]
 ) -> None:
-    assert stratum_sizes(pools, ratios, floor) == sizes
+    got = tier_probabilities(pools, ratios, floor)
+    assert got == expected
+    target = math.ceil(Fraction(repr(floor)) * sum(pools.values()))
+    assert sum(pools[t] * got[t] for t in pools) >= min(target, sum(pools.values()))
 
 
-def test_the_floor_applies_to_the_draw() -> None:
+def test_the_floor_makes_the_draw_exactly_its_size() -> None:
     pool = _pool((100, "设计", "A"))
-    result = draw_firms(pool, _params(control_share=0.0))
-    assert _sizes(result.strata) == {"A/设计": (100, 5, 5)}
+    for seed in range(10):
+        result = draw_firms(pool, _params(control_share=0.0, seed=seed))
+        assert result.draws.height == 5  # Σ π = 5 exactly: systematic selection gives 5
+        assert result.tiers.row(0, named=True)["probability"] == 0.05
+
+
+def test_a_minimum_per_stratum_is_explicit_and_its_cost_is_reported() -> None:
+    pool = _pool((5, "设计", "A"), (300, "设计", "B"))
+    plain = draw_firms(pool, _params(control_share=0.0, overall_floor=0.0))
+    assert dict(plain.tiers.select("tier", "probability").rows()) == {"A": 0.03, "B": 0.1}
+    forced = draw_firms(pool, _params(control_share=0.0, overall_floor=0.0, min_per_stratum=1))
+    probabilities = dict(forced.tiers.select("tier", "probability").rows())
+    assert probabilities == {"A": 0.2, "B": 0.1}  # one of five A firms: 20 % > B's 10 %
+    assert not monotone_in_tier(forced.tiers, ["A", "B", "C", "D"])
+    assert monotone_in_tier(plain.tiers, ["A", "B", "C", "D"])
+    assert dict(forced.strata.select("stratum", "n_drawn").rows())["A/设计"] == 1
+    assert dict(forced.strata.select("stratum", "n_required").rows())["A/设计"] == 1
 
 
 # --- reproducibility --------------------------------------------------------------------------
@@ -124,7 +141,7 @@ def test_the_seed_sequence_is_the_documented_hash() -> None:
     text = f"{ALGORITHM_VERSION}:42:2026Q1".encode()
     entropy = int.from_bytes(hashlib.sha256(text).digest(), "big")
     assert seed_sequence(42, "2026Q1").entropy == entropy
-    assert ALGORITHM_VERSION == "draw-1"
+    assert ALGORITHM_VERSION == "draw-2"
 
 
 def test_the_draw_is_pinned() -> None:
@@ -137,13 +154,13 @@ def test_the_draw_is_pinned() -> None:
 
 
 PINNED: list[tuple[str, bool]] = [
-    ("U0006", False),  # B/设计: ceil(20 × 0.10) = 2
-    ("U0009", False),
-    ("U0021", False),  # C/施工: ceil(10 × 0.30) = 3
-    ("U0026", False),
-    ("U0024", False),
-    ("U0016", True),  # control: ceil(30 × 5%) = 2, from the 25 firms not yet drawn
-    ("U0001", True),
+    ("U0008", False),  # B/设计: 20 × 0.10 = 2 exactly
+    ("U0001", False),
+    ("U0028", False),  # C/施工: 10 × 0.30 = 3 exactly
+    ("U0020", False),
+    ("U0025", False),
+    ("U0012", True),  # control: ceil(30 × 5%) = 2, from the 25 firms not yet drawn
+    ("U0004", True),
 ]
 
 
@@ -164,15 +181,14 @@ def test_no_firm_is_drawn_twice_and_controls_come_on_top() -> None:
 
 
 def test_control_is_capped_by_the_firms_left() -> None:
-    pool = _pool((20, "施工", "D"), (2, "设计", "B"))  # D takes all 20, B takes 1: 1 firm left
+    pool = _pool((20, "施工", "D"), (2, "设计", "B"))  # D takes all 20
     draws = draw_firms(pool, _params(control_share=0.4)).draws  # ceil(0.4 × 22) = 9 wanted
-    assert draws.filter(pl.col("is_control")).get_column("tier").to_list() == ["B"]
-    assert draws.height == pool.height
+    assert draws.height == pool.height  # the B firms not drawn by tier are the controls
 
 
 def test_an_empty_pool_draws_nothing() -> None:
     result = draw_firms(POOL.clear(), _params())
-    assert result.draws.is_empty() and result.strata.is_empty()
+    assert result.draws.is_empty() and result.strata.is_empty() and result.tiers.is_empty()
     assert result.draws.schema == DRAW_SCHEMA
 
 
@@ -190,44 +206,58 @@ def test_a_bad_pool_fails_with_a_named_problem(pool: pl.DataFrame, message: str)
         draw_firms(pool, _params())
 
 
-def test_each_firm_is_drawn_as_often_as_its_stratum_ratio() -> None:
-    # 60 firms in 4 strata: p = 1/20 (A), 2/20 (B), 5/15 (C), 5/5 (D); 1,200 seeds.
-    pool = _pool((20, "设计", "A"), (20, "设计", "B"), (15, "施工", "C"), (5, "施工", "D"))
-    runs = 1200
+def test_ratios_that_fall_from_a_worse_tier_are_refused() -> None:
+    with pytest.raises(RoundParamsError, match=r"ratios.C: 0.05 is below ratios.B"):
+        _params(ratios={"A": 0.03, "B": 0.1, "C": 0.05, "D": 1.0})
+
+
+def test_each_firm_is_drawn_as_often_as_its_tiers_ratio_whatever_its_strata_size() -> None:
+    # Small A strata (1 and 5 firms) next to large B ones: the old "at least one per stratum"
+    # drew them at 100 % and 20 %; now every firm's frequency is its tier's ratio.
+    pool = _pool((1, "设计", "A"), (5, "施工", "A"), (60, "设计", "B"), (7, "施工", "C"),
+                 (3, "设计", "D"))  # fmt: skip
+    runs = 1500
     counts: Counter[str] = Counter()
-    params = _params()
+    params = _params(overall_floor=0.0)
     for seed in range(runs):
         draws = draw_firms(pool, params.with_overrides(seed=seed)).draws
         counts.update(draws.filter(~pl.col("is_control")).get_column("uscc").to_list())
-    expected = {"A": 1 / 20, "B": 2 / 20, "C": 5 / 15, "D": 1.0}
     for uscc, tier in pool.select("uscc", "tier").iter_rows():
-        p = expected[tier]
-        bound = 4 * math.sqrt(p * (1 - p) / runs)
+        p = params.ratios[tier]
+        bound = 4 * math.sqrt(p * (1 - p) / runs) + 1e-9
         assert abs(counts[uscc] / runs - p) <= bound, (uscc, tier, counts[uscc] / runs)
+    by_tier = {
+        t: sum(counts[u] for u, tt in pool.select("uscc", "tier").iter_rows() if tt == t)
+        / (runs * pool.filter(pl.col("tier") == t).height)
+        for t in "ABCD"
+    }
+    assert by_tier["A"] < by_tier["B"] < by_tier["C"] < by_tier["D"]
 
 
 # --- properties -------------------------------------------------------------------------------
 
 _firm = st.tuples(st.sampled_from(["设计", "施工", "防护设备"]), st.sampled_from("ABCD"))
+_ratios = st.lists(st.floats(0.001, 1.0), min_size=4, max_size=4).map(sorted)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     firms=st.lists(_firm, max_size=80),
-    ratios=st.tuples(
-        st.floats(0.001, 0.05), st.floats(0.001, 1.0), st.floats(0.001, 1.0), st.floats(0.001, 1.0)
-    ),
+    ratios=_ratios,
     floor=st.floats(0.0, 1.0),
     control=st.floats(0.0, 0.49),
+    minimum=st.sampled_from([0, 0, 1, 2]),
     seed=st.integers(0, 2**63 - 1),
 )
-def test_every_stratum_gets_exactly_its_size_from_the_pool(
+def test_sizes_follow_the_expected_sizes_and_probabilities_are_monotone_in_tier(
     firms: list[tuple[str, str]],
-    ratios: tuple[float, float, float, float],
+    ratios: list[float],
     floor: float,
     control: float,
+    minimum: int,
     seed: int,
 ) -> None:
+    ratios = [min(ratios[0], 0.05), *ratios[1:]]  # tier A is capped at 5 %
     pool = pl.DataFrame(
         [(f"U{i:04d}", ft, tier) for i, (ft, tier) in enumerate(firms)],
         schema={"uscc": pl.Utf8, "firm_type": pl.Utf8, "tier": pl.Utf8},
@@ -238,15 +268,32 @@ def test_every_stratum_gets_exactly_its_size_from_the_pool(
         ratios=dict(zip("ABCD", ratios, strict=True)),
         overall_floor=floor,
         control_share=control,
+        min_per_stratum=minimum,
     )
     result = draw_firms(pool, params)
-    strata, draws = result.strata, result.draws
-    assert strata["n_drawn"].to_list() == strata["n_required"].to_list()
-    assert (strata["n_required"] >= 1).all() and (strata["n_required"] <= strata["pool"]).all()
-    assert strata["n_required"].sum() >= math.ceil(floor * len(firms) - 1e-9)
+    strata, draws, tiers = result.strata, result.draws, result.tiers
+    pools = dict(pool.group_by("tier").len().iter_rows())
+    pi = tier_probabilities(pools, params.ratios, floor)
+    for stratum, tier, size, required, drawn in strata.select(
+        "stratum", "tier", "pool", "n_required", "n_drawn"
+    ).iter_rows():
+        e = size * pi[tier]
+        assert math.floor(e) <= drawn <= max(math.ceil(e), required), stratum
+        assert drawn >= required == min(minimum, size)
+    # Every firm's inclusion probability: its tier's π (monotone), raised only by a minimum.
+    probability = dict(tiers.select("tier", "probability").iter_rows())
+    if minimum == 0:
+        for tier in probability:
+            assert probability[tier] == pytest.approx(float(pi[tier]), abs=1e-6)
+        assert monotone_in_tier(tiers, list("ABCD"))
+        expected = sum(pools[t] * pi[t] for t in pools)
+        assert math.floor(expected) <= strata["n_drawn"].sum() <= math.ceil(expected)
+    assert all(float(pi[a]) <= float(pi[b]) + 1e-12 for a, b in zip("ABC", "BCD", strict=True)
+               if a in pi and b in pi)  # fmt: skip
     assert draws.get_column("uscc").is_unique().all()
-    in_pool = draws.join(pool, on=["uscc", "firm_type", "tier"], how="anti")
-    assert in_pool.is_empty()
+    assert draws.join(pool, on=["uscc", "firm_type", "tier"], how="anti").is_empty()
     tiered = draws.filter(~pl.col("is_control")).group_by("stratum").len()
-    assert dict(tiered.iter_rows()) == dict(strata.select("stratum", "n_drawn").iter_rows())
+    assert dict(tiered.iter_rows()) == {
+        s: n for s, n in strata.select("stratum", "n_drawn").iter_rows() if n
+    }
     assert strata["pool"].sum() == len(firms)

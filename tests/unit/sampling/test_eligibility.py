@@ -1,4 +1,5 @@
-"""Eligibility and the previous round, by hand."""
+"""Eligibility and the previous round, by hand: scope, status, tier, one calendar (a firm drawn
+in an overlapping published round), frequency limits with their exemptions, open findings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from datetime import date
 
 import polars as pl
 
-from models.sampling.eligibility import eligible_pool, previous_pairs, previous_round
+from models.sampling.eligibility import (
+    PLANNED_SCHEMA,
+    eligible_pool,
+    open_findings,
+    previous_pairs,
+    previous_round,
+)
 
 from .round_data import round_params
 
@@ -29,9 +36,12 @@ INSPECTIONS = pl.DataFrame(
 )
 
 
+NO_LIMITS = {"min_interval_days": None, "max_per_year": None}
+
+
 def test_inactive_untiered_and_recently_inspected_firms_are_excluded_with_a_reason() -> None:
     # U5's status is unknown: still under supervision, so eligible
-    params = round_params(eligibility={"exclude_inspected_within_days": 90})
+    params = round_params(eligibility={"exclude_inspected_within_days": 90}, frequency=NO_LIMITS)
     result = eligible_pool(FIRMS, TIERS, INSPECTIONS, params)
     assert result.pool.get_column("uscc").to_list() == ["U1", "U5"]
     assert dict(result.excluded.iter_rows()) == {
@@ -41,9 +51,105 @@ def test_inactive_untiered_and_recently_inspected_firms_are_excluded_with_a_reas
     }
 
 
-def test_without_the_exclusion_recent_inspections_do_not_matter() -> None:
-    result = eligible_pool(FIRMS, TIERS, INSPECTIONS, round_params())
+def test_without_any_limit_recent_inspections_do_not_matter() -> None:
+    result = eligible_pool(FIRMS, TIERS, INSPECTIONS, round_params(frequency=NO_LIMITS))
     assert result.pool.get_column("uscc").to_list() == ["U1", "U4", "U5"]
+
+
+def test_the_minimum_interval_and_the_yearly_cap_spare_firms_except_d_and_open_findings() -> None:
+    firms = pl.DataFrame(
+        {
+            "uscc": ["U1", "U2", "U3", "U4", "U5"],
+            "firm_type": ["design"] * 5,
+            "district": ["黄浦区"] * 5,
+            "status": ["正常"] * 5,
+        }
+    )
+    tiers = pl.DataFrame(
+        {"uscc": ["U1", "U2", "U3", "U4", "U5"], "tier": ["B", "B", "D", "B", "B"]}
+    )
+    inspections = pl.DataFrame(
+        {
+            "round_id": [None, None, None, None, None, "2026Q1"],
+            "uscc": ["U1", "U2", "U2", "U3", "U4", "U5"],
+            "inspected_on": [
+                date(2026, 11, 2),  # U1: 60 days before the window: too soon
+                date(2026, 3, 1),  # U2: twice in the last year (2 = the cap)
+                date(2026, 5, 1),
+                date(2026, 12, 1),  # U3: too soon, but tier D is exempt
+                date(2026, 12, 10),  # U4: too soon, but its finding is open
+                date(2026, 2, 1),  # U5: long ago
+            ],
+        }
+    )
+    params = round_params()  # defaults: 180 days, 2 a year, D and open findings exempt
+    open_ = pl.DataFrame({"uscc": ["U4"]})
+    result = eligible_pool(firms, tiers, inspections, params, open_findings=open_)
+    assert dict(result.excluded.iter_rows()) == {"U1": "min_interval", "U2": "yearly_cap"}
+    assert result.pool.get_column("uscc").to_list() == ["U3", "U4", "U5"]
+    assert result.excluded_by_reason() == {"min_interval": 1, "yearly_cap": 1}
+    strict = params.with_overrides(frequency={"exempt_tiers": [], "exempt_open_findings": False})
+    excluded = dict(
+        eligible_pool(firms, tiers, inspections, strict, open_findings=open_).excluded.iter_rows()
+    )
+    assert excluded == {"U1": "min_interval", "U2": "yearly_cap", "U3": "min_interval",
+                        "U4": "min_interval"}  # fmt: skip
+
+
+def test_a_firm_drawn_in_an_overlapping_published_round_is_not_drawn_again() -> None:
+    planned = pl.DataFrame(
+        {
+            "round_id": ["2027-02", "2027Q2", "2026Q3"],
+            "uscc": ["U1", "U4", "U5"],
+            "inspection_date": [date(2027, 2, 10), date(2027, 4, 8), date(2026, 8, 1)],
+            "window_start": [date(2027, 2, 1), date(2027, 4, 1), date(2026, 7, 1)],
+            "window_end": [date(2027, 2, 28), date(2027, 6, 30), date(2026, 9, 30)],
+        },
+        schema=PLANNED_SCHEMA,
+    )
+    params = round_params(frequency={"min_interval_days": None, "max_per_year": 1})
+    result = eligible_pool(FIRMS, TIERS, INSPECTIONS.head(0), params, planned=planned)
+    excluded = dict(result.excluded.iter_rows())
+    assert excluded["U1"] == "overlapping_round"  # 2027-02 lies inside 2027Q1
+    assert "U4" not in excluded  # 2027Q2 does not overlap, and is after the window
+    assert excluded["U5"] == "yearly_cap"  # a planned inspection counts towards the cap
+
+
+def test_the_scope_keeps_only_the_rounds_districts_and_firm_types() -> None:
+    firms = FIRMS.with_columns(
+        district=pl.Series(["青浦区", "青浦区", "黄浦区", "青浦区", None]),
+        firm_type=pl.Series(["design", "design", "design", "testing", "design"]),
+    )
+    params = round_params(office="青浦", scope={"firm_types": ["设计"]}, frequency=NO_LIMITS)
+    result = eligible_pool(firms, TIERS, INSPECTIONS, params)
+    assert result.in_scope == 2  # U1, U2 (U2 inactive); U4 is testing, U3/U5 elsewhere
+    assert result.pool.get_column("uscc").to_list() == ["U1"]
+
+
+def test_open_findings_are_the_last_inspections_problem_or_an_unmet_correction() -> None:
+    outcomes = pl.DataFrame(
+        {
+            "uscc": ["U1", "U1", "U2", "U3"],
+            "inspected_on": [
+                date(2026, 1, 1),
+                date(2026, 6, 1),
+                date(2026, 6, 1),
+                date(2027, 2, 1),
+            ],
+            "result": ["发现问题", "未发现问题", "发现问题", "发现问题"],
+            "problem_count": [2, 0, 1, 1],
+        }
+    )
+    notices = pl.DataFrame(
+        {
+            "uscc": ["U4", "U5"],
+            "issued_on": [date(2026, 9, 1), date(2026, 9, 1)],
+            "rectified_on": [None, date(2026, 10, 1)],
+        },
+        schema={"uscc": pl.Utf8, "issued_on": pl.Date, "rectified_on": pl.Date},
+    )
+    found = open_findings(outcomes, notices, date(2026, 12, 31), "未发现问题")
+    assert found.get_column("uscc").to_list() == ["U2", "U4"]  # U3's is after the date
 
 
 def test_the_previous_round_is_the_one_that_started_last_before_this_window() -> None:

@@ -1,10 +1,14 @@
 """The plan file: deterministic bytes, IDENTICAL on re-run, and every kind of tampering found
 and named — an edited output, an edited input, an input swapped together with its hash, a
-published input file that differs, a re-formatted file, a foreign algorithm version."""
+published input file that differs, a re-formatted file, a foreign algorithm version; a plan
+of the previous algorithm (draw-1) still verifies; a supplied calendar is recorded and
+reproduced; the effective probability of each tier is printed."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +38,18 @@ def test_an_untouched_plan_is_identical(plan: bytes) -> None:
 
 def test_the_document_holds_what_a_third_party_needs(plan: bytes) -> None:
     document = json.loads(plan)
-    assert document["seed"] == 20270101 and document["algorithm_version"] == "draw-1"
-    assert set(document["inputs"]) == {"firms", "inspectors", "conflicts", "previous", "risk"}
+    assert document["seed"] == 20270101 and document["algorithm_version"] == "draw-2"
+    assert set(document["inputs"]) == {
+        "firms", "inspectors", "conflicts", "previous", "risk", "bookings"
+    }  # fmt: skip
     assert document["calendar"]["working_days"][0] == "2027-01-04"  # 1–3 Jan: New Year
+    # holidays 0.109 has no 2027 notice: the plan says the calendar is an estimate
+    assert document["calendar"]["estimated_years"] == [2027]
+    assert document["calendar"]["notes"][0].startswith("2027 年放假安排尚未发布，按周末估算")
+    tiers = {t["tier"]: t for t in document["tiers"]}
+    assert {t: tiers[t]["probability"] for t in tiers} == {"A": 0.03, "B": 0.1, "C": 0.3,
+                                                           "D": 1.0}  # fmt: skip
+    assert document["office"] == {"office": "市级", "code": None, "name": "市级（全市）"}
     assert {"strata", "draws", "schedule"} <= document["outputs"].keys()
     assert "name" not in document["inputs"]["inspectors"]["csv"].splitlines()[0]
 
@@ -117,3 +130,58 @@ def test_a_plan_of_another_algorithm_version_is_refused(plan: bytes) -> None:
 
     with pytest.raises(PlanFileError, match="draw-9"):
         verify_plan(_edit(plan, bump))
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
+
+
+def test_a_plan_of_the_previous_algorithm_still_verifies() -> None:
+    """Plans published with draw-1 (made by that release, kept as a fixture) re-run to
+    IDENTICAL with the draw-1 steps this release keeps; a tampered one is still caught."""
+    data = (FIXTURES / "draw-1_2027Q1.json").read_bytes()
+    assert json.loads(data)["algorithm_version"] == "draw-1"
+    result = verify_plan(data)
+    assert result.identical, result.differences
+
+    def move(document: dict) -> None:
+        document["outputs"]["schedule"][0]["inspection_date"] = "2027-03-31"
+
+    assert not verify_plan(_edit(data, move)).identical
+
+
+CALENDAR = {
+    "source": "国务院办公厅关于2027年部分节假日安排的通知（示例）",
+    "years": [2027],
+    "days_off": ["2027-01-01", "2027-01-04", "2027-02-08", "2027-02-09"],
+    "working_days": ["2027-01-09", "2027-02-20"],
+}
+
+
+def test_a_supplied_calendar_takes_precedence_is_recorded_and_reproduced() -> None:
+    params = round_params(calendar=CALENDAR)
+    plan = draw_round(round_inputs(), params)
+    data = plan_bytes(plan)
+    document = json.loads(data)
+    days = document["calendar"]["working_days"]
+    assert "2027-01-04" not in days and "2027-01-09" in days and "2027-02-20" in days
+    assert document["calendar"]["supplied_years"] == [2027]
+    assert document["calendar"]["estimated_years"] == [] and document["calendar"]["notes"] == []
+    assert document["parameters"]["calendar"]["source"].startswith("国务院办公厅")
+    dates = {s["inspection_date"] for s in document["outputs"]["schedule"]}
+    assert dates <= set(days) and "2027-01-04" not in dates
+    result = verify_plan(data)  # the re-run uses the recorded calendar, not the package
+    assert result.identical, result.differences
+    assert (
+        document["calendar"]["working_days"]
+        != json.loads(plan_bytes(draw_round(round_inputs(), round_params())))["calendar"][
+            "working_days"
+        ]
+    )
+
+
+def test_the_first_inspection_waits_for_the_notice_period() -> None:
+    params = round_params(published_on=date(2026, 12, 30), notice_working_days=5)
+    document = json.loads(plan_bytes(draw_round(round_inputs(), params)))
+    # 2026-12-30 + 5 working days (31 Dec; 1–3 Jan holiday; 4, 5, 6, 7 Jan) = 2027-01-07
+    assert document["calendar"]["first_inspection_day"] == "2027-01-07"
+    assert min(s["inspection_date"] for s in document["outputs"]["schedule"]) >= "2027-01-07"

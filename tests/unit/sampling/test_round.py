@@ -139,3 +139,43 @@ def test_sampled_candidates_are_eligible_and_the_full_set_is_the_fallback(monkey
     assert set(plan.assignments.select("uscc", "inspector_id").rows()) <= set(full.rows())
     drawn_full = full.join(plan.draws.select("uscc"), on="uscc", how="semi")
     assert attempts == [attempts[0], drawn_full.height] and attempts[0] < drawn_full.height
+
+
+def test_a_joint_round_puts_an_inspector_of_each_department_in_every_team() -> None:
+    """联合抽查: the roster names departments; with a partner department every team holds one
+    of the organiser's own inspectors (blank department) and one of the partner's."""
+    inputs = round_inputs(firms=60, inspectors=40)
+    departments = [
+        "市场监管局" if i % 2 == 0 else ("自然资源局" if i % 4 == 1 else None) for i in range(40)
+    ]
+    roster = inputs.inspectors.with_columns(department=pl.Series(departments, dtype=pl.Utf8))
+    joint = type(inputs)(inputs.firms, roster, inputs.conflicts, inputs.previous)
+    params = round_params(partner_departments=["市场监管局"], control_share=0.0)
+    plan = draw_round(joint, params)
+    of = dict(roster.select("inspector_id", "department").iter_rows())
+    teams = plan.assignments.group_by("uscc").agg(pl.col("inspector_id"))
+    for uscc, members in teams.iter_rows():
+        kinds = {of[m] or "" for m in members}
+        assert kinds == {"", "市场监管局"}, (uscc, members)  # 自然资源局 is not a partner
+    assert verify_plan(plan_bytes(plan)).identical
+    with pytest.raises(AssignmentInfeasibleError, match="无合格的 林业局"):
+        draw_round(joint, round_params(partner_departments=["林业局"], control_share=0.0))
+
+
+def test_other_rounds_bookings_keep_every_inspector_within_the_cap() -> None:
+    """One calendar: inspections another published round booked count against the cap."""
+    inputs, params = round_inputs(), round_params(daily_cap_per_team=1)
+    first = draw_round(inputs, params)
+    bookings = (
+        first.assignments.group_by("inspector_id", "inspection_date")
+        .len()
+        .select("inspector_id", day="inspection_date", booked="len")
+        .cast({"booked": pl.Int64})
+    )
+    booked = type(inputs)(inputs.firms, inputs.inspectors, inputs.conflicts, inputs.previous,
+                          bookings=bookings)  # fmt: skip
+    second = draw_round(booked, round_params(daily_cap_per_team=1, round_id="2027Q1-b"))
+    both = pl.concat([first.assignments, second.assignments])
+    per_day = both.group_by("inspector_id", "inspection_date").agg(pl.col("uscc").n_unique())
+    assert per_day.get_column("uscc").max() <= 1
+    assert verify_plan(plan_bytes(second)).identical

@@ -1,4 +1,5 @@
-"""Inspection dates for a round."""
+"""Inspection dates for a round: working days only, the cap a ceiling (spread over the
+window), one district per team and day where possible, other rounds' bookings taken."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.sampling.calendar import working_days
 from models.sampling.schedule import ScheduleInfeasibleError, schedule_inspections
 from models.workdays import working_day_calendar
 
@@ -38,17 +40,23 @@ def _schedule(
     end: date = END,
     cap: int = 2,
     seed: int = 7,
+    bookings: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     if firms is None:
         firms = _firms([(f, "黄浦区") for f in assignments["uscc"].unique().sort()])
     return schedule_inspections(
         assignments,
         firms,
-        window_start=start,
-        window_end=end,
+        days=list(working_days(start, end).days),
         daily_cap_per_team=cap,
         rng=np.random.default_rng(seed),
+        bookings=bookings,
     )
+
+
+WORKING_DAYS = set(
+    working_day_calendar(START, END).filter("is_working_day").get_column("day").to_list()
+)
 
 
 def _inspector_days(schedule: pl.DataFrame) -> Counter[tuple[str, date]]:
@@ -85,8 +93,12 @@ def test_output_columns_team_label_district_and_order() -> None:
     out = _schedule(assignments, firms, cap=1)
     assert out.columns == ["uscc", "inspection_date", "team", "district"]
     assert out.schema["inspection_date"] == pl.Date
-    # Disjoint teams with one firm each both start on the first working day; sorted by team.
-    assert out.rows() == [("F2", START, "I1、I9", "静安区"), ("F1", START, "I2、I3", "徐汇区")]
+    assert out.select("uscc", "team", "district").sort("uscc").rows() == [
+        ("F1", "I2、I3", "徐汇区"),
+        ("F2", "I1、I9", "静安区"),
+    ]
+    # Spread: two firms never share a day while the window has empty days.
+    assert out["inspection_date"].n_unique() == 2
 
 
 def test_empty_assignments_give_an_empty_schedule() -> None:
@@ -105,25 +117,43 @@ def test_same_seed_same_schedule_and_the_seed_matters() -> None:
     assert any(not first.equals(other) for other in others)
 
 
-def test_a_teams_firms_of_one_district_land_on_consecutive_slots() -> None:
+def test_the_cap_is_a_ceiling_the_round_spreads_over_the_window() -> None:
+    # Six firms of one team, ten working days, cap 2: one inspection a day, never two.
     firm_ids = [f"F{i}" for i in range(6)]
-    districts = ["浦东新区", "闵行区", "浦东新区", "闵行区", "浦东新区", "闵行区"]
-    out = _schedule(
-        _team_of(firm_ids, ("I1", "I2")), _firms(list(zip(firm_ids, districts, strict=True))), cap=2
+    out = _schedule(_team_of(firm_ids, ("I1", "I2")), cap=2)
+    assert out["inspection_date"].n_unique() == 6
+    # 24 firms of 12 disjoint teams over 10 days: 2 or 3 a day, every day used.
+    rows = [(f"G{t:02d}{k}", f"I{t:02d}{m}") for t in range(12) for k in "ab" for m in "xy"]
+    out = _schedule(_assignments(rows), cap=3)
+    per_day = Counter(out["inspection_date"].to_list())
+    assert len(per_day) == 10 and set(per_day.values()) <= {2, 3}
+
+
+def test_a_team_doubles_up_only_within_one_district() -> None:
+    # Six firms in three working days, cap 2: the team must do two a day; four in 浦东新区
+    # and two in 闵行区 fit as 浦东+浦东, 浦东+浦东, 闵行+闵行 — never two districts a day.
+    firm_ids = [f"F{i}" for i in range(6)]
+    districts = ["浦东新区", "闵行区", "浦东新区", "闵行区", "浦东新区", "浦东新区"]
+    firms = _firms(list(zip(firm_ids, districts, strict=True)))
+    for seed in range(10):
+        out = _schedule(
+            _team_of(firm_ids, ("I1", "I2")), firms, end=date(2026, 3, 4), cap=2, seed=seed
+        )
+        per_day = out.group_by("inspection_date").agg(pl.col("district").n_unique())
+        assert per_day["district"].to_list() == [1, 1, 1], seed
+
+
+def test_other_rounds_bookings_are_taken() -> None:
+    # I1 is booked at the cap on every day but the last by another published round.
+    days = list(working_days(START, END).days)
+    bookings = pl.DataFrame(
+        {"inspector_id": ["I1"] * 9, "day": days[:9], "booked": [2] * 9},
+        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
     )
-    # Two districts of three firms, two slots a day: 3 days, each district in one run.
-    assert (
-        out["inspection_date"].to_list()
-        == [START] * 2 + [date(2026, 3, 3)] * 2 + [date(2026, 3, 4)] * 2
-    )
-    dates_by_district = dict(
-        out.group_by("district").agg(pl.col("inspection_date").sort()).iter_rows()
-    )
-    # 浦 sorts before 闵, so 浦东新区 fills the first three slots and 闵行区 the last three.
-    assert dates_by_district == {
-        "浦东新区": [START, START, date(2026, 3, 3)],
-        "闵行区": [date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 4)],
-    }
+    out = _schedule(_team_of(["F1", "F2"], ("I1", "I2")), cap=2, bookings=bookings)
+    assert out["inspection_date"].to_list() == [days[9], days[9]]
+    with pytest.raises(ScheduleInfeasibleError, match="2 booked by other rounds|booked"):
+        _schedule(_team_of(["F1", "F2", "F3"], ("I1", "I2")), cap=2, bookings=bookings)
 
 
 def test_too_few_working_days_raises_with_the_exact_shortfall() -> None:
@@ -132,8 +162,8 @@ def test_too_few_working_days_raises_with_the_exact_shortfall() -> None:
     with pytest.raises(ScheduleInfeasibleError) as caught:
         _schedule(assignments, start=START, end=date(2026, 3, 4), cap=3)
     assert str(caught.value) == (
-        "检查人员 I0001 需检查 12 家单位，窗口内 3 个工作日 × 每日上限 3 = 9 / "
-        "inspector I0001 needs 12 visits, 3 working days × daily cap 3 = 9"
+        "检查人员 I0001 需检查 12 家单位，窗口内 3 个工作日 × 每日上限 3，可用 9 / "
+        "inspector I0001 needs 12 visits, 3 working days × daily cap 3: 9 free"
     )
     assert caught.value.shortfalls == [
         {
@@ -163,7 +193,7 @@ def test_invalid_cap_is_rejected() -> None:
 
 
 @st.composite
-def _rounds(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
+def _rounds(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, int, int, pl.DataFrame]:
     n_inspectors = draw(st.integers(2, 6))
     n_firms = draw(st.integers(0, 15))
     rows = []
@@ -171,41 +201,44 @@ def _rounds(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
         team = draw(st.lists(st.integers(0, n_inspectors - 1), min_size=2, max_size=3, unique=True))
         rows += [(f"F{f:02d}", f"I{i}") for i in team]
     districts = [(f"F{f:02d}", draw(st.sampled_from(["A区", "B区", None]))) for f in range(n_firms)]
-    return (
-        _assignments(rows),
-        _firms(districts),
-        draw(st.integers(1, 3)),
-        draw(st.integers(0, 2**32 - 1)),
+    cap = draw(st.integers(1, 3))
+    days = sorted(WORKING_DAYS)
+    booked = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_inspectors - 1), st.sampled_from(days), st.integers(1, cap)),
+            max_size=8,
+            unique_by=lambda b: (b[0], b[1]),
+        )
     )
-
-
-WORKING_DAYS = set(
-    working_day_calendar(START, END).filter("is_working_day").get_column("day").to_list()
-)
+    bookings = pl.DataFrame(
+        [(f"I{i}", d, n) for i, d, n in booked],
+        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
+        orient="row",
+    )
+    return _assignments(rows), _firms(districts), cap, draw(st.integers(0, 2**32 - 1)), bookings
 
 
 @settings(max_examples=150, deadline=None)
 @given(_rounds())
 def test_every_schedule_keeps_every_rule_or_fails_with_a_shortfall(
-    case: tuple[pl.DataFrame, pl.DataFrame, int, int],
+    case: tuple[pl.DataFrame, pl.DataFrame, int, int, pl.DataFrame],
 ) -> None:
-    assignments, firms, cap, seed = case
+    assignments, firms, cap, seed, bookings = case
+    booked = Counter({(i, d): n for i, d, n in bookings.iter_rows()})
     try:
-        out = _schedule(assignments, firms, cap=cap, seed=seed)
+        out = _schedule(assignments, firms, cap=cap, seed=seed, bookings=bookings)
     except ScheduleInfeasibleError as error:
         assert error.shortfalls
-        visits = Counter(assignments["inspector_id"].to_list())
         if error.shortfalls[0]["kind"] == "inspector":
-            assert all(s["visits"] > len(WORKING_DAYS) * cap for s in error.shortfalls)
-        else:  # the greedy may only give up when the check passed and teams overlap
-            assert max(visits.values()) <= len(WORKING_DAYS) * cap
-            teams = assignments.group_by("uscc").agg(pl.col("inspector_id").sort())
-            in_teams = teams.unique("inspector_id").explode("inspector_id")["inspector_id"]
-            assert in_teams.is_duplicated().any()
+            for s in error.shortfalls:
+                free = len(WORKING_DAYS) * cap - sum(
+                    n for (i, _), n in booked.items() if i == s["inspector_id"]
+                )
+                assert s["visits"] > free
         return
     assert sorted(out["uscc"].to_list()) == sorted(assignments["uscc"].unique().to_list())
     assert set(out["inspection_date"].to_list()) <= WORKING_DAYS
-    assert all(n <= cap for n in _inspector_days(out).values())
+    assert all(n + booked[key] <= cap for key, n in _inspector_days(out).items())
     expected_teams = dict(
         assignments.group_by("uscc").agg(pl.col("inspector_id").sort().str.join("、")).iter_rows()
     )
