@@ -286,7 +286,11 @@ def _protected(frames: dict[str, pl.DataFrame]) -> dict[str, pl.Expr]:
     """Victim filters that stop a defect from cascading: directory defects only on firms
     without records; blanked document numbers only where nothing refers to them."""
     used = pl.concat(
-        [frames[s].select("uscc") for s in SOURCE_ORDER if s not in ("firms", "inspectors")]
+        [
+            frames[s].select("uscc")
+            for s in SOURCE_ORDER
+            if s in frames and s not in ("firms", "inspectors")
+        ]
     )["uscc"]
     referenced = pl.concat(
         [

@@ -27,8 +27,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from generator import defects as _defects
 from generator.layout import LARGE_FIRMS, AmountStyle, DateStyle, FileSpec, HeaderStyle, layout
-from generator.population import generate
-from models.contracts import SOURCE_ORDER, Column, Source, default_contracts
+from generator.population import GENERATED_SOURCES, generate, generated_columns
+from models.contracts import Column, Source, default_contracts
 
 MANIFEST = "_defects.json"
 
@@ -152,11 +152,10 @@ def render(
     typed: pl.DataFrame, source: str, spec: FileSpec, rng: np.random.Generator
 ) -> pl.DataFrame:
     """Spell clean rows as the text cells of `spec` (canonical column names, all Utf8)."""
-    contract = default_contracts().source(source)
     n = len(typed)
     serial = pl.Series(rng.random(n) < _SERIAL_SHARE)
     choice = pl.Series(rng.integers(0, 3, n))
-    cells = typed.select(_cell(col, spec, serial, choice) for col in contract.columns)
+    cells = typed.select(_cell(col, spec, serial, choice) for col in generated_columns(source))
     if "uscc" in cells.columns:
         cells = _uscc_variants(cells, rng)
     return cells
@@ -182,7 +181,7 @@ def _files(frames: dict[str, pl.DataFrame], large: bool, seed: int) -> list[Land
     """Lay out and render every source; one seeded stream keeps the spelling reproducible."""
     rng = np.random.default_rng([seed, 1])
     files = []
-    for source in SOURCE_ORDER:
+    for source in GENERATED_SOURCES:
         for spec, typed in layout(source, frames[source], large):
             cells = _defects.mark(render(typed, source, spec, rng))
             files.append(LandingFile(source, spec, typed, cells))
@@ -202,7 +201,8 @@ def _output_frame(file: LandingFile, contract: Source) -> pl.DataFrame:
     """Cells in contract order with the file's headers (and its unknown column, if any)."""
     cells = file.cells
     frame = cells.select(
-        pl.col(c.name).alias(_header(c, file.spec.headers)) for c in contract.columns
+        pl.col(c.name).alias(_header(c, file.spec.headers))
+        for c in generated_columns(contract.name)
     )
     if file.spec.remark:
         frame = frame.with_columns(_remark(cells).alias(file.spec.remark))
@@ -277,7 +277,8 @@ def _write(out: Path, file: LandingFile, when: dt.datetime) -> None:
     frame = _output_frame(file, contract)
     path = out / file.path
     if file.spec.fmt == "xlsx":
-        kinds = [c.type for c in contract.columns] + (["text"] if file.spec.remark else [])
+        columns = generated_columns(contract.name)
+        kinds = [c.type for c in columns] + (["text"] if file.spec.remark else [])
         _write_xlsx(path, frame, kinds, file.spec, when)
     else:
         _write_csv(path, frame, file.spec)
@@ -285,7 +286,7 @@ def _write(out: Path, file: LandingFile, when: dt.datetime) -> None:
 
 def _clear(out: Path) -> None:
     """Remove files a previous run wrote here, so no stale file is ingested."""
-    for source in SOURCE_ORDER:
+    for source in GENERATED_SOURCES:
         folder = out / source
         folder.mkdir(parents=True, exist_ok=True)
         for old in sorted(folder.iterdir()):
@@ -323,7 +324,7 @@ def write_landing(
         manifest = _defects.manifest(files)
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         (out / MANIFEST).write_text(text, encoding="utf-8")
-    rows = dict.fromkeys(SOURCE_ORDER, 0)
+    rows = dict.fromkeys(GENERATED_SOURCES, 0)
     for file in files:
         rows[file.source] += len(file.cells)
     return rows

@@ -22,7 +22,26 @@ import numpy as np
 import polars as pl
 
 from generator import documents, world
-from models.contracts import SOURCE_ORDER, default_contracts
+from models.contracts import SOURCE_ORDER, Column, default_contracts
+
+GENERATED_SOURCES: tuple[str, ...] = tuple(
+    s
+    for s in SOURCE_ORDER
+    if s not in ("inspection_records", "public_credit_grades", "rectification_results")
+)
+"""The sources the synthetic population has: the record workbooks, the public credit grades
+and the rectification results are left out (a landing folder may lack any source), so the
+bundled sample stays byte for byte what it was."""
+NOT_GENERATED: dict[str, tuple[str, ...]] = {"inspectors": ("department",)}
+"""Optional contract columns the synthetic files do not carry (every inspector is the
+civil-air-defence office's own)."""
+
+
+def generated_columns(source: str) -> list[Column]:
+    """The contract columns the generator writes for `source`, in contract order."""
+    skipped = NOT_GENERATED.get(source, ())
+    return [c for c in default_contracts().source(source).columns if c.name not in skipped]
+
 
 _ORDER: dict[str, str] = {
     "firms": "listed_on",
@@ -46,7 +65,7 @@ def _finish(source: str, frame: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFra
             uscc=firms["uscc"].gather(firm), firm_name=firms["name"].gather(firm)
         )
     hidden = [c for c in _HIDDEN if c in frame.columns]
-    columns = default_contracts().source(source).column_names
+    columns = [c.name for c in generated_columns(source)]
     frame = frame.select(*columns, *hidden)
     # A stable sort on one date: same-day rows keep their (deterministic) generation order.
     key = frame[_ORDER[source]]
@@ -100,4 +119,4 @@ def generate(
         "commendations": documents.award_commendations(state),
         "credit_cases": documents.file_credit_cases(state, penalties, notices),
     }
-    return {name: _finish(name, frames[name], directory) for name in SOURCE_ORDER}
+    return {name: _finish(name, frames[name], directory) for name in GENERATED_SOURCES}

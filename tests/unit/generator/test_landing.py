@@ -15,7 +15,8 @@ import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
 from generator import generate, landing, layout, write_landing
-from models.contracts import SOURCE_ORDER, default_contracts, header_key
+from generator.population import GENERATED_SOURCES, generated_columns
+from models.contracts import default_contracts, header_key
 
 CONTRACT = default_contracts()
 SAMPLE = Path(__file__).parents[3] / "data" / "sample" / "landing"
@@ -124,7 +125,7 @@ def test_gbk_files_decode_as_gbk_and_not_as_utf8(written):
 
 def test_every_source_has_files_and_rows_match_the_returned_counts(written):
     root, counts = written
-    for source in SOURCE_ORDER:
+    for source in GENERATED_SOURCES:
         files = landing_files(root / source)
         assert files, source
         rows = 0
@@ -137,8 +138,8 @@ def test_every_source_has_files_and_rows_match_the_returned_counts(written):
 def test_headers_map_to_every_contract_column(written):
     root = written[0]
     styles = set()
-    for source in SOURCE_ORDER:
-        expected = set(CONTRACT.source(source).column_names)
+    for source in GENERATED_SOURCES:
+        expected = {c.name for c in generated_columns(source)}
         lookup = CONTRACT.header_lookup(source)
         for path in landing_files(root / source):
             grid = read_grid(path)
@@ -190,7 +191,7 @@ def test_unusual_usccs_are_valid_after_normalisation(written, manifest):
     root = written[0]
     bad = {(e["file"], e["row_number"]) for e in manifest}
     unusual = []
-    for source in SOURCE_ORDER[2:]:
+    for source in GENERATED_SOURCES[2:]:
         for path in landing_files(root / source):
             grid = read_grid(path)
             position = columns(path, source)["uscc"]

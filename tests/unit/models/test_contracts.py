@@ -26,14 +26,28 @@ KEYS = {
     "inspection_outcomes": ("inspection_id",),
     "commendations": ("doc_no", "uscc"),
     "credit_cases": ("case_id",),
+    "inspection_records": ("inspection_id", "item_id"),
+    "public_credit_grades": ("uscc", "evaluated_on"),
+    "rectification_results": ("uscc", "evaluated_on"),
 }
 
 
-def test_default_contract_has_all_nine_sources() -> None:
+def test_default_contract_has_all_twelve_sources() -> None:
     contracts = default_contracts()
     assert set(contracts.sources) == set(KEYS)
-    assert len(SOURCE_ORDER) == 9
+    assert len(SOURCE_ORDER) == 12
     assert set(SOURCE_ORDER) == set(KEYS)
+
+
+def test_a_district_is_one_district_whatever_its_spelling() -> None:
+    from models.divisions import district_code, normalise_district
+
+    assert {normalise_district(s) for s in ("浦东", "浦东新区", "310115", " 浦东新区 ")} == {
+        "浦东新区"
+    }
+    assert district_code("浦东新区") == "310115"
+    assert normalise_district("朝阳区") is None  # unknown: quarantined as invalid_enum
+    assert normalise_district("市本级") == "市级"
 
 
 @pytest.mark.parametrize(("source", "key"), KEYS.items())
