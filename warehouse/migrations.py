@@ -48,7 +48,8 @@ def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tables(con, ["landing_paths", "file_events"])
     if _exists(con, "landing_scan"):
         con.execute(
-            "INSERT INTO landing_paths SELECT source, file, sha256, first_seen_at FROM landing_scan"
+            "INSERT INTO landing_paths (source, file, sha256, seen_at) "
+            "SELECT source, file, sha256, first_seen_at FROM landing_scan"
         )
 
 
