@@ -156,7 +156,7 @@ def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Se
     xlsx = folder / "抽查计划_2026Q2.xlsx"
     assert set(_first_cells(xlsx).values()) == {"已公布（2025-12-31） / published 2025-12-31"}
     sheet = openpyxl.load_workbook(xlsx, read_only=True)["检查安排"]
-    header = [cell.value for cell in list(sheet.iter_rows(min_row=2, max_row=2))[0]]
+    header = [cell.value for cell in next(iter(sheet.iter_rows(min_row=2, max_row=2)))]
     assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码", "监管类别"} <= set(header)
     assert len(list((folder / "calendars").glob("*.ics"))) >= 2
     assert list((folder / "检查记录").glob("检查记录_2026Q2_组*.xlsx"))
@@ -301,7 +301,7 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
     assert re.search(rf"2025Q4\s+{FIRM_SUPERVISION}.*deadline 2025-11-12.*逾期公示", listed.output)
     summary = setup.cli("rounds", "--warehouse", str(setup.warehouse), "--round", "2025Q4")
     assert summary.exit_code == 0, summary.output
-    assert re.search(rf"by-tier total\s+\d+\s+\d+\s+\d+", summary.output), summary.output
+    assert re.search(r"by-tier total\s+\d+\s+\d+\s+\d+", summary.output), summary.output
 
 
 def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
