@@ -50,6 +50,7 @@ PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "tiers": ("uscc", "as_of", "tier", "rule_set_version"),
     "rounds": (
         "round_id",
+        "office",
         "tier_as_of",
         "window_start",
         "window_end",
@@ -57,7 +58,9 @@ PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
         "algorithm_version",
         "plan_sha256",
         "pool_size",
-        "drawn",
+        "drawn_by_tier",
+        "control",
+        "listed",
     ),
     "results": ("round_id", "uscc", "result"),
     "legend": ("field", "code", "label_zh", "label_en"),
@@ -70,6 +73,7 @@ the public sees the published tier and the published round results (一公开), 
 ROUND_INPUT = pl.Schema(
     {
         "round_id": pl.Utf8,
+        "office": pl.Utf8,
         "tier_as_of": pl.Date,
         "window_start": pl.Date,
         "window_end": pl.Date,
@@ -78,9 +82,22 @@ ROUND_INPUT = pl.Schema(
         "plan_sha256": pl.Utf8,
         "pool_size": pl.Int64,
         "drawn": pl.Int64,
+        "control": pl.Int64,
     }
 )
-"""Published rounds as the feed shows them (the plan's seed and hash let anyone re-run it)."""
+"""Published rounds as the feed shows them (the plan's seed and hash let anyone re-run it).
+`drawn` counts the firms drawn by class, `control` the control firms drawn on top; the feed
+shows both, and `listed` — the round's rows in `results.csv` — is their sum, so the counts
+agree with the rows (which firms are controls is not said)."""
+
+ROUND_COUNT_LEGEND: tuple[tuple[str, str, str], ...] = (
+    ("drawn_by_tier", "按监管类别（信用等级）比例抽取的单位数",
+     "firms drawn at their class's ratio"),
+    ("control", "对照组单位数（不论等级随机加抽，用于检验分级）",
+     "control firms (drawn regardless of class, to check the classes)"),
+    ("listed", "公示名单户数 = 按等级抽取 + 对照组（results.csv 中该批次的行数）",
+     "firms listed = drawn by class + control (the round's rows in results.csv)"),
+)  # fmt: skip
 
 RESULT_INPUT = pl.Schema({"round_id": pl.Utf8, "uscc": pl.Utf8, "result": pl.Utf8})
 """One row per drawn firm of a published round; the result is null until reported. Like the
@@ -161,7 +178,14 @@ def disclosure_feed(
         "tiers": tiers.with_columns(as_of=pl.lit(as_of), rule_set_version=pl.lit(rules.version))
         .select(PUBLIC_FIELDS["tiers"])
         .sort("uscc"),
-        "rounds": rounds.select(PUBLIC_FIELDS["rounds"]).sort("round_id"),
+        "rounds": rounds.join(
+            results.group_by("round_id").agg(pl.len().cast(pl.Int64).alias("listed")),
+            on="round_id",
+            how="left",
+        )
+        .with_columns(pl.col("listed").fill_null(0), drawn_by_tier=pl.col("drawn"))
+        .select(PUBLIC_FIELDS["rounds"])
+        .sort("round_id"),
         "results": results.with_columns(pl.col("result").fill_null(PENDING_RESULT))
         .select(PUBLIC_FIELDS["results"])
         .sort(["round_id", "uscc"]),
@@ -184,4 +208,5 @@ def legend(rules: RuleSet, labels: Labels) -> pl.DataFrame:
     rows = [("tier", t.tier, t.label_zh, t.label_en) for t in rules.tiers]
     rows += [("firm_type", c, lb.zh, lb.en) for c, lb in labels.firm_types.items()]
     rows += [("result", c, lb.zh, lb.en) for c, lb in labels.inspection_results.items()]
+    rows += [("rounds", c, zh, en) for c, zh, en in ROUND_COUNT_LEGEND]
     return pl.DataFrame(rows, schema=list(PUBLIC_FIELDS["legend"]), orient="row")

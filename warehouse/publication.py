@@ -83,10 +83,15 @@ def read_published_rounds(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame,
     Draft rounds are never read here: a plan is public only once published."""
     if not (table_exists(con, "sampling_rounds") and table_exists(con, "round_outcomes")):
         return pl.DataFrame(schema=ROUND_INPUT), pl.DataFrame(schema=RESULT_INPUT)
-    rounds = query(
-        con,
-        f"SELECT {', '.join(ROUND_INPUT)} FROM sampling_rounds WHERE status = 'published'",
-    ).cast(ROUND_INPUT)
+    columns = ", ".join(
+        "coalesce(json_extract_string(parameters, '$.office'), '市级') AS office"
+        if c == "office"
+        else c
+        for c in ROUND_INPUT
+    )
+    rounds = query(con, f"SELECT {columns} FROM sampling_rounds WHERE status = 'published'").cast(
+        ROUND_INPUT
+    )
     results = query(
         con,
         "SELECT " + ", ".join(f"o.{c}" for c in RESULT_INPUT) + " FROM round_outcomes o "

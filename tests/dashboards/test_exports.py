@@ -84,8 +84,11 @@ def test_the_disclosure_feed_holds_public_fields_only(warehouse: Path, tmp_path:
     assert len(firms) == 5 and {"'" + EVIL_NAME} <= {f["name"] for f in firms}
     results = list(csv.DictReader((out / "results.csv").read_text("utf-8-sig").splitlines()))
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        drawn = con.execute("SELECT drawn FROM sampling_rounds").fetchall()[0][0]
-    assert len(results) == drawn and {r["result"] for r in results} == {"待检查"}
+        drawn, control = con.execute("SELECT drawn, control FROM sampling_rounds").fetchall()[0]
+    assert len(results) == drawn + control and {r["result"] for r in results} == {"待检查"}
+    rounds = list(csv.DictReader((out / "rounds.csv").read_text("utf-8-sig").splitlines()))
+    counts = [(int(r["drawn_by_tier"]), int(r["control"]), int(r["listed"])) for r in rounds]
+    assert counts == [(drawn, control, len(results))]  # the counts agree with the rows
     text = "".join(p.read_text("utf-8-sig") for p in out.glob("*.csv"))
     for secret in ("inspector", "is_control", "phone", "address", "score"):
         assert secret not in text

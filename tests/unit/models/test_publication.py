@@ -57,7 +57,21 @@ def test_a_cover_sheet_then_one_sheet_per_firm_type_best_tier_first():
 
 def test_the_public_feed_holds_public_fields_only():
     rounds = pl.DataFrame(
-        [("2026Q1", AS_OF, date(2026, 1, 1), date(2026, 3, 31), 7, "draw-1", "ab", 10, 3)],
+        [
+            (
+                "2026Q1",
+                "市级",
+                AS_OF,
+                date(2026, 1, 1),
+                date(2026, 3, 31),
+                7,
+                "draw-2",
+                "ab",
+                10,
+                1,
+                1,
+            )
+        ],
         schema=ROUND_INPUT,
         orient="row",
     )
@@ -72,7 +86,10 @@ def test_the_public_feed_holds_public_fields_only():
     for name, frame in feed.items():
         assert tuple(frame.columns) == PUBLIC_FIELDS[name], name
     assert feed["results"]["result"].to_list() == ["未发现问题", "待检查"]
+    # the counts agree with the rows: 1 drawn by class + 1 control = the 2 rows listed
+    assert feed["rounds"].select("drawn_by_tier", "control", "listed").row(0) == (1, 1, 2)
     legend = {(r["field"], r["code"]) for r in feed["legend"].iter_rows(named=True)}
     assert {("tier", "D"), ("firm_type", "testing"), ("result", "待检查")} <= legend
+    assert {("rounds", "drawn_by_tier"), ("rounds", "control"), ("rounds", "listed")} <= legend
     info = dict(feed["feed_info"].iter_rows())
     assert info["as_of"] == "2025-12-31" and info["rows.tiers"] == "4"
