@@ -96,6 +96,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "fp.open_cases": ("未决异议与信用修复", "Open objections and repairs"),
     "fp.no_open_cases": ("没有未决的异议或信用修复申请。", "No open objection or repair."),
     "fp.cases": ("异议与信用修复记录", "Objection and repair history"),
+    "fp.class": (
+        "监管类别 {tier}（抽查比例依据：三项评价中较差者）",
+        "Supervision class {tier} (sets the draw ratio: the worse of the three evaluations)",
+    ),
     # rounds
     "rd.none": (
         "尚无抽查批次。运行 `make run` 会起草下一批次。",
@@ -103,7 +107,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rd.pick": ("抽查批次", "Round"),
     "rd.status": ("状态", "Status"),
-    "rd.status.draft": ("草稿", "draft"),
+    "rd.status.draft": ("草案 — 未公布", "draft — not published"),
     "rd.status.published": ("已公布", "published"),
     "rd.pool": ("可抽取单位", "Eligible pool"),
     "rd.drawn": ("抽取单位", "Drawn"),
@@ -123,6 +127,37 @@ TEXT: dict[str, tuple[str, str]] = {
     "rd.no_findings": ("尚无检查结果。", "No inspection reported yet."),
     "rd.group.control": ("对照组", "control"),
     "rd.group.drawn": ("按等级抽取", "tier-driven"),
+    "rd.office": ("组织单位", "Organising office"),
+    "rd.draft_banner": (
+        "草案 — 未公布：本批次是草案，下次运行会重抽；公布后才会通知企业和检查人员。",
+        "DRAFT — not published: this round is a draft and is redrawn on the next run.",
+    ),
+    "rd.facts": (
+        "组织单位 {office} · 范围 {scope} · 联合部门 {partners} · 公布日期 {published} · "
+        "最早检查日 {first}",
+        "Office {office} · scope {scope} · partner departments {partners} · published "
+        "{published} · first inspection day {first}",
+    ),
+    "rd.backdated": ("补录往期批次：{reason}", "Back-dated round: {reason}"),
+    "rd.calendar": ("工作日历：{source}", "Working-day calendar: {source}"),
+    "rd.tiers": ("各类别实际入选概率", "Inclusion probability by class"),
+    "rd.not_monotone": (
+        "注意：每层最少抽取数使信用较好的类别入选概率高于较差类别。",
+        "Note: the minimum per stratum gives a better class a higher chance than a worse one.",
+    ),
+    "rd.excluded": ("未纳入抽取的单位（按原因）", "Firms not drawable (by reason)"),
+    "rd.tracking": (
+        "检查跟踪（计划 · 已检查 · 逾期未检查）",
+        "Inspections (planned · done · overdue)",
+    ),
+    "rd.planned": ("待检查", "Planned"),
+    "rd.done": ("已检查", "Done"),
+    "rd.overdue": ("逾期未检查", "Overdue"),
+    "rd.deadlines": (
+        "检查结果公示期限（检查后 20 个工作日内公示，《企业信息公示暂行条例》）：已逾期或临近",
+        "Publication deadlines (20 working days after the inspection): past or near",
+    ),
+    "rd.no_deadlines": ("没有已逾期或临近期限的检查结果。", "No result past or near its deadline."),
     # data quality
     "dq.quarantined": ("隔离行数", "Quarantined rows"),
     "dq.files": ("最近一次读取的文件", "Files read in the latest run"),
@@ -195,6 +230,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "pr.drawn": ("抽查单位", "Firms inspected"),
     "pr.reported": ("已出结果", "Results reported"),
     "pr.results": ("抽查结果", "Results"),
+    "pr.office": ("组织单位：{office}", "Organising office: {office}"),
 }
 
 
@@ -266,6 +302,21 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "with_findings": ("发现问题", "With findings"),
     "finding_rate": ("问题发现率", "Finding rate"),
     "group": ("组别", "Group"),
+    "probability": ("实际入选概率", "Inclusion probability"),
+    "expected": ("期望抽取数", "Expected"),
+    "drawn": ("实抽数", "Drawn"),
+    "planned_date": ("计划检查日期", "Planned date"),
+    "inspected_on": ("检查日期", "Inspected on"),
+    "publication_deadline": ("公示期限", "Publication deadline"),
+    "public_on": ("公示日期", "Made public on"),
+    "deadline_status": ("公示情况", "Publication"),
+    "working_days_left": ("剩余工作日", "Working days left"),
+    "excluded_reason": ("原因", "Reason"),
+    "count": ("单位数", "Firms"),
+    "office": ("组织单位", "Office"),
+    "supervision_class": ("监管类别", "Supervision class"),
+    "evaluation": ("评价", "Evaluation"),
+    "evaluation_result": ("结果", "Result"),
     "result": ("检查结果", "Result"),
     "source": ("数据来源", "Source"),
     "reason_code": ("原因代码", "Reason code"),

@@ -62,7 +62,7 @@ PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
         "control",
         "listed",
     ),
-    "results": ("round_id", "uscc", "result"),
+    "results": ("round_id", "uscc", "result", "inspected_on"),
     "legend": ("field", "code", "label_zh", "label_en"),
     "feed_info": ("key", "value"),
 }
@@ -99,9 +99,12 @@ ROUND_COUNT_LEGEND: tuple[tuple[str, str, str], ...] = (
      "firms listed = drawn by class + control (the round's rows in results.csv)"),
 )  # fmt: skip
 
-RESULT_INPUT = pl.Schema({"round_id": pl.Utf8, "uscc": pl.Utf8, "result": pl.Utf8})
-"""One row per drawn firm of a published round; the result is null until reported. Like the
-round's own public list (公示, warehouse.round_exports): no date, tier, control flag or
+RESULT_INPUT = pl.Schema(
+    {"round_id": pl.Utf8, "uscc": pl.Utf8, "result": pl.Utf8, "inspected_on": pl.Date}
+)
+"""One row per drawn firm of a published round; the result is null until reported, and the
+inspection date shows once a result exists (a planned date is never announced). Like the
+round's own public list (公示, warehouse.round_exports): no tier, control flag or
 inspector."""
 
 PENDING_RESULT = "待检查"
@@ -186,7 +189,10 @@ def disclosure_feed(
         .with_columns(pl.col("listed").fill_null(0), drawn_by_tier=pl.col("drawn"))
         .select(PUBLIC_FIELDS["rounds"])
         .sort("round_id"),
-        "results": results.with_columns(pl.col("result").fill_null(PENDING_RESULT))
+        "results": results.with_columns(
+            inspected_on=pl.when(pl.col("result").is_not_null()).then(pl.col("inspected_on")),
+        )
+        .with_columns(pl.col("result").fill_null(PENDING_RESULT))
         .select(PUBLIC_FIELDS["results"])
         .sort(["round_id", "uscc"]),
         "legend": legend(rules, labels),

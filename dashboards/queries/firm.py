@@ -118,3 +118,36 @@ def case_history(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
         FROM credit_cases WHERE uscc = ? ORDER BY filed_on""",
         [firm.uscc],
     )
+
+
+def supervision_class(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
+    """The firm's supervision class (监管类别) as of the date, with the three evaluations
+    behind it: the industry credit tier, the public credit composite grade and the industry
+    rectification result known by then (`models.supervision`, the rule set's table)."""
+    from dashboards.queries.rules import rules_as_of
+    from models.supervision import supervision_classes
+    from warehouse.sampling import evaluations_as_of
+
+    card = firm_card(con, firm)
+    if card.is_empty() or card["as_of"][0] is None:
+        return pl.DataFrame(schema={"evaluation": pl.Utf8, "evaluation_result": pl.Utf8,
+                                    "supervision_class": pl.Utf8})  # fmt: skip
+    as_of = card["as_of"][0]
+    rules = rules_as_of(con, as_of)
+    evaluations = evaluations_as_of(con, as_of).filter(pl.col("uscc") == firm.uscc)
+    frame = card.select("uscc", credit_tier="tier").join(evaluations, on="uscc", how="left")
+    row = supervision_classes(frame, rules.supervision, rules.tier_names).row(0, named=True)
+    return pl.DataFrame(
+        {
+            "evaluation": ["行业信用等级 / industry credit tier",
+                           "公共信用综合评价 / public credit composite grade",
+                           "行业整治评价 / industry rectification result",
+                           "监管类别 / supervision class"],
+            "evaluation_result": [row["credit_tier"], row["public_grade"],
+                                  row["rectification_result"], row["class_basis"]],
+            "supervision_class": [row["credit_tier"], row["public_class"],
+                                  row["rectification_class"], row["tier"]],
+        },
+        schema={"evaluation": pl.Utf8, "evaluation_result": pl.Utf8,
+                "supervision_class": pl.Utf8},
+    )  # fmt: skip

@@ -1,24 +1,45 @@
-"""Rounds (抽查计划): plan, strata, inspector assignments, progress, findings by tier and for
-the control share. Reads the sampling tables; before any round exists every function
-returns an empty frame (the page says so) instead of failing."""
+"""Rounds (抽查计划): plan, office, calendar notes, strata and each class's inclusion
+probability, inspector assignments, progress (planned / done / overdue), the publication
+deadlines of results, findings by tier and for the control share. Reads the sampling tables;
+before any round exists every function returns an empty frame (the page says so) instead of
+failing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import polars as pl
 
-from warehouse.catalogue import tables_in
+from models.sampling.feedback import TRACKING_SCHEMA
 from warehouse.connection import query, table_exists
+from warehouse.sampling import round_tracking
 
-SAMPLING_TABLES = tables_in("sampling")
-"""The round tables and their feedback, from the warehouse catalogue."""
+SAMPLING_TABLES = (
+    "sampling_rounds",
+    "sampling_strata",
+    "sampling_draws",
+    "sampling_assignments",
+    "round_outcomes",
+    "round_results",
+)
+"""The round tables every warehouse with rounds has (the per-round facts and tiers of
+`draw-2` are read when present)."""
 
 
 @dataclass(frozen=True)
 class Round:
     round_id: str
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Inspections of the published rounds as of `today` (one round, or an office's)."""
+
+    today: date
+    round_id: str | None = None
+    office: str | None = None
 
 
 def has_rounds(con: duckdb.DuckDBPyConnection) -> bool:
@@ -32,15 +53,53 @@ def _or_empty(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) ->
 
 
 def rounds(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
-    """Every round, newest first, with its plan facts (seed, hashes, sizes)."""
-    return _or_empty(
+    """Every round, newest first, with its plan facts (seed, hashes, sizes) and, for rounds
+    drawn with `draw-2`, its office, calendar notes and publication."""
+    if not has_rounds(con):
+        return pl.DataFrame()
+    if table_exists(con, "sampling_round_facts"):
+        facts = """coalesce(f.office, '市级') AS office,
+               coalesce(f.office_name, '市级（全市）') AS office_name,
+               f.scope_districts, f.partner_departments, f.published_on, f.backdated,
+               f.backdate_reason, f.calendar_source, f.calendar_notes, f.first_inspection_day,
+               f.excluded_by_reason, f.monotone"""
+        join = "LEFT JOIN sampling_round_facts f USING (round_id)"
+    else:
+        facts = """'市级' AS office, '市级（全市）' AS office_name, NULL AS scope_districts,
+               NULL AS partner_departments, NULL AS published_on, NULL AS backdated,
+               NULL AS backdate_reason, NULL AS calendar_source, NULL AS calendar_notes,
+               NULL AS first_inspection_day, NULL AS excluded_by_reason, NULL AS monotone"""
+        join = ""
+    return query(
         con,
-        """SELECT round_id, status, seed, algorithm_version, tier_as_of, window_start,
-               window_end, previous_round_id, pool_size, drawn, control, plan_sha256,
-               plan_file, created_at
-        FROM sampling_rounds ORDER BY window_start DESC, round_id DESC""",
-        [],
+        f"""SELECT r.round_id, r.status, r.seed, r.algorithm_version, r.tier_as_of,
+               r.window_start, r.window_end, r.previous_round_id, r.pool_size, r.excluded,
+               r.drawn, r.control, r.plan_sha256, r.plan_file, r.created_at, {facts}
+        FROM sampling_rounds r {join}
+        ORDER BY r.window_start DESC, r.round_id DESC""",
     )
+
+
+def tiers(con: duckdb.DuckDBPyConnection, r: Round) -> pl.DataFrame:
+    """Each class's ratio, pool, effective inclusion probability, expected and drawn."""
+    if not table_exists(con, "sampling_tiers"):
+        return pl.DataFrame()
+    return query(
+        con,
+        "SELECT tier, ratio, pool, probability, expected, drawn FROM sampling_tiers "
+        "WHERE round_id = ? ORDER BY tier",
+        [r.round_id],
+    )
+
+
+def tracking(con: duckdb.DuckDBPyConnection, f: Tracking) -> pl.DataFrame:
+    """Each drawn firm of the published rounds: planned, done or overdue, with its result's
+    publication deadline (20 working days) and whether it was made public in time."""
+    if not has_rounds(con):
+        return pl.DataFrame(schema=TRACKING_SCHEMA)
+    rows = round_tracking(con, f.today, office=f.office, round_id=f.round_id)
+    names = query(con, "SELECT uscc, name FROM firms")
+    return rows.join(names, on="uscc", how="left")
 
 
 def strata(con: duckdb.DuckDBPyConnection, r: Round) -> pl.DataFrame:

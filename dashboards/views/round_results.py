@@ -1,5 +1,6 @@
-"""抽查结果公示 Round results: published rounds and the result of each drawn firm (一公开).
-No inspectors, dates, tiers or control flags: the same fields as the public feed."""
+"""抽查结果公示 Round results: published rounds and the result of each drawn firm (一公开), with
+the inspection date once a result exists and the organising office. No inspectors, planned
+dates, tiers or control flags: the same fields as the public feed."""
 
 import polars as pl
 import streamlit as st
@@ -29,7 +30,8 @@ st.caption(
     f"{plan['window_start']} — {plan['window_end']} · "
     + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
 )
+st.caption(t("pr.office", office=plan["office"]))
 st.subheader(t("pr.results"))
 counts = labelled(results.group_by("result").agg(rows=pl.len()))
 st.bar_chart(counts, x=column("result"), y=column("rows"))
-table(results, ["uscc", "name", "firm_type", "result"])
+table(results, ["uscc", "name", "firm_type", "result", "inspected_on"])

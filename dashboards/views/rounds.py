@@ -1,12 +1,36 @@
-"""抽查计划 Rounds: plan, strata, inspector assignments, progress, findings by tier and for the
-control share (centre and managers only: it shows inspectors)."""
+"""抽查计划 Rounds: office filter, plan (draft marked), calendar notes, each class's inclusion
+probability, exclusions, strata, tracking (planned / done / overdue), publication deadlines,
+findings by tier and for the control share, assignments (centre and managers only: it shows
+inspectors)."""
+
+import json
+import os
+from datetime import date
 
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import column, t
+from dashboards.i18n import column, lang, t
 from dashboards.queries import rounds as q
 from dashboards.ui import get, labelled, table
+from models.sampling.eligibility import EXCLUSION_REASONS
+from models.sampling.feedback import DEADLINE_LABELS, STATUS_LABELS, deadline_list
+
+
+def _today() -> date:
+    """The processing date the runs use (`RENFANG_TODAY`), else today."""
+    given = os.environ.get("RENFANG_TODAY")
+    try:
+        return date.fromisoformat(given) if given else date.today()
+    except ValueError:
+        return date.today()
+
+
+def _word(label: str) -> str:
+    """`中文 / English` labels: the half of the session's language."""
+    zh, _, en = label.partition(" / ")
+    return en if lang() == "en" and en else zh
+
 
 st.title(t("page.rounds"))
 
@@ -15,28 +39,88 @@ if rounds.is_empty():
     st.info(t("rd.none"))
     st.stop()
 
+offices = sorted(set(rounds["office"].to_list()))
+office = st.selectbox(t("rd.office"), [None, *offices], format_func=lambda o: o or t("all"))
+if office is not None:
+    rounds = rounds.filter(pl.col("office") == office)
+
+today = _today()
+deadlines = deadline_list(get(q.tracking, q.Tracking(today=today, office=office)))
+st.subheader(t("rd.deadlines"))
+if deadlines.is_empty():
+    st.success(t("rd.no_deadlines"))
+else:
+    shown = deadlines.with_columns(
+        pl.col("deadline_status").replace({k: _word(v) for k, v in DEADLINE_LABELS.items()})
+    )
+    table(shown, ["round_id", "uscc", "name", "planned_date", "inspected_on",
+                  "publication_deadline", "public_on", "deadline_status",
+                  "working_days_left"])  # fmt: skip
+
 status_label = {s: t(f"rd.status.{s}") for s in ("draft", "published")}
 status_of = dict(zip(rounds["round_id"], rounds["status"], strict=True))
+office_of = dict(zip(rounds["round_id"], rounds["office_name"], strict=True))
 round_id = st.selectbox(
     t("rd.pick"),
     rounds["round_id"].to_list(),
-    format_func=lambda r: f"{r}（{status_label.get(status_of[r], status_of[r])}）",
+    format_func=lambda r: f"{r}（{status_label.get(status_of[r], status_of[r])} · {office_of[r]}）",
 )
 plan = rounds.filter(pl.col("round_id") == round_id).row(0, named=True)
 selected = q.Round(round_id)
 outcomes = get(q.progress, selected)
 
-cols = st.columns(5)
+if plan["status"] != "published":
+    st.warning(t("rd.draft_banner"))
+for note in (plan["calendar_notes"] or "").splitlines():
+    st.warning(note)
+
+cols = st.columns(6)
 cols[0].metric(t("rd.status"), status_label.get(plan["status"], plan["status"]))
-cols[1].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
-cols[2].metric(t("rd.drawn"), f"{plan['drawn']:,d}")
-cols[3].metric(t("rd.control"), f"{plan['control']:,d}")
+cols[1].metric(t("rd.office"), plan["office_name"])
+cols[2].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
+cols[3].metric(t("rd.drawn"), f"{plan['drawn']:,d}")
+cols[4].metric(t("rd.control"), f"{plan['control']:,d}")
 inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
-cols[4].metric(t("rd.inspected"), f"{inspected:,d}")
+cols[5].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
     f"{plan['window_start']} — {plan['window_end']} · "
     + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
 )
+if plan["published_on"] is not None or plan["first_inspection_day"] is not None:
+    st.caption(
+        t(
+            "rd.facts",
+            office=plan["office_name"],
+            scope="、".join(plan["scope_districts"] or []) or t("all"),
+            partners="、".join(plan["partner_departments"] or []) or "—",
+            published=plan["published_on"] or "—",
+            first=plan["first_inspection_day"] or "—",
+        )
+    )
+if plan["calendar_source"]:
+    st.caption(t("rd.calendar", source=plan["calendar_source"]))
+if plan["backdated"]:
+    st.info(t("rd.backdated", reason=plan["backdate_reason"] or "—"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("rd.tiers"))
+    tiers = get(q.tiers, selected)
+    table(tiers)
+    if plan["monotone"] is False:
+        st.warning(t("rd.not_monotone"))
+with right:
+    st.subheader(t("rd.excluded"))
+    excluded = json.loads(plan["excluded_by_reason"] or "{}")
+    table(
+        pl.DataFrame(
+            {
+                "excluded_reason": [_word(EXCLUSION_REASONS.get(k, k)) for k in excluded],
+                "count": list(excluded.values()),
+            },
+            schema={"excluded_reason": pl.Utf8, "count": pl.Int64},
+        )
+    )
 
 left, right = st.columns(2)
 with left:
@@ -59,6 +143,21 @@ with right:
             stack=False,
         )  # fmt: skip
     table(findings)
+
+st.subheader(t("rd.tracking"))
+tracked = get(q.tracking, q.Tracking(today=today, round_id=round_id))
+if tracked.is_empty():
+    st.info(t("no_data"))
+else:
+    counts = dict(tracked.group_by("status").len().iter_rows())
+    for col, key in zip(st.columns(3), ("planned", "done", "overdue"), strict=True):
+        col.metric(t(f"rd.{key}"), f"{counts.get(key, 0):,d}")
+    shown = tracked.with_columns(
+        pl.col("status").replace({k: _word(v) for k, v in STATUS_LABELS.items()}),
+        pl.col("deadline_status").replace({k: _word(v) for k, v in DEADLINE_LABELS.items()}),
+    )
+    table(shown, ["uscc", "name", "planned_date", "status", "inspected_on", "result",
+                  "publication_deadline", "deadline_status"])  # fmt: skip
 
 st.subheader(t("rd.progress"))
 if outcomes.is_empty():

@@ -76,7 +76,9 @@ def test_the_public_feed_holds_public_fields_only():
         orient="row",
     )
     results = pl.DataFrame(
-        [("2026Q1", "U1", "未发现问题"), ("2026Q1", "U3", None)], schema=RESULT_INPUT, orient="row"
+        [("2026Q1", "U1", "未发现问题", date(2026, 1, 8)), ("2026Q1", "U3", None, None)],
+        schema=RESULT_INPUT,
+        orient="row",
     )
     feed = disclosure_feed(
         FIRMS, rounds, results, rules=default_rule_set(), labels=default_labels(), as_of=AS_OF,
@@ -86,6 +88,7 @@ def test_the_public_feed_holds_public_fields_only():
     for name, frame in feed.items():
         assert tuple(frame.columns) == PUBLIC_FIELDS[name], name
     assert feed["results"]["result"].to_list() == ["未发现问题", "待检查"]
+    assert feed["results"]["inspected_on"].to_list() == [date(2026, 1, 8), None]
     # the counts agree with the rows: 1 drawn by class + 1 control = the 2 rows listed
     assert feed["rounds"].select("drawn_by_tier", "control", "listed").row(0) == (1, 1, 2)
     legend = {(r["field"], r["code"]) for r in feed["legend"].iter_rows(named=True)}
