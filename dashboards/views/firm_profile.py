@@ -49,12 +49,6 @@ cols[3].metric(t("as_of"), str(card["as_of"] or "—"))
 if card["veto"]:
     st.error(t("fp.veto", reason=card["veto_reason"], until=card["veto_until"]))
 
-classes = get(q.supervision_class, firm)
-if classes.height:
-    final = classes.row(-1, named=True)["supervision_class"]
-    st.subheader(t("fp.class", tier=final or "—"))
-    table(classes)
-
 st.subheader(t("fp.history"))
 history = get(q.score_history, firm)
 if not history.is_empty():
@@ -110,3 +104,9 @@ with right:
         table(open_cases)
     st.markdown(f"**{t('fp.cases')}**")
     table(get(q.case_history, firm))
+
+classes = get(q.supervision_class, firm)
+if classes.height:
+    final = classes.row(-1, named=True)["supervision_class"]
+    st.subheader(t("fp.class", tier=final or "—"))
+    table(classes)

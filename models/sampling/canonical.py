@@ -1,7 +1,9 @@
 """A round's published inputs as canonical CSV text, and their SHA-256 (docs/sampling.md).
 
-What belongs here: the one serialisation of each input of the draw — the eligible firm list,
-the inspector roster, the recusal list and the previous round's teams — that the plan embeds,
+What belongs here: the one serialisation of each input of the draw — the eligible firm list
+(with each firm's class and the evaluations behind it), the round's inspector roster, the
+recusal list, the previous round's teams, the risk scores and the other published rounds'
+bookings (`INPUT_SCHEMAS`; `INPUT_SCHEMAS_V1` for plans of `draw-1`) — that the plan embeds,
 the exports publish byte for byte, and the input hashes are computed over; and reading that
 text back into typed frames. A round is always computed from inputs that went through this
 text (`RoundInputs.canonical`), so the warehouse run and a third party's re-run from the

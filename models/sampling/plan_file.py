@@ -1,11 +1,13 @@
 """The plan file of a round (JSON) and its verification by a third party (一公开).
 
 What belongs here: turning a `RoundPlan` into the plan document — parameters, seed, algorithm
-version, the canonical inputs with their SHA-256, the working-day calendar used, and every
-output (strata, draws, schedule with teams) — as deterministic bytes; and re-running a round
-from a plan document (optionally with input files obtained elsewhere) to say IDENTICAL or list
-the differences. What does not: where the file is written, the warehouse, the XLSX/CSV
-exports.
+version, office, the canonical inputs with their SHA-256, the working-day calendar used (its
+source, the years supplied or estimated, their notes, the first inspection day), each class's
+inclusion probability, and every output (strata, draws, classes, schedule with teams) — as
+deterministic bytes; and re-running a round from a plan document (optionally with input files
+obtained elsewhere) to say IDENTICAL or list the differences, for plans of this algorithm
+(`draw-2`) and of the previous one (`draw-1`, re-run by `draw1`). What does not: where the
+file is written, the warehouse, the XLSX/CSV exports.
 
 Determinism: the bytes depend only on the plan's content (no creation time, no library
 version, keys in a fixed order, `ensure_ascii=False`, one space indent, final newline), so

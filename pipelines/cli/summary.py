@@ -212,7 +212,7 @@ def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], objec
     )
     records = ", 检查记录/*.xlsx" if st == "published" else ""
     echo(f"  plan file  {r['plan_file']}")
-    echo(f"  exports    {folder}  ({files}{records}, inputs/*.csv)")
+    echo(f"  exports    {folder}  ({files}{records}, {marked('inputs/*.csv', st)})")
     echo(f"  verify     renfang verify-draw {r['plan_file']}")
 
 

@@ -124,7 +124,9 @@ def expected_numbers(path: Path) -> dict[str, dict[str, str]]:
         "overview": {"单位数": firms, "B 基本守信": b},
         "tier_list": {"单位数": firms, "B 基本守信": b},
         "rounds": {"抽取单位": str(sql(path, "SELECT drawn FROM sampling_rounds"))},
-        "round_results": {"抽查单位": str(sql(path, "SELECT drawn FROM sampling_rounds"))},
+        "round_results": {
+            "抽查单位": str(sql(path, "SELECT drawn + control FROM sampling_rounds"))
+        },
         "data_quality": {"隔离行数": str(sql(path, "SELECT count(*) FROM quarantine"))},
     }
 

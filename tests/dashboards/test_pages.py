@@ -96,11 +96,31 @@ def test_rounds_shows_the_plan_and_its_inspectors(use_warehouse):
     assert any("检查人员" in df.value.columns for df in at.dataframe)
 
 
+def test_rounds_shows_the_office_each_classs_probability_and_the_tracking(use_warehouse):
+    at = open_page(app("centre"), "rounds")
+    shown = metrics(at)
+    assert shown["组织单位"] == "市级（全市）"
+    assert {"待检查", "已检查", "逾期未检查"} <= set(shown)
+    assert any("实际入选概率" in df.value.columns for df in at.dataframe)
+    assert any("公示期限" in s.value for s in at.subheader)  # the deadline list
+    english = open_page(app("centre", lang="en"), "rounds")
+    assert metrics(english)["Organising office"] == "市级（全市）"
+
+
+def test_the_firm_profile_shows_the_supervision_class_and_its_evaluations(use_warehouse):
+    uscc = sql(use_warehouse, "SELECT uscc FROM firms ORDER BY uscc LIMIT 1")
+    at = open_page(app("centre"), "firm_profile")
+    at.text_input(key="firm_search").input(uscc).run()
+    assert any(s.value.startswith("监管类别") for s in at.subheader)
+    table = at.dataframe[-1].value
+    assert table["评价"].tolist()[-1].startswith("监管类别")
+
+
 def test_data_quality_shows_quarantine_gx_and_review(use_warehouse):
     at = open_page(app("centre"), "data_quality")
     shown = metrics(at)
     assert shown["隔离行数"] == str(sql(use_warehouse, "SELECT count(*) FROM quarantine"))
-    assert shown["数据质量检查（Great Expectations）"] == "9/9 张表通过"
+    assert shown["数据质量检查（Great Expectations）"] == "12/12 张表通过"
 
 
 def test_validation_says_plainly_that_no_model_exists(use_warehouse):
@@ -120,7 +140,8 @@ def test_the_tier_list_hides_scores_from_the_public(use_warehouse):
 
 def test_round_results_show_published_rounds_without_inspectors(use_warehouse):
     at = open_page(app("public"), "round_results")
-    assert metrics(at)["抽查单位"] == str(sql(use_warehouse, "SELECT drawn FROM sampling_rounds"))
+    listed = sql(use_warehouse, "SELECT drawn + control FROM sampling_rounds")
+    assert metrics(at)["抽查单位"] == str(listed)  # drawn by class and controls alike
     columns = at.dataframe[0].value.columns
     assert "检查人员" not in columns and "对照组" not in columns
 

@@ -80,7 +80,13 @@ def test_round_queries_read_the_published_round(con):
     r = rounds.Round("2026Q1")
     drawn = scalar(con, "SELECT count(*) FROM sampling_draws WHERE round_id = '2026Q1'")
     assert rounds.assignments(con, r).height == drawn
-    assert rounds.strata(con, r)["n_drawn"].sum() == drawn
+    by_class = scalar(
+        con, "SELECT count(*) FROM sampling_draws WHERE round_id = '2026Q1' AND NOT is_control"
+    )
+    assert rounds.strata(con, r)["n_drawn"].sum() == by_class  # controls are on top
+    probabilities = dict(rounds.tiers(con, r).select("tier", "probability").iter_rows())
+    assert probabilities and all(0 < p <= 1 for p in probabilities.values())
+    assert listed.row(0, named=True)["office"] == "市级"
     assert rounds.findings(con, r)["planned"].sum() == drawn
     progress = rounds.progress(con, r)
     assert progress["planned"].max() == drawn and progress["inspected"].max() == 0
@@ -88,7 +94,9 @@ def test_round_queries_read_the_published_round(con):
 
 def test_public_queries_hold_no_inspector_or_control_columns(con):
     results = public.published_results(con)
-    assert set(results.columns) == {"round_id", "uscc", "result", "name", "firm_type"}
+    assert set(results.columns) == {
+        "round_id", "uscc", "result", "inspected_on", "name", "firm_type"
+    }  # fmt: skip
     assert public.published_rounds(con)["round_id"].to_list() == ["2026Q1"]
     listing = public.tier_list(con, public.Listing(LATEST))
     assert listing.height == 5
@@ -108,7 +116,7 @@ def test_quality_queries_match_the_quarantine_and_the_gx_results(con, dashboard_
     assert totals["source"][-1] == "全部"
     reports = dashboard_warehouse.parent / "reports"
     gx = quality.gx_results(con, quality.Reports(reports))
-    assert gx.height == 9 and gx["success"].all()
+    assert gx.height == 12 and gx["success"].all()
     assert all(url.startswith("file://") for url in gx["docs_page"])
     served = quality.gx_results(con, quality.Reports(reports, docs_url="http://127.0.0.1:3001"))
     assert served["docs_page"][0].startswith("http://127.0.0.1:3001/validations/")

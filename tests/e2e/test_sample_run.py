@@ -158,14 +158,16 @@ def test_the_run_ends_by_drafting_the_next_round_that_a_third_party_can_verify(s
     its seed, input hashes and files, and the printed plan re-runs to IDENTICAL in a fresh
     process that touches neither the warehouse nor Dagster."""
     done, root = sample_run
-    assert "round 2026Q3 (草案 draft)" in done.stdout, done.stdout[-2000:]
+    assert "round 2026Q3 (草案 — 未公布 draft · 市级（全市）)" in done.stdout, done.stdout[-2000:]
     assert "seed 20260630" in done.stdout
     for name in ("firms", "inspectors", "conflicts", "previous", "plan"):
         assert re.search(rf"{name} sha256\s+[0-9a-f]{{64}}", done.stdout), name
-    plan = root / "reports" / "rounds" / "2026Q3" / "plan.json"
+    assert "inclusion probability by class: A 3.0%" in done.stdout
+    plan = root / "reports" / "rounds" / "2026Q3" / "plan_草案.json"
     assert f"plan file  {plan}" in done.stdout
     folder = plan.parent
-    assert (folder / "抽查计划_2026Q3.xlsx").exists() and (folder / "公示_2026Q3.csv").exists()
+    assert (folder / "抽查计划_2026Q3_草案.xlsx").exists()
+    assert (folder / "公示_2026Q3_草案.csv").exists()
     assert list((folder / "calendars").glob("*.ics"))
     verify = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "verify-draw", str(plan)],
@@ -216,7 +218,7 @@ def test_a_round_ordered_by_risk_keeps_the_draw_and_verifies(sample_run):
         "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
         "RENFANG_REPORTS": str(root / "reports"),
     }
-    plan_file = root / "reports" / "rounds" / "2026Q4" / "plan.json"
+    plan_file = root / "reports" / "rounds" / "2026Q4" / "plan_草案.json"
     plans = []
     for extra in ([], ["--order-by-risk"]):
         cmd = [sys.executable, "-m", "pipelines.cli", "draw", "--round", "2026Q4", "--seed", "11",
