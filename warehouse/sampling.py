@@ -142,60 +142,74 @@ def evaluations_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFra
     """(uscc, public_grade, rectification_result): each firm's latest outside evaluation known
     by `as_of` — evaluated and collected on or before it (and, for the public grade, still
     valid) — read point in time like every record; null where none is."""
-    empty = pl.DataFrame(schema={"uscc": pl.Utf8, "value": pl.Utf8})
-    grades = (
-        query(
-            con,
-            "SELECT uscc, arg_max(grade, evaluated_on) AS value FROM public_credit_grades "
-            "WHERE evaluated_on <= ? AND collected_on <= ? "
-            "AND (valid_until IS NULL OR valid_until >= ?) GROUP BY uscc",
-            [as_of, as_of, as_of],
-        )
-        if table_exists(con, "public_credit_grades")
-        else empty
+    grades = _latest(
+        con,
+        "public_credit_grades",
+        "grade",
+        "AND (valid_until IS NULL OR valid_until >= ?)",
+        as_of,
     )
-    results = (
-        query(
-            con,
-            "SELECT uscc, arg_max(result, evaluated_on) AS value FROM rectification_results "
-            "WHERE evaluated_on <= ? AND collected_on <= ? GROUP BY uscc",
-            [as_of, as_of],
-        )
-        if table_exists(con, "rectification_results")
-        else empty
-    )
+    results = _latest(con, "rectification_results", "result", "", as_of)
     return grades.rename({"value": "public_grade"}).join(
         results.rename({"value": "rectification_result"}), on="uscc", how="full", coalesce=True
     )
 
 
-def planned_elsewhere(con: duckdb.DuckDBPyConnection, round_id: str) -> pl.DataFrame:
-    """The drawn firms of every other published round, with their planned date and window."""
-    if not table_exists(con, "sampling_assignments"):
-        return pl.DataFrame(schema=PLANNED_SCHEMA)
+def _latest(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, extra: str, as_of: date
+) -> pl.DataFrame:
+    """(uscc, value): each firm's latest `column` of `table` evaluated and collected on or
+    before `as_of` (`extra` one more condition with one `?` for `as_of`, or empty)."""
+    if not table_exists(con, table):
+        return pl.DataFrame(schema={"uscc": pl.Utf8, "value": pl.Utf8})
+    params = [as_of, as_of, *([as_of] if extra else [])]
     return query(
         con,
-        "SELECT a.round_id, a.uscc, min(a.inspection_date) AS inspection_date, "
-        "r.window_start, r.window_end FROM sampling_assignments a "
-        "JOIN sampling_rounds r USING (round_id) "
-        "WHERE r.status = 'published' AND a.round_id <> ? GROUP BY ALL ORDER BY ALL",
+        f'SELECT uscc, arg_max("{column}", evaluated_on) AS value FROM "{table}" '
+        f"WHERE evaluated_on <= ? AND collected_on <= ? {extra} GROUP BY uscc",
+        params,
+    )
+
+
+def planned_elsewhere(con: duckdb.DuckDBPyConnection, round_id: str) -> pl.DataFrame:
+    """The drawn firms of every other published round, with their planned date and window."""
+    return _other_published(
+        con,
+        "a.round_id, a.uscc, min(a.inspection_date) AS inspection_date, r.window_start, "
+        "r.window_end",
+        "",
         [round_id],
-    ).cast(PLANNED_SCHEMA)
+        PLANNED_SCHEMA,
+    )
 
 
 def bookings_elsewhere(con: duckdb.DuckDBPyConnection, params: RoundParams) -> pl.DataFrame:
     """Inspections per inspector and day that the other published rounds planned inside this
     round's window (one calendar: they count against the daily cap)."""
-    schema = INPUT_SCHEMAS["bookings"]
+    return _other_published(
+        con,
+        "a.inspector_id, a.inspection_date AS day, count(*) AS booked",
+        "AND a.inspection_date BETWEEN ? AND ?",
+        [params.round_id, params.window_start, params.window_end],
+        INPUT_SCHEMAS["bookings"],
+    )
+
+
+def _other_published(
+    con: duckdb.DuckDBPyConnection,
+    columns: str,
+    condition: str,
+    params: list[object],
+    schema: pl.Schema,
+) -> pl.DataFrame:
+    """`columns` of the assignments of every published round but `params[0]` (grouped)."""
     if not table_exists(con, "sampling_assignments"):
         return pl.DataFrame(schema=schema)
     return query(
         con,
-        "SELECT a.inspector_id, a.inspection_date AS day, count(*) AS booked "
-        "FROM sampling_assignments a JOIN sampling_rounds r USING (round_id) "
-        "WHERE r.status = 'published' AND a.round_id <> ? "
-        "AND a.inspection_date BETWEEN ? AND ? GROUP BY ALL ORDER BY ALL",
-        [params.round_id, params.window_start, params.window_end],
+        f"SELECT {columns} FROM sampling_assignments a JOIN sampling_rounds r USING (round_id) "
+        f"WHERE r.status = 'published' AND a.round_id <> ? {condition} GROUP BY ALL ORDER BY ALL",
+        params,
     ).cast(schema)
 
 

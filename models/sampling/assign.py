@@ -605,7 +605,11 @@ def _department_shortfalls(
                 f"  {s['uscc']} {_type_label(s['firm_type'])}: 仅 {s['inspectors']} 名合格检查人员"
                 f" / only {s['inspectors']} eligible inspectors"
             )
-    if len(short) > _MAX_LISTED_FIRMS:
-        more = len(short) - _MAX_LISTED_FIRMS
-        lines.append(f"  …另有 {more} 家 / … and {more} more")
+    lines += _more(len(short))
     raise AssignmentInfeasibleError("\n".join(lines), short)
+
+
+def _more(listed: int) -> list[str]:
+    """The line that says how many firms were left out of a message (none when all fit)."""
+    more = listed - _MAX_LISTED_FIRMS
+    return [f"  …另有 {more} 家 / … and {more} more"] if more > 0 else []

@@ -174,6 +174,15 @@ def exact(value: float) -> Fraction:
     return Fraction(repr(value))
 
 
+def check_ratios(firms: pl.DataFrame, params: RoundParams) -> None:
+    """Raise `DrawError` naming every tier of the pool the ratios do not cover."""
+    unknown = firms.filter(~pl.col("tier").is_in(list(params.ratios))).get_column("tier")
+    if len(unknown):
+        counts = unknown.value_counts(sort=True).sort("tier").iter_rows()
+        listed = ", ".join(f"{tier!r} ({n} firms)" for tier, n in counts)
+        raise DrawError(f"ratios: no ratio for tier {listed}; ratios has {list(params.ratios)}")
+
+
 def tier_probabilities(
     pools: dict[str, int], ratios: dict[str, float], overall_floor: float
 ) -> dict[str, Fraction]:
@@ -214,11 +223,7 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
     keys = ["tier", *(k for k in params.strata if k != "tier")]
     firms = canonical_pool(pool, tuple(keys))
     total = firms.height
-    unknown = firms.filter(~pl.col("tier").is_in(list(params.ratios))).get_column("tier")
-    if len(unknown):
-        counts = unknown.value_counts(sort=True).sort("tier").iter_rows()
-        listed = ", ".join(f"{tier!r} ({n} firms)" for tier, n in counts)
-        raise DrawError(f"ratios: no ratio for tier {listed}; ratios has {list(params.ratios)}")
+    check_ratios(firms, params)
 
     tier_pools = dict(firms.group_by("tier").len().sort("tier").iter_rows())
     pi = tier_probabilities(tier_pools, params.ratios, params.overall_floor)
@@ -274,21 +279,7 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
     rest = lined.filter(~pl.col("drawn"))
     n_control = min(math.ceil(exact(params.control_share) * total), rest.height)
     control = rest.sort("u_control", "uscc").head(n_control)
-    draws = (
-        pl.concat(
-            [
-                tiered.with_columns(pl.lit(False).alias("is_control")),
-                control.with_columns(pl.lit(True).alias("is_control")),
-            ]
-        )
-        .with_row_index("draw_order", offset=1)
-        .with_columns(
-            pl.lit(params.round_id, dtype=pl.Utf8).alias("round_id"),
-            pl.col("draw_order").cast(pl.Int64),
-        )
-        .select(DRAW_SCHEMA.names())
-        .cast(DRAW_SCHEMA)
-    )
+    draws = assemble_draws(tiered, control, params.round_id)
 
     strata_keys = list(params.strata)
     strata = (
@@ -340,6 +331,27 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
         strata=strata,
         tiers=tiers,
         expected={s: round(float(e), _ROUND) for s, e in expected_by_stratum.items()},
+    )
+
+
+def assemble_draws(tiered: pl.DataFrame, control: pl.DataFrame, round_id: str) -> pl.DataFrame:
+    """The draw by class then the control firms, numbered from 1 (`DRAW_SCHEMA`); both
+    algorithm versions order them so."""
+    return (
+        pl.concat(
+            [
+                tiered.with_columns(pl.lit(False).alias("is_control")),
+                control.with_columns(pl.lit(True).alias("is_control")),
+            ],
+            how="diagonal_relaxed",
+        )
+        .with_row_index("draw_order", offset=1)
+        .with_columns(
+            pl.lit(round_id, dtype=pl.Utf8).alias("round_id"),
+            pl.col("draw_order").cast(pl.Int64),
+        )
+        .select(DRAW_SCHEMA.names())
+        .cast(DRAW_SCHEMA)
     )
 
 

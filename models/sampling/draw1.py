@@ -26,12 +26,19 @@ import polars as pl
 
 from models.risk.ordering import order_within_strata
 from models.sampling.canonical import INPUT_SCHEMAS_V1, RoundInputs, sha256_text
-from models.sampling.draw import DRAW_SCHEMA, STRATA_SCHEMA, DrawError, canonical_pool, round_rng
+from models.sampling.draw import (
+    STRATA_SCHEMA,
+    assemble_draws,
+    canonical_pool,
+    check_ratios,
+    round_rng,
+)
 from models.sampling.params import RoundParams
 from models.sampling.schedule import (
     SCHEDULE_SCHEMA,
-    TEAM_SEPARATOR,
     check_capacity,
+    dated,
+    team_frame,
     unplaceable,
 )
 from models.workdays import working_day_calendar
@@ -80,11 +87,7 @@ def draw_firms_v1(pool: pl.DataFrame, params: RoundParams) -> tuple[pl.DataFrame
     firms = canonical_pool(pool)
     keys = list(params.strata)
     total = firms.height
-    unknown = firms.filter(~pl.col("tier").is_in(list(params.ratios))).get_column("tier")
-    if len(unknown):
-        counts = unknown.value_counts(sort=True).sort("tier").iter_rows()
-        listed = ", ".join(f"{tier!r} ({n} firms)" for tier, n in counts)
-        raise DrawError(f"ratios: no ratio for tier {listed}; ratios has {list(params.ratios)}")
+    check_ratios(firms, params)
     strata = (
         firms.group_by(keys)
         .agg(pl.len().cast(pl.Int64).alias("pool"))
@@ -117,20 +120,7 @@ def draw_firms_v1(pool: pl.DataFrame, params: RoundParams) -> tuple[pl.DataFrame
     rest = ranked.filter(~pl.col("drawn"))
     n_control = min(math.ceil(Fraction(repr(params.control_share)) * total), rest.height)
     control = rest.sort("u_control").head(n_control)
-    draws = (
-        pl.concat(
-            [
-                tiered.with_columns(pl.lit(False).alias("is_control")),
-                control.with_columns(pl.lit(True).alias("is_control")),
-            ]
-        )
-        .with_row_index("draw_order", offset=1)
-        .with_columns(
-            pl.lit(params.round_id, dtype=pl.Utf8).alias("round_id"),
-            pl.col("draw_order").cast(pl.Int64),
-        )
-        .select(DRAW_SCHEMA.names())
-    )
+    draws = assemble_draws(tiered, control, params.round_id)
     drawn_counts = tiered.group_by(keys).agg(pl.len().cast(pl.Int64).alias("n_drawn"))
     strata = (
         strata.join(drawn_counts, on=keys, how="left", nulls_equal=True)
@@ -138,7 +128,7 @@ def draw_firms_v1(pool: pl.DataFrame, params: RoundParams) -> tuple[pl.DataFrame
         .select(STRATA_SCHEMA.names())
         .cast(STRATA_SCHEMA)
     )
-    return draws.cast(DRAW_SCHEMA), strata
+    return draws, strata
 
 
 def schedule_v1(
@@ -154,18 +144,9 @@ def schedule_v1(
     earliest day from its last used day on where every member is below the cap."""
     calendar = working_day_calendar(window_start, window_end)
     days: list[date] = calendar.filter("is_working_day").get_column("day").to_list()
-    teams = (
-        assignments.select("uscc", "inspector_id")
-        .unique()
-        .group_by("uscc")
-        .agg(pl.col("inspector_id").sort())
-        .join(firms.select("uscc", "district").unique("uscc", keep="first"), on="uscc", how="left")
-        .with_columns(team=pl.col("inspector_id").list.join(TEAM_SEPARATOR))
-        .sort("uscc")
-    )
+    teams, visits = team_frame(assignments, firms)
     if teams.height == 0:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
-    visits = assignments.select("uscc", "inspector_id").unique().group_by("inspector_id").len()
     check_capacity(
         visits.select(
             "inspector_id", capacity=pl.lit(len(days) * daily_cap_per_team), needed="len"
@@ -214,14 +195,7 @@ def schedule_v1(
             for member in member_load:
                 member[pointer] += 1
             dates[uscc] = days[pointer]
-    return (
-        teams.with_columns(
-            inspection_date=pl.col("uscc").replace_strict(dates, return_dtype=pl.Date)
-        )
-        .select(list(SCHEDULE_SCHEMA))
-        .cast(SCHEDULE_SCHEMA)
-        .sort("inspection_date", "team", "uscc")
-    )
+    return dated(teams, dates)
 
 
 def plan_document_v1(texts: dict[str, str], params: RoundParams) -> dict[str, Any]:

@@ -108,18 +108,9 @@ def schedule_inspections(
     if daily_cap_per_team < 1:
         raise ValueError("daily_cap_per_team must be at least 1")
     bookings = bookings if bookings is not None else _no_bookings()
-    teams = (
-        assignments.select("uscc", "inspector_id")
-        .unique()
-        .group_by("uscc")
-        .agg(pl.col("inspector_id").sort())
-        .join(firms.select("uscc", "district").unique("uscc", keep="first"), on="uscc", how="left")
-        .with_columns(team=pl.col("inspector_id").list.join(TEAM_SEPARATOR))
-        .sort("uscc")
-    )
+    teams, visits = team_frame(assignments, firms)
     if teams.height == 0:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
-    visits = assignments.select("uscc", "inspector_id").unique().group_by("inspector_id").len()
     members_all = visits.get_column("inspector_id").to_list()
     slots = free_slots(members_all, days, daily_cap_per_team, bookings)
     check_capacity(
@@ -203,6 +194,27 @@ def schedule_inspections(
                     raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
                 book([uscc], members, team, place, day)
 
+    return dated(teams, dates)
+
+
+def team_frame(assignments: pl.DataFrame, firms: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(teams, visits): one row per firm (uscc, its inspector_id list sorted, district, team
+    label), sorted by USCC; and (inspector_id, len) the firms each inspector visits."""
+    teams = (
+        assignments.select("uscc", "inspector_id")
+        .unique()
+        .group_by("uscc")
+        .agg(pl.col("inspector_id").sort())
+        .join(firms.select("uscc", "district").unique("uscc", keep="first"), on="uscc", how="left")
+        .with_columns(team=pl.col("inspector_id").list.join(TEAM_SEPARATOR))
+        .sort("uscc")
+    )
+    visits = assignments.select("uscc", "inspector_id").unique().group_by("inspector_id").len()
+    return teams, visits
+
+
+def dated(teams: pl.DataFrame, dates: dict[str, date]) -> pl.DataFrame:
+    """The schedule (`SCHEDULE_SCHEMA`) of `team_frame`'s teams with each firm's date."""
     return (
         teams.with_columns(
             inspection_date=pl.col("uscc").replace_strict(dates, return_dtype=pl.Date)
