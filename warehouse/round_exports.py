@@ -86,6 +86,8 @@ PLAN_HEADERS = {
     "last_date": "末次检查日期",
     "result": "检查结果",
     "inspected_on": "检查日期",
+    "office": "组织单位",
+    "departments": "联合抽查部门",
 }
 RECORD_HEADERS = {
     "inspection_id": "检查编号",
@@ -264,9 +266,16 @@ def plan_rows(
     )
 
 
-def public_rows(outcomes: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
-    """The public list of one round: `outcomes` is its `round_outcomes` rows. The inspection
-    date is shown once a result exists (announcing planned dates would defeat the purpose)."""
+def public_rows(
+    outcomes: pl.DataFrame,
+    firms: pl.DataFrame,
+    office: str = "市级（全市）",
+    departments: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """The public list of one round: `outcomes` is its `round_outcomes` rows; `office` and
+    `departments` name the organising office and a joint round's partner departments. The
+    inspection date is shown once a result exists (announcing planned dates would defeat the
+    purpose)."""
     return (
         outcomes.join(
             firms.select("uscc", pl.col("name").alias("firm_name"), "firm_type", "district"),
@@ -277,8 +286,20 @@ def public_rows(outcomes: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
             firm_type=_firm_type_zh(pl.col("firm_type")),
             inspected_on=pl.when(pl.col("result").is_not_null()).then(pl.col("inspected_on")),
             result=pl.col("result").fill_null("待检查"),
+            office=pl.lit(office, dtype=pl.Utf8),
+            departments=pl.lit("、".join(departments) or "—", dtype=pl.Utf8),
         )
-        .select("round_id", "uscc", "firm_name", "firm_type", "district", "result", "inspected_on")
+        .select(
+            "round_id",
+            "office",
+            "departments",
+            "uscc",
+            "firm_name",
+            "firm_type",
+            "district",
+            "result",
+            "inspected_on",
+        )
         .sort("firm_type", "uscc")
     )
 

@@ -11,7 +11,7 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -382,11 +382,7 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         ensure_round_tables(con)
         draws = query(con, "SELECT * FROM sampling_draws")
         schedule = query(con, "SELECT round_id, uscc, inspection_date FROM sampling_assignments")
-        rounds = query(
-            con,
-            "SELECT round_id, status, try_cast(json_extract_string(parameters, '$.published_on')"
-            " AS DATE) AS published_on FROM sampling_rounds",
-        )
+        rounds = query(con, "SELECT round_id, status, parameters FROM sampling_rounds")
         outcomes = query(
             con,
             "SELECT round_id, uscc, inspection_id, inspected_on, result, problem_count, "
@@ -398,12 +394,16 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         replace_table(con, "round_outcomes", per_firm, ROUND_OUTCOME_SCHEMA)
         replace_table(con, "round_results", summary, ROUND_RESULT_SCHEMA)
     written = []
-    facts = {r: (status, day) for r, status, day in rounds.iter_rows()}
+    facts = {r: (status, _public_facts(parameters)) for r, status, parameters in rounds.iter_rows()}
     for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
         if round_folder(warehouse.reports, round_id).exists():
-            status, published_on = facts.get(str(round_id), ("published", None))
+            status, (published_on, office, departments) = facts[str(round_id)]
             written += write_public(
-                public_rows(rows, firms), warehouse.reports, str(round_id), status, published_on
+                public_rows(rows, firms, office, departments),
+                warehouse.reports,
+                str(round_id),
+                status,
+                published_on,
             )
     unplanned = unplanned_outcomes(draws, outcomes)
     context.log.info(f"round feedback: {per_firm.height} planned firms, {len(written)} files")
@@ -419,6 +419,16 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         asset_key="round_results",
         metadata={"dagster/row_count": summary.height, "public_files": len(written)},
     )
+
+
+def _public_facts(parameters: str) -> tuple[date | None, str, tuple[str, ...]]:
+    """(published_on, the office's name, partner departments) from a round's parameters."""
+    saved = json.loads(parameters)
+    published = saved.get("published_on")
+    office = saved.get("office_name") or saved.get("office") or "市级"
+    label = "市级（全市）" if office == "市级" else office
+    departments = tuple(saved.get("partner_departments") or ())
+    return (date.fromisoformat(published) if published else None), label, departments
 
 
 sampling_assets = [sampling_round, round_feedback]

@@ -288,6 +288,7 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
     public = pl.read_csv(setup.folder("2025Q4") / "公示_2025Q4.csv")
     assert "检查人员编号" not in public.columns and "对照组" not in public.columns
     assert set(public.get_column("检查日期")) == {"2025-10-15"}
+    assert set(public.get_column("组织单位")) == {"市级（全市）"}
     if FIRM_EQUIPMENT in filled:
         records = setup.read(
             f"SELECT * FROM credit_records WHERE evidence_doc_no = '2025Q4-{FIRM_EQUIPMENT}'"
@@ -336,6 +337,16 @@ def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
     )
     assert not backdated.success
     assert any("backdate" in m for m in failure_messages(backdated))
+
+
+def test_a_joint_round_without_a_partners_inspectors_fails_naming_the_department(
+    setup: Setup,
+) -> None:
+    result = setup.draw("--round", "2026Q4", "--seed", "5", "--partner", "市场监管局", "--draft")
+    assert result.exit_code == 1
+    assert "无合格的 市场监管局 检查人员" in result.output
+    unknown = setup.draw("--round", "2026Q4", "--seed", "5", "--office", "朝阳区")
+    assert unknown.exit_code == 2 and unknown.output.startswith("--office：")
 
 
 def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:
