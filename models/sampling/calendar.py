@@ -12,7 +12,7 @@ notice period before the first inspection, the 20 working days to publish a resu
 What does not: which days the schedule picks (`schedule`), reading files.
 
 A year is *known* when the installed `holidays` package carries that year's notice (its
-`China.special_public_holidays` lists the year; 2001–2026 in holidays 0.109) or when the
+`China().special_public_holidays` lists the year; 2001–2026 in holidays 0.109) or when the
 centre supplied it; otherwise it is *estimated*: weekends and the statutory holidays the
 package computes are off, and no make-up working day is on.
 """
@@ -30,9 +30,11 @@ from models.workdays import working_day_calendar
 from models.yaml_data import load_yaml_mapping, validate_model
 
 OFFICIAL_NOTICE_YEARS: frozenset[int] = frozenset(
-    getattr(holidays.China, "special_public_holidays", {})
+    getattr(holidays.China(), "special_public_holidays", None) or {}
 )
-"""Years whose State Council holiday notice the installed `holidays` package carries."""
+"""Years whose State Council holiday notice the installed `holidays` package carries (the
+years of its special days — the make-up working days and extended holidays each notice
+announces; 2001–2026 in holidays 0.109)."""
 
 LIBRARY_SOURCE = "holidays (China, statutory holidays and 调休 make-up working days)"
 

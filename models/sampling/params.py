@@ -362,4 +362,4 @@ def resolve_round_params(
         overrides |= load_yaml_mapping(
             overrides_text, RoundParamsError, "overrides", "e.g. {control_share: 0.1}"
         )
-    return params.with_overrides(**overrides, published_on=today)
+    return params.with_overrides(**{**overrides, "published_on": today})

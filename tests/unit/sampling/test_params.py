@@ -14,6 +14,7 @@ from models.sampling.params import (
     RoundParamsError,
     default_round_params,
     parse_round_params,
+    resolve_round_params,
 )
 
 
@@ -109,3 +110,27 @@ def test_a_missing_required_field_is_named() -> None:
 def test_text_that_is_not_a_mapping_fails_clearly(text: str, problem: str) -> None:
     with pytest.raises(RoundParamsError, match=problem):
         parse_round_params(text)
+
+
+def test_offices_and_scopes_read_any_spelling_of_a_district() -> None:
+    params = default_round_params(
+        seed=1, office="310118", scope={"districts": ["浦东", "浦东新区"], "firm_types": ["设计"]}
+    )
+    assert params.office == "青浦区" and params.office_code == "310118"
+    assert params.scope.districts == ("浦东新区",) and params.scope.firm_types == ("design",)
+    assert default_round_params(seed=1, office="青浦").scope_districts == ("青浦区",)
+    assert default_round_params(seed=1).scope_districts == ()  # the city: every district
+    with pytest.raises(RoundParamsError, match="office: '朝阳区' is not a known district"):
+        default_round_params(seed=1, office="朝阳区")
+    with pytest.raises(RoundParamsError, match=r"scope\.districts"):
+        default_round_params(seed=1, scope={"districts": ["火星区"]})
+
+
+def test_a_window_before_publication_needs_backdate() -> None:
+    with pytest.raises(RoundParamsError, match=r"window_start: .* before the publication date"):
+        default_round_params(seed=1, published_on=date(2026, 5, 1))  # template: April–June
+    assert default_round_params(seed=1, published_on=date(2026, 5, 1), backdate=True).backdate
+    resolved = resolve_round_params(
+        date(2026, 12, 6), round_id="2027Q1", overrides_text="{published_on: 2020-01-01}"
+    )
+    assert resolved.published_on == date(2026, 12, 6)  # publication is always the processing day
