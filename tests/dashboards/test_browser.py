@@ -105,7 +105,9 @@ def login(page, url: str, role: str) -> None:
 
 
 def metric(page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    """The value of the metric labelled exactly `label` (抽取单位 is not 可抽取单位)."""
+    exact = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    box = page.get_by_test_id("stMetric").filter(has=exact).first
     return box.get_by_test_id("stMetricValue").inner_text()
 
 
@@ -146,7 +148,8 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
         if key == "validation":
             page.get_by_text("尚无风险模型").wait_for()
         for label, value in numbers.get(key, {}).items():
-            page.get_by_test_id("stMetric").filter(has_text=label).first.wait_for()
+            exact = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+            page.get_by_test_id("stMetric").filter(has=exact).first.wait_for()
             assert metric(page, label) == value, (role, key, label)
         if key in ("overview", "tier_list"):
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
