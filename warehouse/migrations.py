@@ -43,12 +43,15 @@ def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
         sets = ", ".join(f'"{f}" = s."{f}"' for f in fields)
         con.execute(
             f"UPDATE landing_files f SET {sets} FROM landing_scan s "
-            "WHERE s.source = f.source AND s.sha256 = f.sha256"
+            "WHERE s.source = f.source AND s.sha256 = f.sha256 AND f.format IS NULL"
         )
     ensure_tables(con, ["landing_paths", "file_events"])
-    if _exists(con, "landing_scan"):
+    if _exists(con, "landing_scan"):  # idempotent: a path already known keeps its row
         con.execute(
-            "INSERT INTO landing_paths SELECT source, file, sha256, first_seen_at FROM landing_scan"
+            "INSERT INTO landing_paths (source, file, sha256, seen_at, size_bytes) "
+            "SELECT s.source, s.file, s.sha256, s.first_seen_at, s.size_bytes "
+            "FROM landing_scan s WHERE NOT EXISTS (SELECT 1 FROM landing_paths p "
+            "WHERE p.source = s.source AND p.file = s.file)"
         )
 
 
