@@ -11,6 +11,7 @@ Docs server publishes `<reports>/gx_docs` only — never the round plans or expo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,11 +70,14 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        stopped = {name for name, p in processes.items() if p.poll() is None}
         for process in processes.values():
-            if process.poll() is None:
+            # The whole group, also when its leader has exited: `dagster dev` dying leaves
+            # its webserver, daemon and code servers running in its group.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -signal.SIGKILL)]
+    failed = [name for name, p in processes.items() if name not in stopped and p.returncode]
     for name in failed:
         echo(f"{name} exited with code {processes[name].returncode}")
     return 1 if failed else 0

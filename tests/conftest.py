@@ -15,6 +15,8 @@ from fixtures.landing import write_fixture_landing
 # `make test` (and CI) draw the same examples every run, so a red build is reproducible and
 # never depends on luck; `pytest --hypothesis-profile=explore` draws fresh ones on every run
 # (run it after touching the scoring, draw or normalising code, as often as time allows).
+# 'repeatable' seeds each test from a hash of the test itself, so pytest-randomly (which
+# reseeds `random` and numpy before every test, and shuffles the order) does not change it.
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("repeatable")
@@ -37,5 +39,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     loadscope hands out modules with more tests first and keeps this order among modules of
     one size, so a one-test end-to-end module (the crash test) starts before the one-test
     unit modules instead of after them.
+
+    pytest-randomly shuffles modules and the tests in each before this hook runs (its hook
+    wraps the others); this stable sort then moves the slow ones ahead, keeping the shuffled
+    order within each group, so the order is still random, still reproducible from the
+    printed `--randomly-seed`, and identical on every xdist worker (same seed).
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
