@@ -323,7 +323,9 @@ def _generic_outcomes(
         inspected_on=parse_date(pl.col(chosen["date"] or "")),
         problem=problem,
         inspectors=(
-            split_list(pl.col(inspector)) if inspector else pl.lit([], dtype=pl.List(pl.Utf8))
+            split_list(pl.col(inspector)).fill_null([])
+            if inspector
+            else pl.lit([], dtype=pl.List(pl.Utf8))
         ),
         score=score,
         _raw_entity=pl.col(chosen["entity"] or ""),
