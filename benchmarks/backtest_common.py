@@ -1,0 +1,89 @@
+"""What the backtest benchmarks share: run the backtest (timed), print its summary — every
+scorer's AUC overall and within inspector, lifts, each model's AUC minus the history-only
+baseline with its paired bootstrap interval, the candidates' held-out figures — then whether
+the failure rate rises A → D and each target met or missed by how much. Asserts nothing.
+
+The benchmark scripts (`backtest_wake.py`, `backtest_syracuse.py`, `backtest_generated.py`)
+import it; `python benchmarks/<script>.py` puts this folder first on `sys.path`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+
+from timing import timed
+
+from models.risk.backtest import BacktestReport, Unit, run_backtest
+from models.risk.config import RiskConfig
+from models.risk.history import History
+from models.sampling.params import default_round_params
+from warehouse.risk_report import summary_text, write_report
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure of the report (scorer, metric, scope) and the least it should be; `above`
+    names another scorer whose figure it must not fall below instead of a number."""
+
+    label: str
+    scorer: str
+    metric: str
+    least: float | None = None
+    scope: str = "overall"
+    above: str | None = None
+
+
+def run(
+    history: History,
+    cutoff: date,
+    horizon: int,
+    config: RiskConfig,
+    out: Path,
+    unit: Unit = "firm",
+) -> BacktestReport:
+    ratios = default_round_params().ratios
+    report, _ = timed(
+        f"select + train + backtest ({unit})",
+        run_backtest,
+        history,
+        cutoff,
+        horizon,
+        config,
+        ratios,
+        unit=unit,
+    )
+    write_report(report, out)
+    return report
+
+
+def headline(report: BacktestReport, targets: Sequence[Target] = ()) -> None:
+    """The report's summary, then the tiers' order and the targets."""
+    print()
+    print(summary_text(report))
+    print()
+    rates = {row["tier"]: row["failure_rate"] for row in report.tiers.to_dicts()}
+    letters = sorted(rates)
+    rising = all(rates[a] < rates[b] for a, b in pairwise(letters))
+    print(
+        f"\nfailure rate by tier ({report.tier_source}): "
+        + " → ".join(f"{t} {rates[t]:.1%}" for t in letters)
+        + f"  ({'rising' if rising else 'NOT rising'})"
+    )
+    print(f"model: {report.primary} — {report.selection.get('reason', '')}")
+    if targets:
+        print("\ntargets:")
+    for target in targets:
+        value = report.metric(target.scorer, target.metric, target.scope)
+        least = (
+            report.metric(target.above, target.metric, target.scope)
+            if target.above
+            else target.least
+        )
+        assert least is not None
+        verdict = "met" if value >= least - 1e-12 else f"missed by {least - value:.3f}"
+        against = f"{target.above} {least:.3f}" if target.above else f"{least:g}"
+        print(f"  {target.label:46s} {value:6.3f} vs {against:>22s}: {verdict}")
