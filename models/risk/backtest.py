@@ -40,13 +40,13 @@ from models.risk.model import (
     train_models,
     with_features,
 )
-from models.risk.selection import FITTED, baseline_scores
+from models.risk.selection import COMPLEXITY
 
 MODEL_SCORERS = ("firm_risk", "outcome_forecast")
 """The two scores: firm risk (no inspector identity) and the outcome forecast (+ the team)."""
-CANDIDATES = tuple(reversed(FITTED))
-"""Every fitted candidate, reported under its own name (the winner is also `firm_risk`)."""
-BASELINES = ("random", "last_score", "tier_only", "inspector_only")
+CANDIDATES = tuple(reversed(COMPLEXITY))
+"""Every candidate, reported under its own name (the winner is also `firm_risk`)."""
+BASELINES = ("random", "inspector_only")
 SCORERS = (*MODEL_SCORERS, *CANDIDATES, *BASELINES)
 PROBABILITIES = (*MODEL_SCORERS, *CANDIDATES)
 COMPARED = ("firm_risk", "outcome_forecast", "gradient_boosting", "logistic")
@@ -275,16 +275,11 @@ def _scores(
             inspector_only=pl.lit(None, dtype=pl.Float64),
         )
     rng = np.random.default_rng(config.training.random_state)
-    simple = baseline_scores(evaluated)
-    scored = scored.with_columns(
-        random=pl.Series(rng.random(scored.height)),
-        last_score=simple.get("last_score", pl.Series([None] * scored.height, dtype=pl.Float64)),
-        tier_only=simple.get("tier_only", pl.Series([None] * scored.height, dtype=pl.Float64)),
-    )
-    if "tier_only" not in simple:
-        unavailable["tier_only"] = NO_TIER
-    if "last_score" not in simple:
-        unavailable["last_score"] = "no inspection history"
+    scored = scored.with_columns(random=pl.Series(rng.random(scored.height)))
+    for name in CANDIDATES:
+        if name not in models:
+            unavailable[name] = NO_TIER if name == "tier_only" else "not trained"
+            scored = scored.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
     return scored, unavailable
 
 

@@ -34,7 +34,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from models.risk import metrics
@@ -43,9 +43,8 @@ from models.risk.features import FeatureSpec, feature_spec, features_as_of, labe
 from models.risk.history import History
 from models.risk.inspectors import Strictness, estimate_strictness, team_strictness
 from models.risk.selection import (
-    FITTED,
-    FLOOR,
-    baseline_scores,
+    ANCHOR,
+    COMPLEXITY,
     choose_metric,
     held_out_figures,
     one_standard_error,
@@ -251,18 +250,28 @@ def _pipeline(
     categorical: tuple[str, ...],
     config: RiskConfig,
 ) -> Pipeline:
-    """Preparation (median imputation + missing indicators + scaling; one-hot categories) and
-    the uncalibrated classifier."""
+    """Preparation (median imputation + missing indicators, for the logistic models a rank
+    transform, scaling; one-hot categories) and the uncalibrated classifier."""
     if algorithm == "logistic":
         classifier: Any = LogisticRegression(**params)
     else:
         classifier = HistGradientBoostingClassifier(
             **params, early_stopping=False, random_state=config.training.random_state
         )
-    numeric_steps = [
-        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-        ("scale", StandardScaler()),
-    ]
+    impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    numeric_steps: list[tuple[str, Any]] = [("impute", impute)]
+    if algorithm == "logistic":
+        # counts, gaps and ratios have long tails (an overdue ratio of 300): a linear model
+        # sees each feature by its rank instead (uniform quantiles), so no tail dominates
+        numeric_steps.append(
+            (
+                "rank",
+                QuantileTransformer(
+                    n_quantiles=100, subsample=None, random_state=config.training.random_state
+                ),
+            )
+        )
+    numeric_steps.append(("scale", StandardScaler()))
     transformers: list[tuple[str, Any, list[str]]] = [
         ("numeric", Pipeline(numeric_steps), list(numeric))
     ]
@@ -328,18 +337,33 @@ Columns = tuple[str, tuple[str, ...], tuple[str, ...]]
 """(estimator, numeric features, categorical features) of a candidate."""
 
 
+def candidates(spec: FeatureSpec) -> tuple[str, ...]:
+    """The candidates the data allow, simplest first (`tier_only` needs credit tiers)."""
+    return tuple(n for n in COMPLEXITY if n != "tier_only" or "tier_rank" in spec.credit)
+
+
 def candidate_columns(name: str, spec: FeatureSpec, team: bool) -> Columns:
-    """What each fitted candidate sees: the history-only logistic the inspection history
-    without any strictness adjustment; the logistic and the gradient-boosted model every
-    feature, plus the label team's strictness when the data names inspectors."""
+    """What each candidate sees: `last_score` the last inspection's score (or, without
+    scores, whether it found a problem), `tier_only` the credit tier, the history-only
+    logistic the inspection history without any strictness adjustment, the logistic and the
+    gradient-boosted model every feature plus the label team's strictness when the data name
+    inspectors."""
     extra = (TEAM,) if team else ()
+    if name == "last_score":
+        return (
+            "logistic",
+            ("last_score",) if "last_score" in spec.history else ("last_problem",),
+            (),
+        )
+    if name == "tier_only":
+        return "logistic", ("tier_rank",), ()
     if name == "history_only":
         return "logistic", _history_only(spec), ()
     if name == "logistic":
         return "logistic", (*spec.numeric, *extra), spec.categorical
     if name == "gradient_boosting":
         return "gradient_boosting", (*spec.numeric, *extra), spec.categorical
-    raise ValueError(f"unknown model {name!r}; expected one of {', '.join(FITTED)}")
+    raise ValueError(f"unknown model {name!r}; expected one of {', '.join(COMPLEXITY)}")
 
 
 @dataclass(frozen=True)
@@ -403,16 +427,15 @@ def choose_model(
     """The winner among every candidate (`selection.COMPLEXITY`) by the one-standard-error
     rule on the held-out snapshot, and the record of why (the manifest's `model_selection`)."""
     method = (
-        "time-based validation inside the training period; one-standard-error rule: the "
-        "simplest fitted model within one standard error of the best held-out figure wins, "
-        "the history-only model when none is"
+        "time-based validation inside the training period; one-standard-error rule: the bar "
+        "is the best held-out figure minus its standard error; the history-only model stays "
+        "the model if it reaches the bar, else the simplest candidate that does wins"
     )
     if validation is None:
-        reason = "history too short for a time-based validation: the simplest model"
-        return FLOOR, {"method": method, "winner": FLOOR, "reason": reason, "candidates": []}
+        reason = "history too short for a time-based validation: the history-only model"
+        return ANCHOR, {"method": method, "winner": ANCHOR, "reason": reason, "candidates": []}
     held = validation.held_out
-    scores = {name: s.to_numpy() for name, s in baseline_scores(held).items()}
-    scores |= {name: s.held_out for name, s in searches.items() if s.held_out is not None}
+    scores = {name: s.held_out for name, s in searches.items() if s.held_out is not None}
     settings = config.training.selection
     figures = held_out_figures(
         scores,
@@ -516,13 +539,14 @@ def train_models(
     only_winner: bool = False,
 ) -> TrainedModels:
     """Tune every candidate and choose the model by the time-based validation, then fit and
-    calibrate the fitted candidates (or the winner alone) on the same training set."""
+    calibrate every candidate (or the winner alone) on the same training set."""
     known = known_by(history, cutoff)
     spec = feature_spec(history, config.features)
     train, dates = training_set(history, cutoff, horizon_days, config)
     validation = validation_split(known, train, dates, horizon_days, config)
-    columns = {name: candidate_columns(name, spec, known.has_inspectors) for name in FITTED}
-    searches = {name: select_params(validation, columns[name], config) for name in FITTED}
+    names = candidates(spec)
+    columns = {name: candidate_columns(name, spec, known.has_inspectors) for name in names}
+    searches = {name: select_params(validation, columns[name], config) for name in names}
     winner, record = choose_model(validation, searches, config)
     models = {
         name: fit_model(
@@ -536,7 +560,7 @@ def train_models(
             horizon_days=horizon_days,
             snapshots=dates,
         )
-        for name in ((winner,) if only_winner else FITTED)
+        for name in ((winner,) if only_winner else names)
     }
     return TrainedModels(models, winner, record)
 

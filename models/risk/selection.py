@@ -1,13 +1,14 @@
 """Choosing the risk model: the candidates' held-out figures and a one-standard-error rule.
 
 What belongs here: the candidates in order of complexity — the one-feature baselines
-(`last_score`, `tier_only`), the history-only logistic, the logistic and the gradient-boosted
-model — their figures on the held-out snapshot of the time-based validation (AUC overall and
-within inspector, each with a bootstrap standard error; top-20 % lift), and the rule that
-picks the winner: the best held-out figure sets a bar one standard error below it, and the
-simplest fitted model that reaches the bar wins; if no fitted model does, the history-only
-model is the model (a complex model must beat history by more than noise to be used).
-What does not: fitting (`model`), the evaluation after the cut-off (`backtest`).
+(`last_score`: the last inspection's score, or its result; `tier_only`: the credit tier),
+the history-only logistic, the logistic on every feature and the gradient-boosted model —
+their figures on the held-out snapshot of the time-based validation (AUC overall and within
+inspector, each with a bootstrap standard error; top-20 % lift), and the rule that picks the
+winner: the best held-out figure sets a bar one standard error below it; the history-only
+model stays the model if it reaches the bar (nothing beats it by more than noise), else the
+simplest candidate that reaches the bar wins. What does not: fitting (`model`), the
+evaluation after the cut-off (`backtest`).
 """
 
 from __future__ import annotations
@@ -22,32 +23,9 @@ import polars as pl
 from models.risk import metrics
 
 COMPLEXITY = ("last_score", "tier_only", "history_only", "logistic", "gradient_boosting")
-"""Every candidate, simplest first."""
-FITTED = ("history_only", "logistic", "gradient_boosting")
-"""The candidates that can be the model (a calibrated probability), simplest first."""
-FLOOR = "history_only"
-"""The model when nothing fitted beats it."""
-METRICS = ("auc", "auc_within_inspector")
-
-
-def baseline_scores(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    """The one-feature scorers a feature frame allows (higher = riskier): `last_score` — the
-    last inspection's score, lower being riskier, or without scores whether the last
-    inspection found a problem; `tier_only` — the credit tier (A 0 … D 3). A missing value
-    (no inspection yet, no tier) takes the median: neither risky nor safe."""
-    out: dict[str, pl.Series] = {}
-    if "last_score" in frame.columns and frame["last_score"].is_not_null().any():
-        out["last_score"] = _neutral(-frame["last_score"])
-    elif "last_problem" in frame.columns:
-        out["last_score"] = _neutral(frame["last_problem"])
-    if "tier_rank" in frame.columns and frame["tier_rank"].is_not_null().any():
-        out["tier_only"] = _neutral(frame["tier_rank"])
-    return out
-
-
-def _neutral(values: pl.Series) -> pl.Series:
-    values = values.cast(pl.Float64)
-    return values.fill_null(values.median() if values.is_not_null().any() else 0.0)
+"""Every candidate, simplest first (each a calibrated model; `tier_only` only with tiers)."""
+ANCHOR = "history_only"
+"""The model unless a candidate beats it by more than one standard error."""
 
 
 def has_within_pairs(labels: np.ndarray, groups: Sequence[object | None]) -> bool:
@@ -115,30 +93,29 @@ class Choice:
 
 def one_standard_error(figures: Mapping[str, tuple[float, float]], metric: str) -> Choice:
     """`figures`: candidate → (held-out figure, its standard error). The best figure (ties:
-    the simpler) sets the bar one standard error below it; the simplest fitted candidate at
-    or above the bar wins; if none is, the history-only model."""
+    the simpler) sets the bar one standard error below it. The history-only model wins if it
+    reaches the bar (nothing beats it by more than noise, or it has no figure); otherwise the
+    simplest candidate that reaches the bar wins."""
     ranked = [n for n in COMPLEXITY if n in figures and math.isfinite(figures[n][0])]
-    if not ranked:
-        return Choice(FLOOR, FLOOR, math.nan, f"no held-out {metric}: the simplest model, {FLOOR}")
+    if ANCHOR not in ranked:
+        reason = f"no held-out {metric} for {ANCHOR}: it is the model by default"
+        return Choice(ANCHOR, ANCHOR, math.nan, reason)
     best = max(ranked, key=lambda n: (figures[n][0], -COMPLEXITY.index(n)))
     value, se = figures[best]
     bar = value - (se if math.isfinite(se) else 0.0)
-    reached = [n for n in FITTED if n in ranked and figures[n][0] >= bar]
     head = f"best held-out {metric}: {best} {value:.3f} (standard error {se:.3f}, bar {bar:.3f})"
-    if not reached:
-        reason = f"{head}; no fitted model reaches the bar, so the history-only model is the model"
-        return Choice(FLOOR, best, bar, reason)
-    winner = reached[0]
-    if winner == best:
-        simpler = [n for n in FITTED[: FITTED.index(winner)] if n in ranked]
-        why = (
-            f"every simpler model is below the bar ({', '.join(simpler)})"
-            if simpler
-            else "it is the simplest model"
+    anchor = figures[ANCHOR][0]
+    if anchor >= bar:
+        if best == ANCHOR:
+            return Choice(ANCHOR, best, bar, f"{head}; nothing beats the history-only model")
+        reason = (
+            f"{head}; history_only ({anchor:.3f}) is within one standard error, so nothing "
+            "beats it by more than noise and it stays the model"
         )
-        return Choice(winner, best, bar, f"{head}; {winner} wins: {why}")
+        return Choice(ANCHOR, best, bar, reason)
+    winner = next(n for n in ranked if figures[n][0] >= bar)
     reason = (
-        f"{head}; {winner} ({figures[winner][0]:.3f}) is within one standard error and simpler, "
-        f"so it wins"
+        f"{head}; history_only ({anchor:.3f}) is below the bar; {winner} "
+        f"({figures[winner][0]:.3f}) is the simplest candidate at or above it"
     )
     return Choice(winner, best, bar, reason)
