@@ -8,7 +8,7 @@ history-only logistic, the logistic and the histogram gradient-boosted model, ea
 window, the choice among candidates, library versions and a SHA-256 of its content — and the
 two scores: *firm risk* (`predict`, `score_entities`: no inspector identity; the batch
 scores, a single firm's score and the backtest all call it) and the *outcome forecast*
-(`forecast`: firm risk plus the assigned team's strictness). What does not: files (the
+(`forecast`: firm risk's log-odds plus the assigned team's strictness). What does not: files (the
 pipelines write `to_bytes()`), the evaluation after the cut-off.
 """
 
@@ -62,9 +62,9 @@ SCORE_SCHEMA = pl.Schema(
 PROBABILITY_DECIMALS = 12
 TEAM = "team_strictness"
 """The training covariate of the logistic and gradient-boosted models: the mean strictness of
-the team whose inspection is the label (as of the snapshot). Firm risk is predicted with it at
-0 — an average inspector — so the inspector's share of each past label is not learnt as the
-firm's; the outcome forecast puts in the assigned team's strictness."""
+the team whose inspection is the label (as of the snapshot), so the inspector's share of each
+past label is not learnt as the firm's. Firm risk is predicted with it at 0 — an average
+team; the outcome forecast adds the assigned team's strictness to firm risk's log-odds."""
 
 
 class TrainingDataError(ValueError):
@@ -103,8 +103,7 @@ class RiskModel:
 
     @property
     def adjusts_for_team(self) -> bool:
-        """Whether the label team's strictness was a training covariate (set to 0 for firm
-        risk); otherwise the outcome forecast adds the team's strictness to the log-odds."""
+        """Whether the label team's strictness was a training covariate (0 for firm risk)."""
         return TEAM in self.numeric
 
     def manifest(self) -> dict[str, Any]:
@@ -606,18 +605,15 @@ def predict(model: RiskModel, features: pl.DataFrame) -> pl.DataFrame:
 
 def forecast(model: RiskModel, features: pl.DataFrame, team: pl.Series) -> pl.Series:
     """The outcome forecast: the probability that the inspection by a team of this
-    strictness (`team`: mean log-odds above the population, one value per row) finds a
-    problem — the model with the team's strictness in place of 0, or, for a model without
-    that covariate, the firm risk's log-odds plus the team's strictness."""
+    strictness (`team`: mean log-odds above the population, one value per row, §3 of
+    docs/risk-model.md) finds a problem — the firm risk's log-odds plus the team's
+    strictness. For one team it orders firms exactly as firm risk does."""
     if features.is_empty():
         return pl.Series("outcome_forecast", [], dtype=pl.Float64)
-    team = team.cast(pl.Float64).fill_null(0.0)
-    if model.adjusts_for_team:
-        values = _probability(model, features, team)
-    else:
-        risk = np.clip(_probability(model, features, 0.0), 1e-9, 1 - 1e-9)
-        values = 1 / (1 + np.exp(-(np.log(risk / (1 - risk)) + team.to_numpy())))
-    return pl.Series("outcome_forecast", values, dtype=pl.Float64)
+    risk = np.clip(_probability(model, features, 0.0), 1e-9, 1 - 1e-9)
+    shift = team.cast(pl.Float64).fill_null(0.0).to_numpy()
+    values = 1 / (1 + np.exp(-(np.log(risk / (1 - risk)) + shift)))
+    return pl.Series("outcome_forecast", np.round(values, PROBABILITY_DECIMALS), dtype=pl.Float64)
 
 
 def score_entities(

@@ -111,21 +111,22 @@ def test_the_manifest_records_every_candidate_and_why(report):
 
 
 def test_firm_risk_ignores_the_team_and_the_forecast_adds_it(history, report):
-    """Firm risk is the same whoever inspects; the outcome forecast rises with the team's
-    strictness and equals firm risk for an average team — with the team covariate
-    (logistic) or by adding log-odds (history-only, which has none)."""
+    """Firm risk is the same whoever inspects (with or without the team covariate in
+    training); the outcome forecast adds the team's strictness to its log-odds, so it equals
+    firm risk for an average team and orders one team's firms as firm risk does."""
     features = labelled_features(history, CUTOFF, 365, CONFIG)
+    zero = pl.Series([0.0] * features.height)
     for name in ("logistic", "history_only"):
         model = report.models[name]
         assert model.adjusts_for_team == (name == "logistic")
         risk = predict(model, features)["probability"]
         strict = features.with_columns(pl.lit(2.0).alias(TEAM))
         assert predict(model, strict)["probability"].equals(risk)
-        zero = pl.Series([0.0] * features.height)
         assert np.allclose(forecast(model, features, zero).to_numpy(), risk.to_numpy())
-        assert (forecast(model, features, zero + 1.0) > risk).all()
-    odds = risk / (1 - risk) * np.e
-    assert np.allclose(forecast(model, features, zero + 1.0).to_numpy(), (odds / (1 + odds)))
+        odds = risk.to_numpy() / (1 - risk.to_numpy()) * np.e
+        assert np.allclose(forecast(model, features, zero + 1.0).to_numpy(), odds / (1 + odds))
+        one_team = forecast(model, features, zero + 0.7)
+        assert (one_team.rank("ordinal") == risk.rank("ordinal")).all()
 
 
 def test_the_inspection_unit_takes_every_inspection_as_of_the_day_before(history, report):
