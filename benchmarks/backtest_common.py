@@ -9,6 +9,7 @@ import it; `python benchmarks/<script>.py` puts this folder first on `sys.path`.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +21,9 @@ from timing import timed
 from models.risk.backtest import BacktestReport, Unit, run_backtest
 from models.risk.config import RiskConfig
 from models.risk.history import History
+from models.rules import default_rule_set
 from models.sampling.params import default_round_params
+from warehouse.backtest_inputs import FirmColumns, InspectionColumns, read_history
 from warehouse.risk_report import summary_text, write_report
 
 
@@ -35,6 +38,57 @@ class Target:
     least: float | None = None
     scope: str = "overall"
     above: str | None = None
+
+
+FIRM_RISK_NOT_BELOW_HISTORY = (
+    Target("firm risk AUC ≥ history only", "firm_risk", "auc", above="history_only"),
+    Target(
+        "firm risk AUC within inspector ≥ history only",
+        "firm_risk",
+        "auc",
+        scope="within_inspector",
+        above="history_only",
+    ),
+)
+"""The issue's floor on every dataset: the model is at least as good as history only."""
+
+
+def arguments(doc: str, out: Path, cutoff: date, data: Path | None) -> argparse.ArgumentParser:
+    """The options every backtest benchmark takes: --out, --cutoff, --unit (and --data)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if data is not None:
+        parser.add_argument("--data", type=Path, default=data, help="the dataset's folder")
+    parser.add_argument("--out", type=Path, default=out, help="the report's folder")
+    parser.add_argument("--cutoff", type=date.fromisoformat, default=cutoff)
+    parser.add_argument("--unit", choices=("firm", "inspection"), default="firm")
+    return parser
+
+
+def read_public(
+    inspections: Path,
+    firms: list[Path],
+    columns: InspectionColumns,
+    cutoff: date,
+    horizon: int,
+    config: RiskConfig,
+) -> History:
+    """A public dataset's files read in place, as `renfang backtest` reads them (timed)."""
+    inputs, _ = timed(
+        "read the files",
+        read_history,
+        [inspections],
+        firms=firms,
+        penalties=[],
+        inspection_columns=columns,
+        firm_columns=FirmColumns(),
+        config=config,
+        rules=default_rule_set(),
+        cutoff=cutoff,
+        horizon_days=horizon,
+    )
+    for note in inputs.notes:
+        print(f"note: {note}")
+    return inputs.history
 
 
 def run(

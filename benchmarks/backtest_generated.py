@@ -18,11 +18,9 @@ asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
-from pathlib import Path
 
-from backtest_common import Target, headline, run
+from backtest_common import FIRM_RISK_NOT_BELOW_HISTORY, Target, arguments, headline, run
 from timing import timed
 
 from generator.risk_history import inspector_dominated_history
@@ -33,14 +31,7 @@ CUTOFF = date(2024, 1, 1)
 HORIZON = 365
 HISTORY, INSPECTOR = "history_only", "inspector_only"
 TARGETS = [
-    Target("firm risk AUC ≥ history only", "firm_risk", "auc", above="history_only"),
-    Target(
-        "firm risk AUC within inspector ≥ history only",
-        "firm_risk",
-        "auc",
-        scope="within_inspector",
-        above="history_only",
-    ),
+    *FIRM_RISK_NOT_BELOW_HISTORY,
     Target(
         "outcome forecast AUC ≥ inspector only", "outcome_forecast", "auc", above="inspector_only"
     ),
@@ -53,13 +44,10 @@ TARGETS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, PROJECT_ROOT / "data" / "generated_backtest", CUTOFF, None)
     parser.add_argument("--entities", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--territorial", type=float, default=0.0)
-    parser.add_argument("--unit", choices=("firm", "inspection"), default="firm")
-    parser.add_argument("--cutoff", type=date.fromisoformat, default=CUTOFF)
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "generated_backtest")
     args = parser.parse_args()
     history, _ = timed(
         "generate",

@@ -19,16 +19,19 @@ the reported window).
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
-from pathlib import Path
 
-from backtest_common import Target, headline, run
-from timing import timed
+from backtest_common import (
+    FIRM_RISK_NOT_BELOW_HISTORY,
+    Target,
+    arguments,
+    headline,
+    read_public,
+    run,
+)
 
 from models.risk.config import default_risk_config
-from models.rules import default_rule_set
-from warehouse.backtest_inputs import FirmColumns, InspectionColumns, read_history
+from warehouse.backtest_inputs import InspectionColumns
 from warehouse.connection import PROJECT_ROOT
 
 DATA = PROJECT_ROOT.parent / "shared" / "data" / "wake_food_inspections"
@@ -40,23 +43,12 @@ TARGETS = [
     Target("outcome forecast top-20 % lift ≥ 3.5×", "outcome_forecast", "lift_top_20pct", 3.5),
     Target("firm risk AUC ≥ 0.83", "firm_risk", "auc", 0.83),
     Target("firm risk top-20 % lift ≥ 3.5×", "firm_risk", "lift_top_20pct", 3.5),
-    Target("firm risk AUC ≥ history only", "firm_risk", "auc", above="history_only"),
-    Target(
-        "firm risk AUC within inspector ≥ history only",
-        "firm_risk",
-        "auc",
-        scope="within_inspector",
-        above="history_only",
-    ),
+    *FIRM_RISK_NOT_BELOW_HISTORY,
 ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "wake_backtest")
-    parser.add_argument("--cutoff", type=date.fromisoformat, default=CUTOFF)
-    parser.add_argument("--unit", choices=("firm", "inspection"), default="firm")
+    parser = arguments(__doc__, PROJECT_ROOT / "data" / "wake_backtest", CUTOFF, DATA)
     parser.add_argument(
         "--routine-only", action="store_true", help="evaluate routine inspections only"
     )
@@ -64,20 +56,15 @@ def main() -> None:
     config = default_risk_config()
     routine = (("inspection_type", "Inspection", False),) if args.routine_only else ()
     columns = InspectionColumns(score="score", problem_below=93, evaluate_where=routine)
-    inputs, _ = timed(
-        "read inspections + entities",
-        read_history,
-        [args.data / "inspections.csv"],
-        firms=[args.data / "entities.csv"],
-        penalties=[],
-        inspection_columns=columns,
-        firm_columns=FirmColumns(),
-        config=config,
-        rules=default_rule_set(),
-        cutoff=args.cutoff,
-        horizon_days=HORIZON,
+    history = read_public(
+        args.data / "inspections.csv",
+        [args.data / "entities.csv"],
+        columns,
+        args.cutoff,
+        HORIZON,
+        config,
     )
-    report = run(inputs.history, args.cutoff, HORIZON, config, args.out, args.unit)
+    report = run(history, args.cutoff, HORIZON, config, args.out, args.unit)
     headline(report, TARGETS)
     print("\nagainst the known public baselines (history-only features, same cut-off):")
     for name in ("firm_risk", "outcome_forecast", "history_only"):
