@@ -24,7 +24,13 @@ from models.risk.history import History
 from models.rules import default_rule_set
 from models.sampling.params import default_round_params
 from warehouse.backtest_inputs import FirmColumns, InspectionColumns, read_history
+from warehouse.connection import PROJECT_ROOT
 from warehouse.risk_report import summary_text, write_report
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+"""The public evaluation datasets, read in place (never copied into the repository)."""
+LOCAL_DATA = PROJECT_ROOT / "data"
+"""Where the reports go (git-ignored)."""
 
 
 @dataclass(frozen=True)

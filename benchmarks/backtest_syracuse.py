@@ -23,32 +23,24 @@ from __future__ import annotations
 
 from datetime import date
 
-from backtest_common import (
-    FIRM_RISK_NOT_BELOW_HISTORY,
-    Target,
-    arguments,
-    headline,
-    read_public,
-    run,
-)
+import backtest_common as bench
 
 from models.risk.config import default_risk_config
 from warehouse.backtest_inputs import InspectionColumns
-from warehouse.connection import PROJECT_ROOT
 
-DATA = PROJECT_ROOT.parent / "shared" / "data" / "syracuse_food_inspections"
+DATA = bench.SHARED_DATA / "syracuse_food_inspections"
 CUTOFF = date(2015, 1, 1)
 HORIZON = 365
 KNOWN = {"share_with_finding": 0.69, "last_result": 0.62}
 TARGETS = [
-    Target("firm risk AUC ≥ 0.76", "firm_risk", "auc", 0.76),
-    *FIRM_RISK_NOT_BELOW_HISTORY[:1],
-    Target("history only AUC ≥ 0.749 (the issue's)", "history_only", "auc", 0.749),
+    bench.Target("firm risk AUC ≥ 0.76", "firm_risk", "auc", 0.76),
+    *bench.FIRM_RISK_NOT_BELOW_HISTORY[:1],
+    bench.Target("history only AUC ≥ 0.749 (the issue's)", "history_only", "auc", 0.749),
 ]
 
 
 def main() -> None:
-    parser = arguments(__doc__, PROJECT_ROOT / "data" / "syracuse_backtest", CUTOFF, DATA)
+    parser = bench.arguments(__doc__, bench.LOCAL_DATA / "syracuse_backtest", CUTOFF, DATA)
     parser.add_argument("--no-attributes", action="store_true", help="no facility type, ZIP")
     args = parser.parse_args()
     config = default_risk_config()
@@ -58,9 +50,11 @@ def main() -> None:
         evaluate_where=(("inspection_type", "Inspection", False),),
         attributes=() if args.no_attributes else ("food_service_description", "postal_code"),
     )
-    history = read_public(args.data / "inspections.csv", [], columns, args.cutoff, HORIZON, config)
-    report = run(history, args.cutoff, HORIZON, config, args.out, args.unit)
-    headline(report, TARGETS)
+    history = bench.read_public(
+        args.data / "inspections.csv", [], columns, args.cutoff, HORIZON, config
+    )
+    report = bench.run(history, args.cutoff, HORIZON, config, args.out, args.unit)
+    bench.headline(report, TARGETS)
     print("\nagainst the public figures (same cut-off and evaluation set):")
     print(f"  share of past inspections with a finding: AUC {KNOWN['share_with_finding']}")
     print(f"  last inspection's result alone:           AUC {KNOWN['last_result']}")

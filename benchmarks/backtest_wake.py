@@ -21,34 +21,28 @@ from __future__ import annotations
 
 from datetime import date
 
-from backtest_common import (
-    FIRM_RISK_NOT_BELOW_HISTORY,
-    Target,
-    arguments,
-    headline,
-    read_public,
-    run,
-)
+import backtest_common as bench
 
 from models.risk.config import default_risk_config
 from warehouse.backtest_inputs import InspectionColumns
-from warehouse.connection import PROJECT_ROOT
 
-DATA = PROJECT_ROOT.parent / "shared" / "data" / "wake_food_inspections"
+DATA = bench.SHARED_DATA / "wake_food_inspections"
 CUTOFF = date(2019, 1, 1)
 HORIZON = 365
 KNOWN = {"auc": 0.76, "lift_top_20pct": 3.0, "inspector_auc": 0.71}
 TARGETS = [
-    Target("outcome forecast AUC ≥ 0.83", "outcome_forecast", "auc", 0.83),
-    Target("outcome forecast top-20 % lift ≥ 3.5×", "outcome_forecast", "lift_top_20pct", 3.5),
-    Target("firm risk AUC ≥ 0.83", "firm_risk", "auc", 0.83),
-    Target("firm risk top-20 % lift ≥ 3.5×", "firm_risk", "lift_top_20pct", 3.5),
-    *FIRM_RISK_NOT_BELOW_HISTORY,
+    bench.Target("outcome forecast AUC ≥ 0.83", "outcome_forecast", "auc", 0.83),
+    bench.Target(
+        "outcome forecast top-20 % lift ≥ 3.5×", "outcome_forecast", "lift_top_20pct", 3.5
+    ),
+    bench.Target("firm risk AUC ≥ 0.83", "firm_risk", "auc", 0.83),
+    bench.Target("firm risk top-20 % lift ≥ 3.5×", "firm_risk", "lift_top_20pct", 3.5),
+    *bench.FIRM_RISK_NOT_BELOW_HISTORY,
 ]
 
 
 def main() -> None:
-    parser = arguments(__doc__, PROJECT_ROOT / "data" / "wake_backtest", CUTOFF, DATA)
+    parser = bench.arguments(__doc__, bench.LOCAL_DATA / "wake_backtest", CUTOFF, DATA)
     parser.add_argument(
         "--routine-only", action="store_true", help="evaluate routine inspections only"
     )
@@ -56,7 +50,7 @@ def main() -> None:
     config = default_risk_config()
     routine = (("inspection_type", "Inspection", False),) if args.routine_only else ()
     columns = InspectionColumns(score="score", problem_below=93, evaluate_where=routine)
-    history = read_public(
+    history = bench.read_public(
         args.data / "inspections.csv",
         [args.data / "entities.csv"],
         columns,
@@ -64,8 +58,8 @@ def main() -> None:
         HORIZON,
         config,
     )
-    report = run(history, args.cutoff, HORIZON, config, args.out, args.unit)
-    headline(report, TARGETS)
+    report = bench.run(history, args.cutoff, HORIZON, config, args.out, args.unit)
+    bench.headline(report, TARGETS)
     print("\nagainst the known public baselines (history-only features, same cut-off):")
     for name in ("firm_risk", "outcome_forecast", "history_only"):
         auc, lift = report.metric(name, "auc"), report.metric(name, "lift_top_20pct")
