@@ -97,7 +97,8 @@ def main() -> None:
         st.switch_page(pages[allowed_pages(user)[0]])
     role = load_roles().roles[user.role].label(lang())
     with st.sidebar:
-        st.caption(t("signed_in", name=user.name, role=role))
+        # a user named after their role ("监管中心") is not shown twice
+        st.caption(t("signed_in_as" if user.name == role else "signed_in", name=user.name, role=role))
         for key in allowed_pages(user):
             st.page_link(pages[key], label=t(f"page.{key}"), icon=ICONS[key])
         if may(user, "refresh") and st.button(t("refresh")):

@@ -27,8 +27,15 @@ from models.rules import RuleSet
 from warehouse.connection import query, table_exists
 from warehouse.exports import write_csv, write_xlsx
 
-TIER_LIST_FILE = "tier_list_{as_of}.xlsx"
+TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
+"""The association's workbook, named in Chinese like every file people open."""
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
+"""The public feed's folder (machine-read CSV files: its names follow the feed standard)."""
+
+
+def tier_list_file(as_of: date) -> str:
+    """`信用等级名单_2025-12-31.xlsx`."""
+    return TIER_LIST_FILE.format(as_of=as_of.isoformat())
 
 
 class PublicationError(ValueError):

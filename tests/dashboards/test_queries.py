@@ -109,9 +109,11 @@ def test_quality_queries_match_the_quarantine_and_the_gx_results(con, dashboard_
     reports = dashboard_warehouse.parent / "reports"
     gx = quality.gx_results(con, quality.Reports(reports))
     assert gx.height == 9 and gx["success"].all()
-    assert all(url.startswith("file://") for url in gx["docs_page"])
-    served = quality.gx_results(con, quality.Reports(reports, docs_url="http://127.0.0.1:3001"))
-    assert served["docs_page"][0].startswith("http://127.0.0.1:3001/validations/")
+    # served over http: by default where `renfang ui` serves them, else $RENFANG_DOCS_URL's
+    assert all(url.startswith("http://127.0.0.1:3001/validations/") for url in gx["docs_page"])
+    served = quality.gx_results(con, quality.Reports(reports, docs_url="http://docs:8080/"))
+    run = gx["run_id"][0]
+    assert served["docs_page"][0] == f"http://docs:8080/validations/{run}/{gx['source'][0]}.html"
 
 
 def test_without_a_trained_model_the_validation_queries_are_empty(con):
