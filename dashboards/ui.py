@@ -32,7 +32,6 @@ EMPTY = "—"
 
 MONTH_AXIS = "%Y-%m"
 DAY_AXIS = "%Y-%m-%d"
-DAY_MS = 86_400_000
 
 
 def current_user() -> User:
@@ -95,6 +94,7 @@ def formatted(
     out = labels.labelled(frame, lang(), codes)
     exprs: list[pl.Expr] = []
     config: dict[str, Any] = {}
+    header = headers(out.columns)
     for name, dtype in out.schema.items():
         kind = labels.column_format(name)
         value = pl.col(name)
@@ -113,18 +113,30 @@ def formatted(
                 exprs.append(number_text(value, kind).fill_null(EMPTY).alias(name))
             elif kind == "rate":
                 exprs.append(value * 100)
-                config[column(name)] = st.column_config.NumberColumn(format="%.1f%%")
+                config[header[name]] = st.column_config.NumberColumn(format="%.1f%%")
             elif kind in ("score", "points", "number"):
                 fmt = {"score": "%.1f", "points": "%+.1f", "number": "%.2f"}[kind]
-                config[column(name)] = st.column_config.NumberColumn(format=fmt)
+                config[header[name]] = st.column_config.NumberColumn(format=fmt)
             elif kind == "count":
-                config[column(name)] = st.column_config.NumberColumn(format="localized")
+                config[header[name]] = st.column_config.NumberColumn(format="localized")
         elif dtype == pl.Utf8:
             exprs.append(value.fill_null(EMPTY))
         elif dtype == pl.Null:
             exprs.append(pl.lit(EMPTY).alias(name))
     out = out.with_columns(exprs) if exprs else out
-    return out.rename({c: column(c) for c in out.columns}), config
+    return out.rename(header), config
+
+
+def headers(columns: Sequence[str]) -> dict[str, str]:
+    """Each column's header; two columns with the same label are told apart (a table with
+    duplicate headers cannot be shown)."""
+    out: dict[str, str] = {}
+    for name in columns:
+        label = column(name)
+        while label in out.values():
+            label += " "
+        out[name] = label
+    return out
 
 
 def number_text(value: pl.Expr, kind: str) -> pl.Expr:
@@ -203,10 +215,11 @@ def tier_chart(frame: pl.DataFrame, x: str, *, y: str = "firms", horizontal: boo
         f"{column('tier')}:N", scale=alt.Scale(domain=tiers, range=tier_colors(tiers))
     )
     across: alt.X | alt.Y = alt.X(f"{column(x)}:N", axis=alt.Axis(labelAngle=0, labelLimit=0))
-    amount: alt.X | alt.Y = alt.Y(f"sum({column(y)}):Q", title=column(y))
+    counts = alt.Axis(tickMinStep=1, format="d")
+    amount: alt.X | alt.Y = alt.Y(f"sum({column(y)}):Q", title=column(y), axis=counts)
     if horizontal:
         across = alt.Y(f"{column(x)}:N", sort="-x", axis=alt.Axis(labelLimit=0))
-        amount = alt.X(f"sum({column(y)}):Q", title=column(y))
+        amount = alt.X(f"sum({column(y)}):Q", title=column(y), axis=counts)
     chart = alt.Chart(data).mark_bar().encode(across, amount, colour, tooltip=tooltip)
     st.altair_chart(chart, width="stretch")
 
@@ -235,7 +248,7 @@ def tier_trend(trend: pl.DataFrame, rules: RuleSet) -> None:
         data = labelled(counts.select("as_of", "tier", "firms"))
         chart = (
             alt.Chart(data)
-            .mark_line(point=True, color=TIER_COLORS.get(tier, "#888888"))
+            .mark_line(point=True)
             .encode(
                 alt.X(
                     f"{column('as_of')}:T",
@@ -253,6 +266,7 @@ def tier_trend(trend: pl.DataFrame, rules: RuleSet) -> None:
                     column("tier"),
                     column("firms"),
                 ],
+                color=alt.value(TIER_COLORS.get(tier, "#888888")),  # the line and its points
             )
             .properties(height=180)
         )
@@ -263,7 +277,13 @@ def day_axis(title: str | None = None) -> Any:
     """A time axis in days (2025-10-23), never in hours, whatever the range."""
     import altair as alt
 
-    return alt.Axis(format=DAY_AXIS, tickMinStep=DAY_MS, labelAngle=-45, title=title)
+    return alt.Axis(
+        format=DAY_AXIS,
+        tickCount=alt.TimeIntervalStep(interval="day", step=1),
+        labelAngle=-45,
+        labelOverlap=True,
+        title=title,
+    )
 
 
 def month_axis(title: str | None = None) -> Any:

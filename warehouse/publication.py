@@ -17,15 +17,17 @@ import polars as pl
 
 from models.labels import Labels
 from models.publication import (
+    COVER_SHEET,
     RESULT_INPUT,
     ROUND_INPUT,
     TIER_LIST_INPUT,
+    TIER_LIST_TITLE,
     disclosure_feed,
     tier_list_sheets,
 )
 from models.rules import RuleSet
 from warehouse.connection import query, table_exists
-from warehouse.exports import write_csv, write_xlsx
+from warehouse.exports import Sheet, Workbook, write_csv, write_workbook
 
 TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
 """The association's workbook, named in Chinese like every file people open."""
@@ -118,7 +120,17 @@ def write_tier_list(
     """The association's XLSX; returns the path and the number of firms listed."""
     frame = _checked_tier_list(con, rules, as_of)
     sheets = tier_list_sheets(frame.select(list(TIER_LIST_INPUT)), rules, as_of, labels)
-    return write_xlsx(sheets, path), frame.height
+    book = Workbook(
+        title=TIER_LIST_TITLE,
+        as_of=as_of,
+        sheets=[
+            Sheet(name, part, notes=True)
+            if name == COVER_SHEET
+            else Sheet(name, part, title=f"{TIER_LIST_TITLE}（{name}）")
+            for name, part in sheets.items()
+        ],
+    )
+    return write_workbook(book, path, labels), frame.height
 
 
 def write_disclosure(

@@ -2,6 +2,7 @@
 Expectations results with links to their validation reports, and the review report."""
 
 import os
+import re
 
 import altair as alt
 import polars as pl
@@ -30,14 +31,35 @@ def column_label(source: str, name: str | None) -> str:
 
 
 def reason_text(row: dict) -> str:
-    """The reason in the session's language; the column it names in words, not as a code."""
+    """The reason in the session's language; the columns it names in words, not as codes."""
     if lang() == "zh":
         return without_codes(row["reason"] or "")
-    text = row["reason_en"] or ""
-    prefix = f"{row['column']}: "
-    if row["column"] and text.startswith(prefix):
-        text = f"{column_label(row['source'], row['column'])}: {text.removeprefix(prefix)}"
-    return text
+    text = (row["reason_en"] or "").replace(f"{FILE_COLUMN}: ", f"{WHOLE_FILE['en']}: ")
+    return columns_in_words(row["source"], without_codes(text)) or ""
+
+
+def columns_in_words(source: str, text: str | None) -> str | None:
+    """`issued_on=2024-03-01; deadline=…` reads `下达日期=2024-03-01; 整改期限=…`."""
+    if text is None:
+        return None
+    return re.sub(
+        r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b",
+        lambda m: column_label(source, m[0]) if is_column(source, m[0]) else m[0],
+        text,
+    )
+
+
+def is_column(source: str, name: str) -> bool:
+    contracts = default_contracts()
+    return source in contracts.sources and name in contracts.source(source).column_names
+
+
+def in_language(source: str, note: str | None) -> str | None:
+    """A bilingual log note (`中文 / English`) in the session's language."""
+    if note is None or " / " not in note:
+        return note
+    zh, en = note.split(" / ", 1)
+    return without_codes(zh) if lang() == "zh" else columns_in_words(source, en)
 
 
 def readable(rows: pl.DataFrame) -> pl.DataFrame:
@@ -47,6 +69,9 @@ def readable(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(
         column=pl.Series([column_label(r["source"], r["column"]) for r in records], dtype=pl.Utf8),
         reason=pl.Series([reason_text(r) for r in records], dtype=pl.Utf8),
+        raw_value=pl.Series(
+            [columns_in_words(r["source"], r.get("raw_value")) for r in records], dtype=pl.Utf8
+        ),
     ).drop("reason_en")
 
 
@@ -61,7 +86,7 @@ cols[1].metric(t("dq.quarantined"), f"{int(by_reason['rows'].sum() or 0):,d}")
 reports = q.Reports(folder=reports_folder(), docs_url=os.environ.get("RENFANG_DOCS_URL"))
 gx = get(q.gx_results, reports)
 passed = int(gx["success"].sum()) if not gx.is_empty() else 0
-cols[2].metric(t("dq.gx"), t("dq.gx_passed", passed=passed, total=gx.height))
+cols[2].metric(t("dq.gx_tables"), f"{passed}/{gx.height}")
 review = get(q.review_totals, None)
 total = review.filter(pl.col("source") == "全部")
 if not total.is_empty():
@@ -71,13 +96,9 @@ st.subheader(t("dq.by_reason"))
 if by_reason.is_empty():
     st.success(t("no_data"))
 else:
-    shown = by_reason.with_columns(
-        reason_label=pl.col("reason_code").map_elements(
-            lambda c: label_of("reason_code", c), return_dtype=pl.Utf8
-        ),
-        source_label=pl.col("source").map_elements(
-            lambda s: label_of("table", s, short=True), return_dtype=pl.Utf8
-        ),
+    shown = by_reason.with_columns(  # labels looked up here: the session knows the language
+        reason_label=pl.Series([label_of("reason_code", c) for c in by_reason["reason_code"]]),
+        source_label=pl.Series([label_of("table", s, short=True) for s in by_reason["source"]]),
     )
     chart = (
         alt.Chart(shown)
@@ -116,6 +137,11 @@ else:
 st.subheader(t("dq.review"))
 table(review)
 st.subheader(t("dq.files"))
+files = files.with_columns(
+    detail=pl.Series(
+        [in_language(r["source"], r["detail"]) for r in files.to_dicts()], dtype=pl.Utf8
+    )
+)
 table(files, ["source", "file", "format", "encoding", "status", "header_row", "detail",
               "rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed"],
       codes=FILES)  # fmt: skip

@@ -21,8 +21,7 @@ from dashboards.ui import (
     tier_caption,
 )
 
-VETO_PREFIX = "一票否决："
-"""Stored veto reasons start with it; the banner says it once."""
+VETO_PREFIX = "一票否决："  # stored veto reasons start with it; the banner says it once
 
 st.title(t("page.firm_profile"))
 

@@ -28,7 +28,7 @@ status_of = dict(zip(rounds["round_id"], rounds["status"], strict=True))
 round_id = st.selectbox(
     t("rd.pick"),
     rounds["round_id"].to_list(),
-    format_func=lambda r: f"{r}（{label_of('round_status', status_of[r])}）",
+    format_func=lambda r: t("rd.option", round=r, status=label_of("round_status", status_of[r])),
 )
 plan = rounds.filter(pl.col("round_id") == round_id).row(0, named=True)
 selected = q.Round(round_id)
@@ -51,12 +51,11 @@ with left:
     st.subheader(t("rd.strata"))
     strata = get(q.strata, selected)
     if not strata.is_empty():  # the stratum's words, not its key (`C/protective_equipment`)
-        strata = strata.with_columns(
-            stratum=pl.struct("tier", "firm_type").map_elements(
-                lambda s: f"{s['tier']} · {firm_type_label(s['firm_type'], short=True)}",
-                return_dtype=pl.Utf8,
-            )
-        )
+        words = [
+            f"{tier} · {firm_type_label(firm_type, short=True)}"
+            for tier, firm_type in strata.select("tier", "firm_type").iter_rows()
+        ]
+        strata = strata.with_columns(stratum=pl.Series(words, dtype=pl.Utf8))
     table(strata, ["stratum", "pool", "ratio", "n_required", "n_drawn"])
 with right:
     st.subheader(t("rd.findings"))

@@ -3,6 +3,8 @@ backtest (AUC, lift, calibration, failure rate by tier, tier-driven vs uniform s
 the same budget), the same figures within inspector, and month-over-month stability (PSI).
 Until a model has been trained the page says plainly that none exists."""
 
+from typing import Any
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -21,9 +23,9 @@ if version.is_empty():
 
 model = version.row(0, named=True)
 st.caption(
-    t("va.version", version=model["model_version"], algorithm=label_of("scorer", model["algorithm"]),
-      cutoff=model["cutoff"].isoformat(), horizon=model["horizon_days"],
-      rows=f"{model['training_rows']:,d}")
+    t("va.version", version=model["model_version"],
+      algorithm=label_of("scorer", model["algorithm"]), cutoff=model["cutoff"].isoformat(),
+      horizon=model["horizon_days"], rows=f"{model['training_rows']:,d}")
 )  # fmt: skip
 metrics = get(q.headline, None)
 value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
@@ -42,7 +44,7 @@ for col, (scorer, metric, key) in zip(st.columns(4), headlines, strict=True):
 def bars(frame: pl.DataFrame, x: str, y: str, *, colour: str | None = None, rate: bool = False):
     """A bar chart of labelled values (rates on a percent axis)."""
     data = labelled(frame)
-    encoding = [
+    encoding: list[Any] = [
         alt.X(f"{column(x)}:N", axis=alt.Axis(labelAngle=0, labelLimit=0), sort=None),
         alt.Y(f"{column(y)}:Q", axis=alt.Axis(format="%" if rate else ".2f")),
     ]

@@ -78,7 +78,7 @@ def print_run_summary(
         print_round(warehouse, round_id, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")
-    echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")
+    echo(f"reports:   {warehouse.reports}  (评议报告.xlsx, gx_docs/index.html)")
     echo(f"run:       {run_id}  ({'success' if result.success else 'FAILED'})")
 
 

@@ -64,7 +64,7 @@ def test_the_run_succeeds_and_prints_the_summary(sample_run):
     passed = re.search(r"quality checks: (\d+)/(\d+) passed", done.stdout)
     assert passed and passed.group(1) == passed.group(2), done.stdout
     assert "tier mix as of 2026-06-30" in done.stdout
-    assert (root / "reports" / "review_report.xlsx").exists()
+    assert (root / "reports" / "评议报告.xlsx").exists()
     assert (root / "reports" / "gx_docs" / "index.html").exists()
     runs = list((root / "dagster_home").rglob("*.db"))
     assert runs, "the run was recorded in the Dagster instance (visible in the UI)"
