@@ -18,6 +18,7 @@ from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
+from pipelines.owners import with_owners
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
 
@@ -34,14 +35,16 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    assets = [
-        *ingestion_assets(contracts),
-        *review_assets(contracts),
-        *credit_assets(),
-        *sampling_assets,
-        *risk_assets(),
-        *publish_assets(),
-    ]
+    assets = with_owners(  # every asset carries its group's team (pipelines/owners.yaml)
+        [
+            *ingestion_assets(contracts),
+            *review_assets(contracts),
+            *credit_assets(),
+            *sampling_assets,
+            *risk_assets(),
+            *publish_assets(),
+        ]
+    )
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,

@@ -54,7 +54,7 @@ st.caption(
         if v
     )
 )
-cols = st.columns(4)
+cols = st.columns([1, 2, 1, 1])  # the tier's label is the longest value
 cols[0].metric(t("fp.score"), score_text(card["score"]))
 cols[1].metric(t("fp.tier"), EMPTY if card["tier"] is None else tier_caption(card["tier"], rules))
 cols[2].metric(t("fp.records"), card["counting_records"] or 0)
