@@ -31,6 +31,8 @@ ColumnFormat = Literal["text", "score", "points", "rate", "count", "number", "da
 FIRM_TYPES = "firm_types"
 RESULTS = "inspection_results"
 _TEMPLATE = re.compile(r"\{(\w+)\}")
+PLACEHOLDER_KINDS = {"source": "table"}
+"""A template placeholder whose value is a code of another kind (`raw_{source}`)."""
 
 
 class LabelError(ValueError):
@@ -115,8 +117,10 @@ class Labels(BaseModel):
         return self.term(value, lang)
 
     def _part(self, name: str, value: str, lang: Language) -> str:
-        """A template's placeholder: a level (`{level}`) is itself a coded value."""
-        return self.code(name, value, lang) if name in self.kinds else value
+        """A template's placeholder is itself a coded value: `{level}` a level, `{source}`
+        a table."""
+        kind = PLACEHOLDER_KINDS.get(name, name)
+        return self.code(kind, value, lang) if kind in self.kinds else value
 
     def code_map(
         self, kind: str, values: list[str], lang: Language = "zh", *, short: bool = False

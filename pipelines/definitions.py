@@ -6,7 +6,7 @@ warehouse and a fixture landing folder; `defs` is what `dagster dev` and `renfan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
@@ -85,12 +85,17 @@ def execute_main(
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    loggers: Mapping[str, dg.LoggerDefinition] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
-    narrows it to some assets (benchmarks)."""
+    narrows it to some assets (benchmarks); `loggers` replaces the job's loggers (the CLI's
+    progress logger; configure them in `run_config`)."""
     months = SCORE_PARTITIONS.get_partition_keys()
-    return defs.resolve_job_def(MAIN_JOB).execute_in_process(
+    job = defs.resolve_job_def(MAIN_JOB)
+    if loggers:
+        job = job.with_logger_defs(dict(loggers))
+    return job.execute_in_process(
         instance=instance,
         asset_selection=asset_selection,
         raise_on_error=False,

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError
-from pipelines.cli.options import LandingOpt, RulesOpt, WarehouseOpt
+from pipelines.cli.options import LandingOpt, QuietOpt, RulesOpt, TodayOpt, WarehouseOpt, valid_date
 from pipelines.cli.summary import print_tier_mix
 from pipelines.instance import dagster_home
 from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
@@ -23,17 +23,21 @@ from warehouse.credit import MissingWarehouseError
 def run(
     landing: LandingOpt = None,
     warehouse: WarehouseOpt = None,
-    today: Annotated[
-        str | None,
-        typer.Option(help="Processing date YYYY-MM-DD bounding future dates [env RENFANG_TODAY]"),
-    ] = None,
+    today: TodayOpt = None,
     rules_file: RulesOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Run the main job: ingest, validate, derive records, score every month end, publish."""
+    """Run the main job: ingest, validate, derive records, score every month end, publish.
+
+    While it works, one line per finished step says what was made, how many rows and how
+    fast (on stderr; a status line on a terminal; nothing with --quiet). A failed step is
+    named with its cause in one line and the run id of the full log; the exit code is 1.
+    """
     dagster_home()
     import dagster as dg
 
-    from pipelines.definitions import build_defs, execute_main
+    from pipelines.cli.progress import Progress, failure_lines, step_groups
+    from pipelines.definitions import MAIN_JOB, build_defs, execute_main
     from pipelines.resources import Landing, Rules, Warehouse
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
@@ -47,29 +51,52 @@ def run(
         typer.echo(f"rule set: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
+    total, groups = step_groups(defs, MAIN_JOB)
+    progress = Progress(total=total, groups=groups, quiet=quiet)
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
-        result = execute_main(
-            defs,
-            instance=instance,
-            tags=cli_run_tags(),
-            # step-level detail lives in the UI; the terminal gets warnings and the summary
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        progress.start()
+        try:
+            result = execute_main(
+                defs,
+                instance=instance,
+                tags=cli_run_tags(),
+                loggers=progress.logger_defs(),
+                # step-level detail lives in the UI; the terminal gets warnings, the progress
+                # lines and the summary
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
+                },
+            )
+        finally:
+            progress.stop()
     from pipelines.cli.summary import print_run_summary
 
-    print_run_summary(result, wh, echo=typer.echo)
+    print_run_summary(result, wh, echo=typer.echo, rules=rules.load())
     if not result.success:
+        from pipelines.cli.progress import step_failures
+
+        describe = lambda step: " · ".join(progress.describe(step))  # noqa: E731
+        for line in failure_lines(result.run_id, step_failures(result), describe):
+            typer.echo(line, err=True)
         raise typer.Exit(code=1)
 
 
 def score(
-    as_of: Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD")],
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            callback=valid_date,
+            help="The as-of date: only what was known by then counts.",
+        ),
+    ],
     warehouse: WarehouseOpt = None,
     rules_file: RulesOpt = None,
 ) -> None:
-    """Score every firm as of a date (point-in-time), store it, print the tier mix."""
+    """Score every firm as of a date (point-in-time), store it and print the tier mix."""
     from datetime import date
 
     from pipelines.resources import Rules, Warehouse
@@ -77,7 +104,11 @@ def score(
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     day = date.fromisoformat(as_of)
-    rule_set = Rules(path=rules_file).load()
+    try:
+        rule_set = Rules(path=rules_file).load()
+    except (RuleSetError, OSError) as exc:
+        typer.echo(f"rule set: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     try:
         stored = score_and_store(wh, rule_set, day)
     except MissingWarehouseError as exc:
@@ -85,17 +116,28 @@ def score(
         raise typer.Exit(code=2) from exc
     typer.echo(f"scored {stored:,d} firms as of {day} with rule set {rule_set.version}")
     with wh.connect(read_only=True) as con:
-        print_tier_mix(tier_mix(con, day), day, typer.echo)
+        print_tier_mix(tier_mix(con, day), day, typer.echo, rule_set)
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Landing folder to write (created; must be empty)")],
-    firms: Annotated[int, typer.Option(help="Number of firms")] = 400,
-    years: Annotated[int, typer.Option(help="Years of history")] = 5,
-    start_year: Annotated[int, typer.Option(help="First year of history")] = 2021,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 20251231,
-    intensity: Annotated[float, typer.Option(help="Scale of per-firm record rates")] = 1.0,
-    defects: Annotated[bool, typer.Option(help="Inject realistic defects")] = True,
+    out: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="The landing folder to write (created; must be empty)."),
+    ],
+    firms: Annotated[int, typer.Option(metavar="N", min=1, help="How many firms.")] = 400,
+    years: Annotated[int, typer.Option(metavar="N", min=1, help="Years of history.")] = 5,
+    start_year: Annotated[
+        int, typer.Option(metavar="YEAR", help="The first year of history.")
+    ] = 2021,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="The random seed: the same seed writes the same files.")
+    ] = 20251231,
+    intensity: Annotated[
+        float, typer.Option(metavar="X", min=0, help="A scale for every firm's record rates.")
+    ] = 1.0,
+    defects: Annotated[
+        bool, typer.Option(help="Inject realistic defects, as regulators' exports have them.")
+    ] = True,
 ) -> None:
     """Write a synthetic landing folder (the bundled sample, or large sets for benchmarks)."""
     from generator import write_landing
@@ -118,12 +160,26 @@ def generate(
 
 
 def ui(
-    port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
-    dashboard_port: Annotated[int, typer.Option(help="Dashboards (Streamlit) port")] = 8501,
-    docs_port: Annotated[int, typer.Option(help="Data Docs (read-only) port")] = 3001,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="The Dagster UI's port.")
+    ] = 3000,
+    dashboard_port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="The dashboards' port.")
+    ] = 8501,
+    docs_port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="The port of the validation reports (Data Docs, read-only).",
+        ),
+    ] = 3001,
 ) -> None:
-    """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
-    project's instance (Ctrl-C stops them)."""
+    """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1.
+
+    All three use the project's Dagster instance and warehouse; Ctrl-C stops them.
+    """
     from pipelines.serve import serve
 
     home = dagster_home()

@@ -59,9 +59,13 @@ def sample_run(
 def test_the_run_succeeds_and_prints_the_summary(sample_run):
     done, root = sample_run
     assert done.returncode == 0, done.stderr[-3000:]
-    for source in ("firms", "penalty_decisions", "inspection_outcomes", "credit_cases"):
-        assert source in done.stdout
-    passed = re.search(r"quality checks: (\d+)/(\d+) passed", done.stdout)
+    for source in ("检查对象名录库", "行政处罚决定书", "检查结果", "异议与信用修复"):
+        assert source in done.stdout  # sources by name, not code
+    assert "protective_equipment" not in done.stdout and "人防防护设备生产安装企业" in done.stdout
+    # progress while it worked: one line per step with rows and rows per second (stderr)
+    assert re.search(r"\[\s*\d+/\d+\] 读取 +行政处罚决定书（原始） +\d+ 行", done.stderr), done.stderr
+    assert "BetaWarning" not in done.stderr
+    passed = re.search(r"quality checks: (\d+)/(\d+) 通过 passed", done.stdout)
     assert passed and passed.group(1) == passed.group(2), done.stdout
     assert "tier mix as of 2026-06-30" in done.stdout
     assert (root / "reports" / "评议报告.xlsx").exists()
@@ -149,7 +153,7 @@ def test_renfang_score_stores_any_date_and_prints_the_tier_mix(sample_run):
     ).fetchall()[0][0]
     firms = con.execute("SELECT count(*) FROM firms").fetchall()[0][0]
     assert stored == firms
-    total = re.search(r"^\s+total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
+    total = re.search(r"^\s+合计 total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
     assert total and int(total.group(1)) == firms
 
 
