@@ -216,7 +216,8 @@ def cause_of(event: dg.DagsterEvent) -> str:
         error = error.cause
     if error is None:
         return ""
-    message = re.sub(rf"^{re.escape(error.cls_name or '')}:\s*", "", error.message.strip())
+    # "package.module.AssignmentError: message" → "message"
+    message = re.sub(rf"^[\w.]*{re.escape(error.cls_name or '')}:\s*", "", error.message.strip())
     return one_line(message or error.cls_name or "")
 
 

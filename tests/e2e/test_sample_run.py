@@ -63,7 +63,8 @@ def test_the_run_succeeds_and_prints_the_summary(sample_run):
         assert source in done.stdout  # sources by name, not code
     assert "protective_equipment" not in done.stdout and "人防防护设备生产安装企业" in done.stdout
     # progress while it worked: one line per step with rows and rows per second (stderr)
-    assert re.search(r"\[\s*\d+/\d+\] 读取 +行政处罚决定书（原始） +\d+ 行", done.stderr), done.stderr
+    step = r"\[\s*\d+/\d+\] 读取 +行政处罚决定书（原始） +\d+ 行"
+    assert re.search(step, done.stderr), done.stderr
     assert "BetaWarning" not in done.stderr
     passed = re.search(r"quality checks: (\d+)/(\d+) 通过 passed", done.stdout)
     assert passed and passed.group(1) == passed.group(2), done.stdout

@@ -211,6 +211,27 @@ def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
     assert any("inspectors_per_firm" in m for m in failure_messages(failed))
 
 
+def test_a_failed_draw_prints_its_cause_in_one_line_and_the_run_id(setup: Setup) -> None:
+    """Not `DagsterExecutionStepExecutionError: Error occurred while executing op …` and
+    nothing more: the domain error's own message, Chinese first, then where the log is."""
+    params = setup.root / "too_many_inspectors.yaml"
+    params.write_text(
+        "round_id: 2026Q2\ntier_as_of: 2025-12-31\nwindow_start: 2026-04-01\n"
+        "window_end: 2026-06-30\nratios: {A: 0.03, B: 0.1, C: 0.3, D: 1.0}\n"
+        "inspectors_per_firm: 40\nseed: 5\n",
+        encoding="utf-8",
+    )
+    result = setup.draw("--round", "2026Q2", "--seed", "5", "--params", str(params), "--draft")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2, lines  # the cause, then the run id
+    assert lines[0].startswith("失败 failed: 双随机抽查计划：抽查批次 2026Q2 无法完成 / round")
+    assert "检查名额" in lines[0] and "inspector slots" in lines[0]  # Chinese first, English
+    assert "DagsterExecutionStepExecutionError" not in result.output
+    run_id = re.search(r"运行编号 run id: ([0-9a-f-]{36})", lines[1])
+    assert run_id, lines[1]
+
+
 def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:
     with Warehouse(path=str(setup.warehouse)).transaction() as con:
         con.execute("DELETE FROM risk_scores")
