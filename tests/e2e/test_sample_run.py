@@ -280,6 +280,20 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
         assert expected in headers, headers
     assert len(at.dataframe) >= 4  # failure by tier, draws, inspector effects, PSI
 
+    # every scorer, strategy, scope, metric and PSI subject by name, in both languages (the
+    # browser walk runs on a fixture too small to train a model)
+    from fixtures.page_text import problems
+
+    for lang in ("zh", "en"):
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception
+        texts = [m.label for m in at.metric] + [str(m.value) for m in at.metric]
+        texts += [e.value for e in (*at.caption, *at.subheader, *at.info, *at.success)]
+        texts += [e.value for e in at.warning]
+        cells = [str(c) for df in at.dataframe for c in [*df.value.columns, *df.value.stack()]]
+        assert not problems(texts, lang, cells=cells), problems(texts, lang, cells=cells)
+
 
 def test_the_backtest_from_the_landing_folder_gives_the_model_assets_figures(sample_run, tmp_path):
     """One scoring path: `renfang backtest --landing` reads, cleans and scores the folder as
