@@ -180,6 +180,15 @@ def score_text(value: float | None) -> str:
     return EMPTY if value is None else f"{value:.1f}"
 
 
+def tier_moves(movers: pl.DataFrame, rules: RuleSet) -> tuple[int, int]:
+    """(upgrades, downgrades) by tier, best tier first in the rule set: a D → C move is an
+    upgrade even when the score barely moved (comparing scores would call it either)."""
+    rank = {definition.tier: i for i, definition in enumerate(rules.tiers)}
+    before = movers["from_tier"].replace_strict(rank, default=None, return_dtype=pl.Int64)
+    after = movers["to_tier"].replace_strict(rank, default=None, return_dtype=pl.Int64)
+    return int((after < before).sum()), int((after > before).sum())
+
+
 def tier_caption(tier: str, rules: RuleSet) -> str:
     """`A 守信` — the tier with its label in the rule set the scores were made with."""
     for definition in rules.tiers:

@@ -6,7 +6,15 @@ import streamlit as st
 from dashboards.i18n import t, widget
 from dashboards.queries import overview as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import firm_type_label, get, table, tier_caption, tier_chart, tier_trend
+from dashboards.ui import (
+    firm_type_label,
+    get,
+    table,
+    tier_caption,
+    tier_chart,
+    tier_moves,
+    tier_trend,
+)
 
 st.title(t("page.overview"))
 
@@ -66,12 +74,7 @@ movers = get(q.movers, scope)
 if movers.is_empty():
     st.info(t("ov.no_movers"))
 else:
-    # up and down by tier (a D → C move is an upgrade even if the score barely moved)
-    rank = {definition.tier: i for i, definition in enumerate(rules.tiers)}
-    before_rank = movers["from_tier"].replace_strict(rank, default=None)
-    after_rank = movers["to_tier"].replace_strict(rank, default=None)
-    up = int((after_rank < before_rank).sum())
-    down = int((after_rank > before_rank).sum())
+    up, down = tier_moves(movers, rules)
     st.caption(
         t(
             "ov.movers_caption",
