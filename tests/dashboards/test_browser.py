@@ -15,6 +15,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -60,6 +61,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving(command: list[str], port: int, probe: str, env: dict | None = None) -> Iterator[str]:
+    """A local server started in its own process group, yielded once `probe` answers, and
+    stopped (the whole group) afterwards."""
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}{probe}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"{command[0]} did not answer within 60 s")
+        yield url
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def server(dashboard_warehouse: Path) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
@@ -68,25 +94,8 @@ def server(dashboard_warehouse: Path) -> Iterator[str]:
     env = {**os.environ, "RENFANG_WAREHOUSE": str(dashboard_warehouse),
            "RENFANG_REPORTS": str(dashboard_warehouse.parent / "reports")}  # fmt: skip
     env.pop("RENFANG_USERS", None)  # the documented default users
-    process = subprocess.Popen(
-        streamlit_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard server did not answer within 60 s")
+    with serving(streamlit_command(port), port, "/_stcore/health", env) as url:
         yield url
-    finally:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -278,24 +287,10 @@ def docs_server(dashboard_warehouse: Path) -> Iterator[str]:
 
     port = _free_port()
     docs = dashboard_warehouse.parent / "reports" / "gx_docs"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(docs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/index.html", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+               "--directory", str(docs)]  # fmt: skip
+    with serving(command, port, "/index.html") as url:
         yield url
-    finally:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=30)
 
 
 def test_the_validation_reports_render_completely_offline(docs_server: str, browser):
