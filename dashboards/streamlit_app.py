@@ -98,7 +98,9 @@ def main() -> None:
     role = load_roles().roles[user.role].label(lang())
     freshness_banner()
     with st.sidebar:
-        st.caption(t("signed_in", name=user.name, role=role))
+        # a user named after their role ("监管中心") is not shown twice
+        key = "signed_in_as" if user.name == role else "signed_in"
+        st.caption(t(key, name=user.name, role=role))
         for key in allowed_pages(user):
             st.page_link(pages[key], label=t(f"page.{key}"), icon=ICONS[key])
         if may(user, "refresh") and st.button(t("refresh")):

@@ -1,8 +1,9 @@
 """What the industry association and the public receive: the tier list and the disclosure feed.
 
 What belongs here: shaping already-scored tiers and round results into (a) the association's
-tier list — a cover sheet (as-of date, rule-set version, tier definitions) and one sheet per
-firm type with Chinese headers — and (b) the public disclosure feed in the spirit of the LIVES
+tier list — a cover sheet (parameter, value, meaning: as-of date, rule-set version, tier
+definitions) and one sheet per firm type, in canonical columns the workbook writer labels from
+the catalogue — and (b) the public disclosure feed in the spirit of the LIVES
 open standard (firms, tiers, rounds, results, legend, feed_info), holding public fields only.
 Pure: frames in, frames out. What does not: reading the warehouse or writing files
 (warehouse.publication), formula escaping (warehouse.exports, applied to every written cell).
@@ -31,18 +32,22 @@ TIER_LIST_INPUT = pl.Schema(
 )
 """One row per firm of the directory with its score as of the list's date."""
 
-TIER_LIST_HEADERS_ZH = {
-    "uscc": "统一社会信用代码",
-    "name": "单位名称",
-    "district": "所属区",
-    "qualification": "资质等级",
-    "score": "信用得分",
-    "tier": "信用等级",
-    "tier_label": "等级名称",
-    "veto": "一票否决",
-}
-"""The association's columns, in order, with their Chinese headers."""
+TIER_LIST_COLUMNS = (
+    "uscc",
+    "name",
+    "district",
+    "qualification",
+    "score",
+    "tier",
+    "tier_label",
+    "veto",
+)
+"""The association's columns, in order (headers from the label catalogue)."""
 
+NOTES_COLUMNS = ("parameter", "value", "meaning")
+"""A notes sheet (说明, 封面): one readable row per fact."""
+
+TIER_LIST_TITLE = "人防行业从业单位信用等级名单"
 COVER_SHEET = "封面"
 
 PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -108,36 +113,39 @@ def tier_definitions(rules: RuleSet) -> pl.DataFrame:
 def tier_list_sheets(
     firms: pl.DataFrame, rules: RuleSet, as_of: date, labels: Labels
 ) -> dict[str, pl.DataFrame]:
-    """The association's workbook: a cover sheet, then one sheet per firm type (in the
-    labels' order), firms ordered best tier first, then by score and name."""
+    """The association's workbook: a cover sheet (parameter, value, meaning), then one sheet
+    per firm type (in the labels' order, named by its label), firms ordered best tier first,
+    then by score and name. Columns are canonical (`TIER_LIST_COLUMNS`); the workbook
+    writer gives them their Chinese headers."""
     firms = firms.select(list(TIER_LIST_INPUT)).cast(TIER_LIST_INPUT)
     tier_label = {t.tier: t.label_zh for t in rules.tiers}
     ordered = firms.with_columns(
         tier_label=pl.col("tier").replace_strict(tier_label, default=None),
-        veto=pl.when(pl.col("veto")).then(pl.lit("是")).otherwise(pl.lit("否")),
         _rank=rules.tier_rank_expr(pl.col("tier")),
     ).sort(["_rank", "score", "name"], descending=[False, True, False])
     definitions = tier_definitions(rules)
     cover_rows = [
-        ("名单", f"人防行业从业单位信用等级名单（{as_of.isoformat()}）"),
-        ("截至日期", as_of.isoformat()),
-        ("评价标准版本", rules.version),
-        ("评价标准", rules.title_zh),
-        ("单位总数", str(firms.height)),
+        ("名单", f"{TIER_LIST_TITLE}（{as_of.isoformat()}）", "封面之后每类单位一张工作表"),
+        ("截至日期", as_of.isoformat(), "等级按此日的信用得分评定"),
+        ("评价标准版本", rules.version, "得分与等级所依据的评价标准的版本"),
+        ("评价标准", rules.title_zh, ""),
+        ("单位总数", f"{firms.height:,d}", "名单所列单位数"),
         *(
-            (f"{r['tier']} 级 {r['label_zh']}", f"信用得分 {r['band']}")
+            (
+                f"{r['tier']} 级 {r['label_zh']}",
+                f"信用得分 {r['band'].replace(' / or veto', '')}",
+                "等级定义",
+            )
             for r in definitions.iter_rows(named=True)
         ),
-        ("说明", "名单按等级、得分排序；每类单位一张工作表。"),
+        ("排序", "按等级、得分、单位名称", "等级高者在前，同等级得分高者在前"),
     ]
-    sheets = {COVER_SHEET: pl.DataFrame(cover_rows, schema=["项目", "内容"], orient="row")}
+    sheets = {COVER_SHEET: pl.DataFrame(cover_rows, schema=list(NOTES_COLUMNS), orient="row")}
     for code in [*labels.firm_types, *sorted(set(firms["firm_type"]) - set(labels.firm_types))]:
         part = ordered.filter(pl.col("firm_type") == code)
         if part.is_empty():
             continue
-        sheets[labels.firm_type(code)] = part.select(list(TIER_LIST_HEADERS_ZH)).rename(
-            TIER_LIST_HEADERS_ZH
-        )
+        sheets[labels.firm_type(code)] = part.select(TIER_LIST_COLUMNS)
     return sheets
 
 

@@ -6,7 +6,7 @@ warehouse and a fixture landing folder; `defs` is what `dagster dev` and `renfan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
@@ -18,6 +18,7 @@ from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
+from pipelines.owners import with_owners
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
 
@@ -34,15 +35,19 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    steps = [
-        *ingestion_assets(contracts),
-        *review_assets(contracts),
-        *credit_assets(),
-        *sampling_assets,
-        *risk_assets(),
-    ]
-    published = published_warehouse_asset([k for a in steps for k in a.keys])
-    assets = [*steps, published, *publish_assets()]
+    steps = with_owners(  # every asset carries its group's team (pipelines/owners.yaml)
+        [
+            *ingestion_assets(contracts),
+            *review_assets(contracts),
+            *credit_assets(),
+            *sampling_assets,
+            *risk_assets(),
+        ]
+    )
+    published, *publications = with_owners(
+        [published_warehouse_asset([k for a in steps for k in a.keys]), *publish_assets()]
+    )
+    assets = [*steps, published, *publications]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
@@ -83,12 +88,17 @@ def execute_main(
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    loggers: Mapping[str, dg.LoggerDefinition] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
-    narrows it to some assets (benchmarks)."""
+    narrows it to some assets (benchmarks); `loggers` replaces the job's loggers (the CLI's
+    progress logger; configure them in `run_config`)."""
     months = SCORE_PARTITIONS.get_partition_keys()
-    return defs.resolve_job_def(MAIN_JOB).execute_in_process(
+    job = defs.resolve_job_def(MAIN_JOB)
+    if loggers:
+        job = job.with_logger_defs(dict(loggers))
+    return job.execute_in_process(
         instance=instance,
         asset_selection=asset_selection,
         raise_on_error=False,

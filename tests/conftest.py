@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from fixtures.landing import write_fixture_landing
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("repeatable")
+
+_STARTED = pytest.StashKey[float]()
 
 
 @pytest.fixture
@@ -46,3 +49,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     printed `--randomly-seed`, and identical on every xdist worker (same seed).
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+ARTEFACTS = Path(__file__).parents[1] / "artifacts" / "browser"
+"""Screenshots of the browser tests (the bilingual walk, the offline reports)."""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Say where this run's screenshots are kept (when browser tests ran)."""
+    started = config.stash.get(_STARTED, None)
+    if started and ARTEFACTS.exists() and ARTEFACTS.stat().st_mtime >= started:
+        shots = len(list(ARTEFACTS.rglob("*.png")))
+        terminalreporter.write_line(f"browser screenshots ({shots}): {ARTEFACTS}")

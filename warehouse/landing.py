@@ -7,6 +7,11 @@ raw text rows with their spreadsheet row numbers and the row as received (JSON).
 found while reading are attached to rows (`read_problem`), never raised: one broken file must
 not stop the others.
 
+Workbooks as offices make them: the data is read from the first worksheet with a recognised
+header (a first sheet of notes, 填表说明, is passed over), and a cell merged over several data
+rows (a firm type or district typed once for a block of firms) is filled down into every row
+it covers. Both are said in the file's `detail` (ingestion log), which names the sheet read.
+
 Also where the landing folder is and which day it is processed on (`LandingLocation`,
 shared by the Dagster resource and the CLI).
 
@@ -93,8 +98,9 @@ class ScannedFile:
     header_row: int | None
     status: str  # ok | rejected | unreadable | empty
     problem: str | None
-    detail: str | None
+    detail: str | None  # "中文 / English": the problem, or notes on how the file was read
     rows: pl.DataFrame = field(repr=False)
+    sheet: str | None = None  # the worksheet read (XLSX)
 
 
 class _FileMeta(TypedDict):
@@ -106,11 +112,31 @@ class _FileMeta(TypedDict):
     size_bytes: int
 
 
+@dataclass(frozen=True)
+class SheetGrid:
+    """The worksheet of a workbook that holds the data, as text cells from cell A1."""
+
+    name: str
+    position: int  # 1-based, in workbook order
+    grid: list[list[str | None]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]  # 0-based (row, column) corners
+    skipped: tuple[str, ...] = ()  # sheets before it without a recognised header
+
+
+def bilingual(zh: str, en: str) -> str:
+    """A note for the ingestion log: Chinese first, then English (`zh / en`)."""
+    return f"{zh} / {en}"
+
+
 class UnreadableFileError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
+    """`detail` (Chinese) goes into each rejected row's reason; the ingestion log gets
+    `detail` and `detail_en`."""
+
+    def __init__(self, code: str, detail: str, detail_en: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.detail_en = detail_en
 
 
 def source_files(landing: Path, source: str) -> list[Path]:
@@ -137,6 +163,8 @@ def scan_file(
         "size_bytes": len(data),
     }
     fmt = _format(path)
+    lookup = contracts.header_lookup(source.name)
+    sheet: SheetGrid | None = None
     try:
         if fmt == "csv":
             text, encoding = decode_text(data)
@@ -146,17 +174,28 @@ def scan_file(
         elif fmt == "xlsx":
             encoding = None
             text = ""
-            grid = _xlsx_rows(data)
+            sheet = _xlsx_sheet(data, lookup)
+            grid = sheet.grid
             if not any(any(c is not None for c in row) for row in grid):
-                return _empty(meta, fmt, encoding)
+                return _empty(meta, fmt, encoding, sheet.name)
         else:
-            raise UnreadableFileError("unsupported_format", f"扩展名 {path.suffix or '（无）'}")
+            raise UnreadableFileError(
+                "unsupported_format",
+                f"扩展名 {path.suffix or '（无）'}",
+                f"extension {path.suffix or '(none)'}",
+            )
     except UnreadableFileError as exc:
         return _unreadable(meta, fmt, exc)
 
     head = grid[:HEADER_SEARCH_ROWS] if grid is not None else _csv_head(text)
-    lookup = contracts.header_lookup(source.name)
     header_index = find_header(head, lookup)
+    notes: list[tuple[str, str]] = []
+    if sheet is not None:
+        notes.append(_sheet_note(sheet))
+        if header_index is not None:
+            grid, filled = fill_merged_down(sheet.grid, sheet.merged, header_index)
+            if filled:
+                notes.append(_merged_note(filled, sheet.grid[header_index]))
     if header_index is None:
         rows = _positional_rows(grid if grid is not None else list(csv.reader(io.StringIO(text))))
         rows = rows.with_columns(
@@ -170,8 +209,12 @@ def scan_file(
             header_row=None,
             status="rejected",
             problem="no_header",
-            detail="no recognisable header row",
+            detail=_detail(
+                (f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名", "no recognisable header row"),
+                *notes,
+            ),
             rows=rows,
+            sheet=sheet.name if sheet else None,
         )
 
     header, body, ragged = (
@@ -200,8 +243,12 @@ def scan_file(
             header_row=header_index + 1,
             status="rejected",
             problem="missing_column",
-            detail=f"missing required column(s): {', '.join(missing)}",
+            detail=_detail(
+                (f"缺少必填列：{labels}", f"missing required column(s): {', '.join(missing)}"),
+                *notes,
+            ),
             rows=rows,
+            sheet=sheet.name if sheet else None,
         )
     return ScannedFile(
         **meta,
@@ -210,8 +257,9 @@ def scan_file(
         header_row=header_index + 1,
         status="ok",
         problem=None,
-        detail=None,
+        detail=_detail(*notes),
         rows=rows,
+        sheet=sheet.name if sheet else None,
     )
 
 
@@ -231,15 +279,25 @@ def decode_text(data: bytes) -> tuple[str, str]:
             try:
                 return _check_text(data.decode(encoding)), encoding
             except UnicodeDecodeError as exc:
-                raise UnreadableFileError("unreadable_file", f"{encoding} 解码失败：{exc}") from exc
+                raise UnreadableFileError(
+                    "unreadable_file", f"{encoding} 解码失败：{exc}", f"{encoding} does not decode"
+                ) from exc
     if b"\x00" in data[:65536]:
-        raise UnreadableFileError("unreadable_file", "含有二进制内容（NUL 字节），不是文本文件")
+        raise UnreadableFileError(
+            "unreadable_file",
+            "含有二进制内容（零字节），不是文本文件",
+            "binary content (NUL bytes)",
+        )
     for encoding in ("utf-8", "gbk", "gb18030"):
         try:
             return _check_text(data.decode(encoding)), encoding
         except UnicodeDecodeError:
             continue
-    raise UnreadableFileError("unreadable_file", "编码无法识别（已尝试 UTF-8、GBK、GB18030）")
+    raise UnreadableFileError(
+        "unreadable_file",
+        "编码无法识别（已尝试 UTF-8、GBK、GB18030）",
+        "unknown encoding (tried UTF-8, GBK, GB18030)",
+    )
 
 
 def _check_text(text: str) -> str:
@@ -247,7 +305,9 @@ def _check_text(text: str) -> str:
     sample = text[:65536]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if sample and controls / len(sample) > 0.01:
-        raise UnreadableFileError("unreadable_file", "含有大量控制字符，不是文本表格")
+        raise UnreadableFileError(
+            "unreadable_file", "含有大量控制字符，不是文本表格", "control characters: not a table"
+        )
     return text
 
 
@@ -393,20 +453,123 @@ def _positional_rows(rows: Sequence[Sequence[str | None]]) -> pl.DataFrame:
     ).filter(pl.col("raw_row") != "{}")
 
 
-def _xlsx_rows(data: bytes) -> list[list[str | None]]:
-    """The first worksheet as text cells. Dates become ISO text; whole floats lose `.0`.
+def _xlsx_sheet(data: bytes, lookup: dict[str, str]) -> SheetGrid:
+    """The worksheet holding the data: the first visible one with a recognised header among
+    its first rows (an office's workbook often opens with a sheet of notes), else the first.
+    Dates become ISO text; whole floats lose `.0`.
 
     Read with calamine (Rust): openpyxl needs ~90 µs a row, which made XLSX exports the
-    slowest part of ingesting a national year (10M rows) by an order of magnitude.
+    slowest part of ingesting a national year (10M rows) by an order of magnitude. calamine
+    returns a merged area's value in its top-left cell only; the areas are listed by
+    `merged_cell_ranges` (0-based corners), which `fill_merged_down` uses.
     """
-    from python_calamine import CalamineError, CalamineWorkbook  # lazy: only for .xlsx
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum  # lazy
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        visible = [
+            i
+            for i, meta in enumerate(book.sheets_metadata)
+            if meta.visible == SheetVisibleEnum.Visible
+        ] or list(range(len(book.sheet_names)))
+        if not visible:
+            raise IndexError("the workbook has no worksheet")
+        skipped: list[str] = []
+        for index in visible:
+            sheet = book.get_sheet_by_index(index)
+            head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+            if find_header([[_cell_text(v) for v in row] for row in head], lookup) is not None:
+                break
+            skipped.append(book.sheet_names[index])
+        else:
+            index, skipped = visible[0], []
+            sheet = book.get_sheet_by_index(index)
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
     except (CalamineError, ValueError, OSError, IndexError) as exc:
-        raise UnreadableFileError("unreadable_file", f"不是有效的 XLSX 文件：{exc}") from exc
-    return [[_cell_text(v) for v in row] for row in rows]
+        raise UnreadableFileError(
+            "unreadable_file", f"不是有效的 XLSX 文件：{exc}", f"not a valid XLSX file: {exc}"
+        ) from exc
+    return SheetGrid(
+        name=book.sheet_names[index],
+        position=index + 1,
+        grid=[[_cell_text(v) for v in row] for row in rows],
+        merged=list(merged),
+        skipped=tuple(skipped),
+    )
+
+
+def fill_merged_down(
+    grid: Sequence[Sequence[str | None]],
+    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+    header_index: int,
+) -> tuple[list[list[str | None]], list[tuple[int, int, int]]]:
+    """The grid with every cell merged over several data rows (below the header) filled
+    down from the area's top-left value, in the area's first column — the column its header
+    names. Returns the grid and each area filled as (column, first row, last row), 1-based
+    spreadsheet numbers. Areas in the title and header rows are left as they are."""
+    out = [list(row) for row in grid]
+    filled: list[tuple[int, int, int]] = []
+    for (top, left), (bottom, _right) in sorted(merged):
+        if top <= header_index or bottom <= top or top >= len(out):
+            continue
+        value = out[top][left] if left < len(out[top]) else None
+        if value is None:
+            continue
+        for r in range(top + 1, min(bottom, len(out) - 1) + 1):
+            if left < len(out[r]) and out[r][left] is None:
+                out[r][left] = value
+        filled.append((left + 1, top + 1, bottom + 1))
+    return out, filled
+
+
+def _sheet_note(sheet: SheetGrid) -> tuple[str, str]:
+    if sheet.skipped:
+        names = "、".join(f"「{n}」" for n in sheet.skipped)
+        return (
+            f"读取工作表「{sheet.name}」（第 {sheet.position} 张；"
+            f"{names}没有可识别的表头，未读取）",
+            f"read sheet '{sheet.name}' (sheet {sheet.position}; "
+            f"{', '.join(sheet.skipped)} without a recognised header, not read)",
+        )
+    return f"读取工作表「{sheet.name}」", f"read sheet '{sheet.name}'"
+
+
+def _merged_note(
+    filled: list[tuple[int, int, int]], header: Sequence[str | None]
+) -> tuple[str, str]:
+    """Which merged areas were filled down, per column header (at most five areas each)."""
+    by_column: dict[int, list[tuple[int, int]]] = {}
+    for column, first, last in sorted(filled):
+        by_column.setdefault(column, []).append((first, last))
+
+    def name(column: int) -> str:
+        cell = header[column - 1] if column - 1 < len(header) else None
+        return str(cell).strip() if cell else f"第{column}列"
+
+    zh_parts, en_parts = [], []
+    for column, spans in by_column.items():
+        shown = spans[:5]
+        more = len(spans) - len(shown)
+        zh_parts.append(
+            f"「{name(column)}」第 {'、'.join(f'{a}–{b}' for a, b in shown)} 行"
+            + (f"等 {len(spans)} 处" if more else "")
+        )
+        en_parts.append(
+            f"'{name(column)}' rows {', '.join(f'{a}-{b}' for a, b in shown)}"
+            + (f" ({len(spans)} areas)" if more else "")
+        )
+    return (
+        f"合并单元格已向下填充：{'，'.join(zh_parts)}",
+        f"merged cells filled down: {'; '.join(en_parts)}",
+    )
+
+
+def _detail(*notes: tuple[str, str]) -> str | None:
+    """Notes joined for the log, Chinese first: `zh1；zh2 / en1; en2`."""
+    if not notes:
+        return None
+    return bilingual("；".join(zh for zh, _ in notes), "; ".join(en for _, en in notes))
 
 
 def _cell_text(value: object) -> str | None:
@@ -422,7 +585,9 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _empty(meta: _FileMeta, fmt: str, encoding: str | None) -> ScannedFile:
+def _empty(
+    meta: _FileMeta, fmt: str, encoding: str | None, sheet: str | None = None
+) -> ScannedFile:
     return ScannedFile(
         **meta,
         format=fmt,
@@ -430,8 +595,9 @@ def _empty(meta: _FileMeta, fmt: str, encoding: str | None) -> ScannedFile:
         header_row=None,
         status="empty",
         problem=None,
-        detail="file has no rows",
+        detail=bilingual("文件没有数据行", "file has no rows"),
         rows=pl.DataFrame(),
+        sheet=sheet,
     )
 
 
@@ -457,6 +623,6 @@ def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedF
         header_row=None,
         status="unreadable",
         problem=exc.code,
-        detail=exc.detail,
+        detail=bilingual(exc.detail, exc.detail_en) if exc.detail_en else exc.detail,
         rows=rows,
     )

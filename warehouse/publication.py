@@ -17,19 +17,28 @@ import polars as pl
 
 from models.labels import Labels
 from models.publication import (
+    COVER_SHEET,
     RESULT_INPUT,
     ROUND_INPUT,
     TIER_LIST_INPUT,
+    TIER_LIST_TITLE,
     disclosure_feed,
     tier_list_sheets,
 )
 from models.rules import RuleSet
 from warehouse.connection import query, table_exists
 from warehouse.credit import official_rules, stored_rule_set
-from warehouse.exports import write_csv, write_xlsx
+from warehouse.exports import Sheet, Workbook, write_csv, write_workbook
 
-TIER_LIST_FILE = "tier_list_{as_of}.xlsx"
+TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
+"""The association's workbook, named in Chinese like every file people open."""
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
+"""The public feed's folder (machine-read CSV files: its names follow the feed standard)."""
+
+
+def tier_list_file(as_of: date) -> str:
+    """`信用等级名单_2025-12-31.xlsx`."""
+    return TIER_LIST_FILE.format(as_of=as_of.isoformat())
 
 
 class PublicationError(ValueError):
@@ -131,7 +140,17 @@ def write_tier_list(
     """The association's XLSX; returns the path and the number of firms listed."""
     frame, used = _checked_tier_list(con, rules, as_of)
     sheets = tier_list_sheets(frame.select(list(TIER_LIST_INPUT)), used, as_of, labels)
-    return write_xlsx(sheets, path), frame.height
+    book = Workbook(
+        title=TIER_LIST_TITLE,
+        as_of=as_of,
+        sheets=[
+            Sheet(name, part, notes=True)
+            if name == COVER_SHEET
+            else Sheet(name, part, title=f"{TIER_LIST_TITLE}（{name}）")
+            for name, part in sheets.items()
+        ],
+    )
+    return write_workbook(book, path, labels), frame.height
 
 
 def write_disclosure(

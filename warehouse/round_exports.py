@@ -22,48 +22,32 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from pathlib import Path
 
 import polars as pl
 
-from models.labels import default_labels
+from models.labels import Labels, default_labels
+from models.publication import NOTES_COLUMNS
 from models.rules import RuleSet
 from models.sampling.ical import inspector_calendars
 from models.sampling.round import RoundPlan
-from warehouse.exports import with_headers, write_csv, write_xlsx
+from warehouse.exports import Sheet, Workbook, readable, write_csv, write_workbook
 
 PLAN_FILE = "plan.json"
 INPUTS_DIR = "inputs"
 CALENDARS_DIR = "calendars"
+PLAN_TITLE = "双随机抽查计划"
+PUBLIC_TITLE = "双随机抽查结果公示"
+PENDING = "待检查"
 
-PLAN_HEADERS = {
-    "round_id": "抽查批次",
-    "inspection_date": "检查日期",
-    "uscc": "统一社会信用代码",
-    "firm_name": "单位名称",
-    "firm_type": "单位类型",
-    "district": "所属区",
-    "address": "注册地址",
-    "tier": "信用等级",
-    "stratum": "抽取层",
-    "is_control": "对照组",
-    "draw_order": "抽取序号",
-    "inspector_id": "检查人员编号",
-    "inspector_name": "检查人员姓名",
-    "unit": "所属单位",
-    "certificate_no": "执法证号",
-    "team": "检查组",
-    "pool": "可抽取单位数",
-    "ratio": "抽查比例",
-    "n_required": "应抽数",
-    "n_drawn": "实抽数",
-    "firms": "检查单位数",
-    "first_date": "首次检查日期",
-    "last_date": "末次检查日期",
-    "result": "检查结果",
+INPUT_NAMES = {
+    "firms": "单位名录",
+    "inspectors": "检查人员名录",
+    "conflicts": "回避名单",
+    "previous": "上一批次检查组",
 }
+"""The published inputs (`inputs/<name>.csv`) as the 说明 sheet names them."""
 
 
 def round_folder(reports: Path, round_id: str) -> Path:
@@ -73,7 +57,7 @@ def round_folder(reports: Path, round_id: str) -> Path:
 def stage_round_files(
     plan: RoundPlan,
     plan_json: bytes,
-    summary: Mapping[str, object],
+    notes: pl.DataFrame,
     firms: pl.DataFrame,
     inspectors: pl.DataFrame,
     rules: RuleSet,
@@ -91,14 +75,19 @@ def stage_round_files(
 
     rows = plan_rows(plan, firms, inspectors, rules)
     round_id = plan.params.round_id
-    sheets = {
-        "说明": _cover(summary),
-        "检查安排": with_headers(rows, PLAN_HEADERS),
-        "分层抽取": with_headers(_strata(plan, rules), PLAN_HEADERS),
-        "检查人员任务": with_headers(_workload(rows), PLAN_HEADERS),
-    }
-    write_xlsx(sheets, staging / f"抽查计划_{round_id}.xlsx")
-    write_csv(sheets["检查安排"], staging / f"抽查计划_{round_id}.csv")
+    title = f"{PLAN_TITLE}（{round_id}）"
+    book = Workbook(
+        title=title,
+        as_of=plan.params.tier_as_of,
+        sheets=[
+            Sheet("说明", notes, title=f"{title}：说明", notes=True),
+            Sheet("检查安排", rows, title=f"{title}：检查安排"),
+            Sheet("分层抽取", _strata(plan, rules), title=f"{title}：分层抽取"),
+            Sheet("检查人员任务", _workload(rows), title=f"{title}：检查人员任务"),
+        ],
+    )
+    write_workbook(book, staging / f"抽查计划_{round_id}.xlsx")
+    write_csv(readable(rows), staging / f"抽查计划_{round_id}.csv")
 
     stamp = datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC)
     calendars = inspector_calendars(
@@ -145,9 +134,8 @@ def plan_rows(
         )
         .join(people, on="inspector_id", how="left")
         .with_columns(
-            firm_type=_firm_type_zh(pl.col("firm_type")),
             tier=_tier_zh(pl.col("tier"), rules),
-            is_control=pl.when(pl.col("is_control")).then(pl.lit("是")).otherwise(pl.lit("否")),
+            stratum=stratum_words(pl.col("stratum"), rules),
         )
         .select(
             "round_id",
@@ -179,10 +167,7 @@ def public_rows(outcomes: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
             on="uscc",
             how="left",
         )
-        .with_columns(
-            firm_type=_firm_type_zh(pl.col("firm_type")),
-            result=pl.col("result").fill_null("待检查"),
-        )
+        .with_columns(result=pl.col("result").fill_null(PENDING))
         .select("round_id", "uscc", "firm_name", "firm_type", "district", "result")
         .sort("firm_type", "uscc")
     )
@@ -190,40 +175,113 @@ def public_rows(outcomes: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
 
 def write_public(rows: pl.DataFrame, reports: Path, round_id: str) -> list[Path]:
     folder = round_folder(reports, round_id)
-    readable = with_headers(rows, PLAN_HEADERS)
+    book = Workbook(title=f"{PUBLIC_TITLE}（{round_id}）", sheets=[Sheet("抽查结果公示", rows)])
     return [
-        write_xlsx({"抽查结果公示": readable}, folder / f"公示_{round_id}.xlsx"),
-        write_csv(readable, folder / f"公示_{round_id}.csv"),
+        write_workbook(book, folder / f"公示_{round_id}.xlsx"),
+        write_csv(readable(rows), folder / f"公示_{round_id}.csv"),
     ]
 
 
-def _cover(summary: Mapping[str, object]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"项目 / item": list(summary), "内容 / value": [str(v) for v in summary.values()]}
-    )
+def plan_notes(
+    plan: RoundPlan,
+    *,
+    status: str,
+    excluded: int,
+    previous_round_id: str | None,
+    plan_sha256: str,
+    labels: Labels | None = None,
+) -> pl.DataFrame:
+    """The plan's 说明 sheet: one readable row per fact — parameter, value, meaning."""
+    labels = labels or default_labels()
+    p = plan.params
+    drawn = plan.draws.filter(~pl.col("is_control")).height
+    control = plan.draws.height - drawn
+    strata = " × ".join(labels.column(key, "zh") for key in p.strata)
+    recent = p.eligibility.exclude_inspected_within_days
+    rows: list[tuple[str, str, str]] = [
+        ("抽查批次", p.round_id, "本计划的批次编号"),
+        (
+            "状态",
+            labels.code("round_status", status),
+            "草案可重新抽取；已公布的批次只能按原结果重跑",
+        ),
+        ("随机种子", str(p.seed), "事先公布的随机种子：相同的输入和种子必然得到相同的抽取结果"),
+        ("算法版本", plan.algorithm_version, "抽取算法的版本，复核时使用同一版本"),
+        ("等级评价基准日", p.tier_as_of.isoformat(), "抽取依据的是各单位在这一天的信用等级"),
+        (
+            "检查期间",
+            f"{p.window_start.isoformat()} 至 {p.window_end.isoformat()}",
+            "全部检查在此期间内完成",
+        ),
+        ("可抽取单位", f"{plan.inputs.firms.height:,d} 家", "在业且有信用等级的单位"),
+        ("未纳入单位", f"{excluded:,d} 家", "不在业、没有信用等级等原因未纳入抽取范围"),
+        *(
+            (
+                f"抽查比例：{tier} 级",
+                f"{ratio:.1%}",
+                "该等级每一层抽取的比例（向上取整，每层至少 1 家）",
+            )
+            for tier, ratio in p.ratios.items()
+        ),
+        ("总体抽查下限", f"{p.overall_floor:.1%}", "全部抽取单位占可抽取单位的最低比例"),
+        ("分层", strata, "每一层单独按比例抽取"),
+        ("在业状态", "、".join(p.eligibility.active_statuses), "只抽取处于这些状态的单位"),
+        ("近期已检查单位", "不排除" if recent is None else f"排除近 {recent} 天内检查过的", ""),
+        ("每家单位检查人员", f"{p.inspectors_per_firm} 名", "每次检查的执法人员人数"),
+        ("每名检查人员最多检查", f"{p.max_firms_per_inspector} 家", "本批次内的上限"),
+        ("检查人员轮换", "是" if p.rotation else "否", "同一检查人员不连续两个批次检查同一单位"),
+        ("每组每日检查上限", f"{p.daily_cap_per_team} 家", ""),
+        (
+            "按风险排序检查日期",
+            "是" if p.order_by_risk else "否",
+            "是：每层每组内风险高的单位先检查",
+        ),
+        ("按等级抽取", f"{drawn:,d} 家", "按上述比例抽取的单位"),
+        (
+            "对照组比例",
+            f"{p.control_share:.1%}",
+            "另从未抽中的单位中不分等级随机抽取，用于检验按等级抽查的效果",
+        ),
+        ("对照组单位", f"{control:,d} 家", "按对照组比例抽取的单位数"),
+        ("上一批次", previous_round_id or "—", "检查人员轮换所对照的批次"),
+        *(
+            (
+                f"输入文件 SHA-256：{INPUT_NAMES.get(name, name)}",
+                digest,
+                f"inputs/{name}.csv 的 SHA-256",
+            )
+            for name, digest in plan.input_hashes.items()
+        ),
+        ("计划文件 SHA-256", plan_sha256, "plan.json 的 SHA-256，公布后任何人都可核对"),
+        ("复核方法", "renfang verify-draw plan.json", "第三方在自己的电脑上重新抽取并逐项比对"),
+    ]
+    return pl.DataFrame(rows, schema=list(NOTES_COLUMNS), orient="row")
 
 
 def _strata(plan: RoundPlan, rules: RuleSet) -> pl.DataFrame:
     return plan.strata.with_columns(
-        firm_type=_firm_type_zh(pl.col("firm_type")), tier=_tier_zh(pl.col("tier"), rules)
-    )
+        tier=_tier_zh(pl.col("tier"), rules), stratum=stratum_words(pl.col("stratum"), rules)
+    ).select("stratum", "tier", "firm_type", "pool", "ratio", "n_required", "n_drawn")
+
+
+def stratum_words(expr: pl.Expr, rules: RuleSet, labels: Labels | None = None) -> pl.Expr:
+    """A stratum's key in words: `C/protective_equipment` reads `C 级 · 防护设备`."""
+    labels = labels or default_labels()
+    words = {t.tier: f"{t.tier} 级" for t in rules.tiers} | labels.firm_type_map("zh", short=True)
+    parts = expr.str.split("/").list.eval(pl.element().replace(words))
+    return parts.list.join(" · ")
 
 
 def _workload(rows: pl.DataFrame) -> pl.DataFrame:
     return (
         rows.group_by("inspector_id", "inspector_name", "unit", "certificate_no")
         .agg(
-            pl.len().alias("firms"),
+            pl.len().alias("firms_assigned"),
             pl.col("inspection_date").min().alias("first_date"),
             pl.col("inspection_date").max().alias("last_date"),
         )
         .sort("inspector_id")
     )
-
-
-def _firm_type_zh(expr: pl.Expr) -> pl.Expr:
-    """The same firm-type names as the dashboards and the association's tier list."""
-    return expr.replace(default_labels().firm_type_map("zh"))
 
 
 def _tier_zh(expr: pl.Expr, rules: RuleSet) -> pl.Expr:

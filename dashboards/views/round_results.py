@@ -1,6 +1,7 @@
 """抽查结果公示 Round results: published rounds and the result of each drawn firm (一公开).
 No inspectors, dates, tiers or control flags: the same fields as the public feed."""
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -26,10 +27,18 @@ cols[0].metric(t("pr.drawn"), f"{results.height:,d}")
 cols[1].metric(t("pr.reported"), f"{int((results['result'] != PENDING_RESULT).sum()):,d}")
 cols[2].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
 st.caption(
-    f"{plan['window_start']} — {plan['window_end']} · "
+    f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()} · "
     + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
 )
 st.subheader(t("pr.results"))
-counts = labelled(results.group_by("result").agg(rows=pl.len()))
-st.bar_chart(counts, x=column("result"), y=column("rows"))
+counts = labelled(results.group_by("result").agg(firms=pl.len()))
+chart = (
+    alt.Chart(counts)
+    .mark_bar()
+    .encode(
+        alt.X(f"{column('result')}:N", axis=alt.Axis(labelAngle=0, labelLimit=0)),
+        alt.Y(f"{column('firms')}:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+    )
+)
+st.altair_chart(chart, width="stretch")
 table(results, ["uscc", "name", "firm_type", "result"])

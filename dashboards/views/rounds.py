@@ -1,12 +1,21 @@
 """抽查计划 Rounds: plan, strata, inspector assignments, progress, findings by tier and for the
 control share (centre and managers only: it shows inspectors)."""
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import rounds as q
-from dashboards.ui import get, labelled, table
+from dashboards.ui import (
+    DAY_AXIS,
+    day_axis,
+    firm_type_label,
+    get,
+    label_of,
+    labelled,
+    table,
+)
 
 st.title(t("page.rounds"))
 
@@ -15,26 +24,25 @@ if rounds.is_empty():
     st.info(t("rd.none"))
     st.stop()
 
-status_label = {s: t(f"rd.status.{s}") for s in ("draft", "published")}
 status_of = dict(zip(rounds["round_id"], rounds["status"], strict=True))
 round_id = st.selectbox(
     t("rd.pick"),
     rounds["round_id"].to_list(),
-    format_func=lambda r: f"{r}（{status_label.get(status_of[r], status_of[r])}）",
+    format_func=lambda r: t("rd.option", round=r, status=label_of("round_status", status_of[r])),
 )
 plan = rounds.filter(pl.col("round_id") == round_id).row(0, named=True)
 selected = q.Round(round_id)
 outcomes = get(q.progress, selected)
 
 cols = st.columns(5)
-cols[0].metric(t("rd.status"), status_label.get(plan["status"], plan["status"]))
+cols[0].metric(t("rd.status"), label_of("round_status", plan["status"]))
 cols[1].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
 cols[2].metric(t("rd.drawn"), f"{plan['drawn']:,d}")
 cols[3].metric(t("rd.control"), f"{plan['control']:,d}")
 inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
 cols[4].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
-    f"{plan['window_start']} — {plan['window_end']} · "
+    f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()} · "
     + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
 )
 
@@ -42,7 +50,13 @@ left, right = st.columns(2)
 with left:
     st.subheader(t("rd.strata"))
     strata = get(q.strata, selected)
-    table(strata, ["tier", "firm_type", "pool", "ratio", "n_required", "n_drawn"])
+    if not strata.is_empty():  # the stratum's words, not its key (`C/protective_equipment`)
+        words = [
+            f"{tier} · {firm_type_label(firm_type, short=True)}"
+            for tier, firm_type in strata.select("tier", "firm_type").iter_rows()
+        ]
+        strata = strata.with_columns(stratum=pl.Series(words, dtype=pl.Utf8))
+    table(strata, ["stratum", "pool", "ratio", "n_required", "n_drawn"])
 with right:
     st.subheader(t("rd.findings"))
     findings = get(q.findings, selected)
@@ -54,17 +68,39 @@ with right:
             .then(pl.lit(t("rd.group.control")))
             .otherwise(pl.lit(t("rd.group.drawn")))
         )
-        st.bar_chart(
-            labelled(shown), x=column("tier"), y=column("finding_rate"), color=column("group"),
-            stack=False,
-        )  # fmt: skip
+        chart = (
+            alt.Chart(labelled(shown))
+            .mark_bar()
+            .encode(
+                alt.X(f"{column('tier')}:N", axis=alt.Axis(labelAngle=0)),
+                alt.Y(f"{column('finding_rate')}:Q", axis=alt.Axis(format="%")),
+                alt.Color(f"{column('group')}:N"),
+                alt.XOffset(f"{column('group')}:N"),
+            )
+        )
+        st.altair_chart(chart, width="stretch")
     table(findings)
 
 st.subheader(t("rd.progress"))
 if outcomes.is_empty():
     st.info(t("no_data"))
 else:
-    st.line_chart(labelled(outcomes), x=column("day"), y=[column("planned"), column("inspected")])
+    series = outcomes.unpivot(index="day", on=["planned", "inspected"], variable_name="series")
+    series = series.with_columns(
+        pl.col("series").replace({s: column(s) for s in ("planned", "inspected")})
+    )
+    chart = (
+        alt.Chart(series.rename({"day": column("day"), "value": column("firms")}))
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            alt.X(f"{column('day')}:T", axis=day_axis(column("day"))),
+            alt.Y(f"{column('firms')}:Q", title=column("firms")),
+            alt.Color("series:N", title=None),
+            tooltip=[alt.Tooltip(f"{column('day')}:T", format=DAY_AXIS), "series",
+                     column("firms")],
+        )
+    )  # fmt: skip
+    st.altair_chart(chart, width="stretch")
 
 st.subheader(t("rd.assignments"))
 table(get(q.assignments, selected))

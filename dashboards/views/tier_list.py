@@ -9,14 +9,15 @@ import streamlit as st
 
 from dashboards.auth import may
 from dashboards.data import read, warehouse_file
-from dashboards.i18n import lang, t
+from dashboards.i18n import lang, t, widget
 from dashboards.queries import public as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import current_user, get, labelled, table, tier_caption, tier_chart
+from dashboards.ui import current_user, get, table, tier_caption, tier_chart
 from models.labels import default_labels
 from models.publication import tier_definitions
 from warehouse import audit
 from warehouse.audit import audit_path
+from warehouse.publication import tier_list_file
 
 st.title(t("page.tier_list"))
 user = current_user()
@@ -25,11 +26,14 @@ if not dates:
     st.info(t("no_data"))
     st.stop()
 left, mid, right = st.columns([1, 2, 2])
-as_of = left.selectbox(t("as_of"), dates, index=0)
+as_of = left.selectbox(t("as_of"), dates, index=0, format_func=lambda d: d.isoformat())
 listing = get(q.tier_list, q.Listing(as_of))
 rules = get(rules_as_of, as_of)
 tiers = mid.multiselect(
-    t("tl.tiers"), sorted(listing["tier"].unique()), format_func=lambda x: tier_caption(x, rules)
+    t("tl.tiers"),
+    sorted(listing["tier"].unique()),
+    format_func=lambda x: tier_caption(x, rules),
+    placeholder=widget("choose_many"),
 )
 text = right.text_input(t("tl.search"))
 
@@ -39,8 +43,8 @@ cols[0].metric(t("ov.firms"), f"{listing.height:,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
     col.metric(tier_caption(tier, rules), f"{counts.get(tier, 0):,d}")
 st.caption(
-    t("tl.caption", as_of=as_of, version=listing["rule_set_version"][0] if listing.height else "—",
-      n=listing.height)
+    t("tl.caption", as_of=as_of.isoformat(),
+      version=listing["rule_set_version"][0] if listing.height else "—", n=listing.height)
 )  # fmt: skip
 tier_chart(listing.group_by("firm_type", "tier").agg(firms=pl.len()), "firm_type", horizontal=True)
 
@@ -60,9 +64,11 @@ table(shown, columns)
 with st.expander(t("tl.definitions")):
     definitions = tier_definitions(rules)
     label = "label_en" if lang() == "en" else "label_zh"
-    st.dataframe(
-        labelled(definitions.select("tier", label, "band")), hide_index=True, width="stretch"
-    )
+    if lang() == "en":  # the band's wording is bilingual ("，或一票否决 / or veto")
+        definitions = definitions.with_columns(pl.col("band").str.replace("，或一票否决 / ", ", "))
+    else:
+        definitions = definitions.with_columns(pl.col("band").str.replace(" / or veto", ""))
+    table(definitions.select("tier", label, "band"))
 
 if may(user, "download"):
 
@@ -70,7 +76,7 @@ if may(user, "download"):
         from warehouse.publication import write_tier_list
 
         with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / "tier_list.xlsx"
+            target = Path(folder) / tier_list_file(as_of)
             read(
                 warehouse_file(),
                 lambda con, day: write_tier_list(con, rules, default_labels(), day, target),
@@ -88,7 +94,7 @@ if may(user, "download"):
     st.download_button(
         t("tl.download"),
         data=workbook,
-        file_name=f"tier_list_{as_of}.xlsx",
+        file_name=tier_list_file(as_of),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore",
     )

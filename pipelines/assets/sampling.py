@@ -10,12 +10,10 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 """
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from models.sampling.draw import DrawError
 from models.sampling.feedback import (
@@ -35,6 +33,7 @@ from warehouse.catalogue import SAMPLING_TABLES
 from warehouse.connection import query
 from warehouse.round_exports import (
     discard_staged,
+    plan_notes,
     public_rows,
     publish_staged,
     round_folder,
@@ -162,9 +161,15 @@ def sampling_round(
         raise dg.Failure(str(exc)) from exc
 
     folder = round_folder(warehouse.reports, params.round_id)
-    summary = _cover_summary(plan, gathered, status, plan_sha256)
+    notes = plan_notes(
+        plan,
+        status=status,
+        excluded=gathered.excluded.height,
+        previous_round_id=gathered.previous_round_id,
+        plan_sha256=plan_sha256,
+    )
     staging = stage_round_files(
-        plan, document, summary, gathered.firms, gathered.inspectors, rule_set, warehouse.reports
+        plan, document, notes, gathered.firms, gathered.inspectors, rule_set, warehouse.reports
     )
     try:
         with warehouse.transaction() as con:
@@ -258,28 +263,6 @@ def _unchanged(existing: dict, warehouse: Warehouse):
         metadata={"differences": f"公布的计划文件缺失 / the published plan file {plan_file} "
                   "is missing: restore it from a backup"},
     )  # fmt: skip
-
-
-def _cover_summary(plan, gathered, status: str, plan_sha256: str) -> dict[str, object]:
-    params = plan.params
-    drawn = plan.draws.filter(~pl.col("is_control")).height
-    return {
-        "抽查批次 / round": params.round_id,
-        "状态 / status": {"draft": "草案 draft", "published": "已公布 published"}[status],
-        "随机种子 / seed": params.seed,
-        "算法版本 / algorithm": plan.algorithm_version,
-        "等级评价基准日 / tiers as of": params.tier_as_of,
-        "检查期间 / window": f"{params.window_start} — {params.window_end}",
-        "可抽取单位 / eligible firms": plan.inputs.firms.height,
-        "未纳入单位 / excluded firms": gathered.excluded.height,
-        "按等级抽取 / drawn by tier": drawn,
-        "对照组 / control share": plan.draws.height - drawn,
-        "上一批次 / previous round": gathered.previous_round_id or "—",
-        **{f"输入哈希 {k} / input SHA-256": v for k, v in plan.input_hashes.items()},
-        "计划文件 SHA-256 / plan file": plan_sha256,
-        "参数 / parameters": json.dumps(params.model_dump(mode="json"), ensure_ascii=False),
-        "复核方法 / verify": "renfang verify-draw plan.json",
-    }
 
 
 @dg.multi_asset(

@@ -13,19 +13,26 @@ from typing import Annotated
 
 import typer
 
+from pipelines.cli.help import CONTEXT, Command, Group
+from pipelines.cli.options import RulesOpt, WarehouseOpt, valid_date
+
 export_app = typer.Typer(
     help="导出 — the association's tier list (XLSX) and the public disclosure feed (CSV).",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=Group,
+    context_settings=CONTEXT,
 )
 
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Scoring date YYYY-MM-DD (stored in credit_scores) [latest]"),
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        callback=valid_date,
+        help="A scoring date stored in the warehouse (default: the latest scores).",
+    ),
 ]
-WarehouseOpt = Annotated[
-    Path | None, typer.Option("--warehouse", help="DuckDB warehouse [env RENFANG_WAREHOUSE]")
-]
-RulesOpt = Annotated[str | None, typer.Option("--rules", help="Rule set YAML [env RENFANG_RULES]")]
 
 
 def _as_of(value: str | None) -> date | None:
@@ -65,9 +72,16 @@ def _publish(
     return day, written
 
 
-@export_app.command("tier-list")
+@export_app.command(
+    "tier-list", cls=Command, short_help="The association's tier list as an XLSX workbook."
+)
 def tier_list(
-    out: Annotated[Path, typer.Option("--out", help="XLSX file to write")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", metavar="FILE", help="The XLSX file to write, e.g. 信用等级名单.xlsx."
+        ),
+    ],
     as_of: AsOfOpt = None,
     warehouse: WarehouseOpt = None,
     rules_file: RulesOpt = None,
@@ -83,9 +97,13 @@ def tier_list(
     typer.echo(f"tier list as of {day}: {firms:,d} firms → {path}")
 
 
-@export_app.command("disclosure")
+@export_app.command(
+    "disclosure", cls=Command, short_help="The public disclosure feed as CSV files."
+)
 def disclosure(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="The folder to write the CSV files into.")
+    ],
     as_of: AsOfOpt = None,
     warehouse: WarehouseOpt = None,
     rules_file: RulesOpt = None,

@@ -14,41 +14,58 @@ from typing import Annotated
 import polars as pl
 import typer
 
+from pipelines.cli.options import TodayOpt, WarehouseOpt
+
 VerifyInput = Annotated[
     Path | None,
-    typer.Option(exists=True, dir_okay=False, help="CSV to use instead of the plan's copy"),
+    typer.Option(
+        exists=True,
+        dir_okay=False,
+        metavar="CSV",
+        help="A CSV file to use instead of the plan's own copy of this input.",
+    ),
 ]
 
 
 def draw(
-    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2027Q1")],
-    seed: Annotated[int, typer.Option(help="The published seed (an integer ≥ 0)")],
+    round_id: Annotated[
+        str,
+        typer.Option(
+            "--round", metavar="ID", help="The round's id, e.g. 2027Q1, 2027H1 or 2027-03."
+        ),
+    ],
+    seed: Annotated[
+        int, typer.Option(metavar="N", min=0, help="The published seed, an integer ≥ 0.")
+    ],
     params: Annotated[
         Path | None,
         typer.Option(
             "--params",
             exists=True,
             dir_okay=False,
-            help="Round parameters YAML (default: the packaged template; dates from the "
-            "round id: 2027Q1, 2027H1 or 2027-03)",
+            metavar="FILE",
+            help="The round parameters YAML (default: the packaged template, with the dates "
+            "the round id names).",
         ),
     ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
-    ] = None,
-    today: Annotated[
-        str | None, typer.Option(help="Processing date YYYY-MM-DD [env RENFANG_TODAY]")
-    ] = None,
-    draft: Annotated[bool, typer.Option(help="Store as a draft (freely redrawable)")] = False,
+    warehouse: WarehouseOpt = None,
+    today: TodayOpt = None,
+    draft: Annotated[
+        bool, typer.Option(help="Store the round as a draft, which may be drawn again.")
+    ] = False,
     replace: Annotated[
-        bool, typer.Option(help="Supersede a published round with a different plan")
+        bool, typer.Option(help="Supersede a published round with a different plan.")
     ] = False,
     order_by_risk: Annotated[
         bool,
-        typer.Option(help="Riskiest firms first within each stratum and team (risk model)"),
+        typer.Option(help="Inspect the riskiest firms first within each stratum and team."),
     ] = False,
 ) -> None:
-    """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
+    """Draw round ID with SEED from the warehouse, publish it and print its plan file.
+
+    When the rules cannot be met (too few inspectors, too short a window), the cause is
+    printed in one line with the run id, and the exit code is 1.
+    """
     from pipelines.cli.options import parse_day, refuse
     from pipelines.instance import dagster_home
 
@@ -60,7 +77,9 @@ def draw(
     dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)
     import dagster as dg
 
-    from pipelines.cli.summary import drawn_round_id, failure_messages, print_round
+    from models.labels import default_labels
+    from pipelines.cli.progress import failure_lines, step_failures
+    from pipelines.cli.summary import drawn_round_id, print_round
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
@@ -93,11 +112,13 @@ def draw(
         )
     staging.discard(staging.staging_path(wh.live_file, result.run_id))
     if not result.success:
-        causes = failure_messages(result) or ["the round job failed (see the Dagster UI)"]
+        failures = step_failures(result) or [("sampling_round", "")]
         audit.append(wh.audit_log, "run_failed", {"job": "round", "round_id": round_id,
-                     "causes": causes[:5]}, run_id=result.run_id)  # fmt: skip
-        for message in causes:
-            typer.echo(message, err=True)
+                     "causes": [f"{step}: {cause}" for step, cause in failures][:5]},
+                     run_id=result.run_id)  # fmt: skip
+        describe = lambda step: default_labels().code("table", step)  # noqa: E731
+        for line in failure_lines(result.run_id, failures, describe):
+            typer.echo(line, err=True)
         raise typer.Exit(code=1)
     drawn = drawn_round_id(result) or round_id
     if not draft:
@@ -107,15 +128,24 @@ def draw(
 
 
 def verify_draw(
-    plan_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan.json")],
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            metavar="PLAN_FILE",
+            help="The plan file (plan.json) of a published round.",
+        ),
+    ],
     firms: VerifyInput = None,
     inspectors: VerifyInput = None,
     conflicts: VerifyInput = None,
     previous: VerifyInput = None,
 ) -> None:
-    """Re-run a published draw from its plan file; print IDENTICAL or the differences.
+    """Re-run a published draw from its plan file and print IDENTICAL or the differences.
 
-    Exit code 0 when IDENTICAL, 1 when anything differs, 2 when the file is not a plan.
+    The exit code is 0 when IDENTICAL, 1 when anything differs and 2 when the file is not a
+    plan file.
     """
     from models.sampling.plan_file import PlanFileError, verify_plan
 
@@ -142,14 +172,16 @@ def verify_draw(
 
 def rounds(
     round_id: Annotated[
-        str | None, typer.Option("--round", help="Show this round's results by tier")
+        str | None,
+        typer.Option("--round", metavar="ID", help="Show this round's results by tier."),
     ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
-    ] = None,
+    warehouse: WarehouseOpt = None,
 ) -> None:
-    """List the stored rounds, or one round's feedback: planned vs inspected vs findings, by
-    tier and for the control share."""
+    """List the stored rounds, or one round's results by tier.
+
+    A round's results are planned vs inspected vs with findings, by tier and for the control
+    share.
+    """
     from pipelines.resources import Warehouse
     from warehouse.connection import query, table_exists
 

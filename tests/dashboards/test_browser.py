@@ -1,7 +1,10 @@
 """The dashboards in a real browser (Debian's chromium through Playwright), against a real
 Streamlit server on the fixture warehouse: each role logs in, opens each of its pages, sees
-the warehouse's numbers, and is refused the pages it may not open. Screenshots go to
-`artifacts/browser/` (gitignored)."""
+the warehouse's numbers, and is refused the pages it may not open; every page is walked in
+Chinese and in English and must show no raw code, no "None"/"nan", no traceback and (in
+Chinese) no English; the validation reports (Data Docs) render completely with every
+request off the machine blocked. One server, one browser for the whole module. Screenshots
+go to `artifacts/browser/` (gitignored; the path is printed at the end of the run)."""
 
 from __future__ import annotations
 
@@ -12,14 +15,17 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.page_text import problems
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from dashboards.auth import User, allowed_pages
+from dashboards.i18n import TEXT
 from pipelines.serve import streamlit_command
 from warehouse.connection import PROJECT_ROOT
 
@@ -28,7 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 SHOTS = PROJECT_ROOT / "artifacts" / "browser"
 PASSWORDS = {role: f"renfang-{role}" for role in ("centre", "manager", "association", "public")}
@@ -55,6 +61,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving(command: list[str], port: int, probe: str, env: dict | None = None) -> Iterator[str]:
+    """A local server started in its own process group, yielded once `probe` answers, and
+    stopped (the whole group) afterwards."""
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}{probe}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"{command[0]} did not answer within 60 s")
+        yield url
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def server(dashboard_warehouse: Path) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
@@ -63,25 +94,8 @@ def server(dashboard_warehouse: Path) -> Iterator[str]:
     env = {**os.environ, "RENFANG_WAREHOUSE": str(dashboard_warehouse),
            "RENFANG_REPORTS": str(dashboard_warehouse.parent / "reports")}  # fmt: skip
     env.pop("RENFANG_USERS", None)  # the documented default users
-    process = subprocess.Popen(
-        streamlit_command(port), cwd=PROJECT_ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard server did not answer within 60 s")
+    with serving(streamlit_command(port), port, "/_stcore/health", env) as url:
         yield url
-    finally:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +168,11 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
                 page.get_by_role("button", name="下载等级名单（Excel）").click()
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)
-            assert saved.name == "tier_list_2025-12-31.xlsx"
+            assert saved.name == "信用等级名单_2025-12-31.xlsx"
             book = load_workbook(saved)
             assert book.sheetnames[0] == "封面" and len(book.sheetnames) == 6
-            assert [c.value for c in book.worksheets[1][1]][:2] == ["统一社会信用代码", "单位名称"]
+            header = [c.value for c in book.worksheets[1][3]]
+            assert header[:3] == ["序号", "统一社会信用代码", "单位名称"]
         elif key == "tier_list":
             page.get_by_text("等级定义").wait_for()  # rendered after the table, before downloads
             button = page.get_by_role("button", name="下载等级名单（Excel）")
@@ -178,3 +193,138 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
         assert page.get_by_test_id("stDataFrame").count() == 0
         page.screenshot(path=SHOTS / f"{role}_{key}_refused.png", full_page=True)
         context.close()
+
+
+# --- every page in both languages ----------------------------------------------------------
+
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || !node.textContent.trim()) continue;
+    // icons are ligature names (`dashboard`), drawn as glyphs; tables are read cell by cell
+    if (el.closest('[data-testid="stIconMaterial"], [data-testid="stDataFrame"], script, style'))
+      continue;
+    if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    out.push(node.textContent.trim());
+  }
+  return out;
+}"""
+TABLE_CELLS = """() => Array.from(document.querySelectorAll(
+  '[data-testid="stDataFrame"] table th, [data-testid="stDataFrame"] table td'
+)).map(cell => cell.textContent)"""
+"""Streamlit draws tables on a canvas; its accessible table holds the same cells (an empty
+one is drawn as "None")."""
+
+
+def settle(page) -> None:
+    """Wait until the page stops changing (Streamlit renders in several passes)."""
+    previous, stable = None, 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and stable < 2:
+        page.wait_for_timeout(400)
+        now = page.evaluate("() => document.body.innerText.length")
+        stable = stable + 1 if now == previous else 0
+        previous = now
+
+
+def walk_page(page, key: str, lang: str, uscc: str) -> list[str]:
+    title = TEXT[f"page.{key}"][0 if lang == "zh" else 1]
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title, exact=True).first.wait_for()
+    if key == "firm_profile":  # a firm with many reasons, so every table has rows
+        page.get_by_role("textbox").first.fill(uscc)
+        page.keyboard.press("Enter")
+        page.get_by_test_id("stDataFrame").first.wait_for()
+    settle(page)
+    for summary in page.locator("[data-testid='stExpander'] summary").all():
+        summary.click()
+    settle(page)
+    page.screenshot(path=SHOTS / "walk" / f"{lang}_{key}.png", full_page=True)
+    found = problems(page.evaluate(VISIBLE_TEXT), lang, cells=page.evaluate(TABLE_CELLS))
+    if page.get_by_test_id("stException").count():
+        found.append("an exception is shown")
+    return [f"{lang} {key}: {p}" for p in found]
+
+
+def test_every_page_reads_cleanly_in_chinese_and_in_english(
+    server: str, browser, dashboard_warehouse: Path
+):
+    """The bilingual walk: as the centre (every page), each page in Chinese, then in English
+    (the sidebar switch): no raw code, "None"/"nan", traceback, or English in Chinese; no
+    Deploy button or developer menu (viewer mode)."""
+    uscc = sql(
+        dashboard_warehouse,
+        "SELECT uscc FROM score_reasons WHERE as_of = DATE '2025-12-31' "
+        "GROUP BY uscc ORDER BY count(*) DESC, uscc LIMIT 1",
+    )
+    (SHOTS / "walk").mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, locale="zh-CN")
+    page = context.new_page()
+    login(page, server, "centre")
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
+    user = User(username="centre", name="监管中心", role="centre")
+    found: list[str] = []
+    for lang in ("zh", "en"):
+        if lang == "en":
+            page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+            page.get_by_text("Signed in:").wait_for()
+        for key in allowed_pages(user):
+            found += walk_page(page, key, lang, str(uscc))
+    context.close()
+    assert not found, "\n".join(found)
+
+
+# --- the validation reports with the network off ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def docs_server(dashboard_warehouse: Path) -> Iterator[str]:
+    """The reports folder served as `renfang ui` serves it (http.server on 127.0.0.1)."""
+    import sys
+
+    port = _free_port()
+    docs = dashboard_warehouse.parent / "reports" / "gx_docs"
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+               "--directory", str(docs)]  # fmt: skip
+    with serving(command, port, "/index.html") as url:
+        yield url
+
+
+def test_the_validation_reports_render_completely_offline(docs_server: str, browser):
+    """An intranet without internet access: every request that leaves the docs server is
+    blocked (and recorded); the index and every report still render in full."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
+    blocked: list[str] = []
+    failed: list[str] = []
+
+    def only_the_docs_server(route) -> None:
+        if route.request.url.startswith(docs_server):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_docs_server)
+    page = context.new_page()
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(f"{docs_server}/index.html")
+    page.get_by_role("heading", name="数据质量检查报告").wait_for()
+    links = page.locator("tbody a")
+    assert links.count() == 9  # one report per source of the latest run
+    page.screenshot(path=SHOTS / "docs_index.png", full_page=True)
+    for i in range(links.count()):
+        page.goto(f"{docs_server}/index.html")
+        page.locator("tbody a").nth(i).click()
+        page.get_by_role("heading").first.wait_for()
+        rows = page.locator("tbody tr")
+        assert rows.count() >= 10, page.url  # every expectation of the suite is listed
+        assert page.locator("tr.fail").count() == 0
+        assert page.get_by_text("通过").first.is_visible()
+        if i == 0:
+            page.screenshot(path=SHOTS / "docs_page.png", full_page=True)
+    context.close()
+    assert not blocked, blocked  # nothing from a CDN, fonts or images elsewhere
+    assert not failed, failed

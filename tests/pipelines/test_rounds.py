@@ -18,6 +18,7 @@ import pytest
 from fixtures.landing import FIRM_EQUIPMENT, PROCESSING_DATE, write_fixture_landing
 from typer.testing import CliRunner, Result
 
+from models.labels import default_labels
 from pipelines.cli import app
 from pipelines.cli.summary import failure_messages
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
@@ -111,11 +112,39 @@ def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Se
     assert plan.read_bytes() == before
     status = setup.read("SELECT status, seed FROM sampling_rounds WHERE round_id = '2025Q4'")
     assert status.rows() == [("published", 7)]
-    xlsx = plan.parent / "抽查计划_2025Q4.xlsx"
-    sheet = openpyxl.load_workbook(xlsx, read_only=True)["检查安排"]
-    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
-    assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码"} <= set(header)
     assert len(list((plan.parent / "calendars").glob("*.ics"))) >= 2
+
+
+def test_the_plan_workbook_reads_as_a_chinese_office_expects(setup: Setup) -> None:
+    """Title and issuer line, words instead of codes, and a 说明 sheet of readable rows
+    (parameter, value, meaning) instead of one JSON string."""
+    plan = setup.reports / "rounds" / "2026Q1"
+    book = openpyxl.load_workbook(plan / "抽查计划_2026Q1.xlsx")
+    assert book.sheetnames == ["说明", "检查安排", "分层抽取", "检查人员任务"]
+    notes = book["说明"]
+    assert notes["A1"].value == "双随机抽查计划（2026Q1）：说明"
+    assert notes["A2"].value.startswith("数据截至：2025-12-31　发布单位：")
+    assert [c.value for c in notes[3]] == ["参数", "取值", "含义"]
+    facts = {r[0]: r[1] for r in notes.iter_rows(min_row=4, values_only=True)}
+    assert facts["对照组比例"] == "5.0%"  # a share, not a count
+    assert facts["对照组单位"].endswith(" 家")
+    assert facts["抽查比例：C 级"] == "30.0%"
+    assert facts["分层"] == "信用等级 × 单位类型"
+    assert all(len(str(v)) < 100 for v in facts.values())  # no 466-character JSON cell
+    sheet = book["检查安排"]
+    header = [c.value for c in sheet[3]]
+    assert header[0] == "序号"
+    assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码", "抽取层"} <= set(header)
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    stratum = header.index("抽取层")
+    assert all("/" not in r[stratum] and "_" not in r[stratum] for r in rows)  # C 级 · 防护设备
+    kinds = {r[header.index("单位类型")] for r in rows}
+    assert kinds <= set(default_labels().firm_type_map("zh").values())
+    assert {r[header.index("对照组")] for r in rows} <= {"是", "否"}
+    strata = book["分层抽取"]
+    ratio = [c.value for c in strata[3]].index("抽查比例") + 1
+    assert strata.cell(4, ratio).number_format == "0.0%"
+    assert strata.auto_filter.ref and strata.freeze_panes == "A4"
 
 
 def test_verify_draw_names_a_tampered_plan_and_a_different_input_file(setup: Setup) -> None:
@@ -194,6 +223,27 @@ def test_the_round_job_takes_parameters_from_run_config(setup: Setup) -> None:
     failed = run("{inspectors_per_firm: 1}")
     assert not failed.success
     assert any("inspectors_per_firm" in m for m in failure_messages(failed))
+
+
+def test_a_failed_draw_prints_its_cause_in_one_line_and_the_run_id(setup: Setup) -> None:
+    """Not `DagsterExecutionStepExecutionError: Error occurred while executing op …` and
+    nothing more: the domain error's own message, Chinese first, then where the log is."""
+    params = setup.root / "too_many_inspectors.yaml"
+    params.write_text(
+        "round_id: 2026Q2\ntier_as_of: 2025-12-31\nwindow_start: 2026-04-01\n"
+        "window_end: 2026-06-30\nratios: {A: 0.03, B: 0.1, C: 0.3, D: 1.0}\n"
+        "inspectors_per_firm: 40\nseed: 5\n",
+        encoding="utf-8",
+    )
+    result = setup.draw("--round", "2026Q2", "--seed", "5", "--params", str(params), "--draft")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2, lines  # the cause, then the run id
+    assert lines[0].startswith("失败 failed: 双随机抽查计划：抽查批次 2026Q2 无法完成 / round")
+    assert "检查名额" in lines[0] and "inspector slots" in lines[0]  # Chinese first, English
+    assert "DagsterExecutionStepExecutionError" not in result.output
+    run_id = re.search(r"运行编号 run id: ([0-9a-f-]{36})", lines[1])
+    assert run_id, lines[1]
 
 
 def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:

@@ -12,7 +12,7 @@ from models.publication import (
     PUBLIC_FIELDS,
     RESULT_INPUT,
     ROUND_INPUT,
-    TIER_LIST_HEADERS_ZH,
+    TIER_LIST_COLUMNS,
     disclosure_feed,
     tier_list_sheets,
 )
@@ -44,15 +44,20 @@ def test_a_cover_sheet_then_one_sheet_per_firm_type_best_tier_first():
         "人防防护设备生产安装企业",
     ]
     design = sheets["人防工程设计单位"]
-    assert design.columns == list(TIER_LIST_HEADERS_ZH.values())
-    assert design["单位名称"].to_list() == ["乙设计", "甲设计"]  # A before B
-    assert design["等级名称"].to_list() == ["守信", "基本守信"]
-    assert sheets["人防防护设备生产安装企业"]["一票否决"].to_list() == ["是"]
-    cover = dict(sheets[COVER_SHEET].iter_rows())
+    assert design.columns == list(TIER_LIST_COLUMNS)  # headers come from the catalogue
+    assert [default_labels().column(c) for c in design.columns] == [
+        "统一社会信用代码", "单位名称", "所属区", "资质等级", "信用得分", "信用等级", "等级名称",
+        "一票否决",
+    ]  # fmt: skip
+    assert design["name"].to_list() == ["乙设计", "甲设计"]  # A before B
+    assert design["tier_label"].to_list() == ["守信", "基本守信"]
+    assert sheets["人防防护设备生产安装企业"]["veto"].to_list() == [True]
+    cover = {r[0]: r[1] for r in sheets[COVER_SHEET].iter_rows()}
+    assert sheets[COVER_SHEET].columns == ["parameter", "value", "meaning"]
     assert cover["截至日期"] == "2025-12-31"
     assert cover["评价标准版本"] == default_rule_set().version
     assert cover["A 级 守信"] == "信用得分 ≥ 85"
-    assert cover["D 级 严重失信"].startswith("信用得分 0 – < 45，或一票否决")
+    assert cover["D 级 严重失信"] == "信用得分 0 – < 45，或一票否决"
 
 
 def test_the_public_feed_holds_public_fields_only():

@@ -332,6 +332,120 @@ def test_corrupt_xlsx_is_unreadable(tmp_path: Path) -> None:
     )
 
 
+# --- scan_file: workbooks as offices make them -----------------------------------------------
+
+FIRMS = CONTRACTS.source("firms")
+OFFICE_FIRMS = [  # (USCC, name, firm type, district): types and districts typed once a block
+    ("91310115MA1FL07778", "申防设计院", "设计", "浦东新区"),
+    ("91310101MA1AB1777K", "沪安监理", "设计", "浦东新区"),
+    ("91310104MA1CD2777T", "民防设备厂", "设计", "徐汇区"),
+    ("91310107MA1EF37772", "图审中心", "审图", "徐汇区"),
+    ("91310110MA1GH47778", "防护检测所", "审图", "徐汇区"),
+]
+
+
+def write_office_workbook(path: Path) -> None:
+    """What a district office sends: a first sheet of filling notes (填表说明), then the data
+    under a merged title, with 单位类型 and 所属区 merged over the firms they apply to."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        notes = book.add_worksheet("填表说明")
+        notes.write_column(
+            0,
+            0,
+            ["填表说明", "1. 单位类型相同的单位可合并单元格填写。", "2. 日期格式 YYYY-MM-DD。"],
+        )
+        sheet = book.add_worksheet("名录")
+        sheet.merge_range(0, 0, 0, 3, "2025年度检查对象名录（从业单位）")  # row 1: title
+        sheet.write_row(1, 0, ["统一社会信用代码", "单位名称", "单位类型", "所属区"])  # row 2
+        for i, (uscc, name, _, _) in enumerate(OFFICE_FIRMS):
+            sheet.write_row(2 + i, 0, [uscc, name])  # rows 3–7
+        sheet.merge_range(2, 2, 4, 2, "设计")  # C3:C5
+        sheet.merge_range(5, 2, 6, 2, "审图")  # C6:C7
+        sheet.merge_range(2, 3, 3, 3, "浦东新区")  # D3:D4
+        sheet.merge_range(4, 3, 6, 3, "徐汇区")  # D5:D7
+
+
+def test_a_workbook_with_notes_first_is_read_from_its_data_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert (scanned.status, scanned.sheet, scanned.header_row) == ("ok", "名录", 2)
+    assert scanned.detail is not None
+    zh, en = scanned.detail.split(" / ", 1)
+    assert zh.startswith("读取工作表「名录」（第 2 张；「填表说明」没有可识别的表头，未读取）")
+    assert "read sheet '名录' (sheet 2; 填表说明 without a recognised header" in en
+
+
+def test_cells_merged_over_data_rows_are_filled_down_and_noted(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert cells(scanned, "source_row", "uscc", "firm_type", "district") == [
+        (3 + i, uscc, firm_type, district)
+        for i, (uscc, _, firm_type, district) in enumerate(OFFICE_FIRMS)
+    ]
+    assert scanned.detail is not None
+    assert "合并单元格已向下填充：「单位类型」第 3–5、6–7 行，「所属区」第 3–4、5–7 行" in (
+        scanned.detail
+    )
+    assert "merged cells filled down: '单位类型' rows 3-5, 6-7; '所属区' rows 3-4, 5-7" in (
+        scanned.detail
+    )
+    # the merged title above the header is left alone (not a data row)
+    assert scanned.rows.height == len(OFFICE_FIRMS)
+
+
+def test_an_office_workbook_is_ingested_whole(tmp_path: Path) -> None:
+    """Every firm of the workbook is accepted with its type and district; before, every row
+    below a block's first was quarantined for a missing 单位类型."""
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    raw = scanned.rows.with_columns(
+        source_file=pl.lit(scanned.file),
+        file_first_seen=pl.lit(datetime(2025, 6, 1, 9, 0), dtype=pl.Datetime("us")),
+    )
+    result = clean_source(raw, FIRMS, CONTRACTS, today=date(2025, 6, 30))
+    assert result.quarantine.is_empty()
+    accepted = result.accepted.sort("source_row").select("uscc", "firm_type", "district")
+    assert accepted.rows() == [
+        ("91310115MA1FL07778", "design", "浦东新区"),
+        ("91310101MA1AB1777K", "design", "浦东新区"),
+        ("91310104MA1CD2777T", "design", "徐汇区"),
+        ("91310107MA1EF37772", "drawing_review", "徐汇区"),
+        ("91310110MA1GH47778", "drawing_review", "徐汇区"),
+    ]
+
+
+def test_a_workbook_without_any_recognised_header_is_rejected_from_its_first_sheet(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "firms" / "说明.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        book.add_worksheet("说明").write(0, 0, "本表无数据")
+        book.add_worksheet("其他").write(0, 0, "也没有表头")
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert (scanned.status, scanned.problem, scanned.sheet) == ("rejected", "no_header", "说明")
+
+
+def test_a_hidden_sheet_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "hidden.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        hidden = book.add_worksheet("旧版")
+        hidden.write_row(0, 0, ["统一社会信用代码", "单位名称", "单位类型"])
+        hidden.write_row(1, 0, ["91310115MA1FL07778", "旧名称", "设计"])
+        hidden.hide()
+        current = book.add_worksheet("现行")
+        current.write_row(0, 0, ["统一社会信用代码", "单位名称", "单位类型"])
+        current.write_row(1, 0, ["91310115MA1FL07778", "新名称", "设计"])
+        current.activate()
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert scanned.sheet == "现行" and cells(scanned, "name") == [("新名称",)]
+
+
 # --- source_files ----------------------------------------------------------------------------
 
 
