@@ -64,12 +64,19 @@ def build_defs(
         jobs=[main, round_job, risk],
         schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
-        resources={
-            "warehouse": warehouse or Warehouse(),
-            "landing": landing or Landing(),
-            "rules": rules or Rules(),
-        },
+        resources=fixed_resources(
+            warehouse=warehouse or Warehouse(), landing=landing or Landing(), rules=rules or Rules()
+        ),
     )
+
+
+def fixed_resources(**resources: dg.ConfigurableResource) -> dict[str, dg.ResourceDefinition]:
+    """The resources as *hard-coded* definitions: their paths come from this process's
+    environment (or the caller's code), never from a run's config. Anyone who can launch a
+    run in the Dagster UI could otherwise set `resources.warehouse.config.reports_dir` to any
+    folder of the server and have the round job write (and replace) folders there; with
+    these, a run config naming a resource changes nothing."""
+    return {key: dg.ResourceDefinition.hardcoded_resource(r) for key, r in resources.items()}
 
 
 defs = build_defs()

@@ -26,6 +26,7 @@ from models.publication import (
 from models.rules import RuleSet
 from warehouse.connection import query, table_exists
 from warehouse.exports import write_csv, write_xlsx
+from warehouse.paths import confined
 
 TIER_LIST_FILE = "tier_list_{as_of}.xlsx"
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
@@ -135,5 +136,5 @@ def write_disclosure(
         generated_at=generated_at,
     )
     for name, frame in feed.items():
-        write_csv(frame, folder / f"{name}.csv")
+        write_csv(frame, confined(folder, f"{name}.csv"))
     return {name: frame.height for name, frame in feed.items()}

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from models.risk.backtest import BASELINES, MODEL_SCORERS, BacktestReport
+from warehouse.paths import confined
 
 LABELS = {
     "gradient_boosting": "gradient boosting 梯度提升",
@@ -95,16 +96,17 @@ def summary_text(report: BacktestReport) -> str:
 def write_report(report: BacktestReport, out: Path) -> list[Path]:
     """Write every file of the report into `out` (created); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "backtest.json", out / "summary.txt"]
+    written = [confined(out, "backtest.json"), confined(out, "summary.txt")]
     written[0].write_text(
         json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
     written[1].write_text(summary_text(report) + "\n", encoding="utf-8")
     for name, draw in zip(PLOTS, (_lift, _calibration, _tiers, _inspectors), strict=True):
         fig = draw(report)
-        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+        target = confined(out, name)  # a planted symlink is refused, never written through
+        fig.savefig(target, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        written.append(out / name)
+        written.append(target)
     return written
 
 

@@ -12,6 +12,7 @@ import dagster as dg
 
 from models.labels import default_labels
 from pipelines.resources import Rules, Warehouse
+from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
     TIER_LIST_FILE,
@@ -35,7 +36,7 @@ def association_tier_list(warehouse: Warehouse, rules: Rules) -> dg.MaterializeR
     Written to `<reports>/tier_list_<as_of>.xlsx`."""
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
-        path = warehouse.reports / TIER_LIST_FILE.format(as_of=as_of)
+        path = confined(warehouse.reports, TIER_LIST_FILE.format(as_of=as_of))
         path, firms = write_tier_list(con, rules.load(), default_labels(), as_of, path)
     return dg.MaterializeResult(
         metadata={
@@ -58,7 +59,7 @@ def disclosure_feed(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     published rounds. Written to `<reports>/disclosure_<as_of>/`."""
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
-        folder = warehouse.reports / DISCLOSURE_FOLDER.format(as_of=as_of)
+        folder = confined(warehouse.reports, DISCLOSURE_FOLDER.format(as_of=as_of))
         rows = write_disclosure(
             con, rules.load(), default_labels(), as_of, folder, datetime.now(UTC)
         )

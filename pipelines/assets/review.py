@@ -24,6 +24,7 @@ from pipelines.resources import Warehouse
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
 from warehouse.exports import with_headers, write_csv, write_xlsx
+from warehouse.paths import confined
 from warehouse.tables import replace_table
 
 REPORT_NAME = "review_report"
@@ -65,8 +66,9 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         readable = with_headers(
             report.with_columns(pl.col("source").replace(SOURCE_LABELS_ZH)), REVIEW_COLUMNS_ZH
         )
-        xlsx = write_xlsx({"评议报告": readable}, warehouse.reports / f"{REPORT_NAME}.xlsx")
-        csv = write_csv(readable, warehouse.reports / f"{REPORT_NAME}.csv")
+        xlsx_path = confined(warehouse.reports, f"{REPORT_NAME}.xlsx")
+        xlsx = write_xlsx({"评议报告": readable}, xlsx_path)
+        csv = write_csv(readable, confined(warehouse.reports, f"{REPORT_NAME}.csv"))
         total = report.filter(pl.col("source") == "全部").row(0, named=True)
         context.log.info(f"review report written to {xlsx}")
         return dg.MaterializeResult(

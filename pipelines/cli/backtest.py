@@ -104,6 +104,7 @@ def backtest(
     from models.risk.model import TrainingDataError
     from models.rules import load_rule_set
     from models.sampling.params import default_round_params
+    from pipelines.cli.options import refuse_invalid
     from warehouse.backtest_inputs import (
         BacktestInputError,
         FirmColumns,
@@ -112,8 +113,13 @@ def backtest(
         read_history,
     )
     from warehouse.landing import LandingFolder
+    from warehouse.paths import PathOutsideRootError, output_folder
     from warehouse.risk_report import summary_text, write_report
 
+    try:  # an earlier report's folder, an empty one or a new one: nothing else is overwritten
+        out = output_folder(out, "backtest.json")
+    except PathOutsideRootError as exc:
+        refuse_invalid(exc, "--out")
     config = default_risk_config()
     days = horizon or config.horizon_days
     if (landing is None) == (not inspections):

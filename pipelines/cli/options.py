@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from warehouse.connection import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
 
@@ -29,3 +30,22 @@ WarehouseOpt = Annotated[
         f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}]",
     ),
 ]
+
+
+def refuse(zh: str, en: str) -> NoReturn:
+    """Stop before anything runs: exit code 2, the reason in Chinese, then in English."""
+    typer.echo(zh, err=True)
+    typer.echo(en, err=True)
+    raise typer.Exit(code=2)
+
+
+def refuse_invalid(exc: ValidationError | ValueError, option: str) -> NoReturn:
+    """`refuse` with a validation error whose messages are `中文\nEnglish` (as
+    `models.identifiers` and `warehouse.paths` write them), prefixed by the option."""
+    messages = (
+        [str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"] for e in exc.errors()]
+        if isinstance(exc, ValidationError)
+        else [str(exc)]
+    )
+    zh, _, en = messages[0].partition("\n")
+    refuse(f"{option}：{zh}", f"{option}: {en or zh}")

@@ -49,6 +49,25 @@ def draw(
     ] = False,
 ) -> None:
     """Draw round ID with SEED from the warehouse, publish it, print its plan file."""
+    from pydantic import ValidationError
+
+    from models.sampling.params import RoundRequest
+    from pipelines.cli.options import refuse, refuse_invalid
+
+    try:  # the same model validates the Dagster run config (`RoundConfig`)
+        request = RoundRequest(
+            round_id=round_id,
+            seed=seed,
+            params_file=str(params) if params else None,
+            publish=not draft,
+            replace=replace,
+            overrides="{order_by_risk: true}" if order_by_risk else None,
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "round"
+        options = {"round_id": "--round", "params_file": "--params", "seed": "--seed"}
+        refuse_invalid(exc, options.get(field, field))
+
     from pipelines.instance import dagster_home
 
     dagster_home()
@@ -61,16 +80,9 @@ def draw(
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     if not wh.file.exists():
-        typer.echo(f"{wh.file} does not exist: run `renfang run` first", err=True)
-        raise typer.Exit(code=2)
-    config = {
-        "round_id": round_id,
-        "seed": seed,
-        "params_file": str(params) if params else None,
-        "publish": not draft,
-        "replace": replace,
-        "overrides": "{order_by_risk: true}" if order_by_risk else None,
-    }
+        refuse(f"数据仓库 {wh.file} 不存在：请先运行 `renfang run`",
+               f"{wh.file} does not exist: run `renfang run` first")  # fmt: skip
+    config = request.model_dump()
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
         recover_abandoned_runs(instance)

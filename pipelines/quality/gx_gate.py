@@ -31,6 +31,7 @@ import polars as pl
 from models import uscc
 from models.contracts import Column, Contracts, Source
 from pipelines.resources import Landing, Warehouse
+from warehouse.paths import confined
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -233,7 +234,7 @@ def validate_table(
         success=bool(result.success),
         row_count=df.height,
         outcomes=tuple(_outcome(r, source) for r in result.results),
-        result_path=_write_result(result, results_dir / run_id / f"{source.name}.json"),
+        result_path=_write_result(result, confined(results_dir, run_id, f"{source.name}.json")),
         docs_page=Path(unquote(urlparse(site["site_url"]).path)),
     )
 
