@@ -9,6 +9,7 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -62,12 +63,32 @@ def raw_rows(
     return pl.concat(frames, how="vertical")
 
 
+def file_entries(scan: pl.DataFrame) -> pl.DataFrame:
+    """One raw-shaped entry per file refused whole (rejected or unreadable), built from the
+    scan — those files keep no rows in the raw table — so the clean step quarantines each
+    such file once, with its reason, and the log conserves it (read 1 = quarantined 1)."""
+    refused = scan.filter(pl.col("status").is_in(["rejected", "unreadable"]))
+    return refused.select(
+        source_file=pl.col("file"),
+        source_row=pl.lit(None, dtype=pl.Int64),
+        file_sha256=pl.col("sha256"),
+        file_first_seen=pl.col("first_seen_at").cast(pl.Datetime("us")),
+        read_problem=pl.col("problem"),
+        read_detail=pl.col("detail"),
+        raw_row=pl.col("file").map_elements(
+            lambda f: json.dumps({"file": f}, ensure_ascii=False), return_dtype=pl.Utf8
+        ),
+    )
+
+
 def log_rows(run_id: str, scan: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
     """Join what was found in each file with what became of its rows."""
     now = datetime.now(UTC).replace(tzinfo=None)
     joined = scan.join(counts, left_on="file", right_on="source_file", how="left")
     return joined.with_columns(
-        pl.col("rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed").fill_null(0),
+        pl.col(
+            "rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed", "cells_cleaned"
+        ).fill_null(0),
         run_id=pl.lit(run_id),
         logged_at=pl.lit(now, dtype=pl.Datetime("us")),
     )
@@ -79,11 +100,15 @@ def clean_raw(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    scan: pl.DataFrame,
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`); the file hash is lineage, not a column to check."""
+    (`models.row_checks.clean_source`), plus one whole-file entry per file the scan refused
+    (`file_entries`); the file hash is lineage, not a column to check."""
+    entries = file_entries(scan)
+    rows = pl.concat([raw, entries], how="diagonal_relaxed") if entries.height else raw
     return clean_source(
-        raw.drop("file_sha256"),
+        rows.drop("file_sha256"),
         source,
         contracts,
         today=landing.processing_date,
@@ -105,11 +130,13 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
             scan_file(p, landing.folder, source, contracts)
             for p in source_files(landing.folder, name)
         ]
-        raw = raw_rows(scanned, dict.fromkeys((f.sha256 for f in scanned), now), source)
+        first_seen = dict.fromkeys((f.sha256 for f in scanned), now)
+        raw = raw_rows(scanned, first_seen, source)
         known_keys = {
             r.source: accepted[r.source][contracts.source(r.source).key[0]]
             for r in source.references
             if r.source in accepted
         }
-        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys).accepted
+        scan = scan_rows(scanned, first_seen)
+        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys, scan).accepted
     return accepted

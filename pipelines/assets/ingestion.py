@@ -137,7 +137,7 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 ref: query(con, f'SELECT "{contracts.source(ref).key[0]}" AS k FROM "{ref}"')["k"]
                 for ref in references
             }
-        result = clean_raw(raw, source, contracts, landing, known_keys)
+        result = clean_raw(raw, source, contracts, landing, known_keys, scan)
         log = log_rows(context.run.run_id, scan, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
