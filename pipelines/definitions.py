@@ -20,6 +20,7 @@ from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
+from pipelines.stopping import execute_stoppable
 
 MAIN_JOB = "main"
 ROUND_JOB = "round"
@@ -89,12 +90,16 @@ def execute_main(
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    stoppable: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
-    narrows it to some assets (benchmarks)."""
+    narrows it to some assets (benchmarks). `stoppable` (the CLI): SIGTERM or Ctrl-C stops
+    the run at the next step boundary (`pipelines.stopping`, raises `RunStoppedError`)."""
     months = SCORE_PARTITIONS.get_partition_keys()
-    return defs.resolve_job_def(MAIN_JOB).execute_in_process(
+    job = defs.resolve_job_def(MAIN_JOB)
+    return (execute_stoppable if stoppable else dg.JobDefinition.execute_in_process)(
+        job,
         instance=instance,
         asset_selection=asset_selection,
         raise_on_error=False,

@@ -77,6 +77,7 @@ def draw(
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, recover_abandoned_runs
+    from pipelines.stopping import RunStoppedError, execute_stoppable
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     if not wh.file.exists():
@@ -86,15 +87,20 @@ def draw(
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
         recover_abandoned_runs(instance)
-        result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=cli_run_tags(),
-            run_config={
-                "ops": {"sampling_round": {"config": config}},
-                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
-            },
-        )
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
+            result = execute_stoppable(
+                defs.resolve_job_def(ROUND_JOB),
+                instance=instance,
+                raise_on_error=False,
+                tags=cli_run_tags(),
+                run_config={
+                    "ops": {"sampling_round": {"config": config}},
+                    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
+                },
+            )
+        except RunStoppedError as stopped:
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
     if not result.success:
         for message in failure_messages(result) or ["the round job failed (see the Dagster UI)"]:
             typer.echo(message, err=True)

@@ -35,6 +35,7 @@ def run(
 
     from pipelines.definitions import build_defs, execute_main
     from pipelines.resources import Landing, Rules, Warehouse
+    from pipelines.stopping import RunStoppedError
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     ld = Landing(path=str(landing) if landing else None, today=today)
@@ -50,13 +51,18 @@ def run(
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
-        result = execute_main(
-            defs,
-            instance=instance,
-            tags=cli_run_tags(),
-            # step-level detail lives in the UI; the terminal gets warnings and the summary
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
+            result = execute_main(
+                defs,
+                instance=instance,
+                tags=cli_run_tags(),
+                # step-level detail lives in the UI; the terminal gets warnings and the summary
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                stoppable=True,
+            )
+        except RunStoppedError as stopped:
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
     from pipelines.cli.summary import print_run_summary
 
     print_run_summary(result, wh, echo=typer.echo)
