@@ -8,7 +8,8 @@ import streamlit as st
 from dashboards.i18n import column, t
 from dashboards.queries import firm as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import get, labelled, table, tier_caption
+from dashboards.ui import get, labelled, plain, say, table, tier_caption
+from models.normalise import plain_text
 
 st.title(t("page.firm_profile"))
 
@@ -22,15 +23,15 @@ if found.is_empty():
     st.stop()
 options = found["uscc"].to_list()
 names = dict(zip(found["uscc"], found["name"], strict=True))
-uscc = st.selectbox(t("fp.pick"), options, format_func=lambda u: f"{names[u]}（{u}）")
+uscc = st.selectbox(t("fp.pick"), options, format_func=lambda u: plain_text(f"{names[u]}（{u}）"))
 firm = q.Firm(uscc=uscc)
 
 card = get(q.firm_card, firm).row(0, named=True)
 rules = get(rules_as_of, card["as_of"])
-st.subheader(f"{card['name']}")
+st.subheader(plain(card["name"]))
 st.caption(
-    " · ".join(
-        str(v)
+    plain(" · ").join(
+        plain(v)
         for v in (
             card["uscc"],
             labelled(pl.DataFrame({"firm_type": [card["firm_type"]]})).item(),
@@ -47,7 +48,7 @@ cols[1].metric(t("fp.tier"), "—" if card["tier"] is None else tier_caption(car
 cols[2].metric(t("fp.records"), card["counting_records"] or 0)
 cols[3].metric(t("as_of"), str(card["as_of"] or "—"))
 if card["veto"]:
-    st.error(t("fp.veto", reason=card["veto_reason"], until=card["veto_until"]))
+    st.error(say("fp.veto", reason=card["veto_reason"], until=card["veto_until"]))
 
 st.subheader(t("fp.history"))
 history = get(q.score_history, firm)
@@ -86,12 +87,12 @@ with left:
     if path.is_empty() or path["next_tier"][0] is None:
         st.success(t("fp.path_best"))
     elif path["next_tier_on"][0] is None:
-        st.info(t("fp.path_none", tier=path["next_tier"][0]))
+        st.info(say("fp.path_none", tier=path["next_tier"][0]))
     else:
         row = path.row(0, named=True)
         st.info(
-            t("fp.path_on", date=row["next_tier_on"], tier=row["next_tier"],
-              score=row["next_tier_score"])
+            say("fp.path_on", date=row["next_tier_on"], tier=row["next_tier"],
+                score=row["next_tier_score"])
         )  # fmt: skip
     st.markdown(f"**{t('fp.repairs')}**")
     table(get(q.repair_options, firm))

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboards.i18n import t
 from dashboards.queries import overview as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import get, labelled, table, tier_caption, tier_chart
+from dashboards.ui import get, labelled, plain, say, table, tier_caption, tier_chart
 
 st.title(t("page.overview"))
 
@@ -41,7 +41,7 @@ cols[0].metric(t("ov.firms"), f"{sum(counts.values()):,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
     now = counts.get(tier, 0)
     delta = now - before.get(tier, 0) if before else None
-    col.metric(tier_caption(tier, rules), f"{now:,d}", delta=delta, delta_color="off")
+    col.metric(plain(tier_caption(tier, rules)), f"{now:,d}", delta=delta, delta_color="off")
 
 left, right = st.columns(2)
 with left:
@@ -62,7 +62,7 @@ if movers.is_empty():
 else:
     up = int((movers["to_score"] > movers["from_score"]).sum())
     st.caption(
-        t(
+        say(
             "ov.movers_caption",
             start=movers["from_as_of"][0],
             end=movers["to_as_of"][0],

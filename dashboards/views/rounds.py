@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import rounds as q
-from dashboards.ui import get, labelled, table
+from dashboards.ui import get, labelled, plain, say, table
 
 st.title(t("page.rounds"))
 
@@ -34,9 +34,9 @@ cols[3].metric(t("rd.control"), f"{plan['control']:,d}")
 inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
 cols[4].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
-    f"{plan['window_start']} — {plan['window_end']} · "
-    + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
-)
+    plain(f"{plan['window_start']} — {plan['window_end']}") + " · "
+    + say("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
+)  # fmt: skip
 
 left, right = st.columns(2)
 with left:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import validation as q
-from dashboards.ui import get, labelled, table
+from dashboards.ui import get, labelled, say, table
 
 st.title(t("page.validation"))
 version = get(q.model_version, None)
@@ -18,8 +18,8 @@ if version.is_empty():
 
 model = version.row(0, named=True)
 st.caption(
-    t("va.version", version=model["model_version"], algorithm=model["algorithm"],
-      cutoff=model["cutoff"], horizon=model["horizon_days"], rows=model["training_rows"])
+    say("va.version", version=model["model_version"], algorithm=model["algorithm"],
+        cutoff=model["cutoff"], horizon=model["horizon_days"], rows=model["training_rows"])
 )  # fmt: skip
 metrics = get(q.headline, None)
 value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
@@ -88,6 +88,6 @@ with right:
             st.success(t("va.psi_stable"))
         else:
             names = "、".join(flagged.get_column("subject").head(8).to_list())
-            st.warning(t("va.psi_flagged", n=flagged.height, names=names))
+            st.warning(say("va.psi_flagged", n=flagged.height, names=names))
         st.bar_chart(labelled(psi.head(15)), x=column("subject"), y=column("psi"))
     table(psi)

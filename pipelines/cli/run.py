@@ -127,11 +127,33 @@ def ui(
     port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
     dashboard_port: Annotated[int, typer.Option(help="Dashboards (Streamlit) port")] = 8501,
     docs_port: Annotated[int, typer.Option(help="Data Docs (read-only) port")] = 3001,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Allow the shipped demo users (passwords in the README) when RENFANG_USERS is "
+            "not set [env RENFANG_DEMO_USERS=1]; a local trial only",
+        ),
+    ] = False,
 ) -> None:
     """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
-    project's instance (Ctrl-C stops them)."""
+    project's instance (Ctrl-C stops them). Needs RENFANG_USERS, or --demo for a trial."""
+    import os
+
+    from dashboards.auth import DEMO_FLAG, AccessConfigError, load_users, users_source
+    from pipelines.cli.options import refuse
     from pipelines.serve import serve
 
+    if demo:
+        os.environ[DEMO_FLAG] = "1"  # the dashboards' process inherits it
+    try:  # refuse before any server starts
+        users_file, is_demo = users_source()
+        load_users(users_file)
+    except (AccessConfigError, OSError) as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse(zh, en or zh)
+    if is_demo:
+        typer.echo("演示模式：内置演示用户（密码见 README）/ demo mode: the shipped demo users")
     home = dagster_home()
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))

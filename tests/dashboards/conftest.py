@@ -1,7 +1,8 @@
 """A fixture warehouse for the dashboard tests, built once per session by the real pipeline:
 the main job on the fixture landing folder (processing date 2025-12-31; it drafts the next
 round), then the round job publishes that draft (round 2026Q1, same seed) — so every page,
-the public ones included, has rows to show."""
+the public ones included, has rows to show. Two firms carry hostile names: Markdown (a link
+and an image that would fetch from elsewhere) and a bare URL — shown as text everywhere."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from fixtures.landing import PROCESSING_DATE, write_fixture_landing
+from fixtures.landing import FIRM_REVIEW, FIRM_TESTING, PROCESSING_DATE, write_fixture_landing
 
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
 
+MARKDOWN_NAME = "[点我](http://evil.example/phish) ![x](http://127.0.0.1:9/track.png) **审图**"
+URL_NAME = "http://evil.example/phish"
+HOSTILE_NAMES = {FIRM_REVIEW: MARKDOWN_NAME, FIRM_TESTING: URL_NAME}
 PUBLISHED_ROUND = "2026Q1"
 ROUND_SEED = 20251231  # the seed the main job drafted it with
 
@@ -23,7 +27,7 @@ ROUND_SEED = 20251231  # the seed the main job drafted it with
 @pytest.fixture(scope="session")
 def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
-    landing = write_fixture_landing(root / "landing")
+    landing = write_fixture_landing(root / "landing", firm_names=HOSTILE_NAMES)
     warehouse = Warehouse(path=str(root / "warehouse.duckdb"), reports_dir=str(root / "reports"))
     defs = build_defs(
         warehouse=warehouse, landing=Landing(path=str(landing), today=PROCESSING_DATE)
@@ -47,8 +51,11 @@ def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def use_warehouse(dashboard_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the dashboards (which read the environment at run time) at the fixture."""
+    """Point the dashboards (which read the environment at run time) at the fixture, with
+    the shipped demo users (allowed by the demo flag only)."""
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(dashboard_warehouse))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")
+    monkeypatch.delenv("RENFANG_USERS", raising=False)
     monkeypatch.setenv("RENFANG_REPORTS", str(dashboard_warehouse.parent / "reports"))
     monkeypatch.delenv("RENFANG_DOCS_URL", raising=False)
     yield dashboard_warehouse

@@ -81,6 +81,4 @@ def _first_step_done(home: Path, process: subprocess.Popen) -> str:
 
 
 def _steps(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> set[str]:
-    return {
-        e.step_key for e in instance.all_logs(run_id, of_type=kind) if e.step_key is not None
-    }
+    return {e.step_key for e in instance.all_logs(run_id, of_type=kind) if e.step_key is not None}
