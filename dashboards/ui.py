@@ -38,15 +38,20 @@ USER_KEY = "user"
 
 
 _MARKDOWN = re.compile("([" + re.escape(string.punctuation) + "])")
+_AUTOLINK = re.compile(r"(?i)(://|www(?=\.)|@)")
+WORD_JOINER = "\u2060"
 
 
 def plain(value: object) -> str:
     """`value` as literal text for a widget that renders Markdown: one line (control and
     bidi characters out, `models.normalise.plain_text`) and every ASCII punctuation
     character backslash-escaped — CommonMark allows escaping any of them, so no link, image,
-    emphasis, heading, HTML tag, formula, Streamlit directive or autolinked URL can form,
-    and the text reads exactly as stored."""
-    return _MARKDOWN.sub(r"\\\1", plain_text(str(value)))
+    emphasis, heading, HTML tag, formula or Streamlit directive can form, and the text reads
+    exactly as stored. Bare URLs and e-mail addresses are linked by GitHub-flavoured
+    Markdown after escapes are resolved, so an invisible WORD JOINER (U+2060) goes after
+    `://`, `www` and `@`: `http://evil.example` stays text."""
+    text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, plain_text(str(value)))
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def say(key: str, **values: object) -> str:

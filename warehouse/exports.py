@@ -2,7 +2,8 @@
 
 What belongs here: writing a frame to an XLSX sheet (frozen header row, sensible widths) and
 to a CSV that Excel opens correctly (UTF-8 with BOM), with every text cell that a spreadsheet
-would execute (starting with = + - @, or a tab/CR) escaped by a leading apostrophe.
+would execute (starting with = + - @, or a tab/CR) escaped by a leading apostrophe, and
+every string written as a string (never turned into a hyperlink, formula or number).
 What does not: deciding the content (models) or where reports live (resources).
 """
 
@@ -43,7 +44,10 @@ def write_xlsx(sheets: Mapping[str, pl.DataFrame], path: Path) -> Path:
     try:
         import xlsxwriter  # lazy: only exports need it
 
-        with xlsxwriter.Workbook(str(tmp_path)) as book:
+        # strings stay strings: no live hyperlinks from URL-like text, no formulas, no numbers
+        options = {"strings_to_urls": False, "strings_to_formulas": False,
+                   "strings_to_numbers": False}  # fmt: skip
+        with xlsxwriter.Workbook(str(tmp_path), options) as book:
             for name, frame in sheets.items():
                 safe = escape_formulas(_flatten(frame))
                 safe.write_excel(

@@ -30,7 +30,7 @@ card = get(q.firm_card, firm).row(0, named=True)
 rules = get(rules_as_of, card["as_of"])
 st.subheader(plain(card["name"]))
 st.caption(
-    plain(" · ").join(
+    " · ".join(
         plain(v)
         for v in (
             card["uscc"],

@@ -12,14 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from fixtures.landing import FIRM_REVIEW, FIRM_TESTING, PROCESSING_DATE, write_fixture_landing
+from fixtures.landing import HOSTILE_NAMES, PROCESSING_DATE, write_fixture_landing
 
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
 
-MARKDOWN_NAME = "[点我](http://evil.example/phish) ![x](http://127.0.0.1:9/track.png) **审图**"
-URL_NAME = "http://evil.example/phish"
-HOSTILE_NAMES = {FIRM_REVIEW: MARKDOWN_NAME, FIRM_TESTING: URL_NAME}
 PUBLISHED_ROUND = "2026Q1"
 ROUND_SEED = 20251231  # the seed the main job drafted it with
 

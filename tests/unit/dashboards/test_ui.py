@@ -24,12 +24,16 @@ SAFE_CALLS = {"plain", "say"}
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        ("[点我](http://evil.example/phish)", r"\[点我\]\(http\:\/\/evil\.example\/phish\)"),
-        ("![x](http://host/track.png)", r"\!\[x\]\(http\:\/\/host\/track\.png\)"),
+        (
+            "[点我](http://evil.example/phish)",
+            "\\[点我\\]\\(http\\:\\/\\/\u2060evil\\.example\\/phish\\)",
+        ),
+        ("![x](http://host/track.png)", "\\!\\[x\\]\\(http\\:\\/\\/\u2060host\\/track\\.png\\)"),
         ("**粗** _斜_ `代码` # 标题", r"\*\*粗\*\* \_斜\_ \`代码\` \# 标题"),
         ("<img src=x onerror=alert(1)>", r"\<img src\=x onerror\=alert\(1\)\>"),
         (":red[红色] :material/home: $x^2$", r"\:red\[红色\] \:material\/home\: \$x\^2\$"),
-        ("www.evil.example", r"www\.evil\.example"),
+        ("www.evil.example", "www\u2060\\.evil\\.example"),
+        ("a@evil.example", "a\\@\u2060evil\\.example"),
         ("上海\r\n申防\u202e公司", "上海 申防公司"),
         ("上海申防人防工程设计有限公司", "上海申防人防工程设计有限公司"),
     ],
