@@ -33,9 +33,11 @@ def run(
     dagster_home()
     import dagster as dg
 
+    from pipelines.cli.options import refuse
     from pipelines.definitions import build_defs, execute_main
     from pipelines.resources import Landing, Rules, Warehouse
     from pipelines.stopping import RunStoppedError
+    from warehouse.landing import max_file_bytes
 
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     ld = Landing(path=str(landing) if landing else None, today=today)
@@ -47,6 +49,11 @@ def run(
     except (RuleSetError, OSError) as exc:
         typer.echo(f"rule set: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse(zh, en)
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
