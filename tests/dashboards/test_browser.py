@@ -172,7 +172,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
         page.screenshot(path=SHOTS / f"{role}_{key}.png", full_page=True)
         if key == "tier_list" and role == "association":
-            with page.expect_download() as download:
+            with page.expect_download(timeout=90_000) as download:  # made on click
                 page.get_by_role("button", name="下载等级名单（Excel）").click()
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -67,15 +68,22 @@ def test_sigterm_stops_a_run_at_the_next_step_boundary(tmp_path: Path) -> None:
 
 
 def _first_step_done(home: Path, process: subprocess.Popen) -> str:
-    """Wait until the CLI's run has finished one step; return its run id."""
+    """Wait until the CLI's run has finished one step; return its run id. The run's event
+    log (a SQLite file per run) is read read-only: opening a `DagsterInstance` here while the
+    CLI creates its storage would migrate the same files from two processes at once."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[0].decode()[-3000:]
-        if (home / "history" / "runs.db").exists():
-            with dg.DagsterInstance.from_config(str(home)) as instance:
-                runs = instance.get_runs()
-                if runs and _steps(instance, runs[0].run_id, dg.DagsterEventType.STEP_SUCCESS):
-                    return runs[0].run_id
+        for log in (home / "history" / "runs").glob("*-*-*-*-*.db"):
+            try:
+                with sqlite3.connect(f"file:{log}?mode=ro", uri=True) as con:
+                    done = con.execute(
+                        "SELECT count(*) FROM event_logs WHERE dagster_event_type = 'STEP_SUCCESS'"
+                    ).fetchone()[0]
+            except sqlite3.Error:  # not created yet
+                continue
+            if done:
+                return log.stem
         time.sleep(0.2)
     raise AssertionError("the run never finished a step")
 
