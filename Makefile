@@ -40,8 +40,10 @@ test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadscope
 
+# `make ui DEMO=1` allows the shipped demo users (passwords in the README) for a local trial;
+# without it the dashboards need RENFANG_USERS.
 ui: $(STAMP)
-	$(VENV)/bin/renfang ui
+	$(VENV)/bin/renfang ui $(if $(DEMO),--demo,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -25,9 +25,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.submit": ("登录", "Log in"),
     "login.failed": ("用户名或密码错误。", "Wrong username or password."),
     "login.throttled": (
-        "登录失败次数过多，请 {seconds} 秒后再试。",
-        "Too many failed attempts; try again in {seconds} s.",
+        "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+        "Too many failed attempts: locked for now; try again in {minutes} min.",
     ),
+    "login.demo": (
+        "演示模式：正在使用内置演示用户（RENFANG_DEMO_USERS=1），其密码公开于 README。"
+        "仅供本机试用，切勿用于生产环境。",
+        "Demo mode: the shipped demo users are active (RENFANG_DEMO_USERS=1) and their "
+        "passwords are in the README. For a local trial only, never in production.",
+    ),
+    "login.demo_short": ("演示用户（密码公开）", "Demo users (public passwords)"),
     "logout": ("退出登录", "Log out"),
     "signed_in": ("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
     "updating": (

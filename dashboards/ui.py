@@ -1,16 +1,26 @@
 """Shared drawing helpers for the page modules: the session's user, fetching with clear
-errors, labelled and formatted tables, and the charts every page draws the same way.
+errors, data shown as plain text, labelled and formatted tables, and the charts every page
+draws the same way.
 
 What belongs here: what every page repeats — run a query and stop with a zh/en message when
-the warehouse is missing or busy; show a frame with translated headers, code labels from the
-catalogue (models/labels.yaml) and the formats people expect (dates 2025-10-23, rates 99.8%,
-scores 72.0, empty cells "—"); tier charts with the tiers' fixed colours and axes that say
-the year. What does not: page content (dashboards.views) or SQL (dashboards.queries).
+the warehouse is missing or busy; show data as text, never as markup; show a frame with
+translated headers, code labels from the catalogue (models/labels.yaml) and the formats
+people expect (dates 2025-10-23, rates 99.8%, scores 72.0, empty cells "—"); tier charts with
+the tiers' fixed colours and axes that say the year. What does not: page content
+(dashboards.views) or SQL (dashboards.queries).
+
+User text is never markup: `st.title`, `subheader`, `caption`, `markdown`, `error`, `info`,
+`warning`, `success` and metric labels render Markdown (links, images that the browser
+fetches, Streamlit's `:red[…]` and `:icon:` directives, `$…$` formulas, bare URLs). Every
+string built from data goes through `plain` (or `say`, for a message with data in it);
+`tests/unit/dashboards/test_ui.py` fails on a call that passes anything else. Tables and
+charts show values as text already.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -22,6 +32,7 @@ from dashboards.auth import User
 from dashboards.data import WarehouseBusyError, WarehouseMissingError, fetch, warehouse_file
 from dashboards.i18n import column, lang, t
 from models.labels import default_labels
+from models.normalise import plain_text
 from models.rules import RuleSet
 from warehouse.staging import live_state, update_in_progress
 
@@ -33,6 +44,29 @@ EMPTY = "—"
 
 MONTH_AXIS = "%Y-%m"
 DAY_AXIS = "%Y-%m-%d"
+
+
+_MARKDOWN = re.compile("([" + re.escape(string.punctuation) + "])")
+_AUTOLINK = re.compile(r"(?i)(://|www(?=\.)|@)")
+WORD_JOINER = "\u2060"
+
+
+def plain(value: object) -> str:
+    """`value` as literal text for a widget that renders Markdown: one line (control and
+    bidi characters out, `models.normalise.plain_text`) and every ASCII punctuation
+    character backslash-escaped — CommonMark allows escaping any of them, so no link, image,
+    emphasis, heading, HTML tag, formula or Streamlit directive can form, and the text reads
+    exactly as stored. Bare URLs and e-mail addresses are linked by GitHub-flavoured
+    Markdown after escapes are resolved, so an invisible WORD JOINER (U+2060) goes after
+    `://`, `www` and `@`: `http://evil.example` stays text."""
+    text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, plain_text(str(value)))
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def say(key: str, **values: object) -> str:
+    """`t(key, …)` with every value shown as plain text (the template's own Markdown, such
+    as a `command`, is kept)."""
+    return t(key, **{name: plain(value) for name, value in values.items()})
 
 
 def current_user() -> User:
@@ -47,7 +81,7 @@ def get(query: Callable[[duckdb.DuckDBPyConnection, F], R], filters: F) -> R:
     try:
         return fetch(query, filters)
     except WarehouseMissingError:
-        st.error(t("warehouse.missing", path=warehouse_file()))
+        st.error(say("warehouse.missing", path=warehouse_file()))
     except WarehouseBusyError:
         st.warning(t("warehouse.busy"))
     st.stop()

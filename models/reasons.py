@@ -24,6 +24,9 @@ REASONS: dict[str, Reason] = {
     "unsupported_format": Reason(
         "不支持的文件格式（仅接受 .csv 与 .xlsx）", "unsupported file format (only .csv and .xlsx)"
     ),
+    "file_too_large": Reason(
+        "文件超过大小上限，未读取", "file is above the size limit and was not read"
+    ),
     "no_header": Reason(
         "未找到可识别的表头行", "no recognisable header row in the first rows of the file"
     ),
@@ -60,4 +63,10 @@ REASONS: dict[str, Reason] = {
     ),
 }
 
-FILE_LEVEL_CODES = ("unreadable_file", "unsupported_format", "no_header", "missing_column")
+FILE_LEVEL_CODES = (
+    "unreadable_file",
+    "unsupported_format",
+    "file_too_large",
+    "no_header",
+    "missing_column",
+)

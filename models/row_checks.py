@@ -66,8 +66,11 @@ FILE_COUNT_SCHEMA = pl.Schema(
         "rows_accepted": pl.Int64,
         "rows_quarantined": pl.Int64,
         "rows_collapsed": pl.Int64,
+        "cells_cleaned": pl.Int64,
     }
 )
+"""Per file: read = accepted + quarantined + collapsed; `cells_cleaned` counts the cells whose
+control characters or line breaks `normalise.clean_text` rewrote (docs/contracts.md)."""
 
 _PROBLEM = pl.Struct(
     {"column": pl.Utf8, "code": pl.Utf8, "value": pl.Utf8, "note_zh": pl.Utf8, "note_en": pl.Utf8}
@@ -143,7 +146,7 @@ def clean_source(
     ).sort("file", "row_number", nulls_last=True)
     schema = clean_schema(source)
     accepted = kept.select(list(schema)).cast(schema).sort("source_file", "source_row")
-    counts = _file_counts(raw, accepted, quarantine, collapsed)
+    counts = _file_counts(raw, accepted, quarantine, collapsed, source)
     return CleanResult(accepted=accepted, quarantine=quarantine, file_counts=counts)
 
 
@@ -486,10 +489,18 @@ def _quarantine_rows(rows: pl.DataFrame, source: Source) -> pl.DataFrame:
 
 
 def _file_counts(
-    raw: pl.DataFrame, accepted: pl.DataFrame, quarantine: pl.DataFrame, collapsed: pl.DataFrame
+    raw: pl.DataFrame,
+    accepted: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    collapsed: pl.DataFrame,
+    source: Source,
 ) -> pl.DataFrame:
-    """Per file: read = accepted + quarantined + collapsed (the conservation the log records)."""
-    read = raw.group_by("source_file").agg(rows_read=pl.len())
+    """Per file: read = accepted + quarantined + collapsed (the conservation the log records),
+    and the cells whose control characters were cleaned."""
+    cleaned = pl.sum_horizontal(
+        normalise.has_control_characters(pl.col(c)).cast(pl.Int64) for c in source.column_names
+    )
+    read = raw.group_by("source_file").agg(rows_read=pl.len(), cells_cleaned=cleaned.sum())
     parts = [
         (accepted.select("source_file"), "rows_accepted"),
         (quarantine.select(pl.col("file").alias("source_file")), "rows_quarantined"),

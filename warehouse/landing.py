@@ -4,8 +4,15 @@ What belongs here: finding the files of a source folder, detecting encodings (UT
 with BOM, UTF-16 with BOM, GBK/GB18030), recognising the header row below any title rows,
 mapping Chinese or English headers to canonical columns (via the contract), and producing
 raw text rows with their spreadsheet row numbers and the row as received (JSON). Problems
-found while reading are attached to rows (`read_problem`), never raised: one broken file must
-not stop the others.
+found while reading a row are attached to it (`read_problem`); a file refused whole
+(unsupported, unreadable, above the size limit, no header, a required column missing) keeps
+no rows and carries its reason in the scan. Nothing is raised: one broken file must not
+stop the others.
+
+Bounded memory: the size limit (`max_file_bytes`, `$RENFANG_MAX_FILE_MB`, default 200) is
+checked before a file is opened; a CSV's header is looked for in its first 4 MiB, and the
+file is read whole only once a header with every required column was found; an XLSX may
+not unpack to more than 8 × the limit. A rejected file's hash is computed in chunks.
 
 Workbooks as offices make them: the data is read from the first worksheet with a recognised
 header (a first sheet of notes, 填表说明, is passed over), and a cell merged over several data
@@ -24,8 +31,8 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -45,6 +52,17 @@ csv.field_size_limit(2**31 - 1)
 
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
+
+HEADER_PROBE_BYTES = 4 * 2**20
+"""How much of a CSV is decoded to find its header: a file whose first 4 MiB hold no header
+is rejected without reading the rest."""
+
+MAX_FILE_MB_ENV = "RENFANG_MAX_FILE_MB"
+MAX_FILE_MB_DEFAULT = 200
+"""Per-file size limit (MiB) unless `$RENFANG_MAX_FILE_MB` says otherwise (`max_file_bytes`)."""
+
+XLSX_UNPACKED_FACTOR = 8
+"""An XLSX may unpack to at most this many times the size limit (a zip bomb is refused)."""
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -149,46 +167,89 @@ def source_files(landing: Path, source: str) -> list[Path]:
     )
 
 
+def max_file_bytes() -> int:
+    """The per-file size limit in bytes: `$RENFANG_MAX_FILE_MB` megabytes (MiB), default
+    200 — the one place it is set. A file above it is rejected before a byte of it is parsed
+    (`file_too_large`); raise it for a province's yearly export, never remove it."""
+    raw = os.environ.get(MAX_FILE_MB_ENV, "").strip()
+    if not raw:
+        return MAX_FILE_MB_DEFAULT * 2**20
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < 2**20:
+        raise ValueError(
+            f"{MAX_FILE_MB_ENV}={raw!r} 不是有效的兆字节数（正数，如 200）\n"
+            f"{MAX_FILE_MB_ENV}={raw!r} is not a size in megabytes (a positive number, e.g. 200)"
+        )
+    return int(megabytes * 2**20)
+
+
 def scan_file(
-    path: Path, landing: Path, source: Source, contracts: Contracts, data: bytes | None = None
+    path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
 ) -> ScannedFile:
     """Read one file into raw rows; every failure becomes a status, never an exception.
-    `data` is the file's content when the caller has read it already (to hash it)."""
-    data = path.read_bytes() if data is None else data
+
+    Bounded: a file above `max_bytes` (default `max_file_bytes()`) is rejected unread; a CSV
+    is decoded and searched for its header in its first `HEADER_PROBE_BYTES` only, and read
+    whole only once a header with every required column was found. A rejected or unreadable
+    file keeps no rows (`rows` is empty): the scan records it with its reason, and the clean
+    step turns that record into one whole-file quarantine entry. A workbook is read from its
+    first sheet with a recognised header, merged data cells filled down (`detail` says so).
+    """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     rel = path.relative_to(landing).as_posix()
-    meta: _FileMeta = {
-        "source": source.name,
-        "file": rel,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-    }
+    size = path.stat().st_size
     fmt = _format(path)
     lookup = contracts.header_lookup(source.name)
-    sheet: SheetGrid | None = None
-    try:
-        if fmt == "csv":
-            text, encoding = decode_text(data)
-            grid: Sequence[Sequence[str | None]] | None = None
-            if not text.strip():
-                return _empty(meta, fmt, encoding)
-        elif fmt == "xlsx":
-            encoding = None
-            text = ""
-            sheet = _xlsx_sheet(data, lookup)
-            grid = sheet.grid
-            if not any(any(c is not None for c in row) for row in grid):
-                return _empty(meta, fmt, encoding, sheet.name)
-        else:
-            raise UnreadableFileError(
-                "unsupported_format",
-                f"扩展名 {path.suffix or '（无）'}",
-                f"extension {path.suffix or '(none)'}",
-            )
-    except UnreadableFileError as exc:
-        return _unreadable(meta, fmt, exc)
 
-    head = grid[:HEADER_SEARCH_ROWS] if grid is not None else _csv_head(text)
-    header_index = find_header(head, lookup)
+    def meta(data: bytes | None = None) -> _FileMeta:
+        digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256_of(path)
+        return {"source": source.name, "file": rel, "sha256": digest, "size_bytes": size}
+
+    if fmt == "other":
+        error = UnreadableFileError(
+            "unsupported_format",
+            f"扩展名 {path.suffix or '（无）'}",
+            f"extension {path.suffix or '(none)'}",
+        )
+        return _unreadable(meta(), fmt, error)
+    if size > limit:
+        detail = bilingual(
+            f"文件 {size / 2**20:.1f} MB，超过上限 {limit / 2**20:g} MB（{MAX_FILE_MB_ENV}）",
+            f"file is {size / 2**20:.1f} MB, above the {limit / 2**20:g} MB limit "
+            f"({MAX_FILE_MB_ENV})",
+        )
+        return _rejected(meta(), fmt, None, None, "file_too_large", detail)
+
+    sheet: SheetGrid | None = None
+    if fmt == "csv":
+        with path.open("rb") as stream:
+            head = stream.read(HEADER_PROBE_BYTES + 1)
+        whole = len(head) <= HEADER_PROBE_BYTES
+        data: bytes | None = head if whole else None
+        try:
+            text, encoding = decode_text(head) if whole else _decode_head(head)
+        except UnreadableFileError as exc:
+            return _unreadable(meta(data), fmt, exc)
+        if whole and not text.strip():
+            return _empty(meta(data), fmt, encoding)
+        top: Sequence[Sequence[str | None]] = _csv_head(text if whole else _whole_lines(text))
+        grid: Sequence[Sequence[str | None]] | None = None
+    else:  # xlsx: compressed, so read whole (bounded by the size and the unpacked-size limit)
+        data = path.read_bytes()
+        encoding = None
+        try:
+            sheet = _xlsx_sheet(data, lookup, limit * XLSX_UNPACKED_FACTOR)
+        except UnreadableFileError as exc:
+            return _unreadable(meta(data), fmt, exc)
+        grid = sheet.grid
+        if not any(any(c is not None for c in row) for row in grid):
+            return _empty(meta(data), fmt, encoding, sheet.name)
+        top = grid[:HEADER_SEARCH_ROWS]
+
+    header_index = find_header(top, lookup)
     notes: list[tuple[str, str]] = []
     if sheet is not None:
         notes.append(_sheet_note(sheet))
@@ -196,30 +257,35 @@ def scan_file(
             grid, filled = fill_merged_down(sheet.grid, sheet.merged, header_index)
             if filled:
                 notes.append(_merged_note(filled, sheet.grid[header_index]))
+    sheet_name = sheet.name if sheet else None
     if header_index is None:
-        rows = _positional_rows(grid if grid is not None else list(csv.reader(io.StringIO(text))))
-        rows = rows.with_columns(
-            read_problem=pl.lit("no_header"),
-            read_detail=pl.lit(f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名"),
+        why = _detail(
+            (f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名",
+             f"no recognisable header row in the first {HEADER_SEARCH_ROWS} rows"),
+            *notes,
+        )  # fmt: skip
+        return _rejected(meta(data), fmt, encoding, None, "no_header", why, sheet_name)
+    missing = _missing_columns(top[header_index], lookup, source)
+    if missing:
+        labels = "、".join(column_label(source, c) for c in missing)
+        why = _detail(
+            (f"缺少必填列：{labels}", f"missing required column(s): {', '.join(missing)}"),
+            *notes,
         )
-        return ScannedFile(
-            **meta,
-            format=fmt,
-            encoding=encoding,
-            header_row=None,
-            status="rejected",
-            problem="no_header",
-            detail=_detail(
-                (f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名", "no recognisable header row"),
-                *notes,
-            ),
-            rows=rows,
-            sheet=sheet.name if sheet else None,
+        return _rejected(
+            meta(data), fmt, encoding, header_index + 1, "missing_column", why, sheet_name
         )
 
-    header, body, ragged = (
-        _grid_body(grid, header_index) if grid is not None else _csv_body(text, header_index)
-    )
+    if grid is None:  # a CSV with its header found: now (and only now) read it whole
+        if data is None:
+            data = path.read_bytes()
+            try:
+                text, encoding = decode_text(data)
+            except UnreadableFileError as exc:
+                return _unreadable(meta(data), fmt, exc)
+        header, body, ragged = _csv_body(text, header_index)
+    else:
+        header, body, ragged = _grid_body(grid, header_index)
     rows = _map_rows(header, body, header_index, lookup, source)
     if ragged:
         rows = rows.with_columns(
@@ -230,28 +296,8 @@ def scan_file(
             .then(pl.lit(f"表头共{len(header)}列"))
             .otherwise(None),
         )
-    missing = [c for c in source.required_columns if c not in rows.columns]
-    if missing:
-        labels = "、".join(column_label(source, c) for c in missing)
-        rows = rows.with_columns(
-            read_problem=pl.lit("missing_column"), read_detail=pl.lit(f"缺少 {labels}")
-        )
-        return ScannedFile(
-            **meta,
-            format=fmt,
-            encoding=encoding,
-            header_row=header_index + 1,
-            status="rejected",
-            problem="missing_column",
-            detail=_detail(
-                (f"缺少必填列：{labels}", f"missing required column(s): {', '.join(missing)}"),
-                *notes,
-            ),
-            rows=rows,
-            sheet=sheet.name if sheet else None,
-        )
     return ScannedFile(
-        **meta,
+        **meta(data),
         format=fmt,
         encoding=encoding,
         header_row=header_index + 1,
@@ -259,8 +305,47 @@ def scan_file(
         problem=None,
         detail=_detail(*notes),
         rows=rows,
-        sheet=sheet.name if sheet else None,
+        sheet=sheet_name,
     )
+
+
+def _sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a rejected file is never held in memory)."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _missing_columns(
+    header: Sequence[str | None], lookup: dict[str, str], source: Source
+) -> list[str]:
+    """Required columns the header row does not name (aliases resolved as `_map_rows` does)."""
+    named = {lookup.get(header_key(str(c).strip())) for c in header if c is not None}
+    return [c for c in source.required_columns if c not in named]
+
+
+def _decode_head(head: bytes) -> tuple[str, str]:
+    """The first bytes of a large CSV decoded as `decode_text` would the whole file, except
+    that a character cut at the end is left out instead of failing the decode."""
+    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+            (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+    candidates = [enc for bom, enc in boms if head.startswith(bom)][:1]
+    if not candidates:
+        if b"\x00" in head[:65536]:
+            raise UnreadableFileError("unreadable_file", "含有二进制内容（NUL 字节），不是文本文件")
+        candidates = ["utf-8", "gbk", "gb18030"]
+    for encoding in candidates:
+        try:
+            decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+            return _check_text(decoder.decode(head, final=False)), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFileError("unreadable_file", "编码无法识别（已尝试 UTF-8、GBK、GB18030）")
+
+
+def _whole_lines(text: str) -> str:
+    """`text` up to its last line break: the cut last line of a probe is never a header."""
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    return text[: end + 1] if end >= 0 else ""
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -438,22 +523,7 @@ def _map_rows(
     )
 
 
-def _positional_rows(rows: Sequence[Sequence[str | None]]) -> pl.DataFrame:
-    width = max((len(r) for r in rows), default=0)
-    body = [(list(r) + [None] * width)[:width] for r in rows]
-    frame = _frame_from_rows(body, width)
-    names = [f"列{j + 1}" for j in range(width)]
-    return frame.select(
-        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-        raw_row=pl.struct(
-            [pl.col(f"column_{j + 1}").alias(n) for j, n in enumerate(names)]
-        ).struct.json_encode()
-        if names
-        else pl.lit("{}"),
-    ).filter(pl.col("raw_row") != "{}")
-
-
-def _xlsx_sheet(data: bytes, lookup: dict[str, str]) -> SheetGrid:
+def _xlsx_sheet(data: bytes, lookup: dict[str, str], max_unpacked: int) -> SheetGrid:
     """The worksheet holding the data: the first visible one with a recognised header among
     its first rows (an office's workbook often opens with a sheet of notes), else the first.
     Dates become ISO text; whole floats lose `.0`.
@@ -465,6 +535,19 @@ def _xlsx_sheet(data: bytes, lookup: dict[str, str]) -> SheetGrid:
     """
     from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum  # lazy
 
+    try:  # an XLSX is a zip: one that unpacks to too much is refused before calamine inflates it
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(
+            "unreadable_file", f"不是有效的 XLSX 文件：{exc}", f"not a valid XLSX file: {exc}"
+        ) from exc
+    if unpacked > max_unpacked:
+        raise UnreadableFileError(
+            "unreadable_file",
+            f"解压后 {unpacked / 2**20:.0f} MB，超过上限 {max_unpacked / 2**20:.0f} MB",
+            f"unpacks to {unpacked / 2**20:.0f} MB, above {max_unpacked / 2**20:.0f} MB",
+        )
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [
@@ -602,20 +685,7 @@ def _empty(
 
 
 def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedFile:
-    rows = pl.DataFrame(
-        {
-            "source_row": [None],
-            "read_problem": [exc.code],
-            "read_detail": [exc.detail],
-            "raw_row": [json.dumps({"file": meta["file"]}, ensure_ascii=False)],
-        },
-        schema={
-            "source_row": pl.Int64,
-            "read_problem": pl.Utf8,
-            "read_detail": pl.Utf8,
-            "raw_row": pl.Utf8,
-        },
-    )
+    """A file that cannot be read: recorded with its reason, no rows kept."""
     return ScannedFile(
         **meta,
         format=fmt,
@@ -624,5 +694,28 @@ def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedF
         status="unreadable",
         problem=exc.code,
         detail=bilingual(exc.detail, exc.detail_en) if exc.detail_en else exc.detail,
-        rows=rows,
+        rows=pl.DataFrame(),
+    )
+
+
+def _rejected(
+    meta: _FileMeta,
+    fmt: str,
+    encoding: str | None,
+    header_row: int | None,
+    problem: str,
+    detail: str | None,
+    sheet: str | None = None,
+) -> ScannedFile:
+    """A readable file refused whole: recorded with its reason, none of its rows kept."""
+    return ScannedFile(
+        **meta,
+        format=fmt,
+        encoding=encoding,
+        header_row=header_row,
+        status="rejected",
+        problem=problem,
+        detail=detail,
+        rows=pl.DataFrame(),
+        sheet=sheet,
     )

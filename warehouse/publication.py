@@ -29,6 +29,7 @@ from models.rules import RuleSet
 from warehouse.connection import query, table_exists
 from warehouse.credit import official_rules, stored_rule_set
 from warehouse.exports import Sheet, Workbook, write_csv, write_workbook
+from warehouse.paths import confined
 
 TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
 """The association's workbook, named in Chinese like every file people open."""
@@ -174,5 +175,5 @@ def write_disclosure(
         generated_at=generated_at,
     )
     for name, frame in feed.items():
-        write_csv(frame, folder / f"{name}.csv")
+        write_csv(frame, confined(folder, f"{name}.csv"))
     return {name: frame.height for name, frame in feed.items()}

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from models.risk.backtest import COMPARED, SCORERS, BacktestReport
+from warehouse.paths import confined
 
 PLOTS = ("lift.png", "calibration.png", "tiers.png", "inspectors.png")
 SCORES_FILE = "scores.csv"
@@ -163,7 +164,11 @@ def scores_frame(report: BacktestReport) -> pl.DataFrame:
 def write_report(report: BacktestReport, out: Path) -> list[Path]:
     """Write every file of the report into `out` (created); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "backtest.json", out / "summary.txt", out / SCORES_FILE]
+    written = [
+        confined(out, "backtest.json"),
+        confined(out, "summary.txt"),
+        confined(out, SCORES_FILE),
+    ]
     written[0].write_text(
         json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
@@ -171,9 +176,10 @@ def write_report(report: BacktestReport, out: Path) -> list[Path]:
     scores_frame(report).write_csv(written[2])
     for name, draw in zip(PLOTS, (_lift, _calibration, _tiers, _inspectors), strict=True):
         fig = draw(report)
-        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+        target = confined(out, name)  # a planted symlink is refused, never written through
+        fig.savefig(target, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        written.append(out / name)
+        written.append(target)
     return written
 
 

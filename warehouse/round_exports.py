@@ -20,19 +20,21 @@ Folder layout (the README's "Double-random rounds" section shows it to users):
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 import tempfile
 from datetime import UTC, datetime, time
 from pathlib import Path
 
 import polars as pl
 
+from models.identifiers import check_safe_name, is_safe_name
 from models.labels import Labels, default_labels
 from models.publication import NOTES_COLUMNS
 from models.rules import RuleSet
 from models.sampling.ical import inspector_calendars
 from models.sampling.round import RoundPlan
 from warehouse.exports import Sheet, Workbook, readable, write_csv, write_workbook
+from warehouse.paths import confined, remove_tree, rename_within
 
 PLAN_FILE = "plan.json"
 INPUTS_DIR = "inputs"
@@ -50,8 +52,15 @@ INPUT_NAMES = {
 """The published inputs (`inputs/<name>.csv`) as the 说明 sheet names them."""
 
 
+ROUNDS_DIR = "rounds"
+
+
 def round_folder(reports: Path, round_id: str) -> Path:
-    return reports / "rounds" / round_id
+    """`<reports>/rounds/<round_id>`, resolved: the id must be a safe name
+    (`models.identifiers`) and the folder must lie under the reports folder (no symlink on
+    the way leads out); else `UnsafeNameError` / `PathOutsideRootError`, before any write."""
+    check_safe_name(round_id, "抽查批次编号", "round id")
+    return confined(reports, ROUNDS_DIR, round_id)
 
 
 def stage_round_files(
@@ -66,6 +75,7 @@ def stage_round_files(
     """Write every file of the round into a staging folder beside its final place."""
     final = round_folder(reports, plan.params.round_id)
     final.parent.mkdir(parents=True, exist_ok=True)
+    confined(reports, final.parent)  # `rounds/` itself may not be a link out
     staging = Path(tempfile.mkdtemp(prefix=f".{plan.params.round_id}.", dir=final.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the round's files are meant to be shared
     (staging / PLAN_FILE).write_bytes(plan_json)
@@ -95,7 +105,7 @@ def stage_round_files(
     )
     (staging / CALENDARS_DIR).mkdir()
     for inspector_id, data in calendars.items():
-        (staging / CALENDARS_DIR / f"{_safe_name(inspector_id)}.ics").write_bytes(data)
+        (staging / CALENDARS_DIR / calendar_file(inspector_id)).write_bytes(data)
     return staging
 
 
@@ -103,17 +113,17 @@ def publish_staged(staging: Path, reports: Path, round_id: str) -> Path:
     """Swap the staged folder in; the public list of the old folder is carried over until
     the feedback step rewrites it."""
     final = round_folder(reports, round_id)
-    old = final.with_name(f".{round_id}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    old = confined(reports, ROUNDS_DIR, f".{round_id}.old")
+    remove_tree(reports, old)
+    if final.exists() or final.is_symlink():
+        rename_within(reports, final, old)
+    rename_within(reports, staging, final)
+    remove_tree(reports, old)
     return final
 
 
-def discard_staged(staging: Path) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
+def discard_staged(staging: Path, reports: Path) -> None:
+    remove_tree(reports, staging)
 
 
 def plan_rows(
@@ -289,6 +299,15 @@ def _tier_zh(expr: pl.Expr, rules: RuleSet) -> pl.Expr:
     return expr.replace(labels)
 
 
-def _safe_name(text: str) -> str:
-    """A file name from an id: anything but letters, digits, - and _ becomes _."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+def calendar_file(inspector_id: str) -> str:
+    """`<inspector_id>.ics` when the id is a safe name; otherwise its letters and digits
+    (ASCII and CJK, at most 40) and 8 hex digits of its SHA-256, so two ids never share a
+    file and no id, however written, names a path elsewhere."""
+    if is_safe_name(inspector_id):
+        return f"{inspector_id}.ics"
+    kept = "".join(
+        c if (c.isascii() and c.isalnum()) or "\u4e00" <= c <= "\u9fff" else "_"
+        for c in inspector_id
+    )[:40]
+    digest = hashlib.sha256(inspector_id.encode("utf-8")).hexdigest()[:8]
+    return f"{kept.strip('_') or 'inspector'}-{digest}.ics"

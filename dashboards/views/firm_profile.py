@@ -15,11 +15,14 @@ from dashboards.ui import (
     get,
     labelled,
     month_axis,
+    plain,
+    say,
     score_text,
     table,
     term,
     tier_caption,
 )
+from models.normalise import plain_text
 
 VETO_PREFIX = "一票否决："  # stored veto reasons start with it; the banner says it once
 
@@ -35,15 +38,15 @@ if found.is_empty():
     st.stop()
 options = found["uscc"].to_list()
 names = dict(zip(found["uscc"], found["name"], strict=True))
-uscc = st.selectbox(t("fp.pick"), options, format_func=lambda u: f"{names[u]}（{u}）")
+uscc = st.selectbox(t("fp.pick"), options, format_func=lambda u: plain_text(f"{names[u]}（{u}）"))
 firm = q.Firm(uscc=uscc)
 
 card = get(q.firm_card, firm).row(0, named=True)
 rules = get(rules_as_of, card["as_of"])
-st.subheader(f"{card['name']}")
+st.subheader(plain(card["name"]))
 st.caption(
     " · ".join(
-        str(v)
+        plain(v)
         for v in (
             card["uscc"],
             firm_type_label(card["firm_type"]),
@@ -62,7 +65,7 @@ cols[3].metric(t("as_of"), card["as_of"].isoformat() if card["as_of"] else EMPTY
 if card["veto"]:
     reason = term((card["veto_reason"] or "").removeprefix(VETO_PREFIX)) or EMPTY
     until = card["veto_until"].isoformat() if card["veto_until"] else EMPTY
-    st.error(t("fp.veto", reason=reason, until=until))
+    st.error(say("fp.veto", reason=reason, until=until))
 
 st.subheader(t("fp.history"))
 history = get(q.score_history, firm)
@@ -114,12 +117,12 @@ with left:
     if path.is_empty() or path["next_tier"][0] is None:
         st.success(t("fp.path_best"))
     elif path["next_tier_on"][0] is None:
-        st.info(t("fp.path_none", tier=path["next_tier"][0]))
+        st.info(say("fp.path_none", tier=path["next_tier"][0]))
     else:
         row = path.row(0, named=True)
         st.info(
-            t("fp.path_on", date=row["next_tier_on"].isoformat(), tier=row["next_tier"],
-              score=row["next_tier_score"])
+            say("fp.path_on", date=row["next_tier_on"].isoformat(), tier=row["next_tier"],
+                score=row["next_tier_score"])
         )  # fmt: skip
     st.markdown(f"**{t('fp.repairs')}**")
     table(get(q.repair_options, firm))

@@ -9,6 +9,8 @@ from dashboards.queries.rules import rules_as_of
 from dashboards.ui import (
     firm_type_label,
     get,
+    plain,
+    say,
     table,
     tier_caption,
     tier_chart,
@@ -54,7 +56,7 @@ cols[0].metric(t("ov.firms"), f"{sum(counts.values()):,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
     now = counts.get(tier, 0)
     delta = now - before.get(tier, 0) if before else None
-    col.metric(tier_caption(tier, rules), f"{now:,d}", delta=delta, delta_color="off")
+    col.metric(plain(tier_caption(tier, rules)), f"{now:,d}", delta=delta, delta_color="off")
 
 left, right = st.columns(2)
 with left:
@@ -76,7 +78,7 @@ if movers.is_empty():
 else:
     up, down = tier_moves(movers, rules)
     st.caption(
-        t(
+        say(
             "ov.movers_caption",
             start=movers["from_as_of"][0],
             end=movers["to_as_of"][0],

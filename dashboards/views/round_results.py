@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import public as q
-from dashboards.ui import get, labelled, table
+from dashboards.ui import get, labelled, plain, say, table
 from models.publication import PENDING_RESULT
 
 st.title(t("page.round_results"))
@@ -27,9 +27,9 @@ cols[0].metric(t("pr.drawn"), f"{results.height:,d}")
 cols[1].metric(t("pr.reported"), f"{int((results['result'] != PENDING_RESULT).sum()):,d}")
 cols[2].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
 st.caption(
-    f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()} · "
-    + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
-)
+    plain(f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()}") + " · "
+    + say("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
+)  # fmt: skip
 st.subheader(t("pr.results"))
 counts = labelled(results.group_by("result").agg(firms=pl.len()))
 chart = (

@@ -14,6 +14,8 @@ from dashboards.ui import (
     get,
     label_of,
     labelled,
+    plain,
+    say,
     table,
 )
 
@@ -42,9 +44,9 @@ cols[3].metric(t("rd.control"), f"{plan['control']:,d}")
 inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
 cols[4].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
-    f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()} · "
-    + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
-)
+    plain(f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()}") + " · "
+    + say("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
+)  # fmt: skip
 
 left, right = st.columns(2)
 with left:

@@ -12,7 +12,7 @@ from dashboards.data import read, warehouse_file
 from dashboards.i18n import lang, t, widget
 from dashboards.queries import public as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import current_user, get, table, tier_caption, tier_chart
+from dashboards.ui import current_user, get, plain, say, table, tier_caption, tier_chart
 from models.labels import default_labels
 from models.publication import tier_definitions
 from warehouse import audit
@@ -41,11 +41,9 @@ cols = st.columns(5)
 counts = dict(listing.group_by("tier").len().iter_rows())
 cols[0].metric(t("ov.firms"), f"{listing.height:,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
-    col.metric(tier_caption(tier, rules), f"{counts.get(tier, 0):,d}")
-st.caption(
-    t("tl.caption", as_of=as_of.isoformat(),
-      version=listing["rule_set_version"][0] if listing.height else "—", n=listing.height)
-)  # fmt: skip
+    col.metric(plain(tier_caption(tier, rules)), f"{counts.get(tier, 0):,d}")
+version = listing["rule_set_version"][0] if listing.height else "—"
+st.caption(say("tl.caption", as_of=as_of.isoformat(), version=version, n=listing.height))
 tier_chart(listing.group_by("firm_type", "tier").agg(firms=pl.len()), "firm_type", horizontal=True)
 
 shown = listing

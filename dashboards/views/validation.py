@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import validation as q
-from dashboards.ui import get, label_of, labelled, table
+from dashboards.ui import get, label_of, labelled, say, table
 
 PSI = {"kind": "psi_kind"}
 
@@ -23,9 +23,9 @@ if version.is_empty():
 
 model = version.row(0, named=True)
 st.caption(
-    t("va.version", version=model["model_version"],
-      algorithm=label_of("scorer", model["algorithm"]), cutoff=model["cutoff"].isoformat(),
-      horizon=model["horizon_days"], rows=f"{model['training_rows']:,d}")
+    say("va.version", version=model["model_version"],
+        algorithm=label_of("scorer", model["algorithm"]), cutoff=model["cutoff"].isoformat(),
+        horizon=model["horizon_days"], rows=f"{model['training_rows']:,d}")
 )  # fmt: skip
 metrics = get(q.headline, None)
 value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
@@ -116,6 +116,6 @@ with right:
             st.success(t("va.psi_stable"))
         else:
             names = "、".join(label_of("feature", s) for s in flagged["subject"].head(8))
-            st.warning(t("va.psi_flagged", n=flagged.height, names=names))
+            st.warning(say("va.psi_flagged", n=flagged.height, names=names))
         bars(psi.head(15).drop("kind"), "subject", "psi")
     table(psi, codes=PSI)

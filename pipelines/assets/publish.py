@@ -17,6 +17,7 @@ from models.labels import default_labels
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Rules, Warehouse
 from warehouse import audit, guards, staging
+from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
     TIER_LIST_FILE,
@@ -92,7 +93,7 @@ def association_tier_list(warehouse: Warehouse, rules: Rules) -> dg.MaterializeR
     Written to `<reports>/tier_list_<as_of>.xlsx`."""
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
-        path = warehouse.reports / TIER_LIST_FILE.format(as_of=as_of)
+        path = confined(warehouse.reports, TIER_LIST_FILE.format(as_of=as_of))
         named = rules.load() if rules.explicit else None
         path, firms = write_tier_list(con, named, default_labels(), as_of, path)
     return dg.MaterializeResult(
@@ -116,7 +117,7 @@ def disclosure_feed(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     published rounds. Written to `<reports>/disclosure_<as_of>/`."""
     with warehouse.connect(read_only=True) as con:
         as_of = resolve_as_of(con, None)
-        folder = warehouse.reports / DISCLOSURE_FOLDER.format(as_of=as_of)
+        folder = confined(warehouse.reports, DISCLOSURE_FOLDER.format(as_of=as_of))
         named = rules.load() if rules.explicit else None
         rows = write_disclosure(con, named, default_labels(), as_of, folder, datetime.now(UTC))
     return dg.MaterializeResult(

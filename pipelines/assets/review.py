@@ -18,6 +18,7 @@ from pipelines.resources import Landing, Warehouse
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
 from warehouse.exports import Sheet, Workbook, readable, write_csv, write_workbook
+from warehouse.paths import confined
 from warehouse.tables import replace_table
 
 REPORT_NAME = "review_report"
@@ -66,8 +67,8 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
             as_of=landing.processing_date,
             sheets=[Sheet("评议报告", report)],
         )
-        xlsx = write_workbook(book, warehouse.reports / f"{REPORT_FILE}.xlsx")
-        csv = write_csv(readable(report), warehouse.reports / f"{REPORT_FILE}.csv")
+        xlsx = write_workbook(book, confined(warehouse.reports, f"{REPORT_FILE}.xlsx"))
+        csv = write_csv(readable(report), confined(warehouse.reports, f"{REPORT_FILE}.csv"))
         total = report.filter(pl.col("source") == "全部").row(0, named=True)
         context.log.info(f"review report written to {xlsx}")
         return dg.MaterializeResult(

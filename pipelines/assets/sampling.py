@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from pydantic import model_validator
 
 from models.sampling.draw import DrawError
 from models.sampling.feedback import (
@@ -23,7 +24,12 @@ from models.sampling.feedback import (
     round_results,
     unplanned_outcomes,
 )
-from models.sampling.params import RoundParams, RoundParamsError, resolve_round_params
+from models.sampling.params import (
+    RoundParams,
+    RoundParamsError,
+    RoundRequest,
+    resolve_round_params,
+)
 from models.sampling.plan_file import plan_bytes, verify_plan
 from models.sampling.replacement import RoundConflictError, check_replaceable
 from models.sampling.round import draw_round
@@ -31,6 +37,7 @@ from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import SAMPLING_TABLES
 from warehouse.connection import query
+from warehouse.paths import PathOutsideRootError
 from warehouse.round_exports import (
     discard_staged,
     plan_notes,
@@ -68,6 +75,14 @@ class RoundConfig(dg.Config):
     publish: bool = False
     """Published rounds are announced: redrawing one to a different plan needs `replace`."""
     replace: bool = False
+
+    @model_validator(mode="after")
+    def _as_the_cli(self) -> "RoundConfig":
+        """The run config is checked by the model that checks `renfang draw`'s options
+        (`RoundRequest`: a safe round id, a YAML parameter file, a seed in range): a run
+        launched from the UI with `../x` fails at its first step, before any write."""
+        RoundRequest.model_validate(self.model_dump())
+        return self
 
 
 def round_params_from_config(config: RoundConfig, landing: Landing) -> RoundParams:
@@ -160,7 +175,6 @@ def sampling_round(
     except RoundConflictError as exc:
         raise dg.Failure(str(exc)) from exc
 
-    folder = round_folder(warehouse.reports, params.round_id)
     notes = plan_notes(
         plan,
         status=status,
@@ -168,9 +182,14 @@ def sampling_round(
         previous_round_id=gathered.previous_round_id,
         plan_sha256=plan_sha256,
     )
-    staging = stage_round_files(
-        plan, document, notes, gathered.firms, gathered.inspectors, rule_set, warehouse.reports
-    )
+    try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
+        folder = round_folder(warehouse.reports, params.round_id)
+        staging = stage_round_files(
+            plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
+            warehouse.reports,
+        )  # fmt: skip
+    except PathOutsideRootError as exc:
+        raise dg.Failure(str(exc)) from exc
     try:
         with warehouse.transaction() as con:
             row = store_round(
@@ -183,7 +202,7 @@ def sampling_round(
                 created_at=datetime.now(UTC).replace(tzinfo=None),
             )
     except BaseException:
-        discard_staged(staging)
+        discard_staged(staging, warehouse.reports)
         raise
     publish_staged(staging, warehouse.reports, params.round_id)
     context.log.info(
@@ -305,7 +324,12 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
         replace_table(con, "round_results", summary, ROUND_RESULT_SCHEMA)
     written = []
     for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
-        if round_folder(warehouse.reports, round_id).exists():
+        try:
+            folder = round_folder(warehouse.reports, round_id)
+        except (ValueError, PathOutsideRootError) as exc:  # stored before ids were checked
+            context.log.warning(f"round {round_id!r}: public list not written: {exc}")
+            continue
+        if folder.exists():
             written += write_public(public_rows(rows, firms), warehouse.reports, round_id)
     unplanned = unplanned_outcomes(draws, outcomes)
     context.log.info(f"round feedback: {per_firm.height} planned firms, {len(written)} files")

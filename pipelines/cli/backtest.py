@@ -283,8 +283,14 @@ def backtest(
         str | None, typer.Option("--rules", help="Rule set YAML for --penalties")
     ] = None,
 ) -> None:
+    from pipelines.cli.options import refuse_invalid
     from warehouse.backtest_inputs import FirmColumns, InspectionColumns
+    from warehouse.paths import PathOutsideRootError, output_folder
 
+    try:  # an earlier report's folder, an empty one or a new one: nothing else is overwritten
+        out = output_folder(out, "backtest.json")
+    except PathOutsideRootError as exc:
+        refuse_invalid(exc, "--out")
     if (landing is None) == (not inspections):
         fail("请给 --landing 或 --inspections 之一 / give either --landing or --inspections")
     if landing is None and cutoff is None:

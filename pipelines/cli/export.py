@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.help import CONTEXT, Command, Group
-from pipelines.cli.options import RulesOpt, WarehouseOpt, valid_date
+from pipelines.cli.options import RulesOpt, WarehouseOpt, refuse_invalid, valid_date
 
 export_app = typer.Typer(
     help="导出 — the association's tier list (XLSX) and the public disclosure feed (CSV).",
@@ -87,8 +87,13 @@ def tier_list(
     rules_file: RulesOpt = None,
 ) -> None:
     """The association's tier list: cover sheet + one sheet per firm type (Chinese headers)."""
+    from warehouse.paths import PathOutsideRootError, output_file
     from warehouse.publication import write_tier_list
 
+    try:  # checked before the warehouse is opened
+        out = output_file(out, ".xlsx")
+    except PathOutsideRootError as exc:
+        refuse_invalid(exc, "--out")
     day, (path, firms) = _publish(
         as_of, warehouse, rules_file,
         lambda con, rules, labels, day: write_tier_list(con, rules, labels, day, out),
@@ -109,8 +114,13 @@ def disclosure(
     rules_file: RulesOpt = None,
 ) -> None:
     """The public feed: firms, tiers, rounds, results, legend, feed_info (public fields only)."""
+    from warehouse.paths import PathOutsideRootError, output_folder
     from warehouse.publication import write_disclosure
 
+    try:  # a folder that is empty, new, or holds an earlier feed: nothing else is overwritten
+        out = output_folder(out, "feed_info.csv")
+    except PathOutsideRootError as exc:
+        refuse_invalid(exc, "--out")
     day, rows = _publish(
         as_of, warehouse, rules_file,
         lambda con, rules, labels, day: write_disclosure(

@@ -3,13 +3,14 @@ checks that refuse a bad value before anything runs (exit code 2, no traceback).
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
+from models.identifiers import UnsafeNameError, check_safe_name
 from warehouse.connection import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
 
 
@@ -106,18 +107,22 @@ def check_landing(folder: Path) -> None:
         )
 
 
-NAME_PATTERN = re.compile(r"^[^\W_][\w.-]{0,63}$")
-"""Names that become file or table keys (scenarios, …): letters (Chinese too) or digits
-first, then letters, digits, `_`, `-` or `.`, at most 64 characters — no path separators,
-no leading dot, no spaces."""
-
-
 def check_name(value: str, option: str) -> str:
-    if not NAME_PATTERN.fullmatch(value):
-        refuse(
-            option,
-            f"“{value}”不是有效名称（字母或数字开头，仅含字母、数字、_ - .，不超过64个字符）",
-            f"{value!r} is not a valid name (a letter or digit first, then letters, digits, "
-            "_ - . only, at most 64 characters)",
-        )
-    return value
+    """A name that becomes a file or table key (scenarios, …): the one safe-name rule of
+    `models.identifiers`, refused here before anything runs."""
+    try:
+        return check_safe_name(value)
+    except UnsafeNameError as exc:
+        refuse_invalid(exc, option)
+
+
+def refuse_invalid(exc: ValidationError | ValueError, option: str) -> NoReturn:
+    """`refuse` with a validation error whose messages are `中文\nEnglish` (as
+    `models.identifiers` and `warehouse.paths` write them)."""
+    messages = (
+        [str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"] for e in exc.errors()]
+        if isinstance(exc, ValidationError)
+        else [str(exc)]
+    )
+    zh, _, en = messages[0].partition("\n")
+    refuse(option, zh, en or zh)

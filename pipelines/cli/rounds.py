@@ -66,12 +66,29 @@ def draw(
     When the rules cannot be met (too few inspectors, too short a window), the cause is
     printed in one line with the run id, and the exit code is 1.
     """
-    from pipelines.cli.options import parse_day, refuse
-    from pipelines.instance import dagster_home
+    from pydantic import ValidationError
+
+    from models.sampling.params import RoundRequest
+    from pipelines.cli.options import parse_day, refuse, refuse_invalid
 
     parse_day(today, "--today")
     if seed < 0:
         refuse("--seed", "随机种子应为非负整数", "the seed must be an integer ≥ 0")
+    try:  # the same model validates the Dagster run config (`RoundConfig`)
+        request = RoundRequest(
+            round_id=round_id,
+            seed=seed,
+            params_file=str(params) if params else None,
+            publish=not draft,
+            replace=replace,
+            overrides="{order_by_risk: true}" if order_by_risk else None,
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "round"
+        options = {"round_id": "--round", "params_file": "--params", "seed": "--seed"}
+        refuse_invalid(exc, options.get(field, field))
+
+    from pipelines.instance import dagster_home
     from warehouse.connection import Warehouse as Location
 
     dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)
@@ -83,33 +100,32 @@ def draw(
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
+    from pipelines.stopping import RunStoppedError, execute_stoppable
     from warehouse import audit, staging
 
     wh = Warehouse(path=str(warehouse) if warehouse else None, staged=True)
     if not wh.live_file.exists():
-        typer.echo(f"{wh.live_file} does not exist: run `renfang run` first", err=True)
-        raise typer.Exit(code=2)
-    config = {
-        "round_id": round_id,
-        "seed": seed,
-        "params_file": str(params) if params else None,
-        "publish": not draft,
-        "replace": replace,
-        "overrides": "{order_by_risk: true}" if order_by_risk else None,
-    }
+        refuse("--warehouse", f"数据仓库 {wh.live_file} 不存在：请先运行 `renfang run`",
+               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
+    config = request.model_dump()
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
         recover_abandoned_runs(instance)
         discard_stale_copies(instance, wh.live_file)
-        result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=cli_run_tags(wh.live_file),
-            run_config={
-                "ops": {"sampling_round": {"config": config}},
-                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
-            },
-        )
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
+            result = execute_stoppable(
+                defs.resolve_job_def(ROUND_JOB),
+                instance=instance,
+                raise_on_error=False,
+                tags=cli_run_tags(wh.live_file),
+                run_config={
+                    "ops": {"sampling_round": {"config": config}},
+                    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
+                },
+            )
+        except RunStoppedError as stopped:
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
     staging.discard(staging.staging_path(wh.live_file, result.run_id))
     if not result.success:
         failures = step_failures(result) or [("sampling_round", "")]

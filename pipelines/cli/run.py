@@ -63,7 +63,16 @@ def run(
     the live warehouse is then unchanged.
     """
     parse_day(today, "--today")
+    from pipelines.stopping import RunStoppedError
+    from warehouse.landing import max_file_bytes
+
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_MAX_FILE_MB", zh, en)
     from pipelines.resources import Landing, Rules, Warehouse
+    from warehouse.landing import max_file_bytes
 
     wh = Warehouse(
         path=str(warehouse) if warehouse else None, staged=True, accept_changes=accept_changes
@@ -84,6 +93,11 @@ def run(
     except (RuleSetError, OSError) as exc:
         typer.echo(f"rule set: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_MAX_FILE_MB", zh, en)
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
     total, groups = step_groups(defs, MAIN_JOB)
     progress = Progress(total=total, groups=groups, quiet=quiet)
@@ -92,7 +106,7 @@ def run(
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
         discard_stale_copies(instance, wh.live_file)
         progress.start()
-        try:
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
             result = execute_main(
                 defs,
                 instance=instance,
@@ -103,7 +117,15 @@ def run(
                 run_config={
                     "loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
                 },
+                stoppable=True,
             )
+        except RunStoppedError as stopped:
+            if stopped.result is not None:  # the stopped run's copy is never published
+                staging.discard(staging.staging_path(wh.live_file, stopped.result.run_id))
+            audit.append(wh.audit_log, "run_failed", {"landing": str(ld.folder),
+                         "causes": [str(stopped).splitlines()[-1]]})  # fmt: skip
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
         finally:
             progress.stop()
     from pipelines.cli.summary import print_run_summary
@@ -261,12 +283,33 @@ def ui(
             help="The port of the validation reports (Data Docs, read-only).",
         ),
     ] = 3001,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Allow the shipped demo users (passwords in the README) when RENFANG_USERS is "
+            "not set [env RENFANG_DEMO_USERS=1]; a local trial only.",
+        ),
+    ] = False,
 ) -> None:
     """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
-    warehouse's instance (Ctrl-C stops them)."""
+    warehouse's instance (Ctrl-C stops them). Needs RENFANG_USERS, or --demo for a trial."""
+    import os
+
+    from dashboards.auth import DEMO_FLAG, AccessConfigError, load_users, users_source
     from pipelines.serve import serve
     from warehouse.connection import Warehouse
 
+    if demo:
+        os.environ[DEMO_FLAG] = "1"  # the dashboards' process inherits it
+    try:  # refuse before any server starts
+        users_file, is_demo = users_source()
+        load_users(users_file)
+    except (AccessConfigError, OSError) as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_USERS", zh, en or zh)
+    if is_demo:
+        typer.echo("演示模式：内置演示用户（密码见 README）/ demo mode: the shipped demo users")
     home = dagster_home(Warehouse().live_file)
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))

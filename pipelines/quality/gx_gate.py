@@ -32,6 +32,7 @@ import polars as pl
 from models import uscc
 from models.contracts import Column, Contracts, Source
 from pipelines.resources import Landing, Warehouse
+from warehouse.paths import confined
 from warehouse.quality_docs import docs_url, page_url, render_reports
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ def validate_table(
         run_id=RunIdentifier(run_name=run_id),
     )
     ((_, result),) = run.run_results.items()
-    result_path = _write_result(result, results_dir / run_id / f"{source.name}.json")
+    result_path = _write_result(result, confined(results_dir, run_id, f"{source.name}.json"))
     return GateResult(
         source=source.name,
         success=bool(result.success),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -20,11 +21,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.landing import HOSTILE_NAMES
 from fixtures.page_text import problems
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from dashboards.auth import User, allowed_pages
+from dashboards.auth import DEFAULT_USERS, User, allowed_pages, hash_password
 from dashboards.i18n import TEXT
 from pipelines.serve import streamlit_command
 from warehouse.connection import PROJECT_ROOT
@@ -38,6 +40,7 @@ FLAGS = [
 ]  # fmt: skip
 SHOTS = PROJECT_ROOT / "artifacts" / "browser"
 PASSWORDS = {role: f"renfang-{role}" for role in ("centre", "manager", "association", "public")}
+PROBE_PASSWORD = "probe-password-2025"
 TITLES = {
     "overview": "总览",
     "firm_profile": "单位画像",
@@ -87,13 +90,27 @@ def serving(command: list[str], port: int, probe: str, env: dict | None = None) 
 
 
 @pytest.fixture(scope="module")
-def server(dashboard_warehouse: Path) -> Iterator[str]:
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboards' sign-in state folder (failure counts, revoked sessions, the secret)."""
+    return tmp_path_factory.mktemp("dashboard_state")
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_warehouse: Path, state: Path) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
     port = _free_port()
+    users = state.parent / "users.yaml"  # the documented users, and one to lock out
+    users.write_text(
+        DEFAULT_USERS.read_text(encoding="utf-8")
+        + f"    probe:\n      name: 探针\n      password: '{hash_password(PROBE_PASSWORD)}'\n"
+        "      roles: [public]\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "RENFANG_WAREHOUSE": str(dashboard_warehouse),
-           "RENFANG_REPORTS": str(dashboard_warehouse.parent / "reports")}  # fmt: skip
-    env.pop("RENFANG_USERS", None)  # the documented default users
+           "RENFANG_REPORTS": str(dashboard_warehouse.parent / "reports"),
+           "RENFANG_USERS": str(users), "RENFANG_STATE_DIR": str(state)}  # fmt: skip
+    env.pop("RENFANG_DEMO_USERS", None)
     with serving(streamlit_command(port), port, "/_stcore/health", env) as url:
         yield url
 
@@ -110,12 +127,17 @@ def browser():
         chromium.close()
 
 
-def login(page, url: str, role: str) -> None:
+def login(page, url: str, role: str, password: str | None = None, *, wait: bool = True) -> None:
     page.goto(url)
     page.get_by_label("用户名").fill(role)
-    page.get_by_label("密码").fill(PASSWORDS[role])
+    page.get_by_label("密码").fill(password or PASSWORDS[role])
     page.get_by_role("button", name="登录").click()
-    page.get_by_text("当前用户：").wait_for()
+    if wait:
+        page.get_by_text("当前用户：").wait_for()
+        deadline = time.monotonic() + 15  # the page script sets the session cookie
+        while not any(c["name"] == "renfang_session" for c in page.context.cookies()):
+            assert time.monotonic() < deadline, "no session cookie after signing in"
+            time.sleep(0.1)
 
 
 def metric(page, label: str) -> str:
@@ -164,7 +186,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
         page.screenshot(path=SHOTS / f"{role}_{key}.png", full_page=True)
         if key == "tier_list" and role == "association":
-            with page.expect_download() as download:
+            with page.expect_download(timeout=90_000) as download:  # made on click
                 page.get_by_role("button", name="下载等级名单（Excel）").click()
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)
@@ -328,3 +350,82 @@ def test_the_validation_reports_render_completely_offline(docs_server: str, brow
     context.close()
     assert not blocked, blocked  # nothing from a CDN, fonts or images elsewhere
     assert not failed, failed
+
+
+def test_markdown_and_url_firm_names_render_as_text(server: str, browser) -> None:
+    """A firm named with a Markdown link and image, and one named by a URL: the profile's
+    heading shows the text as stored; no link, no image, no request leaves for them."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    login(page, server, "centre")
+    for uscc, name in HOSTILE_NAMES.items():
+        page.goto(f"{server}/firm_profile?q={uscc}")  # a new page load: the cookie signs in
+        deadline = time.monotonic() + 30
+        while name not in _headings(page):  # shown as stored (a word joiner breaks autolinks)
+            assert time.monotonic() < deadline, _headings(page)
+            time.sleep(0.2)
+        links = page.locator("a[href*='evil.example']")
+        assert links.count() == 0, links.first.evaluate("e => e.outerHTML")
+        assert page.locator("img[src*='track.png']").count() == 0
+        page.screenshot(path=SHOTS / f"hostile_name_{uscc}.png", full_page=True)
+    assert not [url for url in requested if "evil.example" in url or "track.png" in url]
+    context.close()
+
+
+def test_a_reload_keeps_the_session_and_signing_out_revokes_it(server: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    login(page, server, "manager")
+    page.reload()
+    page.get_by_text("当前用户：").wait_for()  # no sign-in form after the reload
+    assert page.get_by_label("密码").count() == 0
+    cookies = [c for c in context.cookies() if c["name"] == "renfang_session"]
+    assert cookies and cookies[0]["sameSite"] == "Strict"
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_label("密码").wait_for()
+    page.reload()
+    page.get_by_label("密码").wait_for()
+    context.close()
+    replay = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    replay.add_cookies(cookies)  # the signed-out token, kept by someone: refused
+    page = replay.new_page()
+    page.goto(server)
+    page.get_by_label("密码").wait_for()
+    assert page.get_by_text("当前用户：").count() == 0
+    replay.close()
+
+
+def test_a_lockout_holds_across_two_browser_sessions(server: str, browser, state: Path) -> None:
+    """Five wrong passwords in one browser session lock the name: a second session (a new
+    browser context, no shared cookie) is refused even with the right password."""
+    first = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = first.new_page()
+    for attempt in range(1, 6):
+        login(page, server, "probe", f"wrong-{attempt}", wait=False)
+        deadline = time.monotonic() + 30
+        while _failures(state, "probe") < attempt:  # the server has counted this attempt
+            assert time.monotonic() < deadline, f"attempt {attempt} was never answered"
+            time.sleep(0.1)
+        page.get_by_text("用户名或密码错误。").wait_for()
+    first.close()
+    second = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = second.new_page()
+    login(page, server, "probe", PROBE_PASSWORD, wait=False)
+    page.get_by_text("登录失败次数过多").wait_for()
+    assert page.get_by_text("当前用户：").count() == 0
+    page.screenshot(path=SHOTS / "locked_out.png", full_page=True)
+    second.close()
+
+
+def _headings(page) -> list[str]:
+    return [h.replace("\u2060", "") for h in page.locator("h1, h2, h3").all_inner_texts()]
+
+
+def _failures(state: Path, username: str) -> int:
+    with sqlite3.connect(state / "signin.sqlite3") as con:
+        row = con.execute(
+            "SELECT failures FROM failures WHERE kind = 'user' AND key = ?", [username]
+        ).fetchone()
+    return row[0] if row else 0

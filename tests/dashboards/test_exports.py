@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.landing import MARKDOWN_NAME, URL_NAME
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -79,6 +80,30 @@ def test_the_tier_list_has_a_cover_and_a_sheet_per_firm_type(warehouse: Path, tm
     cells = [c.value for s in book.worksheets for row in s.iter_rows() for c in row]
     assert "'" + EVIL_NAME in cells and "'" + EVIL_DISTRICT in cells
     assert EVIL_NAME not in cells and not any(str(v).startswith("=") for v in cells if v)
+
+
+def test_url_and_markdown_firm_names_stay_plain_strings_in_the_tier_list(
+    warehouse: Path, tmp_path: Path
+):
+    """xlsxwriter turns strings that look like URLs into live hyperlinks unless told not to:
+    a firm named `http://evil.example/phish` must be a plain string cell, never a link."""
+    out = tmp_path / "名单.xlsx"
+    code, output = export(
+        "tier-list", "--as-of", "2025-12-31", "--out", str(out), "--warehouse", str(warehouse)
+    )
+    assert code == 0, output
+    book = load_workbook(out)
+    found = {
+        cell.value: cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value in (URL_NAME, MARKDOWN_NAME)
+    }
+    assert set(found) == {URL_NAME, MARKDOWN_NAME}
+    for cell in found.values():
+        assert cell.data_type == "s" and cell.hyperlink is None
+    assert not any(sheet._hyperlinks for sheet in book.worksheets)
 
 
 def test_the_disclosure_feed_holds_public_fields_only(warehouse: Path, tmp_path: Path):

@@ -50,6 +50,26 @@ def test_the_login_form_admits_a_right_password_only(use_warehouse):
     assert at.title[0].value == "总览"
 
 
+def test_without_a_users_file_or_the_demo_flag_nothing_but_a_refusal_is_served(
+    use_warehouse, monkeypatch
+):
+    monkeypatch.delenv("RENFANG_DEMO_USERS")
+    at = app(None)
+    assert not at.text_input and not at.button  # no sign-in form
+    errors = [e.value.replace("\\", "") for e in at.error]  # the Markdown source, escaped
+    assert any("RENFANG_USERS" in e and "拒绝" in e for e in errors), errors
+    assert any("refusing to start with the shipped demo users" in e for e in errors), errors
+
+
+def test_the_demo_users_are_announced_on_the_sign_in_page(use_warehouse):
+    at = app(None)
+    assert any("演示模式" in w.value and "README" in w.value for w in at.warning)
+    at.text_input[0].input("public")
+    at.text_input[1].input("renfang-public")
+    at.button[0].click().run()
+    assert "演示用户（密码公开）" in [c.value for c in at.caption]
+
+
 def test_overview_shows_the_tier_mix_of_the_latest_date(use_warehouse):
     at = open_page(app("manager"), "overview")
     shown = metrics(at)

@@ -254,6 +254,7 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
 
     _, root = sample_run
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(root / "warehouse.duckdb"))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")  # the shipped users, for a test
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     auc = con.execute(
         "SELECT m.value FROM risk_backtest_metrics m JOIN risk_model_versions v "

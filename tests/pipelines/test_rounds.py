@@ -246,6 +246,82 @@ def test_a_failed_draw_prints_its_cause_in_one_line_and_the_run_id(setup: Setup)
     assert run_id, lines[1]
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every path under `folder` with its bytes (folders as empty bytes)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b""
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_no_round_id_run_config_or_link_reaches_outside_the_reports_folder(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """Absolute paths, `..`, Windows names and symlinks through every entry point that names
+    a round's folder — `renfang draw`, the round job's run config (round id, overrides,
+    parameter file, resource paths) — and a sentinel folder that must come out untouched."""
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    (sentinel / "keep.txt").write_text("precious", encoding="utf-8")
+    (sentinel / "2027Q1").mkdir()
+    before, stored = tree(sentinel), setup.read("SELECT round_id FROM sampling_rounds")
+    job = build_defs(
+        warehouse=Warehouse(path=str(setup.warehouse), reports_dir=str(setup.reports)),
+        landing=Landing(path=str(setup.landing), today=PROCESSING_DATE),
+    ).resolve_job_def(ROUND_JOB)
+
+    def launch(config: dict, **run_config: object):
+        return job.execute_in_process(
+            raise_on_error=False,
+            run_config={"ops": {"sampling_round": {"config": config}}, **run_config},
+        )
+
+    bad_ids = [str(sentinel), str(sentinel / "2027Q1"), f"../../{sentinel.name}", "..",
+               "rounds/../../x", "C:\\Windows\\x", "..\\..\\x", "CON", "nul.txt", "evil.",
+               ".hidden", "-rf", "2027Q1\r\nBEGIN:VEVENT", "２０２７Ｑ１", "x" * 65]  # fmt: skip
+    for bad in bad_ids:
+        cli = setup.draw("--round", bad, "--seed", "1")
+        assert cli.exit_code == 2, (bad, cli.output)
+        assert "抽查批次编号" in cli.output and "round id" in cli.output, cli.output
+        assert "Traceback" not in cli.output
+        override = json.dumps({"round_id": bad})
+        for config in (
+            {"round_id": bad, "seed": 1, "publish": True},
+            {"round_id": "2025-05", "seed": 1, "overrides": override},
+        ):
+            run = launch(config)
+            assert not run.success
+            assert any("round id" in m for m in failure_messages(run)), failure_messages(run)
+    params = setup.root / "bad_round.yaml"
+    params.write_text(f"round_id: '../../{sentinel.name}'\n", encoding="utf-8")
+    run = launch({"params_file": str(params), "seed": 1})
+    assert not run.success and any("round id" in m for m in failure_messages(run))
+    assert not launch({"params_file": "/etc/passwd", "seed": 1}).success  # YAML files only
+
+    # Resource paths in a run config change nothing: the writes stay in the server's folders.
+    moved = {"warehouse": {"config": {"reports_dir": str(sentinel), "path": str(sentinel / "w")}}}
+    assert launch({"round_id": "2025-08", "seed": 2}, resources=moved).success
+    assert (setup.reports / "rounds" / "2025-08" / "plan.json").is_file()
+
+    # A symlink planted in the reports folder is refused, never written or removed through.
+    (setup.reports / "rounds" / "2025-07").symlink_to(sentinel / "2027Q1")
+    elsewhere = tmp_path / "other_reports"
+    elsewhere.mkdir()
+    (elsewhere / "rounds").symlink_to(sentinel)
+    for env, round_id in ({}, "2025-07"), ({"RENFANG_REPORTS": str(elsewhere)}, "2025-06"):
+        result = CliRunner().invoke(
+            app,
+            ["draw", "--warehouse", str(setup.warehouse), "--today", PROCESSING_DATE,
+             "--round", round_id, "--seed", "1"],
+            env={**setup.env, **env},
+        )  # fmt: skip
+        assert result.exit_code == 1 and "outside its root" in result.output, result.output
+    assert (setup.reports / "rounds" / "2025-07").is_symlink()
+    assert tree(sentinel) == before
+    after = setup.read("SELECT round_id FROM sampling_rounds")
+    assert set(after.get_column("round_id")) == set(stored.get_column("round_id")) | {"2025-08"}
+
+
 def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:
     with Warehouse(path=str(setup.warehouse)).transaction() as con:
         con.execute("DELETE FROM risk_scores")

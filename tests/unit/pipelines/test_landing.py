@@ -15,7 +15,9 @@ import xlsxwriter
 
 from models.contracts import default_contracts
 from models.row_checks import clean_source
+from warehouse.ingestion import clean_raw, raw_rows, scan_rows
 from warehouse.landing import (
+    LandingFolder,
     ScannedFile,
     UnreadableFileError,
     decode_text,
@@ -198,27 +200,67 @@ def test_file_missing_a_required_column_is_rejected_whole(tmp_path: Path) -> Non
     content = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{FIRM},警告\n罚2,{FIRM},罚款\n"
     scanned = scan(tmp_path, "missing.csv", content)
     assert (scanned.status, scanned.problem) == ("rejected", "missing_column")
+    assert scanned.header_row == 1
+    assert str(scanned.detail).startswith("缺少 决定日期(decided_on) / ")
     assert "decided_on" in str(scanned.detail)
-    assert cells(scanned, "source_row", "read_problem", "read_detail") == [
-        (2, "missing_column", "缺少 决定日期(decided_on)"),
-        (3, "missing_column", "缺少 决定日期(decided_on)"),
-    ]
+    assert scanned.rows.is_empty()  # a rejected file keeps none of its rows
 
 
 def test_file_missing_two_required_columns_names_both(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "missing2.csv", f"决定书文号,统一社会信用代码\n罚1,{FIRM}\n")
-    assert scanned.rows["read_detail"].to_list() == [
-        "缺少 决定日期(decided_on)、处罚种类(penalty_types)"
-    ]
+    assert str(scanned.detail).startswith("缺少 决定日期(decided_on)、处罚种类(penalty_types)")
 
 
-def test_headerless_csv_is_rejected_with_positional_rows(tmp_path: Path) -> None:
+def test_headerless_csv_is_rejected_without_rows(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "noheader.csv", "a,b,c\n1,2,3\n")
     assert (scanned.status, scanned.problem, scanned.header_row) == ("rejected", "no_header", None)
-    assert cells(scanned, "source_row", "read_problem", "raw_row") == [
-        (1, "no_header", '{"列1":"a","列2":"b","列3":"c"}'),
-        (2, "no_header", '{"列1":"1","列2":"2","列3":"3"}'),
-    ]
+    assert scanned.rows.is_empty()
+    assert scanned.sha256 == hashlib.sha256(b"a,b,c\n1,2,3\n").hexdigest()
+
+
+def test_a_file_above_the_size_limit_is_rejected_unread(tmp_path: Path, monkeypatch) -> None:
+    content = f"{HEADER}\n罚1,{FIRM},2024-03-05,警告,100\n"
+    monkeypatch.setenv("RENFANG_MAX_FILE_MB", str(len(content.encode()) / 2**20 / 2))
+    scanned = scan(tmp_path, "big.csv", content)
+    assert (scanned.status, scanned.problem) == ("rejected", "file_too_large")
+    assert "RENFANG_MAX_FILE_MB" in str(scanned.detail) and scanned.rows.is_empty()
+    assert scanned.sha256 == hashlib.sha256(content.encode()).hexdigest()
+    monkeypatch.setenv("RENFANG_MAX_FILE_MB", "lots")
+    with pytest.raises(ValueError, match="RENFANG_MAX_FILE_MB"):
+        scan(tmp_path, "big.csv", content)
+
+
+def test_junk_without_a_header_is_rejected_after_its_first_rows_only(tmp_path: Path) -> None:
+    """A 64 MiB junk CSV: the header is looked for in the first 4 MiB; the file is never held
+    whole (Python allocations peak at half its size at most) and no row of it is kept."""
+    import tracemalloc
+
+    path = tmp_path / "penalty_decisions" / "junk.csv"
+    path.parent.mkdir(parents=True)
+    line = ("垃圾," * 40 + "junk\n").encode("utf-8")
+    with path.open("wb") as out:
+        for _ in range(64 * 2**20 // (len(line) * 1000) + 1):
+            out.write(line * 1000)
+    tracemalloc.start()
+    try:
+        scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (scanned.status, scanned.problem) == ("rejected", "no_header")
+    assert scanned.rows.is_empty() and scanned.size_bytes > 64 * 2**20
+    assert peak < 32 * 2**20, f"peak {peak / 2**20:.1f} MiB while scanning a 64 MiB file"
+
+
+def test_a_header_in_the_first_rows_of_a_large_file_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "penalty_decisions" / "large.csv"
+    path.parent.mkdir(parents=True)
+    row = f"罚{{}},{FIRM},2024-03-05,警告,100\n"
+    body = "".join(row.format(i) for i in range(120_000)).encode("gbk")  # > 4 MiB of GBK
+    path.write_bytes("2024年处罚汇总\n".encode("gbk") + HEADER.encode("gbk") + b"\n" + body)
+    scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+    assert (scanned.status, scanned.encoding, scanned.header_row) == ("ok", "gbk", 2)
+    assert scanned.rows.height == 120_000
 
 
 @pytest.mark.parametrize("name", ["data.json", "report.xls", "README"])
@@ -229,14 +271,13 @@ def test_unsupported_extension(tmp_path: Path, name: str) -> None:
         "unsupported_format",
         "other",
     )
-    assert cells(scanned, "source_row", "read_problem") == [(None, "unsupported_format")]
-    assert json.loads(scanned.rows["raw_row"][0]) == {"file": f"penalty_decisions/{name}"}
+    assert scanned.rows.is_empty()
 
 
 def test_binary_csv_is_unreadable(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "binary.csv", b"\x00\x01\x02\xff\xfe\x00" * 50)
     assert (scanned.status, scanned.problem) == ("unreadable", "unreadable_file")
-    assert cells(scanned, "source_row", "read_problem") == [(None, "unreadable_file")]
+    assert scanned.rows.is_empty()
 
 
 def test_unknown_extra_column_is_kept_only_in_raw_row(tmp_path: Path) -> None:
@@ -470,23 +511,26 @@ REJECTED_FILE = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{F
 
 
 @pytest.mark.parametrize(
-    ("content", "accepted", "codes"),
+    ("content", "accepted", "codes", "read"),
     [
-        (OK_FILE, 1, ["invalid_date"]),
-        (REJECTED_FILE, 0, ["missing_column", "missing_column"]),
+        (OK_FILE, 1, ["invalid_date"], 2),
+        (REJECTED_FILE, 0, ["missing_column"], 1),  # one whole-file entry, no rows
     ],
     ids=["ok-file", "rejected-file"],
 )
 def test_scanned_rows_feed_the_row_checks(
-    tmp_path: Path, content: str, accepted: int, codes: list[str]
+    tmp_path: Path, content: str, accepted: int, codes: list[str], read: int
 ) -> None:
     scanned = scan(tmp_path, "a.csv", content)
-    raw = scanned.rows.with_columns(
-        source_file=pl.lit(scanned.file),
-        file_first_seen=pl.lit(datetime(2024, 6, 1, 9, 0), dtype=pl.Datetime("us")),
-    )
-    result = clean_source(raw, PENALTIES, CONTRACTS, today=date(2024, 6, 30))
+    first_seen = {scanned.sha256: datetime(2024, 6, 1, 9, 0)}
+    raw = raw_rows([scanned], first_seen, PENALTIES)
+    assert raw.height == (2 if accepted else 0)  # a rejected file leaves no raw rows
+    scan_table = scan_rows([scanned], first_seen)
+    landing = LandingFolder(path=str(tmp_path), today="2024-06-30")
+    result = clean_raw(raw, PENALTIES, CONTRACTS, landing, {}, scan_table)
     assert result.accepted.height == accepted
     assert result.quarantine["reason_code"].to_list() == codes
     assert result.quarantine["file"].to_list() == ["penalty_decisions/a.csv"] * len(codes)
-    assert result.file_counts.rows() == [("penalty_decisions/a.csv", 2, accepted, len(codes), 0)]
+    assert result.file_counts.rows() == [
+        ("penalty_decisions/a.csv", read, accepted, len(codes), 0, 0)
+    ]
