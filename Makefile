@@ -60,4 +60,5 @@ sample: $(STAMP)
 	$(VENV)/bin/renfang generate --out data/sample/landing
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/reports .dagster
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/.warehouse.duckdb.* data/reports \
+		data/warehouse.dagster data/archive data/models data/warehouse.audit.jsonl .dagster

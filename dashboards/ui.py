@@ -65,8 +65,15 @@ def plain(value: object) -> str:
 
 def say(key: str, **values: object) -> str:
     """`t(key, …)` with every value shown as plain text (the template's own Markdown, such
-    as a `command`, is kept)."""
-    return t(key, **{name: plain(value) for name, value in values.items()})
+    as a `command`, is kept). Numbers stay numbers, so the template can format them
+    (`{n:,d}`): a number carries no markup."""
+    return t(
+        key,
+        **{
+            name: value if isinstance(value, int | float) else plain(value)
+            for name, value in values.items()
+        },
+    )
 
 
 def current_user() -> User:
@@ -287,8 +294,8 @@ def tier_trend(trend: pl.DataFrame, rules: RuleSet) -> None:
         )
         latest = int(counts["firms"][-1])
         change = latest - int(counts["firms"][-2]) if counts.height > 1 else 0
-        col.markdown(f"**{tier_caption(tier, rules)}**")
-        col.caption(t("ov.trend_value", n=latest, delta=change))
+        col.markdown(f"**{plain(tier_caption(tier, rules))}**")
+        col.caption(say("ov.trend_value", n=latest, delta=change))
         data = labelled(counts.select("as_of", "tier", "firms"))
         chart = (
             alt.Chart(data)
@@ -344,4 +351,4 @@ def freshness_banner() -> None:
         return
     published = live_state(live).published_at
     when = published.strftime("%Y-%m-%d %H:%M") if published else "—"
-    st.info(t("updating", when=when))
+    st.info(say("updating", when=when))

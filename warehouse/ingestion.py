@@ -108,7 +108,8 @@ def file_entries(scan: pl.DataFrame) -> pl.DataFrame:
         file_sha256=pl.col("sha256"),
         file_first_seen=pl.col("first_seen_at").cast(pl.Datetime("us")),
         read_problem=pl.col("problem"),
-        read_detail=pl.col("detail"),
+        # the Chinese half of a bilingual detail (`中文 / English`): it becomes the reason
+        read_detail=pl.col("detail").str.split(" / ").list.first(),
         raw_row=pl.col("file").map_elements(
             lambda f: json.dumps({"file": f}, ensure_ascii=False), return_dtype=pl.Utf8
         ),

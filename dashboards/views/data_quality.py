@@ -133,14 +133,15 @@ else:
     )  # fmt: skip
     index = reports.index_url()
     if index:
-        st.markdown(f"[{t('dq.docs_site')}]({index})")
+        st.link_button(t("dq.docs_site"), index)  # a button, not Markdown built from data
 
 st.subheader(t("dq.conflicts"))
 conflicts = get(q.open_conflicts, None)
 if conflicts.is_empty():
     st.success(t("dq.no_conflicts"))
 else:
-    table(conflicts)
+    details = [in_language(r["source"], r["detail"]) for r in conflicts.to_dicts()]
+    table(conflicts.with_columns(detail=pl.Series(details, dtype=pl.Utf8)))
 
 st.subheader(t("dq.review"))
 table(review)

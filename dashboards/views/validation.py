@@ -23,7 +23,8 @@ if version.is_empty():
 
 model = version.row(0, named=True)
 st.caption(
-    say("va.version", version=model["model_version"],
+    # the version is "<algorithm>-<hash>": the algorithm is shown by its label right after
+    say("va.version", version=model["model_version"].rsplit("-", 1)[-1],
         algorithm=label_of("scorer", model["algorithm"]), cutoff=model["cutoff"].isoformat(),
         horizon=model["horizon_days"], rows=f"{model['training_rows']:,d}")
 )  # fmt: skip

@@ -1,10 +1,9 @@
 """SIGTERM during `renfang run`: the running step finishes, no later step starts, the run is
 marked canceled with its pool slot released, and the command exits 143 (128 + SIGTERM).
 
-What stays the same in the warehouse: every step that never started left its tables as they
-were (here: never created). Steps that finished before the signal committed their own
-transactions; keeping *every* live table unchanged by a stopped run is write–audit–publish's
-part (the system-of-record issue), not this handler's.
+What stays the same in the warehouse: everything. The steps that finished wrote the run's
+staging copy, which a stopped run never publishes and the command removes: the live file is
+exactly as before (here, a new warehouse: still absent), and the stop is in the audit log.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from fixtures.landing import PROCESSING_DATE, write_fixture_landing
 
@@ -61,10 +59,10 @@ def test_sigterm_stops_a_run_at_the_next_step_boundary(tmp_path: Path) -> None:
         assert 0 < len(started) < len(planned) / 2, (len(started), len(planned))
         info = instance.event_log_storage.get_concurrency_info("duckdb_writer")
         assert not info.claimed_slots and not info.pending_steps  # the slot is free again
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    tables = {r[0] for r in rows}
-    assert "credit_scores" not in tables and "sampling_rounds" not in tables  # never started
+    assert not warehouse.exists(), "a stopped run publishes nothing"
+    assert not list(tmp_path.glob(".warehouse.duckdb.staging-*")), "its copy is removed"
+    audit = (tmp_path / "warehouse.audit.jsonl").read_text(encoding="utf-8")
+    assert '"run_failed"' in audit and "SIGTERM" in audit
 
 
 def _first_step_done(home: Path, process: subprocess.Popen) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.resources import PROJECT_ROOT
+from warehouse.connection import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

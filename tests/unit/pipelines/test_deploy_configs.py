@@ -75,8 +75,8 @@ def test_renfang_ui_refuses_to_start_without_users_or_the_demo_flag(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     refused = CliRunner().invoke(app, ["ui"])
     assert refused.exit_code == 2
-    zh, en = refused.output.strip().splitlines()
-    assert zh.startswith("未设置 RENFANG_USERS") and en.startswith("RENFANG_USERS is not set")
+    zh, en = refused.output.strip().split(" / ", 1)  # one line: Chinese, then English
+    assert "未设置 RENFANG_USERS" in zh and "RENFANG_USERS is not set" in en
     assert not (tmp_path / "home").exists()  # refused before anything started
     broken = tmp_path / "users.yaml"
     broken.write_text("credentials: {usernames: {u: {name: U, password: x, roles: [public]}}}\n")

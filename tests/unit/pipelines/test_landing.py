@@ -201,14 +201,16 @@ def test_file_missing_a_required_column_is_rejected_whole(tmp_path: Path) -> Non
     scanned = scan(tmp_path, "missing.csv", content)
     assert (scanned.status, scanned.problem) == ("rejected", "missing_column")
     assert scanned.header_row == 1
-    assert str(scanned.detail).startswith("缺少 决定日期(decided_on) / ")
+    assert str(scanned.detail).startswith("缺少必填列：决定日期(decided_on) / ")
     assert "decided_on" in str(scanned.detail)
     assert scanned.rows.is_empty()  # a rejected file keeps none of its rows
 
 
 def test_file_missing_two_required_columns_names_both(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "missing2.csv", f"决定书文号,统一社会信用代码\n罚1,{FIRM}\n")
-    assert str(scanned.detail).startswith("缺少 决定日期(decided_on)、处罚种类(penalty_types)")
+    assert str(scanned.detail).startswith(
+        "缺少必填列：决定日期(decided_on)、处罚种类(penalty_types)"
+    )
 
 
 def test_headerless_csv_is_rejected_without_rows(tmp_path: Path) -> None:
