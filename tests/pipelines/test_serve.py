@@ -131,8 +131,9 @@ class Served:
             **os.environ,
             "RENFANG_WAREHOUSE": str(self.root / "warehouse.duckdb"),
             "DAGSTER_HOME": str(self.root / "dagster_home"),
+            "RENFANG_DEMO_USERS": "1",  # the shipped users: a local test, not a server
         }
-        for name in ("RENFANG_REPORTS", "RENFANG_DOCS_URL"):
+        for name in ("RENFANG_REPORTS", "RENFANG_DOCS_URL", "RENFANG_USERS"):
             env.pop(name, None)
         command = [
             str(Path(sys.executable).with_name("renfang")), "ui",
