@@ -15,7 +15,6 @@ of the reordering. What does not: reading inputs, writing JSON/CSV/PNG (warehous
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import polars as pl
 
+from models.periods import one_month_after
 from models.risk import metrics
 from models.risk.config import RiskConfig
 from models.risk.features import inspections_in
@@ -139,9 +139,7 @@ def first_period(cutoff: date, setting: Literal["month"] | int) -> tuple[date, d
     """The reordering's "first month" after the cut-off: (first day, last day, setting) —
     one calendar month (the same day of the next month, or its last day) or N days."""
     if setting == "month":
-        year, month = divmod(cutoff.month, 12)
-        year, month = cutoff.year + year, month + 1
-        end = date(year, month, min(cutoff.day, calendar.monthrange(year, month)[1]))
+        end = one_month_after(cutoff)
         text = "one calendar month after the cut-off"
     else:
         end = cutoff + timedelta(days=setting)
