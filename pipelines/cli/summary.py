@@ -127,7 +127,9 @@ def print_conflicts(warehouse: Warehouse, echo: Callable[[str], object]) -> None
         echo(f"  {zh} / {en}: {rows.height}")
         for row in rows.head(CONFLICTS_SHOWN).iter_rows(named=True):
             where = f"{row['file']}#{row['row_number']}"
-            echo(f"    {row['source']} {row['key']}  {row['detail']}  ({where})")
+            detail = str(row["detail"] or "").split(" / ")[0]  # the Chinese half; all: the page
+            detail = detail if len(detail) <= 80 else detail[:79] + "…"
+            echo(f"    {row['key']}  {detail}  ({where})")
 
 
 TIERS = ("A", "B", "C", "D")
