@@ -151,9 +151,19 @@ def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
     """Raw text rows → typed canonical columns (unparseable → null), defaults filled."""
     raw = _with_all_columns(raw, source)
     typed = raw.select(
-        *RAW_META_COLUMNS, *(_parse(c, contracts).alias(c.name) for c in source.columns)
+        *RAW_META_COLUMNS, *(_with_fallback(c, contracts).alias(c.name) for c in source.columns)
     )
     return _fill_defaults(typed, source)
+
+
+def _with_fallback(col: Column, contracts: Contracts) -> pl.Expr:
+    """The typed value; a blank enum with a `fallback` takes the other column's text when
+    it spells an allowed value (no problem is reported for the fallback: it is free text)."""
+    parsed = _parse(col, contracts)
+    if not col.fallback:
+        return parsed
+    lookup = contracts.enum_lookup(col.enum or "")
+    return pl.coalesce(parsed, normalise.map_enum(pl.col(col.fallback), lookup))
 
 
 def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:

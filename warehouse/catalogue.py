@@ -81,6 +81,7 @@ LANDING_SCAN_SCHEMA = pl.Schema(
         "status": pl.Utf8(),
         "problem": pl.Utf8(),
         "detail": pl.Utf8(),
+        "layout": pl.Utf8(),  # the declared layout its header matched (`Source.layout_of`)
         "first_seen_at": pl.Datetime("us"),
     }
 )

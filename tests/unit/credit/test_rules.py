@@ -27,7 +27,7 @@ def _dump(data: Any) -> str:
 
 def test_default_rule_set_holds_the_design_numbers() -> None:
     rules = default_rule_set()
-    assert rules.version == "default-2025.1"
+    assert rules.version == "default-2026.1"
     assert (rules.score.base, rules.score.bonus_cap) == (70, 30)
     assert rules.tier_names == ("A", "B", "C", "D")
     assert [t.min_score for t in rules.tiers] == [85, 65, 45, 0]
