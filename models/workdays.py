@@ -102,3 +102,41 @@ def working_days_between(
     if isinstance(frame, pl.LazyFrame):
         return joined
     return joined.collect()
+
+
+def add_working_days(
+    frame: FrameT,
+    start_col: str,
+    days: int,
+    out_col: str,
+    calendar: pl.DataFrame,
+) -> FrameT:
+    """Add `out_col`: the `days`-th working day after `start_col` (the start day itself never
+    counts, as in `working_days_between`): the last day a "within N working days" rule is
+    met. A decision on Friday 2024-03-01 with 7 working days is due on Tuesday 2024-03-12.
+    Null when the start is null or the result falls outside `calendar` (build it to cover
+    the data, with a margin of some weeks after the last date).
+    """
+    index = calendar.lazy().select(pl.col("day").alias(_DAY), "working_day_index")
+    working = (
+        calendar.lazy()
+        .filter("is_working_day")
+        .select(pl.col("day").alias(out_col), pl.col("working_day_index").alias(_END_INDEX))
+    )
+    joined = (
+        frame.lazy()
+        .join(
+            index.rename({"working_day_index": _START_INDEX}),
+            left_on=start_col,
+            right_on=_DAY,
+            how="left",
+            coalesce=True,
+            maintain_order="left",
+        )
+        .with_columns((pl.col(_START_INDEX) + days).alias(_END_INDEX))
+        .join(working, on=_END_INDEX, how="left", maintain_order="left")
+        .drop(_START_INDEX, _END_INDEX)
+    )
+    if isinstance(frame, pl.LazyFrame):
+        return joined
+    return joined.collect()

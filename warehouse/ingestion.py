@@ -13,7 +13,7 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.row_checks import CleanResult, clean_source
+from models.row_checks import CleanResult, RowRule, clean_source
 from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
     FileEvent,
@@ -113,15 +113,18 @@ def clean_raw(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    rules: Sequence[RowRule] = (),
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`); the file hash travels along as lineage."""
+    (`models.row_checks.clean_source`, with the rule set's cross-field `rules`); the file
+    hash travels along as lineage."""
     return clean_source(
         raw,
         source,
         contracts,
         today=landing.processing_date,
         known_keys=known_keys,
+        rules=rules,
     )
 
 
@@ -256,6 +259,7 @@ def rebuild_clean(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    rules: Sequence[RowRule] = (),
 ) -> Rebuilt:
     """The clean rows of every received file of `source` in force on the processing date,
     and — for record sources — the rows that stopped being in force, with the day they did
@@ -272,7 +276,7 @@ def rebuild_clean(
         [source.name, live],
     )
     result = clean_raw(raw.filter(pl.col("file_sha256").is_in(live)), source, contracts,
-                       landing, known_keys)  # fmt: skip
+                       landing, known_keys, rules)  # fmt: skip
     if source.name not in RETIRED_SOURCES:
         return Rebuilt(result, result.accepted, None, files)
     periods: list[tuple[date | None, pl.DataFrame]] = []
@@ -283,7 +287,7 @@ def rebuild_clean(
             continue
         before = files_in_force(status, end - timedelta(days=1))
         accepted = clean_raw(raw.filter(pl.col("file_sha256").is_in(before)), source,
-                             contracts, landing, known_keys).accepted  # fmt: skip
+                             contracts, landing, known_keys, rules).accepted  # fmt: skip
         periods.append((start, accepted))
     current, retired = assemble(periods, source)
     return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)

@@ -13,6 +13,7 @@ from pipelines.cli.acts import backup, restore, rules_app, withdraw
 from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
+from pipelines.cli.listing import listing_app, objections
 from pipelines.cli.rounds import draw, rounds, verify_draw
 from pipelines.cli.run import generate, run, score, ui
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(export_app, name="export")
 app.add_typer(rules_app, name="rules")
+app.add_typer(listing_app, name="listing")
 app.command()(run)
 app.command()(score)
 app.command()(generate)
@@ -34,6 +36,7 @@ app.command("rounds")(rounds)
 app.command("withdraw")(withdraw)
 app.command("backup")(backup)
 app.command("restore")(restore)
+app.command("objections")(objections)
 
 if __name__ == "__main__":
     app()

@@ -169,7 +169,7 @@ def score(
                  "firms": stored})  # fmt: skip
     typer.echo(f"scored {stored:,d} firms as of {day} with rule set {rule_set.version}")
     with wh.connect(read_only=True) as con:
-        print_tier_mix(tier_mix(con, day), day, typer.echo)
+        print_tier_mix(tier_mix(con, day), day, typer.echo, rule_set)
 
 
 def generate(

@@ -13,9 +13,10 @@ import polars as pl
 
 from models.conflicts import KINDS
 from models.contracts import SOURCE_ORDER, default_contracts
+from models.rules import RuleSet, default_rule_set
 from pipelines.resources import Warehouse
 from warehouse.connection import query, table_exists
-from warehouse.credit import tier_mix
+from warehouse.credit import official_rules, tier_mix
 
 
 def print_run_summary(
@@ -73,7 +74,19 @@ def print_run_summary(
         )
         if latest:
             echo("")
-            print_tier_mix(tier_mix(con, latest), latest, echo)
+            print_tier_mix(
+                tier_mix(con, latest), latest, echo, official_rules(con).for_date(latest)
+            )
+        if table_exists(con, "objection_deadlines"):
+            states = dict(
+                con.execute("SELECT state, count(*) FROM objection_deadlines GROUP BY 1").fetchall()
+            )
+            if states.get("open") or states.get("overdue"):
+                echo(
+                    f"异议办理中 {states.get('open', 0)} 件，已超期 {states.get('overdue', 0)} 件 "
+                    f"/ objections open: {states.get('open', 0)}, overdue: "
+                    f"{states.get('overdue', 0)} (renfang objections)"
+                )
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
     if skipped:
@@ -112,9 +125,17 @@ def print_conflicts(warehouse: Warehouse, echo: Callable[[str], object]) -> None
 TIERS = ("A", "B", "C", "D")
 
 
-def print_tier_mix(mix: pl.DataFrame, as_of: object, echo: Callable[[str], object]) -> None:
-    """Firms per tier and firm type (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)."""
-    echo(f"tier mix as of {as_of}   (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)")
+def print_tier_mix(
+    mix: pl.DataFrame,
+    as_of: object,
+    echo: Callable[[str], object],
+    rules: RuleSet | None = None,
+) -> None:
+    """Firms per tier and firm type, with the tiers' published labels (risk classes, e.g.
+    A 信用风险低 · B 信用风险一般 · C 信用风险较高 · D 信用风险高)."""
+    shown = rules or default_rule_set()
+    legend = " · ".join(f"{t.tier} {shown.public_label(t.tier)}" for t in shown.tiers)
+    echo(f"tier mix as of {as_of}   ({legend})")
     if mix.is_empty():
         echo("  no scores")
         return
