@@ -213,6 +213,14 @@ class Contracts(_Frozen):
     def max_length(self, column: Column) -> int:
         return column.max_length or self.max_text_length
 
+    def layout_title(self, source: str, name: str | None, lang: str = "zh") -> str:
+        """How the review report names a file's layout (`Source.layout_of`)."""
+        found = next((x for x in self.sources[source].layouts if x.name == name), None)
+        layout = found or PROJECT_LAYOUT
+        if name is None:
+            return "（未记录）" if lang == "zh" else "(not recorded)"
+        return layout.title_zh if lang == "zh" else layout.title_en
+
     @model_validator(mode="after")
     def _cross_references(self) -> Contracts:
         for name, src in self.sources.items():

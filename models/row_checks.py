@@ -329,9 +329,13 @@ def _problems(
             pl.lit(rule.later),
             pl.col(f"_raw_{rule.later}"),
         )
+        out_of_order = pl.col(rule.later) < pl.col(rule.earlier)
+        if source.column(rule.later).default:
+            # a collection date we filled in (the first-seen day) is not input to judge
+            out_of_order &= normalise.clean_text(pl.col(f"_raw_{rule.later}")).is_not_null()
         exprs.append(
             _problem(
-                pl.col(rule.later) < pl.col(rule.earlier),
+                out_of_order,
                 rule.later,
                 "date_order",
                 value,

@@ -65,7 +65,10 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         readable = with_headers(
             report.with_columns(pl.col("source").replace(SOURCE_LABELS_ZH)), REVIEW_COLUMNS_ZH
         )
-        xlsx = write_xlsx({"评议报告": readable}, warehouse.reports / f"{REPORT_NAME}.xlsx")
+        layouts = _layouts(warehouse, contracts)
+        xlsx = write_xlsx(
+            {"评议报告": readable, LAYOUT_SHEET: layouts}, warehouse.reports / f"{REPORT_NAME}.xlsx"
+        )
         csv = write_csv(readable, warehouse.reports / f"{REPORT_NAME}.csv")
         total = report.filter(pl.col("source") == "全部").row(0, named=True)
         context.log.info(f"review report written to {xlsx}")
@@ -82,6 +85,32 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         )
 
     return [review]
+
+
+LAYOUT_SHEET = "文件读取格式"
+
+
+def _layouts(warehouse: Warehouse, contracts: Contracts) -> pl.DataFrame:
+    """Each received file of the three evidence sources with the layout it was read as
+    (the project's own, or a declared one such as the national 双公示 penalty layout)."""
+    with warehouse.connect() as con:
+        files = query(
+            con,
+            "SELECT source, file, layout, status, first_seen_at FROM landing_files "
+            "WHERE source IN (SELECT unnest(?)) ORDER BY source, file, first_seen_at",
+            [list(SOURCES)],
+        )
+    return files.select(
+        pl.col("source").replace(SOURCE_LABELS_ZH).alias("来源"),
+        pl.col("file").alias("文件"),
+        pl.struct("source", "layout")
+        .map_elements(
+            lambda r: contracts.layout_title(r["source"], r["layout"]), return_dtype=pl.Utf8
+        )
+        .alias("读取格式"),
+        pl.col("status").alias("读取结果"),
+        pl.col("first_seen_at").dt.date().alias("首次收到"),
+    )
 
 
 def _calendar_for(evidence: pl.DataFrame) -> pl.DataFrame:
