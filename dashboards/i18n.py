@@ -254,7 +254,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "overdue": ("已超期", "Overdue"),
     "evidence_doc_nos": ("依据文书", "Evidence"),
     "step": ("步骤", "Step"),
-    "on": ("日期", "Date"),
+    "step_on": ("日期", "Date"),
     "doc_no": ("文书号", "Document no."),
     "document": ("文书文件", "Document file"),
     "days_overdue": ("超期天数", "Days overdue"),

@@ -58,7 +58,7 @@ LISTING_EVENT_SCHEMA = pl.Schema(
         "case_id": pl.Utf8(),
         "seq": pl.Int64(),
         "step": pl.Utf8(),
-        "on": pl.Date(),
+        "step_on": pl.Date(),
         "doc_no": pl.Utf8(),
         "deadline": pl.Date(),  # notice: statement deadline; decision: last day listed
         "detail": pl.Utf8(),
@@ -123,14 +123,14 @@ def case_state(case_id: str, events: pl.DataFrame) -> CaseState:
     return CaseState(
         case_id=case_id,
         state=rows[-1]["step"],
-        last_on=rows[-1]["on"],
+        last_on=rows[-1]["step_on"],
         statement_deadline=notice["deadline"] if notice else None,
         notice_doc_no=notice["doc_no"] if notice else None,
         decision_doc_no=decision["doc_no"] if decision else None,
-        decided_on=decision["on"] if decision else None,
+        decided_on=decision["step_on"] if decision else None,
         listed_until=decision["deadline"] if decision else None,
-        published_on=by_step["published"]["on"] if "published" in by_step else None,
-        removed_on=by_step["removed"]["on"] if "removed" in by_step else None,
+        published_on=by_step["published"]["step_on"] if "published" in by_step else None,
+        removed_on=by_step["removed"]["step_on"] if "removed" in by_step else None,
     )
 
 
@@ -318,7 +318,7 @@ def listings_as_of(cases: pl.DataFrame, events: pl.DataFrame, day: date) -> pl.D
     published by then, not removed by then, and with `day` inside its period."""
     if cases.is_empty() or events.is_empty():
         return pl.DataFrame(schema=LISTING_SCHEMA)
-    known = events.filter(pl.col("on") <= day)
+    known = events.filter(pl.col("step_on") <= day)
 
     def step(name: str, **columns: pl.Expr) -> pl.DataFrame:
         return (
@@ -330,11 +330,11 @@ def listings_as_of(cases: pl.DataFrame, events: pl.DataFrame, day: date) -> pl.D
         )
 
     decided = step(
-        "decision", decision_doc_no=pl.col("doc_no"), decided_on=pl.col("on"),
+        "decision", decision_doc_no=pl.col("doc_no"), decided_on=pl.col("step_on"),
         listed_until=pl.col("deadline"),
     )  # fmt: skip
-    published = step("published", published_on=pl.col("on"))
-    removed = step("removed", removed_on=pl.col("on"))
+    published = step("published", published_on=pl.col("step_on"))
+    removed = step("removed", removed_on=pl.col("step_on"))
     return (
         cases.join(decided, on="case_id")
         .join(published, on="case_id")
@@ -377,7 +377,7 @@ def case_overview(cases: pl.DataFrame, events: pl.DataFrame, day: date) -> pl.Da
     (not dropped, not removed, not expired) first, most urgent first."""
     rows = []
     for case in cases.to_dicts():
-        mine = events.filter((pl.col("case_id") == case["case_id"]) & (pl.col("on") <= day))
+        mine = events.filter((pl.col("case_id") == case["case_id"]) & (pl.col("step_on") <= day))
         if mine.is_empty():
             continue
         state = case_state(str(case["case_id"]), mine)

@@ -257,7 +257,7 @@ def _append(
         "SELECT coalesce(max(seq), 0) + 1 FROM listing_events WHERE case_id = ?", [case_id]
     ).fetchall()
     row = {
-        "case_id": case_id, "seq": seq, "step": step, "on": on, "doc_no": doc_no,
+        "case_id": case_id, "seq": seq, "step": step, "step_on": on, "doc_no": doc_no,
         "deadline": deadline, "detail": detail, "document": document, "actor": actor,
         "recorded_at": _now(),
     }  # fmt: skip

@@ -35,7 +35,7 @@ table(
      "overdue", "evidence_doc_nos"],
 )  # fmt: skip
 with st.expander(t("cs.steps")):
-    table(get(q.listing_steps, None), ["case_id", "seq", "step", "on", "doc_no", "deadline",
+    table(get(q.listing_steps, None), ["case_id", "seq", "step", "step_on", "doc_no", "deadline",
                                        "detail", "document", "actor"])  # fmt: skip
 st.subheader(t("cs.objections"))
 table(objections, ["case_id", "uscc", "record_doc_no", "filed_on", "deadline", "state",
