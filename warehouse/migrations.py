@@ -54,8 +54,13 @@ def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
         )
     ensure_tables(con, ["landing_paths", "file_events"])
     if _exists(con, "landing_scan"):
+        # named columns (the size and modification time stay unknown: the next run's scan
+        # fills them), and only paths not registered yet: a warehouse written without its
+        # state row (single assets, unstaged) already has the register
         con.execute(
-            "INSERT INTO landing_paths SELECT source, file, sha256, first_seen_at FROM landing_scan"
+            "INSERT INTO landing_paths (source, file, sha256, seen_at) "
+            "SELECT source, file, sha256, first_seen_at FROM landing_scan s WHERE NOT EXISTS "
+            "(SELECT 1 FROM landing_paths p WHERE p.source = s.source AND p.file = s.file)"
         )
 
 
