@@ -123,7 +123,7 @@ def _penalty_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
     kept = docs.filter(~pl.col("status").is_in(list(p.ignored_statuses)).fill_null(False))
     # 不予处罚 / 轻微违法免罚 (a decision holding nothing else) is a kind of its own: a record
     # only at the severity the rule set gives it (default none), never a veto.
-    not_penalised = _only_no_penalty(p.no_penalty_types)
+    not_penalised = only_no_penalty(p.no_penalty_types)
     exempt = kept.filter(not_penalised)
     kept = kept.filter(~not_penalised)
     kept = kept.with_columns(
@@ -178,7 +178,7 @@ def _penalty_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
     return parts
 
 
-def _only_no_penalty(types: tuple[str, ...]) -> pl.Expr:
+def only_no_penalty(types: tuple[str, ...]) -> pl.Expr:
     """The decision's penalty types are all decisions not to penalise (and there is one)."""
     if not types:
         return pl.lit(False)
@@ -368,7 +368,7 @@ def _penalty_lookup(penalties: pl.DataFrame | None, rules: RuleSet) -> pl.LazyFr
     docs = conform_source(penalties, "penalty_decisions").select(PENALTY_LOOKUP)
     return docs.filter(
         ~pl.col("status").is_in(list(p.ignored_statuses)).fill_null(False)
-        & ~_only_no_penalty(p.no_penalty_types)
+        & ~only_no_penalty(p.no_penalty_types)
     )
 
 

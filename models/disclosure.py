@@ -31,7 +31,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from models.credit_records import conform_source, source_records
+from models.credit_records import conform_source, only_no_penalty, source_records
 from models.rules import RuleSet
 from models.workdays import add_working_days, working_day_calendar
 
@@ -125,7 +125,7 @@ def penalty_disclosures(
     )
     published = docs.filter(
         ~pl.col("status").is_in(list(p.ignored_statuses)).fill_null(False)
-        & ~_exempt(p.no_penalty_types)
+        & ~only_no_penalty(p.no_penalty_types)
     )
     if published.is_empty():
         return pl.DataFrame(schema=DISCLOSURE_SCHEMA)
@@ -165,15 +165,6 @@ def _versions(frame: pl.DataFrame, retired_on: pl.Expr | None) -> pl.DataFrame:
         version=frame["file_sha256"].str.slice(0, 12) if has_sha else pl.lit(""),
         retired_on=frame["retired_on"] if retired_on is not None else pl.lit(None, dtype=pl.Date),
     )
-
-
-def _exempt(types: tuple[str, ...]) -> pl.Expr:
-    if not types:
-        return pl.lit(False)
-    listed = pl.col("penalty_types")
-    return (
-        (listed.list.len() > 0) & listed.list.eval(pl.element().is_in(list(types))).list.all()
-    ).fill_null(False)
 
 
 def _with_status_ends(

@@ -37,6 +37,9 @@ RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
 
+SAME_FACT_SOURCES = ("circulars", "correction_notices")
+"""The sources whose documents may record a penalty decision's fact (one fact, one deduction)."""
+
 DOCUMENTS_PER_PART = 500_000
 """Source documents derived at once by `record_parts` (~1 GB of frames at the peak)."""
 
@@ -90,7 +93,11 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
             where, at = "WHERE hash(uscc) % ? = ?", [slices, i]
             part = query(con, f'SELECT * FROM "{name}" {where}', at)
             # the same firms' penalty decisions: the fact a circular or notice may record
-            penalties = query(con, f"SELECT {lookup} FROM penalty_decisions {where}", at)
+            penalties = (
+                query(con, f"SELECT {lookup} FROM penalty_decisions {where}", at)
+                if name in SAME_FACT_SOURCES
+                else None
+            )
             yield kept(in_record_order(source_records(name, part, rules, penalties)).collect())
     retired = read_retired(con)
     if retired:

@@ -39,7 +39,7 @@ from warehouse.credit import (
 )
 from warehouse.tables import replace_table, replace_table_from_parts
 
-ENGINE_VERSION = "credit-engine-1"
+ENGINE_VERSION = "credit-engine-2"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
 
 SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(

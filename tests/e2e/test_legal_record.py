@@ -21,22 +21,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from fixtures.cli import renfang
 from fixtures.landing import (
     FIRM_DESIGN,
     FIRM_EQUIPMENT,
     FIRM_REVIEW,
     FIRM_SUPERVISION,
     FIRM_TESTING,
-    PROCESSING_DATE,
     write_fixture_landing,
 )
 from openpyxl import load_workbook
@@ -107,23 +104,6 @@ def write_scenario(root: Path) -> Path:
         encoding="utf-8",
     )  # fmt: skip
     return landing
-
-
-def renfang(*args: str, root: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(root / "dagster"),
-        "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "RENFANG_REPORTS": str(root / "reports"),
-        "RENFANG_TODAY": PROCESSING_DATE,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    if check:
-        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return done
 
 
 @pytest.fixture(scope="module")

@@ -13,27 +13,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from fixtures.cli import renfang
 from fixtures.landing import (
     FIRM_DESIGN,
     FIRM_EQUIPMENT,
     FIRM_REVIEW,
     FIRM_SUPERVISION,
     FIRM_TESTING,
-    PROCESSING_DATE,
     write_fixture_landing,
 )
 from openpyxl import load_workbook
 
-from warehouse.connection import PROJECT_ROOT
 from warehouse.connection import query as query_frame
 
 pytestmark = pytest.mark.slow
@@ -96,22 +92,6 @@ def national_layout() -> str:
         for doc, uscc, day, category, types, fine, until in DECISIONS
     ]  # fmt: skip
     return _csv(rows)
-
-
-def renfang(*args: str, root: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(root / "dagster"),
-        "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "RENFANG_REPORTS": str(root / "reports"),
-        "RENFANG_TODAY": PROCESSING_DATE,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return done
 
 
 def build(root: Path, text: str, encoding: str) -> Path:
