@@ -70,6 +70,10 @@ def _v2_to_v3(con: duckdb.DuckDBPyConnection) -> None:
     a circular or correction notice cites), how each received file was read (`layout`).
     The tables of the listing procedure are new and empty (created on first use)."""
     for entry in catalogue().values():
+        # carried tables only: derived ones (clean, credit …) are rebuilt by the next run and
+        # keep every row and column as they were until then
+        if entry.group not in ("raw", "bookkeeping"):
+            continue
         if entry.view or entry.schema is None or not _exists(con, entry.name):
             continue
         present = {
