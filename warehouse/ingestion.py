@@ -14,7 +14,7 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,9 @@ import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.row_checks import CleanResult, clean_source
+from models.penalty_checks import penalty_rules
+from models.row_checks import CleanResult, RowRule, clean_source
+from models.rules import RuleSet
 from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
     FileEvent,
@@ -136,10 +138,12 @@ def clean_raw(
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
     scan: pl.DataFrame,
+    rules: Sequence[RowRule] = (),
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`), plus one whole-file entry per file the scan refused
-    (`file_entries`); the file hash travels along as lineage."""
+    (`models.row_checks.clean_source`, with the rule set's cross-field `rules`), plus one
+    whole-file entry per file the scan refused (`file_entries`); the file hash travels along
+    as lineage."""
     entries = file_entries(scan)
     rows = pl.concat([raw, entries], how="diagonal_relaxed") if entries.height else raw
     return clean_source(
@@ -148,13 +152,17 @@ def clean_raw(
         contracts,
         today=landing.processing_date,
         known_keys=known_keys,
+        rules=rules,
     )
 
 
-def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl.DataFrame]:
+def clean_folder(
+    landing: LandingLocation, contracts: Contracts, rules: RuleSet | None = None
+) -> dict[str, pl.DataFrame]:
     """Every source of a landing folder read and cleaned as a first run would: files first
     seen on the processing date's clock, references checked against the sources cleaned
-    before them (contract order). Returns the accepted rows per source."""
+    before them (contract order), penalty decisions also against `rules`' statutory limits
+    (as the first run's official rule set would). Returns the accepted rows per source."""
     now = landing.clock()
     accepted: dict[str, pl.DataFrame] = {}
     for name in SOURCE_ORDER:
@@ -173,7 +181,14 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
             if r.source in accepted
         }
         scan = scan_rows(scanned, first_seen)
-        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys, scan).accepted
+        row_rules = (
+            penalty_rules(((rules.effective_from, rules),))
+            if rules is not None and name == "penalty_decisions"
+            else []
+        )
+        accepted[name] = clean_raw(
+            raw, source, contracts, landing, known_keys, scan, row_rules
+        ).accepted
     return accepted
 
 
@@ -285,6 +300,7 @@ def rebuild_clean(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    rules: Sequence[RowRule] = (),
 ) -> Rebuilt:
     """The clean rows of every received file of `source` in force on the processing date,
     and — for record sources — the rows that stopped being in force, with the day they did
@@ -305,7 +321,7 @@ def rebuild_clean(
         """The rows of these files (and one entry per file refused whole), checked as one."""
         scan = registry.filter(pl.col("sha256").is_in(shas))
         rows = raw.filter(pl.col("file_sha256").is_in(shas))
-        return clean_raw(rows, source, contracts, landing, known_keys, scan)
+        return clean_raw(rows, source, contracts, landing, known_keys, scan, rules)
 
     result = clean(live)
     if source.name not in RETIRED_SOURCES:
