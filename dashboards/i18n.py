@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from models.labels import Language, default_labels
+from models.publication import RISK_CLASS_NOTE
 
 LANG_KEY = "lang"
 
@@ -234,6 +235,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl.search": ("按名称或代码筛选", "Filter by name or code"),
     "tl.download": ("下载等级名单（Excel）", "Download the tier list (Excel)"),
     "tl.definitions": ("等级定义", "Tier definitions"),
+    "tl.risk_note": (
+        RISK_CLASS_NOTE,
+        "A tier is the regulator's internal credit-risk class, used to set how often firms "
+        "are inspected; it is not a finding of dishonesty. Entry on the list of seriously "
+        "dishonest entities requires the legal procedure (notice, statement, decision) and is "
+        "published separately.",
+    ),
     "tl.audience": ("本名单公开的信用等级：{tiers}", "Tiers published in this list: {tiers}"),
     # public round results
     "pr.none": ("尚无已公布的抽查批次。", "No published round yet."),

@@ -17,7 +17,7 @@ from dashboards.queries import public as q
 from dashboards.queries.rules import rules_as_of
 from dashboards.ui import current_user, get, plain, say, table, tier_caption, tier_chart
 from models.labels import default_labels
-from models.publication import RISK_CLASS_NOTE, tier_definitions
+from models.publication import tier_definitions
 from warehouse import audit
 from warehouse.audit import audit_path
 from warehouse.publication import tier_list_file
@@ -68,7 +68,7 @@ columns = ["uscc", "name", "firm_type", "district", "tier", "tier_label", "liste
 if may(user, "scores"):
     columns += ["score", "veto"]
 table(shown, columns)
-st.caption(RISK_CLASS_NOTE)
+st.caption(t("tl.risk_note"))
 
 with st.expander(t("tl.definitions")):
     definitions = tier_definitions(rules)

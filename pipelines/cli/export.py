@@ -132,7 +132,11 @@ def disclosure(
     typer.echo(f"disclosure feed as of {day} → {out}: {files}")
 
 
-@export_app.command("penalty-feed")
+@export_app.command(
+    "penalty-feed",
+    cls=Command,
+    short_help="The penalty feed (行政处罚信息公示) as of a date, as CSV.",
+)
 def penalty_feed(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
     as_of: Annotated[

@@ -17,6 +17,7 @@ import typer
 from models.listing import ListingError, case_overview
 from models.objections import STATES_ZH, open_objections
 from models.rules import RuleSetError
+from pipelines.cli.help import CONTEXT, Command, Group
 from pipelines.cli.options import WarehouseOpt, parse_day, refuse
 from warehouse import audit
 from warehouse.connection import Warehouse, processing_date, query, table_exists
@@ -29,6 +30,9 @@ listing_app = typer.Typer(
     help="严重失信主体名单 — the listing procedure: propose, notice (告知书), statement "
     "(陈述申辩), decision (决定书) or drop, publication, removal.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=Group,
+    context_settings=CONTEXT,
 )
 
 OnOpt = Annotated[
@@ -76,7 +80,11 @@ def _step(case_id: str, step: str, on: str | None, warehouse: object, detail: st
     typer.echo(line)
 
 
-@listing_app.command("propose")
+@listing_app.command(
+    "propose",
+    cls=Command,
+    short_help="Open a listing case, from a veto condition or by the centre.",
+)
 def propose(
     uscc: Annotated[str, typer.Option("--uscc", help="The firm's 统一社会信用代码")],
     grounds: Annotated[
@@ -116,13 +124,17 @@ def propose(
     typer.echo(f"立案 / proposed: {done.case_id}  {code}  {day}")
 
 
-@listing_app.command("notice")
+@listing_app.command(
+    "notice", cls=Command, short_help="Issue the numbered 告知书 with the 陈述申辩 deadline."
+)
 def notice(case: CaseArg, on: OnOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Issue the 告知书 (grounds, evidence, the 陈述申辩 deadline) as a numbered document."""
     _step(case, "notice", on, warehouse, None)
 
 
-@listing_app.command("statement")
+@listing_app.command(
+    "statement", cls=Command, short_help="Record the firm's statement and defence (陈述申辩)."
+)
 def statement(
     case: CaseArg,
     text: Annotated[str, typer.Option("--text", help="What the firm stated (or 未提出)")],
@@ -136,7 +148,7 @@ def statement(
     _step(case, "statement", on, warehouse, text.strip())
 
 
-@listing_app.command("decide")
+@listing_app.command("decide", cls=Command, short_help="Decide to list: issue the numbered 决定书.")
 def decide(
     case: CaseArg,
     note: Annotated[str | None, typer.Option("--note", help="A note to the decision")] = None,
@@ -147,7 +159,7 @@ def decide(
     _step(case, "decision", on, warehouse, note)
 
 
-@listing_app.command("drop")
+@listing_app.command("drop", cls=Command, short_help="Drop the case (no listing).")
 def drop(
     case: CaseArg,
     reason: Annotated[str, typer.Option("--reason", help="Why the case is dropped")],
@@ -160,13 +172,17 @@ def drop(
     _step(case, "dropped", on, warehouse, reason.strip())
 
 
-@listing_app.command("publish")
+@listing_app.command(
+    "publish", cls=Command, short_help="Publish a decided listing on the public list."
+)
 def publish(case: CaseArg, on: OnOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Publish a decided listing: from this day the firm is on the public list."""
     _step(case, "published", on, warehouse, None)
 
 
-@listing_app.command("remove")
+@listing_app.command(
+    "remove", cls=Command, short_help="Remove a published listing (repair or another ground)."
+)
 def remove(
     case: CaseArg,
     reason: Annotated[str, typer.Option("--reason", help="Why it is removed")],
@@ -182,7 +198,9 @@ def remove(
     _step(case, "removed", on, warehouse, reason.strip(), repair=repair)
 
 
-@listing_app.command("list")
+@listing_app.command(
+    "list", cls=Command, short_help="The listing cases with state, next step and deadline."
+)
 def list_cases(
     on: OnOpt = None,
     all_: Annotated[bool, typer.Option("--all", help="Closed cases too")] = False,
