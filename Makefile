@@ -40,8 +40,10 @@ test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadscope
 
+# `make ui DEMO=1` allows the shipped demo users (passwords in the README) for a local trial;
+# without it the dashboards need RENFANG_USERS.
 ui: $(STAMP)
-	$(VENV)/bin/renfang ui
+	$(VENV)/bin/renfang ui $(if $(DEMO),--demo,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -58,4 +60,5 @@ sample: $(STAMP)
 	$(VENV)/bin/renfang generate --out data/sample/landing
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/reports .dagster
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/.warehouse.duckdb.* data/reports \
+		data/warehouse.dagster data/archive data/models data/warehouse.audit.jsonl .dagster

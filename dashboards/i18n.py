@@ -1,15 +1,18 @@
 """User-interface text, Chinese first with English available (the sidebar toggle).
 
-What belongs here: every string the dashboards show, keyed, in zh-CN and en, and `t()` to
-look one up in the session's language. What does not: labels of the glossary's codes (firm
-types, results: models.labels) and tier labels (the rule set).
+What belongs here: every sentence the dashboards show, keyed, in zh-CN and en, and `t()` to
+look one up in the session's language; `column()`, `code()` and `widget()` read the label
+catalogue (models/labels.yaml) in the same language. What does not: labels of codes, column
+headers or widget words (the catalogue, shared with the workbooks and the CLI) and tier
+labels (the rule set).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from models.labels import Language
+from models.labels import Language, default_labels
+from models.publication import RISK_CLASS_NOTE
 
 LANG_KEY = "lang"
 
@@ -23,15 +26,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.submit": ("登录", "Log in"),
     "login.failed": ("用户名或密码错误。", "Wrong username or password."),
     "login.throttled": (
-        "登录失败次数过多，请 {seconds} 秒后再试。",
-        "Too many failed attempts; try again in {seconds} s.",
+        "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+        "Too many failed attempts: locked for now; try again in {minutes} min.",
     ),
+    "login.demo": (
+        "演示模式：正在使用内置演示用户（RENFANG_DEMO_USERS=1），其密码公开于 README。"
+        "仅供本机试用，切勿用于生产环境。",
+        "Demo mode: the shipped demo users are active (RENFANG_DEMO_USERS=1) and their "
+        "passwords are in the README. For a local trial only, never in production.",
+    ),
+    "login.demo_short": ("演示用户（密码公开）", "Demo users (public passwords)"),
     "logout": ("退出登录", "Log out"),
     "signed_in": ("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
     "updating": (
         "数据更新中（上次完成：{when}），页面显示的是上次发布的结果",
         "Data is being updated (last completed: {when}); the pages show the last published state",
     ),
+    "signed_in_as": ("当前用户：{name}", "Signed in: {name}"),
     "refresh": ("刷新数据", "Refresh data"),
     "refused": (
         "无权访问：您的角色（{role}）不能查看此页面。",
@@ -58,12 +69,43 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.validation": ("模型验证", "Validation"),
     "page.tier_list": ("等级名单", "Tier list"),
     "page.round_results": ("抽查结果公示", "Round results"),
+    "page.cases": ("案件办理", "Cases"),
+    "page.public_lists": ("信用信息公示", "Public lists"),
+    # cases (centre)
+    "cs.on": ("截至日期", "As of"),
+    "cs.open_cases": ("办理中的列入案件", "Open listing cases"),
+    "cs.overdue_cases": ("陈述申辩期满待决定", "Statement deadline passed"),
+    "cs.open_objections": ("办理中的异议", "Open objections"),
+    "cs.overdue_objections": ("超期未办结的异议", "Overdue objections"),
+    "cs.listing": ("严重失信主体名单列入案件", "Serious-dishonesty listing cases"),
+    "cs.steps": ("各案件办理步骤与文书", "Every step and document"),
+    "cs.objections": ("异议办理期限", "Objections and their deadlines"),
+    "cs.late_penalties": (
+        "逾期公示或逾期撤回的行政处罚决定",
+        "Penalty decisions published or withdrawn late",
+    ),
+    # public lists
+    "pl.on": ("公示日期", "As of"),
+    "pl.listed": ("严重失信主体名单", "Seriously dishonest entities"),
+    "pl.listed_note": (
+        "仅列示经告知、陈述申辩、决定等法定程序列入且在列入期内的主体；信用等级不构成失信认定。",
+        "Only entities listed by the legal procedure (notice, statement, decision) and within "
+        "their listing period; a credit tier is not a finding of dishonesty.",
+    ),
+    "pl.penalties": ("行政处罚信息公示", "Penalty decisions (双公示)"),
     # overview
     "ov.firms": ("单位数", "Firms"),
     "ov.tier_n": ("{tier} 级", "Tier {tier}"),
     "ov.mix_type": ("按单位类型的等级分布", "Tier mix by firm type"),
     "ov.mix_district": ("按所属区的等级分布", "Tier mix by district"),
-    "ov.trend": ("月度等级趋势", "Monthly tier trend"),
+    "ov.trend": ("月度等级趋势（各等级单位数）", "Monthly tier trend (firms per tier)"),
+    "ov.trend_caption": (
+        "每个等级一张图、各用自己的刻度，C、D 级的月度变化也看得清；"
+        "数字为最近一期单位数及较上期变化。",
+        "One chart per tier, each on its own scale, so the monthly moves of C and D show; "
+        "the figure is the latest count and its change from the previous date.",
+    ),
+    "ov.trend_value": ("{n:,d} 家（{delta:+,d}）", "{n:,d} firms ({delta:+,d})"),
     "ov.movers": ("本期等级变动单位", "This period's movers"),
     "ov.movers_caption": (
         "{start} → {end}：{n} 家单位等级变动（升级 {up}，降级 {down}）",
@@ -80,6 +122,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fp.records": ("计分记录", "Counting records"),
     "fp.veto": ("一票否决：{reason}（至 {until}）", "Veto: {reason} (until {until})"),
     "fp.history": ("得分历史", "Score history"),
+    "fp.threshold": ("{tier} 级 ≥ {score:g}", "Tier {tier} ≥ {score:g}"),
     "fp.reasons": ("计分依据（每条记录及其文号）", "Reasons (every record with its document)"),
     "fp.no_reasons": ("没有计分记录：基础分。", "No counting record: base score."),
     "fp.path": ("升级路径", "Path to the next tier"),
@@ -106,12 +149,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "No round yet. `make run` drafts the next round.",
     ),
     "rd.pick": ("抽查批次", "Round"),
+    "rd.option": ("{round}（{status}）", "{round} ({status})"),
     "rd.status": ("状态", "Status"),
     "rd.status.draft": ("草案 — 未公布", "draft — not published"),
     "rd.status.published": ("已公布", "published"),
     "rd.pool": ("可抽取单位", "Eligible pool"),
     "rd.drawn": ("抽取单位", "Drawn"),
-    "rd.control": ("对照组", "Control share"),
+    "rd.control": ("对照组单位", "Control firms"),
     "rd.inspected": ("已检查", "Inspected"),
     "rd.seed": (
         "随机种子 {seed} · 算法 {algo} · 计划 SHA-256 {sha}",
@@ -125,8 +169,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Finding rate by tier (drawn vs control)",
     ),
     "rd.no_findings": ("尚无检查结果。", "No inspection reported yet."),
-    "rd.group.control": ("对照组", "control"),
-    "rd.group.drawn": ("按等级抽取", "tier-driven"),
+    "rd.group.control": ("对照组", "Control share"),
+    "rd.group.drawn": ("按等级抽取", "Drawn by tier"),
     "rd.office": ("组织单位", "Organising office"),
     "rd.draft_banner": (
         "草案 — 未公布：本批次是草案，下次运行会重抽；公布后才会通知企业和检查人员。",
@@ -165,9 +209,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "dq.by_reason": ("隔离原因与来源", "Quarantine by reason and source"),
     "dq.rows": ("隔离明细", "Quarantined rows"),
     "dq.gx": ("数据质量检查（Great Expectations）", "Quality checks (Great Expectations)"),
-    "dq.gx_passed": ("{passed}/{total} 张表通过", "{passed}/{total} tables passed"),
+    "dq.gx_tables": ("通过质量检查的表", "Tables passing the checks"),
     "dq.gx_none": ("尚无检查结果。", "No validation result yet."),
-    "dq.docs": ("Data Docs 页面", "Data Docs page"),
+    "dq.docs": ("查看报告", "Open report"),
+    "dq.docs_site": ("全部检查报告（Data Docs）", "Every validation report (Data Docs)"),
     "dq.review": ("评议报告：证据完整性与归集时效", "Review: evidence coverage and intake delay"),
     "dq.coverage": ("有效文号比例", "Valid document numbers"),
     "dq.conflicts": ("待处理冲突", "Open conflicts"),
@@ -225,6 +270,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl.search": ("按名称或代码筛选", "Filter by name or code"),
     "tl.download": ("下载等级名单（Excel）", "Download the tier list (Excel)"),
     "tl.definitions": ("等级定义", "Tier definitions"),
+    "tl.risk_note": (
+        RISK_CLASS_NOTE,
+        "A tier is the regulator's internal credit-risk class, used to set how often firms "
+        "are inspected; it is not a finding of dishonesty. Entry on the list of seriously "
+        "dishonest entities requires the legal procedure (notice, statement, decision) and is "
+        "published separately.",
+    ),
+    "tl.audience": ("本名单公开的信用等级：{tiers}", "Tiers published in this list: {tiers}"),
     # public round results
     "pr.none": ("尚无已公布的抽查批次。", "No published round yet."),
     "pr.drawn": ("抽查单位", "Firms inspected"),
@@ -244,147 +297,16 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-COLUMNS: dict[str, tuple[str, str]] = {
-    "uscc": ("统一社会信用代码", "USCC"),
-    "name": ("单位名称", "Firm"),
-    "firm_type": ("单位类型", "Firm type"),
-    "district": ("所属区", "District"),
-    "qualification": ("资质等级", "Qualification"),
-    "tier": ("信用等级", "Tier"),
-    "score": ("信用得分", "Score"),
-    "veto": ("一票否决", "Veto"),
-    "firms": ("单位数", "Firms"),
-    "as_of": ("评价日期", "As of"),
-    "from_as_of": ("上期日期", "From"),
-    "to_as_of": ("本期日期", "To"),
-    "from_tier": ("原等级", "From tier"),
-    "to_tier": ("新等级", "To tier"),
-    "from_score": ("原得分", "From score"),
-    "to_score": ("新得分", "To score"),
-    "score_change": ("得分变化", "Change"),
-    "documents": ("相关文号", "Documents"),
-    "evidence_type": ("证据类型", "Evidence"),
-    "evidence_doc_no": ("文号", "Document no."),
-    "polarity": ("性质", "Kind"),
-    "severity": ("严重程度", "Severity"),
-    "category": ("类别", "Category"),
-    "valid_from": ("起算日期", "Valid from"),
-    "valid_until": ("失效日期", "Valid until"),
-    "collected_on": ("归集日期", "Collected on"),
-    "points": ("分值", "Points"),
-    "multiplier": ("倍数", "Multiplier"),
-    "status": ("状态", "Status"),
-    "rule": ("规则", "Rule"),
-    "repair_eligible_from": ("可申请修复日期", "Repairable from"),
-    "points_cleared": ("可恢复分值", "Points cleared"),
-    "tier_if_repaired": ("修复后等级", "Tier if repaired"),
-    "kind": ("类型", "Kind"),
-    "case_id": ("案件编号", "Case"),
-    "record_doc_no": ("涉及文书号", "Record document"),
-    "filed_on": ("申请日期", "Filed on"),
-    "decided_on": ("决定日期", "Decided on"),
-    "decision": ("决定", "Decision"),
-    "note": ("说明", "Note"),
-    "round_id": ("抽查批次", "Round"),
-    "stratum": ("抽取层", "Stratum"),
-    "pool": ("可抽取单位数", "Pool"),
-    "ratio": ("抽查比例", "Ratio"),
-    "n_required": ("应抽数", "Required"),
-    "n_drawn": ("实抽数", "Drawn"),
-    "draw_order": ("抽取序号", "Order"),
-    "is_control": ("对照组", "Control"),
-    "inspection_date": ("检查日期", "Inspection date"),
-    "team": ("检查组", "Team"),
-    "inspectors": ("检查人员", "Inspectors"),
-    "day": ("日期", "Date"),
-    "planned": ("计划检查", "Planned"),
-    "inspected": ("已检查", "Inspected"),
-    "with_findings": ("发现问题", "With findings"),
-    "finding_rate": ("问题发现率", "Finding rate"),
-    "group": ("组别", "Group"),
-    "probability": ("实际入选概率", "Inclusion probability"),
-    "expected": ("期望抽取数", "Expected"),
-    "drawn": ("实抽数", "Drawn"),
-    "planned_date": ("计划检查日期", "Planned date"),
-    "inspected_on": ("检查日期", "Inspected on"),
-    "publication_deadline": ("公示期限", "Publication deadline"),
-    "public_on": ("公示日期", "Made public on"),
-    "deadline_status": ("公示情况", "Publication"),
-    "working_days_left": ("剩余工作日", "Working days left"),
-    "excluded_reason": ("原因", "Reason"),
-    "count": ("单位数", "Firms"),
-    "office": ("组织单位", "Office"),
-    "supervision_class": ("监管类别", "Supervision class"),
-    "evaluation": ("评价", "Evaluation"),
-    "evaluation_result": ("结果", "Result"),
-    "result": ("检查结果", "Result"),
-    "source": ("数据来源", "Source"),
-    "reason_code": ("原因代码", "Reason code"),
-    "rows": ("行数", "Rows"),
-    "example_zh": ("示例", "Example"),
-    "example_en": ("示例（英文）", "Example"),
-    "file": ("文件", "File"),
-    "row_number": ("行号", "Row"),
-    "key": ("编号", "Key"),
-    "detail": ("说明", "Detail"),
-    "seq": ("序号", "No."),
-    "at": ("时间", "Time"),
-    "actor": ("操作人", "Actor"),
-    "action": ("操作", "Action"),
-    "column": ("列", "Column"),
-    "raw_value": ("原始值", "Raw value"),
-    "reason": ("原因", "Reason"),
-    "reason_en": ("原因（英文）", "Reason"),
-    "format": ("格式", "Format"),
-    "encoding": ("编码", "Encoding"),
-    "rows_read": ("读取", "Read"),
-    "rows_accepted": ("接收", "Accepted"),
-    "rows_quarantined": ("隔离", "Quarantined"),
-    "rows_collapsed": ("合并重复", "Collapsed"),
-    "success": ("通过", "Passed"),
-    "evaluated": ("检查项", "Expectations"),
-    "passed": ("通过项", "Passed"),
-    "validated_at": ("检查时间", "Validated at"),
-    "docs_page": ("Data Docs", "Data Docs"),
-    "records": ("记录数", "Records"),
-    "with_valid_doc_no": ("有效文号", "Valid doc no."),
-    "valid_doc_no_share": ("有效文号比例", "Valid share"),
-    "delay_median_wd": ("归集时滞中位数（工作日）", "Median delay (wd)"),
-    "delay_max_wd": ("最长时滞（工作日）", "Max delay (wd)"),
-    "over_7_wd": ("超过 7 个工作日", "> 7 wd"),
-    "over_20_wd": ("超过 20 个工作日", "> 20 wd"),
-    "over_7_share": ("超 7 日比例", "> 7 wd share"),
-    "over_20_share": ("超 20 日比例", "> 20 wd share"),
-    "tier_source": ("分级来源", "Tiers from"),
-    "entities": ("单位数", "Firms"),
-    "problems": ("发现问题", "With problems"),
-    "failure_rate": ("问题发现率", "Failure rate"),
-    "strategy": ("抽查方式", "Strategy"),
-    "budget": ("检查量", "Budget"),
-    "expected_hits": ("预期命中", "Expected hits"),
-    "hit_rate": ("命中率", "Hit rate"),
-    "scorer": ("评分方式", "Scorer"),
-    "share_inspected": ("检查比例", "Share inspected"),
-    "share_found": ("发现比例", "Share found"),
-    "mean_predicted": ("预测概率", "Predicted"),
-    "observed_rate": ("实际比例", "Observed"),
-    "window_start": ("开始日期", "Window start"),
-    "scope": ("口径", "Scope"),
-    "metric": ("指标", "Metric"),
-    "value": ("数值", "Value"),
-    "subject": ("对象", "Subject"),
-    "psi": ("PSI", "PSI"),
-    "previous_as_of": ("对比日期", "Compared with"),
-    "flagged": ("超阈值", "Flagged"),
-    "inspections": ("检查次数", "Inspections"),
-    "pooled_rate": ("收缩后发现率", "Pooled rate"),
-    "strictness": ("宽严度", "Strictness"),
-    "within_auc": ("同人 AUC", "Within AUC"),
-    "window_end": ("结束日期", "Window end"),
-}
-
-
 def column(name: str) -> str:
-    """The header of a column in the session's language (unknown columns keep their name)."""
-    pair = COLUMNS.get(name)
-    return (pair[1] if lang() == "en" else pair[0]) if pair else name
+    """The header of a column in the session's language, from the label catalogue (an
+    unknown column keeps its name, which the browser walk then reports)."""
+    return default_labels().column(name, lang())
+
+
+def code(kind: str, value: str, *, short: bool = False) -> str:
+    """A coded value's label in the session's language (models/labels.yaml)."""
+    return default_labels().code(kind, value, lang(), short=short)
+
+
+def widget(key: str) -> str:
+    return default_labels().widget(key, lang())

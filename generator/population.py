@@ -32,15 +32,6 @@ GENERATED_SOURCES: tuple[str, ...] = tuple(
 """The sources the synthetic population has: the record workbooks, the public credit grades
 and the rectification results are left out (a landing folder may lack any source), so the
 bundled sample stays byte for byte what it was."""
-NOT_GENERATED: dict[str, tuple[str, ...]] = {"inspectors": ("department",)}
-"""Optional contract columns the synthetic files do not carry (every inspector is the
-civil-air-defence office's own)."""
-
-
-def generated_columns(source: str) -> list[Column]:
-    """The contract columns the generator writes for `source`, in contract order."""
-    skipped = NOT_GENERATED.get(source, ())
-    return [c for c in default_contracts().source(source).columns if c.name not in skipped]
 
 
 _ORDER: dict[str, str] = {
@@ -55,6 +46,24 @@ _ORDER: dict[str, str] = {
     "credit_cases": "filed_on",
 }
 _HIDDEN = ("latent_risk", "strictness")
+NOT_GENERATED: dict[str, tuple[str, ...]] = {
+    "inspectors": ("department",),
+    "penalty_decisions": (
+        "violation_type", "penalty_content", "confiscated_amount", "publication_until",
+        "data_source",
+    ),
+    "correction_notices": ("penalty_doc_no",),
+    "circulars": ("penalty_doc_no",),
+}  # fmt: skip
+"""Optional contract columns the generator does not make (the national layout's extra
+fields, the decision a circular or notice cites, an inspector's department: every synthetic
+inspector is the civil-air-defence office's own): the bundled sample stays as it was."""
+
+
+def generated_columns(source: str) -> list[Column]:
+    """The contract columns the generator writes for `source`, in contract order."""
+    skipped = NOT_GENERATED.get(source, ())
+    return [c for c in default_contracts().source(source).columns if c.name not in skipped]
 
 
 def _finish(source: str, frame: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:

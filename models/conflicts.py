@@ -59,7 +59,7 @@ def open_conflicts(
         source="source",
         key="raw_value",
         uscc=pl.lit(None, dtype=pl.Utf8),
-        detail="reason",
+        detail=pl.concat_str([pl.col("reason"), pl.lit(" / "), pl.col("reason_en")]),
         file="file",
         row_number="row_number",
     )

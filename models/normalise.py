@@ -1,9 +1,10 @@
 """Value normalisers: regulators' spellings → one typed value, as vectorised polars expressions.
 
 What belongs here: turning the raw text of one cell into its canonical typed value — NFKC
-folding of full-width forms, trimming, USCC case, the date forms of docs/contracts.md (ISO, slashes,
-dots, 年月日, compact, Excel serials), amounts with units (元, 万元, thousands separators),
-enum synonyms and list splitting. Every function takes and returns `pl.Expr`, so the same
+folding of full-width forms, control characters out of text (`clean_text`), trimming, USCC
+case, the date forms of docs/contracts.md (ISO, slashes, dots, 年月日, compact, Excel
+serials), amounts with units (元, 万元, thousands separators), enum synonyms and list
+splitting. Every function takes and returns `pl.Expr`, so the same
 code serves ten rows in a unit test and ten million rows in production.
 
 What does not: deciding whether a row is acceptable (see `row_checks`), reading files.
@@ -12,6 +13,7 @@ Unparseable input becomes null here; `row_checks` compares with the raw text to 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
@@ -27,14 +29,54 @@ Anything else made only of digits must be a compact date (20240305) or is invali
 LIST_SEPARATORS = r"[、，,；;/|\s]+"
 """Separators regulators use between several values in one cell (处罚种类, 执法领域, 人员编号)."""
 
+BREAK_CHARS = r"\t\n\x0b\x0c\r\x{85}\x{2028}\x{2029}"
+"""Line breaks and tabs (CR, LF, TAB, VT, FF, NEL, LS, PS), as a polars (Rust) regex class body."""
+INVISIBLE_CHARS = (
+    r"\x00-\x08\x0e-\x1f\x7f\x{80}-\x{84}\x{86}-\x{9f}"  # other C0/C1 controls (NUL …)
+    r"\x{200e}\x{200f}\x{61c}\x{202a}-\x{202e}\x{2066}-\x{2069}"  # bidi marks, overrides, isolates
+)
+"""Characters that are never text: control characters and bidirectional overrides, which
+reorder what a reader sees (`\u202e` makes `gpj.exe` look like `exe.jpg`)."""
+CONTROL_PATTERN = f"[{BREAK_CHARS}{INVISIBLE_CHARS}]"
+"""Any character `clean_text` rewrites (what the ingestion log counts, per file)."""
+
+_BREAKS_PY = re.compile(r"[ ]*[\t\n\x0b\x0c\r\x85\u2028\u2029][\t\n\x0b\x0c\r\x85\u2028\u2029 ]*")
+_INVISIBLE_PY = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]"
+)
+
 _TRUE = ("是", "y", "yes", "true", "1", "在岗", "有效", "t")
 _FALSE = ("否", "n", "no", "false", "0", "不在岗", "离岗", "无效", "f")
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """NFKC-fold (full-width → half-width), trim; empty or whitespace-only becomes null."""
-    folded = expr.str.normalize("NFKC").str.strip_chars()
+    """NFKC-fold (full-width → half-width), make it one line of visible text, trim; empty
+    or whitespace-only becomes null.
+
+    Names and free text are one line everywhere they go (calendars, CSV, spreadsheets, the
+    dashboards): a run of line breaks and tabs (with the spaces around it) becomes one space,
+    and NUL, other control characters and bidirectional overrides are removed. Nothing is
+    quarantined for it — a firm's name with a stray line break is still its name — but every
+    cell changed is counted in the ingestion log (`cells_cleaned`).
+    """
+    folded = (
+        expr.str.normalize("NFKC")
+        .str.replace_all(f"[ ]*[{BREAK_CHARS}][{BREAK_CHARS} ]*", " ")
+        .str.replace_all(f"[{INVISIBLE_CHARS}]", "")
+        .str.strip_chars()
+    )
     return pl.when(folded.str.len_chars() > 0).then(folded).otherwise(None)
+
+
+def plain_text(value: str) -> str:
+    """`clean_text`'s rule for one Python string (without NFKC): one line, no control or
+    bidi characters. Writers apply it to what they did not ingest themselves."""
+    return _INVISIBLE_PY.sub("", _BREAKS_PY.sub(" ", value)).strip()
+
+
+def has_control_characters(expr: pl.Expr) -> pl.Expr:
+    """Whether a raw cell holds anything `clean_text` rewrites (null → False)."""
+    return expr.str.contains(CONTROL_PATTERN).fill_null(value=False)
 
 
 def matching_key(expr: pl.Expr) -> pl.Expr:
@@ -95,7 +137,9 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
     number = bare.str.strip_suffix("万").cast(pl.Float64, strict=False)
     # "nan" and "inf" cast to floats; they are unreadable amounts, not numbers
     finite = pl.when(number.is_finite()).then(number).otherwise(None)
-    return pl.when(wan).then(finite * 10_000).otherwise(finite)
+    # 2.8万 is 28,000 yuan, not 28000.000000000004: amounts in 万 are rounded to the fen
+    # (a float product would tip a fine over a threshold or a statutory maximum)
+    return pl.when(wan).then((finite * 10_000).round(2)).otherwise(finite)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:

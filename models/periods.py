@@ -92,3 +92,10 @@ def data_end(last_inspection: date | None, processing: date) -> date:
 def previous_month(day: date) -> date:
     """The first day of the month before `day`'s (what the month-end schedule scores)."""
     return month_start(month_start(day) - timedelta(days=1))
+
+
+def one_month_after(day: date) -> date:
+    """The same day of the next month, or that month's last day when it is shorter."""
+    year, month = divmod(day.month, 12)
+    following = date(day.year + year, month + 1, 1)
+    return following.replace(day=min(day.day, month_end(following).day))

@@ -24,6 +24,9 @@ REASONS: dict[str, Reason] = {
     "unsupported_format": Reason(
         "不支持的文件格式（仅接受 .csv 与 .xlsx）", "unsupported file format (only .csv and .xlsx)"
     ),
+    "file_too_large": Reason(
+        "文件超过大小上限，未读取", "file is above the size limit and was not read"
+    ),
     "no_header": Reason(
         "未找到可识别的表头行", "no recognisable header row in the first rows of the file"
     ),
@@ -45,6 +48,13 @@ REASONS: dict[str, Reason] = {
     "invalid_enum": Reason("取值不在允许的范围内", "value is not one of the allowed values"),
     "value_too_long": Reason("内容超过长度上限", "value is longer than allowed"),
     "date_order": Reason("日期先后顺序错误", "dates are out of order"),
+    "fine_above_limit": Reason(
+        "罚款金额超过法定上限", "the fine is above the maximum the law allows"
+    ),
+    "no_penalty_with_penalty": Reason(
+        "不予处罚决定不能同时载明处罚种类或罚款",
+        "a decision not to penalise cannot also name a penalty or a fine",
+    ),
     # row-level, against other tables or rows
     "unknown_firm": Reason("该单位不在检查对象名录库中", "firm is not in the firm directory"),
     "unknown_inspector": Reason(
@@ -60,4 +70,10 @@ REASONS: dict[str, Reason] = {
     ),
 }
 
-FILE_LEVEL_CODES = ("unreadable_file", "unsupported_format", "no_header", "missing_column")
+FILE_LEVEL_CODES = (
+    "unreadable_file",
+    "unsupported_format",
+    "file_too_large",
+    "no_header",
+    "missing_column",
+)

@@ -7,11 +7,12 @@ the runs compute (assets), or any rule.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dagster as dg
 
 from models.contracts import SOURCE_ORDER
+from models.periods import previous_month
 from pipelines.resources import Landing, Warehouse
 from pipelines.run_recovery import LANDING_TAG, WAREHOUSE_TAG
 from warehouse.ingestion import landing_unchanged
@@ -36,8 +37,7 @@ def month_end_schedule(
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         now = context.scheduled_execution_time or datetime.now()
-        last_month_end = now.date().replace(day=1) - timedelta(days=1)
-        month = last_month_end.replace(day=1).isoformat()
+        month = previous_month(now.date()).isoformat()
         return dg.RunRequest(run_key=f"month-end-{month}", partition_key=month)
 
     return schedule

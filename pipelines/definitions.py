@@ -6,7 +6,7 @@ warehouse and a fixture landing folder; `defs` is what `dagster dev` and `renfan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
 
@@ -18,8 +18,10 @@ from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
+from pipelines.owners import with_owners
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
+from pipelines.stopping import execute_stoppable
 
 MAIN_JOB = "main"
 ROUND_JOB = "round"
@@ -34,15 +36,19 @@ def build_defs(
 ) -> dg.Definitions:
     """All definitions; pass resources to override the environment-driven defaults."""
     contracts = contracts or default_contracts()
-    steps = [
-        *ingestion_assets(contracts),
-        *review_assets(contracts),
-        *credit_assets(),
-        *sampling_assets,
-        *risk_assets(),
-    ]
-    published = published_warehouse_asset([k for a in steps for k in a.keys])
-    assets = [*steps, published, *publish_assets()]
+    steps = with_owners(  # every asset carries its group's team (pipelines/owners.yaml)
+        [
+            *ingestion_assets(contracts),
+            *review_assets(contracts),
+            *credit_assets(),
+            *sampling_assets,
+            *risk_assets(),
+        ]
+    )
+    published, *publications = with_owners(
+        [published_warehouse_asset([k for a in steps for k in a.keys]), *publish_assets()]
+    )
+    assets = [*steps, published, *publications]
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
@@ -65,12 +71,35 @@ def build_defs(
         jobs=[main, round_job, risk],
         schedules=[month_end_schedule(main), retrain_schedule(risk)],
         sensors=[landing_sensor(main)],
-        resources={
-            "warehouse": warehouse or Warehouse(staged=True),
-            "landing": landing or Landing(),
-            "rules": rules or Rules(),
-        },
+        resources=fixed_resources(
+            warehouse=warehouse or Warehouse(staged=True),
+            landing=landing or Landing(),
+            rules=rules or Rules(),
+        ),
     )
+
+
+def fixed_resources(**resources: dg.ConfigurableResource) -> dict[str, dg.ResourceDefinition]:
+    """The resources as fixed definitions: their paths come from this process's environment
+    (or the caller's code), never from a run's config. Anyone who can launch a run in the
+    Dagster UI could otherwise set `resources.warehouse.config.reports_dir` to any folder of
+    the server and have the round job write (and replace) folders there; with these, a run
+    config naming a resource changes nothing. Each run still gets its own copy with the
+    resource's lifecycle (the warehouse's staging copy is made in `setup_for_execution`)."""
+    return {key: _fixed(resource) for key, resource in resources.items()}
+
+
+def _fixed(resource: dg.ConfigurableResource) -> dg.ResourceDefinition:
+    @dg.resource(description=type(resource).__doc__)
+    def fixed(context: dg.InitResourceContext) -> Iterator[dg.ConfigurableResource]:
+        copy = resource.model_copy()  # per run: private state never leaks between runs
+        copy.setup_for_execution(context)
+        try:
+            yield copy
+        finally:
+            copy.teardown_after_execution(context)
+
+    return fixed
 
 
 defs = build_defs()
@@ -83,12 +112,21 @@ def execute_main(
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    loggers: Mapping[str, dg.LoggerDefinition] | None = None,
+    stoppable: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
-    narrows it to some assets (benchmarks)."""
+    narrows it to some assets (benchmarks); `loggers` replaces the job's loggers (the CLI's
+    progress logger; configure them in `run_config`). `stoppable` (the CLI): SIGTERM or
+    Ctrl-C stops the run at the next step boundary (`pipelines.stopping`, raises
+    `RunStoppedError`)."""
     months = SCORE_PARTITIONS.get_partition_keys()
-    return defs.resolve_job_def(MAIN_JOB).execute_in_process(
+    job = defs.resolve_job_def(MAIN_JOB)
+    if loggers:
+        job = job.with_logger_defs(dict(loggers))
+    return (execute_stoppable if stoppable else dg.JobDefinition.execute_in_process)(
+        job,
         instance=instance,
         asset_selection=asset_selection,
         raise_on_error=False,

@@ -6,11 +6,15 @@ runs in its own process group: `dagster dev` ignores SIGTERM alone, so the whole
 group is stopped. What does not: the servers' content.
 
 Ports (defaults, all overridable): Dagster UI 3000, dashboards 8501, Data Docs 3001. The Data
-Docs server publishes `<reports>/gx_docs` only — never the round plans or exports beside it.
+Docs server publishes `<reports>/gx_docs` only — never the round plans or exports beside it —
+and its address is handed to the other two as `RENFANG_DOCS_URL` (check metadata and the
+data-quality page link the reports over http). The dashboards run in viewer mode (no Deploy
+button or developer menu), as `.streamlit/config.toml` also says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,7 +30,7 @@ DASHBOARD = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
 
 
 def streamlit_command(port: int) -> list[str]:
-    """The dashboards' server: headless, local only, no usage statistics."""
+    """The dashboards' server: headless, local only, no usage statistics, viewer mode."""
     return [
         str(Path(sys.executable).with_name("streamlit")), "run", str(DASHBOARD),
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -69,11 +73,14 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        stopped = {name for name, p in processes.items() if p.poll() is None}
         for process in processes.values():
-            if process.poll() is None:
+            # The whole group, also when its leader has exited: `dagster dev` dying leaves
+            # its webserver, daemon and code servers running in its group.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -signal.SIGKILL)]
+    failed = [name for name, p in processes.items() if name not in stopped and p.returncode]
     for name in failed:
         echo(f"{name} exited with code {processes[name].returncode}")
     return 1 if failed else 0

@@ -16,6 +16,7 @@ retirement means (`models.supersession`).
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -53,21 +54,24 @@ def archive_root(warehouse: WarehouseLocation) -> Path:
     return resolve_path(None, "RENFANG_ARCHIVE", warehouse.live_file.parent / "archive")
 
 
-def store(root: Path, source: str, sha256: str, data: bytes, suffix: str) -> str:
-    """Keep `data` under its hash (idempotent); returns its path relative to the archive."""
-    relative = Path(source) / sha256[:2] / f"{sha256}{suffix.lower()}"
+def store(root: Path, source: str, sha256: str, path: Path) -> str:
+    """Keep the file at `path` under its hash (idempotent, copied in chunks); returns its
+    path relative to the archive."""
+    relative = Path(source) / sha256[:2] / f"{sha256}{path.suffix.lower()}"
     target = root / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(data)
+        shutil.copyfile(path, partial)
         partial.chmod(0o444)
         partial.replace(target)
     return relative.as_posix()
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256, read in chunks (never held whole in memory)."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def ensure_archive_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -118,7 +122,7 @@ def resolve_received(con: duckdb.DuckDBPyConnection, target: str) -> tuple[str, 
     ensure_archive_tables(con)
     path = Path(target)
     if path.is_file():
-        sha = sha256_of(path.read_bytes())
+        sha = sha256_of(path)
         rows = con.execute(
             "SELECT source, sha256, file FROM landing_files WHERE sha256 = ?", [sha]
         ).fetchall()

@@ -13,7 +13,8 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,9 @@ import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.row_checks import CleanResult, clean_source
+from models.penalty_checks import penalty_rules
+from models.row_checks import CleanResult, RowRule, clean_source
+from models.rules import RuleSet
 from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
     FileEvent,
@@ -96,12 +99,33 @@ def raw_rows(
     return pl.concat(frames, how="vertical")
 
 
+def file_entries(scan: pl.DataFrame) -> pl.DataFrame:
+    """One raw-shaped entry per file refused whole (rejected or unreadable), built from the
+    scan — those files keep no rows in the raw table — so the clean step quarantines each
+    such file once, with its reason, and the log conserves it (read 1 = quarantined 1)."""
+    refused = scan.filter(pl.col("status").is_in(["rejected", "unreadable"]))
+    return refused.select(
+        source_file=pl.col("file"),
+        source_row=pl.lit(None, dtype=pl.Int64),
+        file_sha256=pl.col("sha256"),
+        file_first_seen=pl.col("first_seen_at").cast(pl.Datetime("us")),
+        read_problem=pl.col("problem"),
+        # the Chinese half of a bilingual detail (`中文 / English`): it becomes the reason
+        read_detail=pl.col("detail").str.split(" / ").list.first(),
+        raw_row=pl.col("file").map_elements(
+            lambda f: json.dumps({"file": f}, ensure_ascii=False), return_dtype=pl.Utf8
+        ),
+    )
+
+
 def log_rows(run_id: str, scan: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
     """Join what was found in each file with what became of its rows."""
     now = datetime.now(UTC).replace(tzinfo=None)
     joined = scan.join(counts, left_on="file", right_on="source_file", how="left")
     return joined.with_columns(
-        pl.col("rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed").fill_null(0),
+        pl.col(
+            "rows_read", "rows_accepted", "rows_quarantined", "rows_collapsed", "cells_cleaned"
+        ).fill_null(0),
         run_id=pl.lit(run_id),
         logged_at=pl.lit(now, dtype=pl.Datetime("us")),
     )
@@ -113,22 +137,32 @@ def clean_raw(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    scan: pl.DataFrame,
+    rules: Sequence[RowRule] = (),
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`); the file hash travels along as lineage."""
+    (`models.row_checks.clean_source`, with the rule set's cross-field `rules`), plus one
+    whole-file entry per file the scan refused (`file_entries`); the file hash travels along
+    as lineage."""
+    entries = file_entries(scan)
+    rows = pl.concat([raw, entries], how="diagonal_relaxed") if entries.height else raw
     return clean_source(
-        raw,
+        rows,
         source,
         contracts,
         today=landing.processing_date,
         known_keys=known_keys,
+        rules=rules,
     )
 
 
-def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl.DataFrame]:
+def clean_folder(
+    landing: LandingLocation, contracts: Contracts, rules: RuleSet | None = None
+) -> dict[str, pl.DataFrame]:
     """Every source of a landing folder read and cleaned as a first run would: files first
     seen on the processing date's clock, references checked against the sources cleaned
-    before them (contract order). Returns the accepted rows per source."""
+    before them (contract order), penalty decisions also against `rules`' statutory limits
+    (as the first run's official rule set would). Returns the accepted rows per source."""
     now = landing.clock()
     accepted: dict[str, pl.DataFrame] = {}
     for name in SOURCE_ORDER:
@@ -139,13 +173,22 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
             scan_file(p, landing.folder, source, contracts)
             for p in source_files(landing.folder, name)
         ]
-        raw = raw_rows(scanned, dict.fromkeys((f.sha256 for f in scanned), now), source)
+        first_seen = dict.fromkeys((f.sha256 for f in scanned), now)
+        raw = raw_rows(scanned, first_seen, source)
         known_keys = {
             r.source: accepted[r.source][contracts.source(r.source).key[0]]
             for r in source.references
             if r.source in accepted
         }
-        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys).accepted
+        scan = scan_rows(scanned, first_seen)
+        row_rules = (
+            penalty_rules(((rules.effective_from, rules),))
+            if rules is not None and name == "penalty_decisions"
+            else []
+        )
+        accepted[name] = clean_raw(
+            raw, source, contracts, landing, known_keys, scan, row_rules
+        ).accepted
     return accepted
 
 
@@ -190,12 +233,13 @@ def receive(
     seen_rows, superseded, reinstated = [], [], []
     found = source_files(landing.folder, source.name)
     for path in found:
-        data = path.read_bytes()
-        sha = sha256_of(data)
+        sha = sha256_of(path)
         rel = path.relative_to(landing.folder).as_posix()
         if sha not in known:
-            scanned.append(scan_file(path, landing.folder, source, contracts, data=data))
-            archived[sha] = store(archive, source.name, sha, data, path.suffix)
+            found_file = scan_file(path, landing.folder, source, contracts)
+            scanned.append(found_file)
+            if found_file.problem != "file_too_large":  # refused unread: not kept either
+                archived[sha] = store(archive, source.name, sha, path)
             known.add(sha)
         elif sha in retired:
             reinstated.append((sha, rel))
@@ -256,6 +300,7 @@ def rebuild_clean(
     contracts: Contracts,
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
+    rules: Sequence[RowRule] = (),
 ) -> Rebuilt:
     """The clean rows of every received file of `source` in force on the processing date,
     and — for record sources — the rows that stopped being in force, with the day they did
@@ -265,14 +310,20 @@ def rebuild_clean(
     status = file_status(con, source.name)
     today = landing.processing_date
     live = files_in_force(status, today)
-    files = query(
+    registry = query(
         con,
-        "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
-        "AND sha256 IN (SELECT unnest(?))",
-        [source.name, live],
+        "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ?",
+        [source.name],
     )
-    result = clean_raw(raw.filter(pl.col("file_sha256").is_in(live)), source, contracts,
-                       landing, known_keys)  # fmt: skip
+    files = registry.filter(pl.col("sha256").is_in(live))
+
+    def clean(shas: list[str]) -> CleanResult:
+        """The rows of these files (and one entry per file refused whole), checked as one."""
+        scan = registry.filter(pl.col("sha256").is_in(shas))
+        rows = raw.filter(pl.col("file_sha256").is_in(shas))
+        return clean_raw(rows, source, contracts, landing, known_keys, scan, rules)
+
+    result = clean(live)
     if source.name not in RETIRED_SOURCES:
         return Rebuilt(result, result.accepted, None, files)
     periods: list[tuple[date | None, pl.DataFrame]] = []
@@ -281,10 +332,7 @@ def rebuild_clean(
         if end is None:
             periods.append((start, result.accepted))
             continue
-        before = files_in_force(status, end - timedelta(days=1))
-        accepted = clean_raw(raw.filter(pl.col("file_sha256").is_in(before)), source,
-                             contracts, landing, known_keys).accepted  # fmt: skip
-        periods.append((start, accepted))
+        periods.append((start, clean(files_in_force(status, end - timedelta(days=1))).accepted))
     current, retired = assemble(periods, source)
     return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)
 

@@ -4,8 +4,20 @@ What belongs here: finding the files of a source folder, detecting encodings (UT
 with BOM, UTF-16 with BOM, GBK/GB18030), recognising the header row below any title rows,
 mapping Chinese or English headers to canonical columns (via the contract), and producing
 raw text rows with their spreadsheet row numbers and the row as received (JSON). Problems
-found while reading are attached to rows (`read_problem`), never raised: one broken file must
-not stop the others.
+found while reading a row are attached to it (`read_problem`); a file refused whole
+(unsupported, unreadable, above the size limit, no header, a required column missing) keeps
+no rows and carries its reason in the scan. Nothing is raised: one broken file must not
+stop the others.
+
+Bounded memory: the size limit (`max_file_bytes`, `$RENFANG_MAX_FILE_MB`, default 200) is
+checked before a file is opened; a CSV's header is looked for in its first 4 MiB, and the
+file is read whole only once a header with every required column was found; an XLSX may
+not unpack to more than 8 × the limit. A rejected file's hash is computed in chunks.
+
+Workbooks as offices make them: the data is read from the first worksheet with a recognised
+header (a first sheet of notes, 填表说明, is passed over), and a cell merged over several data
+rows (a firm type or district typed once for a block of firms) is filled down into every row
+it covers. Both are said in the file's `detail` (ingestion log), which names the sheet read.
 
 Also where the landing folder is and which day it is processed on (`LandingLocation`,
 shared by the Dagster resource and the CLI).
@@ -19,8 +31,9 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import os
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -38,8 +51,22 @@ from warehouse.connection import DEFAULT_LANDING, processing_date, resolve_path
 # row (value_too_long). 2**31 - 1 is the largest limit every platform's C long accepts.
 csv.field_size_limit(2**31 - 1)
 
+AMOUNT_UNIT = re.compile(r"\((万元|元)\)$")
+"""A unit at the end of a header (after `header_key`'s NFKC folding: （万元） → (万元))."""
+
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
+
+HEADER_PROBE_BYTES = 4 * 2**20
+"""How much of a CSV is decoded to find its header: a file whose first 4 MiB hold no header
+is rejected without reading the rest."""
+
+MAX_FILE_MB_ENV = "RENFANG_MAX_FILE_MB"
+MAX_FILE_MB_DEFAULT = 200
+"""Per-file size limit (MiB) unless `$RENFANG_MAX_FILE_MB` says otherwise (`max_file_bytes`)."""
+
+XLSX_UNPACKED_FACTOR = 8
+"""An XLSX may unpack to at most this many times the size limit (a zip bomb is refused)."""
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -93,8 +120,10 @@ class ScannedFile:
     header_row: int | None
     status: str  # ok | rejected | unreadable | empty
     problem: str | None
-    detail: str | None
+    detail: str | None  # "中文 / English": the problem, or notes on how the file was read
     rows: pl.DataFrame = field(repr=False)
+    sheet: str | None = None  # the worksheet read (XLSX)
+    layout: str | None = None  # the declared layout its header matched (`Source.layout_of`)
 
 
 class _FileMeta(TypedDict):
@@ -106,11 +135,31 @@ class _FileMeta(TypedDict):
     size_bytes: int
 
 
+@dataclass(frozen=True)
+class SheetGrid:
+    """The worksheet of a workbook that holds the data, as text cells from cell A1."""
+
+    name: str
+    position: int  # 1-based, in workbook order
+    grid: list[list[str | None]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]  # 0-based (row, column) corners
+    skipped: tuple[str, ...] = ()  # sheets before it without a recognised header
+
+
+def bilingual(zh: str, en: str) -> str:
+    """A note for the ingestion log: Chinese first, then English (`zh / en`)."""
+    return f"{zh} / {en}"
+
+
 class UnreadableFileError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
+    """`detail` (Chinese) goes into each rejected row's reason; the ingestion log gets
+    `detail` and `detail_en`."""
+
+    def __init__(self, code: str, detail: str, detail_en: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.detail_en = detail_en
 
 
 def source_files(landing: Path, source: str) -> list[Path]:
@@ -123,60 +172,126 @@ def source_files(landing: Path, source: str) -> list[Path]:
     )
 
 
+def max_file_bytes() -> int:
+    """The per-file size limit in bytes: `$RENFANG_MAX_FILE_MB` megabytes (MiB), default
+    200 — the one place it is set. A file above it is rejected before a byte of it is parsed
+    (`file_too_large`); raise it for a province's yearly export, never remove it."""
+    raw = os.environ.get(MAX_FILE_MB_ENV, "").strip()
+    if not raw:
+        return MAX_FILE_MB_DEFAULT * 2**20
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < 2**20:
+        raise ValueError(
+            f"{MAX_FILE_MB_ENV}={raw!r} 不是有效的兆字节数（正数，如 200）\n"
+            f"{MAX_FILE_MB_ENV}={raw!r} is not a size in megabytes (a positive number, e.g. 200)"
+        )
+    return int(megabytes * 2**20)
+
+
 def scan_file(
-    path: Path, landing: Path, source: Source, contracts: Contracts, data: bytes | None = None
+    path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
 ) -> ScannedFile:
     """Read one file into raw rows; every failure becomes a status, never an exception.
-    `data` is the file's content when the caller has read it already (to hash it)."""
-    data = path.read_bytes() if data is None else data
+
+    Bounded: a file above `max_bytes` (default `max_file_bytes()`) is rejected unread; a CSV
+    is decoded and searched for its header in its first `HEADER_PROBE_BYTES` only, and read
+    whole only once a header with every required column was found. A rejected or unreadable
+    file keeps no rows (`rows` is empty): the scan records it with its reason, and the clean
+    step turns that record into one whole-file quarantine entry. A workbook is read from its
+    first sheet with a recognised header, merged data cells filled down (`detail` says so).
+    """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     rel = path.relative_to(landing).as_posix()
-    meta: _FileMeta = {
-        "source": source.name,
-        "file": rel,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-    }
+    size = path.stat().st_size
     fmt = _format(path)
-    try:
-        if fmt == "csv":
-            text, encoding = decode_text(data)
-            grid: Sequence[Sequence[str | None]] | None = None
-            if not text.strip():
-                return _empty(meta, fmt, encoding)
-        elif fmt == "xlsx":
-            encoding = None
-            text = ""
-            grid = _xlsx_rows(data)
-            if not any(any(c is not None for c in row) for row in grid):
-                return _empty(meta, fmt, encoding)
-        else:
-            raise UnreadableFileError("unsupported_format", f"扩展名 {path.suffix or '（无）'}")
-    except UnreadableFileError as exc:
-        return _unreadable(meta, fmt, exc)
-
-    head = grid[:HEADER_SEARCH_ROWS] if grid is not None else _csv_head(text)
     lookup = contracts.header_lookup(source.name)
-    header_index = find_header(head, lookup)
-    if header_index is None:
-        rows = _positional_rows(grid if grid is not None else list(csv.reader(io.StringIO(text))))
-        rows = rows.with_columns(
-            read_problem=pl.lit("no_header"),
-            read_detail=pl.lit(f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名"),
+
+    def meta(data: bytes | None = None) -> _FileMeta:
+        digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256_of(path)
+        return {"source": source.name, "file": rel, "sha256": digest, "size_bytes": size}
+
+    if fmt == "other":
+        error = UnreadableFileError(
+            "unsupported_format",
+            f"扩展名 {path.suffix or '（无）'}",
+            f"extension {path.suffix or '(none)'}",
         )
-        return ScannedFile(
-            **meta,
-            format=fmt,
-            encoding=encoding,
-            header_row=None,
-            status="rejected",
-            problem="no_header",
-            detail="no recognisable header row",
-            rows=rows,
+        return _unreadable(meta(), fmt, error)
+    if size > limit:
+        detail = bilingual(
+            f"文件 {size / 2**20:.1f} MB，超过上限 {limit / 2**20:g} MB（{MAX_FILE_MB_ENV}）",
+            f"file is {size / 2**20:.1f} MB, above the {limit / 2**20:g} MB limit "
+            f"({MAX_FILE_MB_ENV})",
+        )
+        return _rejected(meta(), fmt, None, None, "file_too_large", detail)
+
+    sheet: SheetGrid | None = None
+    if fmt == "csv":
+        with path.open("rb") as stream:
+            head = stream.read(HEADER_PROBE_BYTES + 1)
+        whole = len(head) <= HEADER_PROBE_BYTES
+        data: bytes | None = head if whole else None
+        try:
+            text, encoding = decode_text(head) if whole else _decode_head(head)
+        except UnreadableFileError as exc:
+            return _unreadable(meta(data), fmt, exc)
+        if whole and not text.strip():
+            return _empty(meta(data), fmt, encoding)
+        top: Sequence[Sequence[str | None]] = _csv_head(text if whole else _whole_lines(text))
+        grid: Sequence[Sequence[str | None]] | None = None
+    else:  # xlsx: compressed, so read whole (bounded by the size and the unpacked-size limit)
+        data = path.read_bytes()
+        encoding = None
+        try:
+            sheet = _xlsx_sheet(data, lookup, limit * XLSX_UNPACKED_FACTOR)
+        except UnreadableFileError as exc:
+            return _unreadable(meta(data), fmt, exc)
+        grid = sheet.grid
+        if not any(any(c is not None for c in row) for row in grid):
+            return _empty(meta(data), fmt, encoding, sheet.name)
+        top = grid[:HEADER_SEARCH_ROWS]
+
+    header_index = find_header(top, lookup)
+    notes: list[tuple[str, str]] = []
+    if sheet is not None:
+        notes.append(_sheet_note(sheet))
+        if header_index is not None:
+            grid, filled = fill_merged_down(sheet.grid, sheet.merged, header_index)
+            if filled:
+                notes.append(_merged_note(filled, sheet.grid[header_index]))
+    sheet_name = sheet.name if sheet else None
+    if header_index is None:
+        why = _detail(
+            (f"前{HEADER_SEARCH_ROWS}行中没有可识别的列名",
+             f"no recognisable header row in the first {HEADER_SEARCH_ROWS} rows"),
+            *notes,
+        )  # fmt: skip
+        return _rejected(meta(data), fmt, encoding, None, "no_header", why, sheet_name)
+    missing = _missing_columns(top[header_index], lookup, source)
+    if missing:
+        labels = "、".join(column_label(source, c) for c in missing)
+        why = _detail(
+            (f"缺少必填列：{labels}", f"missing required column(s): {', '.join(missing)}"),
+            *notes,
+        )
+        return _rejected(
+            meta(data), fmt, encoding, header_index + 1, "missing_column", why, sheet_name
         )
 
-    header, body, ragged = (
-        _grid_body(grid, header_index) if grid is not None else _csv_body(text, header_index)
-    )
+    if grid is None:  # a CSV with its header found: now (and only now) read it whole
+        if data is None:
+            data = path.read_bytes()
+            try:
+                text, encoding = decode_text(data)
+            except UnreadableFileError as exc:
+                return _unreadable(meta(data), fmt, exc)
+        header, body, ragged = _csv_body(text, header_index)
+    else:
+        header, body, ragged = _grid_body(grid, header_index)
+    layout = source.layout_of(header).name
     rows = _map_rows(header, body, header_index, lookup, source)
     if ragged:
         rows = rows.with_columns(
@@ -187,32 +302,67 @@ def scan_file(
             .then(pl.lit(f"表头共{len(header)}列"))
             .otherwise(None),
         )
-    missing = [c for c in source.required_columns if c not in rows.columns]
-    if missing:
-        labels = "、".join(column_label(source, c) for c in missing)
-        rows = rows.with_columns(
-            read_problem=pl.lit("missing_column"), read_detail=pl.lit(f"缺少 {labels}")
-        )
-        return ScannedFile(
-            **meta,
-            format=fmt,
-            encoding=encoding,
-            header_row=header_index + 1,
-            status="rejected",
-            problem="missing_column",
-            detail=f"missing required column(s): {', '.join(missing)}",
-            rows=rows,
-        )
     return ScannedFile(
-        **meta,
+        **meta(data),
         format=fmt,
         encoding=encoding,
         header_row=header_index + 1,
         status="ok",
         problem=None,
-        detail=None,
+        detail=_detail(*notes),
         rows=rows,
+        sheet=sheet_name,
+        layout=layout,
     )
+
+
+def _sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a rejected file is never held in memory)."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _column_target(label: str, lookup: dict[str, str]) -> str | None:
+    """The canonical column a header cell names: as written, or without a unit at its end
+    (`罚款金额（万元）` names the fine, like `罚款金额`)."""
+    key = header_key(label)
+    target = lookup.get(key)
+    if target is None and AMOUNT_UNIT.search(key):
+        target = lookup.get(AMOUNT_UNIT.sub("", key))
+    return target
+
+
+def _missing_columns(
+    header: Sequence[str | None], lookup: dict[str, str], source: Source
+) -> list[str]:
+    """Required columns the header row does not name (aliases resolved as `_map_rows` does)."""
+    named = {_column_target(str(c).strip(), lookup) for c in header if c is not None}
+    return [c for c in source.required_columns if c not in named]
+
+
+def _decode_head(head: bytes) -> tuple[str, str]:
+    """The first bytes of a large CSV decoded as `decode_text` would the whole file, except
+    that a character cut at the end is left out instead of failing the decode."""
+    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+            (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+    candidates = [enc for bom, enc in boms if head.startswith(bom)][:1]
+    if not candidates:
+        if b"\x00" in head[:65536]:
+            raise UnreadableFileError("unreadable_file", "含有二进制内容（NUL 字节），不是文本文件")
+        candidates = ["utf-8", "gbk", "gb18030"]
+    for encoding in candidates:
+        try:
+            decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+            return _check_text(decoder.decode(head, final=False)), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFileError("unreadable_file", "编码无法识别（已尝试 UTF-8、GBK、GB18030）")
+
+
+def _whole_lines(text: str) -> str:
+    """`text` up to its last line break: the cut last line of a probe is never a header."""
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    return text[: end + 1] if end >= 0 else ""
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -231,15 +381,25 @@ def decode_text(data: bytes) -> tuple[str, str]:
             try:
                 return _check_text(data.decode(encoding)), encoding
             except UnicodeDecodeError as exc:
-                raise UnreadableFileError("unreadable_file", f"{encoding} 解码失败：{exc}") from exc
+                raise UnreadableFileError(
+                    "unreadable_file", f"{encoding} 解码失败：{exc}", f"{encoding} does not decode"
+                ) from exc
     if b"\x00" in data[:65536]:
-        raise UnreadableFileError("unreadable_file", "含有二进制内容（NUL 字节），不是文本文件")
+        raise UnreadableFileError(
+            "unreadable_file",
+            "含有二进制内容（零字节），不是文本文件",
+            "binary content (NUL bytes)",
+        )
     for encoding in ("utf-8", "gbk", "gb18030"):
         try:
             return _check_text(data.decode(encoding)), encoding
         except UnicodeDecodeError:
             continue
-    raise UnreadableFileError("unreadable_file", "编码无法识别（已尝试 UTF-8、GBK、GB18030）")
+    raise UnreadableFileError(
+        "unreadable_file",
+        "编码无法识别（已尝试 UTF-8、GBK、GB18030）",
+        "unknown encoding (tried UTF-8, GBK, GB18030)",
+    )
 
 
 def _check_text(text: str) -> str:
@@ -247,7 +407,9 @@ def _check_text(text: str) -> str:
     sample = text[:65536]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if sample and controls / len(sample) > 0.01:
-        raise UnreadableFileError("unreadable_file", "含有大量控制字符，不是文本表格")
+        raise UnreadableFileError(
+            "unreadable_file", "含有大量控制字符，不是文本表格", "control characters: not a table"
+        )
     return text
 
 
@@ -344,18 +506,37 @@ def _map_rows(
     lookup: dict[str, str],
     source: Source,
 ) -> pl.DataFrame:
-    """Body columns → canonical names (first match wins; the rest stay in `raw_row` only)."""
+    """Body columns → canonical names (first match wins; the rest stay in `raw_row` only).
+
+    A header naming a unit (`罚款金额（万元）`) is matched with or without it, and a bare
+    number under a 万元 header is written with its unit (`1.5` → `1.5万元`), so the amount
+    parser converts it to yuan; the row as received keeps the cell as it was."""
     names: list[str] = []
     canonical: dict[str, str] = {}
+    in_wan: set[str] = set()
     for j, cell in enumerate(header):
         label = str(cell).strip() if cell is not None and str(cell).strip() else f"列{j + 1}"
         while label in names:
             label = f"{label}#2"
         names.append(label)
-        target = lookup.get(header_key(label))
+        unit = AMOUNT_UNIT.search(header_key(label))
+        target = _column_target(label, lookup)
         if target and target not in canonical.values():
             canonical[f"column_{j + 1}"] = target
+            if unit and unit.group(1) == "万元" and source.column(target).type == "amount":
+                in_wan.add(f"column_{j + 1}")
     body = body.select(pl.all().cast(pl.Utf8))
+    bare = r"^\s*[-+]?[0-9][0-9,]*(\.[0-9]+)?\s*$"
+
+    def value_of(column: str) -> pl.Expr:
+        if column not in in_wan:
+            return pl.col(column)
+        return (
+            pl.when(pl.col(column).str.contains(bare))
+            .then(pl.col(column) + "万元")
+            .otherwise(pl.col(column))
+        )
+
     raw_json = (
         pl.struct(
             [pl.col(f"column_{j + 1}").alias(n) for j, n in enumerate(names)]
@@ -369,7 +550,7 @@ def _map_rows(
         read_problem=pl.lit(None, dtype=pl.Utf8),
         read_detail=pl.lit(None, dtype=pl.Utf8),
         raw_row=raw_json,
-        **{target: pl.col(col) for col, target in canonical.items()},
+        **{target: value_of(col) for col, target in canonical.items()},
     ).filter(
         # rows with no value at all (trailing blank lines, formatting-only Excel rows)
         pl.any_horizontal(pl.col(list(canonical.values())).is_not_null())
@@ -378,35 +559,136 @@ def _map_rows(
     )
 
 
-def _positional_rows(rows: Sequence[Sequence[str | None]]) -> pl.DataFrame:
-    width = max((len(r) for r in rows), default=0)
-    body = [(list(r) + [None] * width)[:width] for r in rows]
-    frame = _frame_from_rows(body, width)
-    names = [f"列{j + 1}" for j in range(width)]
-    return frame.select(
-        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-        raw_row=pl.struct(
-            [pl.col(f"column_{j + 1}").alias(n) for j, n in enumerate(names)]
-        ).struct.json_encode()
-        if names
-        else pl.lit("{}"),
-    ).filter(pl.col("raw_row") != "{}")
-
-
-def _xlsx_rows(data: bytes) -> list[list[str | None]]:
-    """The first worksheet as text cells. Dates become ISO text; whole floats lose `.0`.
+def _xlsx_sheet(data: bytes, lookup: dict[str, str], max_unpacked: int) -> SheetGrid:
+    """The worksheet holding the data: the first visible one with a recognised header among
+    its first rows (an office's workbook often opens with a sheet of notes), else the first.
+    Dates become ISO text; whole floats lose `.0`.
 
     Read with calamine (Rust): openpyxl needs ~90 µs a row, which made XLSX exports the
-    slowest part of ingesting a national year (10M rows) by an order of magnitude.
+    slowest part of ingesting a national year (10M rows) by an order of magnitude. calamine
+    returns a merged area's value in its top-left cell only; the areas are listed by
+    `merged_cell_ranges` (0-based corners), which `fill_merged_down` uses.
     """
-    from python_calamine import CalamineError, CalamineWorkbook  # lazy: only for .xlsx
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum  # lazy
 
+    try:  # an XLSX is a zip: one that unpacks to too much is refused before calamine inflates it
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(
+            "unreadable_file", f"不是有效的 XLSX 文件：{exc}", f"not a valid XLSX file: {exc}"
+        ) from exc
+    if unpacked > max_unpacked:
+        raise UnreadableFileError(
+            "unreadable_file",
+            f"解压后 {unpacked / 2**20:.0f} MB，超过上限 {max_unpacked / 2**20:.0f} MB",
+            f"unpacks to {unpacked / 2**20:.0f} MB, above {max_unpacked / 2**20:.0f} MB",
+        )
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        visible = [
+            i
+            for i, meta in enumerate(book.sheets_metadata)
+            if meta.visible == SheetVisibleEnum.Visible
+        ] or list(range(len(book.sheet_names)))
+        if not visible:
+            raise IndexError("the workbook has no worksheet")
+        skipped: list[str] = []
+        for index in visible:
+            sheet = book.get_sheet_by_index(index)
+            head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+            if find_header([[_cell_text(v) for v in row] for row in head], lookup) is not None:
+                break
+            skipped.append(book.sheet_names[index])
+        else:
+            index, skipped = visible[0], []
+            sheet = book.get_sheet_by_index(index)
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
     except (CalamineError, ValueError, OSError, IndexError) as exc:
-        raise UnreadableFileError("unreadable_file", f"不是有效的 XLSX 文件：{exc}") from exc
-    return [[_cell_text(v) for v in row] for row in rows]
+        raise UnreadableFileError(
+            "unreadable_file", f"不是有效的 XLSX 文件：{exc}", f"not a valid XLSX file: {exc}"
+        ) from exc
+    return SheetGrid(
+        name=book.sheet_names[index],
+        position=index + 1,
+        grid=[[_cell_text(v) for v in row] for row in rows],
+        merged=list(merged),
+        skipped=tuple(skipped),
+    )
+
+
+def fill_merged_down(
+    grid: Sequence[Sequence[str | None]],
+    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+    header_index: int,
+) -> tuple[list[list[str | None]], list[tuple[int, int, int]]]:
+    """The grid with every cell merged over several data rows (below the header) filled
+    down from the area's top-left value, in the area's first column — the column its header
+    names. Returns the grid and each area filled as (column, first row, last row), 1-based
+    spreadsheet numbers. Areas in the title and header rows are left as they are."""
+    out = [list(row) for row in grid]
+    filled: list[tuple[int, int, int]] = []
+    for (top, left), (bottom, _right) in sorted(merged):
+        if top <= header_index or bottom <= top or top >= len(out):
+            continue
+        value = out[top][left] if left < len(out[top]) else None
+        if value is None:
+            continue
+        for r in range(top + 1, min(bottom, len(out) - 1) + 1):
+            if left < len(out[r]) and out[r][left] is None:
+                out[r][left] = value
+        filled.append((left + 1, top + 1, bottom + 1))
+    return out, filled
+
+
+def _sheet_note(sheet: SheetGrid) -> tuple[str, str]:
+    if sheet.skipped:
+        names = "、".join(f"「{n}」" for n in sheet.skipped)
+        return (
+            f"读取工作表「{sheet.name}」（第 {sheet.position} 张；"
+            f"{names}没有可识别的表头，未读取）",
+            f"read sheet '{sheet.name}' (sheet {sheet.position}; "
+            f"{', '.join(sheet.skipped)} without a recognised header, not read)",
+        )
+    return f"读取工作表「{sheet.name}」", f"read sheet '{sheet.name}'"
+
+
+def _merged_note(
+    filled: list[tuple[int, int, int]], header: Sequence[str | None]
+) -> tuple[str, str]:
+    """Which merged areas were filled down, per column header (at most five areas each)."""
+    by_column: dict[int, list[tuple[int, int]]] = {}
+    for column, first, last in sorted(filled):
+        by_column.setdefault(column, []).append((first, last))
+
+    def name(column: int) -> str:
+        cell = header[column - 1] if column - 1 < len(header) else None
+        return str(cell).strip() if cell else f"第{column}列"
+
+    zh_parts, en_parts = [], []
+    for column, spans in by_column.items():
+        shown = spans[:5]
+        more = len(spans) - len(shown)
+        zh_parts.append(
+            f"「{name(column)}」第 {'、'.join(f'{a}–{b}' for a, b in shown)} 行"
+            + (f"等 {len(spans)} 处" if more else "")
+        )
+        en_parts.append(
+            f"'{name(column)}' rows {', '.join(f'{a}-{b}' for a, b in shown)}"
+            + (f" ({len(spans)} areas)" if more else "")
+        )
+    return (
+        f"合并单元格已向下填充：{'，'.join(zh_parts)}",
+        f"merged cells filled down: {'; '.join(en_parts)}",
+    )
+
+
+def _detail(*notes: tuple[str, str]) -> str | None:
+    """Notes joined for the log, Chinese first: `zh1；zh2 / en1; en2`."""
+    if not notes:
+        return None
+    return bilingual("；".join(zh for zh, _ in notes), "; ".join(en for _, en in notes))
 
 
 def _cell_text(value: object) -> str | None:
@@ -422,7 +704,9 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _empty(meta: _FileMeta, fmt: str, encoding: str | None) -> ScannedFile:
+def _empty(
+    meta: _FileMeta, fmt: str, encoding: str | None, sheet: str | None = None
+) -> ScannedFile:
     return ScannedFile(
         **meta,
         format=fmt,
@@ -430,26 +714,14 @@ def _empty(meta: _FileMeta, fmt: str, encoding: str | None) -> ScannedFile:
         header_row=None,
         status="empty",
         problem=None,
-        detail="file has no rows",
+        detail=bilingual("文件没有数据行", "file has no rows"),
         rows=pl.DataFrame(),
+        sheet=sheet,
     )
 
 
 def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedFile:
-    rows = pl.DataFrame(
-        {
-            "source_row": [None],
-            "read_problem": [exc.code],
-            "read_detail": [exc.detail],
-            "raw_row": [json.dumps({"file": meta["file"]}, ensure_ascii=False)],
-        },
-        schema={
-            "source_row": pl.Int64,
-            "read_problem": pl.Utf8,
-            "read_detail": pl.Utf8,
-            "raw_row": pl.Utf8,
-        },
-    )
+    """A file that cannot be read: recorded with its reason, no rows kept."""
     return ScannedFile(
         **meta,
         format=fmt,
@@ -457,6 +729,29 @@ def _unreadable(meta: _FileMeta, fmt: str, exc: UnreadableFileError) -> ScannedF
         header_row=None,
         status="unreadable",
         problem=exc.code,
-        detail=exc.detail,
-        rows=rows,
+        detail=bilingual(exc.detail, exc.detail_en) if exc.detail_en else exc.detail,
+        rows=pl.DataFrame(),
+    )
+
+
+def _rejected(
+    meta: _FileMeta,
+    fmt: str,
+    encoding: str | None,
+    header_row: int | None,
+    problem: str,
+    detail: str | None,
+    sheet: str | None = None,
+) -> ScannedFile:
+    """A readable file refused whole: recorded with its reason, none of its rows kept."""
+    return ScannedFile(
+        **meta,
+        format=fmt,
+        encoding=encoding,
+        header_row=header_row,
+        status="rejected",
+        problem=problem,
+        detail=detail,
+        rows=pl.DataFrame(),
+        sheet=sheet,
     )

@@ -31,7 +31,7 @@ Folder layout (the README's "Double-random rounds" section shows it to users):
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -39,12 +39,22 @@ from pathlib import Path
 
 import polars as pl
 
-from models.labels import default_labels
+from models.identifiers import check_safe_name, is_safe_name
+from models.labels import Labels, default_labels
+from models.publication import NOTES_COLUMNS
 from models.rules import RuleSet
 from models.sampling.ical import inspector_calendars
 from models.sampling.items import InspectionItems, default_items, record_rows, result_order
 from models.sampling.round import RoundPlan
-from warehouse.exports import escape_formulas, with_headers
+from warehouse.exports import (
+    FORMULA_PREFIXES,
+    Sheet,
+    Workbook,
+    readable,
+    write_csv,
+    write_workbook,
+)
+from warehouse.paths import confined, remove_tree, rename_within
 
 PLAN_FILE = "plan.json"
 INPUTS_DIR = "inputs"
@@ -52,43 +62,22 @@ CALENDARS_DIR = "calendars"
 RECORDS_DIR = "检查记录"
 DRAFT_MARK = "草案"
 DRAFT_BANNER = "草案 — 未公布 / DRAFT — not published"
+PLAN_TITLE = "双随机抽查计划"
+PUBLIC_TITLE = "双随机抽查结果公示"
+PENDING = "待检查"
 
-PLAN_HEADERS = {
-    "round_id": "抽查批次",
-    "inspection_date": "检查日期",
-    "uscc": "统一社会信用代码",
-    "firm_name": "单位名称",
-    "firm_type": "单位类型",
-    "district": "所属区",
-    "address": "注册地址",
-    "tier": "监管类别",
-    "credit_tier": "行业信用等级",
-    "public_grade": "公共信用综合评价",
-    "rectification_result": "行业整治评价",
-    "stratum": "抽取层",
-    "is_control": "对照组",
-    "draw_order": "抽取序号",
-    "inspector_id": "检查人员编号",
-    "inspector_name": "检查人员姓名",
-    "unit": "所属单位",
-    "department": "所属部门",
-    "certificate_no": "执法证号",
-    "team": "检查组",
-    "pool": "可抽取单位数",
-    "ratio": "抽取概率",
-    "probability": "实际入选概率",
-    "expected": "期望抽取数",
-    "drawn": "实抽数",
-    "n_required": "每层最少",
-    "n_drawn": "实抽数",
-    "firms": "检查单位数",
-    "first_date": "首次检查日期",
-    "last_date": "末次检查日期",
-    "result": "检查结果",
-    "inspected_on": "检查日期",
-    "office": "组织单位",
-    "departments": "联合抽查部门",
+INPUT_NAMES = {
+    "firms": "单位名录",
+    "inspectors": "检查人员名录",
+    "conflicts": "回避名单",
+    "previous": "上一批次检查组",
 }
+"""The published inputs (`inputs/<name>.csv`) as the 说明 sheet names them."""
+
+ROUNDS_DIR = "rounds"
+CLASS_HEADER = {"tier": "监管类别"}
+"""A draw's `tier` is the supervision class (`models.supervision`), not only the credit tier."""
+
 RECORD_HEADERS = {
     "inspection_id": "检查编号",
     "round_id": "抽查批次",
@@ -110,7 +99,11 @@ filled-in workbook is read back as it was written."""
 
 
 def round_folder(reports: Path, round_id: str) -> Path:
-    return reports / "rounds" / round_id
+    """`<reports>/rounds/<round_id>`, resolved: the id must be a safe name
+    (`models.identifiers`) and the folder must lie under the reports folder (no symlink on
+    the way leads out); else `UnsafeNameError` / `PathOutsideRootError`, before any write."""
+    check_safe_name(round_id, "抽查批次编号", "round id")
+    return confined(reports, ROUNDS_DIR, round_id)
 
 
 def marked(name: str, status: str) -> str:
@@ -136,7 +129,7 @@ def banner(status: str, published_on: date | None) -> str:
 def stage_round_files(
     plan: RoundPlan,
     plan_json: bytes,
-    summary: Mapping[str, object],
+    notes: pl.DataFrame,
     firms: pl.DataFrame,
     inspectors: pl.DataFrame,
     rules: RuleSet,
@@ -149,6 +142,7 @@ def stage_round_files(
     round_id = plan.params.round_id
     final = round_folder(reports, round_id)
     final.parent.mkdir(parents=True, exist_ok=True)
+    confined(reports, final.parent)  # `rounds/` itself may not be a link out
     staging = Path(tempfile.mkdtemp(prefix=f".{round_id}.", dir=final.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the round's files are meant to be shared
     (staging / marked(PLAN_FILE, status)).write_bytes(plan_json)
@@ -156,18 +150,26 @@ def stage_round_files(
     for name, text in plan.input_texts.items():
         (staging / INPUTS_DIR / marked(f"{name}.csv", status)).write_bytes(text.encode("utf-8"))
 
-    title = banner(status, plan.params.published_on)
     rows = plan_rows(plan, firms, inspectors, rules)
-    sheets = {
-        "说明": _cover(summary),
-        "检查安排": with_headers(rows, PLAN_HEADERS),
-        "分层抽取": with_headers(_strata(plan, rules), PLAN_HEADERS),
-        "等级入选概率": with_headers(_tiers(plan, rules), PLAN_HEADERS),
-        "检查人员任务": with_headers(_workload(rows), PLAN_HEADERS),
-    }
-    write_marked_xlsx(sheets, staging / marked(f"抽查计划_{round_id}.xlsx", status), title)
-    write_marked_csv(
-        sheets["检查安排"], staging / marked(f"抽查计划_{round_id}.csv", status), status, title
+    title = f"{PLAN_TITLE}（{round_id}）"
+    mark = banner(status, plan.params.published_on)
+    book = Workbook(
+        title=f"{mark} · {title}",
+        as_of=plan.params.tier_as_of,
+        sheets=[
+            Sheet("说明", notes, title=f"{mark} · {title}：说明", notes=True),
+            Sheet("检查安排", rows, title=f"{mark} · {title}：检查安排"),
+            Sheet("分层抽取", _strata(plan, rules), title=f"{mark} · {title}：分层抽取"),
+            Sheet("等级入选概率", _tiers(plan, rules), title=f"{mark} · {title}：等级入选概率",
+                  headers=CLASS_HEADER),
+            Sheet("检查人员任务", _workload(rows), title=f"{mark} · {title}：检查人员任务"),
+        ],
+    )  # fmt: skip
+    write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
+    write_csv(
+        readable(rows),
+        staging / marked(f"抽查计划_{round_id}.csv", status),
+        first_line=None if status == "published" else mark,
     )
 
     stamp = datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC)
@@ -181,8 +183,8 @@ def stage_round_files(
     )
     (staging / CALENDARS_DIR).mkdir()
     for inspector_id, data in calendars.items():
-        name = marked(f"{_safe_name(inspector_id)}.ics", status)
-        (staging / CALENDARS_DIR / name).write_bytes(data)
+        name = calendar_file(inspector_id)
+        (staging / CALENDARS_DIR / marked(name, status)).write_bytes(data)
     if status == "published":
         write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
     return staging
@@ -191,17 +193,17 @@ def stage_round_files(
 def publish_staged(staging: Path, reports: Path, round_id: str) -> Path:
     """Swap the staged folder in (a draft's files never survive its publication)."""
     final = round_folder(reports, round_id)
-    old = final.with_name(f".{round_id}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    old = confined(reports, ROUNDS_DIR, f".{round_id}.old")
+    remove_tree(reports, old)
+    if final.exists() or final.is_symlink():
+        rename_within(reports, final, old)
+    rename_within(reports, staging, final)
+    remove_tree(reports, old)
     return final
 
 
-def discard_staged(staging: Path) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
+def discard_staged(staging: Path, reports: Path) -> None:
+    remove_tree(reports, staging)
 
 
 def plan_rows(
@@ -232,10 +234,9 @@ def plan_rows(
         )
         .join(people, on="inspector_id", how="left")
         .with_columns(
-            firm_type=_firm_type_zh(pl.col("firm_type")),
             tier=_tier_zh(pl.col("tier"), rules),
             credit_tier=_tier_zh(pl.col("credit_tier"), rules),
-            is_control=pl.when(pl.col("is_control")).then(pl.lit("是")).otherwise(pl.lit("否")),
+            stratum=stratum_words(pl.col("stratum"), rules),
             department=pl.when(pl.col("department") == "")
             .then(pl.lit(plan.params.office_label))
             .otherwise(pl.col("department")),
@@ -248,7 +249,7 @@ def plan_rows(
             "firm_type",
             "district",
             "address",
-            "tier",
+            pl.col("tier").alias("supervision_class"),
             "credit_tier",
             "public_grade",
             "rectification_result",
@@ -283,9 +284,8 @@ def public_rows(
             how="left",
         )
         .with_columns(
-            firm_type=_firm_type_zh(pl.col("firm_type")),
             inspected_on=pl.when(pl.col("result").is_not_null()).then(pl.col("inspected_on")),
-            result=pl.col("result").fill_null("待检查"),
+            result=pl.col("result").fill_null(PENDING),
             office=pl.lit(office, dtype=pl.Utf8),
             departments=pl.lit("、".join(departments) or "—", dtype=pl.Utf8),
         )
@@ -312,65 +312,18 @@ def write_public(
     published_on: date | None = None,
 ) -> list[Path]:
     folder = round_folder(reports, round_id)
-    readable = with_headers(rows, PLAN_HEADERS)
-    title = banner(status, published_on)
+    mark = banner(status, published_on)
+    book = Workbook(
+        title=f"{mark} · {PUBLIC_TITLE}（{round_id}）", sheets=[Sheet("抽查结果公示", rows)]
+    )
     return [
-        write_marked_xlsx(
-            {"抽查结果公示": readable}, folder / marked(f"公示_{round_id}.xlsx", status), title
+        write_workbook(book, folder / marked(f"公示_{round_id}.xlsx", status)),
+        write_csv(
+            readable(rows),
+            folder / marked(f"公示_{round_id}.csv", status),
+            first_line=None if status == "published" else mark,
         ),
-        write_marked_csv(readable, folder / marked(f"公示_{round_id}.csv", status), status, title),
     ]
-
-
-def write_marked_xlsx(sheets: Mapping[str, pl.DataFrame], path: Path, title: str) -> Path:
-    """One sheet per frame, its first row `title` (the draft or publication mark), its header
-    on the second row (frozen); written atomically."""
-    import xlsxwriter  # lazy: only exports need it
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".xlsx", delete=False) as tmp:
-        tmp_path = Path(tmp.name)
-    try:
-        draft = title == DRAFT_BANNER
-        with xlsxwriter.Workbook(str(tmp_path)) as book:
-            mark = book.add_format(
-                {"bold": True, "font_color": "#9C0006" if draft else "#006100",
-                 "bg_color": "#FFC7CE" if draft else "#C6EFCE"}
-            )  # fmt: skip
-            for name, frame in sheets.items():
-                safe = escape_formulas(_flatten(frame))
-                safe.write_excel(
-                    workbook=book,
-                    worksheet=name[:31],
-                    position=(1, 0),
-                    autofit=True,
-                    freeze_panes=(2, 0),
-                    header_format={"bold": True, "bg_color": "#DDEBF7"},
-                )
-                sheet = book.get_worksheet_by_name(name[:31])
-                assert sheet is not None  # written just above
-                last = max(safe.width - 1, 0)
-                if last:
-                    sheet.merge_range(0, 0, 0, last, title, mark)
-                else:
-                    sheet.write(0, 0, title, mark)
-        tmp_path.chmod(0o644)  # NamedTemporaryFile is private (0600); a report is shared
-        tmp_path.replace(path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-    return path
-
-
-def write_marked_csv(frame: pl.DataFrame, path: Path, status: str, title: str) -> Path:
-    """UTF-8 with BOM; a draft's first line is its mark (a published file starts with its
-    header, so programs read it as they always did)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_suffix(path.suffix + ".tmp")
-    body = escape_formulas(_flatten(frame)).write_csv()
-    head = "" if status == "published" else f"{title}\n"
-    tmp_path.write_text(head + body, encoding="utf-8-sig")
-    tmp_path.replace(path)
-    return path
 
 
 def write_record_workbooks(
@@ -383,7 +336,12 @@ def write_record_workbooks(
     """Per team, the inspection record workbook (检查记录表): one row per firm × item, the
     result chosen from a drop-down, problem count (whole number ≥ 0), follow-up document
     number and date to fill in. Dropped into `<landing>/inspection_records/`, it is read back
-    as the round's item results and inspection outcomes."""
+    as the round's item results and inspection outcomes.
+
+    A form to fill in, not a report: it is read back by the `inspection_records` contract
+    (title row, then the contract's headers, no 序号) and needs per-column drop-downs, so it is
+    laid out here rather than by `warehouse.exports.write_workbook`; it keeps that writer's
+    safety (strings stay strings, formula prefixes escaped)."""
     import xlsxwriter
 
     round_id = plan.params.round_id
@@ -401,7 +359,9 @@ def write_record_workbooks(
         team_id = str(team[0])
         members = "、".join(f"{names.get(i) or i}（{i}）" for i in team_id.split("、"))
         path = target / f"检查记录_{round_id}_组{n:02d}.xlsx"
-        with xlsxwriter.Workbook(str(path)) as book:
+        options = {"strings_to_formulas": False, "strings_to_numbers": False,
+                   "strings_to_urls": False}  # fmt: skip
+        with xlsxwriter.Workbook(str(path), options) as book:
             title = book.add_format({"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"})
             head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
             fill = book.add_format({"bg_color": "#FFF2CC", "border": 1})
@@ -416,7 +376,7 @@ def write_record_workbooks(
                 title,
             )  # fmt: skip
             for c, column in enumerate(columns):
-                sheet.write(1, c, RECORD_HEADERS[column], head)
+                sheet.write_string(1, c, RECORD_HEADERS[column], head)
             to_fill = {"result", "problem_count", "followup_doc_no", "inspected_on"}
             for r, row in enumerate(part.select(columns).iter_rows(named=True), 2):
                 for c, column in enumerate(columns):
@@ -427,7 +387,7 @@ def write_record_workbooks(
                     elif isinstance(value, date):
                         sheet.write_datetime(r, c, datetime.combine(value, time(0)), day)
                     elif value is not None:
-                        sheet.write(r, c, _escape(str(value)))
+                        sheet.write_string(r, c, _escape(str(value)))
             last = 1 + part.height
             col = {name: columns.index(name) for name in to_fill}
             choose = "请从下拉列表中选择检查结果 / choose a result from the list"
@@ -470,7 +430,7 @@ def write_record_workbooks(
                 "document, date) and drop the file into the landing folder's inspection_records/.",
             ]
             for r, line in enumerate(lines):
-                guide.write(r, 0, line, title if r == 0 else None)
+                guide.write_string(r, 0, _escape(line), title if r == 0 else None)
             guide.set_column(0, 0, 120)
         path.chmod(0o644)
         written.append(path)
@@ -478,34 +438,178 @@ def write_record_workbooks(
 
 
 def _escape(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_PREFIXES else text
 
 
-def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lists become `a、b` text: spreadsheets have no list cells."""
-    return frame.with_columns(
-        pl.col(c).list.join("、") for c, t in frame.schema.items() if isinstance(t, pl.List)
-    )
-
-
-def _cover(summary: Mapping[str, object]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"项目 / item": list(summary), "内容 / value": [str(v) for v in summary.values()]}
-    )
+def plan_notes(
+    plan: RoundPlan,
+    *,
+    status: str,
+    excluded: int,
+    previous_round_id: str | None,
+    plan_sha256: str,
+    excluded_by_reason: Mapping[str, int] | None = None,
+    in_scope: int | None = None,
+    backdate_reason: str | None = None,
+    labels: Labels | None = None,
+) -> pl.DataFrame:
+    """The plan's 说明 sheet: one readable row per fact — parameter, value, meaning: the
+    office and scope, the publication and notice period, the calendar (and whether a year is
+    estimated), each class's ratio and effective inclusion probability, the frequency limits,
+    the exclusions by reason, the inputs' hashes."""
+    labels = labels or default_labels()
+    p = plan.params
+    f = p.frequency
+    reasons = excluded_by_reason or {}
+    drawn = plan.draws.filter(~pl.col("is_control")).height
+    control = plan.draws.height - drawn
+    strata = " × ".join(labels.column(key, "zh") for key in p.strata)
+    recent = p.eligibility.exclude_inspected_within_days
+    rows: list[tuple[str, str, str]] = [
+        ("抽查批次", p.round_id, "本计划的批次编号"),
+        (
+            "状态",
+            labels.code("round_status", status),
+            "草案可重新抽取；已公布的批次只能按原结果重跑",
+        ),
+        ("随机种子", str(p.seed), "事先公布的随机种子：相同的输入和种子必然得到相同的抽取结果"),
+        ("算法版本", plan.algorithm_version, "抽取算法的版本，复核时使用同一版本"),
+        ("等级评价基准日", p.tier_as_of.isoformat(), "抽取依据的是各单位在这一天的信用等级"),
+        (
+            "检查期间",
+            f"{p.window_start.isoformat()} 至 {p.window_end.isoformat()}",
+            "全部检查在此期间内完成",
+        ),
+        ("组织单位", p.office_label, "组织本批次抽查的机关；只抽取其范围内的单位和检查人员"),
+        ("抽查范围（区）", "、".join(p.scope_districts) or "全部", "只抽取这些区的单位"),
+        (
+            "抽查范围（单位类型）",
+            "、".join(labels.firm_type(c, "zh") for c in p.scope.firm_types) or "全部",
+            "只抽取这些类型的单位",
+        ),
+        (
+            "本市检查人员参加",
+            "是" if p.allow_city_inspectors else "否",
+            "区级批次是否也可抽取市级检查人员",
+        ),
+        (
+            "联合抽查部门",
+            "、".join(p.partner_departments) or "—",
+            "联合抽查：每个检查组至少包括每个部门的一名检查人员",
+        ),
+        ("公布日期", p.published_on.isoformat() if p.published_on else "—", "提前告知期由此起算"),
+        (
+            "补录往期批次",
+            f"是：{backdate_reason or '—'}" if p.backdate else "否",
+            "检查期间早于公布日期的批次须说明理由（记入审计日志）",
+        ),
+        (
+            "提前告知期",
+            f"{p.notice_working_days} 个工作日",
+            "首次检查不早于公布后这么多个工作日",
+        ),
+        ("最早检查日", plan.first_day.isoformat(), "本批次第一天可以安排检查的日期"),
+        ("工作日历", plan.calendar.source, "法定节假日和调休的来源"),
+        *(
+            ("工作日历说明", note, "该年度官方放假安排尚未收录时按周末估算")
+            for note in plan.calendar.notes
+        ),
+        ("范围内单位", "—" if in_scope is None else f"{in_scope:,d} 家", "组织单位范围内的单位"),
+        ("可抽取单位", f"{plan.inputs.firms.height:,d} 家", "在业且有信用等级的单位"),
+        ("未纳入单位", f"{excluded:,d} 家", "不在业、没有信用等级、检查频次限制等原因"),
+        *(
+            (f"未纳入：{labels.code('exclusion_reason', reason, 'zh')}", f"{n:,d} 家", "")
+            for reason, n in reasons.items()
+        ),
+        *(
+            (
+                f"抽查比例：{tier} 类",
+                f"{ratio:.1%}",
+                "该监管类别每家单位的入选概率（A ≤ B ≤ C ≤ D，信用越好比例越低）",
+            )
+            for tier, ratio in p.ratios.items()
+        ),
+        *(
+            (
+                f"实际入选概率：{tier} 类",
+                f"{probability:.2%}",
+                f"可抽取 {pool:,d} 家，期望抽取 {expected:g} 家，实抽 {drawn_n:,d} 家",
+            )
+            for tier, _, pool, probability, expected, drawn_n in plan.tiers.iter_rows()
+        ),
+        (
+            "每层最少抽取",
+            f"{p.min_per_stratum} 家",
+            "0：每家单位都按其类别比例入选；≥ 1 会抬高小层的入选概率",
+        ),
+        ("总体抽查下限", f"{p.overall_floor:.1%}", "全部抽取单位占可抽取单位的最低比例"),
+        (
+            "同一单位最短检查间隔",
+            "不限" if f.min_interval_days is None else f"{f.min_interval_days} 天",
+            "间隔内检查过（或已列入已公布批次）的单位不再抽取",
+        ),
+        (
+            "同一单位每年最多检查",
+            "不限" if f.max_per_year is None else f"{f.max_per_year} 次",
+            "跨全部批次计算",
+        ),
+        (
+            "频次限制豁免",
+            "、".join(f.exempt_tiers) + ("、有未整改问题的单位" if f.exempt_open_findings else ""),
+            "这些单位不受上述频次限制",
+        ),
+        ("分层", strata, "每一层单独按比例抽取"),
+        ("在业状态", "、".join(p.eligibility.active_statuses), "只抽取处于这些状态的单位"),
+        ("近期已检查单位", "不排除" if recent is None else f"排除近 {recent} 天内检查过的", ""),
+        ("每家单位检查人员", f"{p.inspectors_per_firm} 名", "每次检查的执法人员人数"),
+        ("每名检查人员最多检查", f"{p.max_firms_per_inspector} 家", "本批次内的上限"),
+        ("检查人员轮换", "是" if p.rotation else "否", "同一检查人员不连续两个批次检查同一单位"),
+        ("每组每日检查上限", f"{p.daily_cap_per_team} 家", ""),
+        (
+            "按风险排序检查日期",
+            "是" if p.order_by_risk else "否",
+            "是：每层每组内风险高的单位先检查",
+        ),
+        ("按等级抽取", f"{drawn:,d} 家", "按上述比例抽取的单位"),
+        (
+            "对照组比例",
+            f"{p.control_share:.1%}",
+            "另从未抽中的单位中不分等级随机抽取，用于检验按等级抽查的效果",
+        ),
+        ("对照组单位", f"{control:,d} 家", "按对照组比例抽取的单位数"),
+        ("上一批次", previous_round_id or "—", "检查人员轮换所对照的批次"),
+        *(
+            (
+                f"输入文件 SHA-256：{INPUT_NAMES.get(name, name)}",
+                digest,
+                f"inputs/{name}.csv 的 SHA-256",
+            )
+            for name, digest in plan.input_hashes.items()
+        ),
+        ("计划文件 SHA-256", plan_sha256, "plan.json 的 SHA-256，公布后任何人都可核对"),
+        (
+            "复核方法",
+            f"renfang verify-draw {marked(PLAN_FILE, status)}",
+            "第三方在自己的电脑上重新抽取并逐项比对",
+        ),
+    ]
+    return pl.DataFrame(rows, schema=list(NOTES_COLUMNS), orient="row")
 
 
 def _strata(plan: RoundPlan, rules: RuleSet) -> pl.DataFrame:
-    return (
-        plan.strata.with_columns(
-            expected=pl.col("stratum").replace_strict(plan.expected, return_dtype=pl.Float64)
-        )
-        .with_columns(
-            firm_type=_firm_type_zh(pl.col("firm_type")), tier=_tier_zh(pl.col("tier"), rules)
-        )
-        .select(
-            "stratum", "tier", "firm_type", "pool", "ratio", "expected", "n_required", "n_drawn"
-        )
-    )
+    return plan.strata.with_columns(
+        expected=pl.col("stratum").replace_strict(plan.expected, return_dtype=pl.Float64),
+        tier=_tier_zh(pl.col("tier"), rules),
+        stratum=stratum_words(pl.col("stratum"), rules),
+    ).select("stratum", "tier", "firm_type", "pool", "ratio", "expected", "n_required", "n_drawn")
+
+
+def stratum_words(expr: pl.Expr, rules: RuleSet, labels: Labels | None = None) -> pl.Expr:
+    """A stratum's key in words: `C/protective_equipment` reads `C 级 · 防护设备`."""
+    labels = labels or default_labels()
+    words = {t.tier: f"{t.tier} 级" for t in rules.tiers} | labels.firm_type_map("zh", short=True)
+    parts = expr.str.split("/").list.eval(pl.element().replace(words))
+    return parts.list.join(" · ")
 
 
 def _tiers(plan: RoundPlan, rules: RuleSet) -> pl.DataFrame:
@@ -516,7 +620,7 @@ def _workload(rows: pl.DataFrame) -> pl.DataFrame:
     return (
         rows.group_by("inspector_id", "inspector_name", "unit", "department", "certificate_no")
         .agg(
-            pl.len().alias("firms"),
+            pl.len().alias("firms_assigned"),
             pl.col("inspection_date").min().alias("first_date"),
             pl.col("inspection_date").max().alias("last_date"),
         )
@@ -524,16 +628,20 @@ def _workload(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _firm_type_zh(expr: pl.Expr) -> pl.Expr:
-    """The same firm-type names as the dashboards and the association's tier list."""
-    return expr.replace(default_labels().firm_type_map("zh"))
-
-
 def _tier_zh(expr: pl.Expr, rules: RuleSet) -> pl.Expr:
     labels = {t.tier: f"{t.tier} {t.label_zh}" for t in rules.tiers}
     return expr.replace(labels)
 
 
-def _safe_name(text: str) -> str:
-    """A file name from an id: anything but letters, digits, - and _ becomes _."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+def calendar_file(inspector_id: str) -> str:
+    """`<inspector_id>.ics` when the id is a safe name; otherwise its letters and digits
+    (ASCII and CJK, at most 40) and 8 hex digits of its SHA-256, so two ids never share a
+    file and no id, however written, names a path elsewhere."""
+    if is_safe_name(inspector_id):
+        return f"{inspector_id}.ics"
+    kept = "".join(
+        c if (c.isascii() and c.isalnum()) or "\u4e00" <= c <= "\u9fff" else "_"
+        for c in inspector_id
+    )[:40]
+    digest = hashlib.sha256(inspector_id.encode("utf-8")).hexdigest()[:8]
+    return f"{kept.strip('_') or 'inspector'}-{digest}.ics"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import duckdb
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 """The warehouse layout this release writes (see `warehouse.migrations`)."""
 
 
@@ -74,6 +75,24 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         str(path),
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
+
+
+def _checkpoint(live: Path, retries: int = 50) -> None:
+    """Fold the live file's WAL in (a write connection: retried while readers hold it).
+    Only needed after an act's transaction left a WAL behind; a published file has none."""
+    for attempt in range(retries + 1):
+        try:
+            con = _connect(live)
+        except duckdb.IOException:
+            if attempt == retries:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+            continue
+        try:
+            con.execute("FORCE CHECKPOINT")
+        finally:
+            con.close()
+        return
 
 
 def read_state(con: duckdb.DuckDBPyConnection) -> State:
@@ -134,11 +153,8 @@ def begin(live: Path, run_id: str) -> tuple[Path, bool]:
         if staging.exists() or published_marker(staging).exists():
             return staging, False
         if live.exists():
-            con = _connect(live)
-            try:
-                con.execute("FORCE CHECKPOINT")
-            finally:
-                con.close()
+            if live.with_name(live.name + ".wal").exists():  # fold committed changes in
+                _checkpoint(live)
             partial = staging.with_name(staging.name + ".partial")
             shutil.copyfile(live, partial)
             partial.replace(staging)
@@ -225,8 +241,6 @@ def _failpoint(where: str) -> None:
         return
     marker = os.environ.get("RENFANG_FAILPOINT_MARKER")
     if marker:
-        import time
-
         Path(marker).write_text(str(os.getpid()), encoding="utf-8")
         time.sleep(600)
 

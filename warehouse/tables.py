@@ -89,9 +89,21 @@ def append(
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
-    """Create these catalogue tables empty where they do not exist yet."""
+    """Create these catalogue tables empty where they do not exist yet, and add any column the
+    catalogue declares that an older warehouse lacks (e.g. `ingestion_log.cells_cleaned`),
+    empty for the rows written before it existed."""
     for name in names:
-        con.execute(table_ddl(name, schema_of(name), replace=False))
+        schema = schema_of(name)
+        con.execute(table_ddl(name, schema, replace=False))
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]
+            ).fetchall()
+        }
+        for column, dtype in schema.items():
+            if column not in present:
+                con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {duckdb_type(dtype)}')
 
 
 def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:

@@ -13,29 +13,42 @@ import polars as pl
 from models.review import ALL
 from warehouse import audit
 from warehouse.connection import query, table_exists
+from warehouse.quality_docs import (
+    DOCS_DIR,
+    INDEX,
+    RESULTS_DIR,
+    docs_url,
+    kept_validations,
+    page_path,
+    page_url,
+)
 
 
 @dataclass(frozen=True)
 class Reports:
-    """Where the pipeline wrote its reports, and the URL its Data Docs site is served under
-    (`make ui` serves `gx_docs/` alone, read-only, on 127.0.0.1; without it, file:// URIs)."""
+    """Where the pipeline wrote its reports, and the URL its validation reports are served
+    under (`renfang ui` serves `gx_docs/` alone, read-only, on 127.0.0.1 and sets
+    `RENFANG_DOCS_URL`; without it, the address `renfang ui` uses by default)."""
 
     folder: Path
     docs_url: str | None = None
 
     def url(self, page: Path) -> str:
-        if self.docs_url:
-            relative = page.relative_to(self.folder / "gx_docs").as_posix()
-            return f"{self.docs_url.rstrip('/')}/{relative}"
-        return page.resolve().as_uri()
+        return page_url(self.folder / DOCS_DIR, page, self.docs_url or docs_url())
+
+    def index_url(self) -> str | None:
+        index = self.folder / DOCS_DIR / INDEX
+        return self.url(index) if index.exists() else None
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
     return query(
         con,
         """SELECT source, reason_code, count(*) AS rows,
-               any_value(reason_en) AS example_en, any_value(reason) AS example_zh
-        FROM quarantine GROUP BY source, reason_code ORDER BY rows DESC, source""",
+               first("column" ORDER BY file, row_number) AS "column",
+               first(reason_en ORDER BY file, row_number) AS example_en,
+               first(reason ORDER BY file, row_number) AS example_zh
+        FROM quarantine GROUP BY source, reason_code ORDER BY rows DESC, source, reason_code""",
     )
 
 
@@ -51,8 +64,8 @@ def latest_files(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame
     """The latest run's line per file: read = accepted + quarantined + collapsed."""
     return query(
         con,
-        """SELECT source, file, format, encoding, status, rows_read, rows_accepted,
-               rows_quarantined, rows_collapsed, logged_at, run_id
+        """SELECT source, file, format, encoding, status, header_row, detail, rows_read,
+               rows_accepted, rows_quarantined, rows_collapsed, logged_at, run_id
         FROM ingestion_log
         WHERE run_id = (SELECT run_id FROM ingestion_log ORDER BY logged_at DESC LIMIT 1)
         ORDER BY source, file""",
@@ -73,23 +86,21 @@ def review_totals(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFram
 
 def gx_results(_: duckdb.DuckDBPyConnection, reports: Reports) -> pl.DataFrame:
     """Per source: the latest run's GX validation (expectations evaluated / passed) and the
-    file of its Data Docs page. Results are JSON files the gate keeps per run."""
-    root = reports.folder / "gx_results"
-    runs = sorted(root.glob("*/"), key=lambda p: p.stat().st_mtime) if root.exists() else []
+    address of its report page. Results are JSON files the gate keeps per run."""
+    kept = kept_validations(reports.folder / RESULTS_DIR)
+    latest = kept[0].run_id if kept else None
     rows = []
-    for file in sorted(runs[-1].glob("*.json")) if runs else []:
-        result = json.loads(file.read_text(encoding="utf-8"))
-        stats = result["statistics"]
-        page = _docs_page(reports.folder / "gx_docs", file.stem, runs[-1].name)
+    for v in sorted((v for v in kept if v.run_id == latest), key=lambda v: v.source):
+        page = page_path(reports.folder / DOCS_DIR, v.run_id, v.source)
         rows.append(
             {
-                "source": file.stem,
-                "success": bool(result["success"]),
-                "evaluated": int(stats["evaluated_expectations"]),
-                "passed": int(stats["successful_expectations"]),
-                "run_id": runs[-1].name,
-                "validated_at": result["meta"]["run_id"]["run_time"][:19],
-                "docs_page": reports.url(page) if page else None,
+                "source": v.source,
+                "success": v.success,
+                "evaluated": v.evaluated,
+                "passed": v.passed,
+                "run_id": v.run_id,
+                "validated_at": v.validated_at,
+                "docs_page": reports.url(page) if page.exists() else None,
             }
         )
     schema = {
@@ -102,11 +113,6 @@ def gx_results(_: duckdb.DuckDBPyConnection, reports: Reports) -> pl.DataFrame:
         "docs_page": pl.Utf8,
     }
     return pl.DataFrame(rows, schema=schema)
-
-
-def _docs_page(docs: Path, suite: str, run_id: str) -> Path | None:
-    pages = sorted((docs / "validations" / suite / run_id).rglob("*.html"))
-    return pages[-1] if pages else None
 
 
 def open_conflicts(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:

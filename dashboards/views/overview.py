@@ -3,10 +3,20 @@
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import t
+from dashboards.i18n import t, widget
 from dashboards.queries import overview as q
 from dashboards.queries.rules import rules_as_of
-from dashboards.ui import get, labelled, table, tier_caption, tier_chart
+from dashboards.ui import (
+    firm_type_label,
+    get,
+    plain,
+    say,
+    table,
+    tier_caption,
+    tier_chart,
+    tier_moves,
+    tier_trend,
+)
 
 st.title(t("page.overview"))
 
@@ -16,13 +26,18 @@ if not dates:
     st.stop()
 dims = get(q.firm_dimensions, None)
 left, mid, right = st.columns([1, 2, 2])
-as_of = left.selectbox(t("as_of"), dates, index=0)
+as_of = left.selectbox(t("as_of"), dates, index=0, format_func=lambda d: d.isoformat())
 types = mid.multiselect(
     t("firm_types"),
     sorted(dims["firm_type"].unique().to_list()),
-    format_func=lambda code: labelled(pl.DataFrame({"firm_type": [code]})).item(),
+    format_func=firm_type_label,
+    placeholder=widget("choose_many"),
 )
-districts = right.multiselect(t("districts"), sorted(dims["district"].drop_nulls().unique()))
+districts = right.multiselect(
+    t("districts"),
+    sorted(dims["district"].drop_nulls().unique()),
+    placeholder=widget("choose_many"),
+)
 scope = q.Scope(as_of=as_of, firm_types=tuple(types), districts=tuple(districts))
 
 mix = get(q.tier_mix, scope)
@@ -41,7 +56,7 @@ cols[0].metric(t("ov.firms"), f"{sum(counts.values()):,d}")
 for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
     now = counts.get(tier, 0)
     delta = now - before.get(tier, 0) if before else None
-    col.metric(tier_caption(tier, rules), f"{now:,d}", delta=delta, delta_color="off")
+    col.metric(plain(tier_caption(tier, rules)), f"{now:,d}", delta=delta, delta_color="off")
 
 left, right = st.columns(2)
 with left:
@@ -53,22 +68,23 @@ with right:
     tier_chart(mix.group_by("district", "tier").agg(pl.col("firms").sum()), "district")
 
 st.subheader(t("ov.trend"))
-tier_chart(trend, "as_of", kind="area")
+st.caption(t("ov.trend_caption"))
+tier_trend(trend, rules)
 
 st.subheader(t("ov.movers"))
 movers = get(q.movers, scope)
 if movers.is_empty():
     st.info(t("ov.no_movers"))
 else:
-    up = int((movers["to_score"] > movers["from_score"]).sum())
+    up, down = tier_moves(movers, rules)
     st.caption(
-        t(
+        say(
             "ov.movers_caption",
             start=movers["from_as_of"][0],
             end=movers["to_as_of"][0],
             n=movers.height,
             up=up,
-            down=movers.height - up,
+            down=down,
         )
     )
     table(

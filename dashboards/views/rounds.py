@@ -7,14 +7,27 @@ import json
 import os
 from datetime import date
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import column, lang, t
+from dashboards.i18n import column, t
 from dashboards.queries import rounds as q
-from dashboards.ui import get, labelled, table
-from models.sampling.eligibility import EXCLUSION_REASONS
-from models.sampling.feedback import DEADLINE_LABELS, STATUS_LABELS, deadline_list
+from dashboards.ui import (
+    DAY_AXIS,
+    day_axis,
+    firm_type_label,
+    get,
+    label_of,
+    labelled,
+    plain,
+    say,
+    table,
+)
+from models.sampling.feedback import deadline_list
+
+TRACKING_CODES = {"status": "inspection_status", "deadline_status": "deadline_status"}
+"""The tracking table's `status` is an inspection's (planned / done / overdue)."""
 
 
 def _today() -> date:
@@ -26,12 +39,6 @@ def _today() -> date:
         return date.today()
 
 
-def _word(label: str) -> str:
-    """`中文 / English` labels: the half of the session's language."""
-    zh, _, en = label.partition(" / ")
-    return en if lang() == "en" and en else zh
-
-
 st.title(t("page.rounds"))
 
 rounds = get(q.rounds, None)
@@ -40,7 +47,9 @@ if rounds.is_empty():
     st.stop()
 
 offices = sorted(set(rounds["office"].to_list()))
-office = st.selectbox(t("rd.office"), [None, *offices], format_func=lambda o: o or t("all"))
+office = st.selectbox(
+    t("rd.office"), [None, *offices], format_func=lambda o: plain(o) if o else t("all")
+)
 if office is not None:
     rounds = rounds.filter(pl.col("office") == office)
 
@@ -50,20 +59,18 @@ st.subheader(t("rd.deadlines"))
 if deadlines.is_empty():
     st.success(t("rd.no_deadlines"))
 else:
-    shown = deadlines.with_columns(
-        pl.col("deadline_status").replace({k: _word(v) for k, v in DEADLINE_LABELS.items()})
-    )
-    table(shown, ["round_id", "uscc", "name", "planned_date", "inspected_on",
-                  "publication_deadline", "public_on", "deadline_status",
-                  "working_days_left"])  # fmt: skip
+    table(deadlines, ["round_id", "uscc", "name", "planned_date", "inspected_on",
+                      "publication_deadline", "public_on", "deadline_status",
+                      "working_days_left"], codes=TRACKING_CODES)  # fmt: skip
 
-status_label = {s: t(f"rd.status.{s}") for s in ("draft", "published")}
 status_of = dict(zip(rounds["round_id"], rounds["status"], strict=True))
 office_of = dict(zip(rounds["round_id"], rounds["office_name"], strict=True))
 round_id = st.selectbox(
     t("rd.pick"),
     rounds["round_id"].to_list(),
-    format_func=lambda r: f"{r}（{status_label.get(status_of[r], status_of[r])} · {office_of[r]}）",
+    format_func=lambda r: t(
+        "rd.option", round=r, status=f"{label_of('round_status', status_of[r])} · {office_of[r]}"
+    ),
 )
 plan = rounds.filter(pl.col("round_id") == round_id).row(0, named=True)
 selected = q.Round(round_id)
@@ -72,10 +79,10 @@ outcomes = get(q.progress, selected)
 if plan["status"] != "published":
     st.warning(t("rd.draft_banner"))
 for note in (plan["calendar_notes"] or "").splitlines():
-    st.warning(note)
+    st.warning(plain(note))
 
 cols = st.columns(6)
-cols[0].metric(t("rd.status"), status_label.get(plan["status"], plan["status"]))
+cols[0].metric(t("rd.status"), label_of("round_status", plan["status"]))
 cols[1].metric(t("rd.office"), plan["office_name"])
 cols[2].metric(t("rd.pool"), f"{plan['pool_size']:,d}")
 cols[3].metric(t("rd.drawn"), f"{plan['drawn']:,d}")
@@ -83,12 +90,12 @@ cols[4].metric(t("rd.control"), f"{plan['control']:,d}")
 inspected = int(outcomes["inspected"].cast(pl.Int64).max() or 0) if outcomes.height else 0  # type: ignore[arg-type]  # an Int64 column's max is an int or None
 cols[5].metric(t("rd.inspected"), f"{inspected:,d}")
 st.caption(
-    f"{plan['window_start']} — {plan['window_end']} · "
-    + t("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
-)
+    plain(f"{plan['window_start'].isoformat()} — {plan['window_end'].isoformat()}") + " · "
+    + say("rd.seed", seed=plan["seed"], algo=plan["algorithm_version"], sha=plan["plan_sha256"])
+)  # fmt: skip
 if plan["published_on"] is not None or plan["first_inspection_day"] is not None:
     st.caption(
-        t(
+        say(
             "rd.facts",
             office=plan["office_name"],
             scope="、".join(plan["scope_districts"] or []) or t("all"),
@@ -98,15 +105,14 @@ if plan["published_on"] is not None or plan["first_inspection_day"] is not None:
         )
     )
 if plan["calendar_source"]:
-    st.caption(t("rd.calendar", source=plan["calendar_source"]))
+    st.caption(say("rd.calendar", source=plan["calendar_source"]))
 if plan["backdated"]:
-    st.info(t("rd.backdated", reason=plan["backdate_reason"] or "—"))
+    st.info(say("rd.backdated", reason=plan["backdate_reason"] or "—"))
 
 left, right = st.columns(2)
 with left:
     st.subheader(t("rd.tiers"))
-    tiers = get(q.tiers, selected)
-    table(tiers)
+    table(get(q.tiers, selected))
     if plan["monotone"] is False:
         st.warning(t("rd.not_monotone"))
 with right:
@@ -114,10 +120,7 @@ with right:
     excluded = json.loads(plan["excluded_by_reason"] or "{}")
     table(
         pl.DataFrame(
-            {
-                "excluded_reason": [_word(EXCLUSION_REASONS.get(k, k)) for k in excluded],
-                "count": list(excluded.values()),
-            },
+            {"excluded_reason": list(excluded), "count": list(excluded.values())},
             schema={"excluded_reason": pl.Utf8, "count": pl.Int64},
         )
     )
@@ -126,7 +129,13 @@ left, right = st.columns(2)
 with left:
     st.subheader(t("rd.strata"))
     strata = get(q.strata, selected)
-    table(strata, ["tier", "firm_type", "pool", "ratio", "n_required", "n_drawn"])
+    if not strata.is_empty():  # the stratum's words, not its key (`C/protective_equipment`)
+        words = [
+            f"{tier} · {firm_type_label(firm_type, short=True)}"
+            for tier, firm_type in strata.select("tier", "firm_type").iter_rows()
+        ]
+        strata = strata.with_columns(stratum=pl.Series(words, dtype=pl.Utf8))
+    table(strata, ["stratum", "pool", "ratio", "n_required", "n_drawn"])
 with right:
     st.subheader(t("rd.findings"))
     findings = get(q.findings, selected)
@@ -138,10 +147,17 @@ with right:
             .then(pl.lit(t("rd.group.control")))
             .otherwise(pl.lit(t("rd.group.drawn")))
         )
-        st.bar_chart(
-            labelled(shown), x=column("tier"), y=column("finding_rate"), color=column("group"),
-            stack=False,
-        )  # fmt: skip
+        chart = (
+            alt.Chart(labelled(shown))
+            .mark_bar()
+            .encode(
+                alt.X(f"{column('tier')}:N", axis=alt.Axis(labelAngle=0)),
+                alt.Y(f"{column('finding_rate')}:Q", axis=alt.Axis(format="%")),
+                alt.Color(f"{column('group')}:N"),
+                alt.XOffset(f"{column('group')}:N"),
+            )
+        )
+        st.altair_chart(chart, width="stretch")
     table(findings)
 
 st.subheader(t("rd.tracking"))
@@ -152,18 +168,29 @@ else:
     counts = dict(tracked.group_by("status").len().iter_rows())
     for col, key in zip(st.columns(3), ("planned", "done", "overdue"), strict=True):
         col.metric(t(f"rd.{key}"), f"{counts.get(key, 0):,d}")
-    shown = tracked.with_columns(
-        pl.col("status").replace({k: _word(v) for k, v in STATUS_LABELS.items()}),
-        pl.col("deadline_status").replace({k: _word(v) for k, v in DEADLINE_LABELS.items()}),
-    )
-    table(shown, ["uscc", "name", "planned_date", "status", "inspected_on", "result",
-                  "publication_deadline", "deadline_status"])  # fmt: skip
+    table(tracked, ["uscc", "name", "planned_date", "status", "inspected_on", "result",
+                    "publication_deadline", "deadline_status"], codes=TRACKING_CODES)  # fmt: skip
 
 st.subheader(t("rd.progress"))
 if outcomes.is_empty():
     st.info(t("no_data"))
 else:
-    st.line_chart(labelled(outcomes), x=column("day"), y=[column("planned"), column("inspected")])
+    series = outcomes.unpivot(index="day", on=["planned", "inspected"], variable_name="series")
+    series = series.with_columns(
+        pl.col("series").replace({s: column(s) for s in ("planned", "inspected")})
+    )
+    chart = (
+        alt.Chart(series.rename({"day": column("day"), "value": column("firms")}))
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            alt.X(f"{column('day')}:T", axis=day_axis(column("day"))),
+            alt.Y(f"{column('firms')}:Q", title=column("firms")),
+            alt.Color("series:N", title=None),
+            tooltip=[alt.Tooltip(f"{column('day')}:T", format=DAY_AXIS), "series",
+                     column("firms")],
+        )
+    )  # fmt: skip
+    st.altair_chart(chart, width="stretch")
 
 st.subheader(t("rd.assignments"))
 table(get(q.assignments, selected))

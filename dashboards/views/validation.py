@@ -3,12 +3,17 @@ backtest (AUC, lift, calibration, failure rate by tier, tier-driven vs uniform s
 the same budget), the same figures within inspector, and month-over-month stability (PSI).
 Until a model has been trained the page says plainly that none exists."""
 
+from typing import Any
+
+import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboards.i18n import column, t
 from dashboards.queries import validation as q
-from dashboards.ui import get, labelled, table
+from dashboards.ui import get, label_of, labelled, say, table
+
+PSI = {"kind": "psi_kind"}
 
 st.title(t("page.validation"))
 version = get(q.model_version, None)
@@ -18,8 +23,10 @@ if version.is_empty():
 
 model = version.row(0, named=True)
 st.caption(
-    t("va.version", version=model["model_version"], algorithm=model["algorithm"],
-      cutoff=model["cutoff"], horizon=model["horizon_days"], rows=model["training_rows"])
+    # the version is "<algorithm>-<hash>": the algorithm is shown by its label right after
+    say("va.version", version=model["model_version"].rsplit("-", 1)[-1],
+        algorithm=label_of("scorer", model["algorithm"]), cutoff=model["cutoff"].isoformat(),
+        horizon=model["horizon_days"], rows=f"{model['training_rows']:,d}")
 )  # fmt: skip
 metrics = get(q.headline, None)
 value = {(r["scorer"], r["metric"]): r["value"] for r in metrics.iter_rows(named=True)}
@@ -32,7 +39,20 @@ headlines = [
 ]
 for col, (scorer, metric, key) in zip(st.columns(4), headlines, strict=True):
     shown = value.get((scorer, metric))
-    col.metric(t(key), "—" if shown is None else f"{shown:.3f}")
+    col.metric(t(key), "—" if shown is None or shown != shown else f"{shown:.3f}")
+
+
+def bars(frame: pl.DataFrame, x: str, y: str, *, colour: str | None = None, rate: bool = False):
+    """A bar chart of labelled values (rates on a percent axis)."""
+    data = labelled(frame)
+    encoding: list[Any] = [
+        alt.X(f"{column(x)}:N", axis=alt.Axis(labelAngle=0, labelLimit=0), sort=None),
+        alt.Y(f"{column(y)}:Q", axis=alt.Axis(format="%" if rate else ".2f")),
+    ]
+    if colour:
+        encoding += [alt.Color(f"{column(colour)}:N"), alt.XOffset(f"{column(colour)}:N")]
+    st.altair_chart(alt.Chart(data).mark_bar().encode(*encoding), width="stretch")
+
 
 left, right = st.columns(2)
 with left:
@@ -40,13 +60,13 @@ with left:
     failure = get(q.tier_failure, None)
     credit = failure.filter(pl.col("tier_source") == "credit")
     if not credit.is_empty():
-        st.bar_chart(labelled(credit), x=column("tier"), y=column("failure_rate"))
+        bars(credit, "tier", "failure_rate", rate=True)
     table(failure)
 with right:
     st.subheader(t("va.draws"))
     draws = get(q.draw_comparison, None)
     if not draws.is_empty():
-        st.bar_chart(labelled(draws), x=column("strategy"), y=column("hit_rate"))
+        bars(draws, "strategy", "hit_rate", rate=True)
     table(draws)
 
 left, right = st.columns(2)
@@ -54,18 +74,30 @@ with left:
     st.subheader(t("va.lift"))
     lift = get(q.lift_curve, None)
     if not lift.is_empty():
-        st.line_chart(
-            labelled(lift), x=column("share_inspected"), y=column("share_found"),
-            color=column("scorer"),
-        )  # fmt: skip
+        chart = (
+            alt.Chart(labelled(lift))
+            .mark_line()
+            .encode(
+                alt.X(f"{column('share_inspected')}:Q", axis=alt.Axis(format="%")),
+                alt.Y(f"{column('share_found')}:Q", axis=alt.Axis(format="%")),
+                alt.Color(f"{column('scorer')}:N"),
+            )
+        )
+        st.altair_chart(chart, width="stretch")
 with right:
     st.subheader(t("va.calibration"))
     calibration = get(q.calibration, None)
     if not calibration.is_empty():
-        st.scatter_chart(
-            labelled(calibration), x=column("mean_predicted"), y=column("observed_rate"),
-            color=column("scorer"),
-        )  # fmt: skip
+        chart = (
+            alt.Chart(labelled(calibration))
+            .mark_circle(size=60)
+            .encode(
+                alt.X(f"{column('mean_predicted')}:Q", axis=alt.Axis(format="%")),
+                alt.Y(f"{column('observed_rate')}:Q", axis=alt.Axis(format="%")),
+                alt.Color(f"{column('scorer')}:N"),
+            )
+        )
+        st.altair_chart(chart, width="stretch")
 
 left, right = st.columns(2)
 with left:
@@ -74,10 +106,7 @@ with left:
     effects = get(q.inspector_effects, None)
     st.caption(t("va.inspectors_note"))
     if not within.is_empty():
-        st.bar_chart(
-            labelled(within.filter(pl.col("metric") == "auc")), x=column("scorer"),
-            y=column("value"), color=column("scope"), stack=False,
-        )  # fmt: skip
+        bars(within.filter(pl.col("metric") == "auc"), "scorer", "value", colour="scope")
     table(effects.head(20))
 with right:
     st.subheader(t("va.psi"))
@@ -87,7 +116,7 @@ with right:
         if flagged.is_empty():
             st.success(t("va.psi_stable"))
         else:
-            names = "、".join(flagged.get_column("subject").head(8).to_list())
-            st.warning(t("va.psi_flagged", n=flagged.height, names=names))
-        st.bar_chart(labelled(psi.head(15)), x=column("subject"), y=column("psi"))
-    table(psi)
+            names = "、".join(label_of("feature", s) for s in flagged["subject"].head(8))
+            st.warning(say("va.psi_flagged", n=flagged.height, names=names))
+        bars(psi.head(15).drop("kind"), "subject", "psi")
+    table(psi, codes=PSI)

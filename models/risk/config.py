@@ -34,6 +34,13 @@ class InspectorSettings(_Frozen):
     min_prior_strength: float = Field(gt=0)
 
 
+class SelectionSettings(_Frozen):
+    metric: Literal["auto", "auc", "auc_within_inspector"]
+    """The held-out figure that tunes and chooses (auto: within inspector when known)."""
+    resamples: int = Field(ge=20)
+    """Bootstrap resamples of the held-out snapshot for the standard errors."""
+
+
 class TrainingSettings(_Frozen):
     step_days: int = Field(ge=1)
     snapshots: int = Field(ge=1)
@@ -44,17 +51,31 @@ class TrainingSettings(_Frozen):
     """Overrides of the base parameters tried by the time-based validation (model.py)."""
     calibration: Literal["sigmoid", "isotonic"]
     calibration_folds: int = Field(ge=2)
-    primary: Literal["gradient_boosting", "logistic"]
+    selection: SelectionSettings
     random_state: int
     max_rows: int | None = Field(default=None, ge=100)
     """Fit on a seeded random sample of at most this many snapshot rows (None: all of them)."""
 
 
+class BootstrapSettings(_Frozen):
+    resamples: int = Field(ge=20)
+    level: float = Field(gt=0, lt=1)
+
+
 class ReportSettings(_Frozen):
     top_shares: tuple[float, ...] = Field(min_length=1)
     calibration_bins: int = Field(ge=2)
-    first_days: int = Field(ge=1)
+    first_period: Literal["month"] | int = Field(union_mode="left_to_right")
+    """Schedule reordering's "first month": one calendar month after the cut-off, or N days."""
     risk_bands: dict[str, float]
+    bootstrap: BootstrapSettings
+    """Confidence intervals of each model's AUC minus the history-only baseline's."""
+
+    @model_validator(mode="after")
+    def _first_period_positive(self) -> ReportSettings:
+        if isinstance(self.first_period, int) and self.first_period < 1:
+            raise ValueError("first_period: 'month' or a number of days ≥ 1")
+        return self
 
     @model_validator(mode="after")
     def _bands_sum_to_one(self) -> ReportSettings:

@@ -126,20 +126,39 @@ def features_as_of(
     return frame.with_columns(**fills).select("entity_id", "as_of", *spec.all).sort("entity_id")
 
 
+LABEL_COLUMNS = ("label_id", "label", "label_on", "label_inspector", "label_team")
+
+
+def _as_labels(outcomes: pl.DataFrame) -> pl.DataFrame:
+    return outcomes.select(
+        "entity_id",
+        label_id=pl.col("inspection_id"),
+        label=pl.col("problem"),
+        label_on=pl.col("inspected_on"),
+        label_inspector=pl.col("inspectors").list.first(),
+        label_team=pl.col("inspectors"),
+    )
+
+
 def labels_after(outcomes: pl.DataFrame, as_of: date, horizon_days: int) -> pl.DataFrame:
     """The first inspection of each entity in (T, T + horizon]: did it find a problem, when,
-    and who led it. Entities not inspected in the window have no row."""
+    which inspection, who led it and the whole team. Entities not inspected in the window
+    have no row."""
     end = as_of + timedelta(days=horizon_days)
-    return (
+    return _as_labels(
         outcomes.filter(pl.col("inspected_on").is_between(as_of, end, closed="right"))
         .sort(["entity_id", "inspected_on", "problem"], descending=[False, False, True])
         .group_by("entity_id", maintain_order=True)
         .first()
-        .select(
-            "entity_id",
-            label=pl.col("problem"),
-            label_on=pl.col("inspected_on"),
-            label_inspector=pl.col("inspectors").list.first(),
+    )
+
+
+def inspections_in(outcomes: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Every inspection in (start, end] as a label row (`renfang backtest --unit inspection`),
+    in date order."""
+    return _as_labels(
+        outcomes.filter(pl.col("inspected_on").is_between(start, end, closed="right")).sort(
+            "inspected_on", "entity_id", "inspection_id", nulls_last=True
         )
     )
 

@@ -19,12 +19,13 @@ from models.periods import data_end
 
 OUTCOME_SCHEMA = pl.Schema(
     {
+        "inspection_id": pl.Utf8(),  # the export's own id of the inspection (or its row number)
         "entity_id": pl.Utf8(),
         "inspected_on": pl.Date(),
         "known_on": pl.Date(),  # when the result reached the system (collected_on), ≥ inspected_on
         "problem": pl.Boolean(),
         "inspectors": pl.List(pl.Utf8),  # lead inspector first; may be empty
-        "score": pl.Float64(),  # the inspection's own score, when the export has one
+        "score": pl.Float64(),  # the inspection's own score, oriented: higher = better
     }
 )
 
@@ -65,6 +66,19 @@ class History:
     entities: pl.DataFrame
     records: pl.DataFrame | None = None
     scores: pl.DataFrame | None = None
+    label_outcomes: pl.DataFrame | None = None
+    """The inspections that may be labels (training and evaluation), when they are not all of
+    `outcomes` (`renfang backtest --evaluate-where`); None: every outcome."""
+
+    @property
+    def labels(self) -> pl.DataFrame:
+        """The inspections whose result is predicted: `label_outcomes`, else `outcomes`."""
+        return self.outcomes if self.label_outcomes is None else self.label_outcomes
+
+    @property
+    def has_inspectors(self) -> bool:
+        """Whether any inspection names an inspector (else no strictness, no team)."""
+        return bool((self.outcomes["inspectors"].list.len() > 0).any())
 
     @property
     def categorical(self) -> list[str]:
@@ -73,7 +87,7 @@ class History:
     def data_end(self, processing: date) -> date:
         """The last day with known inspection results (labels cannot be later), at most the
         processing date (`models.periods.data_end`)."""
-        last = self.outcomes["inspected_on"].max()
+        last = pl.concat([self.outcomes["inspected_on"], self.labels["inspected_on"]]).max()
         return data_end(last if isinstance(last, date) else None, processing)
 
     def backtest_cutoff(self, processing: date, horizon_days: int) -> date:
@@ -91,6 +105,7 @@ def outcomes_from_clean(inspections: pl.DataFrame, problem_results: Sequence[str
     """The clean `inspection_outcomes` table → outcomes (problem = result in the given set)."""
     return (
         inspections.select(
+            inspection_id=pl.col("inspection_id").cast(pl.Utf8),
             entity_id=pl.col("uscc"),
             inspected_on=pl.col("inspected_on"),
             known_on=pl.max_horizontal("inspected_on", pl.col("collected_on")),

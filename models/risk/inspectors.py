@@ -86,19 +86,25 @@ def estimate_strictness(outcomes: pl.DataFrame, min_prior_strength: float) -> St
     return Strictness(table.cast(STRICTNESS_SCHEMA), rate, strength, between, between / binomial)
 
 
-def expected_problem(inspectors: pl.Expr, strictness: Strictness) -> pl.Expr:
-    """Probability that an inspection by these inspectors finds a problem at an average firm:
-    population log-odds plus the mean strictness of its (known) inspectors."""
+def team_strictness(inspectors: pl.Expr, strictness: Strictness) -> pl.Expr:
+    """The mean strictness (log-odds above the population) of a team's known inspectors;
+    0 — an average inspector — for an empty team or inspectors not yet seen."""
     lookup = dict(
         zip(strictness.table["inspector_id"], strictness.table["strictness"], strict=True)
     )
-    shift = (
+    return (
         inspectors.list.eval(
             pl.element().replace_strict(lookup, default=0.0, return_dtype=pl.Float64)
         )
         .list.mean()
         .fill_null(0.0)
     )
+
+
+def expected_problem(inspectors: pl.Expr, strictness: Strictness) -> pl.Expr:
+    """Probability that an inspection by these inspectors finds a problem at an average firm:
+    population log-odds plus the mean strictness of its (known) inspectors."""
+    shift = team_strictness(inspectors, strictness)
     return 1 / (1 + (-(shift + _logit(strictness.population_rate))).exp())
 
 

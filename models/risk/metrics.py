@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -168,11 +168,11 @@ def draw_comparison(
 
 
 def reordering(
-    frame: pl.DataFrame, score: str, label: str, date_col: str, start: date, first_days: int
+    frame: pl.DataFrame, score: str, label: str, date_col: str, first_until: date
 ) -> dict[str, float]:
     """Keep the real inspection dates of the window; give the earliest dates to the riskiest
     entities. Returns the mean days earlier each problem is found and the share of problems
-    found in the first `first_days` days, actually and reordered."""
+    found by `first_until` (the end of the "first month"), actually and reordered."""
     if frame.is_empty() or not frame[label].any():
         return {
             "days_earlier": math.nan,
@@ -186,10 +186,94 @@ def reordering(
     reordered = np.empty(len(y), dtype=object)
     reordered[order] = dates
     actual = np.array(frame[date_col].to_list(), dtype=object)
-    limit = start + timedelta(days=first_days)
+    limit = first_until
     earlier = [(a - r).days for a, r, hit in zip(actual, reordered, y, strict=True) if hit]
     return {
         "days_earlier": float(np.mean(earlier)),
         "share_first_actual": float(np.mean([a <= limit for a in actual[y]])),
         "share_first_reordered": float(np.mean([r <= limit for r in reordered[y]])),
     }
+
+
+def bootstrap_weights(rows: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """How many times each row is drawn in each of `resamples` bootstrap samples (rows drawn
+    with replacement, as many as there are): shape (resamples, rows)."""
+    if rows == 0:
+        return np.zeros((resamples, 0))
+    return rng.multinomial(rows, np.full(rows, 1 / rows), size=resamples).astype(float)
+
+
+def weighted_auc(
+    scores: Sequence[float] | np.ndarray,
+    labels: Sequence[bool] | np.ndarray,
+    weights: np.ndarray,
+    groups: Sequence[object] | np.ndarray | None = None,
+) -> np.ndarray:
+    """AUC of one score under each row of `weights` (resamples × rows; a row drawn twice
+    counts twice), ties counting ½; with `groups`, pooled over pairs inside a group only (as
+    `within_group_auc`; rows whose group is None take no part). One value per resample, NaN
+    where no pair exists. With weights of one this is `auc` / `within_group_auc`."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    if groups is None:
+        codes = np.zeros(len(s), dtype=np.int64)
+    else:
+        keys = pl.Series("g", list(groups), dtype=pl.Utf8)
+        keep = keys.is_not_null().to_numpy()
+        s, y, w = s[keep], y[keep], w[:, keep]
+        codes = keys.filter(keys.is_not_null()).rank("dense").to_numpy().astype(np.int64)
+    if len(s) == 0:
+        return np.full(w.shape[0], math.nan)
+    order = np.lexsort((s, codes))
+    s, y, codes, w = s[order], y[order], codes[order], w[:, order]
+    # blocks of equal (group, score): ties inside a block count ½
+    new_block = np.r_[True, (codes[1:] != codes[:-1]) | (s[1:] != s[:-1])]
+    starts = np.flatnonzero(new_block)
+    block_group = codes[starts]
+    pos = np.add.reduceat(w * y, starts, axis=1)
+    neg = np.add.reduceat(w * ~y, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negatives in earlier blocks (all groups)
+    first = np.flatnonzero(np.r_[True, block_group[1:] != block_group[:-1]])
+    group_of_block = np.cumsum(np.r_[True, block_group[1:] != block_group[:-1]]) - 1
+    below -= below[:, first][:, group_of_block]  # … of this group only
+    concordant = (pos * (below + 0.5 * neg)).sum(axis=1)
+    pairs = (np.add.reduceat(pos, first, axis=1) * np.add.reduceat(neg, first, axis=1)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, concordant / np.where(pairs > 0, pairs, 1), math.nan)
+
+
+def bootstrap_aucs(
+    scores: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    *,
+    groups: Sequence[object] | np.ndarray | None = None,
+    resamples: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Each score's AUC on the same bootstrap samples of the rows (paired: differences
+    between scores are computed sample by sample). Rows are the evaluated units."""
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 2_000_000 // max(len(labels), 1))  # resamples per pass: bounded memory
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in scores}
+    for start in range(0, resamples, chunk):
+        weights = bootstrap_weights(len(labels), min(chunk, resamples - start), rng)
+        for name, s in scores.items():
+            parts[name].append(weighted_auc(s, labels, weights, groups))
+    return {name: np.concatenate(p) if p else np.zeros(0) for name, p in parts.items()}
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap values (NaNs left out)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return math.nan, math.nan
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def standard_error(values: np.ndarray) -> float:
+    """The bootstrap standard error: the spread of the resampled values."""
+    finite = values[np.isfinite(values)]
+    return float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan

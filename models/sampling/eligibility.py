@@ -40,14 +40,16 @@ import polars as pl
 from models.sampling.params import RoundParams
 
 EXCLUSION_SCHEMA = pl.Schema({"uscc": pl.Utf8, "reason": pl.Utf8})
-EXCLUSION_REASONS = {
-    "inactive": "状态非正常 / not in business",
-    "no_tier": "评价基准日无信用等级 / no tier as of tier_as_of",
-    "recently_inspected": "近期已检查 / inspected within the exclusion period",
-    "overlapping_round": "已列入时间重叠的已公布批次 / drawn in an overlapping published round",
-    "min_interval": "距上次检查未满最短间隔 / inspected within the minimum interval",
-    "yearly_cap": "已达年度检查次数上限 / yearly inspection cap reached",
-}
+EXCLUSION_REASONS: tuple[str, ...] = (
+    "inactive",
+    "no_tier",
+    "recently_inspected",
+    "overlapping_round",
+    "min_interval",
+    "yearly_cap",
+)
+"""Why a firm is not drawable, in the order they are checked (labels: `exclusion_reason` in
+models/labels.yaml)."""
 PLANNED_SCHEMA = pl.Schema(
     {
         "round_id": pl.Utf8,

@@ -154,18 +154,10 @@ TRACKING_SCHEMA = pl.Schema(
         "working_days_left": pl.Int64,
     }
 )
-STATUS_LABELS = {
-    "planned": "待检查 / planned",
-    "done": "已检查 / done",
-    "overdue": "逾期未检查 / overdue",
-}
-DEADLINE_LABELS = {
-    "on_time": "按期公示 / public on time",
-    "late": "逾期公示 / made public late",
-    "due": "临近公示期限 / deadline near",
-    "past_due": "已过公示期限未公示 / deadline passed, not public",
-    "pending": "未到期限 / not due yet",
-}
+INSPECTION_STATUSES: tuple[str, ...] = ("planned", "done", "overdue")
+DEADLINE_STATUSES: tuple[str, ...] = ("on_time", "late", "due", "past_due", "pending")
+"""Codes of `status` and `deadline_status` (labels: `inspection_status`, `deadline_status` in
+models/labels.yaml)."""
 
 
 def inspection_tracking(

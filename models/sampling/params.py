@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from models.contracts import default_contracts, header_key
 from models.divisions import CITY_LEVEL, UnknownDistrictError, district_code, require_district
+from models.identifiers import RoundId
 from models.periods import month_end
 from models.sampling.calendar import SuppliedCalendar
 from models.yaml_data import load_yaml_mapping, packaged_text, validate_model
@@ -116,8 +117,9 @@ class RoundParams(_Frozen):
     round without them means.
     """
 
-    round_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f]+$")
-    """`2026Q1`, `2026-03` or any text without spaces: it names files and seeds the draw."""
+    round_id: RoundId
+    """`2026Q1`, `2026-03` or another safe name (`models.identifiers`): it names the round's
+    folder and files and seeds the draw."""
     tier_as_of: date
     window_start: date
     window_end: date
@@ -242,6 +244,37 @@ class RoundParams(_Frozen):
         """A copy with some fields replaced, validated again as a whole (unlike `model_copy`)."""
         data = {**self.model_dump(), **overrides}
         return validate_model(RoundParams, data, RoundParamsError, "round parameters")
+
+
+PARAMS_SUFFIXES = (".yaml", ".yml")
+
+
+class RoundRequest(_Frozen):
+    """What a caller asks of the round job — `renfang draw`'s options and the Dagster run
+    config (`ops.sampling_round.config`) are validated by this one model before anything
+    runs, so both refuse the same values with the same message."""
+
+    round_id: RoundId | None = None
+    seed: int | None = Field(default=None, ge=0, lt=2**63, strict=True)
+    params_file: str | None = None
+    overrides: str | None = None
+    publish: bool = False
+    replace: bool = False
+    backdate_reason: str | None = Field(default=None, max_length=500)
+    calendar_file: str | None = None
+    items_file: str | None = None
+
+    @field_validator("params_file", "calendar_file", "items_file")
+    @classmethod
+    def _yaml_file(cls, value: str | None) -> str | None:
+        # Read, never written: still only a YAML file, so the run config cannot make the
+        # round job read (and echo in its error) any other file of the server.
+        if value is not None and not value.lower().endswith(PARAMS_SUFFIXES):
+            raise ValueError(
+                f"参数文件须为 .yaml/.yml 文件：{value!r}\n"
+                f"the parameter file must be a .yaml/.yml file: {value!r}"
+            )
+        return value
 
 
 def parse_round_params(text: str) -> RoundParams:

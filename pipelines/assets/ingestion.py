@@ -16,12 +16,14 @@ import polars as pl
 
 from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
+from models.penalty_checks import penalty_rules
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from models.sampling.items import merge_outcomes, outcomes_from_records
-from pipelines.resources import Landing, Warehouse
+from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
 from warehouse.connection import query, table_exists
+from warehouse.credit import official_rules
 from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
     append,
@@ -157,14 +159,21 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         ),
     )
     def clean(
-        context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse
+        context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse, rules: Rules
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             known_keys = {
                 ref: query(con, f'SELECT "{contracts.source(ref).key[0]}" AS k FROM "{ref}"')["k"]
                 for ref in references
             }
-            rebuilt = rebuild_clean(con, source, contracts, landing, known_keys)
+            row_rules = []
+            if source.name == "penalty_decisions":
+                # the statutory fine limits of the official rule sets (the configured one in
+                # a new warehouse: it becomes official when the credit layer runs)
+                adopted = official_rules(con).adopted
+                configured = rules.load()
+                row_rules = penalty_rules(adopted or ((configured.effective_from, configured),))
+            rebuilt = rebuild_clean(con, source, contracts, landing, known_keys, row_rules)
             current = rebuilt.current
             for other in derived_from:
                 if table_exists(con, other):

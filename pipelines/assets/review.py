@@ -11,22 +11,20 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import Contracts
-from models.review import (
-    REVIEW_COLUMNS_ZH,
-    SOURCE_LABELS_ZH,
-    SOURCES,
-    review_evidence,
-    review_report,
-)
+from models.review import SOURCES, review_evidence, review_report
 from models.workdays import working_day_calendar
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.resources import Warehouse
+from pipelines.resources import Landing, Warehouse
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
-from warehouse.exports import with_headers, write_csv, write_xlsx
+from warehouse.exports import Sheet, Workbook, readable, write_csv, write_workbook
+from warehouse.paths import confined
 from warehouse.tables import replace_table
 
 REPORT_NAME = "review_report"
+REPORT_FILE = "评议报告"
+"""`<reports>/评议报告.xlsx` and `.csv`: named in Chinese like every file people open."""
+REPORT_TITLE = "人防行业信用信息归集评议报告"
 
 
 def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
@@ -42,10 +40,12 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
             "intake delay (collected_on − decision date) in China's official working days, "
             "flagged above 7 and 20, by authority and decision month. Rows quarantined for a "
             "missing document number count as records without evidence. Also written to "
-            "`<reports>/review_report.xlsx` and `.csv`."
+            "`<reports>/评议报告.xlsx` and `.csv`."
         ),
     )
-    def review(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    def review(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
+    ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             accepted = {name: query(con, f'SELECT * FROM "{name}"') for name in SOURCES}
             unevidenced = {
@@ -62,11 +62,13 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         report = review_report(evidence, _calendar_for(evidence))
         with warehouse.transaction() as con:
             replace_table(con, REPORT_NAME, report, schema_of(REPORT_NAME))
-        readable = with_headers(
-            report.with_columns(pl.col("source").replace(SOURCE_LABELS_ZH)), REVIEW_COLUMNS_ZH
+        book = Workbook(
+            title=REPORT_TITLE,
+            as_of=landing.processing_date,
+            sheets=[Sheet("评议报告", report), _layouts_sheet(warehouse, contracts)],
         )
-        xlsx = write_xlsx({"评议报告": readable}, warehouse.reports / f"{REPORT_NAME}.xlsx")
-        csv = write_csv(readable, warehouse.reports / f"{REPORT_NAME}.csv")
+        xlsx = write_workbook(book, confined(warehouse.reports, f"{REPORT_FILE}.xlsx"))
+        csv = write_csv(readable(report), confined(warehouse.reports, f"{REPORT_FILE}.csv"))
         total = report.filter(pl.col("source") == "全部").row(0, named=True)
         context.log.info(f"review report written to {xlsx}")
         return dg.MaterializeResult(
@@ -82,6 +84,33 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         )
 
     return [review]
+
+
+LAYOUT_SHEET = "文件读取格式"
+
+
+def _layouts_sheet(warehouse: Warehouse, contracts: Contracts) -> Sheet:
+    """Each received file of the three evidence sources with the layout it was read as
+    (the project's own, or a declared one such as the national 双公示 penalty layout)."""
+    with warehouse.connect() as con:
+        files = query(
+            con,
+            "SELECT source, file, layout, status, first_seen_at FROM landing_files "
+            "WHERE source IN (SELECT unnest(?)) ORDER BY source, file, first_seen_at",
+            [list(SOURCES)],
+        )
+    frame = files.select(
+        "source",
+        "file",
+        pl.struct("source", "layout")
+        .map_elements(
+            lambda r: contracts.layout_title(r["source"], r["layout"]), return_dtype=pl.Utf8
+        )
+        .alias("layout"),
+        "status",
+        pl.col("first_seen_at").dt.date().alias("first_seen_on"),
+    )
+    return Sheet(LAYOUT_SHEET, frame, codes={"status": "file_status"})
 
 
 def _calendar_for(evidence: pl.DataFrame) -> pl.DataFrame:

@@ -42,7 +42,7 @@ from warehouse.risk import (
 from warehouse.risk_report import write_report
 from warehouse.tables import ensure_tables, replace_table
 
-RISK_VERSION = "risk-model-1"
+RISK_VERSION = "risk-model-2"
 """Bumped when the model code changes what it computes (Dagster marks the assets stale)."""
 RISK_JOB = "risk"
 RETRAIN_SCHEDULE = "risk_retrain"
@@ -110,22 +110,25 @@ def risk_backtest(
             for name in BACKTEST_TABLES:
                 replace_table(con, name, pl.DataFrame(), schema_of(name))
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
-    primary = report.models[config.training.primary]
+    primary = report.models[report.primary]
     frames = backtest_frames(report, primary.version)
     with warehouse.transaction() as con:
         store_backtest(con, frames)
     folder = warehouse.reports / "risk_backtest"
     write_report(report, folder)
     context.log.info(f"backtest report written to {folder}")
-    name = config.training.primary
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frames["risk_backtest_metrics"].height,
             "cutoff": str(cutoff),
             "evaluated_entities": report.scored.height,
-            "auc": report.metric(name, "auc"),
-            "auc_within_inspector": report.metric(name, "auc", "within_inspector"),
-            "lift_top_20pct": report.metric(name, "lift_top_20pct"),
+            "model": report.primary,
+            "model_selection": report.selection.get("reason", ""),
+            "auc": report.metric("firm_risk", "auc"),
+            "auc_within_inspector": report.metric("firm_risk", "auc", "within_inspector"),
+            "lift_top_20pct": report.metric("firm_risk", "lift_top_20pct"),
+            "auc_outcome_forecast": report.metric("outcome_forecast", "auc"),
+            "auc_minus_history_only": report.metric("firm_risk", "auc_minus_history_only"),
             "auc_tier_only": report.metric("tier_only", "auc"),
             "auc_history_only": report.metric("history_only", "auc"),
             "auc_inspector_only": report.metric("inspector_only", "auc"),
@@ -145,16 +148,18 @@ def risk_backtest(
 def risk_model(
     context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
 ) -> dg.MaterializeResult:
-    """The risk model in use: the primary (calibrated gradient-boosted) model trained on
-    every label known by the data end, saved as a versioned artefact
-    (`<warehouse dir>/models/<version>.pkl` + manifest, named by its content hash) and
-    recorded in `risk_model_versions`. Its metadata carries the backtest's figures, the
-    honest estimate of how well this training procedure predicts."""
+    """The risk model in use: the candidate chosen by the time-based validation (one-standard-
+    error rule; the history-only logistic unless a more complex model beats it by more than
+    noise), trained on every label known by the data end, saved as a versioned artefact
+    (`<warehouse dir>/models/<version>.pkl` + manifest with every candidate's held-out
+    figures, named by its content hash) and recorded in `risk_model_versions`. Its metadata
+    carries the backtest's figures, the honest estimate of how well this training procedure
+    predicts."""
     config, history = _load(warehouse)
     end = history.data_end(landing.processing_date)
-    name = config.training.primary
     try:
-        model = train_models(history, end, config.horizon_days, config, (name,))[name]
+        trained = train_models(history, end, config.horizon_days, config, only_winner=True)
+        model = trained.primary
     except TrainingDataError as exc:
         context.log.warning(f"risk model not trained: {exc}")
         with warehouse.transaction() as con:
@@ -167,16 +172,18 @@ def risk_model(
         backtest = query(
             con,
             "SELECT scorer, scope, metric, value FROM risk_backtest_metrics "
-            "WHERE scorer = ? AND metric IN ('auc', 'lift_top_20pct', 'brier')",
-            [name],
+            "WHERE scorer IN ('firm_risk', 'outcome_forecast') "
+            "AND metric IN ('auc', 'lift_top_20pct', 'brier')",
         )
     figures = {
-        f"backtest_{r['metric']}_{r['scope']}": r["value"] for r in backtest.iter_rows(named=True)
+        f"backtest_{r['scorer']}_{r['metric']}_{r['scope']}": r["value"]
+        for r in backtest.iter_rows(named=True)
     }
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,
             "model_version": model.version,
+            "model_selection": trained.selection.get("reason", ""),
             "content_sha256": model.content_sha256,
             "training_rows": model.training_rows,
             "positives": model.positives,

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
+from pydantic import model_validator
 
 from models.sampling.calendar import CalendarError, parse_calendar
 from models.sampling.draw import DrawError
@@ -27,7 +27,12 @@ from models.sampling.feedback import (
     unplanned_outcomes,
 )
 from models.sampling.items import InspectionItems, ItemsError, default_items, parse_items
-from models.sampling.params import RoundParams, RoundParamsError, resolve_round_params
+from models.sampling.params import (
+    RoundParams,
+    RoundParamsError,
+    RoundRequest,
+    resolve_round_params,
+)
 from models.sampling.plan_file import plan_bytes, verify_plan
 from models.sampling.replacement import RoundConflictError, check_replaceable
 from models.sampling.round import draw_round
@@ -35,8 +40,10 @@ from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import SAMPLING_TABLES
 from warehouse.connection import query
+from warehouse.paths import PathOutsideRootError
 from warehouse.round_exports import (
     discard_staged,
+    plan_notes,
     plan_path,
     public_rows,
     publish_staged,
@@ -87,6 +94,14 @@ class RoundConfig(dg.Config):
     """The official calendar of years the holidays package lacks (YAML; recorded in the plan)."""
     items_file: str | None = None
     """The 抽查事项清单 for the record workbooks (YAML; default: the packaged list)."""
+
+    @model_validator(mode="after")
+    def _as_the_cli(self) -> "RoundConfig":
+        """The run config is checked by the model that checks `renfang draw`'s options
+        (`RoundRequest`: a safe round id, a YAML parameter file, a seed in range): a run
+        launched from the UI with `../x` fails at its first step, before any write."""
+        RoundRequest.model_validate(self.model_dump())
+        return self
 
 
 def round_params_from_config(config: RoundConfig, landing: Landing) -> RoundParams:
@@ -197,19 +212,25 @@ def sampling_round(
     except RoundConflictError as exc:
         raise dg.Failure(str(exc)) from exc
 
-    plan_file = plan_path(warehouse.reports, params.round_id, status)
-    summary = _cover_summary(plan, gathered, status, plan_sha256, config.backdate_reason)
-    staging = stage_round_files(
+    excluded_by_reason = gathered.eligible.excluded_by_reason() if gathered.eligible else {}
+    notes = plan_notes(
         plan,
-        document,
-        summary,
-        gathered.firms,
-        gathered.inspectors,
-        rule_set,
-        warehouse.reports,
         status=status,
-        items=items,
+        excluded=gathered.excluded.height,
+        previous_round_id=gathered.previous_round_id,
+        plan_sha256=plan_sha256,
+        excluded_by_reason=excluded_by_reason,
+        in_scope=gathered.eligible.in_scope if gathered.eligible else None,
+        backdate_reason=config.backdate_reason,
     )
+    try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
+        plan_file = plan_path(warehouse.reports, params.round_id, status)
+        staging = stage_round_files(
+            plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
+            warehouse.reports, status=status, items=items,
+        )  # fmt: skip
+    except PathOutsideRootError as exc:
+        raise dg.Failure(str(exc)) from exc
     try:
         with warehouse.transaction() as con:
             row = store_round(
@@ -224,7 +245,7 @@ def sampling_round(
                 tier_order=rule_set.tier_names,
             )
     except BaseException:
-        discard_staged(staging)
+        discard_staged(staging, warehouse.reports)
         raise
     publish_staged(staging, warehouse.reports, params.round_id)
     context.log.info(
@@ -311,49 +332,6 @@ def _unchanged(existing: dict, warehouse: Warehouse):
     )  # fmt: skip
 
 
-def _cover_summary(
-    plan, gathered, status: str, plan_sha256: str, backdate_reason: str | None = None
-) -> dict[str, object]:
-    from models.sampling.eligibility import EXCLUSION_REASONS
-
-    params = plan.params
-    drawn = plan.draws.filter(~pl.col("is_control")).height
-    excluded = gathered.eligible.excluded_by_reason() if gathered.eligible else {}
-    tiers = "；".join(
-        f"{t} 比例 {ratio:.0%} · 实际入选概率 {p:.2%} · 期望 {e:g} · 实抽 {d}"
-        for t, ratio, _, p, e, d in plan.tiers.iter_rows()
-    )
-    return {
-        "抽查批次 / round": params.round_id,
-        "状态 / status": {"draft": "草案 — 未公布 draft", "published": "已公布 published"}[status],
-        "组织单位 / organising office": params.office_label,
-        "抽查范围（区） / districts": "、".join(params.scope_districts) or "全部 / all",
-        "抽查范围（类型） / firm types": "、".join(params.scope.firm_types) or "全部 / all",
-        "联合抽查部门 / partner departments": "、".join(params.partner_departments) or "—",
-        "公布日期 / published on": params.published_on or "—",
-        "补录往期批次 / back-dated": f"是：{backdate_reason}" if params.backdate else "否",
-        "随机种子 / seed": params.seed,
-        "算法版本 / algorithm": plan.algorithm_version,
-        "等级评价基准日 / tiers as of": params.tier_as_of,
-        "检查期间 / window": f"{params.window_start} — {params.window_end}",
-        "最早检查日 / first inspection day": plan.first_day,
-        "工作日历 / calendar": plan.calendar.source,
-        "工作日历说明 / calendar notes": "\n".join(plan.calendar.notes) or "—",
-        "范围内单位 / firms in scope": gathered.eligible.in_scope if gathered.eligible else "—",
-        "可抽取单位 / eligible firms": plan.inputs.firms.height,
-        "未纳入单位 / excluded firms": gathered.excluded.height,
-        **{f"未纳入：{EXCLUSION_REASONS.get(reason, reason)}": n for reason, n in excluded.items()},
-        "各类别入选概率 / inclusion probability by class": tiers,
-        "按等级抽取 / drawn by tier": drawn,
-        "对照组 / control share": plan.draws.height - drawn,
-        "上一批次 / previous round": gathered.previous_round_id or "—",
-        **{f"输入哈希 {k} / input SHA-256": v for k, v in plan.input_hashes.items()},
-        "计划文件 SHA-256 / plan file": plan_sha256,
-        "参数 / parameters": json.dumps(params.model_dump(mode="json"), ensure_ascii=False),
-        "复核方法 / verify": f"renfang verify-draw {plan_path(Path(), '', status).name}",
-    }
-
-
 @dg.multi_asset(
     name="round_feedback",
     group_name="sampling",
@@ -396,7 +374,12 @@ def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rule
     written = []
     facts = {r: (status, _public_facts(parameters)) for r, status, parameters in rounds.iter_rows()}
     for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
-        if round_folder(warehouse.reports, round_id).exists():
+        try:
+            folder = round_folder(warehouse.reports, round_id)
+        except (ValueError, PathOutsideRootError) as exc:  # stored before ids were checked
+            context.log.warning(f"round {round_id!r}: public list not written: {exc}")
+            continue
+        if folder.exists():
             status, (published_on, office, departments) = facts[str(round_id)]
             written += write_public(
                 public_rows(rows, firms, office, departments),

@@ -1,11 +1,16 @@
 """The `renfang` command line: thin entry points onto the Dagster definitions and the warehouse.
 
 What belongs here: assembling the commands (each defined in its own module of this package)
-into one Typer app. What does not: any command's logic, any pipeline step — `renfang run`
-executes the same asset job the UI shows, never a parallel code path.
+into one Typer app, `--version`, and each command's one-sentence summary for `renfang --help`.
+What does not: any command's logic, any pipeline step — `renfang run` executes the same asset
+job the UI shows, never a parallel code path.
 """
 
 from __future__ import annotations
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 
@@ -13,6 +18,8 @@ from pipelines.cli.acts import backup, restore, rules_app, withdraw
 from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
+from pipelines.cli.help import CONTEXT, Command, Group
+from pipelines.cli.listing import listing_app, objections
 from pipelines.cli.rounds import draw, rounds, verify_draw
 from pipelines.cli.run import generate, run, score, ui
 
@@ -20,20 +27,86 @@ app = typer.Typer(
     help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: brackets in option help are text, not markup
+    cls=Group,
+    context_settings=CONTEXT,
 )
-app.add_typer(export_app, name="export")
-app.add_typer(rules_app, name="rules")
-app.command()(run)
-app.command()(score)
-app.command()(generate)
-app.command()(ui)
-app.command(help=BACKTEST_HELP)(backtest)
-app.command("draw")(draw)
-app.command("verify-draw")(verify_draw)
-app.command("rounds")(rounds)
-app.command("withdraw")(withdraw)
-app.command("backup")(backup)
-app.command("restore")(restore)
+
+SHORT_HELP = {
+    "run": "Run the main job: ingest, validate, score, draft a round, publish.",
+    "score": "Score every firm as of a date and print the tier mix.",
+    "generate": "Write a synthetic landing folder (the sample, or large sets).",
+    "ui": "Start the Dagster UI, the dashboards and the Data Docs site.",
+    "backtest": "Backtest a risk score against later inspection outcomes.",
+    "draw": "Draw and publish a double-random round.",
+    "verify-draw": "Re-run a published draw from its plan file.",
+    "rounds": "List the stored rounds, or one round's results by tier.",
+    "export": "Export the association's tier list or the public disclosure feed.",
+    "rules": "Adopt official rule sets from a date, or list them.",
+    "withdraw": "Withdraw a received file from a date on (its records stop counting).",
+    "backup": "Write a consistent copy of warehouse, archive, rounds and audit log.",
+    "restore": "Bring a backup back after checking its manifest.",
+    "listing": "Walk a 严重失信主体名单 case through its legal procedure.",
+    "objections": "List objections with their deadlines (open, overdue, decided).",
+}
+"""One whole sentence per command for `renfang --help` (click would cut a long first
+sentence mid-way)."""
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    try:
+        own = version("renfang")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        own = "unknown"
+    parts = [f"Python {platform.python_version()}"]
+    for package in ("dagster", "duckdb", "polars", "streamlit"):
+        try:
+            parts.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            continue
+    typer.echo(f"renfang {own} ({', '.join(parts)})")
+    raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version (and those of its main libraries) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """人防行业信用监管 — credit-based supervision scoring for civil air defence firms.
+
+    Every command has --help. Chinese messages come first, English after them.
+    """
+
+
+app.add_typer(export_app, name="export", short_help=SHORT_HELP["export"])
+app.add_typer(rules_app, name="rules", short_help=SHORT_HELP["rules"])
+app.add_typer(listing_app, name="listing", short_help=SHORT_HELP["listing"])
+for name, command in (
+    ("run", run),
+    ("score", score),
+    ("generate", generate),
+    ("ui", ui),
+    ("backtest", backtest),
+    ("draw", draw),
+    ("verify-draw", verify_draw),
+    ("rounds", rounds),
+    ("withdraw", withdraw),
+    ("backup", backup),
+    ("restore", restore),
+    ("objections", objections),
+):
+    help_text = BACKTEST_HELP if name == "backtest" else None
+    app.command(name, cls=Command, short_help=SHORT_HELP[name], help=help_text)(command)
 
 if __name__ == "__main__":
     app()

@@ -1,34 +1,74 @@
-"""Options shared by several `renfang` commands (one spelling, one help text each)."""
+"""Options shared by several `renfang` commands (one spelling, one help text each), and the
+checks that refuse a bad value before anything runs (exit code 2, no traceback)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
+from models.identifiers import UnsafeNameError, check_safe_name
 from warehouse.connection import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+
+
+def valid_date(value: str | None) -> str | None:
+    """A YYYY-MM-DD option, checked when the command line is read."""
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} 不是日期 YYYY-MM-DD / is not a date YYYY-MM-DD"
+        ) from exc
+    return value
+
 
 LandingOpt = Annotated[
     Path | None,
     typer.Option(
         "--landing",
-        help=f"Landing folder, one sub-folder per source [env RENFANG_LANDING; default "
-        f"{DEFAULT_LANDING.relative_to(PROJECT_ROOT)}]",
+        metavar="DIR",
+        help="The landing folder, one sub-folder per source (env RENFANG_LANDING; default "
+        f"{DEFAULT_LANDING.relative_to(PROJECT_ROOT)}).",
     ),
 ]
 RulesOpt = Annotated[
     str | None,
-    typer.Option("--rules", help="Rule set YAML [env RENFANG_RULES; default the packaged one]"),
+    typer.Option(
+        "--rules",
+        metavar="FILE",
+        help="The rule set YAML (env RENFANG_RULES; default the packaged rule set).",
+    ),
 ]
 WarehouseOpt = Annotated[
     Path | None,
     typer.Option(
         "--warehouse",
-        help=f"DuckDB warehouse file [env RENFANG_WAREHOUSE; default "
-        f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}]",
+        metavar="FILE",
+        help="The DuckDB warehouse file (env RENFANG_WAREHOUSE; default "
+        f"{DEFAULT_WAREHOUSE.relative_to(PROJECT_ROOT)}).",
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        callback=valid_date,
+        help="The processing date: nothing after it is accepted (env RENFANG_TODAY; default "
+        "today).",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print no progress while the run works; the summary is still printed.",
     ),
 ]
 
@@ -67,18 +107,22 @@ def check_landing(folder: Path) -> None:
         )
 
 
-NAME_PATTERN = re.compile(r"^[^\W_][\w.-]{0,63}$")
-"""Names that become file or table keys (scenarios, …): letters (Chinese too) or digits
-first, then letters, digits, `_`, `-` or `.`, at most 64 characters — no path separators,
-no leading dot, no spaces."""
-
-
 def check_name(value: str, option: str) -> str:
-    if not NAME_PATTERN.fullmatch(value):
-        refuse(
-            option,
-            f"“{value}”不是有效名称（字母或数字开头，仅含字母、数字、_ - .，不超过64个字符）",
-            f"{value!r} is not a valid name (a letter or digit first, then letters, digits, "
-            "_ - . only, at most 64 characters)",
-        )
-    return value
+    """A name that becomes a file or table key (scenarios, …): the one safe-name rule of
+    `models.identifiers`, refused here before anything runs."""
+    try:
+        return check_safe_name(value)
+    except UnsafeNameError as exc:
+        refuse_invalid(exc, option)
+
+
+def refuse_invalid(exc: ValidationError | ValueError, option: str) -> NoReturn:
+    """`refuse` with a validation error whose messages are `中文\nEnglish` (as
+    `models.identifiers` and `warehouse.paths` write them)."""
+    messages = (
+        [str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"] for e in exc.errors()]
+        if isinstance(exc, ValidationError)
+        else [str(exc)]
+    )
+    zh, _, en = messages[0].partition("\n")
+    refuse(option, zh, en or zh)

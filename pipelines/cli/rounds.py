@@ -15,137 +15,204 @@ from typing import Annotated
 import polars as pl
 import typer
 
+from pipelines.cli.options import TodayOpt, WarehouseOpt
+
 VerifyInput = Annotated[
     Path | None,
-    typer.Option(exists=True, dir_okay=False, help="CSV to use instead of the plan's copy"),
+    typer.Option(
+        exists=True,
+        dir_okay=False,
+        metavar="CSV",
+        help="A CSV file to use instead of the plan's own copy of this input.",
+    ),
 ]
 
 
-Many = Annotated[list[str] | None, typer.Option()]
-
-
 def draw(
-    round_id: Annotated[str, typer.Option("--round", help="Round id, e.g. 2027Q1 or 2027Q1-青浦")],
-    seed: Annotated[int, typer.Option(help="The published seed (an integer ≥ 0)")],
+    round_id: Annotated[
+        str,
+        typer.Option(
+            "--round",
+            metavar="ID",
+            help="The round's id, e.g. 2027Q1, 2027H1 or 2027-03, optionally followed by "
+            "-TAG (2027Q1-青浦: an office's own round).",
+        ),
+    ],
+    seed: Annotated[
+        int, typer.Option(metavar="N", min=0, help="The published seed, an integer ≥ 0.")
+    ],
     params: Annotated[
         Path | None,
         typer.Option(
             "--params",
             exists=True,
             dir_okay=False,
-            help="Round parameters YAML (default: the packaged template; dates from the "
-            "round id: 2027Q1, 2027H1 or 2027-03, optionally followed by -TAG)",
+            metavar="FILE",
+            help="The round parameters YAML (default: the packaged template, with the dates "
+            "the round id names).",
         ),
     ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
-    ] = None,
-    today: Annotated[
-        str | None, typer.Option(help="Processing date YYYY-MM-DD [env RENFANG_TODAY]")
-    ] = None,
-    draft: Annotated[bool, typer.Option(help="Store as a draft (freely redrawable)")] = False,
+    warehouse: WarehouseOpt = None,
+    today: TodayOpt = None,
+    draft: Annotated[
+        bool, typer.Option(help="Store the round as a draft, which may be drawn again.")
+    ] = False,
     replace: Annotated[
-        bool, typer.Option(help="Supersede a published round with a different plan")
+        bool, typer.Option(help="Supersede a published round with a different plan.")
     ] = False,
     order_by_risk: Annotated[
         bool,
-        typer.Option(help="Riskiest firms first within each stratum and team (risk model)"),
+        typer.Option(help="Inspect the riskiest firms first within each stratum and team."),
     ] = False,
     backdate: Annotated[
         bool,
-        typer.Option(help="Allow a window that starts before today (with --reason; audited)"),
+        typer.Option(
+            help="Allow a window that starts before the publication date (needs --reason; "
+            "recorded in the audit log)."
+        ),
     ] = False,
     reason: Annotated[
-        str | None, typer.Option(help="Why a back-dated round is published (audit log)")
+        str | None,
+        typer.Option(metavar="TEXT", help="Why a back-dated round is published (audit log)."),
     ] = None,
     calendar: Annotated[
         Path | None,
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="Official calendar YAML (source, years, days_off, working_days) for years the "
-            "holidays package lacks; recorded in the plan",
+            metavar="FILE",
+            help="The official calendar YAML (source, years, days_off, working_days) for years "
+            "the holidays package lacks; it is recorded in the plan.",
         ),
     ] = None,
     office: Annotated[
         str | None,
-        typer.Option(help="Organising office: 市级 (default) or a district (浦东 / 310115)"),
+        typer.Option(
+            metavar="OFFICE",
+            help="The organising office: 市级 (the default) or a district (浦东, 浦东新区 or "
+            "310115).",
+        ),
     ] = None,
     office_name: Annotated[
-        str | None, typer.Option(help="The office's name on plans, e.g. 青浦区国防动员办公室")
+        str | None,
+        typer.Option(metavar="NAME", help="The office's name on plans, e.g. 青浦区国防动员办公室."),
     ] = None,
-    district: Many = None,
-    firm_type: Many = None,
-    partner: Many = None,
+    district: Annotated[
+        list[str] | None,
+        typer.Option(metavar="DISTRICT", help="Draw only firms of this district (repeatable)."),
+    ] = None,
+    firm_type: Annotated[
+        list[str] | None,
+        typer.Option(metavar="TYPE", help="Draw only firms of this type (repeatable)."),
+    ] = None,
+    partner: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="DEPARTMENT",
+            help="A partner department of a joint round (repeatable): every team includes "
+            "one of its inspectors.",
+        ),
+    ] = None,
     allow_city_inspectors: Annotated[
-        bool, typer.Option(help="A district office's round may also draw the city's inspectors")
+        bool,
+        typer.Option(help="Let a district office's round also draw the city's inspectors."),
     ] = False,
     items: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="抽查事项清单 YAML (record workbooks)"),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
+            help="The 抽查事项清单 YAML for the record workbooks (default: the packaged list).",
+        ),
     ] = None,
 ) -> None:
-    """Draw round ID with SEED from the warehouse, publish it, print its plan file.
+    """Draw round ID with SEED from the warehouse, publish it and print its plan file.
 
     Scope and office: --office (the organising office; a district office draws its own
     district's firms with its own inspectors), --district / --firm-type (repeatable: the
-    firms covered), --partner (repeatable: a joint round's partner departments)."""
-    from pipelines.cli.options import parse_day, refuse
-    from pipelines.instance import dagster_home
+    firms covered), --partner (repeatable: a joint round's partner departments). When the
+    rules cannot be met (too few inspectors, too short a window), the cause is printed in
+    one line with the run id, and the exit code is 1.
+    """
+    from pydantic import ValidationError
+
+    from models.sampling.params import RoundRequest
+    from pipelines.cli.options import parse_day, refuse, refuse_invalid
 
     day = parse_day(today, "--today")
     if seed < 0:
         refuse("--seed", "随机种子应为非负整数", "the seed must be an integer ≥ 0")
+    try:  # the same model validates the Dagster run config (`RoundConfig`)
+        request = RoundRequest(
+            round_id=round_id,
+            seed=seed,
+            params_file=str(params) if params else None,
+            publish=not draft,
+            replace=replace,
+            backdate_reason=reason,
+            calendar_file=str(calendar) if calendar else None,
+            items_file=str(items) if items else None,
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "round"
+        names = {"round_id": "--round", "params_file": "--params", "seed": "--seed",
+                 "calendar_file": "--calendar", "items_file": "--items",
+                 "backdate_reason": "--reason"}  # fmt: skip
+        refuse_invalid(exc, names.get(field, field))
     options = _round_options(
         round_id, params, day, backdate, reason, draft, calendar, items, office, office_name,
         district, firm_type, partner, allow_city_inspectors, order_by_risk,
     )  # fmt: skip
+    request = request.model_copy(update={"overrides": options or None})  # our own YAML
+
+    from pipelines.instance import dagster_home
     from warehouse.connection import Warehouse as Location
 
     dagster_home(Location(path=str(warehouse) if warehouse else None).live_file)
     import dagster as dg
 
-    from pipelines.cli.summary import drawn_round_id, failure_messages, print_round
+    from models.labels import default_labels
+    from pipelines.cli.progress import failure_lines, step_failures
+    from pipelines.cli.summary import drawn_round_id, print_round
     from pipelines.definitions import ROUND_JOB, build_defs
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
+    from pipelines.stopping import RunStoppedError, execute_stoppable
     from warehouse import audit, staging
 
     wh = Warehouse(path=str(warehouse) if warehouse else None, staged=True)
     if not wh.live_file.exists():
-        typer.echo(f"{wh.live_file} does not exist: run `renfang run` first", err=True)
-        raise typer.Exit(code=2)
-    config = {
-        "round_id": round_id,
-        "seed": seed,
-        "params_file": str(params) if params else None,
-        "publish": not draft,
-        "replace": replace,
-        "overrides": options or None,
-        "backdate_reason": reason,
-        "calendar_file": str(calendar) if calendar else None,
-        "items_file": str(items) if items else None,
-    }
+        refuse("--warehouse", f"数据仓库 {wh.live_file} 不存在：请先运行 `renfang run`",
+               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
+    config = request.model_dump()
     defs = build_defs(warehouse=wh, landing=Landing(today=today))
     with dg.DagsterInstance.get() as instance:
         recover_abandoned_runs(instance)
         discard_stale_copies(instance, wh.live_file)
-        result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=cli_run_tags(wh.live_file),
-            run_config={
-                "ops": {"sampling_round": {"config": config}},
-                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
-            },
-        )
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
+            result = execute_stoppable(
+                defs.resolve_job_def(ROUND_JOB),
+                instance=instance,
+                raise_on_error=False,
+                tags=cli_run_tags(wh.live_file),
+                run_config={
+                    "ops": {"sampling_round": {"config": config}},
+                    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},  # we print
+                },
+            )
+        except RunStoppedError as stopped:
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
     staging.discard(staging.staging_path(wh.live_file, result.run_id))
     if not result.success:
-        causes = failure_messages(result) or ["the round job failed (see the Dagster UI)"]
+        failures = step_failures(result) or [("sampling_round", "")]
         audit.append(wh.audit_log, "run_failed", {"job": "round", "round_id": round_id,
-                     "causes": causes[:5]}, run_id=result.run_id)  # fmt: skip
-        for message in causes:
-            typer.echo(message, err=True)
+                     "causes": [f"{step}: {cause}" for step, cause in failures][:5]},
+                     run_id=result.run_id)  # fmt: skip
+        describe = lambda step: default_labels().code("table", step)  # noqa: E731
+        for line in failure_lines(result.run_id, failures, describe):
+            typer.echo(line, err=True)
         raise typer.Exit(code=1)
     drawn = drawn_round_id(result) or round_id
     if not draft:
@@ -264,15 +331,24 @@ def _round_options(
 
 
 def verify_draw(
-    plan_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan.json")],
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            metavar="PLAN_FILE",
+            help="The plan file (plan.json) of a published round.",
+        ),
+    ],
     firms: VerifyInput = None,
     inspectors: VerifyInput = None,
     conflicts: VerifyInput = None,
     previous: VerifyInput = None,
 ) -> None:
-    """Re-run a published draw from its plan file; print IDENTICAL or the differences.
+    """Re-run a published draw from its plan file and print IDENTICAL or the differences.
 
-    Exit code 0 when IDENTICAL, 1 when anything differs, 2 when the file is not a plan.
+    The exit code is 0 when IDENTICAL, 1 when anything differs and 2 when the file is not a
+    plan file.
     """
     from models.sampling.plan_file import PlanFileError, verify_plan
 
@@ -299,26 +375,28 @@ def verify_draw(
 
 def rounds(
     round_id: Annotated[
-        str | None, typer.Option("--round", help="Show this round's results by tier")
+        str | None,
+        typer.Option("--round", metavar="ID", help="Show this round's results by tier."),
     ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option("--warehouse", help="DuckDB warehouse file")
-    ] = None,
+    warehouse: WarehouseOpt = None,
     office: Annotated[
-        str | None, typer.Option(help="Only this office's rounds (市级 or a district)")
+        str | None,
+        typer.Option(metavar="OFFICE", help="Show only this office's rounds (市级 or a district)."),
     ] = None,
     deadlines: Annotated[
         bool,
         typer.Option(
-            help="List the results whose 20-working-day publication deadline is past or near"
+            help="List the results whose publication deadline (20 working days after the "
+            "inspection) is past or near."
         ),
     ] = False,
-    today: Annotated[
-        str | None, typer.Option(help="As of YYYY-MM-DD for --deadlines [env RENFANG_TODAY]")
-    ] = None,
+    today: TodayOpt = None,
 ) -> None:
-    """List the stored rounds, or one round's feedback: planned vs inspected vs findings, by
-    tier and for the control share; or (--deadlines) the results to publish."""
+    """List the stored rounds, or one round's results by tier, or the results to publish.
+
+    A round's results are planned vs inspected vs with findings, by tier and for the control
+    share; --deadlines lists the results past or near their publication deadline.
+    """
     import os
 
     from models.divisions import normalise_district
@@ -389,9 +467,11 @@ def rounds(
 
 def _print_deadlines(con, day: date, office: str | None) -> None:
     """The deadline list of every published round (`warehouse.sampling.round_tracking`)."""
-    from models.sampling.feedback import DEADLINE_LABELS, deadline_list
+    from models.labels import default_labels
+    from models.sampling.feedback import deadline_list
     from warehouse.sampling import round_tracking
 
+    labels = default_labels()
     tracking = round_tracking(con, day, office=office)
     late = deadline_list(tracking)
     typer.echo(
@@ -402,5 +482,6 @@ def _print_deadlines(con, day: date, office: str | None) -> None:
         typer.echo(
             f"  {r['round_id']:14s} {r['uscc']}  inspected {r['inspected_on'] or '—'} "
             f"(planned {r['planned_date']})  deadline {r['publication_deadline']}  "
-            f"{DEADLINE_LABELS[r['deadline_status']]}"
+            f"{labels.code('deadline_status', r['deadline_status'])} "
+            f"{labels.code('deadline_status', r['deadline_status'], 'en').lower()}"
         )

@@ -15,12 +15,15 @@ import typer
 from models.rules import RuleSetError
 from pipelines.cli.options import (
     LandingOpt,
+    QuietOpt,
     RulesOpt,
+    TodayOpt,
     WarehouseOpt,
     check_landing,
     check_name,
     parse_day,
     refuse,
+    valid_date,
 )
 from pipelines.cli.summary import print_tier_mix
 from pipelines.instance import dagster_home
@@ -39,10 +42,7 @@ from warehouse.migrations import upgrade
 def run(
     landing: LandingOpt = None,
     warehouse: WarehouseOpt = None,
-    today: Annotated[
-        str | None,
-        typer.Option(help="Processing date YYYY-MM-DD bounding future dates [env RENFANG_TODAY]"),
-    ] = None,
+    today: TodayOpt = None,
     rules_file: RulesOpt = None,
     accept_changes: Annotated[
         str | None,
@@ -50,13 +50,29 @@ def run(
             "--accept-changes",
             metavar="REASON",
             help="Publish although established firms would be removed or a large share of a "
-            "table would change; the reason is recorded in the audit log",
+            "table would change; the reason is recorded in the audit log.",
         ),
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Run the main job: ingest, validate, derive records, score every month end, publish."""
+    """Run the main job: ingest, validate, derive records, score every month end, publish.
+
+    While it works, one line per finished step says what was made, how many rows and how
+    fast (on stderr; a status line on a terminal; nothing with --quiet). A failed step is
+    named with its cause in one line and the run id of the full log; the exit code is 1, and
+    the live warehouse is then unchanged.
+    """
     parse_day(today, "--today")
+    from pipelines.stopping import RunStoppedError
+    from warehouse.landing import max_file_bytes
+
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_MAX_FILE_MB", zh, en)
     from pipelines.resources import Landing, Rules, Warehouse
+    from warehouse.landing import max_file_bytes
 
     wh = Warehouse(
         path=str(warehouse) if warehouse else None, staged=True, accept_changes=accept_changes
@@ -66,7 +82,8 @@ def run(
     dagster_home(wh.live_file)
     import dagster as dg
 
-    from pipelines.definitions import build_defs, execute_main
+    from pipelines.cli.progress import Progress, failure_lines, step_failures, step_groups
+    from pipelines.definitions import MAIN_JOB, build_defs, execute_main
 
     typer.echo(f"landing:   {ld.folder}")
     typer.echo(f"warehouse: {wh.live_file}")
@@ -76,42 +93,80 @@ def run(
     except (RuleSetError, OSError) as exc:
         typer.echo(f"rule set: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_MAX_FILE_MB", zh, en)
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
+    total, groups = step_groups(defs, MAIN_JOB)
+    progress = Progress(total=total, groups=groups, quiet=quiet)
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
         discard_stale_copies(instance, wh.live_file)
-        result = execute_main(
-            defs,
-            instance=instance,
-            tags=cli_run_tags(wh.live_file, ld.folder),
-            # step-level detail lives in the UI; the terminal gets warnings and the summary
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    from pipelines.cli.summary import failure_messages, print_run_summary
+        progress.start()
+        try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
+            result = execute_main(
+                defs,
+                instance=instance,
+                tags=cli_run_tags(wh.live_file, ld.folder),
+                loggers=progress.logger_defs(),
+                # step-level detail lives in the UI; the terminal gets warnings, the progress
+                # lines and the summary
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
+                },
+                stoppable=True,
+            )
+        except RunStoppedError as stopped:
+            if stopped.result is not None:  # the stopped run's copy is never published
+                staging.discard(staging.staging_path(wh.live_file, stopped.result.run_id))
+            audit.append(wh.audit_log, "run_failed", {"landing": str(ld.folder),
+                         "causes": [str(stopped).splitlines()[-1]]})  # fmt: skip
+            typer.echo(str(stopped), err=True)
+            raise typer.Exit(code=stopped.exit_code) from stopped
+        finally:
+            progress.stop()
+    from pipelines.cli.summary import print_run_summary
 
+    failures = step_failures(result) if not result.success else []
     if not result.success:
         audit.append(
             wh.audit_log,
             "run_failed",
-            {"landing": str(ld.folder), "causes": failure_messages(result)[:5]},
+            {"landing": str(ld.folder),
+             "causes": [f"{step}: {cause}" for step, cause in failures][:5]},
             run_id=result.run_id,
-        )
+        )  # fmt: skip
     copy = staging.staging_path(wh.live_file, result.run_id)
+    loaded = rules.load()
     if result.success or not copy.exists():
-        print_run_summary(result, Warehouse(path=str(wh.live_file)), echo=typer.echo)
+        print_run_summary(result, Warehouse(path=str(wh.live_file)), echo=typer.echo,
+                          rules=loaded)  # fmt: skip
     else:  # what the failed run found, from its copy; the live warehouse is unchanged
-        print_run_summary(result, Warehouse(path=str(copy)), echo=typer.echo)
+        print_run_summary(result, Warehouse(path=str(copy)), echo=typer.echo, rules=loaded)
         typer.echo(
             "正式库未改变（本次运行未发布）/ the live warehouse is unchanged (not published)"
         )
     staging.discard(copy)
     if not result.success:
+        describe = lambda step: " · ".join(progress.describe(step))  # noqa: E731
+        for line in failure_lines(result.run_id, failures, describe):
+            typer.echo(line, err=True)
         raise typer.Exit(code=1)
 
 
 def score(
-    as_of: Annotated[str, typer.Option("--as-of", metavar="YYYY-MM-DD", help="As-of date")],
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            callback=valid_date,
+            help="The as-of date: only what was known by then counts.",
+        ),
+    ],
     warehouse: WarehouseOpt = None,
     rules_file: RulesOpt = None,
     scenario: Annotated[
@@ -169,24 +224,32 @@ def score(
                  "firms": stored})  # fmt: skip
     typer.echo(f"scored {stored:,d} firms as of {day} with rule set {rule_set.version}")
     with wh.connect(read_only=True) as con:
-        print_tier_mix(tier_mix(con, day), day, typer.echo)
+        print_tier_mix(tier_mix(con, day), day, typer.echo, rule_set)
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Landing folder to write (created; must be empty)")],
-    firms: Annotated[int, typer.Option(help="Number of firms")] = 400,
-    years: Annotated[int, typer.Option(help="Years of history")] = 5,
-    start_year: Annotated[int, typer.Option(help="First year of history")] = 2021,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 20251231,
-    intensity: Annotated[float, typer.Option(help="Scale of per-firm record rates")] = 1.0,
-    defects: Annotated[bool, typer.Option(help="Inject realistic defects")] = True,
+    out: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="The landing folder to write (created; must be empty)."),
+    ],
+    firms: Annotated[int, typer.Option(metavar="N", min=1, help="How many firms.")] = 400,
+    years: Annotated[int, typer.Option(metavar="N", min=1, help="Years of history.")] = 5,
+    start_year: Annotated[
+        int, typer.Option(metavar="YEAR", help="The first year of history.")
+    ] = 2021,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="The random seed: the same seed writes the same files.")
+    ] = 20251231,
+    intensity: Annotated[
+        float, typer.Option(metavar="X", min=0, help="A scale for every firm's record rates.")
+    ] = 1.0,
+    defects: Annotated[
+        bool, typer.Option(help="Inject realistic defects, as regulators' exports have them.")
+    ] = True,
 ) -> None:
     """Write a synthetic landing folder (the bundled sample, or large sets for benchmarks)."""
     from generator import write_landing
 
-    for option, value in (("--firms", firms), ("--years", years), ("--intensity", intensity)):
-        if value <= 0:
-            refuse(option, "应为正数", "must be positive")
     if out.exists() and any(out.iterdir()):
         typer.echo(f"{out} is not empty; refusing to mix generated sets", err=True)
         raise typer.Exit(code=2)
@@ -205,19 +268,48 @@ def generate(
 
 
 def ui(
-    port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
-    dashboard_port: Annotated[int, typer.Option(help="Dashboards (Streamlit) port")] = 8501,
-    docs_port: Annotated[int, typer.Option(help="Data Docs (read-only) port")] = 3001,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="The Dagster UI's port.")
+    ] = 3000,
+    dashboard_port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="The dashboards' port.")
+    ] = 8501,
+    docs_port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="The port of the validation reports (Data Docs, read-only).",
+        ),
+    ] = 3001,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Allow the shipped demo users (passwords in the README) when RENFANG_USERS is "
+            "not set [env RENFANG_DEMO_USERS=1]; a local trial only.",
+        ),
+    ] = False,
 ) -> None:
     """Start the Dagster UI, the dashboards and the Data Docs site on 127.0.0.1 with the
-    warehouse's instance (Ctrl-C stops them)."""
-    for option, value in (("--port", port), ("--dashboard-port", dashboard_port),
-                          ("--docs-port", docs_port)):  # fmt: skip
-        if not 1024 <= value <= 65535:
-            refuse(option, "端口应在 1024–65535 之间", "the port must be within 1024–65535")
+    warehouse's instance (Ctrl-C stops them). Needs RENFANG_USERS, or --demo for a trial."""
+    import os
+
+    from dashboards.auth import DEMO_FLAG, AccessConfigError, load_users, users_source
     from pipelines.serve import serve
     from warehouse.connection import Warehouse
 
+    if demo:
+        os.environ[DEMO_FLAG] = "1"  # the dashboards' process inherits it
+    try:  # refuse before any server starts
+        users_file, is_demo = users_source()
+        load_users(users_file)
+    except (AccessConfigError, OSError) as exc:
+        zh, _, en = str(exc).partition("\n")
+        refuse("RENFANG_USERS", zh, en or zh)
+    if is_demo:
+        typer.echo("演示模式：内置演示用户（密码见 README）/ demo mode: the shipped demo users")
     home = dagster_home(Warehouse().live_file)
     typer.echo(f"DAGSTER_HOME={home}")
     raise typer.Exit(serve(port, dashboard_port, docs_port, typer.echo))

@@ -12,16 +12,33 @@ import dagster as dg
 import polars as pl
 
 from models.conflicts import KINDS
-from models.contracts import SOURCE_ORDER, default_contracts
+from models.contracts import SOURCE_ORDER
+from models.labels import default_labels, pad
+from models.rules import RuleSet, default_rule_set
 from pipelines.resources import Warehouse
 from warehouse.connection import query, table_exists
-from warehouse.credit import tier_mix
+from warehouse.credit import official_rules, tier_mix
+
+SOURCE_WIDTH = 24
+COUNT_COLUMNS = (
+    ("files", "文件", "files"),
+    ("read", "读取", "read"),
+    ("accepted", "接收", "accepted"),
+    ("quarantined", "隔离", "quarantined"),
+    ("collapsed", "合并重复", "collapsed"),
+)
 
 
 def print_run_summary(
-    result: dg.ExecuteInProcessResult, warehouse: Warehouse, echo: Callable[[str], object]
+    result: dg.ExecuteInProcessResult,
+    warehouse: Warehouse,
+    echo: Callable[[str], object],
+    rules: RuleSet | None = None,
 ) -> None:
+    """Rows per source (by name, Chinese first), the checks, the tier mix by firm type, the
+    round drafted, and where everything went."""
     run_id = result.run_id
+    labels = default_labels()
     with warehouse.connect(read_only=True) as con:
         log = query(
             con,
@@ -33,37 +50,38 @@ def print_run_summary(
             "FROM ingestion_log WHERE run_id = ? GROUP BY source",
             [run_id],
         )
-    titles = {n: s.title_zh for n, s in default_contracts().sources.items()}
     order = {name: i for i, name in enumerate(SOURCE_ORDER)}
     log = log.sort(pl.col("source").replace_strict(order, default=99))
     echo("")
     echo(
-        f"{'source':22s} {'files':>5s} {'read':>9s} {'accepted':>9s} {'quarant.':>9s} "
-        f"{'collapsed':>9s}  "
+        pad("数据来源", SOURCE_WIDTH)
+        + "".join(pad(zh, 12, right=True) for _, zh, _ in COUNT_COLUMNS)
     )
+    echo(pad("source", SOURCE_WIDTH) + "".join(f"{en:>12s}" for _, _, en in COUNT_COLUMNS))
     for row in log.iter_rows(named=True):
         bad = (
-            f"  ({row['bad_files']} file(s) rejected/unreadable/empty)" if row["bad_files"] else ""
+            f"  （{row['bad_files']} 个文件拒收、无法读取或为空 / rejected, unreadable or empty）"
+            if row["bad_files"]
+            else ""
         )
-        echo(
-            f"{row['source']:22s} {row['files']:>5d} {row['read']:>9,d} {row['accepted']:>9,d} "
-            f"{row['quarantined']:>9,d} {row['collapsed']:>9,d}  {titles.get(row['source'], '')}"
-            f"{bad}"
-        )
+        name = labels.code("table", row["source"])
+        counts = "".join(f"{row[key]:>12,d}" for key, _, _ in COUNT_COLUMNS)
+        echo(f"{pad(name, SOURCE_WIDTH)}{counts}{bad}")
     if not log.is_empty():
         t = log.select(pl.col("read", "accepted", "quarantined", "collapsed").sum()).row(0)
-        echo(f"{'total':22s} {'':>5s} {t[0]:>9,d} {t[1]:>9,d} {t[2]:>9,d} {t[3]:>9,d}")
+        echo(pad("合计 total", SOURCE_WIDTH) + " " * 12 + "".join(f"{v:>12,d}" for v in t))
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
     echo("")
     echo(
-        f"quality checks: {len(checks) - len(failed)}/{len(checks)} passed"
-        f"{f' ({len(warned)} with warnings)' if warned else ''}"
+        f"质量检查 quality checks: {len(checks) - len(failed)}/{len(checks)} 通过 passed"
+        f"{f'（{len(warned)} 项警告 with warnings）' if warned else ''}"
     )
     for c in [*failed, *warned]:
-        level = "FAILED" if c in failed else "WARN"
-        echo(f"  {level} {c.asset_key.to_user_string()}:{c.check_name}")
+        level = "未通过 FAILED" if c in failed else "警告 WARN"
+        table = labels.code("table", c.asset_key.to_user_string())
+        echo(f"  {level} {table}：{labels.code('check', c.check_name)}")
     print_conflicts(warehouse, echo)
     with warehouse.connect(read_only=True) as con:
         latest = (
@@ -73,7 +91,19 @@ def print_run_summary(
         )
         if latest:
             echo("")
-            print_tier_mix(tier_mix(con, latest), latest, echo)
+            print_tier_mix(
+                tier_mix(con, latest), latest, echo, official_rules(con).for_date(latest) or rules
+            )
+        if table_exists(con, "objection_deadlines"):
+            states = dict(
+                con.execute("SELECT state, count(*) FROM objection_deadlines GROUP BY 1").fetchall()
+            )
+            if states.get("open") or states.get("overdue"):
+                echo(
+                    f"异议办理中 {states.get('open', 0)} 件，已超期 {states.get('overdue', 0)} 件 "
+                    f"/ objections open: {states.get('open', 0)}, overdue: "
+                    f"{states.get('overdue', 0)} (renfang objections)"
+                )
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
     if skipped:
@@ -84,8 +114,11 @@ def print_run_summary(
         print_round(warehouse, round_id, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")
-    echo(f"reports:   {warehouse.reports}  (review_report.xlsx, gx_docs/index.html)")
-    echo(f"run:       {run_id}  ({'success' if result.success else 'FAILED'})")
+    echo(
+        f"reports:   {warehouse.reports}  (评议报告.xlsx, 信用等级名单_*.xlsx, gx_docs/index.html)"
+    )
+    outcome = "成功 success" if result.success else "失败 FAILED"
+    echo(f"run:       {run_id}  ({outcome})")
 
 
 CONFLICTS_SHOWN = 5
@@ -106,29 +139,52 @@ def print_conflicts(warehouse: Warehouse, echo: Callable[[str], object]) -> None
         echo(f"  {zh} / {en}: {rows.height}")
         for row in rows.head(CONFLICTS_SHOWN).iter_rows(named=True):
             where = f"{row['file']}#{row['row_number']}"
-            echo(f"    {row['source']} {row['key']}  {row['detail']}  ({where})")
+            detail = str(row["detail"] or "").split(" / ")[0]  # the Chinese half; all: the page
+            detail = detail if len(detail) <= 80 else detail[:79] + "…"
+            echo(f"    {row['key']}  {detail}  ({where})")
 
 
 TIERS = ("A", "B", "C", "D")
+TYPE_WIDTH = 26
 
 
-def print_tier_mix(mix: pl.DataFrame, as_of: object, echo: Callable[[str], object]) -> None:
-    """Firms per tier and firm type (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)."""
-    echo(f"tier mix as of {as_of}   (A 守信 · B 基本守信 · C 失信风险较高 · D 严重失信)")
+def print_tier_mix(
+    mix: pl.DataFrame,
+    as_of: object,
+    echo: Callable[[str], object],
+    rules: RuleSet | None = None,
+) -> None:
+    """Firms per tier and firm type, the firm types by name, with the tiers' published labels
+    (risk classes, e.g. A 信用风险低 · B 信用风险一般 · C 信用风险较高 · D 信用风险高)."""
+    rules = rules or default_rule_set()
+    tiers = [t.tier for t in rules.tiers]
+    legend = " · ".join(f"{t.tier} {rules.public_label(t.tier)}" for t in rules.tiers)
+    echo(f"信用等级分布 tier mix as of {as_of}   ({legend})")
     if mix.is_empty():
-        echo("  no scores")
+        echo("  尚无得分 / no scores")
         return
-    for tier in TIERS:
+    for tier in tiers:
         if tier not in mix.columns:
             mix = mix.with_columns(pl.lit(0).alias(tier))
-    echo(f"  {'firm_type':22s}" + "".join(f"{t:>7s}" for t in TIERS) + f"{'total':>8s}")
-    for row in mix.sort("firm_type").iter_rows(named=True):
-        counts = [int(row[t]) for t in TIERS]
+    labels = default_labels()
+    echo(
+        "  " + pad("单位类型 firm type", TYPE_WIDTH)
+        + "".join(f"{t:>7s}" for t in tiers) + pad("合计 total", 12, right=True)
+    )  # fmt: skip
+    order = {code: i for i, code in enumerate(labels.firm_types)}
+    rows = mix.sort(pl.col("firm_type").replace_strict(order, default=99), "firm_type")
+    for row in rows.iter_rows(named=True):
+        counts = [int(row[t]) for t in tiers]
+        name = labels.firm_type(row["firm_type"])
         echo(
-            f"  {row['firm_type']:22s}" + "".join(f"{c:>7d}" for c in counts) + f"{sum(counts):>8d}"
-        )
-    totals = [int(mix[t].sum()) for t in TIERS]
-    echo(f"  {'total':22s}" + "".join(f"{c:>7d}" for c in totals) + f"{sum(totals):>8d}")
+            "  " + pad(name, TYPE_WIDTH) + "".join(f"{c:>7d}" for c in counts)
+            + f"{sum(counts):>12d}"
+        )  # fmt: skip
+    totals = [int(mix[t].sum()) for t in tiers]
+    echo(
+        "  " + pad("合计 total", TYPE_WIDTH) + "".join(f"{c:>7d}" for c in totals)
+        + f"{sum(totals):>12d}"
+    )  # fmt: skip
 
 
 def round_metadata(result: dg.ExecuteInProcessResult, key: str) -> str | None:
@@ -151,7 +207,6 @@ def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], objec
     """Seed, input hashes and files of a stored round: what the centre publishes."""
     import json
 
-    from models.sampling.eligibility import EXCLUSION_REASONS
     from warehouse.connection import table_exists
     from warehouse.round_exports import marked, round_folder
 
@@ -171,8 +226,12 @@ def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], objec
         return
     r = rows.row(0, named=True)
     f = facts.row(0, named=True) if facts is not None and facts.height else None
-    status = {"draft": "草案 — 未公布 draft", "published": "已公布 published"}.get(
-        r["status"], r["status"]
+    labels = default_labels()
+    status = " ".join(
+        (
+            labels.code("round_status", r["status"]),
+            labels.code("round_status", r["status"], "en").lower(),
+        )
     )
     office = f" · {f['office_name']}" if f else ""
     echo(
@@ -188,7 +247,8 @@ def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], objec
         excluded = json.loads(f["excluded_by_reason"] or "{}")
         if excluded:
             listed = " · ".join(
-                f"{EXCLUSION_REASONS.get(k, k).split(' / ')[-1]} {n}" for k, n in excluded.items()
+                f"{labels.code('exclusion_reason', k, 'en').lower()} {n}"
+                for k, n in excluded.items()
             )
             echo(f"  excluded   {r['excluded']:,d}: {listed}")
         first = f["first_inspection_day"]
@@ -217,15 +277,7 @@ def print_round(warehouse: Warehouse, round_id: str, echo: Callable[[str], objec
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """The messages of failed steps (a `dg.Failure` description, else the error text)."""
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        data = event.step_failure_data
-        user = data.user_failure_data if data else None
-        if user is not None and user.description:
-            messages.append(user.description)
-        elif data and data.error:
-            messages.append(data.error.message.strip())
-    return messages
+    """The cause of each failed step in one line (`pipelines.cli.progress.cause_of`)."""
+    from pipelines.cli.progress import step_failures
+
+    return [cause for _, cause in step_failures(result)]

@@ -2,7 +2,9 @@
 
 What belongs here: turning a source's contract (`models.contracts`) into a GX expectation suite,
 running that suite on a clean table with GX's pandas engine, keeping the JSON result per run
-and the GX Data Docs site, and the factory of one blocking Dagster asset check per source.
+and rendering its validation report (`warehouse.quality_docs`: static pages that work offline,
+instead of GX's Data Docs site, which loads its scripts and styles from public CDNs), and the
+factory of one blocking Dagster asset check per source.
 Every expectation is derived from the contract, so a column declared there is checked here
 without anyone writing a line for it.
 
@@ -23,7 +25,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 import dagster as dg
 import polars as pl
@@ -31,6 +32,8 @@ import polars as pl
 from models import uscc
 from models.contracts import Column, Contracts, Source
 from pipelines.resources import Landing, Warehouse
+from warehouse.paths import confined
+from warehouse.quality_docs import docs_url, page_url, render_reports
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,11 +52,6 @@ LIST_JOINER = "、"
 GX's in-set check cannot look inside a list, so an enum_list is checked as one string."""
 
 OFFENDING_KEYS_SHOWN = 5
-
-DOCS_SITE = "quality_gate"
-INDEX_LIMIT = 90
-"""Validations linked from the Data Docs index (ten runs of the nine sources). Older pages stay
-on disk; the cap keeps index building from reading every result ever kept."""
 
 _NS_RANGE = (date(1677, 9, 22), date(2262, 4, 11))
 """Dates pandas can hold as datetime64[ns]."""
@@ -186,16 +184,15 @@ def validate_table(
     results_dir: Path,
     run_id: str,
 ) -> GateResult:
-    """Run the source's suite on a clean table; keep the JSON result and update Data Docs.
+    """Run the source's suite on a clean table; keep the JSON result and render its report.
 
-    The JSON result goes to `results_dir/<run_id>/<source>.json`; the Data Docs site (open
-    `docs_dir/index.html`) gains this validation's page, which `GateResult.docs_page` names.
+    The JSON result goes to `results_dir/<run_id>/<source>.json`; its report page (listed on
+    `docs_dir/index.html`) is what `GateResult.docs_page` names.
     """
     gx = _gx()
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context(docs_dir)
+    context = _context()
     suite = context.suites.add_or_update(
         gx.ExpectationSuite(
             name=source.name, expectations=expectations_for(source, contracts, as_of)
@@ -213,7 +210,6 @@ def validate_table(
         gx.Checkpoint(
             name=f"{source.name}_gate",
             validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
             result_format={
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": OFFENDING_KEYS_SHOWN,
@@ -226,34 +222,23 @@ def validate_table(
         batch_parameters={"dataframe": _as_pandas(df, source)},
         run_id=RunIdentifier(run_name=run_id),
     )
-    ((key, result),) = run.run_results.items()
-    [site] = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
+    ((_, result),) = run.run_results.items()
+    result_path = _write_result(result, confined(results_dir, run_id, f"{source.name}.json"))
     return GateResult(
         source=source.name,
         success=bool(result.success),
         row_count=df.height,
         outcomes=tuple(_outcome(r, source) for r in result.results),
-        result_path=_write_result(result, results_dir / run_id / f"{source.name}.json"),
-        docs_page=Path(unquote(urlparse(site["site_url"]).path)),
+        result_path=result_path,
+        docs_page=render_reports(docs_dir, results_dir, run_id, source.name, contracts=contracts),
     )
 
 
-def _context(docs_dir: Path) -> "EphemeralDataContext":
-    """An ephemeral context whose suites and results persist beside the Data Docs site.
-
-    GX's index page lists only pages whose suite and result are still in the context's stores
-    (it deletes the others), so in-memory stores would leave each table's validation alone on
-    the index; filesystem stores under `docs_dir/_stores` keep every table's history listed.
-    Checkpoints and validation definitions are rebuilt each run and stay in memory.
-    """
+def _context() -> "EphemeralDataContext":
+    """An ephemeral context: suites, results and checkpoints in memory (each validation's
+    JSON result is kept on disk by the gate itself, and its report rendered from it)."""
     gx = _gx()
     from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
-
-    def files(folder: Path) -> dict[str, Any]:
-        return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)}
-
-    def on_disk(class_name: str, folder: Path) -> dict[str, Any]:
-        return {"class_name": class_name, "store_backend": files(folder)}
 
     def in_memory(class_name: str) -> dict[str, Any]:
         return {"class_name": class_name, "store_backend": {"class_name": "InMemoryStoreBackend"}}
@@ -263,24 +248,12 @@ def _context(docs_dir: Path) -> "EphemeralDataContext":
         validation_results_store_name="validation_results_store",
         checkpoint_store_name="checkpoint_store",
         stores={
-            "expectations_store": on_disk("ExpectationsStore", docs_dir / "_stores" / "suites"),
-            "validation_results_store": on_disk(
-                "ValidationResultsStore", docs_dir / "_stores" / "results"
-            ),
+            "expectations_store": in_memory("ExpectationsStore"),
+            "validation_results_store": in_memory("ValidationResultsStore"),
             "checkpoint_store": in_memory("CheckpointStore"),
             "validation_definition_store": in_memory("ValidationDefinitionStore"),
         },
-        data_docs_sites={
-            DOCS_SITE: {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": files(docs_dir),
-                "site_index_builder": {
-                    "class_name": "DefaultSiteIndexBuilder",
-                    "validation_results_limit": INDEX_LIMIT,
-                },
-            }
-        },
+        data_docs_sites={},
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
     )
@@ -400,18 +373,23 @@ def _gx_suite_check(source: Source, contracts: Contracts) -> dg.AssetChecksDefin
             run_id=context.run.run_id,
         )
         return dg.AssetCheckResult(
-            passed=gate.success, severity=dg.AssetCheckSeverity.ERROR, metadata=_metadata(gate)
+            passed=gate.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=_metadata(gate, warehouse.reports / "gx_docs"),
         )
 
     return gx_suite
 
 
-def _metadata(gate: GateResult) -> dict[str, dg.MetadataValue]:
+def _metadata(gate: GateResult, docs: Path) -> dict[str, dg.MetadataValue]:
     metadata: dict[str, dg.MetadataValue] = {
         "row_count": dg.MetadataValue.int(gate.row_count),
         "expectations": dg.MetadataValue.int(len(gate.outcomes)),
         "failed_expectations": dg.MetadataValue.int(len(gate.failures)),
-        "data_docs": dg.MetadataValue.url(gate.docs_page.as_uri()),
+        # over http through the docs server (`renfang ui`): a browser does not open file://
+        # links from the Dagster UI
+        "data_docs": dg.MetadataValue.url(page_url(docs, gate.docs_page, docs_url())),
+        "data_docs_file": dg.MetadataValue.path(str(gate.docs_page)),
         "validation_result": dg.MetadataValue.path(str(gate.result_path)),
     }
     if gate.failures:

@@ -1,7 +1,8 @@
 """A fixture warehouse for the dashboard tests, built once per session by the real pipeline:
 the main job on the fixture landing folder (processing date 2025-12-31; it drafts the next
 round), then the round job publishes that draft (round 2026Q1, same seed) — so every page,
-the public ones included, has rows to show."""
+the public ones included, has rows to show. Two firms carry hostile names: Markdown (a link
+and an image that would fetch from elsewhere) and a bare URL — shown as text everywhere."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from fixtures.landing import PROCESSING_DATE, write_fixture_landing
+from fixtures.landing import HOSTILE_NAMES, PROCESSING_DATE, write_fixture_landing
 
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
@@ -23,7 +24,7 @@ ROUND_SEED = 20251231  # the seed the main job drafted it with
 @pytest.fixture(scope="session")
 def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
-    landing = write_fixture_landing(root / "landing")
+    landing = write_fixture_landing(root / "landing", firm_names=HOSTILE_NAMES)
     warehouse = Warehouse(path=str(root / "warehouse.duckdb"), reports_dir=str(root / "reports"))
     defs = build_defs(
         warehouse=warehouse, landing=Landing(path=str(landing), today=PROCESSING_DATE)
@@ -47,8 +48,11 @@ def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def use_warehouse(dashboard_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the dashboards (which read the environment at run time) at the fixture."""
+    """Point the dashboards (which read the environment at run time) at the fixture, with
+    the shipped demo users (allowed by the demo flag only)."""
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(dashboard_warehouse))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")
+    monkeypatch.delenv("RENFANG_USERS", raising=False)
     monkeypatch.setenv("RENFANG_REPORTS", str(dashboard_warehouse.parent / "reports"))
     monkeypatch.delenv("RENFANG_DOCS_URL", raising=False)
     yield dashboard_warehouse

@@ -50,6 +50,7 @@ def test_the_dashboard_keeps_answering_while_the_pipeline_writes(
     shutil.copytree(dashboard_warehouse.parent / "reports", tmp_path / "reports")
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("RENFANG_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")  # the shipped users, for a test
     landing = write_fixture_landing(tmp_path / "landing")
 
     at = AppTest.from_file(str(APP), default_timeout=60)

@@ -117,12 +117,55 @@ def test_quality_queries_match_the_quarantine_and_the_gx_results(con, dashboard_
     reports = dashboard_warehouse.parent / "reports"
     gx = quality.gx_results(con, quality.Reports(reports))
     assert gx.height == 12 and gx["success"].all()
-    assert all(url.startswith("file://") for url in gx["docs_page"])
-    served = quality.gx_results(con, quality.Reports(reports, docs_url="http://127.0.0.1:3001"))
-    assert served["docs_page"][0].startswith("http://127.0.0.1:3001/validations/")
+    # served over http: by default where `renfang ui` serves them, else $RENFANG_DOCS_URL's
+    assert all(url.startswith("http://127.0.0.1:3001/validations/") for url in gx["docs_page"])
+    served = quality.gx_results(con, quality.Reports(reports, docs_url="http://docs:8080/"))
+    run = gx["run_id"][0]
+    assert served["docs_page"][0] == f"http://docs:8080/validations/{run}/{gx['source'][0]}.html"
 
 
 def test_without_a_trained_model_the_validation_queries_are_empty(con):
     # five fixture firms are too few to train on: the risk tables exist but hold no model
     assert validation.model_version(con).is_empty()
     assert validation.headline(con).is_empty() and validation.tier_failure(con).is_empty()
+
+
+CODED = [  # (table, column, code kind): every stored value must have a label
+    ("score_reasons", "rule", "rule"),
+    ("score_reasons", "status", "record_status"),
+    ("score_reasons", "polarity", "polarity"),
+    ("credit_record_status", "status", "record_status"),
+    ("quarantine", "reason_code", "reason_code"),
+    ("quarantine", "source", "table"),
+    ("ingestion_log", "status", "file_status"),
+    ("ingestion_log", "format", "file_format"),
+    ("ingestion_log", "encoding", "encoding"),
+    ("sampling_rounds", "status", "round_status"),
+    ("firms", "firm_type", "firm_types"),
+]
+TERMS = [  # stored Chinese terms: each needs its English
+    ("score_reasons", "evidence_type"),
+    ("score_reasons", "category"),
+    ("credit_cases", "kind"),
+    ("credit_cases", "decision"),
+    ("firms", "status"),
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_code_the_warehouse_holds_has_a_label(con, lang):
+    from models.labels import default_labels
+
+    labels = default_labels()
+    for table, column, kind in CODED:
+        values = [
+            r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()
+        ]
+        for value in filter(None, values):
+            assert labels.code(kind, value, lang) != value, (table, column, value)
+    if lang == "en":
+        for table, column in TERMS:
+            sql = f'SELECT DISTINCT "{column}" FROM "{table}"'
+            for (value,) in con.execute(sql).fetchall():
+                if value:
+                    assert labels.term(value, "en") != value, (table, column, value)

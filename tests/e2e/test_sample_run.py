@@ -59,12 +59,17 @@ def sample_run(
 def test_the_run_succeeds_and_prints_the_summary(sample_run):
     done, root = sample_run
     assert done.returncode == 0, done.stderr[-3000:]
-    for source in ("firms", "penalty_decisions", "inspection_outcomes", "credit_cases"):
-        assert source in done.stdout
-    passed = re.search(r"quality checks: (\d+)/(\d+) passed", done.stdout)
+    for source in ("检查对象名录库", "行政处罚决定书", "检查结果", "异议与信用修复"):
+        assert source in done.stdout  # sources by name, not code
+    assert "protective_equipment" not in done.stdout and "人防防护设备生产安装企业" in done.stdout
+    # progress while it worked: one line per step with rows and rows per second (stderr)
+    step = r"\[\s*\d+/\d+\] 读取 +行政处罚决定书（原始） +\d+ 行"
+    assert re.search(step, done.stderr), done.stderr
+    assert "BetaWarning" not in done.stderr
+    passed = re.search(r"quality checks: (\d+)/(\d+) 通过 passed", done.stdout)
     assert passed and passed.group(1) == passed.group(2), done.stdout
     assert "tier mix as of 2026-06-30" in done.stdout
-    assert (root / "reports" / "review_report.xlsx").exists()
+    assert (root / "reports" / "评议报告.xlsx").exists()
     assert (root / "reports" / "gx_docs" / "index.html").exists()
     runs = list((root / "dagster_home").rglob("*.db"))
     assert runs, "the run was recorded in the Dagster instance (visible in the UI)"
@@ -149,7 +154,7 @@ def test_renfang_score_stores_any_date_and_prints_the_tier_mix(sample_run):
     ).fetchall()[0][0]
     firms = con.execute("SELECT count(*) FROM firms").fetchall()[0][0]
     assert stored == firms
-    total = re.search(r"^\s+total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
+    total = re.search(r"^\s+合计 total(?:\s+\d+){4}\s+(\d+)$", scored.stdout, re.M)
     assert total and int(total.group(1)) == firms
 
 
@@ -251,6 +256,7 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
 
     _, root = sample_run
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(root / "warehouse.duckdb"))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")  # the shipped users, for a test
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     auc = con.execute(
         "SELECT m.value FROM risk_backtest_metrics m JOIN risk_model_versions v "
@@ -276,6 +282,20 @@ def test_the_validation_page_shows_the_trained_models_backtest(sample_run, monke
     ):
         assert expected in headers, headers
     assert len(at.dataframe) >= 4  # failure by tier, draws, inspector effects, PSI
+
+    # every scorer, strategy, scope, metric and PSI subject by name, in both languages (the
+    # browser walk runs on a fixture too small to train a model)
+    from fixtures.page_text import problems
+
+    for lang in ("zh", "en"):
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception
+        texts = [m.label for m in at.metric] + [str(m.value) for m in at.metric]
+        texts += [e.value for e in (*at.caption, *at.subheader, *at.info, *at.success)]
+        texts += [e.value for e in at.warning]
+        cells = [str(c) for df in at.dataframe for c in [*df.value.columns, *df.value.stack()]]
+        assert not problems(texts, lang, cells=cells), problems(texts, lang, cells=cells)
 
 
 def test_the_backtest_from_the_landing_folder_gives_the_model_assets_figures(sample_run, tmp_path):

@@ -1,6 +1,6 @@
 """A snapshot of the asset graph: any unreviewed change to it fails here.
 
-Asset keys, groups, kinds, code versions, dependencies and partitions; every check with
+Asset keys, groups, kinds, code versions, dependencies, partitions and owners; every check with
 whether it blocks; jobs with their selections; schedules and sensors with their targets,
 cron and default status. A renamed asset or a lost or weakened check shows up as a diff of
 `asset_graph.json`. After a deliberate change, regenerate the snapshot with
@@ -33,6 +33,7 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
             "code_version": node.code_version,
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
+            "owners": sorted(node.owners),
         }
     checks = {}
     for check_key in sorted(graph.asset_check_keys, key=str):
@@ -96,3 +97,25 @@ def test_the_snapshot_notices_a_weakened_check() -> None:
     weakened = json.loads(json.dumps(stored))
     weakened["checks"]["firms:gx_suite"]["blocking"] = False
     assert weakened != describe(build_defs())
+
+
+def test_every_asset_has_an_owner_from_the_owners_file() -> None:
+    from pipelines.owners import load_owners
+
+    graph = build_defs().resolve_asset_graph()
+    teams = load_owners().groups
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners, key
+        assert tuple(node.owners) == teams[node.group_name], key
+
+
+def test_the_owners_file_is_validated(tmp_path: Path) -> None:
+    import pytest
+
+    from pipelines.owners import OwnersError, load_owners
+
+    bad = tmp_path / "owners.yaml"
+    bad.write_text("groups:\n  raw: [data intake]\n", encoding="utf-8")
+    with pytest.raises(OwnersError, match=r"groups: raw: \['data intake'\] are not"):
+        load_owners(bad)

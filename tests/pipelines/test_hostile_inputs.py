@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
@@ -27,6 +28,7 @@ from fixtures.landing import (
     PROCESSING_DATE,
     write_fixture_landing,
 )
+from icalendar import Calendar
 
 from pipelines.definitions import build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
@@ -186,6 +188,9 @@ def _cases() -> list[Case]:
                        ["沪通〔2024〕9号", FIRM_DESIGN, "2024-08-01", "批评", "市"],
                        ["沪通〔2024〕9号", FIRM_DESIGN, "2024/8/1", "通报批评", "市级"]]).encode(),
              {2: OK, 3: COLLAPSED}),
+        Case("6 MB of junk without a header (beyond the 4 MiB header probe)", PENALTY,
+             "junk.csv", ("垃圾,junk," * 20 + "\n").encode() * 40_000,
+             file_problem="no_header", status="rejected"),
         Case("semicolon separated export", PENALTY, "semicolon.csv",
              ";".join(PENALTY_HEADER).encode() + b"\n" + ";".join(penalty("沪罚〔2024〕131号"))
              .encode(), file_problem="no_header", status="rejected"),
@@ -195,9 +200,18 @@ def _cases() -> list[Case]:
 CASES = _cases()
 
 
+EVIL_FIRM = "上海徐汇\r\nBEGIN:VEVENT\u202e防护\t设备有限公司"
+CLEAN_FIRM = "上海徐汇 BEGIN:VEVENT防护 设备有限公司"
+EVIL_INSPECTORS = {f"INS-{i}": f"检查员{i}\r\nEND:VCALENDAR\u2066" for i in range(1, 8)}
+
+
 class Run:
     def __init__(self, root: Path) -> None:
-        self.landing = write_fixture_landing(root / "landing")
+        self.landing = write_fixture_landing(
+            root / "landing",
+            firm_names={FIRM_EQUIPMENT: EVIL_FIRM},
+            inspector_names=EVIL_INSPECTORS,
+        )
         for case in CASES:
             (self.landing / case.source / case.filename).write_bytes(case.data)
         self.warehouse = root / "warehouse.duckdb"
@@ -243,9 +257,11 @@ def test_each_hostile_file_gets_its_outcome_and_conserves_counts(run: Run, case:
         "SELECT row_number, reason_code FROM quarantine WHERE file = ? ORDER BY row_number",
         [file],
     )
-    if case.file_problem:  # rows of a rejected file, or one whole-file entry, with its problem
-        assert set(quarantined.get_column("reason_code")) == {case.file_problem}
-        assert entry["rows_accepted"] == 0
+    if case.file_problem:  # one whole-file entry with its problem; none of its rows is kept
+        assert quarantined.rows() == [(None, case.file_problem)]
+        assert (entry["rows_read"], entry["rows_quarantined"]) == (1, 1)
+        raw = run.read(f"SELECT count(*) n FROM raw_{case.source} WHERE source_file = ?", [file])
+        assert raw.item() == 0
         return
     reasons = dict(quarantined.iter_rows())
     expected_bad = {row: why for row, why in case.rows.items() if why not in (OK, COLLAPSED)}
@@ -267,7 +283,10 @@ def test_amounts_with_units_are_read_as_yuan(run: Run) -> None:
     assert [float(v) for v in fines.get_column("fine_amount")] == [15000.0] * 3
 
 
-def test_a_file_that_changes_between_runs_replaces_its_rows(run: Run) -> None:
+def test_a_file_that_changes_between_runs_replaces_its_rows(tmp_path: Path) -> None:
+    # Its own landing and warehouse: the shared `run` must keep exactly one run (and no
+    # changing.csv), whatever order the tests above run in.
+    run = Run(tmp_path)
     path = run.landing / PENALTY / "changing.csv"
     path.write_text(csv_text([PENALTY_HEADER, penalty("沪罚〔2024〕201号"),
                               penalty("沪罚〔2024〕202号")]), encoding="utf-8")  # fmt: skip
@@ -285,3 +304,62 @@ def test_a_file_that_changes_between_runs_replaces_its_rows(run: Run) -> None:
         "SELECT row_number, reason_code FROM quarantine WHERE file = ?", [f"{PENALTY}/changing.csv"]
     )
     assert quarantined.rows() == [(3, "future_date")]
+
+
+def test_a_name_with_line_breaks_and_bidi_overrides_is_clean_text_in_every_export(
+    run: Run,
+) -> None:
+    """CR/LF, TAB and bidi characters in a firm's and the inspectors' names: cleaned at
+    ingestion and counted per file, and every file the run writes — the round's calendars,
+    plan and public list (XLSX and CSV), the tier list and the disclosure feed — holds the
+    one-line name, parses, and has exactly its rows."""
+    name = run.read("SELECT name FROM firms WHERE uscc = ?", [FIRM_EQUIPMENT]).item()
+    assert name == CLEAN_FIRM
+    people = run.read("SELECT name FROM inspectors ORDER BY inspector_id").get_column("name")
+    assert people.to_list() == [f"检查员{i} END:VCALENDAR" for i in range(1, 8)]
+    cleaned = run.read(
+        "SELECT DISTINCT file, cells_cleaned FROM ingestion_log WHERE source IN ('firms', 'inspectors') "
+        "AND cells_cleaned > 0 ORDER BY file"
+    )
+    assert cleaned.rows() == [("firms/名录.csv", 1), ("inspectors/人员.csv", 7)]
+
+    folder = run.reports / "rounds" / "2026Q1"
+    calendars = sorted((folder / "calendars").glob("*.ics"))
+    assert calendars
+    for path in calendars:
+        lines = path.read_bytes().decode("utf-8").split("\r\n")
+        assert lines.count("BEGIN:VCALENDAR") == lines.count("END:VCALENDAR") == 1
+        events = Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+        assert lines.count("BEGIN:VEVENT") == len(events) > 0
+        assert "\u202e" not in path.read_text(encoding="utf-8")
+    summaries = [
+        str(e["summary"])
+        for p in calendars
+        for e in Calendar.from_ical(p.read_bytes()).walk("VEVENT")
+    ]
+    assert f"双随机抽查 2026Q1：{CLEAN_FIRM}" in summaries
+
+    def csv_rows(path: Path) -> list[dict[str, str]]:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            return list(csv.DictReader(stream))
+
+    def xlsx_values(path: Path) -> list[object]:
+        book = openpyxl.load_workbook(path, read_only=True)
+        return [c for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                for c in row]  # fmt: skip
+
+    plan = csv_rows(folder / "抽查计划_2026Q1.csv")
+    assert len(plan) == run.read("SELECT count(*) FROM sampling_assignments").item()
+    assert CLEAN_FIRM in {r["单位名称"] for r in plan}
+    assert {r["检查人员姓名"] for r in plan} <= set(people)
+    public = csv_rows(folder / "公示_2026Q1.csv")
+    assert CLEAN_FIRM in {r["单位名称"] for r in public}
+    for xlsx in (folder / "抽查计划_2026Q1.xlsx", folder / "公示_2026Q1.xlsx",
+                 *run.reports.glob("tier_list_*.xlsx")):  # fmt: skip
+        values = xlsx_values(xlsx)
+        assert CLEAN_FIRM in values, xlsx
+        assert not any(isinstance(v, str) and ("\r" in v or "\u202e" in v) for v in values)
+    (feed,) = run.reports.glob("disclosure_*")
+    firms = csv_rows(feed / "firms.csv")
+    assert CLEAN_FIRM in {r["name"] for r in firms}
+    assert len(firms) == run.read("SELECT count(DISTINCT uscc) FROM credit_scores").item()

@@ -101,7 +101,10 @@ def test_a_failed_suite_blocks_downstream(
     assert result.is_node_untouched("downstream")
     assert materialized(result) == {"firms"}
 
-    docs_page = Path(evaluation.metadata["data_docs"].value.removeprefix("file://"))
+    # the link opens over http through the docs server (`renfang ui`), not as a file:// URL
+    url = evaluation.metadata["data_docs"].value
+    assert url == f"http://127.0.0.1:3001/validations/{result.run_id}/firms.html"
+    docs_page = Path(evaluation.metadata["data_docs_file"].value)
     assert docs_page.is_file() and docs_page.is_relative_to(tmp_path / "reports" / "gx_docs")
     assert (tmp_path / "reports" / "gx_docs" / "index.html").is_file()
     saved = tmp_path / "reports" / "gx_results" / result.run_id / "firms.json"

@@ -25,8 +25,9 @@ from fixtures.landing import (
     PROCESSING_DATE,
     write_fixture_landing,
 )
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
+from models.labels import default_labels
 from pipelines.cli import app
 from pipelines.cli.summary import failure_messages
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
@@ -51,6 +52,11 @@ class Setup:
         self.warehouse = root / "warehouse.duckdb"
         self.reports = root / "reports"
         self.env = {"DAGSTER_HOME": str(root / "dagster"), "RENFANG_REPORTS": str(self.reports)}
+        self.plan_published = self.reports / "rounds" / "2026Q2" / "plan.json"
+        self.first: Result | None = None  # the fixture's two `renfang draw` runs of 2026Q2
+        self.again: Result | None = None
+        self.first_plan = self.again_plan = b""
+        self.backdated: Result | None = None  # the fixture's back-dated 2025Q4
 
     def main(self, today: str = PROCESSING_DATE):
         defs = build_defs(
@@ -75,8 +81,20 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    """The main job's warehouse (with its draft of 2026Q1), then round 2026Q2 published by
+    `renfang draw` (seed 7) and drawn once more with the same seed, then the back-dated
+    2025Q4 (--backdate --reason), whose record workbooks a test fills in. Both draws happen here,
+    before any test adds rounds or outcomes that would change what a 2026Q2 draw computes:
+    the tests below only add to this warehouse or read it, so they pass in any order."""
     s = Setup(tmp_path_factory.mktemp("rounds"))
     assert s.main().success
+    s.first = s.draw("--round", "2026Q2", "--seed", "7")
+    s.first_plan = s.plan_published.read_bytes() if s.plan_published.exists() else b""
+    s.again = s.draw("--round", "2026Q2", "--seed", "7")  # idempotent: same plan, same bytes
+    s.again_plan = s.plan_published.read_bytes() if s.plan_published.exists() else b""
+    s.backdated = s.draw(
+        "--round", "2025Q4", "--seed", "7", "--backdate", "--reason", "补录2025年第四季度纸质抽查"
+    )
     return s
 
 
@@ -88,7 +106,7 @@ def _first_cells(xlsx: Path) -> dict[str, object]:
 
 
 def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup: Setup) -> None:
-    rounds = setup.read("SELECT * FROM sampling_rounds")
+    rounds = setup.read("SELECT * FROM sampling_rounds WHERE status = 'draft'")
     assert rounds.select("round_id", "status", "seed").rows() == [("2026Q1", "draft", 20251231)]
     row = rounds.row(0, named=True)
     folder = setup.folder("2026Q1")
@@ -101,7 +119,8 @@ def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup
         published = (folder / "inputs" / f"{name}_草案.csv").read_bytes()
         assert hashlib.sha256(published).hexdigest() == row[f"{name}_sha256"]
     for xlsx in folder.glob("*.xlsx"):
-        assert set(_first_cells(xlsx).values()) == {"草案 — 未公布 / DRAFT — not published"}
+        cells = _first_cells(xlsx).values()
+        assert all(str(v).startswith("草案 — 未公布 / DRAFT — not published") for v in cells)
     for csv in folder.glob("*.csv"):
         assert csv.read_text(encoding="utf-8-sig").startswith("草案 — 未公布")
     ics = next((folder / "calendars").glob("*.ics")).read_text(encoding="utf-8")
@@ -114,19 +133,17 @@ def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup
 
 
 def test_a_back_dated_round_is_refused_unless_backdate_with_a_reason(setup: Setup) -> None:
-    refused = setup.draw("--round", "2025Q4", "--seed", "7")
+    refused = setup.draw("--round", "2025-11", "--seed", "7")
     assert refused.exit_code == 2
     line = refused.output.strip()
     assert "\n" not in line and "Traceback" not in line
-    assert line.startswith("--round：检查期间自 2025-10-01 起，早于公布日期 2025-12-31")
+    assert line.startswith("--round：检查期间自 2025-11-01 起，早于公布日期 2025-12-31")
     assert "--backdate --reason" in line
-    no_reason = setup.draw("--round", "2025Q4", "--seed", "7", "--backdate")
+    no_reason = setup.draw("--round", "2025-11", "--seed", "7", "--backdate")
     assert no_reason.exit_code == 2 and no_reason.output.startswith("--reason：")
-    assert setup.read("SELECT * FROM sampling_rounds WHERE round_id = '2025Q4'").is_empty()
-    done = setup.draw(
-        "--round", "2025Q4", "--seed", "7", "--backdate", "--reason", "补录2025年第四季度纸质抽查"
-    )
-    assert done.exit_code == 0, done.output
+    assert setup.read("SELECT * FROM sampling_rounds WHERE round_id = '2025-11'").is_empty()
+    done = setup.backdated  # the fixture's 2025Q4, drawn with --backdate --reason
+    assert done is not None and done.exit_code == 0, done.output if done else None
     facts = setup.read("SELECT * FROM sampling_round_facts WHERE round_id = '2025Q4'")
     assert facts.row(0, named=True)["backdated"] is True
     log = (setup.root / "warehouse.audit.jsonl").read_text(encoding="utf-8")
@@ -135,16 +152,16 @@ def test_a_back_dated_round_is_refused_unless_backdate_with_a_reason(setup: Setu
 
 
 def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Setup) -> None:
-    first = setup.draw("--round", "2026Q2", "--seed", "7")
+    first, again = setup.first, setup.again  # drawn by the fixture, in this order
+    assert first is not None and again is not None
     assert first.exit_code == 0, first.output
-    plan = setup.folder("2026Q2") / "plan.json"
+    plan = setup.plan_published
     assert f"plan file  {plan}" in first.output
     assert "seed 7" in first.output and "firms sha256" in first.output
     assert "inclusion probability by class" in first.output
-    before = plan.read_bytes()
-    again = setup.draw("--round", "2026Q2", "--seed", "7")  # idempotent: same plan, same bytes
+    before = setup.first_plan
     assert again.exit_code == 0, again.output
-    assert plan.read_bytes() == before
+    assert setup.again_plan == before
     other = setup.draw("--round", "2026Q2", "--seed", "8")
     assert other.exit_code == 1
     assert "已公布" in other.output and "--replace" in other.output
@@ -165,8 +182,40 @@ def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Se
     assert document["calendar"]["first_inspection_day"] >= "2026-04-01"
 
 
+def test_the_plan_workbook_reads_as_a_chinese_office_expects(setup: Setup) -> None:
+    """Title and issuer line, words instead of codes, and a 说明 sheet of readable rows
+    (parameter, value, meaning) instead of one JSON string."""
+    plan = setup.reports / "rounds" / "2026Q1"
+    book = openpyxl.load_workbook(plan / "抽查计划_2026Q1.xlsx")
+    assert book.sheetnames == ["说明", "检查安排", "分层抽取", "检查人员任务"]
+    notes = book["说明"]
+    assert notes["A1"].value == "双随机抽查计划（2026Q1）：说明"
+    assert notes["A2"].value.startswith("数据截至：2025-12-31　发布单位：")
+    assert [c.value for c in notes[3]] == ["参数", "取值", "含义"]
+    facts = {r[0]: r[1] for r in notes.iter_rows(min_row=4, values_only=True)}
+    assert facts["对照组比例"] == "5.0%"  # a share, not a count
+    assert facts["对照组单位"].endswith(" 家")
+    assert facts["抽查比例：C 级"] == "30.0%"
+    assert facts["分层"] == "信用等级 × 单位类型"
+    assert all(len(str(v)) < 100 for v in facts.values())  # no 466-character JSON cell
+    sheet = book["检查安排"]
+    header = [c.value for c in sheet[3]]
+    assert header[0] == "序号"
+    assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码", "抽取层"} <= set(header)
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    stratum = header.index("抽取层")
+    assert all("/" not in r[stratum] and "_" not in r[stratum] for r in rows)  # C 级 · 防护设备
+    kinds = {r[header.index("单位类型")] for r in rows}
+    assert kinds <= set(default_labels().firm_type_map("zh").values())
+    assert {r[header.index("对照组")] for r in rows} <= {"是", "否"}
+    strata = book["分层抽取"]
+    ratio = [c.value for c in strata[3]].index("抽查比例") + 1
+    assert strata.cell(4, ratio).number_format == "0.0%"
+    assert strata.auto_filter.ref and strata.freeze_panes == "A4"
+
+
 def test_verify_draw_names_a_tampered_plan_and_a_different_input_file(setup: Setup) -> None:
-    plan = setup.folder("2026Q2") / "plan.json"
+    plan = setup.plan_published
     tampered = setup.root / "tampered.json"
     document = json.loads(plan.read_bytes())
     document["outputs"]["draws"][0]["is_control"] = not document["outputs"]["draws"][0][
@@ -205,7 +254,7 @@ def test_a_worse_public_credit_grade_sets_the_class_and_the_plan_says_why(setup:
     back = json.loads((setup.folder("2025Q4") / "plan.json").read_bytes())
     assert FIRM_SUPERVISION not in {c["uscc"] for c in back["outputs"]["classes"]}
     sheet = openpyxl.load_workbook(setup.folder("2026Q2") / "抽查计划_2026Q2.xlsx")["检查安排"]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     header, body = rows[0], rows[1:]
     row = next(r for r in body if r[header.index("统一社会信用代码")] == FIRM_SUPERVISION)
     assert row[header.index("公共信用综合评价")] == "D"
@@ -347,6 +396,103 @@ def test_a_joint_round_without_a_partners_inspectors_fails_naming_the_department
     assert "无合格的 市场监管局 检查人员" in result.output
     unknown = setup.draw("--round", "2026Q4", "--seed", "5", "--office", "朝阳区")
     assert unknown.exit_code == 2 and unknown.output.startswith("--office：")
+
+
+def test_a_failed_draw_prints_its_cause_in_one_line_and_the_run_id(setup: Setup) -> None:
+    """Not `DagsterExecutionStepExecutionError: Error occurred while executing op …` and
+    nothing more: the domain error's own message, Chinese first, then where the log is."""
+    params = setup.root / "too_many_inspectors.yaml"
+    params.write_text(
+        "round_id: 2026Q2\ntier_as_of: 2025-12-31\nwindow_start: 2026-04-01\n"
+        "window_end: 2026-06-30\nratios: {A: 0.03, B: 0.1, C: 0.3, D: 1.0}\n"
+        "inspectors_per_firm: 40\nseed: 5\n",
+        encoding="utf-8",
+    )
+    result = setup.draw("--round", "2026Q2", "--seed", "5", "--params", str(params), "--draft")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2, lines  # the cause, then the run id
+    assert lines[0].startswith("失败 failed: 双随机抽查计划：抽查批次 2026Q2 无法完成 / round")
+    assert "检查名额" in lines[0] and "inspector slots" in lines[0]  # Chinese first, English
+    assert "DagsterExecutionStepExecutionError" not in result.output
+    run_id = re.search(r"运行编号 run id: ([0-9a-f-]{36})", lines[1])
+    assert run_id, lines[1]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every path under `folder` with its bytes (folders as empty bytes)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b""
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_no_round_id_run_config_or_link_reaches_outside_the_reports_folder(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """Absolute paths, `..`, Windows names and symlinks through every entry point that names
+    a round's folder — `renfang draw`, the round job's run config (round id, overrides,
+    parameter file, resource paths) — and a sentinel folder that must come out untouched."""
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    (sentinel / "keep.txt").write_text("precious", encoding="utf-8")
+    (sentinel / "2027Q1").mkdir()
+    before, stored = tree(sentinel), setup.read("SELECT round_id FROM sampling_rounds")
+    job = build_defs(
+        warehouse=Warehouse(path=str(setup.warehouse), reports_dir=str(setup.reports)),
+        landing=Landing(path=str(setup.landing), today=PROCESSING_DATE),
+    ).resolve_job_def(ROUND_JOB)
+
+    def launch(config: dict, **run_config: object):
+        return job.execute_in_process(
+            raise_on_error=False,
+            run_config={"ops": {"sampling_round": {"config": config}}, **run_config},
+        )
+
+    bad_ids = [str(sentinel), str(sentinel / "2027Q1"), f"../../{sentinel.name}", "..",
+               "rounds/../../x", "C:\\Windows\\x", "..\\..\\x", "CON", "nul.txt", "evil.",
+               ".hidden", "-rf", "2027Q1\r\nBEGIN:VEVENT", "２０２７Ｑ１", "x" * 65]  # fmt: skip
+    for bad in bad_ids:
+        cli = setup.draw("--round", bad, "--seed", "1")
+        assert cli.exit_code == 2, (bad, cli.output)
+        assert "抽查批次编号" in cli.output and "round id" in cli.output, cli.output
+        assert "Traceback" not in cli.output
+        override = json.dumps({"round_id": bad})
+        for config in (
+            {"round_id": bad, "seed": 1, "publish": True},
+            {"round_id": "2027-05", "seed": 1, "overrides": override},
+        ):
+            run = launch(config)
+            assert not run.success
+            assert any("round id" in m for m in failure_messages(run)), failure_messages(run)
+    params = setup.root / "bad_round.yaml"
+    params.write_text(f"round_id: '../../{sentinel.name}'\n", encoding="utf-8")
+    run = launch({"params_file": str(params), "seed": 1})
+    assert not run.success and any("round id" in m for m in failure_messages(run))
+    assert not launch({"params_file": "/etc/passwd", "seed": 1}).success  # YAML files only
+
+    # Resource paths in a run config change nothing: the writes stay in the server's folders.
+    moved = {"warehouse": {"config": {"reports_dir": str(sentinel), "path": str(sentinel / "w")}}}
+    assert launch({"round_id": "2027-08", "seed": 2}, resources=moved).success
+    assert (setup.reports / "rounds" / "2027-08" / "plan.json").is_file()
+
+    # A symlink planted in the reports folder is refused, never written or removed through.
+    (setup.reports / "rounds" / "2027-07").symlink_to(sentinel / "2027Q1")
+    elsewhere = tmp_path / "other_reports"
+    elsewhere.mkdir()
+    (elsewhere / "rounds").symlink_to(sentinel)
+    for env, round_id in ({}, "2027-07"), ({"RENFANG_REPORTS": str(elsewhere)}, "2027-06"):
+        result = CliRunner().invoke(
+            app,
+            ["draw", "--warehouse", str(setup.warehouse), "--today", PROCESSING_DATE,
+             "--round", round_id, "--seed", "1"],
+            env={**setup.env, **env},
+        )  # fmt: skip
+        assert result.exit_code == 1 and "outside its root" in result.output, result.output
+    assert (setup.reports / "rounds" / "2027-07").is_symlink()
+    assert tree(sentinel) == before
+    after = setup.read("SELECT round_id FROM sampling_rounds")
+    assert set(after.get_column("round_id")) == set(stored.get_column("round_id")) | {"2027-08"}
 
 
 def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> None:

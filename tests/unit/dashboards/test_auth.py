@@ -1,12 +1,16 @@
-"""Log-in and role rules: bcrypt hashes from the users file, pages and actions per role."""
+"""Log-in and role rules: bcrypt hashes from the users file, pages and actions per role; the
+demo users only with the demo flag; unknown names refused as slowly as wrong passwords."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 import pytest
 
 from dashboards.auth import (
+    DEFAULT_USERS,
     PAGES,
     AccessConfigError,
     User,
@@ -16,7 +20,16 @@ from dashboards.auth import (
     load_users,
     may,
     may_open,
+    users_source,
 )
+
+
+@pytest.fixture(autouse=True)
+def demo_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests use the shipped demo users: allowed by the demo flag only."""
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")
+    monkeypatch.delenv("RENFANG_USERS", raising=False)
+
 
 DEFAULT_PASSWORDS = {
     "centre": "renfang-centre",
@@ -51,8 +64,11 @@ def test_passwords_are_stored_as_bcrypt_hashes_only():
 def test_association_and_public_cannot_open_firm_profiles_or_inspector_data():
     association = User(username="a", name="a", role="association")
     public = User(username="p", name="p", role="public")
-    assert allowed_pages(association) == ("tier_list",)
-    assert allowed_pages(public) == ("tier_list", "round_results")
+    # both see the legal lists (严重失信主体名单, 行政处罚信息公示; issue 14)
+    assert allowed_pages(association) == ("tier_list", "public_lists")
+    assert allowed_pages(public) == ("tier_list", "round_results", "public_lists")
+    for user in (association, public):
+        assert not may_open(user, "cases")
     for user in (association, public):
         for page in ("overview", "firm_profile", "rounds", "data_quality", "validation"):
             assert not may_open(user, page)
@@ -95,3 +111,42 @@ def test_a_production_users_file_replaces_the_defaults(tmp_path: Path, monkeypat
     assert authenticate("centre", "renfang-centre") is None
     chief = authenticate("chief", "long-secret")
     assert chief is not None and chief.role == "centre"
+
+
+def test_the_demo_users_need_the_demo_flag(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("RENFANG_DEMO_USERS")
+    with pytest.raises(AccessConfigError, match="RENFANG_USERS is not set: refusing") as error:
+        users_source()
+    assert str(error.value).split("\n")[0].startswith("未设置 RENFANG_USERS")
+    monkeypatch.setenv("RENFANG_USERS", str(DEFAULT_USERS))  # naming the shipped file: same
+    with pytest.raises(AccessConfigError):
+        users_source()
+    own = tmp_path / "users.yaml"
+    monkeypatch.setenv("RENFANG_USERS", str(own))
+    assert users_source() == (own, False)
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")
+    monkeypatch.delenv("RENFANG_USERS")
+    assert users_source() == (DEFAULT_USERS, True)
+
+
+def test_an_unknown_name_takes_as_long_to_refuse_as_a_wrong_password():
+    """±30 %: the unknown name is checked against a dummy hash of the same bcrypt cost.
+
+    Measured as this thread's CPU time, known and unknown names taking turns, so a busy
+    machine (other processes on the same cores) slows both alike instead of failing the test.
+    """
+    authenticate("nobody", "x")  # load the file and make the dummy hash first
+    spent: dict[str, list[float]] = {"centre": [], "no-such-user": []}
+    for _ in range(5):
+        for username, times in spent.items():
+            start = time.thread_time()
+            assert authenticate(username, "wrong-password") is None
+            times.append(time.thread_time() - start)
+    known, unknown = (statistics.median(times) for times in spent.values())
+    assert known > 0.02  # a real bcrypt check, not a short cut
+    assert 0.7 < unknown / known < 1.3, (known, unknown)
+
+
+def test_a_password_longer_than_bcrypt_reads_is_refused_not_a_crash():
+    assert authenticate("centre", "x" * 200) is None
+    assert authenticate("nobody", "x" * 200) is None

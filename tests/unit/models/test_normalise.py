@@ -6,6 +6,8 @@ frame, so a case that makes polars raise fails on its own instead of taking the 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from models.contracts import default_contracts
 from models.normalise import (
     clean_text,
+    has_control_characters,
     map_enum,
     map_enum_list,
     normalise_uscc,
@@ -24,10 +27,12 @@ from models.normalise import (
     parse_bool,
     parse_date,
     parse_integer,
+    plain_text,
     split_list,
     uscc_is_valid,
 )
 
+CONTROL_PATTERN_PY = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2028\u2029\u2066-\u2069]"
 FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
 
@@ -52,10 +57,33 @@ def one(fn: Callable[[pl.Expr], pl.Expr], value: str | None) -> object:
         ("   ", None),
         ("\t\n", None),
         (None, None),
+        # control characters: one line of visible text, never a second calendar event
+        ("evil\r\nBEGIN:VEVENT", "evil BEGIN:VEVENT"),
+        ("上海\r\n\r\n  申防", "上海 申防"),
+        ("a\tb\x0bc\x0cd\x85e\u2028f\u2029g", "a b c d e f g"),
+        ("某\x00公\x1b司\x7f", "某公司"),
+        ("\u202egpj.exe\u202c", "gpj.exe"),  # RIGHT-TO-LEFT OVERRIDE … POP
+        ("\u2066a\u2067b\u2068c\u2069\u202a\u202b\u202d\u200e\u200f\u061c", "abc"),
     ],
 )
 def test_clean_text(raw: str | None, expected: str | None) -> None:
     assert one(clean_text, raw) == expected
+    if raw is not None and expected is not None:
+        assert plain_text(unicodedata.normalize("NFKC", raw)) == expected
+
+
+CONTROLS = st.sampled_from(
+    ["\r", "\n", "\t", "\x00", "\x1f", "\x85", "\u2028", "\u202a", "\u202e", "\u2066", "\u2069"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), CONTROLS), min_size=1, max_size=10))
+def test_no_control_or_bidi_character_survives(parts: list[str]) -> None:
+    raw = "".join(parts)
+    cleaned = one(clean_text, raw)
+    assert cleaned is None or not re.search(CONTROL_PATTERN_PY, cleaned)
+    assert one(has_control_characters, raw) == bool(re.search(CONTROL_PATTERN_PY, raw))
 
 
 @settings(max_examples=200, deadline=None)

@@ -393,9 +393,9 @@ def test_identical_duplicates_collapse_into_one_row() -> None:
     assert row["penalty_types"] == ["警告", "罚款"]
     assert row["fine_amount"] == 15000.0
     assert result.file_counts.rows() == [
-        ("a.csv", 1, 1, 0, 0),
-        ("b.csv", 1, 0, 0, 1),
-        ("c.xlsx", 1, 0, 0, 1),
+        ("a.csv", 1, 1, 0, 0, 0),
+        ("b.csv", 1, 0, 0, 1, 0),
+        ("c.xlsx", 1, 0, 0, 1, 0),
     ]
 
 
@@ -421,7 +421,7 @@ def test_conflicting_duplicates_quarantine_every_version() -> None:
         "doc_no: the same key arrived with different content; none of the versions is used"
         " (2 versions: a.csv#2, a.csv#3, b.csv#2)"
     )
-    assert result.file_counts.rows() == [("a.csv", 2, 0, 2, 0), ("b.csv", 2, 1, 1, 0)]
+    assert result.file_counts.rows() == [("a.csv", 2, 0, 2, 0, 0), ("b.csv", 2, 1, 1, 0, 0)]
 
 
 def test_composite_key_same_doc_for_two_firms_is_not_a_duplicate() -> None:
@@ -468,13 +468,18 @@ def test_clean_schema_of_penalty_decisions() -> None:
         ("firm_name", pl.Utf8),
         ("decided_on", pl.Date),
         ("violation_category", pl.Utf8),
+        ("violation_type", pl.Utf8),  # the national layout's fields (issue 14) …
         ("violation", pl.Utf8),
         ("legal_basis", pl.Utf8),
         ("penalty_types", pl.List(pl.Utf8)),
+        ("penalty_content", pl.Utf8),
         ("fine_amount", pl.Float64),
+        ("confiscated_amount", pl.Float64),
         ("procedure", pl.Utf8),
         ("effective_until", pl.Date),
+        ("publication_until", pl.Date),
         ("authority", pl.Utf8),
+        ("data_source", pl.Utf8),
         ("status", pl.Utf8),
         ("collected_on", pl.Date),
         ("source_file", pl.Utf8),
@@ -596,7 +601,7 @@ def test_counts_are_conserved_and_accepted_keys_unique(
 
     per_file = {r[0]: r[1:] for r in result.file_counts.rows()}
     assert set(per_file) == {file for file, _, _ in spec}
-    for file, (read, accepted, quarantined, collapsed) in per_file.items():
+    for file, (read, accepted, quarantined, collapsed, _cleaned) in per_file.items():
         assert read == sum(1 for f, _, _ in spec if f == file)
         assert read == accepted + quarantined + collapsed, file
     assert sum(r[0] for r in per_file.values()) == len(spec)

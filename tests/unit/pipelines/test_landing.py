@@ -15,7 +15,9 @@ import xlsxwriter
 
 from models.contracts import default_contracts
 from models.row_checks import clean_source
+from warehouse.ingestion import clean_raw, raw_rows, scan_rows
 from warehouse.landing import (
+    LandingFolder,
     ScannedFile,
     UnreadableFileError,
     decode_text,
@@ -198,27 +200,69 @@ def test_file_missing_a_required_column_is_rejected_whole(tmp_path: Path) -> Non
     content = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{FIRM},警告\n罚2,{FIRM},罚款\n"
     scanned = scan(tmp_path, "missing.csv", content)
     assert (scanned.status, scanned.problem) == ("rejected", "missing_column")
+    assert scanned.header_row == 1
+    assert str(scanned.detail).startswith("缺少必填列：决定日期(decided_on) / ")
     assert "decided_on" in str(scanned.detail)
-    assert cells(scanned, "source_row", "read_problem", "read_detail") == [
-        (2, "missing_column", "缺少 决定日期(decided_on)"),
-        (3, "missing_column", "缺少 决定日期(decided_on)"),
-    ]
+    assert scanned.rows.is_empty()  # a rejected file keeps none of its rows
 
 
 def test_file_missing_two_required_columns_names_both(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "missing2.csv", f"决定书文号,统一社会信用代码\n罚1,{FIRM}\n")
-    assert scanned.rows["read_detail"].to_list() == [
-        "缺少 决定日期(decided_on)、处罚种类(penalty_types)"
-    ]
+    assert str(scanned.detail).startswith(
+        "缺少必填列：决定日期(decided_on)、处罚种类(penalty_types)"
+    )
 
 
-def test_headerless_csv_is_rejected_with_positional_rows(tmp_path: Path) -> None:
+def test_headerless_csv_is_rejected_without_rows(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "noheader.csv", "a,b,c\n1,2,3\n")
     assert (scanned.status, scanned.problem, scanned.header_row) == ("rejected", "no_header", None)
-    assert cells(scanned, "source_row", "read_problem", "raw_row") == [
-        (1, "no_header", '{"列1":"a","列2":"b","列3":"c"}'),
-        (2, "no_header", '{"列1":"1","列2":"2","列3":"3"}'),
-    ]
+    assert scanned.rows.is_empty()
+    assert scanned.sha256 == hashlib.sha256(b"a,b,c\n1,2,3\n").hexdigest()
+
+
+def test_a_file_above_the_size_limit_is_rejected_unread(tmp_path: Path, monkeypatch) -> None:
+    content = f"{HEADER}\n罚1,{FIRM},2024-03-05,警告,100\n"
+    monkeypatch.setenv("RENFANG_MAX_FILE_MB", str(len(content.encode()) / 2**20 / 2))
+    scanned = scan(tmp_path, "big.csv", content)
+    assert (scanned.status, scanned.problem) == ("rejected", "file_too_large")
+    assert "RENFANG_MAX_FILE_MB" in str(scanned.detail) and scanned.rows.is_empty()
+    assert scanned.sha256 == hashlib.sha256(content.encode()).hexdigest()
+    monkeypatch.setenv("RENFANG_MAX_FILE_MB", "lots")
+    with pytest.raises(ValueError, match="RENFANG_MAX_FILE_MB"):
+        scan(tmp_path, "big.csv", content)
+
+
+def test_junk_without_a_header_is_rejected_after_its_first_rows_only(tmp_path: Path) -> None:
+    """A 64 MiB junk CSV: the header is looked for in the first 4 MiB; the file is never held
+    whole (Python allocations peak at half its size at most) and no row of it is kept."""
+    import tracemalloc
+
+    path = tmp_path / "penalty_decisions" / "junk.csv"
+    path.parent.mkdir(parents=True)
+    line = ("垃圾," * 40 + "junk\n").encode("utf-8")
+    with path.open("wb") as out:
+        for _ in range(64 * 2**20 // (len(line) * 1000) + 1):
+            out.write(line * 1000)
+    tracemalloc.start()
+    try:
+        scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (scanned.status, scanned.problem) == ("rejected", "no_header")
+    assert scanned.rows.is_empty() and scanned.size_bytes > 64 * 2**20
+    assert peak < 32 * 2**20, f"peak {peak / 2**20:.1f} MiB while scanning a 64 MiB file"
+
+
+def test_a_header_in_the_first_rows_of_a_large_file_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "penalty_decisions" / "large.csv"
+    path.parent.mkdir(parents=True)
+    row = f"罚{{}},{FIRM},2024-03-05,警告,100\n"
+    body = "".join(row.format(i) for i in range(120_000)).encode("gbk")  # > 4 MiB of GBK
+    path.write_bytes("2024年处罚汇总\n".encode("gbk") + HEADER.encode("gbk") + b"\n" + body)
+    scanned = scan_file(path, tmp_path, PENALTIES, CONTRACTS)
+    assert (scanned.status, scanned.encoding, scanned.header_row) == ("ok", "gbk", 2)
+    assert scanned.rows.height == 120_000
 
 
 @pytest.mark.parametrize("name", ["data.json", "report.xls", "README"])
@@ -229,14 +273,13 @@ def test_unsupported_extension(tmp_path: Path, name: str) -> None:
         "unsupported_format",
         "other",
     )
-    assert cells(scanned, "source_row", "read_problem") == [(None, "unsupported_format")]
-    assert json.loads(scanned.rows["raw_row"][0]) == {"file": f"penalty_decisions/{name}"}
+    assert scanned.rows.is_empty()
 
 
 def test_binary_csv_is_unreadable(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "binary.csv", b"\x00\x01\x02\xff\xfe\x00" * 50)
     assert (scanned.status, scanned.problem) == ("unreadable", "unreadable_file")
-    assert cells(scanned, "source_row", "read_problem") == [(None, "unreadable_file")]
+    assert scanned.rows.is_empty()
 
 
 def test_unknown_extra_column_is_kept_only_in_raw_row(tmp_path: Path) -> None:
@@ -332,6 +375,120 @@ def test_corrupt_xlsx_is_unreadable(tmp_path: Path) -> None:
     )
 
 
+# --- scan_file: workbooks as offices make them -----------------------------------------------
+
+FIRMS = CONTRACTS.source("firms")
+OFFICE_FIRMS = [  # (USCC, name, firm type, district): types and districts typed once a block
+    ("91310115MA1FL07778", "申防设计院", "设计", "浦东新区"),
+    ("91310101MA1AB1777K", "沪安监理", "设计", "浦东新区"),
+    ("91310104MA1CD2777T", "民防设备厂", "设计", "徐汇区"),
+    ("91310107MA1EF37772", "图审中心", "审图", "徐汇区"),
+    ("91310110MA1GH47778", "防护检测所", "审图", "徐汇区"),
+]
+
+
+def write_office_workbook(path: Path) -> None:
+    """What a district office sends: a first sheet of filling notes (填表说明), then the data
+    under a merged title, with 单位类型 and 所属区 merged over the firms they apply to."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        notes = book.add_worksheet("填表说明")
+        notes.write_column(
+            0,
+            0,
+            ["填表说明", "1. 单位类型相同的单位可合并单元格填写。", "2. 日期格式 YYYY-MM-DD。"],
+        )
+        sheet = book.add_worksheet("名录")
+        sheet.merge_range(0, 0, 0, 3, "2025年度检查对象名录（从业单位）")  # row 1: title
+        sheet.write_row(1, 0, ["统一社会信用代码", "单位名称", "单位类型", "所属区"])  # row 2
+        for i, (uscc, name, _, _) in enumerate(OFFICE_FIRMS):
+            sheet.write_row(2 + i, 0, [uscc, name])  # rows 3–7
+        sheet.merge_range(2, 2, 4, 2, "设计")  # C3:C5
+        sheet.merge_range(5, 2, 6, 2, "审图")  # C6:C7
+        sheet.merge_range(2, 3, 3, 3, "浦东新区")  # D3:D4
+        sheet.merge_range(4, 3, 6, 3, "徐汇区")  # D5:D7
+
+
+def test_a_workbook_with_notes_first_is_read_from_its_data_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert (scanned.status, scanned.sheet, scanned.header_row) == ("ok", "名录", 2)
+    assert scanned.detail is not None
+    zh, en = scanned.detail.split(" / ", 1)
+    assert zh.startswith("读取工作表「名录」（第 2 张；「填表说明」没有可识别的表头，未读取）")
+    assert "read sheet '名录' (sheet 2; 填表说明 without a recognised header" in en
+
+
+def test_cells_merged_over_data_rows_are_filled_down_and_noted(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert cells(scanned, "source_row", "uscc", "firm_type", "district") == [
+        (3 + i, uscc, firm_type, district)
+        for i, (uscc, _, firm_type, district) in enumerate(OFFICE_FIRMS)
+    ]
+    assert scanned.detail is not None
+    assert "合并单元格已向下填充：「单位类型」第 3–5、6–7 行，「所属区」第 3–4、5–7 行" in (
+        scanned.detail
+    )
+    assert "merged cells filled down: '单位类型' rows 3-5, 6-7; '所属区' rows 3-4, 5-7" in (
+        scanned.detail
+    )
+    # the merged title above the header is left alone (not a data row)
+    assert scanned.rows.height == len(OFFICE_FIRMS)
+
+
+def test_an_office_workbook_is_ingested_whole(tmp_path: Path) -> None:
+    """Every firm of the workbook is accepted with its type and district; before, every row
+    below a block's first was quarantined for a missing 单位类型."""
+    path = tmp_path / "firms" / "名录_徐汇浦东.xlsx"
+    write_office_workbook(path)
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    raw = scanned.rows.with_columns(
+        source_file=pl.lit(scanned.file),
+        file_first_seen=pl.lit(datetime(2025, 6, 1, 9, 0), dtype=pl.Datetime("us")),
+    )
+    result = clean_source(raw, FIRMS, CONTRACTS, today=date(2025, 6, 30))
+    assert result.quarantine.is_empty()
+    accepted = result.accepted.sort("source_row").select("uscc", "firm_type", "district")
+    assert accepted.rows() == [
+        ("91310115MA1FL07778", "design", "浦东新区"),
+        ("91310101MA1AB1777K", "design", "浦东新区"),
+        ("91310104MA1CD2777T", "design", "徐汇区"),
+        ("91310107MA1EF37772", "drawing_review", "徐汇区"),
+        ("91310110MA1GH47778", "drawing_review", "徐汇区"),
+    ]
+
+
+def test_a_workbook_without_any_recognised_header_is_rejected_from_its_first_sheet(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "firms" / "说明.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        book.add_worksheet("说明").write(0, 0, "本表无数据")
+        book.add_worksheet("其他").write(0, 0, "也没有表头")
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert (scanned.status, scanned.problem, scanned.sheet) == ("rejected", "no_header", "说明")
+
+
+def test_a_hidden_sheet_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "firms" / "hidden.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        hidden = book.add_worksheet("旧版")
+        hidden.write_row(0, 0, ["统一社会信用代码", "单位名称", "单位类型"])
+        hidden.write_row(1, 0, ["91310115MA1FL07778", "旧名称", "设计"])
+        hidden.hide()
+        current = book.add_worksheet("现行")
+        current.write_row(0, 0, ["统一社会信用代码", "单位名称", "单位类型"])
+        current.write_row(1, 0, ["91310115MA1FL07778", "新名称", "设计"])
+        current.activate()
+    scanned = scan_file(path, tmp_path, FIRMS, CONTRACTS)
+    assert scanned.sheet == "现行" and cells(scanned, "name") == [("新名称",)]
+
+
 # --- source_files ----------------------------------------------------------------------------
 
 
@@ -356,23 +513,79 @@ REJECTED_FILE = f"决定书文号,统一社会信用代码,处罚种类\n罚1,{F
 
 
 @pytest.mark.parametrize(
-    ("content", "accepted", "codes"),
+    ("content", "accepted", "codes", "read"),
     [
-        (OK_FILE, 1, ["invalid_date"]),
-        (REJECTED_FILE, 0, ["missing_column", "missing_column"]),
+        (OK_FILE, 1, ["invalid_date"], 2),
+        (REJECTED_FILE, 0, ["missing_column"], 1),  # one whole-file entry, no rows
     ],
     ids=["ok-file", "rejected-file"],
 )
 def test_scanned_rows_feed_the_row_checks(
-    tmp_path: Path, content: str, accepted: int, codes: list[str]
+    tmp_path: Path, content: str, accepted: int, codes: list[str], read: int
 ) -> None:
     scanned = scan(tmp_path, "a.csv", content)
-    raw = scanned.rows.with_columns(
-        source_file=pl.lit(scanned.file),
-        file_first_seen=pl.lit(datetime(2024, 6, 1, 9, 0), dtype=pl.Datetime("us")),
-    )
-    result = clean_source(raw, PENALTIES, CONTRACTS, today=date(2024, 6, 30))
+    first_seen = {scanned.sha256: datetime(2024, 6, 1, 9, 0)}
+    raw = raw_rows([scanned], first_seen, PENALTIES)
+    assert raw.height == (2 if accepted else 0)  # a rejected file leaves no raw rows
+    scan_table = scan_rows([scanned], first_seen)
+    landing = LandingFolder(path=str(tmp_path), today="2024-06-30")
+    result = clean_raw(raw, PENALTIES, CONTRACTS, landing, {}, scan_table)
     assert result.accepted.height == accepted
     assert result.quarantine["reason_code"].to_list() == codes
     assert result.quarantine["file"].to_list() == ["penalty_decisions/a.csv"] * len(codes)
-    assert result.file_counts.rows() == [("penalty_decisions/a.csv", 2, accepted, len(codes), 0)]
+    assert result.file_counts.rows() == [
+        ("penalty_decisions/a.csv", read, accepted, len(codes), 0, 0)
+    ]
+
+
+# --- the national 双公示 layout --------------------------------------------------------------
+
+NATIONAL = (
+    "行政相对人名称,行政相对人代码_1(统一社会信用代码),行政处罚决定书文号,违法行为类型,处罚类别,"
+    "处罚内容,罚款金额（万元）,处罚决定日期,公示截止期,处罚机关,数据来源单位\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕12号,监理未履行职责,警告;罚款,罚款1.5万元,1.5,"
+    "2024/03/05,2025/03/04,上海市国防动员办公室,上海市国防动员办公室\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕13号,未按规定修建防空地下室,罚款,,8,2024/04/01,"
+    ",上海市国防动员办公室,上海市国防动员办公室\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕14号,其他,警告,,,2024/05/01,,,\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕15号,其他,罚款,,5000元,2024/05/02,,,\n"
+)
+
+
+def test_a_national_layout_file_is_read_as_it_comes(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "国家标准.csv", NATIONAL)
+    assert (scanned.status, scanned.layout) == ("ok", "national_double_publicity")
+    assert cells(scanned, "doc_no", "fine_amount") == [
+        ("沪国动罚〔2024〕12号", "1.5万元"),  # the unit is the header's
+        ("沪国动罚〔2024〕13号", "8万元"),
+        ("沪国动罚〔2024〕14号", None),
+        ("沪国动罚〔2024〕15号", "5000元"),  # a cell with its own unit keeps it
+    ]
+    # the row as received keeps the cell as it was
+    assert json.loads(scanned.rows["raw_row"][0])["罚款金额（万元）"] == "1.5"
+    raw = scanned.rows.with_columns(
+        source_file=pl.lit("a.csv"), file_sha256=pl.lit("x"),
+        file_first_seen=pl.lit(datetime(2024, 6, 1)),
+    )  # fmt: skip
+    result = clean_source(raw, PENALTIES, CONTRACTS, today=date(2024, 6, 1))
+    assert result.quarantine.is_empty()
+    clean = result.accepted.sort("doc_no")
+    assert clean["fine_amount"].to_list() == [15_000.0, 80_000.0, None, 5_000.0]
+    assert clean["penalty_types"].to_list()[0] == ["警告", "罚款"]
+    assert clean["publication_until"].to_list()[0] == date(2025, 3, 4)
+    # 违法行为类型 spelling a category stands in for it; free text leaves it blank
+    assert clean["violation_category"].to_list() == ["监理未履行职责", None, "其他违反人防法规行为",
+                                                     "其他违反人防法规行为"]  # fmt: skip
+    assert clean["violation_type"].to_list()[1] == "未按规定修建防空地下室"
+    assert clean["firm_name"].to_list()[0] == "某公司"
+
+
+def test_the_projects_own_layout_is_named_so(tmp_path: Path) -> None:
+    scanned = scan(
+        tmp_path, "ours.csv", f"{HEADER}\n沪国动罚〔2024〕12号,{FIRM},2024-03-05,罚款,15000\n"
+    )
+    assert scanned.layout == "project"
+    assert CONTRACTS.layout_title("penalty_decisions", scanned.layout) == "本项目格式"
+    assert CONTRACTS.layout_title("penalty_decisions", "national_double_publicity") == (
+        "双公示行政处罚信息（国家标准格式）"
+    )

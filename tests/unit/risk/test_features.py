@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from models.risk.config import default_risk_config
-from models.risk.features import features_as_of, labels_after
+from models.risk.features import features_as_of, inspections_in, labels_after
 from models.risk.history import OUTCOME_SCHEMA, RECORD_SCHEMA, SCORE_SCHEMA, History
 from models.risk.model import strictness_as_of
 
@@ -26,6 +26,7 @@ def outcome(
     score: float | None = None,
 ):
     return {
+        "inspection_id": f"{entity}-{day}",
         "entity_id": entity,
         "inspected_on": day,
         "known_on": known or day,
@@ -202,5 +203,24 @@ def test_labels_are_the_first_inspection_in_the_horizon():
     )
     labels = labels_after(h.outcomes, T, 365)
     assert labels.to_dicts() == [
-        {"entity_id": "A", "label": False, "label_on": date(2024, 8, 1), "label_inspector": "I7"}
+        {"entity_id": "A", "label_id": "A-2024-08-01", "label": False,
+         "label_on": date(2024, 8, 1), "label_inspector": "I7", "label_team": ["I7"]}
+    ]  # fmt: skip
+
+
+def test_every_inspection_of_the_window_is_a_label_in_the_inspection_unit():
+    h = history(
+        extra_outcomes=[
+            outcome("A", T, True),  # on T itself: not in (T, end]
+            outcome("A", date(2024, 8, 1), False, who="I7"),
+            outcome("A", date(2024, 9, 1), True),
+            outcome("B", date(2024, 7, 5), True),
+            outcome("B", date(2024, 12, 31), False),  # after the end
+        ]
+    )
+    rows = inspections_in(h.outcomes, T, date(2024, 12, 30))
+    assert rows.select("entity_id", "label_on", "label").rows() == [
+        ("B", date(2024, 7, 5), True),
+        ("A", date(2024, 8, 1), False),
+        ("A", date(2024, 9, 1), True),
     ]

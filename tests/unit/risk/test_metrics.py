@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -32,6 +32,50 @@ def test_within_group_auc_only_compares_inside_a_group():
     )
     # g1 AUC 1 (1 pair); g2: positive 0.2 vs negatives 0.3, 0.8 → 0 (2 pairs) → 1/3
     assert metrics.within_group_auc(frame, "s", "y", "g") == pytest.approx(1 / 3)
+
+
+def test_weighted_auc_counts_a_row_drawn_twice_twice():
+    scores = [0.1, 0.4, 0.35, 0.8]
+    labels = [0, 0, 1, 1]
+    assert metrics.weighted_auc(scores, labels, np.ones((1, 4)))[0] == 0.75
+    # the negative 0.4 drawn twice, the positive 0.8 left out: pairs (0.35, 0.1) ✓,
+    # (0.35, 0.4) ✗ twice → 1/3
+    assert metrics.weighted_auc(scores, labels, np.array([[1, 2, 1, 0]]))[0] == pytest.approx(1 / 3)
+    # within groups: g1 = (0.1 neg, 0.35 pos) → 1; g2 = (0.4 neg, 0.8 pos) → 1; ties ½
+    assert metrics.weighted_auc(scores, labels, np.ones((1, 4)), ["g1", "g2", "g1", "g2"])[0] == 1
+    assert metrics.weighted_auc([0.5, 0.5], [0, 1], np.ones((1, 2)))[0] == 0.5
+    assert math.isnan(metrics.weighted_auc([1, 2], [1, 1], np.ones((1, 2)))[0])
+
+
+def test_weighted_auc_equals_the_plain_figures_on_a_resample():
+    rng = np.random.default_rng(3)
+    n = 300
+    scores = rng.integers(0, 12, n).astype(float)  # many ties
+    labels = rng.random(n) < 0.3
+    groups = [None if g == 0 else f"g{g}" for g in rng.integers(0, 6, n)]
+    weights = metrics.bootstrap_weights(n, 2, np.random.default_rng(5))
+    rows = np.repeat(np.arange(n), weights[1].astype(int))
+    frame = pl.DataFrame({"s": scores, "y": labels, "g": groups})[rows]
+    assert metrics.weighted_auc(scores, labels, weights)[1] == pytest.approx(
+        metrics.auc(scores[rows], labels[rows])
+    )
+    assert metrics.weighted_auc(scores, labels, weights, groups)[1] == pytest.approx(
+        metrics.within_group_auc(frame, "s", "y", "g")
+    )
+
+
+def test_bootstrap_intervals_are_paired_and_reproducible():
+    rng = np.random.default_rng(4)
+    labels = rng.random(400) < 0.3
+    good = labels + rng.normal(0, 0.8, 400)
+    first = metrics.bootstrap_aucs({"a": good, "b": good}, labels, resamples=200, seed=1)
+    again = metrics.bootstrap_aucs({"a": good, "b": good}, labels, resamples=200, seed=1)
+    assert np.array_equal(first["a"], again["a"])
+    assert metrics.interval(first["a"] - first["b"]) == (0.0, 0.0)  # same rows for both
+    se = metrics.standard_error(first["a"])
+    assert 0.01 < se < 0.05  # ≈ the Hanley–McNeil standard error of an AUC near 0.8, n=400
+    low, high = metrics.interval(first["a"])
+    assert low < metrics.auc(good, labels) < high
 
 
 def test_top_share_lift():
@@ -95,7 +139,7 @@ def test_reordering_gives_the_earliest_dates_to_the_riskiest():
             "on": [date(2025, 3, 1), date(2025, 1, 10), date(2025, 2, 1)],
         }
     )
-    out = metrics.reordering(frame, "risk", "label", "on", start, 30)
+    out = metrics.reordering(frame, "risk", "label", "on", start + timedelta(days=30))
     # the problem firm moves from 1 March to 10 January: 50 days earlier, into the first month
     assert out == {"days_earlier": 50.0, "share_first_actual": 0.0, "share_first_reordered": 1.0}
 

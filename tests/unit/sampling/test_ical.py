@@ -46,3 +46,25 @@ def test_the_same_plan_gives_the_same_bytes() -> None:
         ASSIGNMENTS.reverse(), FIRMS, PEOPLE, round_id="2027Q1", stamp=STAMP
     )
     assert once == again
+
+
+def test_line_breaks_and_bidi_overrides_in_names_stay_inside_one_property() -> None:
+    """Names that did not pass through ingestion (or a future source): the writer escapes
+    anyway — no crash, no injected event or property, no reordering characters."""
+    firms = FIRMS.with_columns(
+        name=pl.Series(["evil\r\nBEGIN:VEVENT\r\nSUMMARY:injected", "\u202e上海\u202c某\tB"]),
+        address=pl.Series(["某路\r\n1号", None]),
+    )
+    people = PEOPLE.with_columns(name=pl.Series(["张伟\r\nEND:VCALENDAR", "李\x00娜"]))
+    calendars = inspector_calendars(ASSIGNMENTS, firms, people, round_id="2027Q1", stamp=STAMP)
+    text = calendars["I1"].decode("utf-8")
+    lines = text.split("\r\n")
+    assert lines.count("BEGIN:VEVENT") == 2 and lines.count("END:VCALENDAR") == 1
+    assert "\u202e" not in text and "\x00" not in text
+    events = Calendar.from_ical(calendars["I1"]).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == [
+        "双随机抽查 2027Q1：evil BEGIN:VEVENT SUMMARY:injected",
+        "双随机抽查 2027Q1：上海某 B",
+    ]
+    assert str(events[0]["location"]) == "某路 1号"
+    assert "张伟 END:VCALENDAR（I1）、李娜（I2）" in str(events[0]["description"])
