@@ -125,7 +125,9 @@ def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup
         assert csv.read_text(encoding="utf-8-sig").startswith("草案 — 未公布")
     ics = next((folder / "calendars").glob("*.ics")).read_text(encoding="utf-8")
     assert "【草案】" in ics and "TRANSP:OPAQUE" in ics and "TRANSPARENT" not in ics
-    teams = setup.read("SELECT uscc, count(*) n FROM sampling_assignments GROUP BY uscc")
+    teams = setup.read(
+        "SELECT uscc, count(*) n FROM sampling_assignments WHERE round_id = '2026Q1' GROUP BY uscc"
+    )
     assert set(teams.get_column("n")) <= {2}
     result = setup.cli("verify-draw", str(plan))
     assert result.exit_code == 0, result.output
@@ -171,9 +173,10 @@ def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Se
     folder = plan.parent
     assert not [p for p in folder.rglob("*") if "草案" in p.name]
     xlsx = folder / "抽查计划_2026Q2.xlsx"
-    assert set(_first_cells(xlsx).values()) == {"已公布（2025-12-31） / published 2025-12-31"}
+    cells = _first_cells(xlsx).values()
+    assert all(str(v).startswith("已公布（2025-12-31） / published 2025-12-31 · ") for v in cells)
     sheet = openpyxl.load_workbook(xlsx, read_only=True)["检查安排"]
-    header = [cell.value for cell in next(iter(sheet.iter_rows(min_row=2, max_row=2)))]
+    header = [cell.value for cell in next(iter(sheet.iter_rows(min_row=3, max_row=3)))]
     assert {"检查人员姓名", "所属单位", "执法证号", "统一社会信用代码", "监管类别"} <= set(header)
     assert len(list((folder / "calendars").glob("*.ics"))) >= 2
     assert list((folder / "检查记录").glob("检查记录_2026Q2_组*.xlsx"))
@@ -183,19 +186,26 @@ def test_draw_publishes_reruns_identically_and_refuses_a_silent_redraw(setup: Se
 
 
 def test_the_plan_workbook_reads_as_a_chinese_office_expects(setup: Setup) -> None:
-    """Title and issuer line, words instead of codes, and a 说明 sheet of readable rows
-    (parameter, value, meaning) instead of one JSON string."""
+    """Title (with the draft mark) and issuer line, words instead of codes, and a 说明 sheet
+    of readable rows (parameter, value, meaning) instead of one JSON string: the office, the
+    notice period, each class's ratio and effective inclusion probability, the frequency
+    limits."""
     plan = setup.reports / "rounds" / "2026Q1"
-    book = openpyxl.load_workbook(plan / "抽查计划_2026Q1.xlsx")
-    assert book.sheetnames == ["说明", "检查安排", "分层抽取", "检查人员任务"]
+    book = openpyxl.load_workbook(plan / "抽查计划_2026Q1_草案.xlsx")
+    assert book.sheetnames == ["说明", "检查安排", "分层抽取", "等级入选概率", "检查人员任务"]
     notes = book["说明"]
-    assert notes["A1"].value == "双随机抽查计划（2026Q1）：说明"
+    title = "草案 — 未公布 / DRAFT — not published · 双随机抽查计划（2026Q1）：说明"
+    assert notes["A1"].value == title
     assert notes["A2"].value.startswith("数据截至：2025-12-31　发布单位：")
     assert [c.value for c in notes[3]] == ["参数", "取值", "含义"]
     facts = {r[0]: r[1] for r in notes.iter_rows(min_row=4, values_only=True)}
     assert facts["对照组比例"] == "5.0%"  # a share, not a count
     assert facts["对照组单位"].endswith(" 家")
-    assert facts["抽查比例：C 级"] == "30.0%"
+    assert facts["抽查比例：C 类"] == "30.0%"
+    assert facts["实际入选概率：C 类"] == "30.00%"  # no minimum per stratum: the ratio itself
+    assert facts["组织单位"] == "市级（全市）" and facts["提前告知期"] == "5 个工作日"
+    assert facts["同一单位最短检查间隔"] == "180 天" and facts["同一单位每年最多检查"] == "2 次"
+    assert facts["复核方法"] == "renfang verify-draw plan_草案.json"
     assert facts["分层"] == "信用等级 × 单位类型"
     assert all(len(str(v)) < 100 for v in facts.values())  # no 466-character JSON cell
     sheet = book["检查安排"]
@@ -474,7 +484,7 @@ def test_no_round_id_run_config_or_link_reaches_outside_the_reports_folder(
     # Resource paths in a run config change nothing: the writes stay in the server's folders.
     moved = {"warehouse": {"config": {"reports_dir": str(sentinel), "path": str(sentinel / "w")}}}
     assert launch({"round_id": "2027-08", "seed": 2}, resources=moved).success
-    assert (setup.reports / "rounds" / "2027-08" / "plan.json").is_file()
+    assert (setup.reports / "rounds" / "2027-08" / "plan_草案.json").is_file()
 
     # A symlink planted in the reports folder is refused, never written or removed through.
     (setup.reports / "rounds" / "2027-07").symlink_to(sentinel / "2027Q1")
