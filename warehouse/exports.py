@@ -14,6 +14,8 @@ download), laid out as a Chinese office expects:
 - A4 print setup: landscape when wide, fit to one page wide, title and header repeated on
   every page, page numbers in the footer;
 - a notes sheet (说明) as readable rows — parameter, value, meaning — with wrapped text;
+- for a form sent out and read back (a round's inspection record workbooks): the columns to
+  fill in highlighted, with drop-downs and range checks (`Sheet.to_fill`, `validations`);
 - strings always written as strings (no conversion to formulas, numbers or links), and every
   text cell a spreadsheet would execute (starting with = + - @, a tab or a CR) escaped with a
   leading apostrophe (formula injection);
@@ -61,6 +63,8 @@ WIDE_PAGE = 110
 """Total width (characters) from which a sheet prints landscape."""
 A4 = 9
 TITLE_ROWS = 2
+FILL_COLOUR = "#FFF2CC"
+"""The background of the cells a person fills in (a form's columns `Sheet.to_fill`)."""
 """The title row and the as-of/issuer line; the header is the row after them."""
 
 
@@ -81,6 +85,11 @@ class Sheet:
     `status`)."""
     headers: Mapping[str, str] = field(default_factory=dict)
     """Column → header where it differs from the catalogue."""
+    to_fill: frozenset[str] = frozenset()
+    """Columns a person fills in (a form sent out and read back): highlighted."""
+    validations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Column → an Excel data validation over its data cells (xlsxwriter's options: a
+    drop-down list, a whole number, a date range), so a form is filled in as it will be read."""
 
 
 @dataclass(frozen=True)
@@ -183,17 +192,19 @@ class _Styles:
             {**font, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
              "valign": "vcenter", "align": "center"}
         )  # fmt: skip
-        self.cells: dict[tuple[str, bool], Any] = {}
+        self.cells: dict[tuple[str, bool, bool], Any] = {}
         self._workbook = workbook
         self._font = font
 
-    def cell(self, kind: ColumnFormat, wrap: bool = False) -> Any:
-        key = (kind, wrap)
+    def cell(self, kind: ColumnFormat, wrap: bool = False, fill: bool = False) -> Any:
+        key = (kind, wrap, fill)
         if key not in self.cells:
             spec: dict[str, Any] = {**self._font, "border": 1, "valign": "top"}
             spec["num_format"] = NUMBER_FORMATS[kind]
             if wrap:
                 spec["text_wrap"] = True
+            if fill:
+                spec["bg_color"] = FILL_COLOUR
             self.cells[key] = self._workbook.add_format(spec)
         return self.cells[key]
 
@@ -242,7 +253,7 @@ def _write_sheet(ws: Any, sheet: Sheet, book: Workbook, labels: Labels, styles: 
     for j, width in enumerate(widths):
         ws.set_column(j, j, width)
 
-    formats = {c: styles.cell(kinds[c], wrap[c]) for c in columns}
+    formats = {c: styles.cell(kinds[c], wrap[c], c in sheet.to_fill) for c in columns}
     serial = styles.cell("count")
     for i, row in enumerate(frame.iter_rows()):
         r = header_row + 1 + i
@@ -251,6 +262,9 @@ def _write_sheet(ws: Any, sheet: Sheet, book: Workbook, labels: Labels, styles: 
         for j, (name, value) in enumerate(zip(columns, row, strict=True), start=int(numbered)):
             _write_cell(ws, r, j, value, formats[name])
 
+    for name, rule in sheet.validations.items():
+        j = columns.index(name) + int(numbered)
+        ws.data_validation(header_row + 1, j, header_row + max(frame.height, 1), j, dict(rule))
     ws.freeze_panes(header_row + 1, 0)
     if not sheet.notes and frame.height:
         ws.autofilter(header_row, 0, header_row + frame.height, last)

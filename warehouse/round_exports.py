@@ -47,7 +47,6 @@ from models.sampling.ical import inspector_calendars
 from models.sampling.items import InspectionItems, default_items, record_rows, result_order
 from models.sampling.round import RoundPlan
 from warehouse.exports import (
-    FORMULA_PREFIXES,
     Sheet,
     Workbook,
     readable,
@@ -96,6 +95,8 @@ RECORD_HEADERS = {
 }
 """The record workbook's headers: each is an alias of the `inspection_records` contract, so the
 filled-in workbook is read back as it was written."""
+RECORD_TO_FILL = frozenset({"result", "problem_count", "followup_doc_no", "inspected_on"})
+"""The columns an inspector fills in."""
 
 
 def round_folder(reports: Path, round_id: str) -> Path:
@@ -335,110 +336,59 @@ def write_record_workbooks(
 ) -> list[Path]:
     """Per team, the inspection record workbook (检查记录表): one row per firm × item, the
     result chosen from a drop-down, problem count (whole number ≥ 0), follow-up document
-    number and date to fill in. Dropped into `<landing>/inspection_records/`, it is read back
-    as the round's item results and inspection outcomes.
-
-    A form to fill in, not a report: it is read back by the `inspection_records` contract
-    (title row, then the contract's headers, no 序号) and needs per-column drop-downs, so it is
-    laid out here rather than by `warehouse.exports.write_workbook`; it keeps that writer's
-    safety (strings stay strings, formula prefixes escaped)."""
-    import xlsxwriter
-
+    number and date (inside the window) to fill in, and a 填写说明 sheet. Dropped into
+    `<landing>/inspection_records/`, it is read back as the round's item results and
+    inspection outcomes: its headers are aliases of the `inspection_records` contract
+    (`RECORD_HEADERS`), and the reader finds them under the title rows and skips 序号."""
     round_id = plan.params.round_id
     schedule = plan.schedule.join(plan.draws.select("uscc", "firm_type"), on="uscc", how="left")
     rows = record_rows(schedule, firms, items, round_id)
     names = dict(inspectors.select("inspector_id", "name").iter_rows())
-    target = folder / RECORDS_DIR
-    target.mkdir(parents=True, exist_ok=True)
+    mark = banner("published", plan.params.published_on)
+    window = (
+        datetime.combine(plan.params.window_start, time(0)),
+        datetime.combine(plan.params.window_end, time(0)),
+    )
+    validations: dict[str, dict[str, object]] = {
+        "result": {"validate": "list", "source": result_order(),
+                   "error_message": "请从下拉列表中选择检查结果 / choose a result from the list"},
+        "problem_count": {"validate": "integer", "criteria": ">=", "value": 0,
+                          "error_message": "问题数量应为非负整数 / a whole number ≥ 0"},
+        "inspected_on": {"validate": "date", "criteria": "between", "minimum": window[0],
+                         "maximum": window[1],
+                         "error_message": "检查日期应在检查期间内 / a date in the window"},
+    }  # fmt: skip
     written = []
-    results = result_order()
-    columns = list(RECORD_HEADERS)
-    for n, (team, part) in enumerate(
-        sorted(rows.partition_by("team", as_dict=True).items(), key=lambda kv: str(kv[0])), 1
-    ):
-        team_id = str(team[0])
-        members = "、".join(f"{names.get(i) or i}（{i}）" for i in team_id.split("、"))
-        path = target / f"检查记录_{round_id}_组{n:02d}.xlsx"
-        options = {"strings_to_formulas": False, "strings_to_numbers": False,
-                   "strings_to_urls": False}  # fmt: skip
-        with xlsxwriter.Workbook(str(path), options) as book:
-            title = book.add_format({"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"})
-            head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-            fill = book.add_format({"bg_color": "#FFF2CC", "border": 1})
-            day = book.add_format({"num_format": "yyyy-mm-dd"})
-            fill_day = book.add_format({"num_format": "yyyy-mm-dd", "bg_color": "#FFF2CC",
-                                        "border": 1})  # fmt: skip
-            sheet = book.add_worksheet("检查记录")
-            sheet.merge_range(
-                0, 0, 0, len(columns) - 1,
-                f"检查记录表 · 抽查批次 {round_id} · 检查组 {n:02d}：{members} · "
-                f"{banner('published', plan.params.published_on)}",
-                title,
-            )  # fmt: skip
-            for c, column in enumerate(columns):
-                sheet.write_string(1, c, RECORD_HEADERS[column], head)
-            to_fill = {"result", "problem_count", "followup_doc_no", "inspected_on"}
-            for r, row in enumerate(part.select(columns).iter_rows(named=True), 2):
-                for c, column in enumerate(columns):
-                    value = row[column]
-                    if column in to_fill:
-                        fmt = fill_day if column == "inspected_on" else fill
-                        sheet.write_blank(r, c, None, fmt)
-                    elif isinstance(value, date):
-                        sheet.write_datetime(r, c, datetime.combine(value, time(0)), day)
-                    elif value is not None:
-                        sheet.write_string(r, c, _escape(str(value)))
-            last = 1 + part.height
-            col = {name: columns.index(name) for name in to_fill}
-            choose = "请从下拉列表中选择检查结果 / choose a result from the list"
-            whole = "问题数量应为非负整数 / a whole number ≥ 0"
-            inside = "检查日期应在检查期间内 / a date inside the round's window"
-            validations: dict[str, dict[str, object]] = {
-                "result": {"validate": "list", "source": results, "error_message": choose},
-                "problem_count": {
-                    "validate": "integer",
-                    "criteria": ">=",
-                    "value": 0,
-                    "error_message": whole,
-                },
-                "inspected_on": {
-                    "validate": "date",
-                    "criteria": "between",
-                    "minimum": datetime.combine(plan.params.window_start, time(0)),
-                    "maximum": datetime.combine(plan.params.window_end, time(0)),
-                    "error_message": inside,
-                },
-            }
-            for column, rule in validations.items():
-                sheet.data_validation(2, col[column], last, col[column], rule)
-            sheet.freeze_panes(2, 0)
-            widths = {"inspection_id": 28, "uscc": 22, "firm_name": 30, "item": 44,
-                      "legal_basis": 36, "method": 20, "inspector_ids": 26}  # fmt: skip
-            for c, column in enumerate(columns):
-                sheet.set_column(c, c, widths.get(column, 14))
-            guide = book.add_worksheet("填写说明")
-            lines = [
-                banner("published", plan.params.published_on),
-                f"抽查批次 {round_id}，检查组 {n:02d}：{members}",
-                "每行一个检查事项：在黄色列填写检查结果（下拉选择）、问题数量、"
-                "后续文书号和检查日期；",
-                "一家单位至少一项结果和检查日期已填写即视为已检查，"
-                "其检查结果取各事项中最重的结果，问题数量为各事项之和。",
-                "填好后将本文件放入收件目录的 inspection_records/ 子目录，"
-                "下次运行即导入为本批次的检查结果。",
-                "Fill the yellow columns (result from the drop-down, problem count, follow-up "
-                "document, date) and drop the file into the landing folder's inspection_records/.",
-            ]
-            for r, line in enumerate(lines):
-                guide.write_string(r, 0, _escape(line), title if r == 0 else None)
-            guide.set_column(0, 0, 120)
-        path.chmod(0o644)
-        written.append(path)
+    teams = sorted(rows.partition_by("team", as_dict=True).items(), key=lambda kv: str(kv[0]))
+    for n, (team, part) in enumerate(teams, 1):
+        members = "、".join(f"{names.get(i) or i}（{i}）" for i in str(team[0]).split("、"))
+        title = f"{mark} · 检查记录表（{round_id}）· 检查组 {n:02d}：{members}"
+        guide = pl.DataFrame(
+            [
+                ("抽查批次", round_id, "本记录表所属的批次"),
+                ("检查组", f"{n:02d}：{members}", "本组负责下列单位的检查"),
+                ("填写", "黄色列", "检查结果（下拉选择）、问题数量、后续文书号、检查日期"),
+                ("视为已检查", "至少一项结果和检查日期已填写",
+                 "检查结果取各事项中最重的结果，问题数量为各事项之和"),
+                ("交回", "放入收件目录的 inspection_records/",
+                 "下次运行即导入为本批次的检查结果 / drop into the landing folder's "
+                 "inspection_records/"),
+            ],
+            schema=list(NOTES_COLUMNS),
+            orient="row",
+        )  # fmt: skip
+        book = Workbook(
+            title=title,
+            as_of=plan.params.tier_as_of,
+            sheets=[
+                Sheet("检查记录", part.select(list(RECORD_HEADERS)), title=title,
+                      headers=RECORD_HEADERS, to_fill=RECORD_TO_FILL, validations=validations),
+                Sheet("填写说明", guide, title=f"{title}：填写说明", notes=True),
+            ],
+        )  # fmt: skip
+        path = folder / RECORDS_DIR / f"检查记录_{round_id}_组{n:02d}.xlsx"
+        written.append(write_workbook(book, path))
     return written
-
-
-def _escape(text: str) -> str:
-    return "'" + text if text[:1] in FORMULA_PREFIXES else text
 
 
 def plan_notes(

@@ -313,11 +313,12 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
         book = openpyxl.load_workbook(book_path)
         sheet = book["检查记录"]
         assert "检查记录表" in str(sheet.cell(1, 1).value)
-        header = [c.value for c in sheet[2]]
+        header = [c.value for c in sheet[3]]  # the title, the issuer line, then the header
+        assert header[0] == "序号" and "填写说明" in book.sheetnames
         validations = sheet.data_validations.dataValidation
-        assert any(v.type == "list" for v in validations)  # the result is a drop-down
+        assert {v.type for v in validations} == {"list", "whole", "date"}  # drop-down, checks
         col = {name: header.index(name) + 1 for name in header}
-        for r in range(3, sheet.max_row + 1):
+        for r in range(4, sheet.max_row + 1):
             uscc = sheet.cell(r, col["统一社会信用代码"]).value
             found = uscc == FIRM_EQUIPMENT and uscc not in filled  # its first item only
             sheet.cell(r, col["检查结果"]).value = "发现问题" if found else "未发现问题"
