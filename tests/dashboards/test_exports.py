@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from fixtures.landing import MARKDOWN_NAME, URL_NAME
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
 from models.labels import default_labels
@@ -72,7 +73,7 @@ def test_the_tier_list_has_a_cover_and_a_sheet_per_firm_type(warehouse: Path, tm
         assert [c.value for c in sheet[3]] == headers
         assert sheet.freeze_panes == "A4"
         last = 3 + sheet.max_row - 3
-        assert sheet.auto_filter.ref == f"A3:I{last}"
+        assert sheet.auto_filter.ref == f"A3:{get_column_letter(len(headers))}{last}"
         assert sheet.column_dimensions["C"].width >= 2 * 10  # Chinese names: two columns each
         assert sheet["F4"].number_format == "0.0" and isinstance(sheet["F4"].value, int | float)
         assert sheet["I4"].value in ("是", "否")
@@ -119,8 +120,11 @@ def test_the_disclosure_feed_holds_public_fields_only(warehouse: Path, tmp_path:
         rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
         assert tuple(rows[0]) == fields, name
     firms = list(csv.DictReader((out / "firms.csv").read_text("utf-8-sig").splitlines()))
-    assert len(firms) == 5 and {"'" + EVIL_NAME} <= {f["name"] for f in firms}
+    assert {"'" + EVIL_NAME} <= {f["name"] for f in firms}
     results = list(csv.DictReader((out / "results.csv").read_text("utf-8-sig").splitlines()))
+    tiers = list(csv.DictReader((out / "tiers.csv").read_text("utf-8-sig").splitlines()))
+    named = {r["uscc"] for r in results} | {t["uscc"] for t in tiers}
+    assert {f["uscc"] for f in firms} == named  # the firms the feed names, no other
     with duckdb.connect(str(warehouse), read_only=True) as con:
         drawn, control = con.execute("SELECT drawn, control FROM sampling_rounds").fetchall()[0]
     assert len(results) == drawn + control and {r["result"] for r in results} == {"待检查"}
