@@ -336,9 +336,9 @@ def write_record_workbooks(
 ) -> list[Path]:
     """Per team, the inspection record workbook (检查记录表): one row per firm × item, the
     result chosen from a drop-down, problem count (whole number ≥ 0), follow-up document
-    number and date (inside the window) to fill in, and a 填写说明 sheet. Dropped into
-    `<landing>/inspection_records/`, it is read back as the round's item results and
-    inspection outcomes: its headers are aliases of the `inspection_records` contract
+    number and date (inside the window) to fill in, and a 说明 sheet on how to fill it in.
+    Dropped into `<landing>/inspection_records/`, it is read back as the round's item results
+    and inspection outcomes: its headers are aliases of the `inspection_records` contract
     (`RECORD_HEADERS`), and the reader finds them under the title rows and skips 序号."""
     round_id = plan.params.round_id
     schedule = plan.schedule.join(plan.draws.select("uscc", "firm_type"), on="uscc", how="left")
@@ -383,7 +383,7 @@ def write_record_workbooks(
             sheets=[
                 Sheet("检查记录", part.select(list(RECORD_HEADERS)), title=title,
                       headers=RECORD_HEADERS, to_fill=RECORD_TO_FILL, validations=validations),
-                Sheet("填写说明", guide, title=f"{title}：填写说明", notes=True),
+                Sheet("说明", guide, title=f"{title}：填写说明", notes=True),
             ],
         )  # fmt: skip
         path = folder / RECORDS_DIR / f"检查记录_{round_id}_组{n:02d}.xlsx"

@@ -314,7 +314,7 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
         sheet = book["检查记录"]
         assert "检查记录表" in str(sheet.cell(1, 1).value)
         header = [c.value for c in sheet[3]]  # the title, the issuer line, then the header
-        assert header[0] == "序号" and "填写说明" in book.sheetnames
+        assert header[0] == "序号" and book.sheetnames == ["检查记录", "说明"]
         validations = sheet.data_validations.dataValidation
         assert {v.type for v in validations} == {"list", "whole", "date"}  # drop-down, checks
         col = {name: header.index(name) + 1 for name in header}
