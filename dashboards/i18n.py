@@ -184,6 +184,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rd.backdated": ("补录往期批次：{reason}", "Back-dated round: {reason}"),
     "rd.calendar": ("工作日历：{source}", "Working-day calendar: {source}"),
+    "rd.calendar.library": (
+        "节假日程序库（法定节假日和调休上班日）",
+        "holidays (China, statutory holidays and 调休 make-up working days)",
+    ),
+    "rd.calendar.other": ("其他年份：", "other years:"),
     "rd.tiers": ("各类别实际入选概率", "Inclusion probability by class"),
     "rd.not_monotone": (
         "注意：每层最少抽取数使信用较好的类别入选概率高于较差类别。",

@@ -139,10 +139,8 @@ def supervision_class(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFram
     row = supervision_classes(frame, rules.supervision, rules.tier_names).row(0, named=True)
     return pl.DataFrame(
         {
-            "evaluation": ["行业信用等级 / industry credit tier",
-                           "公共信用综合评价 / public credit composite grade",
-                           "行业整治评价 / industry rectification result",
-                           "监管类别 / supervision class"],
+            "evaluation": ["credit_tier", "public_grade", "rectification_result",
+                           "supervision_class"],  # codes: labels in models/labels.yaml
             "evaluation_result": [row["credit_tier"], row["public_grade"],
                                   row["rectification_result"], row["class_basis"]],
             "supervision_class": [row["credit_tier"], row["public_class"],

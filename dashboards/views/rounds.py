@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import column, t
+from dashboards.i18n import column, lang, t
 from dashboards.queries import rounds as q
 from dashboards.ui import (
     DAY_AXIS,
@@ -24,10 +24,26 @@ from dashboards.ui import (
     say,
     table,
 )
+from models.sampling.calendar import LIBRARY_SOURCE
 from models.sampling.feedback import deadline_list
 
+# The tracking table's `status` is an inspection's (planned / done / overdue). A comment, not a
+# docstring: Streamlit would show a bare string on the page.
 TRACKING_CODES = {"status": "inspection_status", "deadline_status": "deadline_status"}
-"""The tracking table's `status` is an inspection's (planned / done / overdue)."""
+
+
+def _half(text: str) -> str:
+    """A stored `中文 / English` line: the half of the session's language."""
+    zh, _, en = text.partition(" / ")
+    return en if lang() == "en" and en else zh
+
+
+def _calendar_source(source: str) -> str:
+    """The calendar's source in the session's language (the library's name is stored in
+    English; a supplied notice's title as the centre wrote it)."""
+    return source.replace(LIBRARY_SOURCE, t("rd.calendar.library")).replace(
+        "other years:", t("rd.calendar.other")
+    )
 
 
 def _today() -> date:
@@ -79,7 +95,7 @@ outcomes = get(q.progress, selected)
 if plan["status"] != "published":
     st.warning(t("rd.draft_banner"))
 for note in (plan["calendar_notes"] or "").splitlines():
-    st.warning(plain(note))
+    st.warning(plain(_half(note)))
 
 cols = st.columns(6)
 cols[0].metric(t("rd.status"), label_of("round_status", plan["status"]))
@@ -105,7 +121,7 @@ if plan["published_on"] is not None or plan["first_inspection_day"] is not None:
         )
     )
 if plan["calendar_source"]:
-    st.caption(say("rd.calendar", source=plan["calendar_source"]))
+    st.caption(say("rd.calendar", source=_calendar_source(plan["calendar_source"])))
 if plan["backdated"]:
     st.info(say("rd.backdated", reason=plan["backdate_reason"] or "—"))
 
