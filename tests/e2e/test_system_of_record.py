@@ -254,9 +254,15 @@ def test_an_old_warehouse_opens_with_its_record_intact(tmp_path: Path) -> None:
     con = duckdb.connect(str(old), read_only=True)
     rounds = con.execute("SELECT round_id, status FROM sampling_rounds").fetchall()
     version = con.execute("SELECT schema_version FROM warehouse_state").fetchall()
+    roster = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_inspectors'"
+    ).fetchall()
+    facts = con.execute("SELECT round_id FROM sampling_round_facts").fetchall()
     con.close()
     assert ("2026Q1", "published") in rounds
     assert version == [(SCHEMA_VERSION,)]
+    assert ("department",) in roster  # v3 → v4: a joint round's roster column
+    assert ("2026Q1",) not in facts  # a round stored before keeps its rows; the page says 市级
 
 
 def test_a_backup_restores_to_identical_tables(copy: Path) -> None:
