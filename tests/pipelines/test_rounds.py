@@ -106,7 +106,7 @@ def _first_cells(xlsx: Path) -> dict[str, object]:
 
 
 def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup: Setup) -> None:
-    rounds = setup.read("SELECT * FROM sampling_rounds WHERE status = 'draft'")
+    rounds = setup.read("SELECT * FROM sampling_rounds WHERE round_id = '2026Q1'")
     assert rounds.select("round_id", "status", "seed").rows() == [("2026Q1", "draft", 20251231)]
     row = rounds.row(0, named=True)
     folder = setup.folder("2026Q1")
