@@ -116,17 +116,24 @@ def test_overlapping_published_rounds_share_one_calendar(sample: Sample) -> None
 
 def test_district_rounds_draw_their_own_firms_and_inspectors(sample: Sample) -> None:
     """Two district offices' rounds in the same weeks: each draws only its district's firms
-    and its own inspectors (Minhang alone; Pudong with the city's inspectors allowed), the
-    plan names the office, and no inspector-day goes beyond the cap across every round."""
-    assert sample.publish("2026-12-闵行", 51, "{office: 闵行}").success
-    assert sample.publish(
-        "2026-12-浦东", 52, "{office: '310115', allow_city_inspectors: true}"
-    ).success
+    and its own inspectors (Pudong alone, over the firm types its roster covers; Minhang with
+    the city's inspectors allowed), the plan names the office, and no inspector-day goes
+    beyond the cap across every round."""
+    # A district's own roster covers only some firm types, so its own-inspectors round covers
+    # those: Pudong (7 inspectors) alone; Minhang (4) with the city's inspectors allowed. (The
+    # test does not rely on another test's rounds having taken firms first.)
+    fields = sample.read(
+        "SELECT DISTINCT unnest(fields) AS t FROM inspectors WHERE district = '浦东新区' ORDER BY t"
+    ).get_column("t")
+    # two inspectors per type cannot also rotate: a small office's round turns rotation off
+    pudong = f"{{office: '310115', rotation: false, scope: {{firm_types: [{', '.join(fields)}]}}}}"
+    assert sample.publish("2026-12-浦东", 52, pudong).success
+    assert sample.publish("2026-12-闵行", 51, "{office: 闵行, allow_city_inspectors: true}").success
     inspectors = sample.read("SELECT inspector_id, district FROM inspectors")
     districts = dict(inspectors.iter_rows())
     for round_id, district, allowed in (
-        ("2026-12-闵行", "闵行区", {"闵行区"}),
-        ("2026-12-浦东", "浦东新区", {"浦东新区", "市级"}),
+        ("2026-12-浦东", "浦东新区", {"浦东新区"}),
+        ("2026-12-闵行", "闵行区", {"闵行区", "市级"}),
     ):
         rows = sample.read(
             "SELECT a.uscc, a.inspector_id, f.district FROM sampling_assignments a "
