@@ -51,7 +51,9 @@ def facts_of(
     try:
         day = resolve_as_of(con, as_of)
     except PublicationError as exc:
-        raise ReportError(f"该日期没有评分 / {exc}") from exc
+        raise ReportError(
+            f"{as_of} 没有已存储的评分（先运行 renfang score --as-of {as_of}）/ {exc}"
+        ) from exc
     rules = official_rules(con).for_date(day)
     if rules is None:
         raise ReportError(f"{day} 没有正式评价标准 / no official rule set on {day}")

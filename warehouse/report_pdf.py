@@ -72,9 +72,13 @@ def register_font() -> None:
 
 def render(facts: Mapping[str, Any], rules: RuleSet, labels: Labels) -> bytes:
     """The report's PDF bytes: the pages drawn from `facts`, the facts embedded."""
+    return with_facts(draw(facts, rules, labels), facts)
+
+
+def with_facts(drawn: bytes, facts: Mapping[str, Any]) -> bytes:
+    """A drawn report with `facts` embedded (attached `facts.json` and `/RenfangFacts`)."""
     from pypdf import PdfReader, PdfWriter
 
-    drawn = _draw(facts, rules, labels)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(drawn)))
     payload = canonical_json(facts)
     writer.add_attachment(ATTACHMENT, payload.encode("utf-8"))
@@ -111,7 +115,7 @@ def read_back(data: bytes) -> ReadBack:
 
 def page_text(facts: Mapping[str, Any], rules: RuleSet, labels: Labels) -> str:
     """The text the report of `facts` shows (what a verifier compares a file's text with)."""
-    return read_back(_draw(facts, rules, labels)).text
+    return read_back(draw(facts, rules, labels)).text
 
 
 def _json(text: str | None) -> dict[str, Any] | None:
@@ -127,7 +131,8 @@ def _json(text: str | None) -> dict[str, Any] | None:
 # --- drawing --------------------------------------------------------------------------------
 
 
-def _draw(facts: Mapping[str, Any], rules: RuleSet, labels: Labels) -> bytes:
+def draw(facts: Mapping[str, Any], rules: RuleSet, labels: Labels) -> bytes:
+    """The report's pages (PDF bytes, no facts embedded)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
