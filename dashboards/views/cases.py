@@ -55,8 +55,8 @@ else:
         " · ".join(plain(str(v)) for v in (case["uscc"], case["firm_name"], term(case["kind"]),
                                             case["record_doc_no"]) if v)
     )  # fmt: skip
-    st.write(plain(say("cs.reason", text=case["reason"])))
-    st.write(plain(say("cs.materials", text="；".join(case["materials"] or []) or "—")))
+    st.write(say("cs.reason", text=case["reason"]))
+    st.write(say("cs.materials", text="；".join(case["materials"] or []) or "—"))
     files = get(q.online_files, None).filter(pl.col("case_id") == chosen)
     if not files.is_empty():
         from warehouse.connection import Warehouse
@@ -66,7 +66,7 @@ else:
             name, data = attachment(Warehouse(path=str(warehouse_file())), row["case_id"],
                                     row["seq"], None)  # fmt: skip
             st.download_button(
-                say("fw.download_file", name=plain(name)), data=data,
+                say("fw.download_file", name=name), data=data,
                 file_name=f"{row['case_id']}-{row['seq']:02d}.{name.rsplit('.', 1)[-1]}",
                 key=f"file-{row['case_id']}-{row['seq']}", on_click="ignore",
             )  # fmt: skip

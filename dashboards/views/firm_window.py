@@ -51,7 +51,7 @@ if not files.is_empty():
         name, data = attachment(Warehouse(path=str(warehouse_file())), row["case_id"], row["seq"],
                                 uscc)  # fmt: skip
         st.download_button(
-            say("fw.download_file", name=f"{row['case_id']} · {plain(name)}"),
+            say("fw.download_file", name=f"{row['case_id']} · {name}"),
             data=data,
             file_name=f"{row['case_id']}-{row['seq']:02d}{'.' + name.rsplit('.', 1)[-1]}",
             key=f"file-{row['case_id']}-{row['seq']}",
