@@ -72,7 +72,7 @@ else:
             )  # fmt: skip
     user = current_user()
     if may(user, "decide_case"):
-        with st.form("decide_case"):
+        with st.form("decide_case", clear_on_submit=True):
             outcome = st.radio(
                 t("cs.outcome"), list(DECISIONS[case["kind"]]),
                 format_func=lambda o: t(f"cs.outcome.{o}"), horizontal=True,
