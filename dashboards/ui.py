@@ -352,3 +352,9 @@ def freshness_banner() -> None:
     published = live_state(live).published_at
     when = published.strftime("%Y-%m-%d %H:%M") if published else "—"
     st.info(say("updating", when=when))
+
+
+def domain_error(exc: Exception) -> None:
+    """A domain error whose message is `中文 / English`, shown in the session's language."""
+    zh, _, en = str(exc).partition(" / ")
+    st.error(plain(en if lang() == "en" and en else zh))

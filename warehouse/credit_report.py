@@ -26,13 +26,12 @@ from models.credit_report import (
     report_facts,
     verification_code,
 )
-from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.labels import Labels, default_labels
 from models.rules import RuleSet
 from models.tier_paths import tier_paths
 from warehouse import audit
 from warehouse.connection import WarehouseLocation, query, table_exists
-from warehouse.credit import FIRMS_SQL, official_rules
+from warehouse.credit import firm_records, official_rules
 from warehouse.firm_cases import open_cases_of
 from warehouse.listing import listings_on
 from warehouse.publication import PublicationError, resolve_as_of
@@ -100,18 +99,7 @@ def _path(
     """The firm's path to the next tier as of `day`, from its records and statuses."""
     if not table_exists(con, "credit_records"):
         return None
-    records = query(
-        con,
-        "SELECT * FROM credit_records WHERE uscc = ? AND rule_set_version = ?",
-        [uscc, rules.version],
-    )
-    statuses = query(
-        con,
-        "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status WHERE "
-        "rule_set_version = ? AND record_id IN (SELECT unnest(?))",
-        [rules.version, records["record_id"].unique().to_list()],
-    ).cast(RECORD_STATUS_SCHEMA)
-    firms = query(con, FIRMS_SQL + " WHERE uscc = ?", [uscc])
+    records, statuses, firms = firm_records(con, uscc, rules)
     paths, _ = tier_paths(records, statuses, firms, rules, day)
     return paths.row(0, named=True) if not paths.is_empty() else None
 

@@ -72,32 +72,25 @@ def read_filings(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pl.
     return _read(con, "firm_cases", FILING_SCHEMA, "WHERE uscc = ? ORDER BY case_id", [uscc])
 
 
-def read_decisions(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pl.DataFrame:
+def _of_firm(
+    con: duckdb.DuckDBPyConnection, name: str, schema: pl.Schema, uscc: str | None, order: str
+) -> pl.DataFrame:
+    """A table of rows keyed by case id: all of them, or (with `uscc`) those of that firm's
+    own cases only."""
     if uscc is None:
-        return _read(con, "firm_case_decisions", DECISION_SCHEMA, "ORDER BY decided_at")
+        return _read(con, name, schema, f"ORDER BY {order}")
     if not table_exists(con, "firm_cases"):
-        return pl.DataFrame(schema=DECISION_SCHEMA)
-    return _read(
-        con,
-        "firm_case_decisions",
-        DECISION_SCHEMA,
-        "WHERE case_id IN (SELECT case_id FROM firm_cases WHERE uscc = ?) ORDER BY decided_at",
-        [uscc],
-    )
+        return pl.DataFrame(schema=schema)
+    where = "WHERE case_id IN (SELECT case_id FROM firm_cases WHERE uscc = ?)"
+    return _read(con, name, schema, f"{where} ORDER BY {order}", [uscc])
+
+
+def read_decisions(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pl.DataFrame:
+    return _of_firm(con, "firm_case_decisions", DECISION_SCHEMA, uscc, "decided_at")
 
 
 def read_files(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pl.DataFrame:
-    if uscc is None:
-        return _read(con, "firm_case_files", FILE_SCHEMA, "ORDER BY case_id, seq")
-    if not table_exists(con, "firm_cases"):
-        return pl.DataFrame(schema=FILE_SCHEMA)
-    return _read(
-        con,
-        "firm_case_files",
-        FILE_SCHEMA,
-        "WHERE case_id IN (SELECT case_id FROM firm_cases WHERE uscc = ?) ORDER BY case_id, seq",
-        [uscc],
-    )
+    return _of_firm(con, "firm_case_files", FILE_SCHEMA, uscc, "case_id, seq")
 
 
 def online_credit_cases(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

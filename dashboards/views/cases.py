@@ -13,10 +13,10 @@ import streamlit as st
 
 from dashboards.auth import may
 from dashboards.data import clear_cache, warehouse_file
-from dashboards.i18n import lang, t
+from dashboards.i18n import t
 from dashboards.queries import cases as q
 from dashboards.queries.public import published_dates
-from dashboards.ui import current_user, get, plain, say, table, term
+from dashboards.ui import current_user, domain_error, get, plain, say, table, term
 from models.firm_cases import DECISIONS, FilingError
 
 st.title(t("page.cases"))
@@ -90,8 +90,7 @@ else:
                     text=text, effective_on=effective, actor=user.username,
                 )  # fmt: skip
             except FilingError as exc:
-                zh, _, en = str(exc).partition(" / ")
-                st.error(plain(en if lang() == "en" and en else zh))
+                domain_error(exc)
             else:
                 clear_cache()
                 st.session_state[DECIDED_KEY] = {

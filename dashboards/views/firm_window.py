@@ -14,9 +14,9 @@ import streamlit as st
 from dashboards.auth import FIRM_ROLE, may
 from dashboards.data import clear_cache, warehouse_file
 from dashboards.firm_record import report_button, show_record
-from dashboards.i18n import lang, t
+from dashboards.i18n import t
 from dashboards.queries import firm as q
-from dashboards.ui import current_user, get, plain, say, table, term
+from dashboards.ui import current_user, domain_error, get, say, table, term
 from models.firm_cases import KINDS, MAX_FILES, FilingError
 
 st.title(t("page.firm_window"))
@@ -85,8 +85,7 @@ if may(user, "file_case"):
                 attachments=attached, actor=user.username,
             )  # fmt: skip
         except FilingError as exc:
-            zh, _, en = str(exc).partition(" / ")
-            st.error(plain(en if lang() == "en" and en else zh))
+            domain_error(exc)
         else:
             clear_cache()
             mine = get(q.online_cases, firm).filter(pl.col("case_id") == case_id).row(0, named=True)

@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 from stdnum.cn import uscc as stdnum_uscc
 
-from pipelines.cli.options import WarehouseOpt, refuse, refuse_invalid, valid_date
+from pipelines.cli.export import AsOfOpt
+from pipelines.cli.options import WarehouseOpt, refuse, refuse_invalid
 from warehouse.connection import Warehouse
 
 
@@ -28,6 +29,18 @@ def check_uscc(value: str) -> str:
         refuse("--uscc", f"“{value}”不是有效的统一社会信用代码",
                f"{value!r} is not a valid unified social credit code")  # fmt: skip
     return code
+
+
+def _require_font() -> None:
+    """Refuse (exit 2) before anything runs when the report's CJK font is missing."""
+    from warehouse.report_pdf import ReportFontMissingError, register_font
+
+    try:
+        register_font()
+    except ReportFontMissingError as exc:
+        zh, _, en = str(exc).partition("\n")
+        typer.echo(f"{zh} / {en}", err=True)
+        raise typer.Exit(code=2) from exc
 
 
 def _warehouse(path: Path | None) -> Warehouse:
@@ -44,34 +57,20 @@ def report(
         Path,
         typer.Option("--out", metavar="FILE", help="The PDF file to write, e.g. 信用报告.pdf."),
     ],
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="YYYY-MM-DD",
-            callback=valid_date,
-            help="A scoring date stored in the warehouse (default: the latest scores).",
-        ),
-    ] = None,
+    as_of: AsOfOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """The firm's credit report (信用报告) as an A4 PDF with its verification code."""
     from warehouse import audit
     from warehouse.credit_report import ReportError, write_report
     from warehouse.paths import PathOutsideRootError, output_file
-    from warehouse.report_pdf import ReportFontMissingError, register_font
 
     code = check_uscc(uscc)
     try:  # checked before the warehouse is opened
         target = output_file(out, ".pdf")
     except PathOutsideRootError as exc:
         refuse_invalid(exc, "--out")
-    try:
-        register_font()
-    except ReportFontMissingError as exc:
-        zh, _, en = str(exc).partition("\n")
-        typer.echo(f"{zh} / {en}", err=True)
-        raise typer.Exit(code=2) from exc
+    _require_font()
     wh = _warehouse(warehouse)
     try:
         facts, written = write_report(
@@ -99,16 +98,10 @@ def verify_report(
 ) -> None:
     """Check a credit report against the warehouse: VERIFIED (exit 0) or each problem (exit 1)."""
     from warehouse.credit_report import verify_report as check
-    from warehouse.report_pdf import ReportFontMissingError, register_font
 
     if not file.is_file():
         refuse("FILE", f"{file} 不存在或不是文件", f"{file} does not exist or is not a file")
-    try:
-        register_font()
-    except ReportFontMissingError as exc:
-        zh, _, en = str(exc).partition("\n")
-        typer.echo(f"{zh} / {en}", err=True)
-        raise typer.Exit(code=2) from exc
+    _require_font()
     wh = _warehouse(warehouse)
     result = check(wh, file.read_bytes())
     if result.ok:
