@@ -73,10 +73,8 @@ else:
     user = current_user()
     if may(user, "decide_case"):
         with st.form("decide_case", clear_on_submit=True):
-            outcome = st.radio(
-                t("cs.outcome"), list(DECISIONS[case["kind"]]),
-                format_func=lambda o: t(f"cs.outcome.{o}"), horizontal=True,
-            )  # fmt: skip
+            outcomes = {t(f"cs.outcome.{o}"): o for o in DECISIONS[case["kind"]]}
+            outcome = outcomes[st.radio(t("cs.outcome"), list(outcomes), horizontal=True)]
             text = st.text_area(t("cs.decision_text"), max_chars=2000)
             effective = st.date_input(t("cs.effective_on"), value=max(day, case["filed_on"]))
             decided = st.form_submit_button(t("cs.decide"), type="primary")

@@ -65,7 +65,8 @@ if may(user, "file_case"):
         st.info(t("fw.no_records"))
         st.stop()
     with st.form("file_case", clear_on_submit=True):
-        kind = st.radio(t("fw.kind"), list(KINDS), format_func=term, horizontal=True)
+        kinds = {term(k): k for k in KINDS}  # shown in the session's language
+        kind = kinds[st.radio(t("fw.kind"), list(kinds), horizontal=True)]
         record = st.selectbox(t("fw.record"), records)
         reason = st.text_area(t("fw.reason"), max_chars=2000)
         materials = st.text_area(t("fw.materials"), max_chars=2000)
