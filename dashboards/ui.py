@@ -403,3 +403,9 @@ def _detail_value(key: str, value: Any) -> str:
         if text in labels.kinds.get(kind, {}):
             return labels.code(kind, text, lang())
     return text
+
+
+def domain_error(exc: Exception) -> None:
+    """A domain error whose message is `中文 / English`, shown in the session's language."""
+    zh, _, en = str(exc).partition(" / ")
+    st.error(plain(en if lang() == "en" and en else zh))

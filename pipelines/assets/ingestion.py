@@ -16,6 +16,7 @@ import polars as pl
 
 from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
+from models.firm_cases import merge_cases
 from models.penalty_checks import penalty_rules
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from pipelines.resources import Landing, Rules, Warehouse
@@ -23,6 +24,7 @@ from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
 from warehouse.connection import query
 from warehouse.credit import official_rules
+from warehouse.firm_cases import online_credit_cases
 from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
     append,
@@ -167,11 +169,14 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 configured = rules.load()
                 row_rules = penalty_rules(adopted or ((configured.effective_from, configured),))
             rebuilt = rebuild_clean(con, source, contracts, landing, known_keys, row_rules)
+            current = rebuilt.current
+            if source.name == "credit_cases":  # and the cases firms filed online
+                current = merge_cases(current, online_credit_cases(con))
         result = rebuilt.result
         log = log_rows(context.run.run_id, rebuilt.files, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            replace_table(con, source.name, rebuilt.current, clean_schema(source))
+            replace_table(con, source.name, current, clean_schema(source))
             if rebuilt.retired is not None:
                 replace_table(
                     con, f"retired_{source.name}", rebuilt.retired, retired_schema(source)
@@ -189,7 +194,7 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         totals = result.file_counts.select(pl.exclude("source_file").sum()).row(0, named=True)
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": rebuilt.current.height,
+                "dagster/row_count": current.height,
                 "retired_rows": rebuilt.retired.height if rebuilt.retired is not None else 0,
                 **{k: int(v) for k, v in totals.items()},
                 "quarantine_by_reason": {r["reason_code"]: r["count"] for r in reasons.to_dicts()},
