@@ -12,6 +12,8 @@ VENV    := .venv
 STAMP   := $(VENV)/.synced
 
 CHROMIUM := /usr/bin/chromium
+# The CJK font the credit report (信用报告) is drawn with (Debian package fonts-wqy-microhei).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: run test ui lint format sample bench clean
 
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) $(CJK_FONT)
 	$(VENV)/bin/renfang run
 
 # The browser tests drive Debian's chromium (Playwright downloads no browser); a CJK font makes
@@ -32,9 +34,14 @@ $(CHROMIUM):
 	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get update -qq
 	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y -qq chromium fonts-wqy-microhei
 
+# The credit report's font, by its own file: `renfang report` refuses to run without it (exit 2).
+$(CJK_FONT):
+	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get update -qq
+	$$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y -qq fonts-wqy-microhei
+
 # One worker per core (at most four); a module's tests stay on one worker, so its
 # module-scoped fixtures (a whole pipeline run, a served app) are built once.
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -42,7 +49,7 @@ test: $(STAMP) $(CHROMIUM)
 
 # `make ui DEMO=1` allows the shipped demo users (passwords in the README) for a local trial;
 # without it the dashboards need RENFANG_USERS.
-ui: $(STAMP)
+ui: $(STAMP) $(CJK_FONT)
 	$(VENV)/bin/renfang ui $(if $(DEMO),--demo,)
 
 lint: $(STAMP)

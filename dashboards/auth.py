@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 import bcrypt
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.labels import Label
@@ -51,10 +52,14 @@ PAGES = (
     "round_results",
     "cases",
     "public_lists",
+    "firm_window",
 )
 """Every page of the app, in menu order (one module per page in `dashboards/views/`)."""
 
-Action = Literal["download", "refresh", "scores"]
+Action = Literal["download", "refresh", "scores", "report", "file_case", "decide_case"]
+
+FIRM_ROLE = "firm"
+"""The role of a firm's own account: it sees its own record only (one account per USCC)."""
 
 
 class AccessConfigError(ValueError):
@@ -87,6 +92,7 @@ class UserEntry(BaseModel):
     name: str
     password: str = Field(pattern=r"^\$2[aby]\$\d\d\$.{53}$", description="a bcrypt hash")
     roles: tuple[str, ...] = Field(min_length=1, max_length=1)
+    uscc: str | None = None  # a firm account's own firm (role `firm`)
 
 
 class Usernames(BaseModel):
@@ -105,6 +111,7 @@ class User(_Frozen):
     username: str
     name: str
     role: str
+    uscc: str | None = None  # set for a firm account: every page filters by it on the server
 
 
 @cache
@@ -152,6 +159,21 @@ def load_users(path: Path) -> dict[str, UserEntry]:
                 f"invalid users file {path}: credentials.usernames.{username}.roles: "
                 f"unknown role {entry.roles[0]!r}; known: {sorted(roles.roles)}"
             )
+    firms: dict[str, str] = {}
+    for username, entry in users.credentials.usernames.items():
+        if entry.roles[0] != FIRM_ROLE:
+            continue
+        if not entry.uscc:
+            raise AccessConfigError(
+                f"invalid users file {path}: credentials.usernames.{username}: a firm account "
+                "needs its uscc"
+            )
+        if entry.uscc in firms:
+            raise AccessConfigError(
+                f"invalid users file {path}: {username} and {firms[entry.uscc]} are both "
+                f"accounts of {entry.uscc} (one account per firm)"
+            )
+        firms[entry.uscc] = username
     for entry in users.credentials.usernames.values():
         _dummy_hash(_cost(entry.password))  # made now, so no first refusal is slower
     return users.credentials.usernames
@@ -180,7 +202,13 @@ def authenticate(username: str, password: str, path: Path | None = None) -> User
         return None
     if not bcrypt.checkpw(_secret(password), entry.password.encode("utf-8")):
         return None
-    return User(username=username.strip(), name=entry.name, role=entry.roles[0])
+    return user_of(username.strip(), entry)
+
+
+def user_of(username: str, entry: UserEntry) -> User:
+    """The signed-in user of a users-file entry (a firm account carries its USCC)."""
+    uscc = entry.uscc if entry.roles[0] == FIRM_ROLE else None
+    return User(username=username, name=entry.name, role=entry.roles[0], uscc=uscc)
 
 
 def _secret(password: str) -> bytes:
@@ -205,6 +233,45 @@ def may(user: User, action: Action) -> bool:
 def hash_password(password: str) -> str:
     """A bcrypt hash for users.yaml (cost 12)."""
     return bcrypt.hashpw(_secret(password), bcrypt.gensalt(12)).decode("ascii")
+
+
+def add_firm_account(path: Path, uscc: str, name: str) -> tuple[str, str]:
+    """Add the account of firm `uscc` (user name = the USCC) to the users file at `path`
+    (created if absent); returns (user name, first password). The password is random and
+    shown once: only its bcrypt hash is kept. A firm with an account already is refused."""
+    if path.resolve() == DEFAULT_USERS.resolve():
+        raise AccessConfigError(
+            "不能写入内置演示用户文件，请指定自己的用户文件（--users 或 RENFANG_USERS）\n"
+            "the shipped demo users file is never written: name your own (--users or "
+            "RENFANG_USERS)"
+        )
+    data: dict[str, object] = {}
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        data = load_yaml_mapping(text, AccessConfigError, f"users file {path}", "credentials: …")
+        load_users(path)  # the file as it is must be valid
+    credentials = data.setdefault("credentials", {})
+    assert isinstance(credentials, dict)
+    usernames = credentials.setdefault("usernames", {})
+    assert isinstance(usernames, dict)
+    for username, entry in usernames.items():
+        if username == uscc or (isinstance(entry, dict) and entry.get("uscc") == uscc):
+            raise AccessConfigError(
+                f"{uscc} 已有账户（{username}）\n{uscc} already has an account ({username})"
+            )
+    password = secrets.token_urlsafe(12)
+    usernames[uscc] = {
+        "name": name,
+        "password": hash_password(password),
+        "roles": [FIRM_ROLE],
+        "uscc": uscc,
+    }
+    staged = path.with_name(f".{path.name}.new")
+    staged.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    staged.chmod(0o600)
+    staged.replace(path)
+    load_users.cache_clear()
+    return uscc, password
 
 
 if __name__ == "__main__":  # `python -m dashboards.auth`: a hash to paste into users.yaml

@@ -289,6 +289,61 @@ TEXT: dict[str, tuple[str, str]] = {
     "pr.reported": ("已出结果", "Results reported"),
     "pr.results": ("抽查结果", "Results"),
     "pr.office": ("组织单位：{office}", "Organising office: {office}"),
+    "page.firm_window": ("本单位信用", "My credit record"),
+    "fp.report": ("下载信用报告", "Download the credit report (PDF)"),
+    "fw.no_firm": (
+        "此账户未关联单位，请联系监管中心。",
+        "This account is not linked to a firm; contact the centre.",
+    ),
+    "fw.own_cases": ("本单位的网上申请", "Our online filings"),
+    "fw.file": ("提出异议或申请信用修复", "File an objection or a repair application"),
+    "fw.kind": ("申请类型", "Kind"),
+    "fw.record": ("涉及的信用记录（文书号）", "The record (document number)"),
+    "fw.reason": ("申请理由", "Reason"),
+    "fw.materials": ("材料清单（每行一项）", "Materials (one per line)"),
+    "fw.files": (
+        "上传附件（便携文档或图片格式，每个不超过 10 兆字节，最多 5 个）",
+        "Attachments (PDF, PNG or JPG; up to 10 MB each, at most 5)",
+    ),
+    "fw.submit": ("提交申请", "Submit"),
+    "fw.filed": (
+        "已提交：案件编号 {case_id}，提交时间 {at}。监管中心将于 {deadline} 前作出决定。",
+        "Submitted: case {case_id} at {at}. The centre decides by {deadline}.",
+    ),
+    "fw.no_records": (
+        "本单位没有可提出异议或申请修复的信用记录。",
+        "The firm has no record to object to or to repair.",
+    ),
+    "fw.effective_note": (
+        "决定自生效日期起计入信用得分，下次数据更新后显示在上方。",
+        "A decision counts in the score from the day it takes effect; the score above shows it "
+        "after the next data update.",
+    ),
+    "fw.download_file": ("下载附件：{name}", "Download attachment: {name}"),
+    "cs.online": ("企业网上申请", "Online filings by firms"),
+    "cs.open_online": ("待办网上申请", "Open online filings"),
+    "cs.pick": ("选择案件", "Choose a case"),
+    "cs.reason": ("申请理由：{text}", "Reason: {text}"),
+    "cs.materials": ("材料清单：{text}", "Materials: {text}"),
+    "cs.decide": ("作出决定", "Decide"),
+    "cs.outcome": ("决定", "Decision"),
+    "cs.outcome.accept": (
+        "采纳（撤销记录／准予修复）",
+        "Accept (revoke the record / grant the repair)",
+    ),
+    "cs.outcome.reject": (
+        "驳回（维持记录／不予修复）",
+        "Reject (keep the record / refuse the repair)",
+    ),
+    "cs.outcome.correct": ("更正记录", "Correct the record"),
+    "cs.decision_text": ("决定理由", "Decision text"),
+    "cs.effective_on": ("生效日期", "Takes effect on"),
+    "cs.decided": (
+        "已作出决定：{case_id} {decision}，自 {day} 起生效（下次数据更新后计入得分）。",
+        "Decided: {case_id} {decision}, from {day} (counts in the scores after the next data "
+        "update).",
+    ),
+    "cs.no_online": ("没有待办的网上申请。", "No open online filing."),
 }
 
 

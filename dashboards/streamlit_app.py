@@ -36,6 +36,7 @@ from dashboards.auth import (  # noqa: E402
     load_users,
     may,
     may_open,
+    user_of,
     users_source,
 )
 from dashboards.data import clear_cache, warehouse_file  # noqa: E402
@@ -62,6 +63,7 @@ ICONS = {
     "round_results": ":material/campaign:",
     "cases": ":material/gavel:",
     "public_lists": ":material/policy:",
+    "firm_window": ":material/badge:",
 }
 
 
@@ -113,7 +115,7 @@ def signed_in_user(users_file: Path) -> User | None:
         st.session_state.pop(USER_KEY, None)
         st.session_state.pop(TOKEN_KEY, None)
         return None
-    user = User(username=username, name=entry.name, role=entry.roles[0])
+    user = user_of(username, entry)
     st.session_state[USER_KEY], st.session_state[TOKEN_KEY] = user, token
     return user
 

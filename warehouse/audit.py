@@ -47,6 +47,9 @@ ACTIONS = (
     "conflict_resolution",
     "listing",
     "penalty_feed",
+    "credit_report",
+    "firm_account",
+    "firm_case",
 )
 """Every kind of act the log records (an unknown action is a programming error)."""
 

@@ -31,6 +31,9 @@ from models.credit_schema import (
     TIER_PATH_SCHEMA,
 )
 from models.disclosure import DISCLOSURE_SCHEMA
+from models.firm_cases import DECISION_SCHEMA as FIRM_DECISION_SCHEMA
+from models.firm_cases import FILE_SCHEMA as FIRM_FILE_SCHEMA
+from models.firm_cases import FILING_SCHEMA as FIRM_FILING_SCHEMA
 from models.listing import LISTING_CASE_SCHEMA, LISTING_EVENT_SCHEMA
 from models.objections import OBJECTION_DEADLINE_SCHEMA
 from models.review import REVIEW_REPORT_SCHEMA
@@ -328,6 +331,15 @@ _DERIVED: tuple[Table, ...] = (
     Table("listing_events", "bookkeeping", LISTING_EVENT_SCHEMA, "Every dated step of every "
           "listing case (notice, statement, decision, publication, removal) with its "
           "document number and deadline; append-only, carried by migrations."),
+    Table("firm_cases", "bookkeeping", FIRM_FILING_SCHEMA, "Objections and repair "
+          "applications firms filed online (网上申请): the record, reason, materials and filing "
+          "time; carried by migrations, never rebuilt."),
+    Table("firm_case_files", "bookkeeping", FIRM_FILE_SCHEMA, "The files attached to each "
+          "online filing: the name the firm gave, the generated name under case_files/, size "
+          "and SHA-256."),
+    Table("firm_case_decisions", "bookkeeping", FIRM_DECISION_SCHEMA, "The centre's decision "
+          "on each online filing (accept, reject, correct), its text and effective date; "
+          "merged into credit_cases by every run."),
     Table("review_report", "publish", REVIEW_REPORT_SCHEMA, "Annual review (评议): evidence "
           "and intake delay of bad records by authority and month."),
     Table("sampling_rounds", "sampling", SAMPLING_ROUNDS_SCHEMA, "One row per round: seed, "

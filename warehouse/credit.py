@@ -24,6 +24,7 @@ from models.credit_records import (
     overdue_vetoes,
     source_records,
 )
+from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.engine import retired_records, score_documents
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from warehouse.catalogue import schema_of
@@ -398,3 +399,24 @@ def tier_mix(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     if mix.is_empty():
         return mix
     return mix.pivot(on="tier", index="firm_type", values="firms", sort_columns=True).fill_null(0)
+
+
+def firm_records(
+    con: duckdb.DuckDBPyConnection, uscc: str, rules: RuleSet
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One firm's `credit_records`, their statuses and its directory row under `rules`: what
+    the engine needs to recompute the firm alone (its veto grounds, its path to the next
+    tier)."""
+    records = query(
+        con,
+        "SELECT * FROM credit_records WHERE uscc = ? AND rule_set_version = ?",
+        [uscc, rules.version],
+    )
+    statuses = query(
+        con,
+        "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status WHERE "
+        "rule_set_version = ? AND record_id IN (SELECT unnest(?))",
+        [rules.version, records["record_id"].unique().to_list()],
+    ).cast(RECORD_STATUS_SCHEMA)
+    firms = query(con, FIRMS_SQL + " WHERE uscc = ?", [uscc])
+    return records, statuses, firms

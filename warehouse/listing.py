@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.engine import scores_of, spans_of
 from models.listing import (
     LISTING_CASE_SCHEMA,
@@ -44,7 +43,7 @@ from models.workdays import add_working_days, working_day_calendar
 from warehouse import audit
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists
-from warehouse.credit import FIRMS_SQL, official_rules
+from warehouse.credit import firm_records, official_rules
 from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert
 
@@ -95,18 +94,7 @@ def veto_grounds(con: duckdb.DuckDBPyConnection, uscc: str, day: date) -> tuple[
     rules = official_rules(con).for_date(day)
     if rules is None or not table_exists(con, "credit_records"):
         return "", []
-    records = query(
-        con,
-        "SELECT * FROM credit_records WHERE uscc = ? AND rule_set_version = ?",
-        [uscc, rules.version],
-    )
-    statuses = query(
-        con,
-        "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status WHERE "
-        "rule_set_version = ? AND record_id IN (SELECT unnest(?))",
-        [rules.version, records["record_id"].unique().to_list()],
-    ).cast(RECORD_STATUS_SCHEMA)
-    firms = query(con, FIRMS_SQL + " WHERE uscc = ?", [uscc])
+    records, statuses, firms = firm_records(con, uscc, rules)
     spans = spans_of(records, statuses, firms, rules)
     vetoes = expand_reasons(spans, [day]).filter(pl.col("veto"))
     if vetoes.is_empty():

@@ -11,9 +11,11 @@ Version 1 is every warehouse written before the archive existed (no `warehouse_s
 Carried forward, besides the register of received files: the facts the centre enters and no
 run can re-derive — the 严重失信 listing cases and every dated step of them
 (`listing_cases`, `listing_events`: notices, statements, decisions, publications,
-removals). A future layout change to those tables needs its own step here that keeps every
-row; a derived table (the penalty feed `penalty_disclosures`, `objection_deadlines`) is
-rebuilt by the next run and needs none.
+removals) and the cases firms file online with the centre's decisions (`firm_cases`,
+`firm_case_files`, `firm_case_decisions`, since version 4). A future layout change to
+those tables needs its own step here that keeps every row; a derived table (the penalty
+feed `penalty_disclosures`, `objection_deadlines`) is rebuilt by the next run and needs
+none.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _v2_to_v3(con: duckdb.DuckDBPyConnection) -> None:
     _add_new_columns(con)
 
 
-def _v3_to_v4(con: duckdb.DuckDBPyConnection) -> None:
+def _v4_to_v5(con: duckdb.DuckDBPyConnection) -> None:
     """The rounds of issue 13: the roster's `department` (joint rounds) is added to the stored
     raw roster, empty for old rows (every inspector the office's own). The new sources
     (`public_credit_grades`, `rectification_results`, `inspection_records`) and the round
@@ -100,10 +102,17 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f'ALTER TABLE "{entry.name}" ADD COLUMN "{name}" {duckdb_type(dtype)}')
 
 
+def _v3_to_v4(con: duckdb.DuckDBPyConnection) -> None:
+    """The record of cases firms file online (filings, their files, the centre's decisions)
+    starts empty; from here on it is carried like the listing procedure's tables."""
+    ensure_tables(con, ["firm_cases", "firm_case_files", "firm_case_decisions"])
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _v1_to_v2,
     3: _v2_to_v3,
     4: _v3_to_v4,
+    5: _v4_to_v5,
 }
 """Step to version N (from N − 1)."""
 

@@ -33,7 +33,7 @@ import duckdb
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The warehouse layout this release writes (see `warehouse.migrations`)."""
 
 

@@ -36,3 +36,21 @@ def objections(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
 def late_penalties(con: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
     """Penalty decisions published late, or withdrawn late, known by `day`."""
     return late_publications(read_disclosures(con), day)
+
+
+def online_queue(con: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
+    """Every online filing with the firm's name, its status, decision and deadline as of
+    `day` (open ones first, most urgent first)."""
+    from models.firm_cases import case_queue
+    from warehouse.credit import official_rules
+    from warehouse.firm_cases import read_decisions, read_filings
+
+    queue = case_queue(read_filings(con), read_decisions(con), official_rules(con).adopted, day)
+    names = query(con, "SELECT uscc, name AS firm_name FROM firms")
+    return queue.join(names, on="uscc", how="left")
+
+
+def online_files(con: duckdb.DuckDBPyConnection, _: None = None) -> pl.DataFrame:
+    from warehouse.firm_cases import read_files
+
+    return read_files(con)

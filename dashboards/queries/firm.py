@@ -120,6 +120,32 @@ def case_history(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
     )
 
 
+def online_cases(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
+    """The firm's own online filings with their status, decision and effective date (read
+    from the filings themselves, so a filing shows at once, before the next run)."""
+    from models.firm_cases import case_queue
+    from warehouse.credit import official_rules
+    from warehouse.firm_cases import read_decisions, read_filings
+
+    today = date.today()
+    adopted = official_rules(con).adopted
+    return case_queue(read_filings(con, firm.uscc), read_decisions(con, firm.uscc), adopted, today)
+
+
+def online_files(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
+    """The files attached to the firm's own online filings."""
+    from warehouse.firm_cases import read_files
+
+    return read_files(con, firm.uscc)
+
+
+def own_records(con: duckdb.DuckDBPyConnection, firm: Firm) -> list[str]:
+    """The document numbers of the firm's own records (what it may file against)."""
+    from warehouse.firm_cases import own_records as records
+
+    return records(con, firm.uscc)
+
+
 def supervision_class(con: duckdb.DuckDBPyConnection, firm: Firm) -> pl.DataFrame:
     """The firm's supervision class (监管类别) as of the date, with the three evaluations
     behind it: the industry credit tier, the public credit composite grade and the industry

@@ -16,6 +16,7 @@ import polars as pl
 
 from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
+from models.firm_cases import merge_cases
 from models.penalty_checks import penalty_rules
 from models.row_checks import QUARANTINE_SCHEMA, clean_schema
 from models.sampling.items import merge_outcomes, outcomes_from_records
@@ -24,6 +25,7 @@ from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
 from warehouse.connection import query, table_exists
 from warehouse.credit import official_rules
+from warehouse.firm_cases import online_credit_cases
 from warehouse.ingestion import log_rows, rebuild_clean, receive
 from warehouse.tables import (
     append,
@@ -181,6 +183,8 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                         query(con, f'SELECT * FROM "{other}"'), clean_schema(source)
                     )
                     current = merge_outcomes(current, derived)
+            if source.name == "credit_cases":  # and the cases firms filed online
+                current = merge_cases(current, online_credit_cases(con))
         result = rebuilt.result
         log = log_rows(context.run.run_id, rebuilt.files, result.file_counts)
         with warehouse.transaction() as con:

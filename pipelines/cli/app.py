@@ -20,8 +20,10 @@ from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
 from pipelines.cli.help import CONTEXT, Command, Group
 from pipelines.cli.listing import listing_app, objections
+from pipelines.cli.report import report, verify_report
 from pipelines.cli.rounds import draw, rounds, verify_draw
 from pipelines.cli.run import generate, run, score, ui
+from pipelines.cli.users import add_firm, users_app
 
 app = typer.Typer(
     help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
@@ -48,6 +50,9 @@ SHORT_HELP = {
     "restore": "Bring a backup back after checking its manifest.",
     "listing": "Walk a 严重失信主体名单 case through its legal procedure.",
     "objections": "List objections with their deadlines (open, overdue, decided).",
+    "report": "Write a firm's credit report (信用报告) as a PDF with its verification code.",
+    "verify-report": "Check a credit report PDF against the warehouse.",
+    "users": "Manage the dashboards' accounts (a firm's own account).",
 }
 """One whole sentence per command for `renfang --help` (click would cut a long first
 sentence mid-way)."""
@@ -91,6 +96,10 @@ def main(
 app.add_typer(export_app, name="export", short_help=SHORT_HELP["export"])
 app.add_typer(rules_app, name="rules", short_help=SHORT_HELP["rules"])
 app.add_typer(listing_app, name="listing", short_help=SHORT_HELP["listing"])
+app.add_typer(users_app, name="users", short_help=SHORT_HELP["users"])
+users_app.command(
+    "add-firm", cls=Command, short_help="Add a firm's own account and print its first password."
+)(add_firm)
 for name, command in (
     ("run", run),
     ("score", score),
@@ -104,6 +113,8 @@ for name, command in (
     ("backup", backup),
     ("restore", restore),
     ("objections", objections),
+    ("report", report),
+    ("verify-report", verify_report),
 ):
     help_text = BACKTEST_HELP if name == "backtest" else None
     app.command(name, cls=Command, short_help=SHORT_HELP[name], help=help_text)(command)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.landing import FIRM_DESIGN
 from streamlit.testing.v1 import AppTest
 
 from dashboards.auth import PAGES, User
@@ -17,7 +18,8 @@ APP = Path(__file__).parents[2] / "dashboards" / "streamlit_app.py"
 def app(role: str | None, lang: str = "zh") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=30)
     if role:
-        at.session_state["user"] = User(username=role, name=role, role=role)
+        uscc = FIRM_DESIGN if role == "firm" else None  # a firm account carries its USCC
+        at.session_state["user"] = User(username=role, name=role, role=role, uscc=uscc)
     at.session_state["lang"] = lang
     return at.run()
 
@@ -188,7 +190,7 @@ def test_round_results_show_published_rounds_without_inspectors(use_warehouse):
 def test_association_and_public_are_refused_firm_profiles_and_inspector_data(use_warehouse, role):
     at = app(role)
     for page in PAGES:
-        if page in ("tier_list", "round_results", "public_lists"):
+        if page in ("tier_list", "round_results", "public_lists", "firm_window"):
             continue
         open_page(at, page)
         label = "行业协会" if role == "association" else "公众"
@@ -208,5 +210,22 @@ def test_english_labels_everything(use_warehouse):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_in_english(use_warehouse, page):
     """e.g. the data-quality page once crashed in English: two columns both read 'Reason'."""
-    at = open_page(app("centre", lang="en"), page)
+    at = open_page(app("firm" if page == "firm_window" else "centre", lang="en"), page)
     assert not at.exception and not at.error
+
+
+def test_a_firm_sees_its_own_record_and_no_search(use_warehouse):
+    at = open_page(app("firm"), "firm_window")
+    assert at.title[0].value == "本单位信用"
+    assert not at.text_input  # no search: the firm is the signed-in account's
+    assert "信用得分" in metrics(at)
+    assert FIRM_DESIGN in " ".join(c.value for c in at.caption)
+    at.query_params["q"] = "91310101MA1AB1777K"  # another firm by URL changes nothing
+    at.run()
+    assert FIRM_DESIGN in " ".join(c.value for c in at.caption)
+    assert "91310101MA1AB1777K" not in " ".join(c.value for c in at.caption)
+
+
+def test_the_centre_is_not_a_firm(use_warehouse):
+    at = open_page(app("centre"), "firm_window")
+    assert at.error

@@ -261,7 +261,7 @@ def test_an_old_warehouse_opens_with_its_record_intact(tmp_path: Path) -> None:
     con.close()
     assert ("2026Q1", "published") in rounds
     assert version == [(SCHEMA_VERSION,)]
-    assert ("department",) in roster  # v3 → v4: a joint round's roster column
+    assert ("department",) in roster  # v4 → v5: a joint round's roster column
     assert ("2026Q1",) not in facts  # a round stored before keeps its rows; the page says 市级
 
 

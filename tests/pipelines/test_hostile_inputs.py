@@ -33,6 +33,7 @@ from icalendar import Calendar
 from pipelines.definitions import build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
 from warehouse.connection import query
+from warehouse.publication import TIER_LIST_FILE
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -355,11 +356,14 @@ def test_a_name_with_line_breaks_and_bidi_overrides_is_clean_text_in_every_expor
     public = csv_rows(folder / "公示_2026Q1.csv")
     assert CLEAN_FIRM in {r["单位名称"] for r in public}
     for xlsx in (folder / "抽查计划_2026Q1.xlsx", folder / "公示_2026Q1.xlsx",
-                 *run.reports.glob("tier_list_*.xlsx")):  # fmt: skip
+                 *run.reports.glob(TIER_LIST_FILE.format(as_of="*"))):  # fmt: skip
         values = xlsx_values(xlsx)
         assert CLEAN_FIRM in values, xlsx
         assert not any(isinstance(v, str) and ("\r" in v or "\u202e" in v) for v in values)
     (feed,) = run.reports.glob("disclosure_*")
-    firms = csv_rows(feed / "firms.csv")
-    assert CLEAN_FIRM in {r["name"] for r in firms}
-    assert len(firms) == run.read("SELECT count(DISTINCT uscc) FROM credit_scores").item()
+    firms = csv_rows(feed / "firms.csv")  # only the firms the public feed names (issue 14)
+    named = {r["uscc"] for f in ("tiers", "results", "serious_dishonesty")
+             for r in csv_rows(feed / f"{f}.csv")}  # fmt: skip
+    named |= {r["统一社会信用代码"] for r in csv_rows(feed / "penalties.csv")}
+    assert {r["uscc"] for r in firms} == named
+    assert not any("\r" in r["name"] or "\u202e" in r["name"] for r in firms)

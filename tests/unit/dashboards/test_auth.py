@@ -14,6 +14,7 @@ from dashboards.auth import (
     PAGES,
     AccessConfigError,
     User,
+    add_firm_account,
     allowed_pages,
     authenticate,
     hash_password,
@@ -78,8 +79,39 @@ def test_association_and_public_cannot_open_firm_profiles_or_inspector_data():
 def test_centre_and_manager_open_every_page_but_only_the_centre_refreshes():
     centre = User(username="c", name="c", role="centre")
     manager = User(username="m", name="m", role="manager")
-    assert allowed_pages(centre) == allowed_pages(manager) == PAGES
+    staff_pages = tuple(p for p in PAGES if p != "firm_window")  # a firm's own window only
+    assert allowed_pages(centre) == allowed_pages(manager) == staff_pages
     assert may(centre, "refresh") and not may(manager, "refresh")
+    assert may(centre, "decide_case") and not may(manager, "decide_case")
+
+
+def test_a_firm_account_opens_its_own_window_only_and_carries_its_uscc(tmp_path: Path):
+    users = tmp_path / "users.yaml"
+    username, password = add_firm_account(users, "91310115MA1FL07778", "某设计院")
+    assert username == "91310115MA1FL07778" and len(password) >= 16
+    assert password not in users.read_text(encoding="utf-8")  # only its hash is kept
+    user = authenticate(username, password, users)
+    assert user is not None and user.role == "firm" and user.uscc == "91310115MA1FL07778"
+    assert allowed_pages(user) == ("firm_window",)
+    assert may(user, "file_case") and may(user, "report") and not may(user, "download")
+    with pytest.raises(AccessConfigError, match="already has an account"):
+        add_firm_account(users, "91310115MA1FL07778", "again")
+    with pytest.raises(AccessConfigError, match="demo users file is never written"):
+        add_firm_account(DEFAULT_USERS, "91310115MA1FL07778", "x")
+
+
+def test_a_firm_account_without_its_uscc_or_a_second_one_is_rejected(tmp_path: Path):
+    good = hash_password("x")
+    for body in (
+        f"    f: {{name: F, password: '{good}', roles: [firm]}}\n",
+        f"    f: {{name: F, password: '{good}', roles: [firm], uscc: X}}\n"
+        f"    g: {{name: G, password: '{good}', roles: [firm], uscc: X}}\n",
+    ):
+        path = tmp_path / "u.yaml"
+        path.write_text("credentials:\n  usernames:\n" + body, encoding="utf-8")
+        load_users.cache_clear()
+        with pytest.raises(AccessConfigError, match="firm"):
+            load_users(path)
 
 
 def test_a_users_file_with_an_unknown_role_or_a_plain_password_is_rejected(tmp_path: Path):

@@ -18,7 +18,7 @@ COMMANDS = [
     ["run"], ["score"], ["generate"], ["ui"], ["backtest"], ["draw"], ["verify-draw"],
     ["rounds"], ["export"], ["export", "tier-list"], ["export", "disclosure"],
     ["export", "penalty-feed"], ["listing"], ["listing", "propose"], ["listing", "list"],
-    ["objections"],
+    ["objections"], ["report"], ["verify-report"], ["users"], ["users", "add-firm"],
 ]  # fmt: skip
 
 
@@ -64,6 +64,10 @@ def test_usage_names_a_required_argument_plainly() -> None:
         ["export", "tier-list", "--out", "x.xlsx", "--as-of", "2025-02-30"],
         ["generate", "--out", "x", "--firms", "0"],
         ["ui", "--port", "70000"],
+        ["report", "--uscc", "91310115MA1FL07778", "--out", "r.pdf", "--as-of", "2025-13-01"],
+        ["report", "--uscc", "not-a-uscc", "--out", "r.pdf"],
+        ["verify-report", "no-such-file.pdf"],
+        ["users", "add-firm", "--uscc", "91310115MA1FL0777X"],
     ],
     ids=lambda a: " ".join(a[:2]),
 )
