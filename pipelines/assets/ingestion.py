@@ -31,6 +31,14 @@ from warehouse.tables import (
 
 WRITER_POOL = "duckdb_writer"
 """Every asset that writes the warehouse takes a slot of this pool (limit 1 in dagster.yaml)."""
+FULL_REBUILD_TAG = "renfang/rebuild"
+"""Run tag: `full` rebuilds every derived table from the archive (`renfang run --full`);
+without it a run derives again only what new files, acts and the date changed."""
+
+
+def full_rebuild(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> bool:
+    """Whether this run rebuilds everything from the archive (`FULL_REBUILD_TAG`)."""
+    return context.run.tags.get(FULL_REBUILD_TAG) == "full"
 
 
 def ingestion_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:

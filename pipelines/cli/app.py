@@ -20,7 +20,7 @@ from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
 from pipelines.cli.help import CONTEXT, Command, Group
 from pipelines.cli.rounds import draw, rounds, verify_draw
-from pipelines.cli.run import generate, run, score, ui
+from pipelines.cli.run import generate, retrain, run, score, ui
 
 app = typer.Typer(
     help="人防行业信用监管 — credit-based supervision scoring for civil air defence firms.",
@@ -32,7 +32,8 @@ app = typer.Typer(
 )
 
 SHORT_HELP = {
-    "run": "Run the main job: ingest, validate, score, draft a round, publish.",
+    "run": "Run the daily job: ingest new files, validate, score, draft a round, publish.",
+    "retrain": "Train the risk model now: backtest, model, risk scores (also monthly).",
     "score": "Score every firm as of a date and print the tier mix.",
     "generate": "Write a synthetic landing folder (the sample, or large sets).",
     "ui": "Start the Dagster UI, the dashboards and the Data Docs site.",
@@ -89,6 +90,7 @@ app.add_typer(export_app, name="export", short_help=SHORT_HELP["export"])
 app.add_typer(rules_app, name="rules", short_help=SHORT_HELP["rules"])
 for name, command in (
     ("run", run),
+    ("retrain", retrain),
     ("score", score),
     ("generate", generate),
     ("ui", ui),

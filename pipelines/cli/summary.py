@@ -92,6 +92,7 @@ def print_run_summary(
         if latest:
             echo("")
             print_tier_mix(tier_mix(con, latest), latest, echo, rules)
+    print_model(warehouse, echo)
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
     if skipped:
@@ -107,6 +108,33 @@ def print_run_summary(
     )
     outcome = "成功 success" if result.success else "失败 FAILED"
     echo(f"run:       {run_id}  ({outcome})")
+
+
+def print_model(warehouse: Warehouse, echo: Callable[[str], object]) -> None:
+    """When the risk model was last trained and on data up to which day: the daily run does
+    not train it (its own job: monthly, or `renfang retrain`)."""
+    with warehouse.connect(read_only=True) as con:
+        rows = (
+            con.execute(
+                "SELECT trained_at, cutoff, model_version FROM risk_model_versions "
+                "WHERE role = 'primary' ORDER BY trained_at DESC LIMIT 1"
+            ).fetchall()
+            if table_exists(con, "risk_model_versions")
+            else []
+        )
+    echo("")
+    if not rows:
+        echo(
+            "风险模型 risk model: 尚未训练（按月自动训练，或运行 renfang retrain）/ not trained "
+            "yet (monthly by its schedule, or `renfang retrain`)"
+        )
+        return
+    trained_at, data_end, version = rows[0]
+    echo(
+        f"风险模型 risk model: {version}，上次训练 last trained {trained_at:%Y-%m-%d %H:%M} UTC，"
+        f"数据截至 data up to {data_end}（每月重新训练，或运行 renfang retrain / retrained "
+        "monthly, or `renfang retrain`）"
+    )
 
 
 CONFLICTS_SHOWN = 5
