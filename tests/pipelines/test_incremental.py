@@ -129,6 +129,7 @@ class World:
     today: date = START
     runs: int = 0
     files: list[tuple[str, Path]] = field(default_factory=list)
+    originals: dict[Path, bytes] = field(default_factory=dict)
 
     @property
     def landing(self) -> LandingFolder:
@@ -143,12 +144,15 @@ class World:
         write_csv(path, frame)
         self.files.append((source, path))
 
-    def step(self) -> None:
+    def step(self, *, compare: bool = True) -> None:
         """Receive the folder, then derive: a full rebuild on a copy, incrementally here;
         every table must be the same."""
         self.runs += 1
         run_id = f"run-{self.runs}"
         receive_all(self.warehouse, self.landing, run_id)
+        if not compare:  # the first run: nothing derived yet, so it is a full one anyway
+            derive(self.warehouse, self.landing, run_id, full=False)
+            return
         copy = self.root / "full.duckdb"
         shutil.copy(self.root / "warehouse.duckdb", copy)
         derive(Warehouse(path=str(copy)), self.landing, run_id, full=True)
@@ -173,7 +177,8 @@ def start(root: Path, seed: int) -> World:
         half = pl.int_range(pl.len()) % 2 == 0
         world.add(name, "a.csv", frame.filter(half))
         world.add(name, "b.csv", frame.filter(~half))
-    world.step()
+    world.originals = {path: path.read_bytes() for _, path in world.files}
+    world.step(compare=False)
     return world
 
 
@@ -203,6 +208,7 @@ STEP = st.one_of(
     st.tuples(st.just("add"), st.sampled_from(RECORD_SOURCES),
               st.lists(st.integers(0, 3), min_size=1, max_size=6)),
     st.tuples(st.just("replace"), st.integers(0, 20), st.integers(0, 3)),
+    st.tuples(st.just("revert"), st.integers(0, 20), st.just(0)),
     st.tuples(st.just("withdraw"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
@@ -221,6 +227,9 @@ def apply(world: World, step: tuple, number: int) -> None:
         extra = varied(world.frames[source], source, [2, 1], tag) if source != "firms" else None
         text = kept.vstack(as_text(extra).select(kept.columns)) if extra is not None else kept
         path.write_text(text.write_csv(), encoding="utf-8")
+    elif kind == "revert":  # the first version back at its path: reinstated
+        path = sorted(world.originals)[a % len(world.originals)]
+        path.write_bytes(world.originals[path])
     elif kind == "withdraw":
         source, path = world.files[a % len(world.files)]
         with world.warehouse.transaction() as con:
