@@ -49,6 +49,8 @@ PAGES = (
     "validation",
     "tier_list",
     "round_results",
+    "cases",
+    "public_lists",
 )
 """Every page of the app, in menu order (one module per page in `dashboards/views/`)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from models.labels import Language, default_labels
+from models.publication import RISK_CLASS_NOTE
 
 LANG_KEY = "lang"
 
@@ -68,6 +69,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.validation": ("模型验证", "Validation"),
     "page.tier_list": ("等级名单", "Tier list"),
     "page.round_results": ("抽查结果公示", "Round results"),
+    "page.cases": ("案件办理", "Cases"),
+    "page.public_lists": ("信用信息公示", "Public lists"),
+    # cases (centre)
+    "cs.on": ("截至日期", "As of"),
+    "cs.open_cases": ("办理中的列入案件", "Open listing cases"),
+    "cs.overdue_cases": ("陈述申辩期满待决定", "Statement deadline passed"),
+    "cs.open_objections": ("办理中的异议", "Open objections"),
+    "cs.overdue_objections": ("超期未办结的异议", "Overdue objections"),
+    "cs.listing": ("严重失信主体名单列入案件", "Serious-dishonesty listing cases"),
+    "cs.steps": ("各案件办理步骤与文书", "Every step and document"),
+    "cs.objections": ("异议办理期限", "Objections and their deadlines"),
+    "cs.late_penalties": (
+        "逾期公示或逾期撤回的行政处罚决定",
+        "Penalty decisions published or withdrawn late",
+    ),
+    # public lists
+    "pl.on": ("公示日期", "As of"),
+    "pl.listed": ("严重失信主体名单", "Seriously dishonest entities"),
+    "pl.listed_note": (
+        "仅列示经告知、陈述申辩、决定等法定程序列入且在列入期内的主体；信用等级不构成失信认定。",
+        "Only entities listed by the legal procedure (notice, statement, decision) and within "
+        "their listing period; a credit tier is not a finding of dishonesty.",
+    ),
+    "pl.penalties": ("行政处罚信息公示", "Penalty decisions (双公示)"),
     # overview
     "ov.firms": ("单位数", "Firms"),
     "ov.tier_n": ("{tier} 级", "Tier {tier}"),
@@ -210,6 +235,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl.search": ("按名称或代码筛选", "Filter by name or code"),
     "tl.download": ("下载等级名单（Excel）", "Download the tier list (Excel)"),
     "tl.definitions": ("等级定义", "Tier definitions"),
+    "tl.risk_note": (
+        RISK_CLASS_NOTE,
+        "A tier is the regulator's internal credit-risk class, used to set how often firms "
+        "are inspected; it is not a finding of dishonesty. Entry on the list of seriously "
+        "dishonest entities requires the legal procedure (notice, statement, decision) and is "
+        "published separately.",
+    ),
+    "tl.audience": ("本名单公开的信用等级：{tiers}", "Tiers published in this list: {tiers}"),
     # public round results
     "pr.none": ("尚无已公布的抽查批次。", "No published round yet."),
     "pr.drawn": ("抽查单位", "Firms inspected"),

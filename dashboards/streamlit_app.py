@@ -60,6 +60,8 @@ ICONS = {
     "validation": ":material/query_stats:",
     "tier_list": ":material/format_list_numbered:",
     "round_results": ":material/campaign:",
+    "cases": ":material/gavel:",
+    "public_lists": ":material/policy:",
 }
 
 

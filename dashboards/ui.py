@@ -232,10 +232,10 @@ def tier_moves(movers: pl.DataFrame, rules: RuleSet) -> tuple[int, int]:
 
 
 def tier_caption(tier: str, rules: RuleSet) -> str:
-    """`A 守信` — the tier with its label in the rule set the scores were made with."""
-    for definition in rules.tiers:
-        if definition.tier == tier:
-            return f"{tier} {definition.label_zh if lang() == 'zh' else definition.label_en}"
+    """`A 信用风险低` — the tier with its published label in the rule set the scores were made
+    with (never a name the law reserves for a decided list: `RuleSet.public_label`)."""
+    if tier in rules.tier_names:
+        return f"{tier} {rules.public_label(tier, lang())}"
     return tier
 
 

@@ -271,7 +271,10 @@ class _Injector:
 def _conflicting(column: str) -> pl.Expr:
     """Same key, different content: another fine, deadline or inspection result."""
     if column == "fine_amount":
-        return pl.col("fine_amount") + 5_000
+        # another fine the law allows (人民防空法 art. 49: at most 50,000 yuan): a copy above
+        # the limit would be quarantined for that, not as a conflicting duplicate
+        fine = pl.col("fine_amount")
+        return pl.when(fine + 5_000 <= 50_000).then(fine + 5_000).otherwise(fine - 5_000)
     if column == "deadline":
         return pl.col("deadline") + pl.duration(days=15)
     return (

@@ -156,7 +156,9 @@ def render(
     n = len(typed)
     serial = pl.Series(rng.random(n) < _SERIAL_SHARE)
     choice = pl.Series(rng.integers(0, 3, n))
-    cells = typed.select(_cell(col, spec, serial, choice) for col in contract.columns)
+    cells = typed.select(
+        _cell(col, spec, serial, choice) for col in contract.columns if col.name in typed.columns
+    )
     if "uscc" in cells.columns:
         cells = _uscc_variants(cells, rng)
     return cells
@@ -202,7 +204,9 @@ def _output_frame(file: LandingFile, contract: Source) -> pl.DataFrame:
     """Cells in contract order with the file's headers (and its unknown column, if any)."""
     cells = file.cells
     frame = cells.select(
-        pl.col(c.name).alias(_header(c, file.spec.headers)) for c in contract.columns
+        pl.col(c.name).alias(_header(c, file.spec.headers))
+        for c in contract.columns
+        if c.name in cells.columns
     )
     if file.spec.remark:
         frame = frame.with_columns(_remark(cells).alias(file.spec.remark))
@@ -277,7 +281,9 @@ def _write(out: Path, file: LandingFile, when: dt.datetime) -> None:
     frame = _output_frame(file, contract)
     path = out / file.path
     if file.spec.fmt == "xlsx":
-        kinds = [c.type for c in contract.columns] + (["text"] if file.spec.remark else [])
+        kinds = [c.type for c in contract.columns if c.name in file.cells.columns] + (
+            ["text"] if file.spec.remark else []
+        )
         _write_xlsx(path, frame, kinds, file.spec, when)
     else:
         _write_csv(path, frame, file.spec)

@@ -36,6 +36,16 @@ _ORDER: dict[str, str] = {
     "credit_cases": "filed_on",
 }
 _HIDDEN = ("latent_risk", "strictness")
+NOT_GENERATED: dict[str, tuple[str, ...]] = {
+    "penalty_decisions": (
+        "violation_type", "penalty_content", "confiscated_amount", "publication_until",
+        "data_source",
+    ),
+    "correction_notices": ("penalty_doc_no",),
+    "circulars": ("penalty_doc_no",),
+}  # fmt: skip
+"""Optional contract columns the generator does not make (the national layout's extra
+fields, the decision a circular or notice cites): the bundled sample stays as it was."""
 
 
 def _finish(source: str, frame: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
@@ -46,7 +56,9 @@ def _finish(source: str, frame: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFra
             uscc=firms["uscc"].gather(firm), firm_name=firms["name"].gather(firm)
         )
     hidden = [c for c in _HIDDEN if c in frame.columns]
-    columns = default_contracts().source(source).column_names
+    # the contract's columns the generator makes (optional ones it does not make, such as the
+    # national layout's extra fields, stay out of the files, which keeps the sample stable)
+    columns = [c for c in default_contracts().source(source).column_names if c in frame.columns]
     frame = frame.select(*columns, *hidden)
     # A stable sort on one date: same-day rows keep their (deterministic) generation order.
     key = frame[_ORDER[source]]

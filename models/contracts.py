@@ -12,6 +12,7 @@ beyond reading the packaged default file.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from typing import Literal
@@ -57,6 +58,10 @@ class Column(_Frozen):
     allow_future: bool = False
     max_length: int | None = None
     default: Literal["first_seen"] | None = None
+    fallback: str | None = None
+    """Another (text) column whose value, when it spells one of this enum's values, stands
+    in for a blank cell here (e.g. the national layout's free-text 违法行为类型 for the
+    violation category); a value that spells none leaves it blank, never quarantined."""
 
     @model_validator(mode="after")
     def _enum_only_for_enum_types(self) -> Column:
@@ -64,7 +69,26 @@ class Column(_Frozen):
             raise ValueError(f"column {self.name!r} of type {self.type} needs `enum:`")
         if self.type not in ("enum", "enum_list") and self.enum:
             raise ValueError(f"column {self.name!r} of type {self.type} cannot have `enum:`")
+        if self.fallback and self.type != "enum":
+            raise ValueError(f"column {self.name!r}: `fallback` is for enum columns only")
         return self
+
+
+class Layout(_Frozen):
+    """A known file layout of a source (e.g. the national 双公示 layout): a file whose header
+    holds every `signature` header was read as this layout (the review report names it).
+    Its headers are ordinary aliases of the source's columns."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    signature: tuple[str, ...] = Field(min_length=1)
+
+
+PROJECT_LAYOUT = Layout(
+    name="project", title_zh="本项目格式", title_en="project layout", signature=("-",)
+)
+"""The layout of a file matching no declared layout: the project's own headers."""
 
 
 class DateOrder(_Frozen):
@@ -94,6 +118,16 @@ class Source(_Frozen):
     evidence_date: str | None = Field(
         default=None, description="decision/issue date of an evidence document (review report)"
     )
+    layouts: tuple[Layout, ...] = ()
+
+    def layout_of(self, headers: Sequence[str | None]) -> Layout:
+        """The declared layout whose signature headers all appear in a header row, else the
+        project's own."""
+        present = {header_key(str(h)) for h in headers if h is not None}
+        for layout in self.layouts:
+            if all(header_key(h) in present for h in layout.signature):
+                return layout
+        return PROJECT_LAYOUT
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -134,6 +168,13 @@ class Source(_Frozen):
                     raise ValueError(f"source {self.name!r}: date_order names {c!r}, not a date")
         if self.evidence_date and self.evidence_date not in names:
             raise ValueError(f"source {self.name!r}: evidence_date {self.evidence_date!r} unknown")
+        for col in self.columns:
+            if col.fallback and (col.fallback not in names or self.column(col.fallback).type
+                                 != "text"):  # fmt: skip
+                raise ValueError(
+                    f"source {self.name!r}: column {col.name!r} falls back to "
+                    f"{col.fallback!r}, not a text column of the source"
+                )
         return self
 
 
@@ -171,6 +212,14 @@ class Contracts(_Frozen):
 
     def max_length(self, column: Column) -> int:
         return column.max_length or self.max_text_length
+
+    def layout_title(self, source: str, name: str | None, lang: str = "zh") -> str:
+        """How the review report names a file's layout (`Source.layout_of`)."""
+        found = next((x for x in self.sources[source].layouts if x.name == name), None)
+        layout = found or PROJECT_LAYOUT
+        if name is None:
+            return "（未记录）" if lang == "zh" else "(not recorded)"
+        return layout.title_zh if lang == "zh" else layout.title_en
 
     @model_validator(mode="after")
     def _cross_references(self) -> Contracts:

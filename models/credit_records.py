@@ -16,7 +16,7 @@ the derivation"; this module follows that list.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -24,7 +24,7 @@ from models.contracts import default_contracts
 from models.credit_schema import CREDIT_RECORD_SCHEMA
 from models.review import is_valid_doc_no
 from models.row_checks import clean_schema
-from models.rules import RuleSet
+from models.rules import RuleSet, SameFactMatch
 
 EVIDENCE_TYPES: dict[str, str] = {
     "penalty_decisions": "行政处罚决定书",
@@ -48,12 +48,16 @@ def derive_credit_records(sources: Mapping[str, pl.DataFrame], rules: RuleSet) -
     nothing, and a frame lacking optional or lineage columns is read as if they were null.
     The result has exactly `CREDIT_RECORD_SCHEMA`, sorted by (uscc, record_id, segment).
     """
+    penalties = sources.get("penalty_decisions")
     parts = [
-        source_records(name, sources[name], rules) for name in EVIDENCE_TYPES if name in sources
+        source_records(name, sources[name], rules, penalties)
+        for name in EVIDENCE_TYPES
+        if name in sources
     ]
     if not parts:
         return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
-    return in_record_order(pl.concat(parts, how="vertical")).collect()
+    records = pl.concat(parts, how="vertical").collect()
+    return in_record_order(pl.concat([records, overdue_vetoes(records, rules)]).lazy()).collect()
 
 
 def in_record_order(records: pl.LazyFrame) -> pl.LazyFrame:
@@ -64,18 +68,30 @@ def in_record_order(records: pl.LazyFrame) -> pl.LazyFrame:
     return records.sort(firm_then_id, "segment")
 
 
-def source_records(source: str, frame: pl.DataFrame, rules: RuleSet) -> pl.LazyFrame:
+def source_records(
+    source: str, frame: pl.DataFrame, rules: RuleSet, penalties: pl.DataFrame | None = None
+) -> pl.LazyFrame:
     """The records of one source, unsorted; sources yield disjoint records (the record id
     starts with the source), so the pipeline derives and stores one source at a time and
-    holds only that source's documents and records in memory."""
-    builders: dict[str, Callable[[pl.LazyFrame, RuleSet], list[pl.LazyFrame]]] = {
-        "penalty_decisions": _penalty_records,
-        "correction_notices": _correction_records,
-        "circulars": _circular_records,
-        "commendations": _commendation_records,
-        "inspection_outcomes": _inspection_records,
-    }
-    return pl.concat(builders[source](conform_source(frame, source), rules), how="vertical")
+    holds only that source's documents and records in memory.
+
+    `penalties` (the penalty decisions of at least the same firms) let a circular or a
+    correction notice find the decision whose fact it records (`same_fact_as`). The
+    overdue-corrections veto is not made here: it rests on several notices, possibly of
+    several files, and is derived from the records of all of them (`overdue_vetoes`)."""
+    documents = conform_source(frame, source)
+    match source:
+        case "penalty_decisions":
+            parts = _penalty_records(documents, rules)
+        case "correction_notices":
+            parts = _correction_records(documents, rules, _penalty_lookup(penalties, rules))
+        case "circulars":
+            parts = _circular_records(documents, rules, _penalty_lookup(penalties, rules))
+        case "commendations":
+            parts = _commendation_records(documents, rules)
+        case _:
+            parts = _inspection_records(documents, rules)
+    return pl.concat(parts, how="vertical")
 
 
 # --- one builder per source ------------------------------------------------------------------
@@ -105,6 +121,11 @@ def _penalty_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
         "penalty.minor": "L1",
     }
     kept = docs.filter(~pl.col("status").is_in(list(p.ignored_statuses)).fill_null(False))
+    # 不予处罚 / 轻微违法免罚 (a decision holding nothing else) is a kind of its own: a record
+    # only at the severity the rule set gives it (default none), never a veto.
+    not_penalised = only_no_penalty(p.no_penalty_types)
+    exempt = kept.filter(not_penalised)
+    kept = kept.filter(~not_penalised)
     kept = kept.with_columns(
         _rule=rule,
         _from=pl.col("decided_on"),
@@ -137,14 +158,44 @@ def _penalty_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
         ),
         veto=pl.lit(True),
         veto_reason=pl.lit(VETO_PREFIX) + pl.col("violation_category"),
+        grounds=pl.concat_list(_record_id("penalty_decisions", pl.col("doc_no"))),
+        grounds_needed=pl.lit(1),
     )
-    return [record, veto]
+    parts = [record, veto]
+    if p.no_penalty_severity is not None:
+        level = rules.severities[p.no_penalty_severity]
+        parts.append(
+            _records(
+                exempt.with_columns(_from=pl.col("decided_on")),
+                common,
+                category=pl.col("violation_category"),
+                severity=pl.lit(p.no_penalty_severity),
+                points=pl.lit(level.points),
+                rule=pl.lit("penalty.not_penalised"),
+                valid_until=_add_months(pl.col("_from"), level.months),
+            )
+        )
+    return parts
 
 
-def _correction_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
+def only_no_penalty(types: tuple[str, ...]) -> pl.Expr:
+    """The decision's penalty types are all decisions not to penalise (and there is one)."""
+    if not types:
+        return pl.lit(False)
+    listed = pl.col("penalty_types")
+    return (
+        (listed.list.len() > 0) & listed.list.eval(pl.element().is_in(list(types))).list.all()
+    ).fill_null(False)
+
+
+def _correction_records(
+    docs: pl.LazyFrame, rules: RuleSet, penalties: pl.LazyFrame | None
+) -> list[pl.LazyFrame]:
     """Segment 0: the order (L1) from issue; segment 1: failed (L3) from the day after the
     deadline when rectified late, never, or reviewed as failed; never rectified gets the
-    refusal-extended window; enough never-rectified notices close together give a veto."""
+    refusal-extended window (the overdue-corrections veto: `overdue_vetoes`). An order that
+    records the violation of a penalty decision is linked to it (`same_fact_as`): the order
+    is that decision's fact; failing it later is a fact of its own."""
     c = rules.corrections
     rectified = pl.col("rectified_on")
     never = rectified.is_null() | pl.col("review_result").is_in(
@@ -161,6 +212,8 @@ def _correction_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame
         _failed_from=pl.when(failed).then(pl.col("deadline").dt.offset_by("1d")),
         _never=never,
     )
+    match = rules.same_fact.correction_notices if rules.same_fact else None
+    notices = _with_same_fact(notices, penalties, rules, match, pl.col("problem_category"))
     common = _document_columns("correction_notices", pl.col("doc_no"), rules)
     on_time = rules.severities[c.on_time_severity]
     order = _records(
@@ -172,6 +225,7 @@ def _correction_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame
         rule=pl.lit("correction.order"),
         valid_until=_add_months(pl.col("_from"), on_time.months),
         segment_until=pl.col("_failed_from"),
+        same_fact_as=pl.col("_same_fact_as"),
     )
     failed_rows = notices.filter(pl.col("_failed_from").is_not_null())
     failed_months = rules.severities[c.failed_severity].months
@@ -193,53 +247,222 @@ def _correction_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame
         ),
         segment_from=pl.col("_failed_from"),
     )
-    return [order, failure, _overdue_veto(failed_rows.filter(pl.col("_never")), rules)]
+    return [order, failure]
 
 
-def _overdue_veto(ignored: pl.LazyFrame, rules: RuleSet) -> pl.LazyFrame:
-    """A veto for each never-rectified notice that is the n-th within the window of a firm.
+NEVER_RECTIFIED = "correction.never_rectified"
+OVERDUE_VETO = "correction.overdue_twice_veto"
 
-    Notices are ordered per firm by failure date; the notice whose failure date falls within
-    `overdue_window_months` of the (n−1)-th one before it completes the set. The veto runs from
-    its failure date and is known only once all n notices had been collected.
+
+def overdue_vetoes(records: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """The overdue-corrections veto (docs §2): a veto record for each never-rectified
+    notice that has at least n − 1 other never-rectified notices of the firm failing before
+    it (by failure date, then number) within `overdue_window_months`.
+
+    `records` are credit records of any sources, current and retired (a set may span files);
+    only evidenced `correction.never_rectified` segments take part, and a notice's other
+    versions (same number, another file) are never counted as another notice. The veto
+    rests on the whole set (`grounds`: every such notice in the window and the completing
+    one; `grounds_needed` = n): it holds only while n of them stand, so revoking, correcting
+    or withdrawing one lifts it from that day unless others still make up the set, and a
+    dispute on one suspends it (`models.grounds`). It runs from the completing notice's
+    failure date and is known once n of its notices had been collected.
     """
     n = rules.veto.overdue_corrections
-    ordered = ignored.sort("uscc", "_failed_from", "doc_no").with_columns(
-        _first_of_set=pl.col("_failed_from").shift(n - 1).over("uscc"),
-        _set_collected=pl.col("collected_on").rolling_max(window_size=n).over("uscc"),
+    notices = records.filter(
+        (pl.col("rule") == NEVER_RECTIFIED) & pl.col("evidence_valid").fill_null(False)
+    ).select(
+        "record_id",
+        "uscc",
+        "evidence_doc_no",
+        "evidence_valid",
+        "collected_on",
+        "retired_on",
+        "rule_set_version",
+        failed=pl.col("segment_from"),
     )
-    vetoes = ordered.filter(
-        pl.col("_failed_from")
-        < _add_months(pl.col("_first_of_set"), rules.veto.overdue_window_months)
+    if notices.is_empty():
+        return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
+    ordered = notices.sort("uscc", "failed", "evidence_doc_no", "record_id").with_row_index("i")
+    window = rules.veto.overdue_window_months
+    pairs = (
+        ordered.join(ordered, on="uscc", suffix="_e")
+        .filter(
+            (pl.col("i_e") < pl.col("i"))
+            & (pl.col("evidence_doc_no_e") != pl.col("evidence_doc_no"))
+            & (pl.col("failed") < _add_months(pl.col("failed_e"), window))
+        )
+        .group_by("i")
+        .agg(
+            earlier=pl.col("record_id_e"),
+            earlier_collected=pl.col("collected_on_e").sort(),
+        )
+    )
+    sets = (
+        ordered.join(pairs, on="i", how="left")
+        .with_columns(pl.col("earlier").fill_null([]))
+        .filter(pl.col("earlier").list.len() >= n - 1)
+    ).with_columns(
+        _set_collected=pl.max_horizontal(
+            "collected_on",
+            pl.col("earlier_collected").list.get(n - 2, null_on_oob=True)
+            if n > 1
+            else pl.col("collected_on"),
+        ),
+        # a retired notice's veto keeps the notice's file suffix (`…:veto@<hash>`)
+        _veto_id=pl.col("record_id").str.replace(r"^([^@]*)(@.*)?$", "${1}:veto${2}"),
     )
     count = _COUNT_ZH.get(n, str(n))
-    return _records(
-        vetoes,
-        _document_columns("correction_notices", pl.col("doc_no"), rules),
-        record_id=_record_id("correction_notices", pl.col("doc_no"), suffix=":veto"),
-        points=pl.lit(0.0),
-        rule=pl.lit("correction.overdue_twice_veto"),
-        valid_from=pl.col("_failed_from"),
-        valid_until=_add_months(pl.col("_failed_from"), rules.veto.months),
-        collected_on=pl.col("_set_collected"),
-        veto=pl.lit(True),
-        veto_reason=pl.lit(f"{VETO_PREFIX}{count}次逾期未整改"),
+    return (
+        sets.lazy()
+        .select(
+            record_id="_veto_id",
+            segment=pl.lit(0),
+            uscc="uscc",
+            source=pl.lit("correction_notices"),
+            evidence_type=pl.lit(EVIDENCE_TYPES["correction_notices"]),
+            evidence_doc_no="evidence_doc_no",
+            evidence_valid="evidence_valid",
+            polarity=pl.lit("bad"),
+            points=pl.lit(0.0),
+            rule=pl.lit(OVERDUE_VETO),
+            valid_from="failed",
+            valid_until=_add_months(pl.col("failed"), rules.veto.months),
+            segment_from="failed",
+            collected_on="_set_collected",
+            veto=pl.lit(True),
+            veto_reason=pl.lit(f"{VETO_PREFIX}{count}次逾期未整改"),
+            rule_set_version="rule_set_version",
+            retired_on="retired_on",
+            grounds=pl.concat_list("earlier", pl.concat_list("record_id")).list.sort(),
+            grounds_needed=pl.lit(n),
+        )
+        .select(
+            (pl.col(c) if c in _VETO_COLUMNS else pl.lit(None)).cast(t).alias(c)
+            for c, t in CREDIT_RECORD_SCHEMA.items()
+        )
+        .collect()
     )
 
 
-def _circular_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame]:
-    """批评 → the criticism severity; 表扬 → a bonus by level. One row per (doc_no, uscc)."""
+_VETO_COLUMNS = frozenset(
+    {
+        "record_id", "segment", "uscc", "source", "evidence_type", "evidence_doc_no",
+        "evidence_valid", "polarity", "points", "rule", "valid_from", "valid_until",
+        "segment_from", "collected_on", "veto", "veto_reason", "rule_set_version",
+        "retired_on", "grounds", "grounds_needed",
+    }
+)  # fmt: skip
+
+
+PENALTY_LOOKUP = ("doc_no", "uscc", "decided_on", "penalty_types", "violation_category", "status")
+"""The penalty-decision columns a circular or correction notice is matched against."""
+
+
+def _penalty_lookup(penalties: pl.DataFrame | None, rules: RuleSet) -> pl.LazyFrame | None:
+    """Penalty decisions a document can record the fact of: not ignored (revoked) and not
+    decisions not to penalise."""
+    if penalties is None or rules.same_fact is None:
+        return None
+    p = rules.penalties
+    docs = conform_source(penalties, "penalty_decisions").select(PENALTY_LOOKUP)
+    return docs.filter(
+        ~pl.col("status").is_in(list(p.ignored_statuses)).fill_null(False)
+        & ~only_no_penalty(p.no_penalty_types)
+    )
+
+
+def _with_same_fact(
+    docs: pl.LazyFrame,
+    penalties: pl.LazyFrame | None,
+    rules: RuleSet,
+    match: SameFactMatch | None,
+    category: pl.Expr,
+) -> pl.LazyFrame:
+    """`docs` with `_same_fact_as`: the record id of the penalty decision whose fact the
+    document records — the decision it cites (`penalty_doc_no`, same firm), else, when the
+    rule set's match applies, the latest matching decision (same firm, dated on or before
+    the document within `within_days`, holding one of the penalty types, same category)."""
+    none = docs.with_columns(_same_fact_as=pl.lit(None, dtype=pl.Utf8))
+    if penalties is None or rules.same_fact is None:
+        return none
+    keyed = docs.with_row_index("_doc_row").with_columns(_category=category)
+    found: list[pl.LazyFrame] = []
+    if rules.same_fact.by_citation:
+        found.append(
+            keyed.join(
+                penalties.select("uscc", penalty_doc_no="doc_no"),
+                on=["uscc", "penalty_doc_no"],
+            ).select("_doc_row", _penalty_doc=pl.col("penalty_doc_no"), _rank=pl.lit(0))
+        )
+    if match is not None:
+        matched = keyed.filter(pl.col("penalty_doc_no").is_null()).join(
+            penalties.select(
+                "uscc",
+                _penalty_doc="doc_no",
+                _decided="decided_on",
+                _types="penalty_types",
+                _penalty_category="violation_category",
+            ),
+            on="uscc",
+        )
+        wanted = (pl.col("_from") >= pl.col("_decided")) & (
+            pl.col("_from") <= pl.col("_decided").dt.offset_by(f"{match.within_days}d")
+        )
+        if match.penalty_types:
+            wanted &= (
+                pl.col("_types")
+                .list.eval(pl.element().is_in(list(match.penalty_types)))
+                .list.any()
+                .fill_null(False)
+            )
+        if match.same_category:
+            wanted &= (pl.col("_category") == pl.col("_penalty_category")).fill_null(False)
+        found.append(
+            matched.filter(wanted)
+            .sort("_decided", "_penalty_doc", descending=[True, False])
+            .group_by("_doc_row", maintain_order=True)
+            .first()
+            .select("_doc_row", "_penalty_doc", _rank=pl.lit(1))
+        )
+    if not found:
+        return none
+    best = (
+        pl.concat(found).sort("_doc_row", "_rank").group_by("_doc_row", maintain_order=True).first()
+    )
+    return (
+        keyed.join(best, on="_doc_row", how="left")
+        .with_columns(
+            _same_fact_as=pl.when(pl.col("_penalty_doc").is_not_null()).then(
+                _record_id("penalty_decisions", pl.col("_penalty_doc"))
+            )
+        )
+        .drop("_doc_row", "_category", "_penalty_doc", "_rank")
+    )
+
+
+def _circular_records(
+    docs: pl.LazyFrame, rules: RuleSet, penalties: pl.LazyFrame | None
+) -> list[pl.LazyFrame]:
+    """批评 → the criticism severity; 表扬 → a bonus by level. One row per (doc_no, uscc).
+    A criticism that announces a penalty decision's 通报批评 is linked to it
+    (`same_fact_as`): one fact, one deduction."""
     c = rules.circulars
     common = _document_columns("circulars", pl.col("doc_no"), rules)
     dated = docs.with_columns(_from=pl.col("issued_on"))
     severity = rules.severities[c.criticism_severity]
+    match = rules.same_fact.circulars if rules.same_fact else None
+    criticisms = _with_same_fact(
+        dated.filter(pl.col("kind") == c.criticism_kind), penalties, rules, match, pl.lit(None)
+    )
     criticism = _records(
-        dated.filter(pl.col("kind") == c.criticism_kind),
+        criticisms,
         common,
         severity=pl.lit(c.criticism_severity),
         points=pl.lit(severity.points),
         rule=pl.lit("circular.criticism"),
         valid_until=_add_months(pl.col("_from"), severity.months),
+        same_fact_as=pl.col("_same_fact_as"),
     )
     praise = _bonus_records(
         dated.filter(pl.col("kind") == c.commendation_kind), "circular.commendation", common, rules
@@ -292,6 +515,8 @@ def _inspection_records(docs: pl.LazyFrame, rules: RuleSet) -> list[pl.LazyFrame
             valid_until=_add_months(pl.col("_from"), rules.veto.months),
             veto=pl.lit(True),
             veto_reason=pl.lit(f"{VETO_PREFIX}{i.refused_result}"),
+            grounds=pl.concat_list(_record_id("inspection_outcomes", pl.col("inspection_id"))),
+            grounds_needed=pl.lit(1),
         ),
     ]
 

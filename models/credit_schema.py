@@ -11,29 +11,36 @@ import polars as pl
 
 CREDIT_RECORD_SCHEMA = pl.Schema(
     {
-        "record_id": pl.Utf8,
-        "segment": pl.Int32,
-        "uscc": pl.Utf8,
-        "source": pl.Utf8,
-        "evidence_type": pl.Utf8,
-        "evidence_doc_no": pl.Utf8,
-        "evidence_valid": pl.Boolean,
-        "polarity": pl.Utf8,
-        "category": pl.Utf8,
-        "severity": pl.Utf8,
-        "points": pl.Float64,
-        "rule": pl.Utf8,
-        "valid_from": pl.Date,
-        "valid_until": pl.Date,
-        "segment_from": pl.Date,
-        "segment_until": pl.Date,
-        "collected_on": pl.Date,
-        "veto": pl.Boolean,
-        "veto_reason": pl.Utf8,
-        "rule_set_version": pl.Utf8,
-        "retired_on": pl.Date,
+        "record_id": pl.Utf8(),
+        "segment": pl.Int32(),
+        "uscc": pl.Utf8(),
+        "source": pl.Utf8(),
+        "evidence_type": pl.Utf8(),
+        "evidence_doc_no": pl.Utf8(),
+        "evidence_valid": pl.Boolean(),
+        "polarity": pl.Utf8(),
+        "category": pl.Utf8(),
+        "severity": pl.Utf8(),
+        "points": pl.Float64(),
+        "rule": pl.Utf8(),
+        "valid_from": pl.Date(),
+        "valid_until": pl.Date(),
+        "segment_from": pl.Date(),
+        "segment_until": pl.Date(),
+        "collected_on": pl.Date(),
+        "veto": pl.Boolean(),
+        "veto_reason": pl.Utf8(),
+        "rule_set_version": pl.Utf8(),
+        "retired_on": pl.Date(),
+        "grounds": pl.List(pl.Utf8()),
+        "grounds_needed": pl.Int32(),
+        "same_fact_as": pl.Utf8(),
     }
 )
+"""`grounds` / `grounds_needed`: the record ids a veto record rests on and how many of them
+must stand for it to hold (`models.grounds`); `same_fact_as`: the penalty decision's record
+id when the document records the fact that decision already deducts (one fact, one
+deduction)."""
 
 RECORD_STATUS_SCHEMA = pl.Schema(
     {
@@ -43,8 +50,11 @@ RECORD_STATUS_SCHEMA = pl.Schema(
         "status_until": pl.Date,
         "case_id": pl.Utf8,
         "reason": pl.Utf8,
+        "ground_doc_no": pl.Utf8,
     }
 )
+"""`ground_doc_no`: the document a derived status rests on — a ground of a veto that is
+disputed or no longer stands, the penalty decision a same-fact record defers to."""
 
 CREDIT_SCORE_SCHEMA = pl.Schema(
     {

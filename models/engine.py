@@ -18,12 +18,14 @@ from datetime import date
 import polars as pl
 
 from models.credit_records import (
+    EVIDENCE_TYPES,
     conform_source,
-    derive_credit_records,
     in_record_order,
+    overdue_vetoes,
     source_records,
 )
 from models.credit_schema import CREDIT_RECORD_SCHEMA, RECORD_STATUS_SCHEMA
+from models.grounds import derived_statuses
 from models.record_status import record_status_history
 from models.rules import RuleSet
 from models.scoring import reason_spans, scores_from_spans
@@ -51,8 +53,15 @@ WITHDRAWN = "withdrawn"
 
 
 def statuses_of(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """The status history of the records: from the credit cases (objections, repairs) and
-    from the retirement of the files they came from."""
+    """The status history of the records: from the credit cases (objections, repairs), from
+    the retirement of the files they came from, and what follows from those for the records
+    resting on them (`models.grounds`: vetoes on their grounds, one fact once)."""
+    direct = _direct_statuses(records, cases, rules)
+    derived = derived_statuses(records, direct, rules)
+    return pl.concat([direct, derived]).sort("record_id", "status_from", "case_id", "status")
+
+
+def _direct_statuses(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     from_cases = record_status_history(records, cases, rules)
     retired = (
         records.filter(pl.col("retired_on").is_not_null())
@@ -68,11 +77,14 @@ def statuses_of(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> p
         status_until=pl.lit(None, dtype=pl.Date),
         case_id=pl.lit(None, dtype=pl.Utf8),
         reason=pl.lit("文件已撤回或被新版本取代 / file withdrawn or superseded"),
+        ground_doc_no=pl.lit(None, dtype=pl.Utf8),
     ).cast(RECORD_STATUS_SCHEMA)
     return pl.concat([from_cases, withdrawn]).sort("record_id", "status_from", "case_id", "status")
 
 
-def retired_records(source: str, rows: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+def retired_records(
+    source: str, rows: pl.DataFrame, rules: RuleSet, penalties: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The records of a source's retired rows (`models.supersession`): each keeps its own
     identity — its id ends in `@` and the first 12 characters of its file's hash, so it never
     collides with the record of the version in force — and its `retired_on`."""
@@ -80,11 +92,13 @@ def retired_records(source: str, rows: pl.DataFrame, rules: RuleSet) -> pl.DataF
         return pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
     parts = []
     for (sha, day), group in rows.group_by("file_sha256", "retired_on", maintain_order=True):
-        derived = source_records(source, group, rules).collect()
+        derived = source_records(source, group, rules, penalties).collect()
         parts.append(
             derived.with_columns(
                 record_id=pl.col("record_id") + pl.lit(f"@{str(sha)[:12]}"),
                 retired_on=pl.lit(day, dtype=pl.Date),
+                # a veto of a retired row rests on that row's record, not on the current one
+                grounds=pl.col("grounds").list.eval(pl.element() + pl.lit(f"@{str(sha)[:12]}")),
             )
         )
     return in_record_order(pl.concat(parts).lazy()).collect()
@@ -129,10 +143,12 @@ def score_documents(
     """The whole sequence from the clean source tables (penalty decisions, correction
     notices, circulars, commendations, inspection outcomes — any subset) and the retired
     rows of those sources (`retired_<source>`, with `retired_on`)."""
-    records = derive_credit_records(dict(sources), rules)
-    parts = [records] + [
-        retired_records(name, rows, rules) for name, rows in (retired or {}).items()
-    ]
-    if len(parts) > 1:
-        records = in_record_order(pl.concat(parts).lazy()).collect()
+    penalties = sources.get("penalty_decisions")
+    parts = [
+        source_records(name, sources[name], rules, penalties).collect()
+        for name in EVIDENCE_TYPES
+        if name in sources
+    ] + [retired_records(name, rows, rules, penalties) for name, rows in (retired or {}).items()]
+    records = pl.concat(parts) if parts else pl.DataFrame(schema=CREDIT_RECORD_SCHEMA)
+    records = in_record_order(pl.concat([records, overdue_vetoes(records, rules)]).lazy()).collect()
     return score_records(records, cases, firms, rules, dates)

@@ -137,7 +137,9 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
     number = bare.str.strip_suffix("万").cast(pl.Float64, strict=False)
     # "nan" and "inf" cast to floats; they are unreadable amounts, not numbers
     finite = pl.when(number.is_finite()).then(number).otherwise(None)
-    return pl.when(wan).then(finite * 10_000).otherwise(finite)
+    # 2.8万 is 28,000 yuan, not 28000.000000000004: amounts in 万 are rounded to the fen
+    # (a float product would tip a fine over a threshold or a statutory maximum)
+    return pl.when(wan).then((finite * 10_000).round(2)).otherwise(finite)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:

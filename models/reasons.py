@@ -48,6 +48,13 @@ REASONS: dict[str, Reason] = {
     "invalid_enum": Reason("取值不在允许的范围内", "value is not one of the allowed values"),
     "value_too_long": Reason("内容超过长度上限", "value is longer than allowed"),
     "date_order": Reason("日期先后顺序错误", "dates are out of order"),
+    "fine_above_limit": Reason(
+        "罚款金额超过法定上限", "the fine is above the maximum the law allows"
+    ),
+    "no_penalty_with_penalty": Reason(
+        "不予处罚决定不能同时载明处罚种类或罚款",
+        "a decision not to penalise cannot also name a penalty or a fine",
+    ),
     # row-level, against other tables or rows
     "unknown_firm": Reason("该单位不在检查对象名录库中", "firm is not in the firm directory"),
     "unknown_inspector": Reason(

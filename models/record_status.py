@@ -138,6 +138,7 @@ def _rows(
         "status_until": until if until is not None else pl.lit(None),
         "case_id": pl.col("case_id"),
         "reason": reason if isinstance(reason, pl.Expr) else pl.lit(reason),
+        "ground_doc_no": pl.lit(None, dtype=pl.Utf8),
     }
     return cases.select(
         columns[name].cast(dtype).alias(name) for name, dtype in RECORD_STATUS_SCHEMA.items()

@@ -19,7 +19,7 @@ received), then the source's canonical columns (missing ones null).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,6 +78,19 @@ _PROBLEM = pl.Struct(
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A cross-field rule from outside the contract (e.g. the rule set's statutory fine
+    limits, `models.penalty_checks`): where `when` holds on the typed row, the row is
+    quarantined with `code` against `column`, its raw value and the notes."""
+
+    when: pl.Expr
+    column: str
+    code: str
+    note_zh: str | pl.Expr = ""
+    note_en: str | pl.Expr = ""
+
+
+@dataclass(frozen=True)
 class CleanResult:
     """What one source's raw rows became."""
 
@@ -123,17 +136,19 @@ def clean_source(
     *,
     today: date,
     known_keys: Mapping[str, pl.Series] | None = None,
+    rules: Sequence[RowRule] = (),
 ) -> CleanResult:
     """Type, check and de-duplicate one source's raw rows.
 
     `known_keys` maps a referenced source name (e.g. `firms`) to the series of its keys, for
     the contract's `references`; a reference whose source is absent from the mapping is not
     checked (the caller decides, e.g. the firm directory does not reference itself).
+    `rules` are cross-field rules from outside the contract (`RowRule`).
     `today` bounds "no future dates" and is a parameter so that runs are reproducible.
     """
     raw = _with_all_columns(raw, source)
     typed = typed_rows(raw, source, contracts)
-    problems = _problems(raw, typed, source, contracts, today, known_keys or {})
+    problems = _problems(raw, typed, source, contracts, today, known_keys or {}, rules)
     typed = typed.with_columns(_problems=problems)
 
     rejected = typed.filter(pl.col("_problems").list.len() > 0)
@@ -154,9 +169,19 @@ def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
     """Raw text rows → typed canonical columns (unparseable → null), defaults filled."""
     raw = _with_all_columns(raw, source)
     typed = raw.select(
-        *RAW_META_COLUMNS, *(_parse(c, contracts).alias(c.name) for c in source.columns)
+        *RAW_META_COLUMNS, *(_with_fallback(c, contracts).alias(c.name) for c in source.columns)
     )
     return _fill_defaults(typed, source)
+
+
+def _with_fallback(col: Column, contracts: Contracts) -> pl.Expr:
+    """The typed value; a blank enum with a `fallback` takes the other column's text when
+    it spells an allowed value (no problem is reported for the fallback: it is free text)."""
+    parsed = _parse(col, contracts)
+    if not col.fallback:
+        return parsed
+    lookup = contracts.enum_lookup(col.enum or "")
+    return pl.coalesce(parsed, normalise.map_enum(pl.col(col.fallback), lookup))
 
 
 def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
@@ -273,6 +298,7 @@ def _problems(
     contracts: Contracts,
     today: date,
     known_keys: Mapping[str, pl.Series],
+    rules: Sequence[RowRule] = (),
 ) -> pl.Series:
     """Every problem of every row, as a list of structs (empty list = the row is clean)."""
     frame = typed.with_columns(
@@ -306,14 +332,29 @@ def _problems(
             pl.lit(rule.later),
             pl.col(f"_raw_{rule.later}"),
         )
+        out_of_order = pl.col(rule.later) < pl.col(rule.earlier)
+        if source.column(rule.later).default:
+            # a collection date we filled in (the first-seen day) is not input to judge
+            out_of_order &= normalise.clean_text(pl.col(f"_raw_{rule.later}")).is_not_null()
         exprs.append(
             _problem(
-                pl.col(rule.later) < pl.col(rule.earlier),
+                out_of_order,
                 rule.later,
                 "date_order",
                 value,
                 note_zh=f"：早于{column_label(source, rule.earlier)}",
                 note_en=f": before {rule.earlier}",
+            )
+        )
+    for extra in rules:
+        exprs.append(
+            _problem(
+                extra.when,
+                extra.column,
+                extra.code,
+                pl.col(f"_raw_{extra.column}"),
+                note_zh=extra.note_zh,
+                note_en=extra.note_en,
             )
         )
     for ref in source.references:

@@ -86,14 +86,39 @@ class Bonus(_Frozen):
     months: Months
 
 
+class FineLimit(_Frozen):
+    """The largest fine the law allows for some violation categories (`categories` empty:
+    every category no other limit names), with the article it comes from."""
+
+    categories: Names = ()
+    max: float = Field(gt=0)
+    basis: str = Field(min_length=1)
+
+
 class Penalties(_Frozen):
-    """Penalty decision → severity, first match wins: L4, L3, L2, else L1 (docs §2)."""
+    """Penalty decision → severity, first match wins: L4, L3, L2, else L1 (docs §2).
+
+    `no_penalty_types` are decisions not to penalise (不予处罚, 轻微违法免罚: 处罚法 art. 33):
+    a decision holding only these is a kind of its own, scored at `no_penalty_severity`
+    (None: no record at all) and never published. `fine_limits` are the statutory maxima a
+    fine is checked against at ingestion (a fine above its limit is quarantined).
+    Both default to the behaviour of rule sets written before they existed."""
 
     ignored_statuses: Names
     l4_penalty_types: Names
     l4_fine_above: float = Field(ge=0)
     l3_fine_from: float = Field(gt=0)
     l2_penalty_types: Names
+    no_penalty_types: Names = ()
+    no_penalty_severity: str | None = None
+    fine_limits: tuple[FineLimit, ...] = ()
+
+    def fine_limit(self, category: str | None) -> FineLimit | None:
+        """The limit that applies to a category (its own, else the catch-all), if any."""
+        for limit in self.fine_limits:
+            if category is not None and category in limit.categories:
+                return limit
+        return next((limit for limit in self.fine_limits if not limit.categories), None)
 
 
 class Corrections(_Frozen):
@@ -138,8 +163,124 @@ class Repair(_Frozen):
     severe_categories: Names
 
 
+OBJECTION_BLOCKS: tuple[str, ...] = ("veto", "listing", "publication")
+"""What an open objection can keep from resting on the disputed record (docs §4)."""
+
+
 class Objection(_Frozen):
+    """An objection (异议) is decided within `decision_days` of filing (calendar days, or
+    working days with `working_days`). While it is open the disputed record keeps its
+    points; `blocks` names what may not rest on it meanwhile: a veto, a 严重失信 listing,
+    the publication of the decision in the penalty feed (default for older rule sets:
+    nothing, as they were applied)."""
+
     decision_days: Months
+    working_days: bool = False
+    blocks: Names = ()
+
+    @model_validator(mode="after")
+    def _known_blocks(self) -> Objection:
+        for i, name in enumerate(self.blocks):
+            if name not in OBJECTION_BLOCKS:
+                raise ValueError(f"blocks.{i}: {name!r} is not one of {OBJECTION_BLOCKS}")
+        return self
+
+
+class SameFactMatch(_Frozen):
+    """When a document of another source records the violation of a penalty decision
+    without citing its number: same firm, dated on or after the decision and at most
+    `within_days` later, the decision holding one of `penalty_types` (empty: any), and —
+    with `same_category` — the same violation category."""
+
+    within_days: int = Field(ge=0)
+    penalty_types: Names = ()
+    same_category: bool = False
+
+
+class SameFact(_Frozen):
+    """One fact, one deduction (docs §2): a criticism circular or a correction order that
+    records the violation a penalty decision already carries adds no deduction of its own
+    while that decision stands. `by_citation`: the document names the decision's number
+    (`penalty_doc_no`); the matches apply to documents that cite nothing (null: none)."""
+
+    by_citation: bool = True
+    circulars: SameFactMatch | None = None
+    correction_notices: SameFactMatch | None = None
+
+
+class Disclosure(_Frozen):
+    """行政处罚信息公示: a penalty decision is published within `publish_within_working_days`
+    of its date (双公示), for `period_months` by severity unless the decision states its own
+    publication end (公示截止期), and withdrawn within `withdraw_within_working_days` of a
+    revocation (处罚法 art. 48)."""
+
+    publish_within_working_days: int = Field(default=7, gt=0)
+    withdraw_within_working_days: int = Field(default=3, gt=0)
+    period_months: dict[str, Months] = Field(
+        default_factory=lambda: {"L1": 3, "L2": 6, "L3": 12, "L4": 36}
+    )
+
+
+class Listing(_Frozen):
+    """The 严重失信主体名单 procedure (国办发〔2020〕49号): a notice (告知书) gives the firm
+    `statement_working_days` to state its case (陈述申辩); a decision (决定书) lists it for
+    `months`; repair can remove it after `repair_min_months`."""
+
+    name_zh: str = "严重失信主体名单"
+    name_en: str = "list of seriously dishonest entities"
+    statement_working_days: int = Field(default=5, gt=0)
+    months: Months = 36
+    repair_min_months: Months = 12
+    notice_prefix: str = Field(default="人防信用告", min_length=1)
+    decision_prefix: str = Field(default="人防信用决", min_length=1)
+
+
+PUBLIC_LISTS: tuple[str, ...] = ("serious_dishonesty", "penalties")
+"""Lists an audience can receive: the decided 严重失信 listings and the penalty feed."""
+EXTRA_FIELDS: tuple[str, ...] = ("score", "veto", "qualification")
+"""Fields beyond a firm's identity and tier that an audience may be given."""
+
+
+class Audience(_Frozen):
+    """What one audience receives: the tiers listed (a firm of another tier is not named
+    in the tier list), the extra fields, and the lists."""
+
+    tiers: Names
+    fields: Names = ()
+    lists: Names = PUBLIC_LISTS
+
+    @model_validator(mode="after")
+    def _known(self) -> Audience:
+        for i, name in enumerate(self.fields):
+            if name not in EXTRA_FIELDS:
+                raise ValueError(f"fields.{i}: {name!r} is not one of {EXTRA_FIELDS}")
+        for i, name in enumerate(self.lists):
+            if name not in PUBLIC_LISTS:
+                raise ValueError(f"lists.{i}: {name!r} is not one of {PUBLIC_LISTS}")
+        return self
+
+
+def _default_audiences() -> dict[str, Audience]:
+    return {
+        "association": Audience(tiers=("A", "B", "C", "D"), fields=("score", "veto")),
+        "public": Audience(tiers=("A",)),
+    }
+
+
+class Publication(_Frozen):
+    """Who receives what (docs/rules.md#publication): per audience (`association`,
+    `public`), and the names the law reserves for a decided list — a tier label holding
+    one is never published (a score is not a listing)."""
+
+    reserved_terms: Names = ("严重失信", "失信联合惩戒", "黑名单")
+    audiences: dict[str, Audience] = Field(default_factory=_default_audiences)
+
+    @model_validator(mode="after")
+    def _both(self) -> Publication:
+        for name in ("association", "public"):
+            if name not in self.audiences:
+                raise ValueError(f"audiences.{name}: missing")
+        return self
 
 
 class RuleSet(_Frozen):
@@ -165,6 +306,10 @@ class RuleSet(_Frozen):
     veto: Veto
     repair: Repair
     objection: Objection
+    same_fact: SameFact | None = None
+    disclosure: Disclosure = Field(default_factory=Disclosure)
+    listing: Listing = Field(default_factory=Listing)
+    publication: Publication = Field(default_factory=Publication)
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSet:
@@ -203,13 +348,31 @@ class RuleSet(_Frozen):
             "inspections.not_found_severity": (self.inspections.not_found_severity,),
             "repair.severe_severities": self.repair.severe_severities,
         }
+        for level in BONUS_LEVELS:
+            if level not in self.bonuses:
+                raise ValueError(f"bonuses.{level}: missing")
+        if self.penalties.no_penalty_severity is not None:
+            references["penalties.no_penalty_severity"] = (self.penalties.no_penalty_severity,)
         for path, levels in references.items():
             for level in levels:
                 if level not in self.severities:
                     raise ValueError(f"{path}: unknown severity {level!r}")
-        for level in BONUS_LEVELS:
-            if level not in self.bonuses:
-                raise ValueError(f"bonuses.{level}: missing")
+        for level in SEVERITY_LEVELS:
+            if level not in self.disclosure.period_months:
+                raise ValueError(f"disclosure.period_months.{level}: missing")
+        for name, audience in self.publication.audiences.items():
+            for i, tier in enumerate(audience.tiers):
+                if tier not in names:
+                    raise ValueError(
+                        f"publication.audiences.{name}.tiers.{i}: {tier!r} is not one of the "
+                        f"tiers {names}"
+                    )
+        catch_alls = [i for i, f in enumerate(self.penalties.fine_limits) if not f.categories]
+        if len(catch_alls) > 1:
+            raise ValueError(
+                f"penalties.fine_limits.{catch_alls[1]}: only one limit may leave `categories` "
+                "empty (the catch-all)"
+            )
         if self.penalties.l3_fine_from > self.penalties.l4_fine_above:
             raise ValueError(
                 f"penalties.l3_fine_from: {self.penalties.l3_fine_from} is above "
@@ -281,6 +444,29 @@ class RuleSet(_Frozen):
         """
         months = self.severities[self.corrections.failed_severity].months
         return math.floor(months * (1 + self.corrections.refusal_extension) + 0.5)
+
+    def blocks(self, what: str) -> bool:
+        """Whether an open objection keeps `what` (veto, listing, publication) from resting
+        on the disputed record."""
+        return what in self.objection.blocks
+
+    def public_label(self, tier: str, lang: str = "zh") -> str:
+        """A tier's label as it may be published: its label from the rule set, unless that
+        holds a name the law reserves for a decided list (e.g. 严重失信 in the labels of rule
+        sets written before labels became risk classes) — then the neutral risk-class name.
+        A score never makes a listing."""
+        found = next((t for t in self.tiers if t.tier == tier), None)
+        if found is None:
+            return tier
+        label = found.label_zh if lang == "zh" else found.label_en
+        reserved = self.publication.reserved_terms
+        if any(term in found.label_zh or term in found.label_en for term in reserved):
+            rank = self.tier_rank(tier)
+            last = len(self.tiers) - 1
+            if lang == "zh":
+                return "信用风险高" if rank == last else f"信用风险{rank + 1}级"
+            return "high credit risk" if rank == last else f"credit risk class {rank + 1}"
+        return label
 
 
 def parse_rule_set(text: str) -> RuleSet:

@@ -33,8 +33,19 @@ import polars as pl
 from models.credit_schema import CREDIT_SCORE_SCHEMA, SCORE_REASON_SCHEMA
 from models.rules import RuleSet
 
-STOPPING_STATUSES: tuple[str, ...] = ("revoked", "corrected", "repaired", "withdrawn")
-"""Statuses after which a record no longer counts (docs §4), from their `status_from` on."""
+STOPPING_STATUSES: tuple[str, ...] = (
+    "revoked",
+    "corrected",
+    "repaired",
+    "withdrawn",
+    "grounds_lost",
+)
+"""Statuses after which a record no longer counts (docs §4), from their `status_from` on
+(`grounds_lost`: a veto whose grounds no longer hold, `models.grounds`)."""
+GAP_STATUSES: tuple[str, ...] = ("suspended", "same_fact")
+"""Statuses during which a record does not count, from `status_from` until `status_until`
+(null: open): a veto while a record it rests on is disputed, a document that records the
+fact a penalty decision already deducts (`models.grounds`)."""
 REPEAT_BREAKING_STATUSES: tuple[str, ...] = ("revoked", "corrected", "withdrawn")
 """Statuses after which a record no longer makes a later one a repeat (docs §2): a revoked or
 corrected record did not happen as recorded, nor, from its date, does a record whose file was
@@ -315,9 +326,11 @@ def _spans(
         statuses = statuses.filter(pl.col("status_from") <= known_by)
     counting, earlier = _facts(records, statuses, firm_ids, rules, window, known_by)
     repeats = _repeat_intervals(counting, earlier, rules)
-    disputes = _dispute_intervals(records, statuses, counting)
+    disputes = _status_intervals(records, statuses, counting, (DISPUTED,))
+    gaps = _status_intervals(records, statuses, counting, GAP_STATUSES)
     pieces = (
-        _pieces(counting, repeats, disputes)
+        _pieces(counting, repeats, disputes, gaps)
+        .filter(~pl.col("gap"))
         .lazy()
         .with_columns(
             multiplier=pl.when("multiplied").then(pl.lit(rules.repeat.multiplier)).otherwise(1.0)
@@ -414,7 +427,7 @@ def _facts(
         break_from=pl.col("status_from")
         .filter(pl.col("status").is_in(REPEAT_BREAKING_STATUSES))
         .min(),
-        ever_disputed=(pl.col("status") == DISPUTED).any(),
+        ever_disputed=(pl.col("status").is_in((DISPUTED, *GAP_STATUSES))).any(),
     )
     firm_table = pl.DataFrame({"uscc": firm_ids, "f": np.arange(len(firm_ids), dtype=np.int64)})
     facts = (
@@ -586,23 +599,34 @@ def _union(intervals: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _dispute_intervals(
-    records: pl.DataFrame, statuses: pl.DataFrame, counting: pl.DataFrame
+def _status_intervals(
+    records: pl.DataFrame,
+    statuses: pl.DataFrame,
+    counting: pl.DataFrame,
+    kinds: tuple[str, ...],
 ) -> pl.DataFrame:
-    """Per counting row with an objection, the dates it shows as disputed (docs §4)."""
+    """Per counting row with a status of `kinds` over an interval (disputed: docs §4; the
+    gaps of `GAP_STATUSES`), the dates it holds."""
     rows = counting.filter("ever_disputed").select("row")
     ids = rows.with_columns(record_id=records.get_column("record_id").gather(rows["row"]))
-    disputes = statuses.filter(pl.col("status") == DISPUTED).select(
+    intervals = statuses.filter(pl.col("status").is_in(kinds)).select(
         "record_id",
         pl.col("status_from").alias("from"),
         pl.col("status_until").fill_null(OPEN).alias("until"),
     )
-    return ids.join(disputes, on="record_id").select(_INTERVALS.names()).cast(_INTERVALS)
+    return ids.join(intervals, on="record_id").select(_INTERVALS.names()).cast(_INTERVALS)
 
 
-def _pieces(counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFrame) -> pl.DataFrame:
-    """Cut each counting span where its multiplier or its disputed status changes, so that
-    each piece has one reason row, and flag the pieces `multiplied` / `disputed`.
+_KINDS = ("multiplied", "disputed", "gap")
+"""The flags a piece of a span carries, in the order of `_pieces`' interval kinds."""
+
+
+def _pieces(
+    counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFrame, gaps: pl.DataFrame
+) -> pl.DataFrame:
+    """Cut each counting span where its multiplier, its disputed status or a gap starts or
+    ends, so that each piece has one reason row, and flag the pieces `multiplied` /
+    `disputed` / `gap` (a gap piece does not count: the caller drops it).
 
     Most intervals cover a span whole or miss it (a repeat usually applies from before R
     starts counting), so only the few spans with an interval end strictly inside are cut;
@@ -610,8 +634,8 @@ def _pieces(counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFram
     """
     flagged = pl.concat(
         [
-            repeats.with_columns(multiplied=pl.lit(True)),
-            disputes.with_columns(multiplied=pl.lit(False)),
+            frame.with_columns(kind=pl.lit(k, dtype=pl.Int8))
+            for k, frame in enumerate((repeats, disputes, gaps))
         ]
     )
     top = cast(int | None, counting["row"].max())  # Series.max() is typed as any scalar; UInt32
@@ -629,17 +653,16 @@ def _pieces(counting: pl.DataFrame, repeats: pl.DataFrame, disputes: pl.DataFram
     is_cut = pl.col("row").is_in(pl.Series(cut_rows, dtype=pl.UInt32).implode())
     # Whole spans: an interval covering the span's first day covers all of it.
     covering = (start <= span_from) & (span_from < end)
-    multiplied = flagged["multiplied"].to_numpy()
-    whole = np.zeros((2, len(where)), dtype=bool)
-    whole[0, at[covering & multiplied]] = True
-    whole[1, at[covering & ~multiplied]] = True
+    kind = flagged["kind"].to_numpy()
+    whole = np.zeros((len(_KINDS), len(where)), dtype=bool)
+    for k in range(len(_KINDS)):
+        whole[k, at[covering & (kind == k)]] = True
     uncut = counting.filter(~is_cut)
     position = where[uncut["row"].to_numpy()]
     uncut = uncut.with_columns(
         piece_from=pl.col("span_from"),
         piece_until=pl.col("span_until"),
-        multiplied=pl.Series(whole[0, position]),
-        disputed=pl.Series(whole[1, position]),
+        **{name: pl.Series(whole[k, position]) for k, name in enumerate(_KINDS)},
     )
     return pl.concat([uncut, _cut(counting.filter(is_cut), flagged)])
 
@@ -673,10 +696,10 @@ def _cut(spans: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
         .join(intervals, on="row")
         .filter((pl.col("from") <= pl.col("piece_from")) & (pl.col("piece_from") < pl.col("until")))
         .group_by("row", "piece_from")
-        .agg(multiplied=pl.col("multiplied").any(), disputed=(~pl.col("multiplied")).any())
+        .agg(**{name: (pl.col("kind") == k).any() for k, name in enumerate(_KINDS)})
     )
     return pieces.join(hits, on=["row", "piece_from"], how="left").with_columns(
-        pl.col("multiplied", "disputed").fill_null(False)
+        pl.col(*_KINDS).fill_null(False)
     )
 
 

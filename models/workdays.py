@@ -77,28 +77,54 @@ def working_days_between(
     Vectorised: two left joins on the calendar's cumulative `working_day_index`, whose
     difference is the count; row order and all other columns of `frame` are preserved.
     """
-    lookup = calendar.lazy().select(pl.col("day").alias(_DAY), "working_day_index")
+    started = _with_index(frame.lazy(), start_col, _START_INDEX, calendar)
     joined = (
-        frame.lazy()
-        .join(
-            lookup.rename({"working_day_index": _START_INDEX}),
-            left_on=start_col,
-            right_on=_DAY,
-            how="left",
-            coalesce=True,
-            maintain_order="left",
-        )
-        .join(
-            lookup.rename({"working_day_index": _END_INDEX}),
-            left_on=end_col,
-            right_on=_DAY,
-            how="left",
-            coalesce=True,
-            maintain_order="left",
-        )
+        _with_index(started, end_col, _END_INDEX, calendar)
         .with_columns((pl.col(_END_INDEX) - pl.col(_START_INDEX)).alias(out_col))
         .drop(_START_INDEX, _END_INDEX)
     )
     if isinstance(frame, pl.LazyFrame):
         return joined
     return joined.collect()
+
+
+def add_working_days(
+    frame: FrameT,
+    start_col: str,
+    days: int,
+    out_col: str,
+    calendar: pl.DataFrame,
+) -> FrameT:
+    """Add `out_col`: the `days`-th working day after `start_col` (the start day itself never
+    counts, as in `working_days_between`): the last day a "within N working days" rule is
+    met. A decision on Friday 2024-03-01 with 7 working days is due on Tuesday 2024-03-12.
+    Null when the start is null or the result falls outside `calendar` (build it to cover
+    the data, with a margin of some weeks after the last date).
+    """
+    working = (
+        calendar.lazy()
+        .filter("is_working_day")
+        .select(pl.col("day").alias(out_col), pl.col("working_day_index").alias(_END_INDEX))
+    )
+    joined = (
+        _with_index(frame.lazy(), start_col, _START_INDEX, calendar)
+        .with_columns((pl.col(_START_INDEX) + days).alias(_END_INDEX))
+        .join(working, on=_END_INDEX, how="left", maintain_order="left")
+        .drop(_START_INDEX, _END_INDEX)
+    )
+    if isinstance(frame, pl.LazyFrame):
+        return joined
+    return joined.collect()
+
+
+def _with_index(
+    frame: pl.LazyFrame, column: str, alias: str, calendar: pl.DataFrame
+) -> pl.LazyFrame:
+    """`frame` with the calendar's `working_day_index` of the day in `column` as `alias`
+    (a left join: row order and every other column kept)."""
+    lookup = calendar.lazy().select(
+        pl.col("day").alias(_DAY), pl.col("working_day_index").alias(alias)
+    )
+    return frame.join(
+        lookup, left_on=column, right_on=_DAY, how="left", coalesce=True, maintain_order="left"
+    )

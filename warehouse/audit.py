@@ -1,7 +1,8 @@
 """The audit log (操作日志): an append-only, hash-chained record of every official act.
 
 What belongs here: appending one entry per act — runs (started, published, failed), file
-withdrawals, rule-set adoptions, scenarios, round publications, exports, backups — with the
+withdrawals, rule-set adoptions, scenarios, round publications, exports, backups, every step
+of a 严重失信 listing case, what the penalty feed published, took down or withdrew — with the
 time, the acting user (the OS user for the CLI, the signed-in user in the dashboards) and
 what changed; reading it back; and checking its chain.
 
@@ -44,6 +45,8 @@ ACTIONS = (
     "restore",
     "migration",
     "conflict_resolution",
+    "listing",
+    "penalty_feed",
 )
 """Every kind of act the log records (an unknown action is a programming error)."""
 

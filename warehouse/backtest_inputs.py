@@ -494,7 +494,7 @@ def history_from_landing(
     """The history the model asset group reads from the warehouse, built from a landing
     folder alone: every source cleaned as a first run would, records, statuses (from the
     folder's credit cases) and scores at every as-of date a run stores."""
-    clean = clean_folder(landing, contracts)
+    clean = clean_folder(landing, contracts, rules)
     dates = scoring_dates(rules.effective_from, landing.processing_date)
     sources = {name: clean[name] for name in RECORD_SOURCES}
     firms = clean["firms"].select("uscc", "name", "firm_type", "district", "status")

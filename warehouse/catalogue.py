@@ -30,6 +30,9 @@ from models.credit_schema import (
     TIER_CHANGE_SCHEMA,
     TIER_PATH_SCHEMA,
 )
+from models.disclosure import DISCLOSURE_SCHEMA
+from models.listing import LISTING_CASE_SCHEMA, LISTING_EVENT_SCHEMA
+from models.objections import OBJECTION_DEADLINE_SCHEMA
 from models.review import REVIEW_REPORT_SCHEMA
 from models.risk.tables import (
     BACKTEST_METRIC_SCHEMA,
@@ -81,6 +84,7 @@ LANDING_SCAN_SCHEMA = pl.Schema(
         "status": pl.Utf8(),
         "problem": pl.Utf8(),
         "detail": pl.Utf8(),
+        "layout": pl.Utf8(),  # the declared layout its header matched (`Source.layout_of`)
         "first_seen_at": pl.Datetime("us"),
     }
 )
@@ -354,6 +358,18 @@ _DERIVED: tuple[Table, ...] = (
           "is reached if nothing new happens."),
     Table("repair_options", "credit", REPAIR_OPTION_SCHEMA, "Bad records a credit repair "
           "could clear sooner, and the tier without them."),
+    Table("objection_deadlines", "credit", OBJECTION_DEADLINE_SCHEMA, "Every objection with "
+          "its decision deadline from the rule set and its state (open, overdue, decided, "
+          "decided late) as of the processing date."),
+    Table("penalty_disclosures", "publish", DISCLOSURE_SCHEMA, "行政处罚信息公示: every "
+          "published penalty decision version with the day it was published (late ones "
+          "flagged), taken down or withdrawn, and why: the feed of any date is reproducible."),
+    Table("listing_cases", "bookkeeping", LISTING_CASE_SCHEMA, "严重失信主体名单 cases "
+          "entered by the centre (firm, basis, grounds, evidence documents): carried by "
+          "migrations, never rebuilt."),
+    Table("listing_events", "bookkeeping", LISTING_EVENT_SCHEMA, "Every dated step of every "
+          "listing case (notice, statement, decision, publication, removal) with its "
+          "document number and deadline; append-only, carried by migrations."),
     Table("review_report", "publish", REVIEW_REPORT_SCHEMA, "Annual review (评议): evidence "
           "and intake delay of bad records by authority and month."),
     Table("sampling_rounds", "sampling", SAMPLING_ROUNDS_SCHEMA, "One row per round: seed, "

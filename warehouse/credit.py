@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime
 import duckdb
 import polars as pl
 
-from models.credit_records import EVIDENCE_TYPES, in_record_order, source_records
+from models.credit_records import (
+    EVIDENCE_TYPES,
+    NEVER_RECTIFIED,
+    PENALTY_LOOKUP,
+    in_record_order,
+    overdue_vetoes,
+    source_records,
+)
 from models.engine import retired_records, score_documents, scores_of, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from models.tier_changes import tier_changes_from_spans
@@ -41,6 +48,9 @@ RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
+
+SAME_FACT_SOURCES = ("circulars", "correction_notices")
+"""The sources whose documents may record a penalty decision's fact (one fact, one deduction)."""
 
 DOCUMENTS_PER_PART = 500_000
 """Source documents derived at once by `record_parts` (~1 GB of frames at the peak)."""
@@ -75,17 +85,38 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
 
     A part is one source's documents of one slice of firms (by a hash of the USCC: a firm's
     documents stay together, which the per-firm rules need), at most ~`DOCUMENTS_PER_PART`
-    documents, sorted by (uscc, record_id, segment). Together the parts hold exactly the
-    rows of `derive_credit_records`, in the same order on every run of the same data.
+    documents, sorted by (uscc, record_id, segment); circulars and correction notices are
+    read with the same firms' penalty decisions (one fact, one deduction). The last part is
+    the overdue-corrections vetoes, derived from the never-rectified notices of every part
+    before it, current and retired (a set may span files). Together the parts hold exactly
+    the rows of `derive_credit_records`, in the same order on every run of the same data.
     """
+    failed: list[pl.DataFrame] = []  # never-rectified notices: the overdue veto's grounds
+
+    def kept(part: pl.DataFrame) -> pl.DataFrame:
+        failed.append(part.filter(pl.col("rule") == NEVER_RECTIFIED))
+        return part
+
+    lookup = ", ".join(PENALTY_LOOKUP)
     for name in RECORD_SOURCES:
         [(documents,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
         slices = max(1, -(-documents // DOCUMENTS_PER_PART))
         for i in range(slices):
-            part = query(con, f'SELECT * FROM "{name}" WHERE hash(uscc) % ? = ?', [slices, i])
-            yield in_record_order(source_records(name, part, rules)).collect()
-    for name, rows in read_retired(con).items():
-        yield retired_records(name, rows, rules)
+            where, at = "WHERE hash(uscc) % ? = ?", [slices, i]
+            part = query(con, f'SELECT * FROM "{name}" {where}', at)
+            # the same firms' penalty decisions: the fact a circular or notice may record
+            penalties = (
+                query(con, f"SELECT {lookup} FROM penalty_decisions {where}", at)
+                if name in SAME_FACT_SOURCES
+                else None
+            )
+            yield kept(in_record_order(source_records(name, part, rules, penalties)).collect())
+    retired = read_retired(con)
+    if retired:
+        penalties = query(con, f"SELECT {lookup} FROM penalty_decisions")
+        for name, rows in retired.items():
+            yield kept(retired_records(name, rows, rules, penalties))
+    yield in_record_order(overdue_vetoes(pl.concat(failed), rules).lazy()).collect()
 
 
 def read_engine_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> EngineInputs:
@@ -293,15 +324,28 @@ def update_records(
 def _records_of(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice
 ) -> Iterator[pl.DataFrame]:
-    """The records of one slice of firms: their documents in force and their retired rows."""
+    """The records of one slice of firms as `record_parts` derives them: their documents in
+    force (circulars and correction notices with the same firms' penalty decisions), their
+    retired rows, and the overdue-corrections vetoes of their never-rectified notices (all
+    per firm, so a slice of firms gives exactly those firms' records)."""
+    lookup = ", ".join(PENALTY_LOOKUP)
+    penalties = _select(con, f"SELECT {lookup} FROM penalty_decisions WHERE {{where}}", part)
+    failed: list[pl.DataFrame] = []
     for name in RECORD_SOURCES:
         docs = _select(con, f'SELECT * FROM "{name}" WHERE {{where}}', part)
         if docs.height:
-            yield in_record_order(source_records(name, docs, rules)).collect()
+            same_fact = penalties if name in SAME_FACT_SOURCES else None
+            records = in_record_order(source_records(name, docs, rules, same_fact)).collect()
+            failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
+            yield records
         if table_exists(con, f"retired_{name}"):
             retired = _select(con, f'SELECT * FROM "retired_{name}" WHERE {{where}}', part)
             if retired.height:
-                yield retired_records(name, retired, rules)
+                records = retired_records(name, retired, rules, penalties)
+                failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
+                yield records
+    if failed:
+        yield in_record_order(overdue_vetoes(pl.concat(failed), rules).lazy()).collect()
 
 
 def update_statuses(

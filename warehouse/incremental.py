@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from models.contracts import Contracts
+from models.row_checks import RowRule
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
 from warehouse.tables import ensure_tables, insert
@@ -59,8 +60,18 @@ def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tables(con, STATE_TABLES)
 
 
-def contracts_fingerprint(contracts: Contracts) -> str:
-    return hashlib.sha256(f"{CLEAN_VERSION}\n{contracts.model_dump_json()}".encode()).hexdigest()
+def contracts_fingerprint(contracts: Contracts, rules: Sequence[RowRule] = ()) -> str:
+    """What a clean step's output depends on besides the raw rows: its code, the contract
+    and the cross-field row rules (the official rule sets' fine limits: adopting another
+    rule set cleans penalty decisions again in full)."""
+    parts = [CLEAN_VERSION, contracts.model_dump_json()]
+    for rule in rules:
+        parts += [rule.column, rule.code, *map(_expr_text, (rule.when, rule.note_zh, rule.note_en))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _expr_text(value: pl.Expr | str) -> str:
+    return value if isinstance(value, str) else value.meta.serialize(format="json")
 
 
 def read_step(con: duckdb.DuckDBPyConnection, step: str) -> StepState | None:

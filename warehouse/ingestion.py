@@ -16,7 +16,7 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,15 +26,18 @@ import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from models.normalise import clean_text, has_control_characters
+from models.penalty_checks import penalty_rules
 from models.row_checks import (
     FILE_COUNT_SCHEMA,
     QUARANTINE_SCHEMA,
     RAW_META_COLUMNS,
     CleanResult,
+    RowRule,
     clean_schema,
     clean_source,
     typed_rows,
 )
+from models.rules import RuleSet
 from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
     FileEvent,
@@ -54,6 +57,7 @@ from warehouse.catalogue import (
     schema_of,
 )
 from warehouse.connection import query, table_exists
+from warehouse.credit import official_rules
 from warehouse.incremental import contracts_fingerprint, log_changes, read_step, write_step
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
 from warehouse.tables import append, ensure_tables, insert, replace_slice, table_ddl
@@ -148,10 +152,12 @@ def clean_raw(
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
     scan: pl.DataFrame,
+    rules: Sequence[RowRule] = (),
 ) -> CleanResult:
     """A source's raw rows typed, checked and de-duplicated as of the processing date
-    (`models.row_checks.clean_source`), plus one whole-file entry per file the scan refused
-    (`file_entries`); the file hash travels along as lineage."""
+    (`models.row_checks.clean_source`, with the rule set's cross-field `rules`), plus one
+    whole-file entry per file the scan refused (`file_entries`); the file hash travels along
+    as lineage."""
     entries = file_entries(scan)
     rows = pl.concat([raw, entries], how="diagonal_relaxed") if entries.height else raw
     return clean_source(
@@ -160,13 +166,17 @@ def clean_raw(
         contracts,
         today=landing.processing_date,
         known_keys=known_keys,
+        rules=rules,
     )
 
 
-def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl.DataFrame]:
+def clean_folder(
+    landing: LandingLocation, contracts: Contracts, rules: RuleSet | None = None
+) -> dict[str, pl.DataFrame]:
     """Every source of a landing folder read and cleaned as a first run would: files first
     seen on the processing date's clock, references checked against the sources cleaned
-    before them (contract order). Returns the accepted rows per source."""
+    before them (contract order), penalty decisions also against `rules`' statutory limits
+    (as the first run's official rule set would). Returns the accepted rows per source."""
     now = landing.clock()
     accepted: dict[str, pl.DataFrame] = {}
     for name in SOURCE_ORDER:
@@ -185,7 +195,14 @@ def clean_folder(landing: LandingLocation, contracts: Contracts) -> dict[str, pl
             if r.source in accepted
         }
         scan = scan_rows(scanned, first_seen)
-        accepted[name] = clean_raw(raw, source, contracts, landing, known_keys, scan).accepted
+        row_rules = (
+            penalty_rules(((rules.effective_from, rules),))
+            if rules is not None and name == "penalty_decisions"
+            else []
+        )
+        accepted[name] = clean_raw(
+            raw, source, contracts, landing, known_keys, scan, row_rules
+        ).accepted
     return accepted
 
 
@@ -391,19 +408,34 @@ class CleanUpdate:
     quarantine_by_reason: dict[str, int]  # of the source's quarantine after the step
 
 
+def row_rules_of(
+    con: duckdb.DuckDBPyConnection, source: Source, configured: RuleSet
+) -> list[RowRule]:
+    """The cross-field row rules of `source`: for penalty decisions, the statutory fine
+    limits of the official rule sets (the `configured` one in a new warehouse: it becomes
+    official when the credit layer runs)."""
+    if source.name != "penalty_decisions":
+        return []
+    adopted = official_rules(con).adopted
+    return penalty_rules(adopted or ((configured.effective_from, configured),))
+
+
 def update_clean(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     contracts: Contracts,
     landing: LandingLocation,
+    rules: Sequence[RowRule] = (),
     *,
     full: bool = False,
 ) -> CleanUpdate:
     """Bring the clean table of `source` (and its retired rows, its quarantine rows, its
     collapsed rows) up to date with every received file in force on the processing date,
-    inside the caller's transaction.
+    inside the caller's transaction; `rules` are the cross-field row rules
+    (`models.penalty_checks` for penalty decisions).
 
-    Incremental unless `full`, or nothing was derived here before, or the contract changed:
+    Incremental unless `full`, or nothing was derived here before, or the contract or the
+    row rules changed:
     only the key groups of the rows that a change touches are cleaned again — rows of files
     whose status changed (new, superseded, withdrawn, reinstated), rows whose future-date
     verdict the new processing date changes, rows naming a firm or inspector whose presence
@@ -414,7 +446,7 @@ def update_clean(
     name = source.name
     step = f"clean:{name}"
     today = landing.processing_date
-    fingerprint = contracts_fingerprint(contracts)
+    fingerprint = contracts_fingerprint(contracts, rules)
     has_retired = name in RETIRED_SOURCES
     ensure_tables(con, ["quarantine", "raw_index", "collapsed_rows", "derived_files",
                         "derived_refs", "landing_files", "file_events"])  # fmt: skip
@@ -461,7 +493,7 @@ def update_clean(
     for i, part in enumerate(_slices(selection, full)):
         raw = _fetch(con, name, part)
         scan = entries if i == 0 else entries.clear()
-        cleaned = _clean_part(raw, scan, source, contracts, landing, known_keys, status)
+        cleaned = _clean_part(raw, scan, source, contracts, landing, known_keys, status, rules)
         if not full:
             _delete_previous(con, source, contracts, raw, part, scan, was_current)
         _insert_part(con, source, raw, part, cleaned, in_force)
@@ -606,6 +638,7 @@ def _clean_part(
     landing: LandingLocation,
     known_keys: Mapping[str, pl.Series],
     status: pl.DataFrame,
+    rules: Sequence[RowRule],
 ) -> _Part:
     """Whole key groups cleaned as a full rebuild would: for record sources, one pass per
     period in which the files in force were the same (`models.supersession`)."""
@@ -615,7 +648,7 @@ def _clean_part(
         """The rows of these files (and one entry per file refused whole), checked as one."""
         scan = entries.filter(pl.col("sha256").is_in(shas))
         rows = raw.filter(pl.col("file_sha256").is_in(shas))
-        return clean_raw(rows, source, contracts, landing, known_keys, scan)
+        return clean_raw(rows, source, contracts, landing, known_keys, scan, rules)
 
     result = clean(files_in_force(status, today))
     if source.name not in RETIRED_SOURCES:

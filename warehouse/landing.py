@@ -32,6 +32,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ from warehouse.connection import DEFAULT_LANDING, processing_date, resolve_path
 # an oversized cell must instead reach the contract's `max_length` check and quarantine its
 # row (value_too_long). 2**31 - 1 is the largest limit every platform's C long accepts.
 csv.field_size_limit(2**31 - 1)
+
+AMOUNT_UNIT = re.compile(r"\((万元|元)\)$")
+"""A unit at the end of a header (after `header_key`'s NFKC folding: （万元） → (万元))."""
 
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
@@ -119,6 +123,7 @@ class ScannedFile:
     detail: str | None  # "中文 / English": the problem, or notes on how the file was read
     rows: pl.DataFrame = field(repr=False)
     sheet: str | None = None  # the worksheet read (XLSX)
+    layout: str | None = None  # the declared layout its header matched (`Source.layout_of`)
 
 
 class _FileMeta(TypedDict):
@@ -286,6 +291,7 @@ def scan_file(
         header, body, ragged = _csv_body(text, header_index)
     else:
         header, body, ragged = _grid_body(grid, header_index)
+    layout = source.layout_of(header).name
     rows = _map_rows(header, body, header_index, lookup, source)
     if ragged:
         rows = rows.with_columns(
@@ -306,6 +312,7 @@ def scan_file(
         detail=_detail(*notes),
         rows=rows,
         sheet=sheet_name,
+        layout=layout,
     )
 
 
@@ -315,11 +322,21 @@ def _sha256_of(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+def _column_target(label: str, lookup: dict[str, str]) -> str | None:
+    """The canonical column a header cell names: as written, or without a unit at its end
+    (`罚款金额（万元）` names the fine, like `罚款金额`)."""
+    key = header_key(label)
+    target = lookup.get(key)
+    if target is None and AMOUNT_UNIT.search(key):
+        target = lookup.get(AMOUNT_UNIT.sub("", key))
+    return target
+
+
 def _missing_columns(
     header: Sequence[str | None], lookup: dict[str, str], source: Source
 ) -> list[str]:
     """Required columns the header row does not name (aliases resolved as `_map_rows` does)."""
-    named = {lookup.get(header_key(str(c).strip())) for c in header if c is not None}
+    named = {_column_target(str(c).strip(), lookup) for c in header if c is not None}
     return [c for c in source.required_columns if c not in named]
 
 
@@ -489,18 +506,37 @@ def _map_rows(
     lookup: dict[str, str],
     source: Source,
 ) -> pl.DataFrame:
-    """Body columns → canonical names (first match wins; the rest stay in `raw_row` only)."""
+    """Body columns → canonical names (first match wins; the rest stay in `raw_row` only).
+
+    A header naming a unit (`罚款金额（万元）`) is matched with or without it, and a bare
+    number under a 万元 header is written with its unit (`1.5` → `1.5万元`), so the amount
+    parser converts it to yuan; the row as received keeps the cell as it was."""
     names: list[str] = []
     canonical: dict[str, str] = {}
+    in_wan: set[str] = set()
     for j, cell in enumerate(header):
         label = str(cell).strip() if cell is not None and str(cell).strip() else f"列{j + 1}"
         while label in names:
             label = f"{label}#2"
         names.append(label)
-        target = lookup.get(header_key(label))
+        unit = AMOUNT_UNIT.search(header_key(label))
+        target = _column_target(label, lookup)
         if target and target not in canonical.values():
             canonical[f"column_{j + 1}"] = target
+            if unit and unit.group(1) == "万元" and source.column(target).type == "amount":
+                in_wan.add(f"column_{j + 1}")
     body = body.select(pl.all().cast(pl.Utf8))
+    bare = r"^\s*[-+]?[0-9][0-9,]*(\.[0-9]+)?\s*$"
+
+    def value_of(column: str) -> pl.Expr:
+        if column not in in_wan:
+            return pl.col(column)
+        return (
+            pl.when(pl.col(column).str.contains(bare))
+            .then(pl.col(column) + "万元")
+            .otherwise(pl.col(column))
+        )
+
     raw_json = (
         pl.struct(
             [pl.col(f"column_{j + 1}").alias(n) for j, n in enumerate(names)]
@@ -514,7 +550,7 @@ def _map_rows(
         read_problem=pl.lit(None, dtype=pl.Utf8),
         read_detail=pl.lit(None, dtype=pl.Utf8),
         raw_row=raw_json,
-        **{target: pl.col(col) for col, target in canonical.items()},
+        **{target: value_of(col) for col, target in canonical.items()},
     ).filter(
         # rows with no value at all (trailing blank lines, formatting-only Excel rows)
         pl.any_horizontal(pl.col(list(canonical.values())).is_not_null())

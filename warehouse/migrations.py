@@ -7,6 +7,13 @@ missing steps after copying the old file aside. Derived tables (clean, credit, r
 migration: the next run rebuilds them from what is carried forward.
 
 Version 1 is every warehouse written before the archive existed (no `warehouse_state`).
+
+Carried forward, besides the register of received files: the facts the centre enters and no
+run can re-derive — the 严重失信 listing cases and every dated step of them
+(`listing_cases`, `listing_events`: notices, statements, decisions, publications,
+removals). A future layout change to those tables needs its own step here that keeps every
+row; a derived table (the penalty feed `penalty_disclosures`, `objection_deadlines`) is
+rebuilt by the next run and needs none.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import audit
-from warehouse.catalogue import LANDING_FILES_SCHEMA
+from warehouse.catalogue import LANDING_FILES_SCHEMA, catalogue
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
 from warehouse.tables import duckdb_type, ensure_tables
 
@@ -55,7 +62,31 @@ def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_to_v2}
+def _v2_to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns added to carried tables are added to the stored ones (empty for old rows):
+    the contract's new columns in the raw tables (the national penalty layout, the penalty
+    a circular or correction notice cites), how each received file was read (`layout`).
+    The tables of the listing procedure are new and empty (created on first use)."""
+    for entry in catalogue().values():
+        # carried tables only: derived ones (clean, credit …) are rebuilt by the next run and
+        # keep every row and column as they were until then
+        if entry.group not in ("raw", "bookkeeping"):
+            continue
+        if entry.view or entry.schema is None or not _exists(con, entry.name):
+            continue
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [entry.name],
+            ).fetchall()
+        }
+        for name, dtype in entry.schema.items():
+            if name not in present:
+                con.execute(f'ALTER TABLE "{entry.name}" ADD COLUMN "{name}" {duckdb_type(dtype)}')
+
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_to_v2, 3: _v2_to_v3}
 """Step to version N (from N − 1)."""
 
 

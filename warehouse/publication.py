@@ -1,10 +1,13 @@
 """Reading what is published from the warehouse and writing the files people receive.
 
 What belongs here: the SQL behind the association's tier list and the public disclosure feed
-(the published tier of every firm as of a scored date, published rounds and their results),
-and writing them with `warehouse.exports` (formula-safe XLSX/CSV, atomic). Shared by the
-Dagster assets, `renfang export` and the dashboards' public pages, so all three publish the
-same rows. What does not: shaping the content (models.publication), the assets themselves.
+(the published tier of every firm as of a scored date, published rounds and their results,
+the decided 严重失信 listings in force, the penalty decisions in their publication period),
+the centre's penalty-feed report (every decision's state as of a date, late publications and
+withdrawals flagged), and writing them with `warehouse.exports` (formula-safe XLSX/CSV,
+atomic). Shared by the Dagster assets, `renfang export` and the dashboards' public pages,
+so all three publish the same rows. What does not: shaping the content (models.publication,
+models.disclosure), the assets themselves.
 """
 
 from __future__ import annotations
@@ -15,6 +18,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from models.disclosure import (
+    DISCLOSURE_SCHEMA,
+    FEED_STATES_ZH,
+    PUBLIC_PENALTY_FIELDS,
+    feed_as_of,
+    public_penalties,
+)
 from models.labels import Labels
 from models.publication import (
     COVER_SHEET,
@@ -29,12 +39,15 @@ from models.rules import RuleSet
 from warehouse.connection import query, table_exists
 from warehouse.credit import official_rules, stored_rule_set
 from warehouse.exports import Sheet, Workbook, write_csv, write_workbook
+from warehouse.listing import listings_on
 from warehouse.paths import confined
 
 TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
 """The association's workbook, named in Chinese like every file people open."""
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
 """The public feed's folder (machine-read CSV files: its names follow the feed standard)."""
+PENALTY_FEED_FILE = "penalty_feed_{as_of}.csv"
+"""The centre's penalty-feed report of a date (machine-read, like the feed it reports on)."""
 
 
 def tier_list_file(as_of: date) -> str:
@@ -137,10 +150,19 @@ def write_tier_list(
     labels: Labels,
     as_of: date,
     path: Path,
+    audience: str = "association",
 ) -> tuple[Path, int]:
-    """The association's XLSX; returns the path and the number of firms listed."""
+    """An audience's tier list XLSX (the association's by default: the tiers, fields and
+    lists its rule set gives it); returns the path and the number of firms listed."""
     frame, used = _checked_tier_list(con, rules, as_of)
-    sheets = tier_list_sheets(frame.select(list(TIER_LIST_INPUT)), used, as_of, labels)
+    sheets = tier_list_sheets(
+        frame.select(list(TIER_LIST_INPUT)),
+        used,
+        as_of,
+        labels,
+        audience=audience,
+        listed=listings_on(con, as_of),
+    )
     book = Workbook(
         title=TIER_LIST_TITLE,
         as_of=as_of,
@@ -151,7 +173,70 @@ def write_tier_list(
             for name, part in sheets.items()
         ],
     )
-    return write_workbook(book, path, labels), frame.height
+    listed = frame.filter(pl.col("tier").is_in(list(used.publication.audiences[audience].tiers)))
+    return write_workbook(book, path, labels), listed.height
+
+
+def audience_tier_list(
+    con: duckdb.DuckDBPyConnection, as_of: date, audience: str | None
+) -> tuple[pl.DataFrame, RuleSet]:
+    """The tier list rows an audience may see (`None`: the centre's own view, every firm),
+    with the published tier label and the firm's decided listing, if any."""
+    frame, used = _checked_tier_list(con, None, as_of)
+    if audience is not None:
+        frame = frame.filter(pl.col("tier").is_in(list(used.publication.audiences[audience].tiers)))
+    listed = listings_on(con, as_of).select("uscc", listed="decision_doc_no").unique("uscc")
+    labels = {t.tier: used.public_label(t.tier) for t in used.tiers}
+    frame = frame.join(listed, on="uscc", how="left").with_columns(
+        tier_label=pl.col("tier").replace_strict(labels, default=None)
+    )
+    return frame, used
+
+
+def read_disclosures(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every published penalty decision version with its dates (`models.disclosure`)."""
+    if not table_exists(con, "penalty_disclosures"):
+        return pl.DataFrame(schema=DISCLOSURE_SCHEMA)
+    return query(con, "SELECT * FROM penalty_disclosures").cast(DISCLOSURE_SCHEMA)
+
+
+PENALTY_FEED_HEADERS = {
+    **PUBLIC_PENALTY_FIELDS,
+    "state_zh": "公示状态",
+    "published_on": "公示日期",
+    "publish_due": "应公示截止日（7个工作日）",
+    "late": "逾期公示",
+    "ended_on": "下线或撤回日期",
+    "revoked_on": "撤销日期",
+    "withdraw_due": "应撤回截止日（3个工作日）",
+    "withdrawal_late": "逾期撤回",
+    "version": "版本",
+}
+"""The centre's penalty-feed report: the national fields and every date of the feed."""
+
+
+def penalty_feed(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """Every penalty decision collected by `as_of` with its feed state that day."""
+    feed = feed_as_of(read_disclosures(con), as_of)
+    return feed.with_columns(
+        state_zh=pl.col("state").replace_strict(FEED_STATES_ZH, default=pl.col("state"))
+    )
+
+
+def write_penalty_feed(con: duckdb.DuckDBPyConnection, as_of: date, path: Path) -> dict[str, int]:
+    """The centre's penalty-feed report (CSV, Chinese headers); returns counts by state and
+    of late publications and withdrawals."""
+    feed = penalty_feed(con, as_of)
+    yes_no = {True: "是", False: "否"}
+    readable = feed.with_columns(
+        pl.col("late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
+        pl.col("withdrawal_late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
+    ).select(list(PENALTY_FEED_HEADERS))
+    write_csv(readable.rename(PENALTY_FEED_HEADERS), path)
+    counts = {str(k): int(v) for k, v in feed.group_by("state").len().iter_rows()}
+    counts["late"] = int(feed["late"].sum())
+    counts["withdrawal_late"] = int(feed["withdrawal_late"].fill_null(False).sum())
+    return counts
 
 
 def write_disclosure(
@@ -173,6 +258,8 @@ def write_disclosure(
         labels=labels,
         as_of=as_of,
         generated_at=generated_at,
+        listings=listings_on(con, as_of),
+        penalties=public_penalties(read_disclosures(con), as_of),
     )
     for name, frame in feed.items():
         write_csv(frame, confined(folder, f"{name}.csv"))

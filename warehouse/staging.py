@@ -33,7 +33,7 @@ import duckdb
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The warehouse layout this release writes (see `warehouse.migrations`)."""
 
 

@@ -1,5 +1,8 @@
-"""等级名单 Tier list: the published tiers as of a scoring date — the same rows as the
-association's XLSX (scores shown only to roles allowed to see them; downloads by role)."""
+"""等级名单 Tier list: the published tiers as of a scoring date — the rows the role's
+audience receives (`publication.audiences` of the rule set: the public the A list, the
+association every tier; the centre sees all), labelled as risk classes, with a firm's
+decided 严重失信 listing where there is one (scores shown only to roles allowed to see them;
+downloads by role)."""
 
 import tempfile
 from pathlib import Path
@@ -19,6 +22,9 @@ from warehouse import audit
 from warehouse.audit import audit_path
 from warehouse.publication import tier_list_file
 
+AUDIENCE_OF_ROLE = {"public": "public", "association": "association"}
+"""The rule set's audience each role is (other roles are the centre's own: every tier)."""
+
 st.title(t("page.tier_list"))
 user = current_user()
 dates = get(q.published_dates, None)["as_of"].to_list()
@@ -27,8 +33,11 @@ if not dates:
     st.stop()
 left, mid, right = st.columns([1, 2, 2])
 as_of = left.selectbox(t("as_of"), dates, index=0, format_func=lambda d: d.isoformat())
-listing = get(q.tier_list, q.Listing(as_of))
+audience = AUDIENCE_OF_ROLE.get(user.role)
+listing = get(q.audience_tier_list, q.AudienceListing(as_of, audience))
 rules = get(rules_as_of, as_of)
+if audience is not None:
+    st.caption(say("tl.audience", tiers="、".join(rules.publication.audiences[audience].tiers)))
 tiers = mid.multiselect(
     t("tl.tiers"),
     sorted(listing["tier"].unique()),
@@ -40,7 +49,8 @@ text = right.text_input(t("tl.search"))
 cols = st.columns(5)
 counts = dict(listing.group_by("tier").len().iter_rows())
 cols[0].metric(t("ov.firms"), f"{listing.height:,d}")
-for col, tier in zip(cols[1:], ("A", "B", "C", "D"), strict=True):
+shown_tiers = rules.publication.audiences[audience].tiers if audience else rules.tier_names
+for col, tier in zip(cols[1:], shown_tiers, strict=False):
     col.metric(plain(tier_caption(tier, rules)), f"{counts.get(tier, 0):,d}")
 version = listing["rule_set_version"][0] if listing.height else "—"
 st.caption(say("tl.caption", as_of=as_of.isoformat(), version=version, n=listing.height))
@@ -54,10 +64,11 @@ if text.strip():
         pl.col("name").str.contains(text.strip(), literal=True)
         | pl.col("uscc").str.starts_with(text.strip().upper())
     )
-columns = ["uscc", "name", "firm_type", "district", "tier"]
+columns = ["uscc", "name", "firm_type", "district", "tier", "tier_label", "listed"]
 if may(user, "scores"):
     columns += ["score", "veto"]
 table(shown, columns)
+st.caption(t("tl.risk_note"))
 
 with st.expander(t("tl.definitions")):
     definitions = tier_definitions(rules)
@@ -77,7 +88,9 @@ if may(user, "download"):
             target = Path(folder) / tier_list_file(as_of)
             read(
                 warehouse_file(),
-                lambda con, day: write_tier_list(con, rules, default_labels(), day, target),
+                lambda con, day: write_tier_list(
+                    con, rules, default_labels(), day, target, audience or "association"
+                ),
                 as_of,
             )
             data = target.read_bytes()

@@ -12,12 +12,15 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
+from models.disclosure import penalty_disclosures as penalty_disclosures_of
+from models.objections import objection_deadlines as objection_deadlines_of
 from models.periods import as_of_dates
 from models.rules import default_rule_set
 from models.scoring import unexplained_scores
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Rules, Warehouse
-from warehouse.connection import query
+from warehouse.catalogue import schema_of
+from warehouse.connection import query, table_exists
 from warehouse.credit import (
     RECORD_SOURCES,
     ensure_official,
@@ -30,8 +33,9 @@ from warehouse.credit import (
     update_tier_changes,
     update_tier_paths,
 )
+from warehouse.tables import replace_table
 
-ENGINE_VERSION = "credit-engine-1"
+ENGINE_VERSION = "credit-engine-2"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
 
 SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
@@ -289,6 +293,91 @@ def tier_paths_asset(
     )
 
 
+@dg.asset(
+    group_name="credit",
+    kinds={"duckdb", "polars"},
+    pool=WRITER_POOL,
+    code_version=ENGINE_VERSION,
+    deps=["credit_cases", "credit_records"],
+)
+def objection_deadlines(
+    warehouse: Warehouse, landing: Landing, rules: Rules
+) -> dg.MaterializeResult:
+    """Every objection (异议) with its decision deadline from the rule set in force when it
+    was filed (`objection.decision_days`) and its state as of the processing date: open,
+    overdue, decided, decided late. The centre's case page lists the open and overdue ones."""
+    with warehouse.connect() as con:
+        adopted = official_rules(con).adopted
+        cases = query(con, "SELECT * FROM credit_cases")
+    configured = rules.load()
+    found = objection_deadlines_of(
+        cases, adopted or ((configured.effective_from, configured),), landing.processing_date
+    )
+    with warehouse.transaction() as con:
+        replace_table(con, "objection_deadlines", found, schema_of("objection_deadlines"))
+    states = found.group_by("state").len().sort("state")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": found.height,
+            "by_state": dict(zip(states["state"], states["len"], strict=True)),
+        }
+    )
+
+
+@dg.asset(
+    group_name="publish",
+    kinds={"duckdb", "polars"},
+    pool=WRITER_POOL,
+    code_version=ENGINE_VERSION,
+    deps=["penalty_decisions", "credit_record_status", "credit_cases"],
+)
+def penalty_disclosures(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+    """行政处罚信息公示: every penalty decision version with the day it entered the public
+    feed (late ones — beyond 7 working days of the decision — flagged), the day it left it
+    (end of its publication period by severity or its own 公示截止期, a repair, a revocation
+    withdrawn within 3 working days or flagged late, a withdrawn file) and its open-objection
+    suspensions. Decisions not to penalise are never published. The feed of any date is a
+    filter on this table (`models.disclosure.feed_as_of`)."""
+    with warehouse.connect() as con:
+        rules = official_rules(con).for_date(landing.processing_date)
+        current = query(con, "SELECT * FROM penalty_decisions")
+        retired = (
+            query(con, "SELECT * FROM retired_penalty_decisions")
+            if table_exists(con, "retired_penalty_decisions")
+            else None
+        )
+        statuses = (
+            query(
+                con,
+                "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status "
+                "WHERE rule_set_version = ?",
+                [rules.version],
+            )
+            if rules
+            else pl.DataFrame()
+        )
+        known = query(
+            con,
+            "SELECT c.case_id, CAST(min(f.first_seen_at) AS DATE) AS known_on "
+            "FROM credit_cases c LEFT JOIN landing_files f ON f.sha256 = c.file_sha256 "
+            "GROUP BY c.case_id",
+        )
+    found = (
+        penalty_disclosures_of(current, retired, statuses, known, rules)
+        if rules
+        else pl.DataFrame(schema=schema_of("penalty_disclosures"))
+    )
+    with warehouse.transaction() as con:
+        replace_table(con, "penalty_disclosures", found, schema_of("penalty_disclosures"))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": found.height,
+            "late": int(found["late"].sum()),
+            "withdrawals_late": int(found["withdrawal_late"].fill_null(False).sum()),
+        }
+    )
+
+
 def credit_assets() -> list[dg.AssetsDefinition]:
     return [
         credit_records,
@@ -297,4 +386,6 @@ def credit_assets() -> list[dg.AssetsDefinition]:
         credit_scores,
         tier_changes_asset,
         tier_paths_asset,
+        objection_deadlines,
+        penalty_disclosures,
     ]

@@ -16,11 +16,11 @@ import polars as pl
 
 from models.conflicts import KEY_CONFLICT_CODES, open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from pipelines.resources import Landing, Warehouse
+from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
 from warehouse.connection import query
-from warehouse.ingestion import log_rows, receive, update_clean
+from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.tables import append, ensure_bookkeeping, replace_table
 
 WRITER_POOL = "duckdb_writer"
@@ -163,11 +163,14 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         ),
     )
     def clean(
-        context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse
+        context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse, rules: Rules
     ) -> dg.MaterializeResult:
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            update = update_clean(con, source, contracts, landing, full=full_rebuild(context))
+            row_rules = row_rules_of(con, source, rules.load())
+            update = update_clean(
+                con, source, contracts, landing, row_rules, full=full_rebuild(context)
+            )
             log = log_rows(context.run.run_id, update.files, update.counts)
             append(con, "ingestion_log", log, INGESTION_LOG_SCHEMA)
         totals = update.counts.select(pl.exclude("source_file").sum()).row(0, named=True)

@@ -9,20 +9,24 @@ the swap, so a file never shows what was not made live. What does not: the files
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from models.disclosure import feed_changes
 from models.labels import default_labels
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.resources import Rules, Warehouse
+from pipelines.resources import Landing, Rules, Warehouse
 from warehouse import audit, guards, staging
 from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
+    PENALTY_FEED_FILE,
     TIER_LIST_FILE,
+    read_disclosures,
     resolve_as_of,
     write_disclosure,
+    write_penalty_feed,
     write_tier_list,
 )
 
@@ -130,5 +134,46 @@ def disclosure_feed(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     )
 
 
+@dg.asset(
+    group_name="publish",
+    kinds={"duckdb", "csv"},
+    deps=PUBLISH_DEPS,
+)
+def penalty_feed(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+    """行政处罚信息公示 as of the processing date: the centre's report of every penalty
+    decision's feed state (public, suspended, expired, revoked and withdrawn …) with late
+    publications and late withdrawals flagged, written to
+    `<reports>/penalty_feed_<as_of>.csv`; what entered or left the public feed since the
+    last report is appended to the audit log."""
+    as_of = landing.processing_date
+    with warehouse.connect(read_only=True) as con:
+        path = warehouse.reports / PENALTY_FEED_FILE.format(as_of=as_of)
+        counts = write_penalty_feed(con, as_of, path)
+        disclosures = read_disclosures(con)
+    previous = [
+        e["detail"].get("as_of")
+        for e in audit.read(warehouse.audit_log)
+        if e["action"] == "penalty_feed"
+    ]
+    before = date.fromisoformat(previous[-1]) if previous else None
+    changes = feed_changes(disclosures, before, as_of)
+    audit.append(
+        warehouse.audit_log,
+        "penalty_feed",
+        {"as_of": str(as_of), "since": str(before) if before else None, "file": str(path),
+         "counts": counts, "changes": changes},
+    )  # fmt: skip
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(
+                v for k, v in counts.items() if k not in ("late", "withdrawal_late")
+            ),
+            "as_of": str(as_of),
+            "by_state": counts,
+            "csv": dg.MetadataValue.path(str(path)),
+        }
+    )
+
+
 def publish_assets() -> list[dg.AssetsDefinition]:
-    return [association_tier_list, disclosure_feed]
+    return [association_tier_list, disclosure_feed, penalty_feed]

@@ -65,7 +65,7 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         book = Workbook(
             title=REPORT_TITLE,
             as_of=landing.processing_date,
-            sheets=[Sheet("评议报告", report)],
+            sheets=[Sheet("评议报告", report), _layouts_sheet(warehouse, contracts)],
         )
         xlsx = write_workbook(book, confined(warehouse.reports, f"{REPORT_FILE}.xlsx"))
         csv = write_csv(readable(report), confined(warehouse.reports, f"{REPORT_FILE}.csv"))
@@ -84,6 +84,33 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         )
 
     return [review]
+
+
+LAYOUT_SHEET = "文件读取格式"
+
+
+def _layouts_sheet(warehouse: Warehouse, contracts: Contracts) -> Sheet:
+    """Each received file of the three evidence sources with the layout it was read as
+    (the project's own, or a declared one such as the national 双公示 penalty layout)."""
+    with warehouse.connect() as con:
+        files = query(
+            con,
+            "SELECT source, file, layout, status, first_seen_at FROM landing_files "
+            "WHERE source IN (SELECT unnest(?)) ORDER BY source, file, first_seen_at",
+            [list(SOURCES)],
+        )
+    frame = files.select(
+        "source",
+        "file",
+        pl.struct("source", "layout")
+        .map_elements(
+            lambda r: contracts.layout_title(r["source"], r["layout"]), return_dtype=pl.Utf8
+        )
+        .alias("layout"),
+        "status",
+        pl.col("first_seen_at").dt.date().alias("first_seen_on"),
+    )
+    return Sheet(LAYOUT_SHEET, frame, codes={"status": "file_status"})
 
 
 def _calendar_for(evidence: pl.DataFrame) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from pipelines.cli.backtest import HELP as BACKTEST_HELP
 from pipelines.cli.backtest import backtest
 from pipelines.cli.export import export_app
 from pipelines.cli.help import CONTEXT, Command, Group
+from pipelines.cli.listing import listing_app, objections
 from pipelines.cli.rounds import draw, rounds, verify_draw
 from pipelines.cli.run import generate, retrain, run, score, ui
 
@@ -46,6 +47,8 @@ SHORT_HELP = {
     "withdraw": "Withdraw a received file from a date on (its records stop counting).",
     "backup": "Write a consistent copy of warehouse, archive, rounds and audit log.",
     "restore": "Bring a backup back after checking its manifest.",
+    "listing": "Walk a 严重失信主体名单 case through its legal procedure.",
+    "objections": "List objections with their deadlines (open, overdue, decided).",
 }
 """One whole sentence per command for `renfang --help` (click would cut a long first
 sentence mid-way)."""
@@ -88,6 +91,7 @@ def main(
 
 app.add_typer(export_app, name="export", short_help=SHORT_HELP["export"])
 app.add_typer(rules_app, name="rules", short_help=SHORT_HELP["rules"])
+app.add_typer(listing_app, name="listing", short_help=SHORT_HELP["listing"])
 for name, command in (
     ("run", run),
     ("retrain", retrain),
@@ -101,6 +105,7 @@ for name, command in (
     ("withdraw", withdraw),
     ("backup", backup),
     ("restore", restore),
+    ("objections", objections),
 ):
     help_text = BACKTEST_HELP if name == "backtest" else None
     app.command(name, cls=Command, short_help=SHORT_HELP[name], help=help_text)(command)

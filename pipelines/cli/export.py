@@ -132,6 +132,36 @@ def disclosure(
     typer.echo(f"disclosure feed as of {day} → {out}: {files}")
 
 
+@export_app.command(
+    "penalty-feed",
+    cls=Command,
+    short_help="The penalty feed (行政处罚信息公示) as of a date, as CSV.",
+)
+def penalty_feed(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date YYYY-MM-DD [the processing date]")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """行政处罚信息公示 as of a date: every penalty decision's feed state, late publications
+    and late withdrawals flagged (the centre's report; the public file is in `disclosure`)."""
+    from pipelines.resources import Warehouse
+    from warehouse import audit
+    from warehouse.connection import processing_date
+    from warehouse.publication import write_penalty_feed
+
+    day = _as_of(as_of) or processing_date()
+    wh = Warehouse(path=str(warehouse) if warehouse else None)
+    _require(wh.file)
+    with wh.connect(read_only=True) as con:
+        counts = write_penalty_feed(con, day, out)
+    audit.append(wh.audit_log, "export", {"what": "penalty_feed", "as_of": str(day),
+                                          "out": str(out)})  # fmt: skip
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    typer.echo(f"penalty feed as of {day} → {out}: {shown}")
+
+
 def _require(path: Path) -> None:
     if not path.exists():
         typer.echo(f"no warehouse at {path}: run `renfang run` first", err=True)

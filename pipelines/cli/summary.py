@@ -17,7 +17,7 @@ from models.labels import default_labels, pad
 from models.rules import RuleSet, default_rule_set
 from pipelines.resources import Warehouse
 from warehouse.connection import query, table_exists
-from warehouse.credit import tier_mix
+from warehouse.credit import official_rules, tier_mix
 
 SOURCE_WIDTH = 24
 COUNT_COLUMNS = (
@@ -91,7 +91,19 @@ def print_run_summary(
         )
         if latest:
             echo("")
-            print_tier_mix(tier_mix(con, latest), latest, echo, rules)
+            print_tier_mix(
+                tier_mix(con, latest), latest, echo, official_rules(con).for_date(latest) or rules
+            )
+        if table_exists(con, "objection_deadlines"):
+            states = dict(
+                con.execute("SELECT state, count(*) FROM objection_deadlines GROUP BY 1").fetchall()
+            )
+            if states.get("open") or states.get("overdue"):
+                echo(
+                    f"异议办理中 {states.get('open', 0)} 件，已超期 {states.get('overdue', 0)} 件 "
+                    f"/ objections open: {states.get('open', 0)}, overdue: "
+                    f"{states.get('overdue', 0)} (renfang objections)"
+                )
     print_model(warehouse, echo)
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
@@ -155,7 +167,9 @@ def print_conflicts(warehouse: Warehouse, echo: Callable[[str], object]) -> None
         echo(f"  {zh} / {en}: {rows.height}")
         for row in rows.head(CONFLICTS_SHOWN).iter_rows(named=True):
             where = f"{row['file']}#{row['row_number']}"
-            echo(f"    {row['source']} {row['key']}  {row['detail']}  ({where})")
+            detail = str(row["detail"] or "").split(" / ")[0]  # the Chinese half; all: the page
+            detail = detail if len(detail) <= 80 else detail[:79] + "…"
+            echo(f"    {row['key']}  {detail}  ({where})")
 
 
 TIERS = ("A", "B", "C", "D")
@@ -168,10 +182,11 @@ def print_tier_mix(
     echo: Callable[[str], object],
     rules: RuleSet | None = None,
 ) -> None:
-    """Firms per tier and firm type, the firm types by name."""
+    """Firms per tier and firm type, the firm types by name, with the tiers' published labels
+    (risk classes, e.g. A 信用风险低 · B 信用风险一般 · C 信用风险较高 · D 信用风险高)."""
     rules = rules or default_rule_set()
     tiers = [t.tier for t in rules.tiers]
-    legend = " · ".join(f"{t.tier} {t.label_zh}" for t in rules.tiers)
+    legend = " · ".join(f"{t.tier} {rules.public_label(t.tier)}" for t in rules.tiers)
     echo(f"信用等级分布 tier mix as of {as_of}   ({legend})")
     if mix.is_empty():
         echo("  尚无得分 / no scores")

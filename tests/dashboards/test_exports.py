@@ -60,7 +60,10 @@ def test_the_tier_list_has_a_cover_and_a_sheet_per_firm_type(warehouse: Path, tm
     assert [c.value for c in book["封面"][3]] == ["参数", "取值", "含义"]
     assert cover["截至日期"] == "2025-12-31"
     assert cover["评价标准版本"] == default_rule_set().version
-    assert {"A 级 守信", "B 级 基本守信", "C 级 失信风险较高", "D 级 严重失信"} <= set(cover)
+    # risk classes (issue 14: were 守信 · 基本守信 · 失信风险较高 · 严重失信)
+    assert {"A 级 信用风险低", "B 级 信用风险一般", "C 级 信用风险较高", "D 级 信用风险高"} <= set(
+        cover
+    )
     headers = ["序号", *(default_labels().column(c) for c in TIER_LIST_COLUMNS)]
     rows = 0
     for sheet in book.worksheets[1:]:

@@ -75,7 +75,8 @@ def test_overview_shows_the_tier_mix_of_the_latest_date(use_warehouse):
     shown = metrics(at)
     firms = sql(use_warehouse, "SELECT count(*) FROM firms")
     assert shown["单位数"] == str(firms)
-    for tier, label in (("B", "B 基本守信"), ("C", "C 失信风险较高")):
+    # risk-class labels (issue 14: were B 基本守信, C 失信风险较高)
+    for tier, label in (("B", "B 信用风险一般"), ("C", "C 信用风险较高")):
         n = sql(
             use_warehouse,
             "SELECT count(*) FROM credit_scores "
@@ -134,9 +135,25 @@ def test_validation_says_plainly_that_no_model_exists(use_warehouse):
 def test_the_tier_list_hides_scores_from_the_public(use_warehouse):
     association = open_page(app("association"), "tier_list")
     assert "信用得分" in association.dataframe[0].value.columns
+    assert metrics(association)["单位数"] == str(sql(use_warehouse, "SELECT count(*) FROM firms"))
+    # the public audience receives the A list only (issue 14: before, every tier)
     public = open_page(app("public"), "tier_list")
-    assert "信用得分" not in public.dataframe[0].value.columns
-    assert metrics(public)["单位数"] == str(sql(use_warehouse, "SELECT count(*) FROM firms"))
+    a_list = sql(
+        use_warehouse,
+        "SELECT count(*) FROM credit_scores WHERE as_of = DATE '2025-12-31' AND tier = 'A'",
+    )
+    assert metrics(public)["单位数"] == str(a_list)
+    assert set(metrics(public)) == {"单位数", "A 信用风险低"}
+    assert all("信用得分" not in df.value.columns for df in public.dataframe)
+
+
+def test_the_case_page_and_the_public_lists(use_warehouse):
+    cases = open_page(app("centre"), "cases")
+    assert set(metrics(cases)) == {"办理中的列入案件", "陈述申辩期满待决定", "办理中的异议",
+                                   "超期未办结的异议"}  # fmt: skip
+    lists = open_page(app("public"), "public_lists")
+    assert set(metrics(lists)) == {"严重失信主体名单", "行政处罚信息公示"}
+    assert metrics(lists)["严重失信主体名单"] == "0"  # no firm is listed by a score
 
 
 def test_round_results_show_published_rounds_without_inspectors(use_warehouse):
@@ -150,7 +167,7 @@ def test_round_results_show_published_rounds_without_inspectors(use_warehouse):
 def test_association_and_public_are_refused_firm_profiles_and_inspector_data(use_warehouse, role):
     at = app(role)
     for page in PAGES:
-        if page in ("tier_list", "round_results"):
+        if page in ("tier_list", "round_results", "public_lists"):
             continue
         open_page(at, page)
         label = "行业协会" if role == "association" else "公众"

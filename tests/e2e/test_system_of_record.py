@@ -14,17 +14,17 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, PROCESSING_DATE, write_fixture_landing
+from fixtures.cli import renfang
+from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, write_fixture_landing
 
 from warehouse.connection import PROJECT_ROOT
+from warehouse.staging import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
 
@@ -33,23 +33,6 @@ RECORD_OF_RUNS = {"ingestion_log", "landing_scan", "landing_paths", "warehouse_s
 VOLATILE_COLUMNS = {"created_at", "trained_at", "logged_at", "first_used_at", "plan_file",
                     "artefact_file"}  # fmt: skip
 FIXTURE_V1 = Path(__file__).parent.parent / "fixtures" / "warehouse_v1.duckdb.gz"
-
-
-def renfang(*args: str, root: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(root / "dagster"),
-        "RENFANG_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "RENFANG_REPORTS": str(root / "reports"),
-        "RENFANG_TODAY": PROCESSING_DATE,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    if check:
-        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return done
 
 
 def table_hashes(
@@ -308,7 +291,7 @@ def test_an_old_warehouse_opens_with_its_record_intact(tmp_path: Path) -> None:
     version = con.execute("SELECT schema_version FROM warehouse_state").fetchall()
     con.close()
     assert ("2026Q1", "published") in rounds
-    assert version == [(2,)]
+    assert version == [(SCHEMA_VERSION,)]
 
 
 def test_a_backup_restores_to_identical_tables(copy: Path) -> None:

@@ -43,7 +43,7 @@ from warehouse.credit import (
     update_tier_paths,
 )
 from warehouse.incremental import STATE_TABLES
-from warehouse.ingestion import log_rows, receive, update_clean
+from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.landing import LandingFolder
 from warehouse.tables import append, ensure_bookkeeping
 
@@ -64,7 +64,9 @@ def derive(warehouse: Warehouse, landing: LandingFolder, run_id: str, *, full: b
     for name in SOURCE_ORDER:
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            update = update_clean(con, CONTRACTS.source(name), CONTRACTS, landing, full=full)
+            source = CONTRACTS.source(name)
+            rules = row_rules_of(con, source, RULES)
+            update = update_clean(con, source, CONTRACTS, landing, rules, full=full)
             append(con, "ingestion_log", log_rows(run_id, update.files, update.counts),
                    INGESTION_LOG_SCHEMA)  # fmt: skip
     with warehouse.transaction() as con:

@@ -172,8 +172,10 @@ def correction(
     review: str | None = None,
     category: str | None = None,
     collected_on: DateLike = None,
+    cites: str | None = None,
 ) -> Row:
-    """A correction notice (责令改正通知书); never rectified unless `rectified_on` is given."""
+    """A correction notice (责令改正通知书); never rectified unless `rectified_on` is given;
+    `cites` is the penalty decision number it names."""
     return Row(
         "correction_notices",
         {
@@ -187,6 +189,7 @@ def correction(
             "rectified_on": d(rectified_on),
             "review_result": review,
             "authority": "上海市民防办公室",
+            "penalty_doc_no": cites,
             "collected_on": d(collected_on) or d(issued_on),
         },
     )
@@ -200,8 +203,10 @@ def circular(
     kind: str = "批评",
     level: str | None = "市",
     collected_on: DateLike = None,
+    cites: str | None = None,
 ) -> Row:
-    """One firm's row of a circular (通报); a circular naming n firms is n rows."""
+    """One firm's row of a circular (通报); a circular naming n firms is n rows; `cites` is
+    the penalty decision number it names."""
     return Row(
         "circulars",
         {
@@ -213,6 +218,7 @@ def circular(
             "level": level,
             "summary": "通报事由（略）",
             "authority": "上海市民防办公室",
+            "penalty_doc_no": cites,
             "collected_on": d(collected_on) or d(issued_on),
         },
     )

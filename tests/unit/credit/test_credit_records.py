@@ -100,7 +100,7 @@ def test_penalty_severity_first_match(
     assert row["collected_on"] == date(2024, 3, 8)
     assert row["veto"] is False
     assert row["veto_reason"] is None
-    assert row["rule_set_version"] == "default-2025.1"
+    assert row["rule_set_version"] == "default-2026.1"
 
 
 @pytest.mark.parametrize(("status", "records"), [("已撤销", 0), ("有效", 1), ("复议中", 1),

@@ -60,7 +60,7 @@ from golden_builders import (
 
 from models.credit_records import derive_credit_records
 from models.credit_schema import CREDIT_SCORE_SCHEMA, SCORE_REASON_SCHEMA
-from models.record_status import record_status_history
+from models.engine import statuses_of
 from models.rules import default_rule_set
 from models.scoring import score_as_of, score_history
 
@@ -620,20 +620,29 @@ CASES: list[Case] = [
         "objection-upheld-revokes-the-veto-too",
         [penalty(1, F1, "2024-03-05", fine=30_000, category=FALSE_MATERIALS)],
         # L3 −10 + veto record; the objection applies to both records of the document.
-        # disputed: 70 − 10 = 60, veto → D
-        at(
-            "2024-04-01",
-            F1,
-            60,
-            "D",
-            {P(1, F1): -10, P(1, F1, veto=True): 0},
-            veto=True,
-            disputed=(P(1, F1), P(1, F1, veto=True)),
-        ),
+        # before it was filed: 70 − 10 = 60, veto → D
+        at("2024-03-14", F1, 60, "D", {P(1, F1): -10, P(1, F1, veto=True): 0}, veto=True),
+        # disputed: the L3 keeps its points, but no veto rests on a disputed record while the
+        # objection is open (objection.blocks: veto): 60 → C.
+        # [changed by issue 14: before, the veto counted while disputed → D]
+        at("2024-04-01", F1, 60, "C", {P(1, F1): -10}, disputed=(P(1, F1),)),
         # 撤销 on 2024-04-02: both revoked: 70 → B
         at("2024-04-02", F1, 70, "B"),
         cases=(
             objection("YY1", F1, pen_no(1), "2024-03-15", decided_on="2024-04-02", decision="撤销"),
+        ),
+    ),
+    case(
+        "objection-upheld-the-veto-returns-from-the-decision",
+        [penalty(1, F1, "2024-03-05", fine=30_000, category=FALSE_MATERIALS)],
+        # open objection: no veto on the disputed record: 60 → C
+        at("2024-04-01", F1, 60, "C", {P(1, F1): -10}, disputed=(P(1, F1),)),
+        # 维持 on 2024-04-02: the record stands, the veto applies again from that day → D
+        at("2024-04-02", F1, 60, "D", {P(1, F1): -10, P(1, F1, veto=True): 0}, veto=True),
+        # until its 12 months are over (2025-03-05): 60 → C
+        at("2025-03-05", F1, 60, "C", {P(1, F1): -10}),
+        cases=(
+            objection("YY1", F1, pen_no(1), "2024-03-15", decided_on="2024-04-02", decision="维持"),
         ),
     ),
     case(
@@ -861,6 +870,80 @@ CASES: list[Case] = [
         at("2025-07-04", F1, 50, "C", {C(1, F1): -10, C(2, F1): -10}),
     ),
     case(
+        "revoking-the-first-of-two-overdue-notices-lifts-the-veto-from-that-day",
+        [
+            correction(1, F1, "2024-01-10", "2024-02-10", category=INSTALLATION),
+            correction(2, F1, "2024-06-03", "2024-07-03", category=SUPERVISION),
+        ],
+        # the veto (on the 2nd notice's number) rests on both notices. Before the objection:
+        # 70 − 10 − 10 = 50, veto → D
+        at(
+            "2024-07-31",
+            F1,
+            50,
+            "D",
+            {C(1, F1): -10, C(2, F1): -10, C(2, F1, veto=True): 0},
+            veto=True,
+        ),
+        # objection against the 1st filed 2024-08-01: it keeps its points, but the veto cannot
+        # rest on it while open, and the 2nd alone is not a set: 50 → C
+        at("2024-08-05", F1, 50, "C", {C(1, F1): -10, C(2, F1): -10}, disputed=(C(1, F1),)),
+        # 撤销 on 2024-08-20: the 1st stops counting and the veto is lifted from that day
+        # (before issue 14 the veto rode on the 2nd notice alone and stayed): 70 − 10 = 60 → C
+        at("2024-08-20", F1, 60, "C", {C(2, F1): -10}),
+        at("2025-01-01", F1, 60, "C", {C(2, F1): -10}),
+        cases=(
+            objection("YY1", F1, cor_no(1), "2024-08-01", decided_on="2024-08-20", decision="撤销"),
+        ),
+    ),
+    case(
+        "revoking-one-of-three-overdue-notices-keeps-the-veto-the-others-make",
+        [
+            correction(1, F1, "2024-01-10", "2024-02-10", category=INSTALLATION),
+            correction(2, F1, "2024-06-03", "2024-07-03", category=SUPERVISION),
+            correction(3, F1, "2024-08-01", "2024-09-01", category=STRUCTURE),
+        ],
+        # failures 2024-02-11, 2024-07-04, 2024-09-02: vetoes on the 2nd (set 1+2) and on the
+        # 3rd (any two of 1, 2, 3). 70 − 30 = 40, veto → D
+        at(
+            "2024-09-19",
+            F1,
+            40,
+            "D",
+            {
+                C(1, F1): -10,
+                C(2, F1): -10,
+                C(3, F1): -10,
+                C(2, F1, veto=True): 0,
+                C(3, F1, veto=True): 0,
+            },
+            veto=True,
+        ),
+        # the 1st disputed from 2024-09-20: the 2nd's veto is suspended (it needs the 1st),
+        # the 3rd's stands on the 2nd and the 3rd: 40 → D
+        at(
+            "2024-09-25",
+            F1,
+            40,
+            "D",
+            {C(1, F1): -10, C(2, F1): -10, C(3, F1): -10, C(3, F1, veto=True): 0},
+            veto=True,
+            disputed=(C(1, F1),),
+        ),
+        # the 1st revoked on 2024-10-01: 70 − 20 = 50, the 3rd's veto still → D
+        at(
+            "2024-10-01",
+            F1,
+            50,
+            "D",
+            {C(2, F1): -10, C(3, F1): -10, C(3, F1, veto=True): 0},
+            veto=True,
+        ),
+        cases=(
+            objection("YY1", F1, cor_no(1), "2024-09-20", decided_on="2024-10-01", decision="撤销"),
+        ),
+    ),
+    case(
         "never-rectified-plus-rectified-late-no-veto",
         [
             correction(1, F1, "2024-01-10", "2024-02-10", category=INSTALLATION),
@@ -894,6 +977,76 @@ CASES: list[Case] = [
         at("2024-06-01", F2, 65, "B", {CIR(1, F2): -5}),
         # F3, not named: 70 → B
         at("2024-06-01", F3, 70, "B"),
+    ),
+    # ------------------------------------------------------------------ one fact, one deduction
+    case(
+        "a-penalty-and-the-circular-announcing-it-deduct-once",
+        [
+            penalty(1, F1, "2024-03-05", types=("警告", "通报批评"), collected_on="2024-04-01"),
+            circular(1, F1, "2024-03-20", kind="批评"),
+        ],
+        # the circular is known first: it deducts: 70 − 5 = 65 → B
+        at("2024-03-25", F1, 65, "B", {CIR(1, F1): -5}),
+        # the decision (通报批评 → L2) is collected on 2024-04-01; the circular, issued within
+        # 30 days of it, announces the same fact (same_fact.circulars): one deduction, 65 → B
+        at("2024-04-01", F1, 65, "B", {P(1, F1): -5}),
+        at("2025-03-04", F1, 65, "B", {P(1, F1): -5}),
+    ),
+    case(
+        "a-circular-citing-the-decision-deducts-once",
+        [
+            penalty(1, F1, "2024-03-05", fine=20_000),
+            circular(1, F1, "2024-06-01", kind="批评", cites=pen_no(1)),
+        ],
+        # L3 −10; the circular names the decision (by_citation): 60 → C
+        at("2024-07-01", F1, 60, "C", {P(1, F1): -10}),
+    ),
+    case(
+        "a-circular-about-something-else-deducts-on-its-own",
+        [
+            penalty(1, F1, "2024-03-05", fine=20_000),
+            circular(1, F1, "2024-03-15", kind="批评"),
+        ],
+        # the decision has no 通报批评 and the circular cites nothing: 70 − 10 − 5 = 55 → C
+        at("2024-04-01", F1, 55, "C", {P(1, F1): -10, CIR(1, F1): -5}),
+    ),
+    case(
+        "revoking-the-decision-lets-the-circular-count-from-that-day",
+        [
+            penalty(1, F1, "2024-03-05", types=("通报批评",)),
+            circular(1, F1, "2024-03-20", kind="批评"),
+        ],
+        at("2024-04-01", F1, 65, "B", {P(1, F1): -5}),
+        # the decision revoked on 2024-05-10: the circular is a fact of its own again: 65 → B
+        at("2024-05-10", F1, 65, "B", {CIR(1, F1): -5}),
+        cases=(
+            objection("YY1", F1, pen_no(1), "2024-05-01", decided_on="2024-05-10", decision="撤销"),
+        ),
+    ),
+    case(
+        "the-correction-ordered-with-the-decision-adds-nothing-failing-it-does",
+        [
+            penalty(1, F1, "2024-03-05", fine=15_000, category=SCOPE),
+            correction(1, F1, "2024-03-05", "2024-04-05", category=SCOPE),
+            correction(
+                2, F1, "2024-03-05", "2024-04-05", category=SCOPE, rectified_on="2024-03-30"
+            ),
+        ],
+        # both orders are issued with the decision for its violation (same day, same
+        # category: same_fact.correction_notices): no L1 of their own: 70 − 10 = 60 → C
+        at("2024-04-01", F1, 60, "C", {P(1, F1): -10}),
+        # the 1st is never rectified: failing the order is a fact of its own (L3 from
+        # 2024-04-06): 60 − 10 = 50 → C; the 2nd was met on time and adds nothing
+        at("2024-04-06", F1, 50, "C", {P(1, F1): -10, C(1, F1): -10}),
+    ),
+    case(
+        "decisions-not-to-penalise-yield-nothing",
+        [
+            penalty(1, F1, "2024-03-05", types=("不予处罚",)),
+            penalty(2, F1, "2024-04-05", types=("轻微违法免罚",)),
+        ],
+        # 处罚法 art. 33: no record (penalties.no_penalty_severity null): 70 → B
+        at("2024-05-01", F1, 70, "B"),
     ),
     # ------------------------------------------------------------------ intake and evidence
     case(
@@ -1058,7 +1211,7 @@ def _engine(case_id: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     c = CASES_BY_ID[case_id]
     rules = default_rule_set()
     records = derive_credit_records(frames(c.rows), rules)
-    statuses = record_status_history(records, cases_table(c.cases), rules)
+    statuses = statuses_of(records, cases_table(c.cases), rules)
     return records, statuses, firms_table(c.firms)
 
 

@@ -27,7 +27,7 @@ def _dump(data: Any) -> str:
 
 def test_default_rule_set_holds_the_design_numbers() -> None:
     rules = default_rule_set()
-    assert rules.version == "default-2025.1"
+    assert rules.version == "default-2026.1"
     assert (rules.score.base, rules.score.bonus_cap) == (70, 30)
     assert rules.tier_names == ("A", "B", "C", "D")
     assert [t.min_score for t in rules.tiers] == [85, 65, 45, 0]
@@ -160,8 +160,21 @@ def _set(path: str, value: Any) -> dict[str, Any]:
         ("score.colour", "red", "score.colour: Extra inputs are not permitted"),
         ("version", ..., "version: Field required"),
         ("effective_from", "soon", "effective_from"),
+        # issue 14's sections
+        ("objection.blocks", ["veto", "scores"], "objection: blocks.1: 'scores' is not one of"),
+        ("publication.audiences.public.tiers", ["A", "E"],
+         "publication.audiences.public.tiers.1: 'E' is not one of the tiers"),
+        ("publication.audiences.public.fields", ["address"],
+         "publication.audiences.public: fields.0: 'address' is not one of"),
+        ("publication.audiences.public.lists", ["blacklist"], "lists.0: 'blacklist' is not one of"),
+        ("publication.audiences.association", ..., "publication: audiences.association: missing"),
+        ("penalties.fine_limits.0.categories", [],
+         "penalties.fine_limits.1: only one limit may leave `categories` empty"),
+        ("penalties.no_penalty_severity", "L7", "penalties.no_penalty_severity: unknown severity"),
+        ("disclosure.period_months.L2", ..., "disclosure.period_months.L2: missing"),
+        ("same_fact.circulars.within_days", -1, "same_fact.circulars.within_days"),
     ],
-)
+)  # fmt: skip
 def test_malformed_rule_set_names_its_field(path: str, value: Any, message: str) -> None:
     with pytest.raises(RuleSetError) as caught:
         parse_rule_set(_dump(_set(path, value)))
@@ -198,3 +211,30 @@ def test_official_rule_sets_score_each_date_with_the_one_in_force() -> None:
     check_identity(first, {first.version: first.content_sha256})
     with pytest.raises(RuleSetError, match="registered with content"):
         check_identity(first, {first.version: "0" * 64})
+
+
+def test_the_default_labels_are_risk_classes_and_nothing_is_published_under_a_reserved_name():
+    rules = default_rule_set()
+    assert [t.label_zh for t in rules.tiers] == [
+        "信用风险低",
+        "信用风险一般",
+        "信用风险较高",
+        "信用风险高",
+    ]
+    assert [rules.public_label(t) for t in rules.tier_names] == [t.label_zh for t in rules.tiers]
+    assert rules.blocks("veto") and rules.blocks("listing") and rules.blocks("publication")
+    assert rules.publication.audiences["public"].tiers == ("A",)
+    assert rules.penalties.fine_limit("未按规定设计防空地下室").max == 100_000  # type: ignore[union-attr]  # a limit exists for it
+    assert rules.penalties.fine_limit(None).max == 50_000  # type: ignore[union-attr]  # the catch-all
+
+
+def test_a_rule_set_written_before_these_sections_keeps_its_meaning():
+    data = _default_data()
+    for key in ("same_fact", "disclosure", "listing", "publication"):
+        del data[key]
+    for key in ("no_penalty_types", "no_penalty_severity", "fine_limits"):
+        del data["penalties"][key]
+    del data["objection"]["blocks"]
+    old = parse_rule_set(_dump(data))
+    assert old.same_fact is None and not old.objection.blocks
+    assert old.penalties.fine_limits == () and old.penalties.no_penalty_types == ()

@@ -64,8 +64,11 @@ def test_passwords_are_stored_as_bcrypt_hashes_only():
 def test_association_and_public_cannot_open_firm_profiles_or_inspector_data():
     association = User(username="a", name="a", role="association")
     public = User(username="p", name="p", role="public")
-    assert allowed_pages(association) == ("tier_list",)
-    assert allowed_pages(public) == ("tier_list", "round_results")
+    # both see the legal lists (严重失信主体名单, 行政处罚信息公示; issue 14)
+    assert allowed_pages(association) == ("tier_list", "public_lists")
+    assert allowed_pages(public) == ("tier_list", "round_results", "public_lists")
+    for user in (association, public):
+        assert not may_open(user, "cases")
     for user in (association, public):
         for page in ("overview", "firm_profile", "rounds", "data_quality", "validation"):
             assert not may_open(user, page)

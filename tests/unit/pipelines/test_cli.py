@@ -17,6 +17,8 @@ from pipelines.cli.progress import Progress, cause_of, failure_lines, one_line, 
 COMMANDS = [
     ["run"], ["retrain"], ["score"], ["generate"], ["ui"], ["backtest"], ["draw"], ["verify-draw"],
     ["rounds"], ["export"], ["export", "tier-list"], ["export", "disclosure"],
+    ["export", "penalty-feed"], ["listing"], ["listing", "propose"], ["listing", "list"],
+    ["objections"],
 ]  # fmt: skip
 
 

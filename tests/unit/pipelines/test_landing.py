@@ -536,3 +536,56 @@ def test_scanned_rows_feed_the_row_checks(
     assert result.file_counts.rows() == [
         ("penalty_decisions/a.csv", read, accepted, len(codes), 0, 0)
     ]
+
+
+# --- the national 双公示 layout --------------------------------------------------------------
+
+NATIONAL = (
+    "行政相对人名称,行政相对人代码_1(统一社会信用代码),行政处罚决定书文号,违法行为类型,处罚类别,"
+    "处罚内容,罚款金额（万元）,处罚决定日期,公示截止期,处罚机关,数据来源单位\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕12号,监理未履行职责,警告;罚款,罚款1.5万元,1.5,"
+    "2024/03/05,2025/03/04,上海市国防动员办公室,上海市国防动员办公室\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕13号,未按规定修建防空地下室,罚款,,8,2024/04/01,"
+    ",上海市国防动员办公室,上海市国防动员办公室\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕14号,其他,警告,,,2024/05/01,,,\n"
+    "某公司,91350200776049653A,沪国动罚〔2024〕15号,其他,罚款,,5000元,2024/05/02,,,\n"
+)
+
+
+def test_a_national_layout_file_is_read_as_it_comes(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "国家标准.csv", NATIONAL)
+    assert (scanned.status, scanned.layout) == ("ok", "national_double_publicity")
+    assert cells(scanned, "doc_no", "fine_amount") == [
+        ("沪国动罚〔2024〕12号", "1.5万元"),  # the unit is the header's
+        ("沪国动罚〔2024〕13号", "8万元"),
+        ("沪国动罚〔2024〕14号", None),
+        ("沪国动罚〔2024〕15号", "5000元"),  # a cell with its own unit keeps it
+    ]
+    # the row as received keeps the cell as it was
+    assert json.loads(scanned.rows["raw_row"][0])["罚款金额（万元）"] == "1.5"
+    raw = scanned.rows.with_columns(
+        source_file=pl.lit("a.csv"), file_sha256=pl.lit("x"),
+        file_first_seen=pl.lit(datetime(2024, 6, 1)),
+    )  # fmt: skip
+    result = clean_source(raw, PENALTIES, CONTRACTS, today=date(2024, 6, 1))
+    assert result.quarantine.is_empty()
+    clean = result.accepted.sort("doc_no")
+    assert clean["fine_amount"].to_list() == [15_000.0, 80_000.0, None, 5_000.0]
+    assert clean["penalty_types"].to_list()[0] == ["警告", "罚款"]
+    assert clean["publication_until"].to_list()[0] == date(2025, 3, 4)
+    # 违法行为类型 spelling a category stands in for it; free text leaves it blank
+    assert clean["violation_category"].to_list() == ["监理未履行职责", None, "其他违反人防法规行为",
+                                                     "其他违反人防法规行为"]  # fmt: skip
+    assert clean["violation_type"].to_list()[1] == "未按规定修建防空地下室"
+    assert clean["firm_name"].to_list()[0] == "某公司"
+
+
+def test_the_projects_own_layout_is_named_so(tmp_path: Path) -> None:
+    scanned = scan(
+        tmp_path, "ours.csv", f"{HEADER}\n沪国动罚〔2024〕12号,{FIRM},2024-03-05,罚款,15000\n"
+    )
+    assert scanned.layout == "project"
+    assert CONTRACTS.layout_title("penalty_decisions", scanned.layout) == "本项目格式"
+    assert CONTRACTS.layout_title("penalty_decisions", "national_double_publicity") == (
+        "双公示行政处罚信息（国家标准格式）"
+    )

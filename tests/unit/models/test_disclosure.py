@@ -1,0 +1,137 @@
+"""行政处罚信息公示 from ten-row frames: published from the decision, late ones flagged,
+taken down at the end of the period, withdrawn on revocation (late ones flagged), suspended
+while disputed, decisions not to penalise never published; the feed of any date reproducible."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from models.contracts import default_contracts
+from models.credit_schema import RECORD_STATUS_SCHEMA
+from models.disclosure import (
+    DISCLOSURE_SCHEMA,
+    PUBLIC_PENALTY_FIELDS,
+    feed_as_of,
+    feed_changes,
+    penalty_disclosures,
+    public_penalties,
+)
+from models.row_checks import clean_schema
+from models.rules import default_rule_set
+
+U1 = "91310115MA1FL07778"
+U2 = "91310101MA1AB1777K"
+RULES = default_rule_set()
+
+
+def _penalties(*rows: dict[str, object]) -> pl.DataFrame:
+    schema = clean_schema(default_contracts().source("penalty_decisions"))
+    base: dict[str, object] = {c: None for c in schema}
+    return pl.DataFrame([base | {"status": "有效", "penalty_types": ["罚款"]} | r for r in rows],
+                        schema=schema)  # fmt: skip
+
+
+def _status(record: str, status: str, start: date, end: date | None = None, case: str = "C1"):
+    return {
+        "record_id": record, "status": status, "status_from": start, "status_until": end,
+        "case_id": case, "reason": None, "ground_doc_no": None,
+    }  # fmt: skip
+
+
+def _disclosures(
+    penalties: pl.DataFrame, statuses: list[dict[str, object]] = (), known: date | None = None
+) -> pl.DataFrame:
+    frame = pl.DataFrame(list(statuses), schema=RECORD_STATUS_SCHEMA)
+    cases = pl.DataFrame({"case_id": ["C1"], "known_on": [known]}, schema={
+        "case_id": pl.Utf8, "known_on": pl.Date})  # fmt: skip
+    return penalty_disclosures(penalties, None, frame, cases, RULES)
+
+
+def test_published_from_collection_late_ones_flagged_taken_down_by_severity():
+    found = _disclosures(
+        _penalties(
+            # Fri 2025-03-07 + 7 working days = Tue 2025-03-18; collected in time
+            {"doc_no": "A", "uscc": U1, "decided_on": date(2025, 3, 7), "fine_amount": 5000.0,
+             "collected_on": date(2025, 3, 18)},
+            # collected a day after its deadline: late; L3 (fine 20,000) → 12 months
+            {"doc_no": "B", "uscc": U2, "decided_on": date(2025, 3, 7), "fine_amount": 20000.0,
+             "collected_on": date(2025, 3, 19)},
+            # a decision not to penalise: never published
+            {"doc_no": "C", "uscc": U2, "decided_on": date(2025, 3, 7),
+             "penalty_types": ["不予处罚"], "collected_on": date(2025, 3, 8)},
+        )
+    )  # fmt: skip
+    assert found.schema == DISCLOSURE_SCHEMA
+    rows = {r["doc_no"]: r for r in found.to_dicts()}
+    assert set(rows) == {"A", "B"}
+    assert (rows["A"]["publish_due"], rows["A"]["late"]) == (date(2025, 3, 18), False)
+    assert rows["B"]["late"] is True
+    # L2 for 6 months: public until 2025-09-06, down from 2025-09-07
+    assert (rows["A"]["publish_until"], rows["A"]["ended_on"]) == (
+        date(2025, 9, 6), date(2025, 9, 7),
+    )  # fmt: skip
+    assert rows["B"]["publish_until"] == date(2026, 3, 6)
+    assert rows["A"]["fine_wan"] == 0.5 and rows["A"]["end_reason"] == "expired"
+
+
+def test_the_decisions_own_publication_end_is_honoured():
+    found = _disclosures(
+        _penalties({"doc_no": "A", "uscc": U1, "decided_on": date(2025, 3, 7),
+                    "fine_amount": 5000.0, "collected_on": date(2025, 3, 8),
+                    "publication_until": date(2025, 6, 30)})
+    )  # fmt: skip
+    assert found.row(0, named=True)["ended_on"] == date(2025, 7, 1)
+
+
+def test_a_revocation_withdraws_it_late_ones_flagged_and_the_feed_of_each_date_stays():
+    penalties = _penalties(
+        {"doc_no": "A", "uscc": U1, "decided_on": date(2025, 3, 7), "fine_amount": 20000.0,
+         "collected_on": date(2025, 3, 8)},
+    )  # fmt: skip
+    record = f"penalty_decisions:A:{U1}"
+    disputed = _status(record, "disputed", date(2025, 4, 1), date(2025, 4, 10))
+    revoked = _status(record, "revoked", date(2025, 4, 10))
+    # known on the day of the revocation: withdrawn in time
+    on_time = _disclosures(penalties, [disputed, revoked], known=date(2025, 4, 10))
+    assert on_time.row(0, named=True)["withdrawal_late"] is False
+    # known a month later: withdrawn then, flagged late (due 2025-04-15)
+    late = _disclosures(penalties, [disputed, revoked], known=date(2025, 5, 12))
+    row = late.row(0, named=True)
+    assert (row["revoked_on"], row["withdraw_due"], row["ended_on"]) == (
+        date(2025, 4, 10), date(2025, 4, 15), date(2025, 5, 12),
+    )  # fmt: skip
+    assert row["withdrawal_late"] is True and row["end_reason"] == "revoked"
+    states = {
+        day: feed_as_of(late, day).row(0, named=True)["state"]
+        for day in (date(2025, 3, 31), date(2025, 4, 5), date(2025, 4, 30), date(2025, 6, 1))
+    }
+    assert states == {
+        date(2025, 3, 31): "public",
+        date(2025, 4, 5): "suspended",  # an open objection: not published meanwhile
+        date(2025, 4, 30): "public",  # still shown: the centre did not know yet
+        date(2025, 6, 1): "revoked",
+    }
+    assert feed_as_of(late, date(2025, 3, 1)).is_empty()  # not collected yet
+    assert public_penalties(late, date(2025, 3, 31)).columns == list(PUBLIC_PENALTY_FIELDS)
+    assert public_penalties(late, date(2025, 6, 1)).is_empty()
+    changes = feed_changes(late, date(2025, 3, 31), date(2025, 6, 1))
+    assert changes == {"published": [], "revoked": ["A"]}
+
+
+def test_a_later_version_saying_revoked_withdraws_the_earlier_one():
+    earlier = _penalties({"doc_no": "A", "uscc": U1, "decided_on": date(2025, 3, 7),
+                          "fine_amount": 5000.0, "collected_on": date(2025, 3, 8)})  # fmt: skip
+    retired = earlier.with_columns(
+        file_sha256=pl.lit("ab" * 32), retired_on=pl.lit(date(2025, 5, 1))
+    )
+    current = earlier.with_columns(status=pl.lit("已撤销"), collected_on=pl.lit(date(2025, 5, 1)))
+    frame = pl.DataFrame(schema=RECORD_STATUS_SCHEMA)
+    cases = pl.DataFrame(schema={"case_id": pl.Utf8, "known_on": pl.Date})
+    found = penalty_disclosures(current, retired, frame, cases, RULES)
+    assert found.height == 1
+    row = found.row(0, named=True)
+    assert (row["version"], row["ended_on"], row["end_reason"]) == (
+        "abababababab", date(2025, 5, 1), "revoked",
+    )  # fmt: skip
