@@ -50,14 +50,12 @@ from pipelines.assets.risk import RISK_JOB
 from pipelines.definitions import build_defs, execute_job, execute_main
 from pipelines.resources import Landing, Warehouse
 from warehouse.archive import FileEvent, record_event
-from warehouse.connection import query
+from warehouse.connection import DEFAULT_MEMORY_LIMIT, query
 from warehouse.credit import FIRMS_SQL
 from warehouse.landing import source_files
 from warehouse.staging import bump_generation
 
 OUT = Path(__file__).parent / "out"
-DUCKDB_MEMORY = "2GB"
-"""DuckDB's cap per connection for these runs (`$RENFANG_DUCKDB_MEMORY` overrides)."""
 ROUND_OVERRIDES = "{max_firms_per_inspector: 40, daily_cap_per_team: 4}"
 TODAY = date(2026, 6, 30)  # after the generated history (2021–2025), like the e2e tests
 DAY_SHARE = 0.001
@@ -66,10 +64,16 @@ DAY_SHARE = 0.001
 STAGES = {
     "ingestion": ("raw_", "rows_conserved", "open_conflicts", *SOURCE_ORDER),
     "validation (GX)": ("gx_suite",),
-    "credit": ("credit_", "score_", "tier_", "reasons"),
+    "credit": ("credit_", "score_", "tier_", "reasons", "objection_deadlines"),
     "review report": ("review",),
     "round draft": ("sampling_", "round_"),
-    "publish": ("published_warehouse", "association_tier_list", "disclosure_feed"),
+    "publish": (
+        "published_warehouse",
+        "association_tier_list",
+        "disclosure_feed",
+        "penalty_disclosures",
+        "penalty_feed",
+    ),
     "risk model": ("risk_",),
 }
 
@@ -370,11 +374,10 @@ def main() -> None:
     parser.add_argument("--intensity", type=float, default=16.6)
     parser.add_argument("--model", action="store_true", help="time the risk model's job too")
     args = parser.parse_args()
-    os.environ.setdefault("RENFANG_DUCKDB_MEMORY", DUCKDB_MEMORY)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB RAM, "
           f"Python {platform.python_version()}, DuckDB memory_limit "
-          f"{os.environ['RENFANG_DUCKDB_MEMORY']}; {load()}")  # fmt: skip
+          f"{os.environ.get('RENFANG_DUCKDB_MEMORY', DEFAULT_MEMORY_LIMIT)}; {load()}")  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     SAMPLER.start()
     results = [bench(n, args.intensity, args.model) for n in args.firms]
