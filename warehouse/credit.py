@@ -25,8 +25,9 @@ from models.credit_records import (
     overdue_vetoes,
     source_records,
 )
-from models.engine import retired_records, score_documents, scores_of, spans_of, statuses_of
+from models.engine import retired_records, score_documents, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
+from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
 from models.tier_changes import tier_changes_from_spans
 from models.tier_paths import tier_paths
 from warehouse.catalogue import schema_of
@@ -505,16 +506,47 @@ def update_scores(
 def _score_part(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, days: Sequence[date], part: FirmSlice
 ) -> pl.DataFrame:
-    spans = _select(
-        con,
-        "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans "
-        "WHERE rule_set_version = ? AND span_from <= ? "
-        "AND (span_until IS NULL OR span_until > ?) AND {where}",
-        part,
-        [rules.version, max(days), min(days)],
-    )
     firms = _select(con, f"{FIRMS_SQL} WHERE {{where}}", part)
-    return scores_of(spans, firms, rules, days)
+    return scores_from_sums(span_sums(con, rules, days, part), firms, rules, days)
+
+
+SPAN_SUMS_SQL = """
+WITH days AS (SELECT unnest(?::DATE[]) AS as_of),
+counting AS (
+  SELECT d.as_of, s.uscc, s.polarity, s.veto, s.valid_until, s.veto_reason, s.record_id,
+         CAST(round_even(s.points * 1e6, 0) AS BIGINT) AS micro
+  FROM (SELECT * FROM score_reason_spans WHERE rule_set_version = ? AND {where}) s
+  JOIN days d ON s.span_from <= d.as_of AND (s.span_until IS NULL OR s.span_until > d.as_of)),
+sums AS (
+  SELECT uscc, as_of,
+         CAST(coalesce(sum(micro) FILTER (WHERE polarity = 'good'), 0) AS BIGINT) AS bonus,
+         CAST(coalesce(sum(-micro) FILTER (WHERE polarity <> 'good'), 0) AS BIGINT)
+           AS deduction,
+         count(*) AS counting_records
+  FROM counting GROUP BY uscc, as_of),
+vetoes AS (
+  SELECT uscc, as_of,
+         first(valid_until ORDER BY valid_until DESC NULLS FIRST, record_id) AS veto_until,
+         first(veto_reason ORDER BY valid_until DESC NULLS FIRST, record_id) AS veto_reason
+  FROM counting WHERE veto GROUP BY uscc, as_of)
+SELECT s.*, v.veto_until, v.veto_reason FROM sums s LEFT JOIN vetoes v USING (uscc, as_of)
+"""
+"""`models.scoring.span_sums` as one DuckDB aggregate over the stored spans (every date at
+once): the filter and sums of an as-of scoring run where the spans are, and only one row
+per firm and date reaches polars (`scores_from_sums`)."""
+
+
+def span_sums(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet,
+    days: Sequence[date],
+    part: FirmSlice | None = None,
+) -> pl.DataFrame:
+    """SPAN_SUM_SCHEMA rows of the stored spans under `rules` on `days` (of a slice of
+    firms), equal to `models.scoring.span_sums` of the same spans."""
+    where = part.where() if part else "TRUE"
+    params = [sorted(set(days)), rules.version, *(part.params if part else ())]
+    return query(con, SPAN_SUMS_SQL.replace("{where}", where), params).cast(SPAN_SUM_SCHEMA)
 
 
 def _score_all(
