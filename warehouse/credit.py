@@ -262,6 +262,21 @@ def _select(
     return query(con, sql.replace("{where}", part.where()), [*params, *part.params])
 
 
+def _renewed_slices(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], full: bool, changes: Changes
+) -> Iterator[FirmSlice]:
+    """The slices of firms a step derives again, each with its rows of `tables` removed
+    before the step writes it (when `full`, the tables made anew and every firm)."""
+    if full:
+        for table in tables:
+            con.execute(table_ddl(table, schema_of(table), replace=True))
+    for part in firm_slices(con, None if full else changes):
+        if not full:
+            for table in tables:
+                con.execute(f'DELETE FROM "{table}" WHERE {part.where()}', list(part.params))
+        yield part
+
+
 def _plan(
     con: duckdb.DuckDBPyConnection,
     step: str,
@@ -415,12 +430,8 @@ def update_spans(
     full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["score_reason_spans"])  # fmt: skip
     schema = schema_of("score_reason_spans")
-    if full:
-        con.execute(table_ddl("score_reason_spans", schema, replace=True))
     rows = 0
-    for part in firm_slices(con, None if full else changes):
-        if not full:
-            con.execute(f"DELETE FROM score_reason_spans WHERE {part.where()}", list(part.params))
+    for part in _renewed_slices(con, ["score_reason_spans"], full, changes):
         for _, rules in official.adopted:
             inputs = _engine_inputs(con, rules, part)
             spans = with_version(spans_of(inputs.records, inputs.statuses, inputs.firms, rules),
@@ -589,12 +600,8 @@ def update_tier_changes(
     full, changes = _plan(con, step, ["spans", "scores"], fingerprint, full=full,
                           tables=["tier_changes"])  # fmt: skip
     schema = schema_of("tier_changes")
-    if full:
-        con.execute(table_ddl("tier_changes", schema, replace=True))
     rows = 0
-    for part in firm_slices(con, None if full else changes):
-        if not full:
-            con.execute(f"DELETE FROM tier_changes WHERE {part.where()}", list(part.params))
+    for part in _renewed_slices(con, ["tier_changes"], full, changes):
         if latest is None:
             continue
         scores = _select(con, "SELECT uscc, as_of, score, tier FROM credit_scores WHERE {where}",
@@ -624,14 +631,8 @@ def update_tier_paths(
     full, changes = _plan(con, step, ["spans"], fingerprint, full=full,
                           tables=["tier_paths", "repair_options"])  # fmt: skip
     full = full or state is None or state.processing_date != as_of
-    if full:
-        con.execute(table_ddl("tier_paths", schema_of("tier_paths"), replace=True))
-        con.execute(table_ddl("repair_options", schema_of("repair_options"), replace=True))
     rows = 0
-    for part in firm_slices(con, None if full else changes):
-        if not full:
-            for table in ("tier_paths", "repair_options"):
-                con.execute(f"DELETE FROM {table} WHERE {part.where()}", list(part.params))
+    for part in _renewed_slices(con, ["tier_paths", "repair_options"], full, changes):
         inputs = _engine_inputs(con, rules, part)
         paths, options = tier_paths(inputs.records, inputs.statuses, inputs.firms, rules, as_of)
         insert(con, "tier_paths", paths, schema_of("tier_paths"))

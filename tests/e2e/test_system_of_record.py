@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 from fixtures.cli import renfang
+from fixtures.hashes import table_hashes as content_hashes
 from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, write_fixture_landing
 
 from warehouse.connection import PROJECT_ROOT
@@ -38,34 +39,15 @@ FIXTURE_V1 = Path(__file__).parent.parent / "fixtures" / "warehouse_v1.duckdb.gz
 def table_hashes(
     warehouse: Path, *, official_only: bool = True, runs_apart: bool = False
 ) -> dict[str, str]:
-    """Table → SHA-256 of its sorted rows (volatile columns and run records left out; with
-    `runs_apart`, also which run did what and the incremental runs' watermarks, to compare
-    warehouses that separate runs built)."""
+    """Table → SHA-256 of its sorted rows (volatile columns left out; with `official_only`,
+    the records of runs too: what the runs did and how far each derivation step has read,
+    `warehouse.incremental`'s watermarks; with `runs_apart`, also which run wrote a row, to
+    compare warehouses that separate runs built)."""
     from warehouse.incremental import STATE_TABLES
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        hashes = {}
-        for name in sorted(names):
-            if official_only and name in RECORD_OF_RUNS:
-                continue
-            if runs_apart and name in STATE_TABLES:
-                continue
-            frame = pl.from_arrow(con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
-            assert isinstance(frame, pl.DataFrame)
-            volatile = VOLATILE_COLUMNS | ({"run_id", "recorded_at"} if runs_apart else set())
-            frame = frame.drop([c for c in frame.columns if c in volatile])
-            frame = frame.with_columns(
-                pl.col(c).cast(pl.List(pl.Utf8)).list.join("、")
-                for c, t in frame.schema.items()
-                if isinstance(t, pl.List)
-            )
-            text = frame.sort(frame.columns).write_csv() if frame.width else ""
-            hashes[name] = hashlib.sha256(text.encode()).hexdigest()
-        return hashes
-    finally:
-        con.close()
+    skip = RECORD_OF_RUNS | set(STATE_TABLES) if official_only else set()
+    volatile = VOLATILE_COLUMNS | ({"run_id", "recorded_at"} if runs_apart else set())
+    return content_hashes(warehouse, skip=skip, volatile=volatile)
 
 
 def scores(warehouse: Path) -> pl.DataFrame:
