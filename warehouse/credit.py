@@ -524,27 +524,31 @@ def _score_part(
 SPAN_SUMS_SQL = """
 WITH days AS (SELECT unnest(?::DATE[]) AS as_of),
 counting AS (
-  SELECT d.as_of, s.uscc, s.polarity, s.veto, s.valid_until, s.veto_reason, s.record_id,
-         CAST(round_even(s.points * 1e6, 0) AS BIGINT) AS micro
+  SELECT d.as_of, s.*
   FROM (SELECT * FROM score_reason_spans WHERE rule_set_version = ? AND {where}) s
   JOIN days d ON s.span_from <= d.as_of AND (s.span_until IS NULL OR s.span_until > d.as_of)),
 sums AS (
   SELECT uscc, as_of,
-         CAST(coalesce(sum(micro) FILTER (WHERE polarity = 'good'), 0) AS BIGINT) AS bonus,
-         CAST(coalesce(sum(-micro) FILTER (WHERE polarity <> 'good'), 0) AS BIGINT)
+         CAST(coalesce(sum(CASE WHEN polarity = 'good' THEN micro END), 0) AS BIGINT) AS bonus,
+         CAST(coalesce(sum(CASE WHEN polarity <> 'good' THEN -micro END), 0) AS BIGINT)
            AS deduction,
          count(*) AS counting_records
-  FROM counting GROUP BY uscc, as_of),
+  FROM (SELECT *, CAST(round_even(points * 1e6, 0) AS BIGINT) AS micro FROM counting)
+  GROUP BY uscc, as_of),
 vetoes AS (
   SELECT uscc, as_of,
-         first(valid_until ORDER BY valid_until DESC NULLS FIRST, record_id) AS veto_until,
-         first(veto_reason ORDER BY valid_until DESC NULLS FIRST, record_id) AS veto_reason
+         arg_min(struct_pack(u := valid_until, r := veto_reason),
+                 struct_pack(open := valid_until IS NOT NULL,
+                             later := coalesce(DATE '9999-12-31' - valid_until, 0),
+                             id := record_id)) AS picked
   FROM counting WHERE veto GROUP BY uscc, as_of)
-SELECT s.*, v.veto_until, v.veto_reason FROM sums s LEFT JOIN vetoes v USING (uscc, as_of)
+SELECT s.*, v.picked.u AS veto_until, v.picked.r AS veto_reason
+FROM sums s LEFT JOIN vetoes v USING (uscc, as_of)
 """
 """`models.scoring.span_sums` as one DuckDB aggregate over the stored spans (every date at
 once): the filter and sums of an as-of scoring run where the spans are, and only one row
-per firm and date reaches polars (`scores_from_sums`)."""
+per firm and date reaches polars (`scores_from_sums`). The veto that counts longest is the
+smallest of (open first, latest `valid_until`, smallest `record_id`), as polars sorts."""
 
 
 def span_sums(

@@ -34,7 +34,8 @@ def test_span_sums_in_duckdb_score_as_polars_does(seed: int) -> None:
     con = duckdb.connect()
     schema = schema_of("score_reason_spans")
     con.execute(table_ddl("score_reason_spans", schema, replace=True))
-    insert(con, "score_reason_spans", spans.with_columns(rule_set_version=pl.lit(rules.version)), schema)
+    stored = spans.with_columns(rule_set_version=pl.lit(rules.version))
+    insert(con, "score_reason_spans", stored, schema)
 
     got = scores_from_sums(span_sums(con, rules, DATES), firms, rules, DATES)
     assert expected["veto"].any() and expected["tier"].n_unique() >= 3
