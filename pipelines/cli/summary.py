@@ -105,6 +105,7 @@ def print_run_summary(
                     f"{states.get('overdue', 0)} (renfang objections)"
                 )
     print_model(warehouse, echo)
+    print_derivation(result, echo)
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
     if skipped:
@@ -217,13 +218,32 @@ def print_tier_mix(
 
 def round_metadata(result: dg.ExecuteInProcessResult, key: str) -> str | None:
     """One metadata value of the run's `sampling_rounds` materialization, if any."""
+    return asset_metadata(result, "sampling_rounds", key)
+
+
+def asset_metadata(result: dg.ExecuteInProcessResult, asset: str, key: str) -> str | None:
+    """One metadata value of the run's materialization of `asset`, if any."""
     for event in result.get_asset_materialization_events():
         data = event.step_materialization_data
         materialization = data.materialization if data else None
-        if materialization and materialization.asset_key == dg.AssetKey("sampling_rounds"):
+        if materialization and materialization.asset_key == dg.AssetKey(asset):
             value = materialization.metadata.get(key)
             return str(value.value) if value is not None else None
     return None
+
+
+def print_derivation(result: dg.ExecuteInProcessResult, echo: Callable[[str], object]) -> None:
+    """Whether the run rebuilt the credit layer for every firm or derived it again only for
+    the firms its new files, acts and date touched (`credit_records`' metadata)."""
+    mode = asset_metadata(result, "credit_records", "mode")
+    if mode == "full":
+        echo("派生方式 derivation: 全量重建，全部企业 / full rebuild, every firm")
+    elif mode == "incremental":
+        firms = int(asset_metadata(result, "credit_records", "firms_derived_again") or 0)
+        echo(
+            f"派生方式 derivation: 增量，{firms:,d} 家企业重新计算 / incremental, {firms:,d} "
+            "firms derived again (renfang run --full: everything from the archive)"
+        )
 
 
 def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:

@@ -103,7 +103,8 @@ def test_an_incremental_run_leaves_the_tables_a_full_rebuild_would(copy: Path) -
         shutil.rmtree(full, ignore_errors=True)
         shutil.copytree(copy, full)
         done = renfang("run", "--landing", str(copy / "landing"), root=copy)
-        renfang("run", "--full", "--landing", str(full / "landing"), root=full)
+        rebuilt = renfang("run", "--full", "--landing", str(full / "landing"), root=full)
+        assert "incremental" in done.stdout and "full rebuild" in rebuilt.stdout
         incremental = table_hashes(copy / "warehouse.duckdb", runs_apart=True)
         assert incremental == table_hashes(full / "warehouse.duckdb", runs_apart=True), act
         assert "not trained yet" in done.stdout  # the daily run leaves the model to its job
