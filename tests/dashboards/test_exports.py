@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from fixtures.landing import MARKDOWN_NAME, URL_NAME
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
 from models.labels import default_labels
@@ -72,7 +73,7 @@ def test_the_tier_list_has_a_cover_and_a_sheet_per_firm_type(warehouse: Path, tm
         assert [c.value for c in sheet[3]] == headers
         assert sheet.freeze_panes == "A4"
         last = 3 + sheet.max_row - 3
-        assert sheet.auto_filter.ref == f"A3:I{last}"
+        assert sheet.auto_filter.ref == f"A3:{get_column_letter(len(headers))}{last}"
         assert sheet.column_dimensions["C"].width >= 2 * 10  # Chinese names: two columns each
         assert sheet["F4"].number_format == "0.0" and isinstance(sheet["F4"].value, int | float)
         assert sheet["I4"].value in ("是", "否")

@@ -30,6 +30,7 @@ from fixtures.landing import (
 )
 from openpyxl import load_workbook
 
+from pipelines.assets.review import REPORT_FILE
 from warehouse.connection import query as query_frame
 
 pytestmark = pytest.mark.slow
@@ -163,9 +164,9 @@ def test_the_review_report_names_the_layout_each_file_was_read_as(
     for root, expected in zip(
         both, ("本项目格式", "双公示行政处罚信息（国家标准格式）"), strict=True
     ):
-        book = load_workbook(root / "reports" / "review_report.xlsx", read_only=True)
-        rows = list(book["文件读取格式"].iter_rows(values_only=True))
+        book = load_workbook(root / "reports" / f"{REPORT_FILE}.xlsx", read_only=True)
+        rows = list(book["文件读取格式"].iter_rows(min_row=3, values_only=True))
         header, body = rows[0], rows[1:]
-        assert header[:3] == ("来源", "文件", "读取格式")
-        penalties = [r for r in body if r[1] == "penalty_decisions/行政处罚.csv"]
-        assert [r[2] for r in penalties] == [expected]
+        assert header[:4] == ("序号", "数据来源", "文件", "读取格式")
+        penalties = [r for r in body if r[2] == "penalty_decisions/行政处罚.csv"]
+        assert [r[3] for r in penalties] == [expected]
