@@ -788,15 +788,19 @@ def _file_counts(
         counts = query(
             con,
             f"""WITH indexed AS (
-                  SELECT file_sha256 AS sha256, count(*) AS n, sum(cells_cleaned) AS cells
+                  SELECT file_sha256 AS sha256, count(*) AS n, count(source_row) AS numbered,
+                         sum(cells_cleaned) AS cells
                   FROM raw_index WHERE source = ? GROUP BY 1),
                 accepted AS (SELECT source_file AS file, count(*) AS n FROM "{name}" GROUP BY 1),
                 held AS (SELECT file, count(*) AS n FROM quarantine WHERE source = ? GROUP BY 1),
                 collapsed AS (
                   SELECT file, count(*) AS n FROM collapsed_rows WHERE source = ? GROUP BY 1)
             SELECT f.file AS source_file,
-                   CASE WHEN f.status IN ('rejected', 'unreadable') THEN 1
-                        ELSE coalesce(i.n, 0) END AS rows_read,
+                   -- a file refused whole: its one entry, plus the numbered rows a
+                   -- warehouse from before the archive kept of it (cleaned and quarantined
+                   -- too; an unnumbered one was that time's entry)
+                   CASE WHEN f.status IN ('rejected', 'unreadable')
+                        THEN coalesce(i.numbered, 0) + 1 ELSE coalesce(i.n, 0) END AS rows_read,
                    coalesce(a.n, 0) AS rows_accepted,
                    coalesce(h.n, 0) AS rows_quarantined,
                    coalesce(c.n, 0) AS rows_collapsed,
