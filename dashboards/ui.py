@@ -32,6 +32,7 @@ from dashboards.auth import User
 from dashboards.data import WarehouseBusyError, WarehouseMissingError, fetch, warehouse_file
 from dashboards.i18n import column, lang, t
 from models.labels import default_labels
+from models.listing import STEPS
 from models.normalise import plain_text
 from models.rules import RuleSet
 from warehouse.staging import live_state, update_in_progress
@@ -352,3 +353,53 @@ def freshness_banner() -> None:
     published = live_state(live).published_at
     when = published.strftime("%Y-%m-%d %H:%M") if published else "—"
     st.info(say("updating", when=when))
+
+
+AUDIT_LIST_SHOWN = 5
+"""Items of a list shown in an audit entry's detail (the rest counted): a feed's change
+list can name hundreds of decisions."""
+
+
+def audit_detail(detail: Mapping[str, Any]) -> str:
+    """An audit entry's detail as a person reads it: each key by its label (the audit
+    catalogue's, else a column's or a table's), coded values by theirs (a listing step by
+    its name), yes/no for flags, long lists cut to their first items and a count. Empty
+    values are left out."""
+    zh = lang() == "zh"
+    parts = [
+        f"{_detail_key(key)}{'：' if zh else ': '}{_detail_value(key, value)}"
+        for key, value in detail.items()
+        if value not in (None, "", [], {})
+    ]
+    return ("；" if zh else "; ").join(parts) if parts else "—"
+
+
+def _detail_key(key: str) -> str:
+    labels = default_labels()
+    if key in labels.kinds.get("audit_detail", {}):
+        return labels.code("audit_detail", key, lang())
+    if key in labels.columns:
+        return column(key)
+    return labels.code("table", key, lang())
+
+
+def _detail_value(key: str, value: Any) -> str:
+    labels, zh = default_labels(), lang() == "zh"
+    if isinstance(value, bool):
+        return labels.code("boolean", str(value).lower(), lang())
+    if isinstance(value, Mapping):
+        return ("，" if zh else ", ").join(
+            f"{_detail_key(k)} {_detail_value(k, v)}" for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        shown = ("、" if zh else ", ").join(_detail_value(key, v) for v in value[:AUDIT_LIST_SHOWN])
+        if len(value) <= AUDIT_LIST_SHOWN:
+            return shown
+        return f"{shown} 等 {len(value)} 项" if zh else f"{shown} … ({len(value)} in all)"
+    text = str(value)
+    if key == "step" and text in STEPS:
+        return STEPS[text][0 if zh else 1]
+    for kind in ("audit_detail", "audit_action"):
+        if text in labels.kinds.get(kind, {}):
+            return labels.code(kind, text, lang())
+    return text

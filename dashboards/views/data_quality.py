@@ -1,6 +1,7 @@
 """数据质量 Data quality: quarantine by reason and source, the latest files, the Great
 Expectations results with links to their validation reports, and the review report."""
 
+import json
 import os
 import re
 
@@ -11,7 +12,7 @@ import streamlit as st
 from dashboards.data import reports_folder, warehouse_file
 from dashboards.i18n import column, lang, t
 from dashboards.queries import quality as q
-from dashboards.ui import get, label_of, percent, table, without_codes
+from dashboards.ui import audit_detail, get, label_of, percent, table, without_codes
 from models.contracts import default_contracts
 from models.labels import default_labels
 from models.row_checks import FILE_COLUMN
@@ -162,4 +163,8 @@ if entries.is_empty():
 else:
     if not entries["chain_intact"][0]:
         st.error(t("dq.audit_broken"))
-    table(entries, ["seq", "at", "actor", "action", "detail"])
+    readable_detail = [audit_detail(json.loads(d)) for d in entries["detail"]]
+    table(
+        entries.with_columns(detail=pl.Series(readable_detail, dtype=pl.Utf8)),
+        ["seq", "at", "actor", "action", "detail"],
+    )

@@ -22,8 +22,9 @@ from warehouse import audit
 from warehouse.audit import audit_path
 from warehouse.publication import tier_list_file
 
+# The rule set's audience each role is (other roles are the centre's own: every tier). A
+# comment, not a string: Streamlit's magic would print a bare string on the page.
 AUDIENCE_OF_ROLE = {"public": "public", "association": "association"}
-"""The rule set's audience each role is (other roles are the centre's own: every tier)."""
 
 st.title(t("page.tier_list"))
 user = current_user()

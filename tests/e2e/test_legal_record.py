@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -239,25 +240,54 @@ def test_the_penalty_feed_as_of_three_dates_flags_late_and_withdrawn_decisions(b
 # --- 2. the listing procedure and 1. what is public ------------------------------------------
 
 
-def test_a_listing_case_walks_notice_statement_decision_publication_removal(built: Path):
-    blocked = renfang("listing", "propose", "--uscc", FIRM_REVIEW, "--grounds", "伪造检测报告",
-                      "--evidence", P_REVIEW, "--on", "2025-11-01", root=built, check=False)  # fmt: skip
-    assert (
-        blocked.returncode == 2 and "异议未决" in blocked.stderr
-    )  # no listing on a disputed record
-    done = renfang("listing", "propose", "--uscc", FIRM_DESIGN, "--on", "2025-11-01", root=built)
-    case = done.stdout.split()[3]
-    assert case == "SX2025-001"
-    notice = renfang("listing", "notice", case, "--on", "2025-11-03", root=built).stdout
-    assert "人防信用告〔2025〕1号" in notice and "2025-11-10" in notice
-    early = renfang("listing", "decide", case, "--on", "2025-11-05", root=built, check=False)
-    assert early.returncode == 2 and "Traceback" not in early.stderr
+@pytest.fixture(scope="module")
+def listing_walk(built: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The listing procedure walked once through the CLI, in its order (a module fixture, so
+    the tests that read the listed firm do not depend on the order tests run in): a refused
+    proposal on a disputed record, then notice, an early decision, statement, decision,
+    publication, a refused early repair and a removal, with the public feed exported while
+    listed and after."""
+    walk: dict[str, subprocess.CompletedProcess[str]] = {}
+    walk["blocked"] = renfang("listing", "propose", "--uscc", FIRM_REVIEW, "--grounds",
+                              "伪造检测报告", "--evidence", P_REVIEW, "--on", "2025-11-01",
+                              root=built, check=False)  # fmt: skip
+    walk["proposed"] = renfang("listing", "propose", "--uscc", FIRM_DESIGN, "--on", "2025-11-01",
+                               root=built)  # fmt: skip
+    case = walk["proposed"].stdout.split()[3]
+    walk["notice"] = renfang("listing", "notice", case, "--on", "2025-11-03", root=built)
+    walk["early"] = renfang("listing", "decide", case, "--on", "2025-11-05", root=built,
+                            check=False)  # fmt: skip
     renfang(
         "listing", "statement", case, "--text", "对事实无异议", "--on", "2025-11-07", root=built
     )
-    decision = renfang("listing", "decide", case, "--on", "2025-11-12", root=built).stdout
-    assert "人防信用决〔2025〕1号" in decision and "2028-11-11" in decision
+    walk["decision"] = renfang("listing", "decide", case, "--on", "2025-11-12", root=built)
     renfang("listing", "publish", case, "--on", "2025-11-13", root=built)
+    renfang("export", "disclosure", "--as-of", "2025-11-30", "--out", str(built / "nov"),
+            root=built)  # fmt: skip
+    walk["early_repair"] = renfang("listing", "remove", case, "--reason", "信用修复", "--repair",
+                                   "--on", "2025-12-15", root=built, check=False)  # fmt: skip
+    renfang("listing", "remove", case, "--reason", "复议决定撤销列入决定", "--on", "2025-12-15",
+            root=built)  # fmt: skip
+    renfang("export", "disclosure", "--as-of", "2025-12-31", "--out", str(built / "dec"),
+            root=built)  # fmt: skip
+    return walk
+
+
+def test_a_listing_case_walks_notice_statement_decision_publication_removal(
+    built: Path, listing_walk: dict[str, subprocess.CompletedProcess[str]]
+):
+    blocked = listing_walk["blocked"]
+    assert (
+        blocked.returncode == 2 and "异议未决" in blocked.stderr
+    )  # no listing on a disputed record
+    case = listing_walk["proposed"].stdout.split()[3]
+    assert case == "SX2025-001"
+    notice = listing_walk["notice"].stdout
+    assert "人防信用告〔2025〕1号" in notice and "2025-11-10" in notice
+    early = listing_walk["early"]
+    assert early.returncode == 2 and "Traceback" not in early.stderr
+    decision = listing_walk["decision"].stdout
+    assert "人防信用决〔2025〕1号" in decision and "2028-11-11" in decision
 
     documents = built / "reports" / "listings" / case
     notice_text = (documents / "人防信用告〔2025〕1号.txt").read_text(encoding="utf-8")
@@ -265,21 +295,13 @@ def test_a_listing_case_walks_notice_statement_decision_publication_removal(buil
     decision_text = (documents / "人防信用决〔2025〕1号.txt").read_text(encoding="utf-8")
     assert "对事实无异议" in decision_text and "2028-11-11" in decision_text
 
-    renfang("export", "disclosure", "--as-of", "2025-11-30", "--out", str(built / "nov"),
-            root=built)  # fmt: skip
     listed = list(csv.DictReader(
         (built / "nov" / "serious_dishonesty.csv").read_text(encoding="utf-8-sig").splitlines()
     ))  # fmt: skip
     assert [(r["uscc"], r["decision_doc_no"]) for r in listed] == [
         (FIRM_DESIGN, "人防信用决〔2025〕1号")
     ]
-    early_repair = renfang("listing", "remove", case, "--reason", "信用修复", "--repair",
-                           "--on", "2025-12-15", root=built, check=False)  # fmt: skip
-    assert early_repair.returncode == 2  # a repair needs 12 months on the list
-    renfang("listing", "remove", case, "--reason", "复议决定撤销列入决定", "--on", "2025-12-15",
-            root=built)  # fmt: skip
-    renfang("export", "disclosure", "--as-of", "2025-12-31", "--out", str(built / "dec"),
-            root=built)  # fmt: skip
+    assert listing_walk["early_repair"].returncode == 2  # a repair needs 12 months on the list
     after = (built / "dec" / "serious_dishonesty.csv").read_text(encoding="utf-8-sig")
     assert FIRM_DESIGN not in after
     steps = sql(built, "SELECT step, step_on, doc_no FROM listing_events WHERE case_id = ? "
@@ -317,14 +339,14 @@ def public_rows(path: Path) -> list[list[str]]:
 
 @pytest.mark.parametrize("day", ["2025-07-31", "2025-11-30", "2025-12-31"])
 def test_no_public_file_or_page_calls_a_firm_seriously_dishonest_without_a_listing(
-    built: Path, day: str
+    built: Path, listing_walk: object, day: str
 ):
     out = built / f"public_{day}"
     renfang("export", "disclosure", "--as-of", day, "--out", str(out / "feed"), root=built)
     renfang("export", "tier-list", "--as-of", day, "--out", str(out / "tiers.xlsx"), root=built)
     directory = set(sql(built, "SELECT uscc FROM firms")["uscc"].to_list())
     listed = decided_listings(built, day)
-    if day == "2025-11-30":  # the listing test (above, same module) published one that month
+    if day == "2025-11-30":  # the listing walk (fixture) published one that month
         assert listed == {FIRM_DESIGN}
     listed_file = out / "feed" / "serious_dishonesty.csv"
     on_the_list = {r[0] for r in public_rows(listed_file)[1:]}
@@ -339,13 +361,16 @@ def test_no_public_file_or_page_calls_a_firm_seriously_dishonest_without_a_listi
         assert labels and "信用风险高" in labels[0] and "否" in labels[0]
 
 
-def test_the_public_pages_name_only_decided_listings(built: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_public_pages_name_only_decided_listings(
+    built: Path, listing_walk: object, monkeypatch: pytest.MonkeyPatch
+):
     from streamlit.testing.v1 import AppTest
 
     from dashboards.auth import User
 
     monkeypatch.setenv("RENFANG_WAREHOUSE", str(built / "warehouse.duckdb"))
     monkeypatch.setenv("RENFANG_REPORTS", str(built / "reports"))
+    monkeypatch.setenv("RENFANG_DEMO_USERS", "1")  # the shipped users: a local test
     app = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
     at = AppTest.from_file(str(app), default_timeout=30)
     at.session_state["user"] = User(username="public", name="public", role="public")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from dashboards.ui import EMPTY, formatted, tier_moves, without_codes
+from dashboards.ui import EMPTY, audit_detail, formatted, tier_moves, without_codes
 from models.rules import default_rule_set
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # no ScriptRunContext outside a session
@@ -67,3 +67,25 @@ def test_movers_are_counted_by_tier_not_by_score() -> None:
 def test_stored_messages_lose_the_codes_they_quote() -> None:
     assert without_codes("表彰日期(awarded_on)：日期晚于处理当日") == "表彰日期：日期晚于处理当日"
     assert without_codes("早于下达日期(issued_on)") == "早于下达日期"
+
+
+def test_an_audit_entry_reads_as_sentences_with_labels_flags_and_counted_lists() -> None:
+    detail = {
+        "as_of": "2026-06-30",
+        "since": None,
+        "counts": {"public": 3, "expired": 1, "withdrawal_late": 0},
+        "changes": {"published": [f"沪国动罚〔2025〕{n}号" for n in range(1, 8)]},
+        "accepted_changes": False,
+        "changed_rows": {"penalty_decisions": 3},
+        "what": "penalty_feed",
+        "step": "notice",
+    }
+    shown = audit_detail(detail)
+    assert shown.startswith("评价日期：2026-06-30；")
+    assert "上次公示截至" not in shown  # empty values are left out
+    assert "条数：公示中 3，公示期满已下线 1，逾期撤回 0" in shown
+    assert "新公示 沪国动罚〔2025〕1号、" in shown and "等 7 项" in shown
+    assert "沪国动罚〔2025〕6号" not in shown
+    assert "已确认超限变更：否" in shown and "变更行数：行政处罚决定书 3" in shown
+    assert "内容：行政处罚信息公示" in shown and "步骤：已告知" in shown
+    assert audit_detail({}) == "—"
