@@ -28,6 +28,8 @@ from models.record_status import OBJECTION, REPAIR, REPAIR_APPROVED, REPAIR_REFU
 from models.rules import RuleSet
 
 KINDS = (OBJECTION, REPAIR)
+ONLINE_SOURCE = "网上申请"
+"""The lineage (`source_file`) of an online case's row in the clean `credit_cases`."""
 CASE_PREFIX = "WS"
 """Online case numbers: `WS<year>-<nnnn>` (网上申请), never those of a landing file."""
 SUBMITTED = "已提交"
@@ -175,7 +177,7 @@ def as_credit_cases(filings: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFr
         decided_on=pl.col("effective_on"),
         decision=pl.col("decision"),
         note=pl.col("decision_text"),
-        source_file=pl.lit("网上申请"),
+        source_file=pl.lit(ONLINE_SOURCE),
         source_row=pl.lit(None, dtype=pl.Int64),
         duplicate_count=pl.lit(1, dtype=pl.Int64),
         file_sha256=pl.lit(None, dtype=pl.Utf8),

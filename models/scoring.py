@@ -883,44 +883,75 @@ def scores_from_spans(
     `score_history(...).scores` for the same records, statuses and dates.
 
     Statuses, segments, evidence and repeat multipliers are already resolved in the spans, so
-    one as-of date is a filter and a sum per firm (the shape of a bare aggregate), and the
-    scores agree with the `score_reasons` view by construction. Sums run in whole millionths
-    and vetoes pick the longest-lasting record (ties: smallest record_id), as `_scores` does.
+    one as-of date is a filter and a sum per firm (`span_sums`: the shape of a bare
+    aggregate, which `warehouse.credit` runs in DuckDB), and the scores agree with the
+    `score_reasons` view by construction (`scores_from_sums`).
     """
-    firm_ids = _firm_ids(firms).to_frame("uscc")
+    days = _sorted_dates(as_of_dates).to_list()
+    if not days:
+        return pl.DataFrame(schema=CREDIT_SCORE_SCHEMA)
+    sums = pl.concat([span_sums(spans.lazy(), day) for day in days])
+    return scores_from_sums(sums, firms, rules, days)
+
+
+SPAN_SUM_SCHEMA = pl.Schema(
+    {
+        "uscc": pl.Utf8(),
+        "as_of": pl.Date(),
+        "bonus": pl.Int64(),  # whole millionths, before the cap
+        "deduction": pl.Int64(),  # whole millionths, positive
+        "counting_records": pl.Int64(),
+        "veto_until": pl.Date(),
+        "veto_reason": pl.Utf8(),
+    }
+)
+"""Per firm and as-of date with a counting reason: the sums of its points in whole
+millionths, how many reasons count, and the veto that counts longest (by `valid_until`, open
+first, then the smallest `record_id`)."""
+
+
+def span_sums(spans: pl.LazyFrame, day: date) -> pl.LazyFrame:
+    """SPAN_SUM_SCHEMA rows of one as-of date from the reason spans."""
     micro = _micro(pl.col("points"))
     good = pl.col("polarity") == "good"
-    frames = []
-    for day in _sorted_dates(as_of_dates).to_list():
-        counting = spans.lazy().filter(
-            (pl.col("span_from") <= day)
-            & (pl.col("span_until").is_null() | (pl.col("span_until") > day))
-        )
-        sums = counting.group_by("uscc").agg(
-            bonus=micro.filter(good).sum(),
-            deduction=(-micro).filter(~good).sum(),
-            counting_records=pl.len(),
-        )
-        vetoes = (
-            counting.filter("veto")
-            .sort(["valid_until", "record_id"], descending=[True, False])
-            .group_by("uscc", maintain_order=True)
-            .agg(
-                veto_until=pl.col("valid_until").first(), veto_reason=pl.col("veto_reason").first()
-            )
-        )
-        frames.append(
-            firm_ids.lazy()
-            .join(sums, on="uscc", how="left")
-            .join(vetoes, on="uscc", how="left")
-            .with_columns(as_of=pl.lit(day, dtype=pl.Date))
-        )
-    if not frames:
-        return pl.DataFrame(schema=CREDIT_SCORE_SCHEMA)
+    counting = spans.filter(
+        (pl.col("span_from") <= day)
+        & (pl.col("span_until").is_null() | (pl.col("span_until") > day))
+    )
+    sums = counting.group_by("uscc").agg(
+        bonus=micro.filter(good).sum(),
+        deduction=(-micro).filter(~good).sum(),
+        counting_records=pl.len(),
+    )
+    vetoes = (
+        counting.filter("veto")
+        .sort(["valid_until", "record_id"], descending=[True, False])
+        .group_by("uscc", maintain_order=True)
+        .agg(veto_until=pl.col("valid_until").first(), veto_reason=pl.col("veto_reason").first())
+    )
+    return (
+        sums.join(vetoes, on="uscc", how="left")
+        .with_columns(as_of=pl.lit(day, dtype=pl.Date))
+        .select(SPAN_SUM_SCHEMA.names())
+        .cast(SPAN_SUM_SCHEMA)
+    )
+
+
+def scores_from_sums(
+    sums: pl.LazyFrame | pl.DataFrame,
+    firms: pl.DataFrame,
+    rules: RuleSet,
+    as_of_dates: Sequence[date],
+) -> pl.DataFrame:
+    """CREDIT_SCORE_SCHEMA rows of every directory firm at each date from its `span_sums`
+    (a firm without any: no points, no veto). Sums run in whole millionths, as `_scores`
+    does, so every scoring path gives the same floats."""
+    dates = _sorted_dates(as_of_dates).to_frame()
+    grid = _firm_ids(firms).to_frame("uscc").join(dates, how="cross").lazy()
     bonus = _points(pl.col("bonus").fill_null(0))
     deduction = _points(pl.col("deduction").fill_null(0))
     return (
-        pl.concat(frames)
+        grid.join(sums.lazy().cast(SPAN_SUM_SCHEMA), on=["uscc", "as_of"], how="left")
         .with_columns(
             veto=pl.col("veto_until").is_not_null(),
             score=score_expr(rules, bonus, deduction),

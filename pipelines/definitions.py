@@ -12,7 +12,7 @@ import dagster as dg
 
 from models.contracts import Contracts, default_contracts
 from pipelines.assets.credit import SCORE_PARTITIONS, credit_assets
-from pipelines.assets.ingestion import conservation_checks, ingestion_assets
+from pipelines.assets.ingestion import FULL_REBUILD_TAG, conservation_checks, ingestion_assets
 from pipelines.assets.publish import publish_assets, published_warehouse_asset
 from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
@@ -52,9 +52,13 @@ def build_defs(
     checks = [*conservation_checks(contracts), *gx_asset_checks(contracts)]
     main = dg.define_asset_job(
         MAIN_JOB,
-        selection=dg.AssetSelection.all(),
-        description="Ingest every landing source, validate, derive credit records, score "
-        "every firm (month-end partitions; the running month = the latest scores), publish.",
+        # the daily job: the risk model (group `model`) has its own job, monthly and on demand
+        selection=dg.AssetSelection.all() - dg.AssetSelection.groups("model"),
+        description="The daily job: ingest the landing folder's new files, validate, derive "
+        "credit records and score the firms they touch (month-end partitions; the running "
+        "month = the latest scores), draft the next round, publish. Tag "
+        f"`{FULL_REBUILD_TAG}=full` rebuilds everything from the archive. The risk model "
+        "is not part of it (job `risk`).",
         partitions_def=SCORE_PARTITIONS,
     )
     round_job = dg.define_asset_job(
@@ -114,15 +118,47 @@ def execute_main(
     asset_selection: Sequence[dg.AssetKey] | None = None,
     loggers: Mapping[str, dg.LoggerDefinition] | None = None,
     stoppable: bool = False,
+    full: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run the main job in this process over every score partition (one single-run backfill:
     all month ends in one pass), as `renfang run` and the tests do; `asset_selection`
     narrows it to some assets (benchmarks); `loggers` replaces the job's loggers (the CLI's
     progress logger; configure them in `run_config`). `stoppable` (the CLI): SIGTERM or
     Ctrl-C stops the run at the next step boundary (`pipelines.stopping`, raises
-    `RunStoppedError`)."""
+    `RunStoppedError`). `full` rebuilds every derived table from the archive instead of
+    deriving again only what changed."""
     months = SCORE_PARTITIONS.get_partition_keys()
-    job = defs.resolve_job_def(MAIN_JOB)
+    return execute_job(
+        defs,
+        MAIN_JOB,
+        instance=instance,
+        run_config=run_config,
+        tags={
+            **(tags or {}),
+            **({FULL_REBUILD_TAG: "full"} if full else {}),
+            "dagster/asset_partition_range_start": months[0],
+            "dagster/asset_partition_range_end": months[-1],
+        },
+        asset_selection=asset_selection,
+        loggers=loggers,
+        stoppable=stoppable,
+    )
+
+
+def execute_job(
+    defs: dg.Definitions,
+    job_name: str,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
+    loggers: Mapping[str, dg.LoggerDefinition] | None = None,
+    stoppable: bool = False,
+) -> dg.ExecuteInProcessResult:
+    """Run one job of `defs` in this process (`execute_main` for the main job's partitions;
+    `renfang retrain` runs the `risk` job this way)."""
+    job = defs.resolve_job_def(job_name)
     if loggers:
         job = job.with_logger_defs(dict(loggers))
     return (execute_stoppable if stoppable else dg.JobDefinition.execute_in_process)(
@@ -131,9 +167,5 @@ def execute_main(
         asset_selection=asset_selection,
         raise_on_error=False,
         run_config=run_config,
-        tags={
-            **(tags or {}),
-            "dagster/asset_partition_range_start": months[0],
-            "dagster/asset_partition_range_end": months[-1],
-        },
+        tags=tags or {},
     )

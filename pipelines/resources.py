@@ -26,8 +26,8 @@ class Warehouse(dg.ConfigurableResource, WarehouseLocation):
 
     `path` defaults to `$RENFANG_WAREHOUSE`, else `data/warehouse.duckdb`. Reports and GX Data
     Docs are written next to it (`reports/`, `gx_docs/`) unless `reports_dir` is set
-    (`$RENFANG_REPORTS`). `memory_limit` (`$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`) caps DuckDB's
-    memory per connection; beyond it DuckDB spills to disk.
+    (`$RENFANG_REPORTS`). `memory_limit` (`$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`; 2 GB by
+    default) caps DuckDB's memory per connection; beyond it DuckDB spills to disk.
     """
 
     path: str | None = None

@@ -192,6 +192,59 @@ WAREHOUSE_STATE_SCHEMA = pl.Schema(
 """One row: the layout version (migrations), how many changes the live state has seen, and
 the last run made live (`warehouse.staging`)."""
 
+RAW_INDEX_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8(),
+        "file_sha256": pl.Utf8(),
+        "source_row": pl.Int64(),
+        "row_key": pl.Utf8(),  # the typed key as text: rows sharing it are one key group
+        "uscc": pl.Utf8(),  # the firm the row names (typed), if the source names one
+        "inspector_id": pl.Utf8(),
+        "first_date": pl.Date(),  # earliest / latest given date that may not be in the future
+        "last_date": pl.Date(),
+        "cells_cleaned": pl.Int64(),
+    }
+)
+"""One row per raw row, written when its file is received: which key group and firm it
+belongs to and which processing dates could change its verdict — how an incremental run
+finds the rows a new file, an act or a new date touches (`warehouse.ingestion`)."""
+
+COLLAPSED_ROWS_SCHEMA = pl.Schema(
+    {"source": pl.Utf8(), "file": pl.Utf8(), "source_row": pl.Int64(), "row_key": pl.Utf8()}
+)
+"""Rows of the files in force collapsed into an identical accepted row (the log's counts)."""
+
+DERIVED_FILES_SCHEMA = pl.Schema(
+    {
+        "source": pl.Utf8(),
+        "file_sha256": pl.Utf8(),
+        "signature": pl.Utf8(),  # its status as the clean layer saw it (supersession)
+        "current": pl.Boolean(),  # in force on that processing date
+    }
+)
+"""The received files as each clean table was last derived from them."""
+
+DERIVED_REFS_SCHEMA = pl.Schema({"source": pl.Utf8(), "ref": pl.Utf8(), "key": pl.Utf8()})
+"""The referenced keys (firms, inspectors) each clean table was last checked against."""
+
+DERIVATION_STATE_SCHEMA = pl.Schema(
+    {
+        "step": pl.Utf8(),
+        "seq": pl.Int64(),
+        "processing_date": pl.Date(),
+        "fingerprint": pl.Utf8(),
+    }
+)
+"""Per derivation step: its last processing date, fingerprint and change-log watermark."""
+
+CHANGE_LOG_SCHEMA = pl.Schema({"seq": pl.Int64(), "layer": pl.Utf8(), "uscc": pl.Utf8()})
+"""Firms whose inputs of a layer changed (null: every firm), for the next layer's step."""
+
+SCORE_DATES_SCHEMA = pl.Schema(
+    {"as_of": pl.Date(), "rule_set_version": pl.Utf8(), "seq": pl.Int64()}
+)
+"""Per stored as-of date: the change-log position its scores reflect."""
+
 SAMPLING_ROUNDS_SCHEMA = pl.Schema(
     {
         "round_id": pl.Utf8(),
@@ -291,6 +344,20 @@ _DERIVED: tuple[Table, ...] = (
           "read = accepted + quarantined + collapsed."),
     Table("quarantine", "bookkeeping", QUARANTINE_SCHEMA, "Every rejected input row with its "
           "file, row, column, value and reason."),
+    Table("raw_index", "bookkeeping", RAW_INDEX_SCHEMA, "Per raw row: its key group, firm "
+          "and dates, for incremental runs."),
+    Table("collapsed_rows", "bookkeeping", COLLAPSED_ROWS_SCHEMA, "Rows collapsed into an "
+          "identical accepted row, per file in force."),
+    Table("derived_files", "bookkeeping", DERIVED_FILES_SCHEMA, "The received files and "
+          "their status as each clean table was last derived."),
+    Table("derived_refs", "bookkeeping", DERIVED_REFS_SCHEMA, "The firm and inspector keys "
+          "each clean table was last checked against."),
+    Table("derivation_state", "bookkeeping", DERIVATION_STATE_SCHEMA, "Per derivation step: "
+          "last processing date, fingerprint and change-log watermark."),
+    Table("change_log", "bookkeeping", CHANGE_LOG_SCHEMA, "Firms whose inputs changed, layer "
+          "by layer, for incremental runs."),
+    Table("score_dates", "bookkeeping", SCORE_DATES_SCHEMA, "Per scored as-of date: the "
+          "change-log position its scores reflect."),
     Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "
           "its content: what each score's rule_set_version means."),
     Table("official_rule_sets", "bookkeeping", OFFICIAL_RULE_SETS_SCHEMA, "Which rule sets "

@@ -26,6 +26,12 @@ import polars as pl
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "sample" / "landing"
+DEFAULT_MEMORY_LIMIT = "2GB"
+"""DuckDB's memory per connection unless `memory_limit` or `$RENFANG_DUCKDB_MEMORY` says
+otherwise: uncapped, DuckDB takes up to 80% of RAM for its cache and insert scratch while
+the polars frames of the same process need it too (a national run then peaks far above a
+small server's memory); capped, it spills to disk. 2 GB keeps a national full rebuild's
+DuckDB share small at no measured cost in time (README, Performance)."""
 
 
 def resolve_path(explicit: str | None, env_var: str, default: Path) -> Path:
@@ -74,19 +80,19 @@ class WarehouseLocation:
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection. Read-only callers retry while a writer holds the file lock.
 
-        `memory_limit` (`$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`) caps DuckDB's own memory in the
-        connection — its buffer cache and the scratch of big inserts — so that the polars
-        frames of the same process have room; beyond it DuckDB spills to disk. Unset, DuckDB
-        takes up to 80% of RAM.
+        `memory_limit` (else `$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`, else
+        `DEFAULT_MEMORY_LIMIT`) caps DuckDB's own memory in the connection — its buffer cache
+        and the scratch of big inserts — so that the polars frames of the same process have
+        room; beyond it DuckDB spills to disk.
         """
         self.file.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
-        memory_limit = self.memory_limit or os.environ.get("RENFANG_DUCKDB_MEMORY")
-        if memory_limit:
-            config["memory_limit"] = memory_limit
+        config["memory_limit"] = (
+            self.memory_limit or os.environ.get("RENFANG_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
+        )
         attempt = 0
         while True:
             try:

@@ -9,6 +9,7 @@ way. What does not: any scoring rule or any "which dates" rule (models).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,10 +26,22 @@ from models.credit_records import (
     source_records,
 )
 from models.credit_schema import RECORD_STATUS_SCHEMA
-from models.engine import retired_records, score_documents
+from models.engine import retired_records, score_documents, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
+from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
+from models.tier_changes import tier_changes_from_spans
+from models.tier_paths import tier_paths
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists
+from warehouse.incremental import (
+    Changes,
+    changes_since,
+    last_seq,
+    log_changes,
+    prune_log,
+    read_step,
+    write_step,
+)
 from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert, table_ddl
 
@@ -156,6 +169,11 @@ def store_reason_spans(con: duckdb.DuckDBPyConnection, spans: pl.DataFrame) -> N
     spans_schema = schema_of("score_reason_spans")
     con.execute(table_ddl("score_reason_spans", spans_schema, replace=True))
     insert(con, "score_reason_spans", spans, spans_schema)
+    define_reasons_view(con)
+
+
+def define_reasons_view(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)define `score_reasons`: the stored spans expanded over every stored as-of date."""
     ensure_tables(con, ["credit_scores"])
     columns = ", ".join(
         "s.as_of" if c == "as_of" else f'r."{c}"' for c in schema_of("score_reasons").names()
@@ -182,6 +200,452 @@ def read_reasons(con: duckdb.DuckDBPyConnection, dates: Sequence[date]) -> pl.Da
     return query(
         con, "SELECT * FROM score_reasons WHERE as_of IN (SELECT unnest(?::DATE[]))", [list(dates)]
     )
+
+
+# --- incremental derivation of the credit layer ----------------------------------------------
+
+CREDIT_DERIVATION_VERSION = "credit-incremental-1"
+"""Bumped when this layer's code changes what it computes: the next run derives it fully."""
+
+RECORDS_PER_SLICE = 1_000_000
+"""Credit records handled at once when a step derives every firm (slices of firms by a hash
+of the USCC): the frames of a national table at once do not fit a small server."""
+FIRMS_PER_CHUNK = 20_000
+"""Changed firms handled at once by an incremental step."""
+
+
+@dataclass(frozen=True)
+class FirmSlice:
+    """The firms one pass of a step works on: an SQL condition on `uscc` and its values."""
+
+    condition: str
+    params: tuple[object, ...]
+
+    def where(self, column: str = "uscc") -> str:
+        return self.condition.replace("uscc", f'"{column}"')
+
+
+@dataclass(frozen=True)
+class CreditUpdate:
+    full: bool
+    firms: int | None  # firms derived again (None: all of them)
+    rows: int  # rows written
+
+
+def rules_fingerprint(official: OfficialRules, *extra: object) -> str:
+    """What a credit step's output depends on besides the clean rows: its code and the
+    official rule sets with their start dates."""
+    parts = [CREDIT_DERIVATION_VERSION, *map(str, extra)]
+    parts += [f"{day}:{r.version}:{r.content_sha256}" for day, r in official.adopted]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def firm_slices(con: duckdb.DuckDBPyConnection, changes: Changes | None) -> list[FirmSlice]:
+    """Every firm in hash slices of about `RECORDS_PER_SLICE` records (`changes` None or
+    `every`), else the changed firms in chunks; no slice when nothing changed."""
+    if changes is None or changes.every:
+        records = 0
+        if table_exists(con, "credit_records"):
+            [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
+        count = max(1, -(-int(records) // RECORDS_PER_SLICE))
+        return [FirmSlice("hash(uscc) % ? = ?", (count, i)) for i in range(count)]
+    firms = changes.firms.to_list()
+    return [
+        FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (firms[i : i + FIRMS_PER_CHUNK],))
+        for i in range(0, len(firms), FIRMS_PER_CHUNK)
+    ]
+
+
+def _select(
+    con: duckdb.DuckDBPyConnection, sql: str, part: FirmSlice, params: Sequence[object] = ()
+) -> pl.DataFrame:
+    """`sql` ending in WHERE-able text (`{where}` placeholder) for one slice of firms."""
+    return query(con, sql.replace("{where}", part.where()), [*params, *part.params])
+
+
+def _renewed_slices(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], full: bool, changes: Changes
+) -> Iterator[FirmSlice]:
+    """The slices of firms a step derives again, each with its rows of `tables` removed
+    before the step writes it (when `full`, the tables made anew and every firm)."""
+    if full:
+        for table in tables:
+            con.execute(table_ddl(table, schema_of(table), replace=True))
+    for part in firm_slices(con, None if full else changes):
+        if not full:
+            for table in tables:
+                con.execute(f'DELETE FROM "{table}" WHERE {part.where()}', list(part.params))
+        yield part
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    step: str,
+    layers: Sequence[str],
+    fingerprint: str,
+    *,
+    full: bool,
+    tables: Sequence[str],
+) -> tuple[bool, Changes]:
+    """Whether `step` derives everything, and the changes it reads since its last run."""
+    state = read_step(con, step)
+    changes = changes_since(con, layers, state.seq if state else 0)
+    full = (
+        full
+        or state is None
+        or state.fingerprint != fingerprint
+        or changes.every
+        or not all(table_exists(con, t) for t in tables)
+    )
+    return full, changes
+
+
+def update_records(
+    con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
+) -> CreditUpdate:
+    """`credit_records` for the firms whose clean rows changed since the last derivation
+    (every firm when `full`, on the first run, or when the official rule sets changed),
+    under every official rule set. The status rows of the firms' old records go with them
+    (`update_statuses` derives the new ones). Logs the firms for the next steps."""
+    step = "credit_records"
+    fingerprint = rules_fingerprint(official)
+    full, changes = _plan(con, step, ["clean"], fingerprint, full=full,
+                          tables=["credit_records", "credit_record_status"])  # fmt: skip
+    schema = schema_of("credit_records")
+    rows = 0
+    if full:
+        con.execute(table_ddl("credit_records", schema, replace=True))
+        con.execute(table_ddl("credit_record_status", schema_of("credit_record_status"),
+                              replace=True))  # fmt: skip
+        for _, rules in official.adopted:
+            for records in record_parts(con, rules):
+                insert(con, "credit_records", records, schema)
+                rows += records.height
+    else:
+        for part in firm_slices(con, changes):
+            con.execute(
+                "DELETE FROM credit_record_status WHERE record_id IN (SELECT record_id FROM "
+                f"credit_records WHERE {part.where()})",
+                list(part.params),
+            )
+            con.execute(f"DELETE FROM credit_records WHERE {part.where()}", list(part.params))
+            for _, rules in official.adopted:
+                for records in _records_of(con, rules, part):
+                    insert(con, "credit_records", records, schema)
+                    rows += records.height
+    log_changes(con, "records", None if full else changes.firms)
+    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _records_of(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice
+) -> Iterator[pl.DataFrame]:
+    """The records of one slice of firms as `record_parts` derives them: their documents in
+    force (circulars and correction notices with the same firms' penalty decisions), their
+    retired rows, and the overdue-corrections vetoes of their never-rectified notices (all
+    per firm, so a slice of firms gives exactly those firms' records)."""
+    lookup = ", ".join(PENALTY_LOOKUP)
+    penalties = _select(con, f"SELECT {lookup} FROM penalty_decisions WHERE {{where}}", part)
+    failed: list[pl.DataFrame] = []
+    for name in RECORD_SOURCES:
+        docs = _select(con, f'SELECT * FROM "{name}" WHERE {{where}}', part)
+        if docs.height:
+            same_fact = penalties if name in SAME_FACT_SOURCES else None
+            records = in_record_order(source_records(name, docs, rules, same_fact)).collect()
+            failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
+            yield records
+        if table_exists(con, f"retired_{name}"):
+            retired = _select(con, f'SELECT * FROM "retired_{name}" WHERE {{where}}', part)
+            if retired.height:
+                records = retired_records(name, retired, rules, penalties)
+                failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
+                yield records
+    if failed:
+        yield in_record_order(overdue_vetoes(pl.concat(failed), rules).lazy()).collect()
+
+
+def update_statuses(
+    con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
+) -> CreditUpdate:
+    """`credit_record_status` of the records of the firms `update_records` derived again,
+    from their credit cases and retired files, per official rule set."""
+    step = "credit_record_status"
+    fingerprint = rules_fingerprint(official)
+    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
+                          tables=["credit_records", "credit_record_status"])  # fmt: skip
+    schema = schema_of("credit_record_status")
+    if full:
+        con.execute(table_ddl("credit_record_status", schema, replace=True))
+    rows = 0
+    for part in firm_slices(con, None if full else changes):
+        if not full:  # the rows of records that still exist (`update_records` took the rest)
+            con.execute(
+                "DELETE FROM credit_record_status WHERE record_id IN (SELECT record_id FROM "
+                f"credit_records WHERE {part.where()})",
+                list(part.params),
+            )
+        cases = _select(con, "SELECT * FROM credit_cases WHERE {where}", part)
+        for _, rules in official.adopted:
+            records = _select(
+                con,
+                "SELECT * FROM credit_records WHERE rule_set_version = ? AND {where}",
+                part,
+                [rules.version],
+            )
+            statuses = with_version(statuses_of(records, cases, rules), rules)
+            insert(con, "credit_record_status", statuses, schema)
+            rows += statuses.height
+    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _engine_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice) -> EngineInputs:
+    """Records and statuses under `rules` and the directory firms, of one slice of firms."""
+    records = _select(
+        con,
+        "SELECT * FROM credit_records WHERE rule_set_version = ? AND {where}",
+        part,
+        [rules.version],
+    )
+    statuses = _select(
+        con,
+        "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status "
+        "WHERE rule_set_version = ? AND record_id IN (SELECT record_id FROM credit_records "
+        "WHERE rule_set_version = ? AND {where})",
+        part,
+        [rules.version, rules.version],
+    )
+    firms = _select(con, f"{FIRMS_SQL} WHERE {{where}}", part)
+    return EngineInputs(records, statuses, firms)
+
+
+def update_spans(
+    con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
+) -> CreditUpdate:
+    """`score_reason_spans` of the firms whose records or statuses changed (every firm when
+    `full`), per official rule set, and the `score_reasons` view over them. Logs the firms
+    for the scores, tier changes and tier paths."""
+    step = "score_reasons"
+    fingerprint = rules_fingerprint(official)
+    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
+                          tables=["score_reason_spans"])  # fmt: skip
+    schema = schema_of("score_reason_spans")
+    rows = 0
+    for part in _renewed_slices(con, ["score_reason_spans"], full, changes):
+        for _, rules in official.adopted:
+            inputs = _engine_inputs(con, rules, part)
+            spans = with_version(spans_of(inputs.records, inputs.statuses, inputs.firms, rules),
+                                 rules)  # fmt: skip
+            insert(con, "score_reason_spans", spans, schema)
+            rows += spans.height
+    define_reasons_view(con)
+    log_changes(con, "spans", None if full else changes.firms)
+    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+@dataclass(frozen=True)
+class ScoresUpdate:
+    dates: list[date]
+    scores: pl.DataFrame  # the rows written (all firms on a new date, changed firms on others)
+    firms: int | None  # firms rescored on dates already stored (None: all)
+
+
+def update_scores(
+    con: duckdb.DuckDBPyConnection,
+    official: OfficialRules,
+    dates: Sequence[date],
+    *,
+    full: bool = False,
+) -> ScoresUpdate:
+    """Scores of `dates`: on a date not stored yet (or `full`), every firm of the directory;
+    on a stored date, the firms whose spans changed since that date was scored
+    (`score_dates`). Other dates are history and are kept. Logs the firms for the tier
+    changes."""
+    ensure_tables(con, ["credit_scores", "score_dates"])
+    stored = {
+        (day, version): int(seq)
+        for day, version, seq in con.execute(
+            "SELECT as_of, rule_set_version, seq FROM score_dates"
+        ).fetchall()
+    }
+    upto = last_seq(con)
+    written: list[pl.DataFrame] = []
+    every_on: list[date] = []
+    changed: set[str] = set()
+    rescored: set[str] = set()
+    for rules, in_force in official.partition(dates):
+        by_watermark: dict[int, list[date]] = {}
+        for day in in_force:
+            seen = stored.get((day, rules.version))
+            if full or seen is None:
+                every_on.append(day)
+            else:
+                by_watermark.setdefault(seen, []).append(day)
+        written += _score_all(con, rules, [d for d in every_on if d in in_force])
+        for seen, days in by_watermark.items():
+            changes = changes_since(con, ["spans"], seen)
+            if changes.every:
+                every_on += days
+                written += _score_all(con, rules, days)
+                continue
+            rescored |= set(changes.firms.to_list())
+            for part in firm_slices(con, changes):
+                scores = _score_part(con, rules, days, part)
+                _store_part(con, scores, days, part)
+                written.append(scores)
+                changed |= set(scores["uscc"].to_list())
+    # dates no run scores again (a past processing date) keep no watermark: were one scored
+    # again (a run dated back), every firm would be; month ends stay for the next runs
+    con.execute(
+        "DELETE FROM score_dates WHERE as_of IN (SELECT unnest(?::DATE[])) "
+        "OR as_of <> last_day(as_of)",
+        [list(dates)],
+    )
+    rows = [
+        (day, rules.version, upto) for rules, in_force in official.partition(dates)
+        for day in in_force
+    ]  # fmt: skip
+    if rows:
+        frame = pl.DataFrame(rows, schema=schema_of("score_dates"), orient="row")
+        insert(con, "score_dates", frame, schema_of("score_dates"))
+    log_changes(con, "scores", None if every_on else changed)
+    scores = pl.concat(written) if written else pl.DataFrame(schema=schema_of("credit_scores"))
+    return ScoresUpdate(sorted(set(dates)), scores, None if every_on else len(rescored))
+
+
+def _score_part(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, days: Sequence[date], part: FirmSlice
+) -> pl.DataFrame:
+    firms = _select(con, f"{FIRMS_SQL} WHERE {{where}}", part)
+    return scores_from_sums(span_sums(con, rules, days, part), firms, rules, days)
+
+
+SPAN_SUMS_SQL = """
+WITH days AS (SELECT unnest(?::DATE[]) AS as_of),
+counting AS (
+  SELECT d.as_of, s.*
+  FROM (SELECT * FROM score_reason_spans WHERE rule_set_version = ? AND {where}) s
+  JOIN days d ON s.span_from <= d.as_of AND (s.span_until IS NULL OR s.span_until > d.as_of)),
+sums AS (
+  SELECT uscc, as_of,
+         CAST(coalesce(sum(CASE WHEN polarity = 'good' THEN micro END), 0) AS BIGINT) AS bonus,
+         CAST(coalesce(sum(CASE WHEN polarity <> 'good' THEN -micro END), 0) AS BIGINT)
+           AS deduction,
+         count(*) AS counting_records
+  FROM (SELECT *, CAST(round_even(points * 1e6, 0) AS BIGINT) AS micro FROM counting)
+  GROUP BY uscc, as_of),
+vetoes AS (
+  SELECT uscc, as_of,
+         arg_min(struct_pack(u := valid_until, r := veto_reason),
+                 struct_pack(open := valid_until IS NOT NULL,
+                             later := coalesce(DATE '9999-12-31' - valid_until, 0),
+                             id := record_id)) AS picked
+  FROM counting WHERE veto GROUP BY uscc, as_of)
+SELECT s.*, v.picked.u AS veto_until, v.picked.r AS veto_reason
+FROM sums s LEFT JOIN vetoes v USING (uscc, as_of)
+"""
+"""`models.scoring.span_sums` as one DuckDB aggregate over the stored spans (every date at
+once): the filter and sums of an as-of scoring run where the spans are, and only one row
+per firm and date reaches polars (`scores_from_sums`). The veto that counts longest is the
+smallest of (open first, latest `valid_until`, smallest `record_id`), as polars sorts."""
+
+
+def span_sums(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet,
+    days: Sequence[date],
+    part: FirmSlice | None = None,
+) -> pl.DataFrame:
+    """SPAN_SUM_SCHEMA rows of the stored spans under `rules` on `days` (of a slice of
+    firms), equal to `models.scoring.span_sums` of the same spans."""
+    where = part.where() if part else "TRUE"
+    params = [sorted(set(days)), rules.version, *(part.params if part else ())]
+    return query(con, SPAN_SUMS_SQL.replace("{where}", where), params).cast(SPAN_SUM_SCHEMA)
+
+
+def _score_all(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, days: Sequence[date]
+) -> list[pl.DataFrame]:
+    """Every firm's scores on `days` (not stored yet, or rebuilt), slice by slice; the
+    dates' earlier rows are replaced."""
+    if not days:
+        return []
+    con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
+    con.execute("DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [days])
+    parts = []
+    for part in firm_slices(con, None):
+        scores = _score_part(con, rules, days, part)
+        insert(con, "credit_scores", scores, schema_of("credit_scores"))
+        parts.append(scores)
+    con.execute(f"CREATE INDEX {SCORES_BY_FIRM_INDEX} ON credit_scores (uscc)")
+    return parts
+
+
+def _store_part(
+    con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, days: Sequence[date], part: FirmSlice
+) -> None:
+    """Replace these firms' scores on these dates (a firm that left the directory loses
+    them, as a full rebuild of the dates would)."""
+    con.execute(
+        f"DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[])) AND {part.where()}",
+        [list(days), *part.params],
+    )
+    insert(con, "credit_scores", scores, schema_of("credit_scores"))
+
+
+def update_tier_changes(
+    con: duckdb.DuckDBPyConnection, latest: RuleSet | None, *, full: bool = False
+) -> CreditUpdate:
+    """`tier_changes` of the firms whose scores or spans changed (every firm when `full` or
+    when a date was added), from every stored score and the latest rule set's spans."""
+    step = "tier_changes"
+    fingerprint = rules_fingerprint(OfficialRules(()), latest.version if latest else "")
+    full, changes = _plan(con, step, ["spans", "scores"], fingerprint, full=full,
+                          tables=["tier_changes"])  # fmt: skip
+    schema = schema_of("tier_changes")
+    rows = 0
+    for part in _renewed_slices(con, ["tier_changes"], full, changes):
+        if latest is None:
+            continue
+        scores = _select(con, "SELECT uscc, as_of, score, tier FROM credit_scores WHERE {where}",
+                         part)  # fmt: skip
+        spans = _select(
+            con,
+            "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans "
+            "WHERE rule_set_version = ? AND {where}",
+            part,
+            [latest.version],
+        )
+        changed = tier_changes_from_spans(scores, spans)
+        insert(con, "tier_changes", changed, schema)
+        rows += changed.height
+    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def update_tier_paths(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, as_of: date, *, full: bool = False
+) -> CreditUpdate:
+    """`tier_paths` and `repair_options` as of the processing date: of the firms whose spans
+    changed, or of every firm when the date or the rule set changed (or `full`)."""
+    step = "tier_paths"
+    fingerprint = rules_fingerprint(OfficialRules(()), rules.version, rules.content_sha256)
+    state = read_step(con, step)
+    full, changes = _plan(con, step, ["spans"], fingerprint, full=full,
+                          tables=["tier_paths", "repair_options"])  # fmt: skip
+    full = full or state is None or state.processing_date != as_of
+    rows = 0
+    for part in _renewed_slices(con, ["tier_paths", "repair_options"], full, changes):
+        inputs = _engine_inputs(con, rules, part)
+        paths, options = tier_paths(inputs.records, inputs.statuses, inputs.firms, rules, as_of)
+        insert(con, "tier_paths", paths, schema_of("tier_paths"))
+        insert(con, "repair_options", options, schema_of("repair_options"))
+        rows += paths.height
+    write_step(con, step, seq=changes.upto, processing_date=as_of, fingerprint=fingerprint)
+    prune_log(con)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
 
 class MissingWarehouseError(RuntimeError):
@@ -236,6 +700,9 @@ def score_and_store(warehouse: WarehouseLocation, rules: RuleSet, as_of: date) -
     scores = _score_now(warehouse, rules, as_of)
     with warehouse.transaction() as con:
         store_scores(con, scores, [as_of])
+        # scored outside a run: the next run that scores this date rescores every firm
+        if table_exists(con, "score_dates"):
+            con.execute("DELETE FROM score_dates WHERE as_of = ?", [as_of])
         bump_generation(con)
     return scores.height
 

@@ -30,11 +30,13 @@ from models.firm_cases import (
     DECISION_SCHEMA,
     FILE_SCHEMA,
     FILING_SCHEMA,
+    ONLINE_SOURCE,
     FilingError,
     as_credit_cases,
     check_attachments,
     check_filing,
     decision_of,
+    merge_cases,
     next_case_id,
 )
 from warehouse import audit
@@ -96,6 +98,27 @@ def read_files(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pl.Da
 def online_credit_cases(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The online cases as clean `credit_cases` rows (merged into the table by each run)."""
     return as_credit_cases(read_filings(con), read_decisions(con))
+
+
+def merge_online_cases(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Bring the online cases' rows of the clean `credit_cases` up to date (inside the
+    caller's transaction, after the landing files' rows were cleaned): a landing row with the
+    same case number wins, being the centre's own record of it. Returns the firms whose
+    online rows changed, so an incremental run derives them again (`merge_cases` is the
+    rule; this applies it to the stored table, rewriting only what differs)."""
+    current = query(con, "SELECT * FROM credit_cases")
+    landing = current.filter(pl.col("source_file").ne_missing(ONLINE_SOURCE))
+    before = current.filter(pl.col("source_file").eq_missing(ONLINE_SOURCE))
+    after = merge_cases(landing, online_credit_cases(con)).filter(
+        pl.col("source_file").eq_missing(ONLINE_SOURCE)
+    )
+    if before.sort("case_id").equals(after.sort("case_id")):
+        return set()
+    con.execute("DELETE FROM credit_cases WHERE source_file = ?", [ONLINE_SOURCE])
+    if not after.is_empty():
+        insert(con, "credit_cases", after, current.schema)
+    changed = pl.concat([before, after]).unique(keep="none")
+    return set(changed["uscc"].drop_nulls().to_list())
 
 
 def own_records(con: duckdb.DuckDBPyConnection, uscc: str) -> list[str]:

@@ -1,13 +1,15 @@
-"""Ingestion's storage: receiving landing files into the archive, and rebuilding clean tables.
+"""Ingestion's storage: receiving landing files into the archive, and keeping clean tables.
 
 What belongs here: `receive` — one source's landing files read once per content: a new
-content is parsed, archived, registered and its raw rows appended (raw tables only grow); a
-path whose content changed supersedes its earlier content from the processing date; nothing
-happens to what left the folder — and `rebuild_clean`, which types and checks the raw rows
-of every received file still in force (plus, for record sources, the retired rows with their
-dates, `models.supersession`). Also `clean_folder`, which reads and cleans a whole landing
-folder in memory as a first run would (used where no warehouse is written, e.g. `renfang
-backtest --landing`).
+content is parsed, archived, registered, its raw rows appended (raw tables only grow) and
+indexed (`raw_index`: each row's key group, firm and dates); a path whose content changed
+supersedes its earlier content from the processing date; nothing happens to what left the
+folder — and `update_clean`, which keeps the clean table equal to the typed, checked raw
+rows of every received file in force (plus, for record sources, the retired rows with their
+dates, `models.supersession`), cleaning again only the key groups a change touches, or all
+of them slice by slice (`--full`). Also `clean_folder`, which reads and cleans a whole
+landing folder in memory as a first run would (used where no warehouse is written, e.g.
+`renfang backtest --landing`).
 What does not: judging values (models.row_checks), the assets (pipelines.assets.ingestion).
 """
 
@@ -23,8 +25,18 @@ import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
+from models.normalise import clean_text, has_control_characters
 from models.penalty_checks import penalty_rules
-from models.row_checks import CleanResult, RowRule, clean_source
+from models.row_checks import (
+    FILE_COUNT_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_META_COLUMNS,
+    CleanResult,
+    RowRule,
+    clean_schema,
+    clean_source,
+    typed_rows,
+)
 from models.rules import RuleSet
 from models.supersession import assemble, boundaries, files_in_force
 from warehouse.archive import (
@@ -44,9 +56,11 @@ from warehouse.catalogue import (
     retired_schema,
     schema_of,
 )
-from warehouse.connection import query
+from warehouse.connection import query, table_exists
+from warehouse.credit import official_rules
+from warehouse.incremental import contracts_fingerprint, log_changes, read_step, write_step
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
-from warehouse.tables import append, replace_slice
+from warehouse.tables import append, ensure_tables, insert, replace_slice, table_ddl
 
 
 def registry_rows(
@@ -275,6 +289,8 @@ def receive(
         append(con, "landing_paths", seen, schema_of("landing_paths"))
     rows = raw_rows(scanned, first_seen, source)
     append(con, f"raw_{source.name}", rows, raw_schema(source))
+    ensure_tables(con, ["raw_index"])
+    insert(con, "raw_index", index_rows(rows, source, contracts), schema_of("raw_index"))
     scan_all = query(
         con,
         "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
@@ -286,46 +302,357 @@ def receive(
     return Received(scanned, len(found), rows.height, [b for b, _, _ in superseded])
 
 
+INDEXED_REFERENCES = ("uscc", "inspector_id")
+"""Reference columns the raw index keeps typed (a contract referencing another column makes
+every run of that source full)."""
+
+SLICE_ROWS = 500_000
+"""Raw rows cleaned at once in a full rebuild: complete key groups, one slice at a time."""
+
+
+def index_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
+    """The `raw_index` rows of raw rows (`raw_<source>` columns): the typed key as text, the
+    firm and inspector the row names, the range of its given dates that may not lie after
+    the processing date (the only check whose verdict changes with the date), and how many
+    cells `clean_text` rewrites (the ingestion log's `cells_cleaned`)."""
+    schema = schema_of("raw_index")
+    if raw.is_empty():
+        return pl.DataFrame(schema=schema)
+    future_checked = [c.name for c in source.columns if c.type == "date" and not c.allow_future]
+    wanted = {*source.key, *future_checked, *(c for c in INDEXED_REFERENCES
+                                                if c in source.column_names)}  # fmt: skip
+    present = [c for c in source.column_names if c in wanted and c in raw.columns]
+    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts)
+    key = pl.concat_str(
+        [pl.col(k).cast(pl.Utf8).fill_null(NULL_KEY) for k in source.key], separator=KEY_JOINER
+    )
+    given = {
+        c: clean_text(pl.col(c)).is_not_null() if c in raw.columns else pl.lit(value=False)
+        for c in future_checked
+    }
+    checked = raw.select(**{f"_given_{c}": e for c, e in given.items()})
+    dates = [pl.when(pl.col(f"_given_{c}")).then(pl.col(c)) for c in future_checked]
+    cleaned = [has_control_characters(pl.col(c)).cast(pl.Int64)
+               for c in source.column_names if c in raw.columns]  # fmt: skip
+    return (
+        pl.concat([typed, checked], how="horizontal")
+        .select(
+            source=pl.lit(source.name),
+            file_sha256="file_sha256",
+            source_row="source_row",
+            row_key=key,
+            uscc=pl.col("uscc") if "uscc" in source.column_names else pl.lit(None, pl.Utf8),
+            inspector_id=(
+                pl.col("inspector_id")
+                if "inspector_id" in source.column_names
+                else pl.lit(None, pl.Utf8)
+            ),
+            first_date=pl.min_horizontal(dates) if dates else pl.lit(None, pl.Date),
+            last_date=pl.max_horizontal(dates) if dates else pl.lit(None, pl.Date),
+        )
+        .with_columns(
+            cells_cleaned=raw.select(
+                pl.sum_horizontal(cleaned) if cleaned else pl.lit(0, pl.Int64)
+            ).to_series()
+        )
+        .cast(schema)
+    )
+
+
+NULL_KEY = "\x00"
+KEY_JOINER = "\x1f"
+"""A row's key as one text: key columns joined (clean text never holds control characters),
+an empty key column spelt as NUL."""
+
+
+def ensure_index(con: duckdb.DuckDBPyConnection, source: Source, contracts: Contracts) -> int:
+    """Index the raw rows of files received before the index existed (an older warehouse);
+    returns the files indexed. New files are indexed when received (`receive`)."""
+    ensure_tables(con, ["raw_index"])
+    missing = query(
+        con,
+        f'SELECT DISTINCT file_sha256 FROM "raw_{source.name}" EXCEPT '
+        "SELECT DISTINCT file_sha256 FROM raw_index WHERE source = ?",
+        [source.name],
+    )["file_sha256"].to_list()
+    for sha in missing:
+        raw = query(con, f'SELECT * FROM "raw_{source.name}" WHERE file_sha256 = ?', [sha])
+        insert(con, "raw_index", index_rows(raw, source, contracts), schema_of("raw_index"))
+    return len(missing)
+
+
+def file_signatures(status: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Each received file's status as the clean layer sees it on `today`: the day it began
+    (a new version of a file) and the day it retired, when on or before today, and whether
+    it is in force today. A new version that arrives after today plays no part yet."""
+    present = status.filter(~(pl.col("superseding") & (pl.col("first_seen_on") > pl.lit(today))))
+    begun = pl.when("superseding").then(pl.col("first_seen_on").cast(pl.Utf8)).otherwise(pl.lit(""))
+    retired = pl.when(pl.col("retired_on") <= pl.lit(today)).then(pl.col("retired_on"))
+    return present.select(
+        "file_sha256",
+        signature=pl.concat_str([begun, retired.cast(pl.Utf8).fill_null("")], separator="|"),
+        current=retired.is_null(),
+    )
+
+
 @dataclass(frozen=True)
-class Rebuilt:
-    result: CleanResult  # of the rows in force: accepted, quarantine, per-file counts
-    current: pl.DataFrame  # accepted rows in force (corrections dated from their arrival)
-    retired: pl.DataFrame | None  # retired rows with retired_on (record sources only)
+class CleanUpdate:
+    """What one clean step did: rebuilt or re-derived some key groups."""
+
+    full: bool
+    rederived: int  # raw rows (and whole-file entries) cleaned again
+    current_rows: int  # rows of the clean table after
+    retired_rows: int  # rows of the retired table after (0 for sources without one)
+    counts: pl.DataFrame  # FILE_COUNT_SCHEMA: the files in force, read = accepted + …
     files: pl.DataFrame  # the registry rows of the files in force (for the ingestion log)
+    quarantine_by_reason: dict[str, int]  # of the source's quarantine after the step
 
 
-def rebuild_clean(
+def row_rules_of(
+    con: duckdb.DuckDBPyConnection, source: Source, configured: RuleSet
+) -> list[RowRule]:
+    """The cross-field row rules of `source`: for penalty decisions, the statutory fine
+    limits of the official rule sets (the `configured` one in a new warehouse: it becomes
+    official when the credit layer runs)."""
+    if source.name != "penalty_decisions":
+        return []
+    adopted = official_rules(con).adopted
+    return penalty_rules(adopted or ((configured.effective_from, configured),))
+
+
+def update_clean(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     contracts: Contracts,
     landing: LandingLocation,
-    known_keys: Mapping[str, pl.Series],
     rules: Sequence[RowRule] = (),
-) -> Rebuilt:
-    """The clean rows of every received file of `source` in force on the processing date,
-    and — for record sources — the rows that stopped being in force, with the day they did
-    (`models.supersession`: one clean pass per period in which the files in force were
-    the same)."""
-    raw = query(con, f'SELECT * FROM "raw_{source.name}"')
-    status = file_status(con, source.name)
+    *,
+    full: bool = False,
+) -> CleanUpdate:
+    """Bring the clean table of `source` (and its retired rows, its quarantine rows, its
+    collapsed rows) up to date with every received file in force on the processing date,
+    inside the caller's transaction; `rules` are the cross-field row rules
+    (`models.penalty_checks` for penalty decisions).
+
+    Incremental unless `full`, or nothing was derived here before, or the contract or the
+    row rules changed:
+    only the key groups of the rows that a change touches are cleaned again — rows of files
+    whose status changed (new, superseded, withdrawn, reinstated), rows whose future-date
+    verdict the new processing date changes, rows naming a firm or inspector whose presence
+    in the directory changed — each with every other row of its key group. A key group's
+    clean rows depend on nothing else (`models.row_checks`, `models.supersession`), so the
+    result is the full rebuild's. A full rebuild cleans the key groups one slice at a time.
+    The firms of the rows cleaned again are logged for the credit layer."""
+    name = source.name
+    step = f"clean:{name}"
     today = landing.processing_date
-    live = files_in_force(status, today)
-    registry = query(
-        con,
-        "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ?",
-        [source.name],
+    fingerprint = contracts_fingerprint(contracts, rules)
+    has_retired = name in RETIRED_SOURCES
+    ensure_tables(con, ["quarantine", "raw_index", "collapsed_rows", "derived_files",
+                        "derived_refs", "landing_files", "file_events"])  # fmt: skip
+    con.execute(table_ddl(f"raw_{name}", raw_schema(source), replace=False))
+    ensure_index(con, source, contracts)
+    state = read_step(con, step)
+    full = (
+        full
+        or state is None
+        or state.fingerprint != fingerprint
+        or not table_exists(con, name)
+        or (has_retired and not table_exists(con, f"retired_{name}"))
+        or any(r.column not in INDEXED_REFERENCES for r in source.references)
     )
-    files = registry.filter(pl.col("sha256").is_in(live))
+    status = file_status(con, name)
+    registry = query(
+        con, "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ?", [name]
+    )
+    signatures = file_signatures(status, today)
+    refs = _reference_keys(con, source, contracts)
+    if full:
+        con.execute(table_ddl(name, clean_schema(source), replace=True))
+        if has_retired:
+            con.execute(table_ddl(f"retired_{name}", retired_schema(source), replace=True))
+        con.execute("DELETE FROM quarantine WHERE source = ?", [name])
+        con.execute("DELETE FROM collapsed_rows WHERE source = ?", [name])
+        previous = pl.DataFrame(schema=schema_of("derived_files")).drop("source")
+        changed = signatures["file_sha256"]
+        selection = _all_rows(con, name)
+    else:
+        assert state is not None  # not full
+        previous = query(
+            con, "SELECT * EXCLUDE (source) FROM derived_files WHERE source = ?", [name]
+        )
+        changed = _changed_files(previous, signatures)
+        selection = _affected_rows(con, source, changed, refs, state.processing_date, today)
+    was_current = set(previous.filter("current")["file_sha256"].to_list())
+    refused = registry.filter(pl.col("status").is_in(["rejected", "unreadable"]))
+    entries = refused.filter(pl.col("sha256").is_in(changed.implode()))
+    known_keys = {ref: keys for ref, (_, keys) in refs.items()}
+    rederived = 0
+    firms: set[str] = set()
+    in_force = files_in_force(status, today)
+    for i, part in enumerate(_slices(selection, full)):
+        raw = _fetch(con, name, part)
+        scan = entries if i == 0 else entries.clear()
+        cleaned = _clean_part(raw, scan, source, contracts, landing, known_keys, status, rules)
+        if not full:
+            _delete_previous(con, source, contracts, raw, part, scan, was_current)
+        _insert_part(con, source, raw, part, cleaned, in_force)
+        rederived += raw.height + scan.height
+        firms |= set(part["uscc"].drop_nulls().to_list())
+    _write_snapshots(con, name, signatures, refs)
+    write_step(con, step, seq=0, processing_date=today, fingerprint=fingerprint)
+    if name in CREDIT_INPUTS:
+        log_changes(con, "clean", None if full else firms)
+    current = signatures.filter("current")["file_sha256"]
+    files = registry.filter(pl.col("sha256").is_in(current.implode()))
+    [(rows,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
+    retired_rows = 0
+    if has_retired:
+        [(retired_rows,)] = con.execute(f'SELECT count(*) FROM "retired_{name}"').fetchall()
+    reasons = con.execute(
+        "SELECT reason_code, count(*) FROM quarantine WHERE source = ? GROUP BY 1 ORDER BY 2 DESC",
+        [name],
+    ).fetchall()
+    return CleanUpdate(
+        full=full,
+        rederived=rederived,
+        current_rows=int(rows),
+        retired_rows=int(retired_rows),
+        counts=_file_counts(con, source, files),
+        files=files,
+        quarantine_by_reason={str(code): int(n) for code, n in reasons},
+    )
+
+
+CREDIT_INPUTS = (*RETIRED_SOURCES, "credit_cases", "firms")
+"""The clean tables the credit layer reads: their changed firms are logged for it."""
+
+
+def _reference_keys(
+    con: duckdb.DuckDBPyConnection, source: Source, contracts: Contracts
+) -> dict[str, tuple[str, pl.Series]]:
+    """Per referenced source: (the referencing column, the keys its clean table holds now)."""
+    refs: dict[str, tuple[str, pl.Series]] = {}
+    for ref in source.references:
+        key = contracts.source(ref.source).key[0]
+        keys = (
+            query(con, f'SELECT DISTINCT "{key}" AS k FROM "{ref.source}"')["k"]
+            if table_exists(con, ref.source)
+            else pl.Series("k", [], dtype=pl.Utf8)
+        )
+        refs[ref.source] = (ref.column, keys.cast(pl.Utf8))
+    return refs
+
+
+def _changed_files(previous: pl.DataFrame, signatures: pl.DataFrame) -> pl.Series:
+    """Files whose status as the clean layer sees it differs from the last derivation's."""
+    joined = previous.select("file_sha256", before="signature").join(
+        signatures.select("file_sha256", after="signature"), on="file_sha256", how="full",
+        coalesce=True,
+    )  # fmt: skip
+    return joined.filter(pl.col("before").ne_missing(pl.col("after")))["file_sha256"].sort()
+
+
+def _all_rows(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    return query(
+        con,
+        "SELECT file_sha256, source_row, row_key, uscc FROM raw_index WHERE source = ?",
+        [name],
+    )
+
+
+def _affected_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    changed: pl.Series,
+    refs: dict[str, tuple[str, pl.Series]],
+    before: date | None,
+    today: date,
+) -> pl.DataFrame:
+    """The rows a change touches, with every other row of their key groups."""
+    conditions = ["file_sha256 IN (SELECT unnest(?::VARCHAR[]))"]
+    params: list[object] = [source.name, changed.to_list()]
+    if before is not None and before != today:
+        low, high = sorted((before, today))
+        conditions.append("(last_date > ? AND first_date <= ?)")
+        params += [low, high]
+    for ref, (column, keys) in refs.items():
+        con.register("_keys_now", pl.DataFrame({"key": keys}))
+        moved = query(
+            con,
+            "(SELECT key FROM _keys_now EXCEPT SELECT key FROM derived_refs "
+            "WHERE source = ? AND ref = ?) UNION (SELECT key FROM derived_refs WHERE source = ? "
+            "AND ref = ? EXCEPT SELECT key FROM _keys_now)",
+            [source.name, ref, source.name, ref],
+        )["key"]
+        con.unregister("_keys_now")
+        if moved.len():
+            conditions.append(f'"{column}" IN (SELECT unnest(?::VARCHAR[]))')
+            params.append(moved.to_list())
+    return query(
+        con,
+        f"""WITH seed AS (
+              SELECT DISTINCT row_key FROM raw_index
+              WHERE source = ? AND ({" OR ".join(conditions)}))
+            SELECT file_sha256, source_row, row_key, uscc FROM raw_index
+            WHERE source = ? AND row_key IN (SELECT row_key FROM seed)""",
+        [*params, source.name],
+    )
+
+
+def _slices(selection: pl.DataFrame, full: bool) -> list[pl.DataFrame]:
+    """The selection in parts of whole key groups (one part unless a full rebuild is big);
+    always at least one part, so whole-file entries are cleaned even without rows."""
+    if not full or selection.height <= SLICE_ROWS:
+        return [selection]
+    count = -(-selection.height // SLICE_ROWS)
+    slot = selection.select(pl.col("row_key").hash(seed=0) % count).to_series()
+    return [selection.filter(slot == i) for i in range(count)]
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, name: str, part: pl.DataFrame) -> pl.DataFrame:
+    """The raw rows of a part (by file and row number)."""
+    con.register("_part", part.select("file_sha256", "source_row"))
+    try:
+        return query(
+            con,
+            f'SELECT r.* FROM "raw_{name}" r JOIN _part p '
+            "ON r.file_sha256 = p.file_sha256 AND r.source_row = p.source_row",
+        )
+    finally:
+        con.unregister("_part")
+
+
+@dataclass(frozen=True)
+class _Part:
+    result: CleanResult  # the rows of the files in force today
+    current: pl.DataFrame
+    retired: pl.DataFrame | None
+
+
+def _clean_part(
+    raw: pl.DataFrame,
+    entries: pl.DataFrame,
+    source: Source,
+    contracts: Contracts,
+    landing: LandingLocation,
+    known_keys: Mapping[str, pl.Series],
+    status: pl.DataFrame,
+    rules: Sequence[RowRule],
+) -> _Part:
+    """Whole key groups cleaned as a full rebuild would: for record sources, one pass per
+    period in which the files in force were the same (`models.supersession`)."""
+    today = landing.processing_date
 
     def clean(shas: list[str]) -> CleanResult:
         """The rows of these files (and one entry per file refused whole), checked as one."""
-        scan = registry.filter(pl.col("sha256").is_in(shas))
+        scan = entries.filter(pl.col("sha256").is_in(shas))
         rows = raw.filter(pl.col("file_sha256").is_in(shas))
         return clean_raw(rows, source, contracts, landing, known_keys, scan, rules)
 
-    result = clean(live)
+    result = clean(files_in_force(status, today))
     if source.name not in RETIRED_SOURCES:
-        return Rebuilt(result, result.accepted, None, files)
+        return _Part(result, result.accepted, None)
     periods: list[tuple[date | None, pl.DataFrame]] = []
     days = boundaries(status, today)
     for start, end in zip([None, *days], [*days, None], strict=True):
@@ -334,7 +661,161 @@ def rebuild_clean(
             continue
         periods.append((start, clean(files_in_force(status, end - timedelta(days=1))).accepted))
     current, retired = assemble(periods, source)
-    return Rebuilt(result, current, retired.select(list(retired_schema(source))), files)
+    return _Part(result, current, retired.select(list(retired_schema(source))))
+
+
+def _typed_keys(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
+    present = [c for c in source.key if c in raw.columns]
+    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts)
+    return typed.select(source.key).unique()
+
+
+def _delete_previous(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    contracts: Contracts,
+    raw: pl.DataFrame,
+    part: pl.DataFrame,
+    entries: pl.DataFrame,
+    was_current: set[str],
+) -> None:
+    """Remove what the last derivation made of these key groups: their clean and retired
+    rows, the quarantine rows of their rows in the files then in force (and the entries of
+    files refused whole), their collapsed rows."""
+    name = source.name
+    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM k."{k}"' for k in source.key)
+    con.register("_keys", _typed_keys(raw, source, contracts))
+    try:
+        con.execute(f'DELETE FROM "{name}" t USING _keys k WHERE {match}')
+        if name in RETIRED_SOURCES:
+            con.execute(f'DELETE FROM "retired_{name}" t USING _keys k WHERE {match}')
+    finally:
+        con.unregister("_keys")
+    current = sorted(was_current)
+    located = pl.concat(
+        [
+            raw.filter(pl.col("file_sha256").is_in(current)).select(
+                file="source_file", row_number="source_row"
+            ),
+            entries.filter(pl.col("sha256").is_in(current)).select(
+                file="file", row_number=pl.lit(None, pl.Int64)
+            ),
+        ]
+    )
+    con.register("_located", located)
+    con.register("_row_keys", part.select("row_key").unique())
+    try:
+        con.execute(
+            "DELETE FROM quarantine q USING _located l WHERE q.source = ? AND q.file = l.file "
+            "AND q.row_number IS NOT DISTINCT FROM l.row_number",
+            [name],
+        )
+        con.execute(
+            "DELETE FROM collapsed_rows c USING _row_keys k WHERE c.source = ? "
+            "AND c.row_key = k.row_key",
+            [name],
+        )
+    finally:
+        con.unregister("_located")
+        con.unregister("_row_keys")
+
+
+def _insert_part(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    raw: pl.DataFrame,
+    part: pl.DataFrame,
+    cleaned: _Part,
+    in_force: list[str],
+) -> None:
+    """Store what these key groups are now: clean and retired rows, the quarantine rows of
+    the files in force, and their rows collapsed into an identical accepted one."""
+    name = source.name
+    insert(con, name, cleaned.current, clean_schema(source))
+    if cleaned.retired is not None:
+        insert(con, f"retired_{name}", cleaned.retired, retired_schema(source))
+    quarantine = cleaned.result.quarantine
+    insert(con, "quarantine", quarantine, QUARANTINE_SCHEMA)
+    accepted = cleaned.result.accepted.select("source_file", "source_row")
+    rejected = quarantine.select(source_file="file", source_row="row_number")
+    collapsed = (
+        raw.filter(pl.col("file_sha256").is_in(in_force))
+        .select("file_sha256", "source_file", "source_row")
+        .join(accepted, on=["source_file", "source_row"], how="anti")
+        .join(rejected, on=["source_file", "source_row"], how="anti", nulls_equal=True)
+        .join(part.select("file_sha256", "source_row", "row_key"), on=["file_sha256", "source_row"])
+        .select(source=pl.lit(name), file="source_file", source_row="source_row", row_key="row_key")
+    )
+    insert(con, "collapsed_rows", collapsed, schema_of("collapsed_rows"))
+
+
+def _write_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    signatures: pl.DataFrame,
+    refs: dict[str, tuple[str, pl.Series]],
+) -> None:
+    """What this derivation used: every file's status and the referenced keys."""
+    con.execute("DELETE FROM derived_files WHERE source = ?", [name])
+    insert(con, "derived_files", signatures.with_columns(source=pl.lit(name)),
+           schema_of("derived_files"))  # fmt: skip
+    for ref, (_, keys) in refs.items():
+        con.register("_keys_now", pl.DataFrame({"key": keys}))
+        try:
+            con.execute(
+                "DELETE FROM derived_refs WHERE source = ? AND ref = ? AND key NOT IN "
+                "(SELECT key FROM _keys_now)",
+                [name, ref],
+            )
+            con.execute(
+                "INSERT INTO derived_refs SELECT ?, ?, key FROM _keys_now EXCEPT "
+                "SELECT source, ref, key FROM derived_refs WHERE source = ? AND ref = ?",
+                [name, ref, name, ref],
+            )
+        finally:
+            con.unregister("_keys_now")
+
+
+def _file_counts(
+    con: duckdb.DuckDBPyConnection, source: Source, files: pl.DataFrame
+) -> pl.DataFrame:
+    """Per file in force (`files`: registry rows): rows read (its raw rows, or the one entry
+    of a file refused whole), accepted (rows of the clean table), quarantined, collapsed,
+    and cells cleaned — read from the tables, so the log conserves what was stored."""
+    name = source.name
+    con.register("_files", files.select("sha256", "file", "status"))
+    try:
+        counts = query(
+            con,
+            f"""WITH indexed AS (
+                  SELECT file_sha256 AS sha256, count(*) AS n, count(source_row) AS numbered,
+                         sum(cells_cleaned) AS cells
+                  FROM raw_index WHERE source = ? GROUP BY 1),
+                accepted AS (SELECT source_file AS file, count(*) AS n FROM "{name}" GROUP BY 1),
+                held AS (SELECT file, count(*) AS n FROM quarantine WHERE source = ? GROUP BY 1),
+                collapsed AS (
+                  SELECT file, count(*) AS n FROM collapsed_rows WHERE source = ? GROUP BY 1)
+            SELECT f.file AS source_file,
+                   -- a file refused whole: its one entry, plus the numbered rows a
+                   -- warehouse from before the archive kept of it (cleaned and quarantined
+                   -- too; an unnumbered one was that time's entry)
+                   CASE WHEN f.status IN ('rejected', 'unreadable')
+                        THEN coalesce(i.numbered, 0) + 1 ELSE coalesce(i.n, 0) END AS rows_read,
+                   coalesce(a.n, 0) AS rows_accepted,
+                   coalesce(h.n, 0) AS rows_quarantined,
+                   coalesce(c.n, 0) AS rows_collapsed,
+                   coalesce(i.cells, 0) AS cells_cleaned
+            FROM _files f
+            LEFT JOIN indexed i USING (sha256)
+            LEFT JOIN accepted a USING (file)
+            LEFT JOIN held h USING (file)
+            LEFT JOIN collapsed c USING (file)
+            WHERE f.status IN ('rejected', 'unreadable') OR i.n IS NOT NULL""",
+            [name, name, name],
+        )
+    finally:
+        con.unregister("_files")
+    return counts.cast(FILE_COUNT_SCHEMA).sort("source_file")
 
 
 def landing_unchanged(live: Path, landing: Path) -> bool:

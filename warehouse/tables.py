@@ -91,18 +91,24 @@ def append(
 def ensure_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     """Create these catalogue tables empty where they do not exist yet, and add any column the
     catalogue declares that an older warehouse lacks (e.g. `ingestion_log.cells_cleaned`),
-    empty for the rows written before it existed."""
-    for name in names:
+    empty for the rows written before it existed. One catalogue query for all of them: a
+    statement per table made this a tenth of a small run."""
+    wanted = list(dict.fromkeys(names))
+    present: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE table_name IN (SELECT unnest(?::VARCHAR[])) AND NOT internal "
+        "AND database_name = current_database() AND schema_name = current_schema()",
+        [wanted],
+    ).fetchall():
+        present.setdefault(table, set()).add(column)
+    for name in wanted:
         schema = schema_of(name)
-        con.execute(table_ddl(name, schema, replace=False))
-        present = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]
-            ).fetchall()
-        }
+        if name not in present:
+            con.execute(table_ddl(name, schema, replace=False))
+            continue
         for column, dtype in schema.items():
-            if column not in present:
+            if column not in present[name]:
                 con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {duckdb_type(dtype)}')
 
 

@@ -13,31 +13,27 @@ import dagster as dg
 import polars as pl
 
 from models.disclosure import penalty_disclosures as penalty_disclosures_of
-from models.engine import scores_of, spans_of, statuses_of
 from models.objections import objection_deadlines as objection_deadlines_of
 from models.periods import as_of_dates
 from models.rules import default_rule_set
 from models.scoring import unexplained_scores
-from models.tier_changes import tier_changes_from_spans
-from models.tier_paths import tier_paths
-from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import schema_of
 from warehouse.connection import query, table_exists
 from warehouse.credit import (
-    FIRMS_SQL,
     RECORD_SOURCES,
     ensure_official,
     official_rules,
-    read_engine_inputs,
-    read_reason_spans,
     read_reasons,
-    record_parts,
-    store_reason_spans,
-    store_scores,
-    with_version,
+    update_records,
+    update_scores,
+    update_spans,
+    update_statuses,
+    update_tier_changes,
+    update_tier_paths,
 )
-from warehouse.tables import replace_table, replace_table_from_parts
+from warehouse.tables import replace_table
 
 ENGINE_VERSION = "credit-engine-2"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
@@ -63,18 +59,18 @@ SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
         )
     ],
 )
-def credit_records(warehouse: Warehouse, rules: Rules):
+def credit_records(context: dg.AssetExecutionContext, warehouse: Warehouse, rules: Rules):
     """One row per scored fact (segment) derived from penalty decisions, correction notices,
     circulars, commendations and inspection outcomes by the rule set: severity, points,
     validity window, evidence document, veto. Record ids are stable across runs.
 
-    Derived and stored one part (a source's documents of a slice of firms) at a time,
-    `record_parts`; rows are stored part by part, the same order on every run."""
+    Derived again only for the firms whose clean rows changed since the last run (every
+    firm on a first run, with `--full`, or when the official rule sets changed), one part
+    (a source's documents of a slice of firms) at a time (`warehouse.credit`)."""
     rule_set = rules.load()
     with warehouse.transaction() as con:
         official = ensure_official(con, rule_set, explicit=rules.explicit)
-        parts = (part for _, r in official.adopted for part in record_parts(con, r))
-        replace_table_from_parts(con, "credit_records", parts, schema_of("credit_records"))
+        update = update_records(con, official, full=full_rebuild(context))
         by_rule = query(
             con, "SELECT rule, count(*) AS n FROM credit_records GROUP BY rule ORDER BY rule"
         )
@@ -88,6 +84,7 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(by_rule["n"].sum()),
+            **_mode(update.full, update.firms),
             "rule_set_versions": [r.version for _, r in official.adopted],
             "records_by_rule": dict(zip(by_rule["rule"], by_rule["n"], strict=True)),
             "unevidenced_bad_records": unevidenced_count,
@@ -104,6 +101,13 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     )
 
 
+def _mode(full: bool, firms: int | None) -> dict[str, str | int]:
+    """Metadata: whether the step rebuilt everything or the firms whose inputs changed."""
+    if full:
+        return {"mode": "full"}
+    return {"mode": "incremental", "firms_derived_again": firms or 0}
+
+
 @dg.asset(
     group_name="credit",
     kinds={"duckdb", "polars"},
@@ -111,28 +115,21 @@ def credit_records(warehouse: Warehouse, rules: Rules):
     code_version=ENGINE_VERSION,
     deps=["credit_records", "credit_cases"],
 )
-def credit_record_status(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
+def credit_record_status(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Status history of records from objections (异议) and credit repair (信用修复): disputed,
     revoked, corrected, repaired, repair refused — each with its dates and case. Nothing is
     deleted: a repaired record keeps its row and stops counting from the approval date."""
-    with warehouse.connect() as con:
-        official = official_rules(con)
-        records = query(con, "SELECT * FROM credit_records")
-        cases = query(con, "SELECT * FROM credit_cases")
-    statuses = pl.concat(
-        [
-            with_version(
-                statuses_of(records.filter(pl.col("rule_set_version") == r.version), cases, r), r
-            )
-            for _, r in official.adopted
-        ]
-    )
     with warehouse.transaction() as con:
-        replace_table(con, "credit_record_status", statuses, schema_of("credit_record_status"))
-    counts = statuses.group_by("status").len().sort("status")
+        update = update_statuses(con, official_rules(con), full=full_rebuild(context))
+        counts = query(
+            con, "SELECT status, count(*) AS len FROM credit_record_status GROUP BY 1 ORDER BY 1"
+        )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": statuses.height,
+            "dagster/row_count": int(counts["len"].sum()),
+            **_mode(update.full, update.firms),
             "by_status": dict(zip(counts["status"], counts["len"], strict=True)),
         }
     )
@@ -145,22 +142,17 @@ def credit_record_status(warehouse: Warehouse, rules: Rules) -> dg.MaterializeRe
     code_version=ENGINE_VERSION,
     deps=["credit_records", "credit_record_status", "firms"],
 )
-def score_reasons(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
+def score_reasons(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every record that moves a firm's score, with its signed points, multiplier, rule and
     evidence document number — stored as spans of as-of dates (`score_reason_spans`, one row
     per record piece) and read through the view `score_reasons` (firm × as-of × record) for
     every date in `credit_scores`."""
-    parts = []
-    with warehouse.connect() as con:
-        for _, r in official_rules(con).adopted:
-            inputs = read_engine_inputs(con, r)
-            parts.append(
-                with_version(spans_of(inputs.records, inputs.statuses, inputs.firms, r), r)
-            )
-    spans = pl.concat(parts)
     with warehouse.transaction() as con:
-        store_reason_spans(con, spans)
-    return dg.MaterializeResult(metadata={"dagster/row_count": spans.height})
+        update = update_spans(con, official_rules(con), full=full_rebuild(context))
+        [(rows,)] = con.execute("SELECT count(*) FROM score_reason_spans").fetchall()
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": int(rows), **_mode(update.full, update.firms)}
+    )
 
 
 @dg.asset(
@@ -189,30 +181,34 @@ def credit_scores(
     collected by then, objections and repairs as decided by then."""
     months = [date.fromisoformat(key) for key in context.partition_keys]
     dates = as_of_dates(months, landing.processing_date)
-    parts, checked, broken_parts = [], [], []
-    with warehouse.connect() as con:
-        official = official_rules(con)
-        firms = query(con, FIRMS_SQL)
-        for rule_set, in_force in official.partition(dates):
-            spans = read_reason_spans(con, rule_set)
-            parts.append(scores_of(spans, firms, rule_set, in_force))
-            checked += sorted({in_force[0], in_force[-1]})
-    scores = pl.concat(parts) if parts else pl.DataFrame(schema=schema_of("credit_scores"))
-    dates = sorted(scores["as_of"].unique().to_list())
     with warehouse.transaction() as con:
-        store_scores(con, scores, dates)
+        official = official_rules(con)
+        update = update_scores(con, official, dates, full=full_rebuild(context))
+    scores = update.scores
+    checked, broken_parts = [], []
     with warehouse.connect() as con:
-        for rule_set, in_force in official.partition(checked):
-            reasons = read_reasons(con, in_force)
-            mine = scores.filter(pl.col("as_of").is_in(in_force))
+        for rule_set, in_force in official.partition(dates):
+            ends = sorted({in_force[0], in_force[-1]})
+            checked += ends
+            reasons = read_reasons(con, ends)
+            mine = query(
+                con,
+                "SELECT * FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))",
+                [ends],
+            )
             broken_parts.append(unexplained_scores(mine, reasons, rule_set))
     broken = pl.concat(broken_parts) if broken_parts else pl.DataFrame()
-    rule_set = official.latest or rules.load()
-    latest = scores.filter(pl.col("as_of") == (dates[-1] if dates else None))
-    tiers = latest.group_by("tier").len().sort("tier")
+    with warehouse.connect() as con:
+        tiers = query(
+            con,
+            "SELECT tier, count(*) AS len FROM credit_scores WHERE as_of = ? GROUP BY 1 ORDER BY 1",
+            [dates[-1] if dates else None],
+        )
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": scores.height,
+            "mode": "full" if update.firms is None else "incremental",
+            "firms_rescored_on_stored_dates": update.firms if update.firms is not None else -1,
             "as_of_dates": len(dates),
             "latest_as_of": str(dates[-1]) if dates else "",
             "latest_tiers": dict(zip(tiers["tier"], tiers["len"], strict=True)),
@@ -238,17 +234,17 @@ def credit_scores(
     code_version=ENGINE_VERSION,
     deps=["credit_scores", "score_reasons"],
 )
-def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
+def tier_changes_asset(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Firms whose tier changed between consecutive as-of dates, with the records that
     started or stopped counting between them (the 'what changed and why' of the dashboard)."""
-    with warehouse.connect() as con:
-        scores = query(con, "SELECT uscc, as_of, score, tier FROM credit_scores")
-        latest = official_rules(con).latest
-        spans = read_reason_spans(con, latest) if latest else pl.DataFrame()
-    changes = tier_changes_from_spans(scores, spans) if latest else pl.DataFrame()
     with warehouse.transaction() as con:
-        replace_table(con, "tier_changes", changes, schema_of("tier_changes"))
-    return dg.MaterializeResult(metadata={"dagster/row_count": changes.height})
+        update = update_tier_changes(con, official_rules(con).latest, full=full_rebuild(context))
+        [(rows,)] = con.execute("SELECT count(*) FROM tier_changes").fetchall()
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": int(rows), **_mode(update.full, update.firms)}
+    )
 
 
 @dg.multi_asset(
@@ -272,23 +268,28 @@ def tier_changes_asset(warehouse: Warehouse) -> dg.MaterializeResult:
     pool=WRITER_POOL,
     name="tier_paths_and_repair_options",
 )
-def tier_paths_asset(warehouse: Warehouse, landing: Landing, rules: Rules):
-    with warehouse.connect() as con:
-        rule_set = official_rules(con).for_date(landing.processing_date) or rules.load()
-        inputs = read_engine_inputs(con, rule_set)
-    paths, options = tier_paths(
-        inputs.records, inputs.statuses, inputs.firms, rule_set, landing.processing_date
-    )
+def tier_paths_asset(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing, rules: Rules
+):
     with warehouse.transaction() as con:
-        replace_table(con, "tier_paths", paths, schema_of("tier_paths"))
-        replace_table(con, "repair_options", options, schema_of("repair_options"))
-    improving = paths.filter(pl.col("next_tier_on").is_not_null()).height
+        rule_set = official_rules(con).for_date(landing.processing_date) or rules.load()
+        update = update_tier_paths(
+            con, rule_set, landing.processing_date, full=full_rebuild(context)
+        )
+        [(paths, improving)] = con.execute(
+            "SELECT count(*), count(next_tier_on) FROM tier_paths"
+        ).fetchall()
+        [(options,)] = con.execute("SELECT count(*) FROM repair_options").fetchall()
     yield dg.MaterializeResult(
         asset_key="tier_paths",
-        metadata={"dagster/row_count": paths.height, "firms_improving_by_expiry": improving},
+        metadata={
+            "dagster/row_count": int(paths),
+            "firms_improving_by_expiry": int(improving),
+            **_mode(update.full, update.firms),
+        },
     )
     yield dg.MaterializeResult(
-        asset_key="repair_options", metadata={"dagster/row_count": options.height}
+        asset_key="repair_options", metadata={"dagster/row_count": int(options)}
     )
 
 

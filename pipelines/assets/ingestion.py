@@ -14,28 +14,28 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
-from models.conflicts import open_conflicts
+from models.conflicts import KEY_CONFLICT_CODES, open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.firm_cases import merge_cases
-from models.penalty_checks import penalty_rules
-from models.row_checks import QUARANTINE_SCHEMA, clean_schema
-from models.sampling.items import merge_outcomes, outcomes_from_records
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.archive import archive_root
-from warehouse.catalogue import INGESTION_LOG_SCHEMA, retired_schema, schema_of
-from warehouse.connection import query, table_exists
-from warehouse.credit import official_rules
-from warehouse.firm_cases import online_credit_cases
-from warehouse.ingestion import log_rows, rebuild_clean, receive
-from warehouse.tables import (
-    append,
-    ensure_bookkeeping,
-    replace_slice,
-    replace_table,
-)
+from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
+from warehouse.connection import query
+from warehouse.firm_cases import merge_online_cases
+from warehouse.incremental import log_changes
+from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
+from warehouse.record_outcomes import merge_record_outcomes
+from warehouse.tables import append, ensure_bookkeeping, replace_table
 
 WRITER_POOL = "duckdb_writer"
 """Every asset that writes the warehouse takes a slot of this pool (limit 1 in dagster.yaml)."""
+FULL_REBUILD_TAG = "renfang/rebuild"
+"""Run tag: `full` rebuilds every derived table from the archive (`renfang run --full`);
+without it a run derives again only what new files, acts and the date changed."""
+
+
+def full_rebuild(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> bool:
+    """Whether this run rebuilds everything from the archive (`FULL_REBUILD_TAG`)."""
+    return context.run.tags.get(FULL_REBUILD_TAG) == "full"
 
 
 def ingestion_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
@@ -65,11 +65,22 @@ def conflicts_asset(contracts: Contracts) -> dg.AssetsDefinition:
         document the firm does not have, an inspection outcome whose follow-up document or
         inspector names nothing known. Listed in the run summary and on the data-quality
         page until a correction file or an explicit act removes the cause."""
+        codes = list(KEY_CONFLICT_CODES)
         with warehouse.connect() as con:
+            # only what `open_conflicts` reads: conflict rows of the quarantine and the
+            # outcomes naming a follow-up document (not millions of whole rows)
             conflicts = open_conflicts(
-                query(con, "SELECT * FROM quarantine"),
+                query(
+                    con,
+                    "SELECT * FROM quarantine WHERE reason_code IN (SELECT unnest(?::VARCHAR[]))",
+                    [codes],
+                ),
                 query(con, "SELECT * FROM credit_cases"),
-                query(con, "SELECT * FROM inspection_outcomes"),
+                query(
+                    con,
+                    "SELECT inspection_id, uscc, followup_doc_no, source_file, source_row "
+                    "FROM inspection_outcomes WHERE followup_doc_no IS NOT NULL",
+                ),
                 {n: query(con, f'SELECT doc_no, uscc FROM "{n}"') for n in DOCUMENT_SOURCES},
             )
         with warehouse.transaction() as con:
@@ -163,55 +174,27 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
     def clean(
         context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse, rules: Rules
     ) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
-            known_keys = {
-                ref: query(con, f'SELECT "{contracts.source(ref).key[0]}" AS k FROM "{ref}"')["k"]
-                for ref in references
-            }
-            row_rules = []
-            if source.name == "penalty_decisions":
-                # the statutory fine limits of the official rule sets (the configured one in
-                # a new warehouse: it becomes official when the credit layer runs)
-                adopted = official_rules(con).adopted
-                configured = rules.load()
-                row_rules = penalty_rules(adopted or ((configured.effective_from, configured),))
-            rebuilt = rebuild_clean(con, source, contracts, landing, known_keys, row_rules)
-            current = rebuilt.current
-            for other in derived_from:
-                if table_exists(con, other):
-                    derived = outcomes_from_records(
-                        query(con, f'SELECT * FROM "{other}"'), clean_schema(source)
-                    )
-                    current = merge_outcomes(current, derived)
-            if source.name == "credit_cases":  # and the cases firms filed online
-                current = merge_cases(current, online_credit_cases(con))
-        result = rebuilt.result
-        log = log_rows(context.run.run_id, rebuilt.files, result.file_counts)
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
-            replace_table(con, source.name, current, clean_schema(source))
-            if rebuilt.retired is not None:
-                replace_table(
-                    con, f"retired_{source.name}", rebuilt.retired, retired_schema(source)
-                )
-            replace_slice(
-                con,
-                "quarantine",
-                result.quarantine,
-                QUARANTINE_SCHEMA,
-                where_column="source",
-                value=source.name,
+            row_rules = row_rules_of(con, source, rules.load())
+            update = update_clean(
+                con, source, contracts, landing, row_rules, full=full_rebuild(context)
             )
+            if source.name == "credit_cases":  # and the cases firms filed online
+                log_changes(con, "clean", merge_online_cases(con))
+            if derived_from:  # and the outcomes of filled-in record workbooks
+                log_changes(con, "clean", merge_record_outcomes(con))
+            log = log_rows(context.run.run_id, update.files, update.counts)
             append(con, "ingestion_log", log, INGESTION_LOG_SCHEMA)
-        reasons = result.quarantine["reason_code"].value_counts(sort=True)
-        totals = result.file_counts.select(pl.exclude("source_file").sum()).row(0, named=True)
+        totals = update.counts.select(pl.exclude("source_file").sum()).row(0, named=True)
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": current.height,
-                "derived_rows": current.height - rebuilt.current.height,
-                "retired_rows": rebuilt.retired.height if rebuilt.retired is not None else 0,
-                **{k: int(v) for k, v in totals.items()},
-                "quarantine_by_reason": {r["reason_code"]: r["count"] for r in reasons.to_dicts()},
+                "dagster/row_count": update.current_rows,
+                "mode": "full" if update.full else "incremental",
+                "rows_cleaned_again": update.rederived,
+                "retired_rows": update.retired_rows,
+                **{k: int(v or 0) for k, v in totals.items()},
+                "quarantine_by_reason": update.quarantine_by_reason,
             }
         )
 

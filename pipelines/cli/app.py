@@ -22,7 +22,7 @@ from pipelines.cli.help import CONTEXT, Command, Group
 from pipelines.cli.listing import listing_app, objections
 from pipelines.cli.report import report, verify_report
 from pipelines.cli.rounds import draw, rounds, verify_draw
-from pipelines.cli.run import generate, run, score, ui
+from pipelines.cli.run import generate, retrain, run, score, ui
 from pipelines.cli.users import add_firm, users_app
 
 app = typer.Typer(
@@ -35,7 +35,8 @@ app = typer.Typer(
 )
 
 SHORT_HELP = {
-    "run": "Run the main job: ingest, validate, score, draft a round, publish.",
+    "run": "Run the daily job: ingest new files, validate, score, draft a round, publish.",
+    "retrain": "Train the risk model now: backtest, model, risk scores (also monthly).",
     "score": "Score every firm as of a date and print the tier mix.",
     "generate": "Write a synthetic landing folder (the sample, or large sets).",
     "ui": "Start the Dagster UI, the dashboards and the Data Docs site.",
@@ -102,6 +103,7 @@ users_app.command(
 )(add_firm)
 for name, command in (
     ("run", run),
+    ("retrain", retrain),
     ("score", score),
     ("generate", generate),
     ("ui", ui),

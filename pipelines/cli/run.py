@@ -53,15 +53,57 @@ def run(
             "table would change; the reason is recorded in the audit log.",
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Rebuild every derived table from the archive of received files, instead of "
+            "deriving again only what the new files, withdrawals and the date changed.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run the main job: ingest, validate, derive records, score every month end, publish.
+    """Run the main (daily) job: receive the landing folder's new files, validate, derive
+    again what they change, score, draft the next round, publish. The risk model has its
+    own job: `renfang retrain`.
 
     While it works, one line per finished step says what was made, how many rows and how
     fast (on stderr; a status line on a terminal; nothing with --quiet). A failed step is
     named with its cause in one line and the run id of the full log; the exit code is 1, and
     the live warehouse is then unchanged.
     """
+    from pipelines.definitions import MAIN_JOB
+
+    _run_job(MAIN_JOB, landing, warehouse, today, rules_file, accept_changes, quiet, full=full)
+
+
+def retrain(
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    today: TodayOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the risk model's job now (it also runs monthly by its schedule): features, the
+    backtest, the model trained to the data end, risk scores and PSI, published like a run.
+    The daily `renfang run` does not train the model."""
+    from pipelines.assets.risk import RISK_JOB
+
+    _run_job(RISK_JOB, landing, warehouse, today, None, None, quiet, full=False)
+
+
+def _run_job(
+    job_name: str,
+    landing: Path | None,
+    warehouse: Path | None,
+    today: str | None,
+    rules_file: str | None,
+    accept_changes: str | None,
+    quiet: bool,
+    *,
+    full: bool,
+) -> None:
+    """Validate the options, run one job staged (write, audit, publish) with progress lines,
+    print the summary; exit 1 (live warehouse unchanged) if anything failed."""
     parse_day(today, "--today")
     from pipelines.stopping import RunStoppedError
     from warehouse.landing import max_file_bytes
@@ -72,7 +114,6 @@ def run(
         zh, _, en = str(exc).partition("\n")
         refuse("RENFANG_MAX_FILE_MB", zh, en)
     from pipelines.resources import Landing, Rules, Warehouse
-    from warehouse.landing import max_file_bytes
 
     wh = Warehouse(
         path=str(warehouse) if warehouse else None, staged=True, accept_changes=accept_changes
@@ -83,7 +124,7 @@ def run(
     import dagster as dg
 
     from pipelines.cli.progress import Progress, failure_lines, step_failures, step_groups
-    from pipelines.definitions import MAIN_JOB, build_defs, execute_main
+    from pipelines.definitions import MAIN_JOB, build_defs, execute_job, execute_main
 
     typer.echo(f"landing:   {ld.folder}")
     typer.echo(f"warehouse: {wh.live_file}")
@@ -93,32 +134,27 @@ def run(
     except (RuleSetError, OSError) as exc:
         typer.echo(f"rule set: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    try:
-        max_file_bytes()
-    except ValueError as exc:
-        zh, _, en = str(exc).partition("\n")
-        refuse("RENFANG_MAX_FILE_MB", zh, en)
     defs = build_defs(warehouse=wh, landing=ld, rules=rules)
-    total, groups = step_groups(defs, MAIN_JOB)
+    total, groups = step_groups(defs, job_name)
     progress = Progress(total=total, groups=groups, quiet=quiet)
     with dg.DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             typer.echo(f"marked abandoned run {run_id} as failed and released its slot")
         discard_stale_copies(instance, wh.live_file)
         progress.start()
+        tags = cli_run_tags(wh.live_file, ld.folder)
+        # step-level detail lives in the UI; the terminal gets warnings, the progress lines
+        # and the summary
+        config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}}
         try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
-            result = execute_main(
-                defs,
-                instance=instance,
-                tags=cli_run_tags(wh.live_file, ld.folder),
-                loggers=progress.logger_defs(),
-                # step-level detail lives in the UI; the terminal gets warnings, the progress
-                # lines and the summary
-                run_config={
-                    "loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
-                },
-                stoppable=True,
-            )
+            if job_name == MAIN_JOB:
+                result = execute_main(defs, instance=instance, tags=tags, run_config=config,
+                                      loggers=progress.logger_defs(), stoppable=True,
+                                      full=full)  # fmt: skip
+            else:
+                result = execute_job(defs, job_name, instance=instance, tags=tags,
+                                     run_config=config, loggers=progress.logger_defs(),
+                                     stoppable=True)  # fmt: skip
         except RunStoppedError as stopped:
             if stopped.result is not None:  # the stopped run's copy is never published
                 staging.discard(staging.staging_path(wh.live_file, stopped.result.run_id))

@@ -104,6 +104,8 @@ def print_run_summary(
                     f"/ objections open: {states.get('open', 0)}, overdue: "
                     f"{states.get('overdue', 0)} (renfang objections)"
                 )
+    print_model(warehouse, echo)
+    print_derivation(result, echo)
     round_id = drawn_round_id(result)
     skipped = round_metadata(result, "draft_skipped")
     if skipped:
@@ -119,6 +121,33 @@ def print_run_summary(
     )
     outcome = "成功 success" if result.success else "失败 FAILED"
     echo(f"run:       {run_id}  ({outcome})")
+
+
+def print_model(warehouse: Warehouse, echo: Callable[[str], object]) -> None:
+    """When the risk model was last trained and on data up to which day: the daily run does
+    not train it (its own job: monthly, or `renfang retrain`)."""
+    with warehouse.connect(read_only=True) as con:
+        rows = (
+            con.execute(
+                "SELECT trained_at, cutoff, model_version FROM risk_model_versions "
+                "WHERE role = 'primary' ORDER BY trained_at DESC LIMIT 1"
+            ).fetchall()
+            if table_exists(con, "risk_model_versions")
+            else []
+        )
+    echo("")
+    if not rows:
+        echo(
+            "风险模型 risk model: 尚未训练（按月自动训练，或运行 renfang retrain）/ not trained "
+            "yet (monthly by its schedule, or `renfang retrain`)"
+        )
+        return
+    trained_at, data_end, version = rows[0]
+    echo(
+        f"风险模型 risk model: {version}，上次训练 last trained {trained_at:%Y-%m-%d %H:%M} UTC，"
+        f"数据截至 data up to {data_end}（每月重新训练，或运行 renfang retrain / retrained "
+        "monthly, or `renfang retrain`）"
+    )
 
 
 CONFLICTS_SHOWN = 5
@@ -189,13 +218,32 @@ def print_tier_mix(
 
 def round_metadata(result: dg.ExecuteInProcessResult, key: str) -> str | None:
     """One metadata value of the run's `sampling_rounds` materialization, if any."""
+    return asset_metadata(result, "sampling_rounds", key)
+
+
+def asset_metadata(result: dg.ExecuteInProcessResult, asset: str, key: str) -> str | None:
+    """One metadata value of the run's materialization of `asset`, if any."""
     for event in result.get_asset_materialization_events():
         data = event.step_materialization_data
         materialization = data.materialization if data else None
-        if materialization and materialization.asset_key == dg.AssetKey("sampling_rounds"):
+        if materialization and materialization.asset_key == dg.AssetKey(asset):
             value = materialization.metadata.get(key)
             return str(value.value) if value is not None else None
     return None
+
+
+def print_derivation(result: dg.ExecuteInProcessResult, echo: Callable[[str], object]) -> None:
+    """Whether the run rebuilt the credit layer for every firm or derived it again only for
+    the firms its new files, acts and date touched (`credit_records`' metadata)."""
+    mode = asset_metadata(result, "credit_records", "mode")
+    if mode == "full":
+        echo("派生方式 derivation: 全量重建，全部企业 / full rebuild, every firm")
+    elif mode == "incremental":
+        firms = int(asset_metadata(result, "credit_records", "firms_derived_again") or 0)
+        echo(
+            f"派生方式 derivation: 增量，{firms:,d} 家企业重新计算 / incremental, {firms:,d} "
+            "firms derived again (renfang run --full: everything from the archive)"
+        )
 
 
 def drawn_round_id(result: dg.ExecuteInProcessResult) -> str | None:

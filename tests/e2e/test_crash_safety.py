@@ -12,7 +12,6 @@ run at the moment its results are about to be made live.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -21,12 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-import polars as pl
 import pytest
+from fixtures.hashes import table_hashes
 from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, PROCESSING_DATE, write_fixture_landing
 
 from pipelines.resources import Warehouse
-from warehouse.connection import PROJECT_ROOT, query
+from warehouse.connection import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -69,25 +68,7 @@ def run_to_end(*args: Path) -> None:
 
 def fingerprints(warehouse: Path) -> dict[str, str]:
     """Table → SHA-256 of its sorted rows without volatile columns."""
-    with Warehouse(path=str(warehouse)).connect(read_only=True) as con:
-        tables = query(
-            con,
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'",
-        ).get_column("table_name")
-        prints = {}
-        for name in tables.to_list():
-            if name in APPEND_ONLY_TABLES:
-                continue
-            frame = query(con, f'SELECT * FROM "{name}"')
-            frame = frame.drop([c for c in frame.columns if c in VOLATILE_COLUMNS])
-            frame = frame.with_columns(
-                pl.col(c).cast(pl.List(pl.Utf8)).list.join("、")
-                for c, t in frame.schema.items()
-                if isinstance(t, pl.List)
-            )
-            text = frame.sort(frame.columns).write_csv() if frame.width else ""
-            prints[name] = hashlib.sha256(text.encode()).hexdigest()
-        return prints
+    return table_hashes(warehouse, skip=APPEND_ONLY_TABLES, volatile=VOLATILE_COLUMNS)
 
 
 def test_a_run_killed_mid_write_leaves_old_or_new_tables_and_reruns_identically(tmp_path):

@@ -21,7 +21,8 @@ import duckdb
 import polars as pl
 import pytest
 from fixtures.cli import renfang
-from fixtures.landing import FIRM_DESIGN, write_fixture_landing
+from fixtures.hashes import table_hashes as content_hashes
+from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, write_fixture_landing
 
 from warehouse.connection import PROJECT_ROOT
 from warehouse.staging import SCHEMA_VERSION
@@ -35,28 +36,18 @@ VOLATILE_COLUMNS = {"created_at", "trained_at", "logged_at", "first_used_at", "p
 FIXTURE_V1 = Path(__file__).parent.parent / "fixtures" / "warehouse_v1.duckdb.gz"
 
 
-def table_hashes(warehouse: Path, *, official_only: bool = True) -> dict[str, str]:
-    """Table → SHA-256 of its sorted rows (volatile columns and run records left out)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        hashes = {}
-        for name in sorted(names):
-            if official_only and name in RECORD_OF_RUNS:
-                continue
-            frame = pl.from_arrow(con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
-            assert isinstance(frame, pl.DataFrame)
-            frame = frame.drop([c for c in frame.columns if c in VOLATILE_COLUMNS])
-            frame = frame.with_columns(
-                pl.col(c).cast(pl.List(pl.Utf8)).list.join("、")
-                for c, t in frame.schema.items()
-                if isinstance(t, pl.List)
-            )
-            text = frame.sort(frame.columns).write_csv() if frame.width else ""
-            hashes[name] = hashlib.sha256(text.encode()).hexdigest()
-        return hashes
-    finally:
-        con.close()
+def table_hashes(
+    warehouse: Path, *, official_only: bool = True, runs_apart: bool = False
+) -> dict[str, str]:
+    """Table → SHA-256 of its sorted rows (volatile columns left out; with `official_only`,
+    the records of runs too: what the runs did and how far each derivation step has read,
+    `warehouse.incremental`'s watermarks; with `runs_apart`, also which run wrote a row, to
+    compare warehouses that separate runs built)."""
+    from warehouse.incremental import STATE_TABLES
+
+    skip = RECORD_OF_RUNS | set(STATE_TABLES) if official_only else set()
+    volatile = VOLATILE_COLUMNS | ({"run_id", "recorded_at"} if runs_apart else set())
+    return content_hashes(warehouse, skip=skip, volatile=volatile)
 
 
 def scores(warehouse: Path) -> pl.DataFrame:
@@ -92,6 +83,33 @@ def copy(built: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
+def test_an_incremental_run_leaves_the_tables_a_full_rebuild_would(copy: Path) -> None:
+    """A day's new file, then a withdrawal, each through `renfang run` (incremental: only
+    the firms they touch are derived again) and, on a copy of the same warehouse,
+    `renfang run --full`: every table is the same (tests/pipelines/test_incremental.py
+    checks the property on random sequences, without Dagster)."""
+    full = copy.parent / f"{copy.name}-full"
+    (copy / "landing" / "penalty_decisions" / "当日.csv").write_text(
+        ",".join(PENALTY_HEADER) + "\n"
+        f"沪国动罚〔2025〕88号,{FIRM_DESIGN},上海申防,2025-11-03,超越资质范围承接业务,罚款,"
+        "2万元,普通,上海市国防动员办公室,有效,2025-11-05\n",
+        encoding="utf-8",
+    )
+    supplement = copy / "landing" / "penalty_decisions" / "处罚补充.xlsx"
+    for act in ("file", "withdrawal"):
+        if act == "withdrawal":
+            renfang("withdraw", str(supplement), "--reason", "测试", "--on", "2025-06-01",
+                    root=copy)  # fmt: skip
+        shutil.rmtree(full, ignore_errors=True)
+        shutil.copytree(copy, full)
+        done = renfang("run", "--landing", str(copy / "landing"), root=copy)
+        rebuilt = renfang("run", "--full", "--landing", str(full / "landing"), root=full)
+        assert "incremental" in done.stdout and "full rebuild" in rebuilt.stdout
+        incremental = table_hashes(copy / "warehouse.duckdb", runs_apart=True)
+        assert incremental == table_hashes(full / "warehouse.duckdb", runs_apart=True), act
+        assert "not trained yet" in done.stdout  # the daily run leaves the model to its job
+
+
 def test_a_missing_empty_or_garbled_landing_folder_changes_no_live_table(copy: Path) -> None:
     before = table_hashes(copy / "warehouse.duckdb")
     file_before = hashlib.sha256((copy / "warehouse.duckdb").read_bytes()).hexdigest()
@@ -115,7 +133,9 @@ def test_a_missing_empty_or_garbled_landing_folder_changes_no_live_table(copy: P
     renfang("run", "--landing", str(garbled), root=copy)  # rebuilt from the archive
     after = table_hashes(copy / "warehouse.duckdb")
     # the garbage is received (archived, logged, its rows quarantined): nothing else moves
-    received = {"landing_files", "raw_firms", "raw_penalty_decisions", "quarantine"}
+    # (and the clean step's note of the files it has seen)
+    received = {"landing_files", "raw_firms", "raw_penalty_decisions", "quarantine",
+                "derived_files"}  # fmt: skip
     assert {k: v for k, v in after.items() if k not in received} == {
         k: v for k, v in before.items() if k not in received
     }

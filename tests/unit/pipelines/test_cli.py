@@ -15,7 +15,7 @@ from pipelines.cli import app
 from pipelines.cli.progress import Progress, cause_of, failure_lines, one_line, step_failures
 
 COMMANDS = [
-    ["run"], ["score"], ["generate"], ["ui"], ["backtest"], ["draw"], ["verify-draw"],
+    ["run"], ["retrain"], ["score"], ["generate"], ["ui"], ["backtest"], ["draw"], ["verify-draw"],
     ["rounds"], ["export"], ["export", "tier-list"], ["export", "disclosure"],
     ["export", "penalty-feed"], ["listing"], ["listing", "propose"], ["listing", "list"],
     ["objections"], ["report"], ["verify-report"], ["users"], ["users", "add-firm"],
@@ -59,6 +59,7 @@ def test_usage_names_a_required_argument_plainly() -> None:
     "args",
     [
         ["run", "--today", "2025-13-01"],
+        ["retrain", "--today", "2025-13-01"],
         ["score", "--as-of", "yesterday"],
         ["draw", "--round", "2027Q1", "--seed", "1", "--today", "31/12/2025"],
         ["export", "tier-list", "--out", "x.xlsx", "--as-of", "2025-02-30"],

@@ -50,13 +50,15 @@ def test_a_part_that_fails_leaves_the_old_table(tmp_path: Path) -> None:
     assert warehouse.read_table("t").equals(rows(("Z", "old", 0)))
 
 
-def test_duckdb_memory_is_capped_when_asked(
+def test_duckdb_memory_is_capped_by_default_and_as_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def limit(warehouse: Warehouse) -> str:
         with warehouse.connect() as con:
             return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 
+    monkeypatch.delenv("RENFANG_DUCKDB_MEMORY", raising=False)
+    assert limit(Warehouse(path=str(tmp_path / "w.duckdb"))) == "1.8 GiB"  # 2 GB by default
     assert limit(Warehouse(path=str(tmp_path / "w.duckdb"), memory_limit="1GB")) == "953.6 MiB"
-    monkeypatch.setenv("RENFANG_DUCKDB_MEMORY", "2GB")
-    assert limit(Warehouse(path=str(tmp_path / "w.duckdb"))) == "1.8 GiB"
+    monkeypatch.setenv("RENFANG_DUCKDB_MEMORY", "4GB")
+    assert limit(Warehouse(path=str(tmp_path / "w.duckdb"))) == "3.7 GiB"

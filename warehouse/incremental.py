@@ -1,0 +1,190 @@
+"""Incremental runs: what each derivation step did last, and what changed since.
+
+A run derives again only what its inputs changed. Every step that can work that way keeps,
+inside the warehouse (so the staging copy and the swap keep it consistent with the tables
+it describes):
+
+- `derivation_state` — per step: the processing date and the fingerprint (contract, rule
+  sets, code version) of its last derivation, and how far it has read the change log. A
+  step with no state, another fingerprint, or a run tagged `full` rebuilds everything.
+- `change_log` — the firms whose inputs of the next layer changed, appended by the step
+  that changed them (`clean` → `records` → `spans` → `scores`); a row without a firm
+  means "every firm" (a full rebuild). Each consumer reads the entries after its watermark.
+- `score_dates` — per stored as-of date, the position in the log its scores reflect (a
+  date scored by a run with fewer partitions keeps its own watermark).
+
+Exactness rests on one property of the engine: every derived row belongs to one firm and
+depends only on that firm's inputs (a key group of a source, for the clean layer). A step
+given a set of firms computes exactly the rows a full rebuild would give those firms.
+
+What belongs here: these bookkeeping tables and their reads and writes. What does not:
+deciding what a derived row is (models), which rows a step re-derives (`warehouse.ingestion`,
+`warehouse.credit`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from models.contracts import Contracts
+from models.row_checks import RowRule
+from warehouse.catalogue import schema_of
+from warehouse.connection import query
+from warehouse.tables import ensure_tables, insert
+
+STATE_TABLES = ("derivation_state", "change_log", "score_dates")
+"""Watermarks: they record how a table was derived, not what it holds (a full rebuild and an
+incremental run leave the same tables but different watermarks)."""
+
+CLEAN_VERSION = "clean-incremental-1"
+"""Bumped when the clean layer's code changes what it computes: the next run is full."""
+
+ALL_FIRMS = None
+"""A change-log entry without a firm: every firm changed (a full rebuild of the layer)."""
+
+
+@dataclass(frozen=True)
+class StepState:
+    seq: int
+    processing_date: date | None
+    fingerprint: str | None
+
+
+def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_tables(con, STATE_TABLES)
+
+
+def contracts_fingerprint(contracts: Contracts, rules: Sequence[RowRule] = ()) -> str:
+    """What a clean step's output depends on besides the raw rows: its code, the contract
+    and the cross-field row rules (the official rule sets' fine limits: adopting another
+    rule set cleans penalty decisions again in full)."""
+    parts = [CLEAN_VERSION, contracts.model_dump_json()]
+    for rule in rules:
+        parts += [rule.column, rule.code, *map(_expr_text, (rule.when, rule.note_zh, rule.note_en))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _expr_text(value: pl.Expr | str) -> str:
+    return value if isinstance(value, str) else value.meta.serialize(format="json")
+
+
+def read_step(con: duckdb.DuckDBPyConnection, step: str) -> StepState | None:
+    """The step's state after its last derivation; None if it never derived here."""
+    ensure_state(con)
+    rows = con.execute(
+        "SELECT seq, processing_date, fingerprint FROM derivation_state WHERE step = ?", [step]
+    ).fetchall()
+    if not rows:
+        return None
+    seq, day, fingerprint = rows[0]
+    return StepState(int(seq), day, fingerprint)
+
+
+def write_step(
+    con: duckdb.DuckDBPyConnection,
+    step: str,
+    *,
+    seq: int,
+    processing_date: date | None,
+    fingerprint: str | None,
+) -> None:
+    ensure_state(con)
+    con.execute("DELETE FROM derivation_state WHERE step = ?", [step])
+    row = {"step": step, "seq": seq, "processing_date": processing_date,
+           "fingerprint": fingerprint}  # fmt: skip
+    schema = schema_of("derivation_state")
+    insert(con, "derivation_state", pl.DataFrame([row], schema=schema), schema)
+
+
+LOG_COUNTER = "change_log"
+"""The `derivation_state` row holding the last seq handed out (entries are pruned, the
+numbering never goes back)."""
+
+
+def last_seq(con: duckdb.DuckDBPyConnection) -> int:
+    ensure_state(con)
+    [(seq,)] = con.execute(
+        "SELECT greatest((SELECT coalesce(max(seq), 0) FROM change_log), "
+        "(SELECT coalesce(max(seq), 0) FROM derivation_state WHERE step = ?))",
+        [LOG_COUNTER],
+    ).fetchall()
+    return int(seq)
+
+
+def log_changes(
+    con: duckdb.DuckDBPyConnection, layer: str, firms: Iterable[str | None] | None
+) -> int:
+    """Append the firms whose `layer` changed (`None`: every firm); returns the new seq."""
+    ensure_state(con)
+    seq = last_seq(con) + 1
+    values = [ALL_FIRMS] if firms is None else sorted({f for f in firms if f is not None})
+    if not values:
+        return seq - 1
+    frame = pl.DataFrame(
+        {"seq": [seq] * len(values), "layer": [layer] * len(values), "uscc": values},
+        schema=schema_of("change_log"),
+    )
+    insert(con, "change_log", frame, schema_of("change_log"))
+    write_step(con, LOG_COUNTER, seq=seq, processing_date=None, fingerprint=None)
+    return seq
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The firms of one layer changed after a watermark (`every`: all of them)."""
+
+    every: bool
+    firms: pl.Series
+    upto: int  # the highest seq read
+
+    @property
+    def none(self) -> bool:
+        return not self.every and self.firms.is_empty()
+
+
+def changes_since(con: duckdb.DuckDBPyConnection, layers: Sequence[str], after: int) -> Changes:
+    ensure_state(con)
+    upto = last_seq(con)
+    rows = query(
+        con,
+        "SELECT DISTINCT uscc FROM change_log WHERE layer IN (SELECT unnest(?::VARCHAR[])) "
+        "AND seq > ?",
+        [list(layers), after],
+    )
+    firms = rows["uscc"]
+    every = bool(firms.is_null().any())
+    return Changes(every, firms.drop_nulls().sort(), upto)
+
+
+def prune_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the entries every consumer has read (each layer's oldest watermark)."""
+    ensure_state(con)
+    consumers = {
+        "clean": ["credit_records"],
+        "records": ["credit_record_status", "score_reasons"],
+        "spans": ["tier_changes", "tier_paths"],
+        "scores": ["tier_changes"],
+    }
+    for layer, steps in consumers.items():
+        rows = con.execute(
+            "SELECT count(*), min(seq) FROM derivation_state "
+            "WHERE step IN (SELECT unnest(?::VARCHAR[]))",
+            [steps],
+        ).fetchall()
+        found, lowest = rows[0]
+        if found < len(steps) or lowest is None:
+            continue
+        if layer == "spans":
+            [(dates_low,)] = con.execute("SELECT min(seq) FROM score_dates").fetchall()
+            lowest = min(int(lowest), int(dates_low)) if dates_low is not None else lowest
+        con.execute("DELETE FROM change_log WHERE layer = ? AND seq <= ?", [layer, lowest])
+
+
+def firms_frame(firms: pl.Series) -> pl.DataFrame:
+    return pl.DataFrame({"uscc": firms.cast(pl.Utf8)})
