@@ -20,7 +20,6 @@ import polars as pl
 import pytest
 from fixtures.landing import (
     FIRM_DESIGN,
-    FIRM_EQUIPMENT,
     FIRM_SUPERVISION,
     PROCESSING_DATE,
     write_fixture_landing,
@@ -308,6 +307,7 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
     target = setup.landing / "inspection_records"
     target.mkdir()
     filled: dict[str, tuple[str, int]] = {}
+    finder: str | None = None  # the first firm listed: its first item finds a problem
     rows = 0
     for book_path in books:
         book = openpyxl.load_workbook(book_path)
@@ -320,7 +320,8 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
         col = {name: header.index(name) + 1 for name in header}
         for r in range(4, sheet.max_row + 1):
             uscc = sheet.cell(r, col["统一社会信用代码"]).value
-            found = uscc == FIRM_EQUIPMENT and uscc not in filled  # its first item only
+            finder = finder or uscc
+            found = uscc == finder and uscc not in filled  # its first item only
             sheet.cell(r, col["检查结果"]).value = "发现问题" if found else "未发现问题"
             sheet.cell(r, col["问题数量"]).value = 2 if found else 0
             sheet.cell(r, col["检查日期"]).value = datetime(2025, 10, 15)
@@ -349,11 +350,14 @@ def test_record_workbooks_come_back_as_outcomes_item_results_deadlines_and_score
     assert "检查人员编号" not in public.columns and "对照组" not in public.columns
     assert set(public.get_column("检查日期")) == {"2025-10-15"}
     assert set(public.get_column("组织单位")) == {"市级（全市）"}
-    if FIRM_EQUIPMENT in filled:
-        records = setup.read(
-            f"SELECT * FROM credit_records WHERE evidence_doc_no = '2025Q4-{FIRM_EQUIPMENT}'"
-        )
-        assert records.height >= 1  # scored like any other inspection outcome
+    # a clean inspection is a credit record (inspection.clean, evidence: the inspection id)
+    # and a reason of the firm's updated score, like any other inspection outcome
+    clean = next(u for u, (result, _) in filled.items() if result == "未发现问题")
+    doc = f"2025Q4-{clean}"
+    records = setup.read(f"SELECT rule FROM credit_records WHERE evidence_doc_no = '{doc}'")
+    assert records.get_column("rule").to_list() == ["inspection.clean"]
+    reasons = setup.read(f"SELECT count(*) FROM score_reasons WHERE evidence_doc_no = '{doc}'")
+    assert reasons.item() >= 1
     # received 2025-12-31, 20 working days after 2025-10-15 passed on 2025-11-12: late
     listed = setup.cli(
         "rounds", "--warehouse", str(setup.warehouse), "--deadlines", "--today", PROCESSING_DATE
