@@ -1,12 +1,13 @@
 """Backups that can be trusted: a consistent copy of the record, and bringing it back.
 
-What belongs here: `backup` — the live warehouse file, the archive of received files, the
-published rounds' files and a copy of the audit log, written under the warehouse's lock
-(no run can swap the live file meanwhile; readers keep working, they only read) with a
-manifest of every file's SHA-256; `restore` — after checking the manifest, the warehouse,
-archive and rounds put back in place (the live file replaced in one rename). The audit log
-is never rewritten by a restore: the current log stays and records the restore, because
-nothing may delete from it; the backup's copy is kept for reference.
+What belongs here: `backup` — the live warehouse file, the record's folders (the archive
+of received files, the published rounds' files, the listing procedure's documents, the
+attachments firms filed with their cases) and a copy of the audit log, written under the
+warehouse's lock (no run can swap the live file meanwhile; readers keep working, they only
+read) with a manifest of every file's SHA-256; `restore` — after checking the manifest,
+the warehouse and the folders put back in place (the live file replaced in one rename).
+The audit log is never rewritten by a restore: the current log stays and records the
+restore, because nothing may delete from it; the backup's copy is kept for reference.
 
 What does not: deciding when to back up (operations: cron, the README), migrations.
 """
@@ -16,17 +17,32 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.archive import archive_root
+from warehouse.connection import WarehouseLocation
+from warehouse.firm_cases import FILES_FOLDER, case_files_root
+from warehouse.listing import DOCUMENTS as LISTING_DOCUMENTS
 from warehouse.staging import file_lock, live_state
 
 MANIFEST = "manifest.json"
 WAREHOUSE_COPY = "warehouse.duckdb"
 ARCHIVE_COPY = "archive"
-ROUNDS_COPY = "rounds"
 AUDIT_COPY = "audit.jsonl"
+
+
+def record_folders(warehouse: WarehouseLocation) -> dict[str, Path]:
+    """The folders that are part of the record, by their name in a backup: what a run, an
+    act or a firm put there is not in the warehouse file and cannot be made again."""
+    return {
+        ARCHIVE_COPY: archive_root(warehouse),
+        "rounds": warehouse.reports / "rounds",
+        LISTING_DOCUMENTS: warehouse.reports / LISTING_DOCUMENTS,
+        FILES_FOLDER: case_files_root(warehouse),
+    }
 
 
 class BackupError(RuntimeError):
@@ -40,8 +56,9 @@ class BackupReport:
     generation: int
 
 
-def backup(live: Path, archive: Path, rounds: Path, audit_log: Path, folder: Path) -> BackupReport:
-    """Write a consistent copy into `folder` (new or empty)."""
+def backup(live: Path, folders: Mapping[str, Path], audit_log: Path, folder: Path) -> BackupReport:
+    """Write a consistent copy into `folder` (new or empty): the live file and each of
+    `folders` (name → where it lives; `archive` is the content-addressed archive)."""
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"备份目录 {folder} 不是空目录 / backup folder {folder} is not empty")
     if not live.exists():
@@ -52,10 +69,9 @@ def backup(live: Path, archive: Path, rounds: Path, audit_log: Path, folder: Pat
         wal = live.with_name(live.name + ".wal")
         if wal.exists():
             shutil.copyfile(wal, folder / (WAREHOUSE_COPY + ".wal"))
-        if archive.exists():
-            shutil.copytree(archive, folder / ARCHIVE_COPY)
-        if rounds.exists():
-            shutil.copytree(rounds, folder / ROUNDS_COPY)
+        for name, source in folders.items():
+            if source.exists():
+                shutil.copytree(source, folder / name)
         if audit_log.exists():
             shutil.copyfile(audit_log, folder / AUDIT_COPY)
         generation = live_state(live).generation
@@ -92,8 +108,9 @@ def verify(folder: Path) -> dict[str, object]:
     return manifest
 
 
-def restore(folder: Path, live: Path, archive: Path, rounds: Path) -> dict[str, object]:
-    """Put a verified backup back in place; returns its manifest."""
+def restore(folder: Path, live: Path, folders: Mapping[str, Path]) -> dict[str, object]:
+    """Put a verified backup back in place (the live file and each of `folders` the backup
+    holds); returns its manifest."""
     manifest = verify(folder)
     with file_lock(live):
         live.parent.mkdir(parents=True, exist_ok=True)
@@ -103,11 +120,12 @@ def restore(folder: Path, live: Path, archive: Path, rounds: Path) -> dict[str, 
         if (folder / (WAREHOUSE_COPY + ".wal")).exists():
             shutil.copyfile(folder / (WAREHOUSE_COPY + ".wal"), live.with_name(live.name + ".wal"))
         partial.replace(live)
-        if (folder / ARCHIVE_COPY).exists():  # content-addressed: what is there is identical
-            shutil.copytree(folder / ARCHIVE_COPY, archive, dirs_exist_ok=True,
-                            copy_function=_copy_missing)  # fmt: skip
-        if (folder / ROUNDS_COPY).exists():
-            shutil.copytree(folder / ROUNDS_COPY, rounds, dirs_exist_ok=True)
+        for name, target in folders.items():
+            if not (folder / name).exists():
+                continue
+            # the archive is content-addressed: what is there already is identical
+            copy = _copy_missing if name == ARCHIVE_COPY else shutil.copy2
+            shutil.copytree(folder / name, target, dirs_exist_ok=True, copy_function=copy)
     return manifest
 
 

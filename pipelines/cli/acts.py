@@ -22,11 +22,10 @@ from warehouse import audit
 from warehouse.archive import (
     ArchiveError,
     FileEvent,
-    archive_root,
     record_event,
     resolve_received,
 )
-from warehouse.backup import BackupError
+from warehouse.backup import BackupError, record_folders
 from warehouse.backup import backup as store_backup
 from warehouse.backup import restore as put_back
 from warehouse.connection import Warehouse, processing_date
@@ -162,12 +161,11 @@ def backup(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Write a consistent copy of the record — warehouse, archive of received files,
-    published rounds, audit log — with a manifest of hashes. Readers keep working."""
+    published rounds, listing documents, firms' case attachments, audit log — with a
+    manifest of hashes. Readers keep working."""
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     try:
-        report = store_backup(
-            wh.live_file, archive_root(wh), wh.reports / "rounds", wh.audit_log, folder
-        )
+        report = store_backup(wh.live_file, record_folders(wh), wh.audit_log, folder)
     except BackupError as exc:
         refuse("DIR", str(exc).split(" / ")[0], str(exc).split(" / ")[-1])
     audit.append(
@@ -184,11 +182,11 @@ def restore(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="A folder `renfang backup` wrote")],
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Bring a backup back after checking its manifest: warehouse, archive and rounds. The
+    """Bring a backup back after checking its manifest: warehouse and record folders. The
     audit log is kept and records the restore (nothing deletes from it)."""
     wh = Warehouse(path=str(warehouse) if warehouse else None)
     try:
-        manifest = put_back(folder, wh.live_file, archive_root(wh), wh.reports / "rounds")
+        manifest = put_back(folder, wh.live_file, record_folders(wh))
     except BackupError as exc:
         refuse("DIR", str(exc).split(" / ")[0], str(exc).split(" / ")[-1])
     audit.append(

@@ -28,6 +28,7 @@ from playwright.sync_api import expect
 
 from dashboards.auth import DEFAULT_USERS, User, allowed_pages, hash_password
 from dashboards.i18n import TEXT
+from models.contracts import SOURCE_ORDER
 from pipelines.serve import streamlit_command
 from warehouse.connection import PROJECT_ROOT
 
@@ -346,7 +347,7 @@ def test_the_validation_reports_render_completely_offline(docs_server: str, brow
     page.goto(f"{docs_server}/index.html")
     page.get_by_role("heading", name="数据质量检查报告").wait_for()
     links = page.locator("tbody a")
-    assert links.count() == 9  # one report per source of the latest run
+    assert links.count() == len(SOURCE_ORDER)  # one report per source of the latest run
     page.screenshot(path=SHOTS / "docs_index.png", full_page=True)
     for i in range(links.count()):
         page.goto(f"{docs_server}/index.html")

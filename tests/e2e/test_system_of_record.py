@@ -25,6 +25,8 @@ from fixtures.hashes import table_hashes as content_hashes
 from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, write_fixture_landing
 
 from warehouse.connection import PROJECT_ROOT
+from warehouse.firm_cases import FILES_FOLDER
+from warehouse.listing import DOCUMENTS as LISTING_DOCUMENTS
 from warehouse.staging import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
@@ -286,13 +288,24 @@ def test_an_old_warehouse_opens_with_its_record_intact(tmp_path: Path) -> None:
 
 
 def test_a_backup_restores_to_identical_tables(copy: Path) -> None:
+    """Tables, and the record's folders that are not in the warehouse file: a listing's
+    documents and the attachments a firm filed with its case."""
+    document = copy / "reports" / LISTING_DOCUMENTS / "SX2025-001" / "人防信用告〔2025〕1号.txt"
+    attachment = copy / FILES_FOLDER / "WS2026-0001" / "1.pdf"
+    for path, text in ((document, "告知书"), (attachment, "%PDF-1.7 材料")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     before = table_hashes(copy / "warehouse.duckdb", official_only=False)
     renfang("backup", str(copy / "backup"), root=copy)
     renfang("withdraw", str(copy / "landing" / "firms" / "名录.csv"), "--reason", "测试",
             root=copy)  # fmt: skip
+    document.unlink()
+    attachment.unlink()
     assert table_hashes(copy / "warehouse.duckdb", official_only=False) != before
     renfang("restore", str(copy / "backup"), root=copy)
     assert table_hashes(copy / "warehouse.duckdb", official_only=False) == before
+    assert document.read_text(encoding="utf-8") == "告知书"
+    assert attachment.read_text(encoding="utf-8") == "%PDF-1.7 材料"
     (copy / "backup" / "warehouse.duckdb").write_bytes(b"tampered")
     refused = renfang("restore", str(copy / "backup"), root=copy, check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr

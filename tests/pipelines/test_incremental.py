@@ -151,8 +151,8 @@ def start(root: Path, seed: int) -> World:
     firms = frames["firms"]
     world.add("firms", "名录.csv", firms.filter(pl.int_range(pl.len()) % 5 != 0))
     for name in SOURCE_ORDER:
-        if name == "firms":
-            continue
+        if name == "firms" or name not in frames:
+            continue  # the rounds' optional sources the generator does not make
         frame = frames[name]
         half = pl.int_range(pl.len()) % 2 == 0
         world.add(name, "a.csv", frame.filter(half))
