@@ -166,22 +166,27 @@ def clean_source(
 
 
 def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
-    """Raw text rows → typed canonical columns (unparseable → null), defaults filled."""
+    """Raw text rows → typed canonical columns (unparseable → null), defaults filled.
+
+    Each column is parsed once per distinct value (`normalise.per_distinct`): dates,
+    amounts and enums repeat across millions of rows."""
     raw = _with_all_columns(raw, source)
-    typed = raw.select(
-        *RAW_META_COLUMNS, *(_with_fallback(c, contracts).alias(c.name) for c in source.columns)
+    typed = raw.select(*RAW_META_COLUMNS).with_columns(
+        _typed_column(raw, c, contracts) for c in source.columns
     )
     return _fill_defaults(typed, source)
 
 
-def _with_fallback(col: Column, contracts: Contracts) -> pl.Expr:
+def _typed_column(raw: pl.DataFrame, col: Column, contracts: Contracts) -> pl.Series:
     """The typed value; a blank enum with a `fallback` takes the other column's text when
     it spells an allowed value (no problem is reported for the fallback: it is free text)."""
-    parsed = _parse(col, contracts)
+    parsed = normalise.per_distinct(raw[col.name], lambda e: _parse(col, contracts, e))
     if not col.fallback:
         return parsed
     lookup = contracts.enum_lookup(col.enum or "")
-    return pl.coalesce(parsed, normalise.map_enum(pl.col(col.fallback), lookup))
+    fallback = normalise.per_distinct(raw[col.fallback], lambda e: normalise.map_enum(e, lookup))
+    both = pl.DataFrame([parsed.alias("_parsed"), fallback.alias("_fallback")])
+    return both.select(pl.coalesce("_parsed", "_fallback").alias(col.name)).to_series()
 
 
 def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
@@ -193,8 +198,7 @@ def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
     return raw.with_columns(pl.lit(None, dtype=filler.get(c, pl.Utf8)).alias(c) for c in missing)
 
 
-def _parse(col: Column, contracts: Contracts) -> pl.Expr:
-    expr = pl.col(col.name)
+def _parse(col: Column, contracts: Contracts, expr: pl.Expr) -> pl.Expr:
     match col.type:
         case "text":
             return normalise.clean_text(expr)
@@ -257,9 +261,8 @@ def _problem(
 def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tuple[pl.Expr, str]]:
     """(condition, code) pairs for one column, evaluated on a frame holding raw `_raw_<name>`
     text and the typed value `<name>`; order = priority of the reported reason."""
-    raw = pl.col(f"_raw_{col.name}")
     val = pl.col(col.name)
-    given = normalise.clean_text(raw).is_not_null()
+    given = pl.col(f"_given_{col.name}")
     checks: list[tuple[pl.Expr, str]] = []
     if col.required:
         if col.type in ("enum_list", "text_list"):  # `、` alone is given text but no item
@@ -308,7 +311,13 @@ def _problems(
     for col in source.columns:
         if col.type == "uscc":
             valid_cols[f"_valid_{col.name}"] = normalise.uscc_is_valid(frame[col.name])
-    frame = frame.with_columns(**valid_cols)
+    frame = frame.with_columns(
+        *(
+            normalise.per_distinct(raw[c], normalise.is_given).alias(f"_given_{c}")
+            for c in source.column_names
+        ),
+        **valid_cols,
+    )
 
     detail = pl.col("read_detail").fill_null("")
     exprs: list[tuple[pl.Expr, pl.Expr]] = [
@@ -335,7 +344,7 @@ def _problems(
         out_of_order = pl.col(rule.later) < pl.col(rule.earlier)
         if source.column(rule.later).default:
             # a collection date we filled in (the first-seen day) is not input to judge
-            out_of_order &= normalise.clean_text(pl.col(f"_raw_{rule.later}")).is_not_null()
+            out_of_order &= pl.col(f"_given_{rule.later}")
         exprs.append(
             _problem(
                 out_of_order,
