@@ -294,6 +294,16 @@ def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tup
     return checks
 
 
+def _given(raw: pl.DataFrame, typed: pl.DataFrame, col: Column) -> pl.Series | pl.Expr:
+    """`_given_<name>`: whether the raw cell holds a value (`normalise.is_given`). A text
+    column's typed value is its cleaned text, null exactly when nothing was given, so it
+    answers without cleaning (mostly distinct) names and numbers a second time."""
+    name = f"_given_{col.name}"
+    if col.type in ("text", "text_list") and not col.fallback and not col.default:
+        return pl.col(col.name).is_not_null().alias(name)
+    return normalise.per_distinct(raw[col.name], normalise.is_given).alias(name)
+
+
 def _problems(
     raw: pl.DataFrame,
     typed: pl.DataFrame,
@@ -311,13 +321,7 @@ def _problems(
     for col in source.columns:
         if col.type == "uscc":
             valid_cols[f"_valid_{col.name}"] = normalise.uscc_is_valid(frame[col.name])
-    frame = frame.with_columns(
-        *(
-            normalise.per_distinct(raw[c], normalise.is_given).alias(f"_given_{c}")
-            for c in source.column_names
-        ),
-        **valid_cols,
-    )
+    frame = frame.with_columns(*(_given(raw, typed, col) for col in source.columns), **valid_cols)
 
     detail = pl.col("read_detail").fill_null("")
     exprs: list[tuple[pl.Expr, pl.Expr]] = [
@@ -418,7 +422,13 @@ def _deduplicate(
     """
     key = list(source.key)
     content = [c for c in source.column_names if c != "collected_on"]
-    ordered = passing.sort("source_file", "source_row")
+    # A key met once (nearly every key) is kept as it is: the version hashes and the list
+    # of locations below cost microseconds a row and only matter where a key repeats.
+    ordered = passing.sort("source_file", "source_row").with_columns(
+        _copies=pl.len().over(key).cast(pl.Int64)
+    )
+    alone = ordered.filter(pl.col("_copies") == 1).rename({"_copies": "duplicate_count"})
+    ordered = ordered.filter(pl.col("_copies") > 1).drop("_copies")
     seen = pl.col("file_first_seen")
     versions = ordered.with_columns(
         _version=pl.struct(content).hash(),
@@ -482,14 +492,15 @@ def _deduplicate(
         _copies=pl.len().over(key)
     )
     collected = [c for c in source.column_names if c == "collected_on"]
-    kept = (
+    repeated = (
         singles.with_columns(
-            duplicate_count=pl.col("_copies"),
+            duplicate_count=pl.col("_copies").cast(pl.Int64),
             **{c: pl.col(c).min().over(key) for c in collected},
         )
         .unique(subset=key, keep="first", maintain_order=True)
         .drop(helpers)
     )
+    kept = pl.concat([alone, repeated.select(alone.columns)]).sort("source_file", "source_row")
     first = singles.with_columns(_rank=pl.int_range(pl.len()).over(key))
     collapsed = first.filter(pl.col("_rank") > 0).select("source_file")
     return kept, conflicts, collapsed

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import polars as pl
 
@@ -485,6 +485,23 @@ def _grid_body(
     width = max((j + 1 for j, c in enumerate(cells) if c is not None), default=0)
     header = cells[:width]
     body_rows = grid[header_index + 1 :]
+    lengths = set(map(len, body_rows))
+    if len(lengths) == 1:  # a rectangular grid (as calamine reads it): built column by column
+        columns = list(zip(*body_rows, strict=True))
+        ragged = {
+            header_index + 2 + i
+            for column in columns[width:]
+            for i, c in enumerate(column)
+            if c is not None
+        }
+        frame = pl.DataFrame(
+            [
+                pl.Series(f"column_{j + 1}", columns[j] if j < len(columns) else
+                          [None] * len(body_rows), dtype=pl.Utf8)
+                for j in range(width)
+            ]
+        )  # fmt: skip
+        return header, frame, ragged
     ragged = {
         header_index + 2 + i
         for i, row in enumerate(body_rows)
@@ -612,7 +629,7 @@ def _xlsx_sheet(data: bytes, lookup: dict[str, str], max_unpacked: int) -> Sheet
     return SheetGrid(
         name=book.sheet_names[index],
         position=index + 1,
-        grid=[[_cell_text(v) for v in row] for row in rows],
+        grid=[list(map(_cell_text, row)) for row in rows],
         merged=list(merged),
         skipped=tuple(skipped),
     )
@@ -692,8 +709,19 @@ def _detail(*notes: tuple[str, str]) -> str | None:
 
 
 def _cell_text(value: object) -> str | None:
+    """A cell as text: dates as ISO, whole floats without `.0`, blank text as None.
+
+    Called once per cell of a workbook (millions), so the common cases come first and are
+    told apart by exact type: text, then empty cells, then numbers."""
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        return text if text and not text.isspace() else None  # = `text.strip()` non-empty
     if value is None:
         return None
+    if kind is float:
+        number = cast(float, value)
+        return str(int(number)) if number.is_integer() else str(number)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
     if isinstance(value, date):
