@@ -66,7 +66,8 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
         .str.replace_all(f"[{INVISIBLE_CHARS}]", "")
         .str.strip_chars()
     )
-    return pl.when(folded.str.len_chars() > 0).then(folded).otherwise(None)
+    # `replace` evaluates `folded` once; `when(folded …).then(folded)` cleaned every cell twice
+    return folded.replace("", None)
 
 
 DISTINCT_SAMPLE = 10_000
@@ -119,7 +120,7 @@ def matching_key(expr: pl.Expr) -> pl.Expr:
 def normalise_uscc(expr: pl.Expr) -> pl.Expr:
     """USCC as compared: NFKC, every space and hyphen removed, upper case (docs/contracts.md)."""
     folded = expr.str.normalize("NFKC").str.replace_all(r"[\s\-]", "").str.to_uppercase()
-    return pl.when(folded.str.len_chars() > 0).then(folded).otherwise(None)
+    return folded.replace("", None)
 
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
