@@ -29,6 +29,8 @@ Anything else made only of digits must be a compact date (20240305) or is invali
 
 LIST_SEPARATORS = r"[、，,；;/|\s]+"
 """Separators regulators use between several values in one cell (处罚种类, 执法领域, 人员编号)."""
+LIST_ITEM = r"[^、，,；;/|\s]+"
+"""One value of a multi-value cell: a run of anything but `LIST_SEPARATORS`."""
 
 BREAK_CHARS = r"\t\n\x0b\x0c\r\x{85}\x{2028}\x{2029}"
 """Line breaks and tabs (CR, LF, TAB, VT, FF, NEL, LS, PS), as a polars (Rust) regex class body."""
@@ -223,14 +225,9 @@ def map_enum(expr: pl.Expr, lookup: dict[str, str]) -> pl.Expr:
 
 def split_list(expr: pl.Expr) -> pl.Expr:
     """Split a multi-value cell on 、，,；;/| or spaces into a list without empty items."""
-    # separators trimmed from both ends first, so no item is empty (cheaper than a filter
-    # evaluated inside every list); a cell of separators alone is an empty list
-    joined = clean_text(expr).str.replace_all(LIST_SEPARATORS, "|").str.strip_chars("|")
-    return (
-        pl.when(joined == "")
-        .then(pl.lit([], dtype=pl.List(pl.Utf8)))
-        .otherwise(joined.str.split("|"))
-    )
+    # the runs between separators, found in one pass (a split left empty items to filter
+    # out of every list); a cell of separators alone is an empty list, a blank one null
+    return clean_text(expr).str.extract_all(LIST_ITEM)
 
 
 def map_enum_list(expr: pl.Expr, lookup: dict[str, str]) -> pl.Expr:
