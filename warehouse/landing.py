@@ -54,6 +54,9 @@ csv.field_size_limit(2**31 - 1)
 AMOUNT_UNIT = re.compile(r"\((万元|元)\)$")
 """A unit at the end of a header (after `header_key`'s NFKC folding: （万元） → (万元))."""
 
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters other than tab and line breaks: many of them mean binary content."""
+
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
 
@@ -405,7 +408,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 def _check_text(text: str) -> str:
     """Reject decodable-but-binary content: too many control characters for a CSV."""
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(CONTROL_CHARACTERS.findall(sample))
     if sample and controls / len(sample) > 0.01:
         raise UnreadableFileError(
             "unreadable_file", "含有大量控制字符，不是文本表格", "control characters: not a table"
