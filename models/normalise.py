@@ -72,6 +72,7 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return folded.replace("", None)
 
 
+DISTINCT_MIN_ROWS = 1_000
 DISTINCT_SAMPLE = 10_000
 """`per_distinct` parses a column directly when its first this many values are mostly
 distinct (hashing the whole column first would be wasted on document numbers)."""
@@ -90,7 +91,8 @@ def per_distinct(values: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.S
     """
     frame = values.to_frame("_value")
     sample = values.head(DISTINCT_SAMPLE)
-    if 2 * sample.n_unique() > sample.len():  # judged on a sample: it decides speed only
+    # judged on a sample (it decides speed only); a few rows are parsed directly too
+    if values.len() < DISTINCT_MIN_ROWS or 2 * sample.n_unique() > sample.len():
         return frame.select(parse(pl.col("_value")).alias(values.name)).to_series()
     distinct = frame.unique()
     parsed = distinct.with_columns(parse(pl.col("_value")).alias("_parsed"))
