@@ -174,7 +174,9 @@ def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
     typed = raw.select(*RAW_META_COLUMNS).with_columns(
         _typed_column(raw, c, contracts) for c in source.columns
     )
-    return _fill_defaults(typed, source)
+    # one chunk per column: the parsed columns come whole, the raw ones in DuckDB's batches,
+    # and polars 2.1 can panic filtering a frame whose columns are chunked differently
+    return _fill_defaults(typed.rechunk(), source)
 
 
 def _typed_column(raw: pl.DataFrame, col: Column, contracts: Contracts) -> pl.Series:
@@ -321,7 +323,11 @@ def _problems(
     for col in source.columns:
         if col.type == "uscc":
             valid_cols[f"_valid_{col.name}"] = normalise.uscc_is_valid(frame[col.name])
-    frame = frame.with_columns(*(_given(raw, typed, col) for col in source.columns), **valid_cols)
+    # one chunk per column: polars 2.1 can panic filtering a frame whose columns are
+    # chunked differently (the raw rows arrive in DuckDB's batches, parsed ones whole)
+    frame = frame.with_columns(
+        *(_given(raw, typed, col) for col in source.columns), **valid_cols
+    ).rechunk()
 
     detail = pl.col("read_detail").fill_null("")
     exprs: list[tuple[pl.Expr, pl.Expr]] = [

@@ -337,6 +337,7 @@ def index_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
                for c in source.column_names if c in raw.columns]  # fmt: skip
     return (
         typed.with_columns(given)
+        .rechunk()  # see `models.row_checks.typed_rows`
         .select(
             source=pl.lit(source.name),
             file_sha256="file_sha256",
