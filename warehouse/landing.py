@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import hashlib
 import io
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -194,7 +196,31 @@ def max_file_bytes() -> int:
     return int(megabytes * 2**20)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a file becomes rows: a workbook
+    becomes millions of cell objects (lists and strings, no cycles), and every collection
+    their allocation triggers would walk every object of the process — in a Dagster run,
+    a great many."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan_file(
+    path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
+) -> ScannedFile:
+    """Read one file into raw rows; every failure becomes a status, never an exception
+    (`_scan_file`), with the garbage collector paused (`_gc_paused`)."""
+    with _gc_paused():
+        return _scan_file(path, landing, source, contracts, max_bytes)
+
+
+def _scan_file(
     path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
 ) -> ScannedFile:
     """Read one file into raw rows; every failure becomes a status, never an exception.
@@ -647,7 +673,10 @@ def fill_merged_down(
     down from the area's top-left value, in the area's first column — the column its header
     names. Returns the grid and each area filled as (column, first row, last row), 1-based
     spreadsheet numbers. Areas in the title and header rows are left as they are."""
-    out = [list(row) for row in grid]
+    # rows are copied when a cell of theirs is filled, not all of them: the grid passed in
+    # stays as it was, and a workbook without merged data cells costs no copy
+    out = cast(list[list[str | None]], list(grid))
+    copied: set[int] = set()
     filled: list[tuple[int, int, int]] = []
     for (top, left), (bottom, _right) in sorted(merged):
         if top <= header_index or bottom <= top or top >= len(out):
@@ -657,6 +686,9 @@ def fill_merged_down(
             continue
         for r in range(top + 1, min(bottom, len(out) - 1) + 1):
             if left < len(out[r]) and out[r][left] is None:
+                if r not in copied:
+                    out[r] = list(out[r])
+                    copied.add(r)
                 out[r][left] = value
         filled.append((left + 1, top + 1, bottom + 1))
     return out, filled
