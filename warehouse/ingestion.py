@@ -492,12 +492,8 @@ def update_clean(
     rederived = 0
     firms: set[str] = set()
     in_force = files_in_force(status, today)
-    parts = _slices(selection, full)
-    for i, part in enumerate(parts):
-        # a full rebuild in one part cleans every raw row: read the table, not a join
-        raw = query(con, f'SELECT * FROM "raw_{name}"') if full and len(parts) == 1 else (
-            _fetch(con, name, part)
-        )  # fmt: skip
+    for i, part in enumerate(_slices(selection, full)):
+        raw = _fetch(con, name, part)
         scan = entries if i == 0 else entries.clear()
         cleaned = _clean_part(raw, scan, source, contracts, landing, known_keys, status, rules)
         if not full:
