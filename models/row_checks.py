@@ -166,22 +166,29 @@ def clean_source(
 
 
 def typed_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
-    """Raw text rows → typed canonical columns (unparseable → null), defaults filled."""
+    """Raw text rows → typed canonical columns (unparseable → null), defaults filled.
+
+    Each column is parsed once per distinct value (`normalise.per_distinct`): dates,
+    amounts and enums repeat across millions of rows."""
     raw = _with_all_columns(raw, source)
-    typed = raw.select(
-        *RAW_META_COLUMNS, *(_with_fallback(c, contracts).alias(c.name) for c in source.columns)
+    typed = raw.select(*RAW_META_COLUMNS).with_columns(
+        _typed_column(raw, c, contracts) for c in source.columns
     )
-    return _fill_defaults(typed, source)
+    # one chunk per column: the parsed columns come whole, the raw ones in DuckDB's batches,
+    # and polars 2.1 can panic filtering a frame whose columns are chunked differently
+    return _fill_defaults(typed.rechunk(), source)
 
 
-def _with_fallback(col: Column, contracts: Contracts) -> pl.Expr:
+def _typed_column(raw: pl.DataFrame, col: Column, contracts: Contracts) -> pl.Series:
     """The typed value; a blank enum with a `fallback` takes the other column's text when
     it spells an allowed value (no problem is reported for the fallback: it is free text)."""
-    parsed = _parse(col, contracts)
+    parsed = normalise.per_distinct(raw[col.name], lambda e: _parse(col, contracts, e))
     if not col.fallback:
         return parsed
     lookup = contracts.enum_lookup(col.enum or "")
-    return pl.coalesce(parsed, normalise.map_enum(pl.col(col.fallback), lookup))
+    fallback = normalise.per_distinct(raw[col.fallback], lambda e: normalise.map_enum(e, lookup))
+    both = pl.DataFrame([parsed.alias("_parsed"), fallback.alias("_fallback")])
+    return both.select(pl.coalesce("_parsed", "_fallback").alias(col.name)).to_series()
 
 
 def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
@@ -193,8 +200,7 @@ def _with_all_columns(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
     return raw.with_columns(pl.lit(None, dtype=filler.get(c, pl.Utf8)).alias(c) for c in missing)
 
 
-def _parse(col: Column, contracts: Contracts) -> pl.Expr:
-    expr = pl.col(col.name)
+def _parse(col: Column, contracts: Contracts, expr: pl.Expr) -> pl.Expr:
     match col.type:
         case "text":
             return normalise.clean_text(expr)
@@ -257,9 +263,8 @@ def _problem(
 def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tuple[pl.Expr, str]]:
     """(condition, code) pairs for one column, evaluated on a frame holding raw `_raw_<name>`
     text and the typed value `<name>`; order = priority of the reported reason."""
-    raw = pl.col(f"_raw_{col.name}")
     val = pl.col(col.name)
-    given = normalise.clean_text(raw).is_not_null()
+    given = pl.col(f"_given_{col.name}")
     checks: list[tuple[pl.Expr, str]] = []
     if col.required:
         if col.type in ("enum_list", "text_list"):  # `、` alone is given text but no item
@@ -291,6 +296,16 @@ def _column_problems(col: Column, contracts: Contracts, today: date) -> list[tup
     return checks
 
 
+def _given(raw: pl.DataFrame, typed: pl.DataFrame, col: Column) -> pl.Series | pl.Expr:
+    """`_given_<name>`: whether the raw cell holds a value (`normalise.is_given`). A text
+    column's typed value is its cleaned text, null exactly when nothing was given, so it
+    answers without cleaning (mostly distinct) names and numbers a second time."""
+    name = f"_given_{col.name}"
+    if col.type in ("text", "text_list") and not col.fallback and not col.default:
+        return pl.col(col.name).is_not_null().alias(name)
+    return normalise.per_distinct(raw[col.name], normalise.is_given).alias(name)
+
+
 def _problems(
     raw: pl.DataFrame,
     typed: pl.DataFrame,
@@ -308,7 +323,11 @@ def _problems(
     for col in source.columns:
         if col.type == "uscc":
             valid_cols[f"_valid_{col.name}"] = normalise.uscc_is_valid(frame[col.name])
-    frame = frame.with_columns(**valid_cols)
+    # one chunk per column: polars 2.1 can panic filtering a frame whose columns are
+    # chunked differently (the raw rows arrive in DuckDB's batches, parsed ones whole)
+    frame = frame.with_columns(
+        *(_given(raw, typed, col) for col in source.columns), **valid_cols
+    ).rechunk()
 
     detail = pl.col("read_detail").fill_null("")
     exprs: list[tuple[pl.Expr, pl.Expr]] = [
@@ -335,7 +354,7 @@ def _problems(
         out_of_order = pl.col(rule.later) < pl.col(rule.earlier)
         if source.column(rule.later).default:
             # a collection date we filled in (the first-seen day) is not input to judge
-            out_of_order &= normalise.clean_text(pl.col(f"_raw_{rule.later}")).is_not_null()
+            out_of_order &= pl.col(f"_given_{rule.later}")
         exprs.append(
             _problem(
                 out_of_order,
@@ -409,7 +428,13 @@ def _deduplicate(
     """
     key = list(source.key)
     content = [c for c in source.column_names if c != "collected_on"]
-    ordered = passing.sort("source_file", "source_row")
+    # A key met once (nearly every key) is kept as it is: the version hashes and the list
+    # of locations below cost microseconds a row and only matter where a key repeats.
+    ordered = passing.sort("source_file", "source_row").with_columns(
+        _copies=pl.len().over(key).cast(pl.Int64)
+    )
+    alone = ordered.filter(pl.col("_copies") == 1).rename({"_copies": "duplicate_count"})
+    ordered = ordered.filter(pl.col("_copies") > 1).drop("_copies")
     seen = pl.col("file_first_seen")
     versions = ordered.with_columns(
         _version=pl.struct(content).hash(),
@@ -473,14 +498,15 @@ def _deduplicate(
         _copies=pl.len().over(key)
     )
     collected = [c for c in source.column_names if c == "collected_on"]
-    kept = (
+    repeated = (
         singles.with_columns(
-            duplicate_count=pl.col("_copies"),
+            duplicate_count=pl.col("_copies").cast(pl.Int64),
             **{c: pl.col(c).min().over(key) for c in collected},
         )
         .unique(subset=key, keep="first", maintain_order=True)
         .drop(helpers)
     )
+    kept = pl.concat([alone, repeated.select(alone.columns)]).sort("source_file", "source_row")
     first = singles.with_columns(_rank=pl.int_range(pl.len()).over(key))
     collapsed = first.filter(pl.col("_rank") > 0).select("source_file")
     return kept, conflicts, collapsed

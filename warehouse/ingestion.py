@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from models.contracts import SOURCE_ORDER, Contracts, Source
-from models.normalise import clean_text, has_control_characters
+from models.normalise import has_control_characters, is_given, per_distinct
 from models.penalty_checks import penalty_rules
 from models.row_checks import (
     FILE_COUNT_SCHEMA,
@@ -326,16 +326,18 @@ def index_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
     key = pl.concat_str(
         [pl.col(k).cast(pl.Utf8).fill_null(NULL_KEY) for k in source.key], separator=KEY_JOINER
     )
-    given = {
-        c: clean_text(pl.col(c)).is_not_null() if c in raw.columns else pl.lit(value=False)
+    given = [
+        per_distinct(raw[c], is_given).alias(f"_given_{c}")
+        if c in raw.columns
+        else pl.lit(value=False).alias(f"_given_{c}")
         for c in future_checked
-    }
-    checked = raw.select(**{f"_given_{c}": e for c, e in given.items()})
+    ]
     dates = [pl.when(pl.col(f"_given_{c}")).then(pl.col(c)) for c in future_checked]
     cleaned = [has_control_characters(pl.col(c)).cast(pl.Int64)
                for c in source.column_names if c in raw.columns]  # fmt: skip
     return (
-        pl.concat([typed, checked], how="horizontal")
+        typed.with_columns(given)
+        .rechunk()  # see `models.row_checks.typed_rows`
         .select(
             source=pl.lit(source.name),
             file_sha256="file_sha256",

@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import hashlib
 import io
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import polars as pl
 
@@ -53,6 +55,9 @@ csv.field_size_limit(2**31 - 1)
 
 AMOUNT_UNIT = re.compile(r"\((万元|元)\)$")
 """A unit at the end of a header (after `header_key`'s NFKC folding: （万元） → (万元))."""
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters other than tab and line breaks: many of them mean binary content."""
 
 HEADER_SEARCH_ROWS = 20
 """Title rows (e.g. `2024年度行政处罚决定汇总表`) sit above the header; look this far down."""
@@ -191,7 +196,31 @@ def max_file_bytes() -> int:
     return int(megabytes * 2**20)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a file becomes rows: a workbook
+    becomes millions of cell objects (lists and strings, no cycles), and every collection
+    their allocation triggers would walk every object of the process — in a Dagster run,
+    a great many."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan_file(
+    path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
+) -> ScannedFile:
+    """Read one file into raw rows; every failure becomes a status, never an exception
+    (`_scan_file`), with the garbage collector paused (`_gc_paused`)."""
+    with _gc_paused():
+        return _scan_file(path, landing, source, contracts, max_bytes)
+
+
+def _scan_file(
     path: Path, landing: Path, source: Source, contracts: Contracts, max_bytes: int | None = None
 ) -> ScannedFile:
     """Read one file into raw rows; every failure becomes a status, never an exception.
@@ -405,7 +434,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 def _check_text(text: str) -> str:
     """Reject decodable-but-binary content: too many control characters for a CSV."""
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(CONTROL_CHARACTERS.findall(sample))
     if sample and controls / len(sample) > 0.01:
         raise UnreadableFileError(
             "unreadable_file", "含有大量控制字符，不是文本表格", "control characters: not a table"
@@ -485,6 +514,23 @@ def _grid_body(
     width = max((j + 1 for j, c in enumerate(cells) if c is not None), default=0)
     header = cells[:width]
     body_rows = grid[header_index + 1 :]
+    lengths = set(map(len, body_rows))
+    if len(lengths) == 1:  # a rectangular grid (as calamine reads it): built column by column
+        columns = list(zip(*body_rows, strict=True))
+        ragged = {
+            header_index + 2 + i
+            for column in columns[width:]
+            for i, c in enumerate(column)
+            if c is not None
+        }
+        frame = pl.DataFrame(
+            [
+                pl.Series(f"column_{j + 1}", columns[j] if j < len(columns) else
+                          [None] * len(body_rows), dtype=pl.Utf8)
+                for j in range(width)
+            ]
+        )  # fmt: skip
+        return header, frame, ragged
     ragged = {
         header_index + 2 + i
         for i, row in enumerate(body_rows)
@@ -612,7 +658,7 @@ def _xlsx_sheet(data: bytes, lookup: dict[str, str], max_unpacked: int) -> Sheet
     return SheetGrid(
         name=book.sheet_names[index],
         position=index + 1,
-        grid=[[_cell_text(v) for v in row] for row in rows],
+        grid=[list(map(_cell_text, row)) for row in rows],
         merged=list(merged),
         skipped=tuple(skipped),
     )
@@ -627,7 +673,10 @@ def fill_merged_down(
     down from the area's top-left value, in the area's first column — the column its header
     names. Returns the grid and each area filled as (column, first row, last row), 1-based
     spreadsheet numbers. Areas in the title and header rows are left as they are."""
-    out = [list(row) for row in grid]
+    # rows are copied when a cell of theirs is filled, not all of them: the grid passed in
+    # stays as it was, and a workbook without merged data cells costs no copy
+    out = cast(list[list[str | None]], list(grid))
+    copied: set[int] = set()
     filled: list[tuple[int, int, int]] = []
     for (top, left), (bottom, _right) in sorted(merged):
         if top <= header_index or bottom <= top or top >= len(out):
@@ -637,6 +686,9 @@ def fill_merged_down(
             continue
         for r in range(top + 1, min(bottom, len(out) - 1) + 1):
             if left < len(out[r]) and out[r][left] is None:
+                if r not in copied:
+                    out[r] = list(out[r])
+                    copied.add(r)
                 out[r][left] = value
         filled.append((left + 1, top + 1, bottom + 1))
     return out, filled
@@ -692,8 +744,19 @@ def _detail(*notes: tuple[str, str]) -> str | None:
 
 
 def _cell_text(value: object) -> str | None:
+    """A cell as text: dates as ISO, whole floats without `.0`, blank text as None.
+
+    Called once per cell of a workbook (millions), so the common cases come first and are
+    told apart by exact type: text, then empty cells, then numbers."""
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        return text if text and not text.isspace() else None  # = `text.strip()` non-empty
     if value is None:
         return None
+    if kind is float:
+        number = cast(float, value)
+        return str(int(number)) if number.is_integer() else str(number)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
     if isinstance(value, date):

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stdnum.cn import uscc as stdnum_uscc
 
 from models.contracts import default_contracts
 from models.normalise import (
@@ -328,6 +329,35 @@ def test_uscc_is_valid_keeps_order_and_length_with_repeats() -> None:
     codes = ["91350200776049653A", "X", "91350200776049653A", None, "X"]
     series = pl.Series(codes, dtype=pl.Utf8)
     assert uscc_is_valid(series).to_list() == [True, False, True, False, False]
+
+
+_USCC_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@st.composite
+def _usccs(draw: st.DrawFn) -> str:
+    """Codes near the valid ones: some correct, some with a wrong character or check digit,
+    some with characters only stdnum's cleaning knows (dashes, spaces, full-width)."""
+    head = draw(st.text(alphabet=_USCC_CHARS, min_size=17, max_size=17))
+    code = (
+        head + stdnum_uscc.calc_check_digit(head + "0")
+        if all(c in "0123456789ABCDEFGHJKLMNPQRTUWXY" for c in head)
+        else head + "0"
+    )
+    mutation = draw(st.sampled_from(["none", "replace", "insert"]))
+    if mutation == "none":
+        return code
+    at = draw(st.integers(0, 17))
+    char = draw(st.sampled_from([*_USCC_CHARS, "–", "-", " ", "\u3000", "５", "a", "\x1f"]))
+    return code[:at] + char + code[at + (mutation == "replace") :]
+
+
+@given(st.lists(_usccs(), max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_uscc_is_valid_agrees_with_stdnum(codes: list[str]) -> None:
+    """The vectorised check of plain codes gives python-stdnum's verdict on every code."""
+    series = pl.Series("uscc", codes, dtype=pl.Utf8)
+    assert uscc_is_valid(series).to_list() == [stdnum_uscc.is_valid(c) for c in codes]
 
 
 # --- enums, lists, booleans ------------------------------------------------------------------
