@@ -23,9 +23,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from warehouse.connection import utc_now
 
 GENESIS = "0" * 64
 """The `previous` of the first entry."""
@@ -92,7 +93,7 @@ def append(
             previous = _line_hash(lines[-1]) if lines else GENESIS
             entry = {
                 "seq": len(lines) + 1,
-                "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+                "at": utc_now().isoformat(timespec="seconds"),
                 "actor": actor or acting_user(),
                 "action": action,
                 "run_id": run_id,

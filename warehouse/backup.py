@@ -19,11 +19,10 @@ import json
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.archive import archive_root
-from warehouse.connection import WarehouseLocation
+from warehouse.connection import WarehouseLocation, utc_now
 from warehouse.firm_cases import FILES_FOLDER, case_files_root
 from warehouse.listing import DOCUMENTS as LISTING_DOCUMENTS
 from warehouse.staging import file_lock, live_state
@@ -81,7 +80,7 @@ def backup(live: Path, folders: Mapping[str, Path], audit_log: Path, folder: Pat
         if p.is_file()
     }
     manifest = {
-        "created_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "created_at": utc_now().isoformat(timespec="seconds"),
         "warehouse": str(live),
         "generation": generation,
         "files": files,

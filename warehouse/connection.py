@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,6 +32,12 @@ otherwise: uncapped, DuckDB takes up to 80% of RAM for its cache and insert scra
 the polars frames of the same process need it too (a national run then peaks far above a
 small server's memory); capped, it spills to disk. 2 GB keeps a national full rebuild's
 DuckDB share small at no measured cost in time (README, Performance)."""
+
+
+def utc_now() -> datetime:
+    """Now as the warehouse stores times: UTC without a zone (DuckDB `TIMESTAMP`), so that
+    times written by runs, acts and the audit log on any server compare as they are."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def resolve_path(explicit: str | None, env_var: str, default: Path) -> Path:

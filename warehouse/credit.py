@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -32,7 +32,7 @@ from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
 from models.tier_changes import tier_changes_from_spans
 from models.tier_paths import tier_paths
 from warehouse.catalogue import schema_of
-from warehouse.connection import WarehouseLocation, query, table_exists
+from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
     Changes,
     changes_since,
@@ -720,7 +720,7 @@ def score_scenario(
     rows = scores.with_columns(
         scenario=pl.lit(name),
         content_sha256=pl.lit(rules.content_sha256),
-        created_at=pl.lit(datetime.now(UTC).replace(tzinfo=None), dtype=pl.Datetime("us")),
+        created_at=pl.lit(utc_now(), dtype=pl.Datetime("us")),
         actor=pl.lit(actor),
     )
     schema = schema_of("scenario_scores")
@@ -762,7 +762,7 @@ def register_rule_set(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
         "rule_set_version": rules.version,
         "content_sha256": rules.content_sha256,
         "content": rules.canonical_json(),
-        "first_used_at": datetime.now(UTC).replace(tzinfo=None),
+        "first_used_at": utc_now(),
     }
     insert(con, "rule_sets", pl.DataFrame([row]), schema_of("rule_sets"))
 
@@ -808,7 +808,7 @@ def adopt_rule_set(
         "rule_set_version": rules.version,
         "content_sha256": rules.content_sha256,
         "effective_from": effective_from,
-        "adopted_at": datetime.now(UTC).replace(tzinfo=None),
+        "adopted_at": utc_now(),
         "actor": actor,
         "reason": reason,
     }

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -41,7 +41,7 @@ from models.firm_cases import (
 )
 from warehouse import audit
 from warehouse.archive import archive_root
-from warehouse.connection import WarehouseLocation, query, table_exists
+from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.paths import confined
 from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert
@@ -161,10 +161,6 @@ def open_cases_of(con: duckdb.DuckDBPyConnection, uscc: str, day: date) -> pl.Da
     ).select("case_id", "kind", "record_doc_no", "filed_on")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def file_case(
     warehouse: WarehouseLocation,
     *,
@@ -178,7 +174,7 @@ def file_case(
     now: datetime | None = None,
 ) -> str:
     """Record a firm's filing (status 已提交) with its attached files; returns its case id."""
-    at = now or _now()
+    at = now or utc_now()
     suffixes = check_attachments(attachments)
     root = case_files_root(warehouse)
     with warehouse.transaction() as con:
@@ -245,7 +241,7 @@ def decide_case(
     now: datetime | None = None,
 ) -> str:
     """Record the centre's decision on an online case; returns the `credit_cases` decision."""
-    at = now or _now()
+    at = now or utc_now()
     with warehouse.transaction() as con:
         ensure_tables(con, TABLES)
         found = read_filings(con).filter(pl.col("case_id") == case_id)

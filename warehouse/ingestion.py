@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -56,7 +56,7 @@ from warehouse.catalogue import (
     retired_schema,
     schema_of,
 )
-from warehouse.connection import query, table_exists
+from warehouse.connection import query, table_exists, utc_now
 from warehouse.credit import official_rules
 from warehouse.incremental import contracts_fingerprint, log_changes, read_step, write_step
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
@@ -134,7 +134,7 @@ def file_entries(scan: pl.DataFrame) -> pl.DataFrame:
 
 def log_rows(run_id: str, scan: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
     """Join what was found in each file with what became of its rows."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     joined = scan.join(counts, left_on="file", right_on="source_file", how="left")
     return joined.with_columns(
         pl.col(

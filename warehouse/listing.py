@@ -16,7 +16,7 @@ What does not: Dagster, the commands' arguments (`pipelines.cli.listing`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -42,7 +42,7 @@ from models.scoring import expand_reasons
 from models.workdays import add_working_days, working_day_calendar
 from warehouse import audit
 from warehouse.catalogue import schema_of
-from warehouse.connection import WarehouseLocation, query, table_exists
+from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.credit import firm_records, official_rules
 from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert
@@ -119,10 +119,6 @@ class Step:
     document: Path | None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def propose(
     warehouse: WarehouseLocation,
     *,
@@ -159,7 +155,7 @@ def propose(
         row = {
             "case_id": case_id, "uscc": uscc, "firm_name": firm[0][0], "basis": basis,
             "grounds": grounds, "evidence_doc_nos": evidence, "proposed_on": on,
-            "rule_set_version": rules.version, "actor": actor, "recorded_at": _now(),
+            "rule_set_version": rules.version, "actor": actor, "recorded_at": utc_now(),
         }  # fmt: skip
         insert(con, "listing_cases", pl.DataFrame([row]), schema_of("listing_cases"))
         _append(con, case_id, "proposed", on, None, None, grounds, None, actor)
@@ -247,7 +243,7 @@ def _append(
     row = {
         "case_id": case_id, "seq": seq, "step": step, "step_on": on, "doc_no": doc_no,
         "deadline": deadline, "detail": detail, "document": document, "actor": actor,
-        "recorded_at": _now(),
+        "recorded_at": utc_now(),
     }  # fmt: skip
     schema = schema_of("listing_events")
     insert(con, "listing_events", pl.DataFrame([row], schema=schema), schema)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.connection import utc_now
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
@@ -118,7 +119,7 @@ def bump_generation(
     ensure_tables(con, ["warehouse_state"])
     state = read_state(con)
     generation = state.generation + 1
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     con.execute("DELETE FROM warehouse_state")
     con.execute(
         "INSERT INTO warehouse_state VALUES (?, ?, ?, ?)",

@@ -10,7 +10,6 @@ risk_model (train up to the data end; the backtest's figures are its metadata) â
 risk_scores (the model's one scoring path, every monitored date) â†’ risk_psi.
 """
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -28,7 +27,7 @@ from models.sampling.params import default_round_params
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Warehouse
 from warehouse.catalogue import BACKTEST_TABLES, schema_of
-from warehouse.connection import query
+from warehouse.connection import query, utc_now
 from warehouse.risk import (
     backtest_frames,
     load_model,
@@ -166,7 +165,7 @@ def risk_model(
             ensure_tables(con, ["risk_model_versions"])
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": str(exc)})
     path = save_model(model, models_dir(warehouse))
-    row = model_version_row(model, "primary", path, datetime.now(UTC).replace(tzinfo=None))
+    row = model_version_row(model, "primary", path, utc_now())
     with warehouse.transaction() as con:
         record_model(con, row)
         backtest = query(

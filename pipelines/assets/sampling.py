@@ -11,7 +11,7 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -39,7 +39,7 @@ from models.sampling.round import draw_round
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import SAMPLING_TABLES
-from warehouse.connection import query
+from warehouse.connection import query, utc_now
 from warehouse.paths import PathOutsideRootError
 from warehouse.round_exports import (
     discard_staged,
@@ -240,7 +240,7 @@ def sampling_round(
                 status=status,
                 plan_file=str(plan_file),
                 plan_sha256=plan_sha256,
-                created_at=datetime.now(UTC).replace(tzinfo=None),
+                created_at=utc_now(),
                 backdate_reason=config.backdate_reason,
                 tier_order=rule_set.tier_names,
             )

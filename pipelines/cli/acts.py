@@ -10,7 +10,6 @@ user. What does not: what the acts mean for scores (models), how they are stored
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +27,7 @@ from warehouse.archive import (
 from warehouse.backup import BackupError, record_folders
 from warehouse.backup import backup as store_backup
 from warehouse.backup import restore as put_back
-from warehouse.connection import Warehouse, processing_date
+from warehouse.connection import Warehouse, processing_date, utc_now
 from warehouse.credit import adopt_rule_set, official_rules
 from warehouse.migrations import upgrade
 from warehouse.staging import bump_generation
@@ -73,7 +72,7 @@ def withdraw(
                     sha256=sha,
                     event="withdrawn",
                     effective_on=day,
-                    recorded_at=datetime.now(UTC).replace(tzinfo=None),
+                    recorded_at=utc_now(),
                     actor=audit.acting_user(),
                     reason=reason.strip(),
                     file=file,
