@@ -376,8 +376,9 @@ def audit_detail(detail: Mapping[str, Any]) -> str:
 
 def _detail_key(key: str) -> str:
     labels = default_labels()
-    if key in labels.kinds.get("audit_detail", {}):
-        return labels.code("audit_detail", key, lang())
+    for kind in ("audit_detail", "feed_state"):
+        if key in labels.kinds.get(kind, {}):
+            return labels.code(kind, key, lang())
     if key in labels.columns:
         return column(key)
     return labels.code("table", key, lang())

@@ -32,6 +32,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from models.credit_records import conform_source, only_no_penalty, source_records
+from models.labels import default_labels
 from models.rules import RuleSet
 from models.workdays import add_working_days, working_day_calendar
 
@@ -82,17 +83,12 @@ PUBLIC_PENALTY_FIELDS: dict[str, str] = {
 }
 """The national 双公示 fields of the public feed, with their headers, in order."""
 
-FEED_STATES_ZH = {
-    "public": "公示中",
-    "suspended": "异议期间暂停公示",
-    "expired": "公示期满已下线",
-    "repaired": "信用修复后下线",
-    "revoked": "已撤销，已撤回公示",
-    "corrected": "已更正，已撤回公示",
-    "withdrawn_file": "数据已撤回",
-    "superseded": "已由新版本取代",
-    "not_yet": "尚未公示",
-}
+FEED_STATES = (
+    "public", "suspended", "expired", "repaired", "revoked", "corrected", "withdrawn_file",
+    "superseded", "not_yet",
+)  # fmt: skip
+FEED_STATES_ZH = default_labels().code_map("feed_state", list(FEED_STATES))
+"""Each state's Chinese name, from the label catalogue (`feed_state`)."""
 
 _OPEN = date(9999, 12, 31)
 _ENDS = {"revoked": "revoked", "corrected": "corrected", "repaired": "repaired"}
