@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from models.rules import RuleSetError, load_rule_set
-from pipelines.cli.options import WarehouseOpt, parse_day, refuse
+from pipelines.cli.options import WarehouseOpt, existing_warehouse, parse_day, refuse
 from warehouse import audit
 from warehouse.archive import (
     ArchiveError,
@@ -58,9 +58,7 @@ def withdraw(
     day = parse_day(on, "--on") or processing_date()
     if not reason.strip():
         refuse("--reason", "请说明撤回原因", "give the reason for the withdrawal")
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在", f"{wh.live_file} does not exist")
+    wh = existing_warehouse(warehouse)
     upgrade(wh.live_file, wh.audit_log)
     try:
         with wh.transaction() as con:
@@ -115,9 +113,7 @@ def adopt(
         refuse("FILE", f"{file} 不存在", f"{file} does not exist")
     if not reason.strip():
         refuse("--reason", "请说明采用依据", "give the reason for the adoption")
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在", f"{wh.live_file} does not exist")
+    wh = existing_warehouse(warehouse)
     upgrade(wh.live_file, wh.audit_log)
     try:
         rules = load_rule_set(file)
@@ -143,9 +139,7 @@ def adopt(
 @rules_app.command("list")
 def list_official(warehouse: WarehouseOpt = None) -> None:
     """The official rule sets and the dates from which each applies."""
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在", f"{wh.live_file} does not exist")
+    wh = existing_warehouse(warehouse)
     with wh.connect(read_only=True) as con:
         official = official_rules(con)
     if not official.adopted:

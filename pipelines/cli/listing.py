@@ -18,9 +18,9 @@ from models.listing import ListingError, case_overview
 from models.objections import STATES_ZH, open_objections
 from models.rules import RuleSetError
 from pipelines.cli.help import CONTEXT, Command, Group
-from pipelines.cli.options import WarehouseOpt, parse_day, refuse
+from pipelines.cli.options import WarehouseOpt, existing_warehouse, parse_day, refuse
 from warehouse import audit
-from warehouse.connection import Warehouse, processing_date, query, table_exists
+from warehouse.connection import processing_date, query, table_exists
 from warehouse.credit import NotOfficialError, official_for
 from warehouse.listing import propose as open_case
 from warehouse.listing import read_cases, read_events, record_step
@@ -42,14 +42,6 @@ OnOpt = Annotated[
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case id, e.g. SX2026-001")]
 
 
-def _warehouse(path: object) -> Warehouse:
-    wh = Warehouse(path=str(path) if path else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在，请先运行 renfang run",
-               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
-    return wh
-
-
 def _refused(exc: Exception) -> None:
     zh, _, en = str(exc).partition(" / ")
     typer.echo(f"{zh} / {en or zh}", err=True)
@@ -59,7 +51,7 @@ def _refused(exc: Exception) -> None:
 def _step(case_id: str, step: str, on: str | None, warehouse: object, detail: str | None,
           repair: bool = False) -> None:  # fmt: skip
     day = parse_day(on, "--on") or processing_date()
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     upgrade(wh.live_file, wh.audit_log)
     try:
         rules = official_for(wh, day)
@@ -110,7 +102,7 @@ def propose(
     if grounds is not None and not evidence:
         refuse("--evidence", "由监管中心立案须列明依据文书", "a case by the centre needs at "
                "least one evidence document number")  # fmt: skip
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     upgrade(wh.live_file, wh.audit_log)
     try:
         rules = official_for(wh, day)
@@ -208,7 +200,7 @@ def list_cases(
 ) -> None:
     """The listing cases: state, next step and deadline (open ones first)."""
     day = parse_day(on, "--on") or processing_date()
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     with wh.connect(read_only=True) as con:
         overview = case_overview(read_cases(con), read_events(con), day)
     if not all_:
@@ -230,7 +222,7 @@ def objections(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Objections (异议) with their decision deadlines: open and overdue ones first."""
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     with wh.connect(read_only=True) as con:
         if not table_exists(con, "objection_deadlines"):
             typer.echo("尚无异议记录，请先运行 renfang run / no objections yet: run `renfang run`")

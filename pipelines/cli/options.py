@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from models.identifiers import UnsafeNameError, check_safe_name
-from warehouse.connection import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT
+from warehouse.connection import DEFAULT_LANDING, DEFAULT_WAREHOUSE, PROJECT_ROOT, Warehouse
 
 
 def valid_date(value: str | None) -> str | None:
@@ -77,6 +77,16 @@ def refuse(option: str, zh: str, en: str) -> NoReturn:
     """Stop before anything runs: one line, Chinese then English, naming the option; exit 2."""
     typer.echo(f"{option}：{zh} / {option}: {en}", err=True)
     raise typer.Exit(code=2)
+
+
+def existing_warehouse(path: object) -> Warehouse:
+    """The warehouse named by `--warehouse` (or the environment / default), refused when it
+    does not exist yet: every command but `renfang run` works on one a run has made."""
+    wh = Warehouse(path=str(path) if path else None)
+    if not wh.live_file.exists():
+        refuse("--warehouse", f"{wh.live_file} 不存在，请先运行 renfang run",
+               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
+    return wh
 
 
 def parse_day(value: str | None, option: str) -> date | None:

@@ -18,8 +18,7 @@ import typer
 from stdnum.cn import uscc as stdnum_uscc
 
 from pipelines.cli.export import AsOfOpt
-from pipelines.cli.options import WarehouseOpt, refuse, refuse_invalid
-from warehouse.connection import Warehouse
+from pipelines.cli.options import WarehouseOpt, existing_warehouse, refuse, refuse_invalid
 
 
 def check_uscc(value: str) -> str:
@@ -43,14 +42,6 @@ def _require_font() -> None:
         raise typer.Exit(code=2) from exc
 
 
-def _warehouse(path: Path | None) -> Warehouse:
-    wh = Warehouse(path=str(path) if path else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在，请先运行 renfang run",
-               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
-    return wh
-
-
 def report(
     uscc: Annotated[str, typer.Option("--uscc", help="The firm's 统一社会信用代码.")],
     out: Annotated[
@@ -71,7 +62,7 @@ def report(
     except PathOutsideRootError as exc:
         refuse_invalid(exc, "--out")
     _require_font()
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     try:
         facts, written = write_report(
             wh, code, date.fromisoformat(as_of) if as_of else None, target,
@@ -102,7 +93,7 @@ def verify_report(
     if not file.is_file():
         refuse("FILE", f"{file} 不存在或不是文件", f"{file} does not exist or is not a file")
     _require_font()
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     result = check(wh, file.read_bytes())
     if result.ok:
         typer.echo(

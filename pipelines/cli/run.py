@@ -21,6 +21,7 @@ from pipelines.cli.options import (
     WarehouseOpt,
     check_landing,
     check_name,
+    existing_warehouse,
     parse_day,
     refuse,
     valid_date,
@@ -224,12 +225,8 @@ def score(
         if rules_file is None:
             refuse("--rules", "测算需要指定评价标准文件", "a scenario needs a rule set file")
     from pipelines.resources import Rules
-    from warehouse.connection import Warehouse
 
-    wh = Warehouse(path=str(warehouse) if warehouse else None)
-    if not wh.live_file.exists():
-        refuse("--warehouse", f"{wh.live_file} 不存在，请先运行 renfang run",
-               f"{wh.live_file} does not exist: run `renfang run` first")  # fmt: skip
+    wh = existing_warehouse(warehouse)
     upgrade(wh.live_file, wh.audit_log)
     named = Rules(path=rules_file)
     try:

@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.help import CONTEXT, Group
-from pipelines.cli.options import WarehouseOpt, refuse
-from pipelines.cli.report import _warehouse, check_uscc
+from pipelines.cli.options import WarehouseOpt, existing_warehouse, refuse
+from pipelines.cli.report import check_uscc
 
 users_app = typer.Typer(
     help="用户 — the dashboards' accounts: a firm's own account (one per USCC).",
@@ -55,7 +55,7 @@ def add_firm(
     if given is None:
         refuse("--users", "请指定用户文件（--users 或 RENFANG_USERS）",
                "name the users file (--users or RENFANG_USERS)")  # fmt: skip
-    wh = _warehouse(warehouse)
+    wh = existing_warehouse(warehouse)
     with wh.connect(read_only=True) as con:
         found = con.execute("SELECT name FROM firms WHERE uscc = ?", [code]).fetchall()
     if not found:
