@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -210,7 +210,7 @@ def clean_folder(
 class Received:
     """What one source's landing folder held this run."""
 
-    scanned: list[ScannedFile]  # the new contents, parsed
+    scanned: list[ScannedFile]  # the new contents, as read (their rows dropped once stored)
     found: int  # files in the folder
     new_rows: int
     superseded: list[str]  # hashes whose path now holds other content
@@ -246,12 +246,18 @@ def receive(
     archived: dict[str, str] = {}
     seen_rows, superseded, reinstated = [], [], []
     found = source_files(landing.folder, source.name)
+    con.execute(table_ddl(f"raw_{source.name}", raw_schema(source), replace=False))
+    ensure_tables(con, ["raw_index"])
+    new_rows = 0
     for path in found:
         sha = sha256_of(path)
         rel = path.relative_to(landing.folder).as_posix()
         if sha not in known:
             found_file = scan_file(path, landing.folder, source, contracts)
-            scanned.append(found_file)
+            # stored and indexed file by file, its rows then dropped: a national year's
+            # inspection outcomes held whole (and concatenated) were the run's memory peak
+            new_rows += _store_raw(con, found_file, now, source, contracts)
+            scanned.append(replace(found_file, rows=found_file.rows.clear()))
             if found_file.problem != "file_too_large":  # refused unread: not kept either
                 archived[sha] = store(archive, source.name, sha, path)
             known.add(sha)
@@ -277,7 +283,6 @@ def receive(
         record_event(con, FileEvent(source.name, sha, "reinstated", today, now, acting_user(),
                                     "该版本重新出现在收件目录 / this version is back in the "
                                     "landing folder", file=rel, run_id=run_id))  # fmt: skip
-    first_seen = {f.sha256: now for f in scanned}
     append(con, "landing_files", registry_rows(scanned, now, run_id, archived),
            LANDING_FILES_SCHEMA)  # fmt: skip
     if seen_rows:
@@ -287,10 +292,6 @@ def receive(
             [source.name, seen["file"].to_list()],
         )
         append(con, "landing_paths", seen, schema_of("landing_paths"))
-    rows = raw_rows(scanned, first_seen, source)
-    append(con, f"raw_{source.name}", rows, raw_schema(source))
-    ensure_tables(con, ["raw_index"])
-    insert(con, "raw_index", index_rows(rows, source, contracts), schema_of("raw_index"))
     scan_all = query(
         con,
         "SELECT * EXCLUDE (run_id, archive_path) FROM landing_files WHERE source = ? "
@@ -299,7 +300,21 @@ def receive(
     )
     replace_slice(con, "landing_scan", scan_all, LANDING_SCAN_SCHEMA, where_column="source",
                   value=source.name)  # fmt: skip
-    return Received(scanned, len(found), rows.height, [b for b, _, _ in superseded])
+    return Received(scanned, len(found), new_rows, [b for b, _, _ in superseded])
+
+
+def _store_raw(
+    con: duckdb.DuckDBPyConnection,
+    scanned: ScannedFile,
+    first_seen: datetime,
+    source: Source,
+    contracts: Contracts,
+) -> int:
+    """Append one new file's raw rows and their index rows; returns the rows stored."""
+    rows = raw_rows([scanned], {scanned.sha256: first_seen}, source)
+    insert(con, f"raw_{source.name}", rows, raw_schema(source))
+    insert(con, "raw_index", index_rows(rows, source, contracts), schema_of("raw_index"))
+    return rows.height
 
 
 INDEXED_REFERENCES = ("uscc", "inspector_id")

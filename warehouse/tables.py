@@ -120,13 +120,15 @@ def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
 def insert(
     con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, schema: pl.Schema
 ) -> None:
-    """Append `frame`'s rows to an existing table, columns selected and cast to `schema`."""
+    """Append `frame`'s rows to an existing table, columns selected and cast to `schema`.
+
+    Handed over as an Arrow relation, not a registered frame: DuckDB keeps what a registered
+    frame exported until the transaction ends, so a source received file by file in one
+    transaction held every file's copy (~1 GB per million inspection outcomes)."""
     if frame.is_empty():
         return
     typed = frame.select(list(schema)).cast(schema)
-    con.register("_incoming", typed)
-    try:
-        columns = ", ".join(f'"{c}"' for c in schema)
-        con.execute(f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _incoming')
-    finally:
-        con.unregister("_incoming")
+    columns = ", ".join(f'"{c}"' for c in schema)
+    con.from_arrow(typed.to_arrow()).query(
+        "_incoming", f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _incoming'
+    )
