@@ -78,6 +78,12 @@ def tier_changes_from_spans(scores: pl.DataFrame, spans: pl.DataFrame) -> pl.Dat
     return _with_causes(pairs, compared)
 
 
+def moved_firms(scores: pl.DataFrame) -> pl.Series:
+    """The firms whose tier differs between two consecutive dates of `scores` (uscc, as_of,
+    score, tier): those with a tier change to explain (`tier_changes_from_spans`)."""
+    return _pairs(scores)["uscc"].unique().sort()
+
+
 _COMPARED = pl.Schema(
     {
         "uscc": pl.Utf8,

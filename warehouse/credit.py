@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -29,7 +29,7 @@ from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.engine import retired_records, score_documents, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
-from models.tier_changes import tier_changes_from_spans
+from models.tier_changes import moved_firms, tier_changes_from_spans
 from models.tier_paths import tier_paths
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
@@ -212,6 +212,12 @@ RECORDS_PER_SLICE = 1_000_000
 of the USCC): the frames of a national table at once do not fit a small server."""
 FIRMS_PER_CHUNK = 20_000
 """Changed firms handled at once by an incremental step."""
+SCORES_PER_SLICE = 1_000_000
+"""Score rows (firms × dates) computed at once when every firm is scored: a full rebuild's
+~70 dates in slices, one new day's date of a national directory in one pass."""
+BULK_SHARE = 10
+"""A write of more than 1/BULK_SHARE of `credit_scores` drops its index and rebuilds it
+after; a smaller one (a new day's date) keeps it: rebuilding it costs seconds at 100k firms."""
 
 
 @dataclass(frozen=True)
@@ -240,14 +246,21 @@ def rules_fingerprint(official: OfficialRules, *extra: object) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def firm_slices(con: duckdb.DuckDBPyConnection, changes: Changes | None) -> list[FirmSlice]:
-    """Every firm in hash slices of about `RECORDS_PER_SLICE` records (`changes` None or
-    `every`), else the changed firms in chunks; no slice when nothing changed."""
+def firm_slices(
+    con: duckdb.DuckDBPyConnection, changes: Changes | None, *, score_dates: int | None = None
+) -> list[FirmSlice]:
+    """Every firm in hash slices (`changes` None or `every`) of about `RECORDS_PER_SLICE`
+    records, or, when scoring `score_dates` dates, of about `SCORES_PER_SLICE` score rows;
+    else the changed firms in chunks; no slice when nothing changed."""
     if changes is None or changes.every:
-        records = 0
-        if table_exists(con, "credit_records"):
+        count = 1
+        if score_dates is not None:
+            [(firms,)] = con.execute("SELECT count(*) FROM firms").fetchall()
+            count = -(-int(firms) * score_dates // SCORES_PER_SLICE)
+        elif table_exists(con, "credit_records"):
             [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
-        count = max(1, -(-int(records) // RECORDS_PER_SLICE))
+            count = -(-int(records) // RECORDS_PER_SLICE)
+        count = max(1, count)
         return [FirmSlice("hash(uscc) % ? = ?", (count, i)) for i in range(count)]
     firms = changes.firms.to_list()
     return [
@@ -471,6 +484,7 @@ def update_scores(
         ).fetchall()
     }
     upto = last_seq(con)
+    [(last_stored,)] = con.execute("SELECT max(as_of) FROM credit_scores").fetchall()
     written: list[pl.DataFrame] = []
     every_on: list[date] = []
     changed: set[str] = set()
@@ -510,7 +524,11 @@ def update_scores(
     if rows:
         frame = pl.DataFrame(rows, schema=schema_of("score_dates"), orient="row")
         insert(con, "score_dates", frame, schema_of("score_dates"))
-    log_changes(con, "scores", None if every_on else changed)
+    # dates after every stored one (the next day's) are appended history: the tier changes
+    # find them by their own watermark (`update_tier_changes`), so only the firms rescored
+    # on earlier dates are logged; anything else scored for every firm changes every firm
+    appended = not full and all(last_stored is None or day > last_stored for day in every_on)
+    log_changes(con, "scores", None if every_on and not appended else changed)
     scores = pl.concat(written) if written else pl.DataFrame(schema=schema_of("credit_scores"))
     return ScoresUpdate(sorted(set(dates)), scores, None if every_on else len(rescored))
 
@@ -569,17 +587,22 @@ def _score_all(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, days: Sequence[date]
 ) -> list[pl.DataFrame]:
     """Every firm's scores on `days` (not stored yet, or rebuilt), slice by slice; the
-    dates' earlier rows are replaced."""
+    dates' earlier rows are replaced. The firm index is dropped and rebuilt only around a
+    bulk write (`BULK_SHARE`, `store_scores`)."""
     if not days:
         return []
-    con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
+    [(stored,)] = con.execute("SELECT count(*) FROM credit_scores").fetchall()
+    [(firms,)] = con.execute("SELECT count(*) FROM firms").fetchall()
+    bulk = int(firms) * len(days) * BULK_SHARE > int(stored)
+    if bulk:
+        con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
     con.execute("DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [days])
     parts = []
-    for part in firm_slices(con, None):
+    for part in firm_slices(con, None, score_dates=len(days)):
         scores = _score_part(con, rules, days, part)
         insert(con, "credit_scores", scores, schema_of("credit_scores"))
         parts.append(scores)
-    con.execute(f"CREATE INDEX {SCORES_BY_FIRM_INDEX} ON credit_scores (uscc)")
+    con.execute(f"CREATE INDEX IF NOT EXISTS {SCORES_BY_FIRM_INDEX} ON credit_scores (uscc)")
     return parts
 
 
@@ -598,31 +621,72 @@ def _store_part(
 def update_tier_changes(
     con: duckdb.DuckDBPyConnection, latest: RuleSet | None, *, full: bool = False
 ) -> CreditUpdate:
-    """`tier_changes` of the firms whose scores or spans changed (every firm when `full` or
-    when a date was added), from every stored score and the latest rule set's spans."""
+    """`tier_changes` of the firms whose scores or spans changed (every firm when `full`),
+    from every stored score and the latest rule set's spans; plus, for every other firm,
+    the changes onto the dates stored after the last derivation (its watermark: the latest
+    date it covered), read off the scores from the date before them on — a new day's date
+    costs two dates of scores, not every firm's history."""
     step = "tier_changes"
     fingerprint = rules_fingerprint(OfficialRules(()), latest.version if latest else "")
+    state = read_step(con, step)
     full, changes = _plan(con, step, ["spans", "scores"], fingerprint, full=full,
                           tables=["tier_changes"])  # fmt: skip
-    schema = schema_of("tier_changes")
+    covered = state.processing_date if state else None
+    [(last,)] = con.execute("SELECT max(as_of) FROM credit_scores").fetchall()
+    # a watermark-less (older) state, or dates gone from under it: derive once in full
+    full = full or covered is None or (last is not None and last < covered)
     rows = 0
     for part in _renewed_slices(con, ["tier_changes"], full, changes):
-        if latest is None:
-            continue
-        scores = _select(con, "SELECT uscc, as_of, score, tier FROM credit_scores WHERE {where}",
-                         part)  # fmt: skip
-        spans = _select(
-            con,
-            "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans "
-            "WHERE rule_set_version = ? AND {where}",
-            part,
-            [latest.version],
-        )
-        changed = tier_changes_from_spans(scores, spans)
-        insert(con, "tier_changes", changed, schema)
-        rows += changed.height
-    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+        if latest is not None:
+            rows += _store_tier_changes(con, latest, part, None)
+    if not full and latest is not None and last is not None and covered and last > covered:
+        rows += _append_tier_changes(con, latest, covered, changes.firms)
+    write_step(con, step, seq=changes.upto, processing_date=last, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _store_tier_changes(
+    con: duckdb.DuckDBPyConnection, latest: RuleSet, part: FirmSlice, since: date | None
+) -> int:
+    """The tier changes of a slice of firms between their scores from `since` on (all of
+    them when None), stored; returns the rows."""
+    dated = "" if since is None else "as_of >= ? AND "
+    scores = _select(
+        con, f"SELECT uscc, as_of, score, tier FROM credit_scores WHERE {dated}{{where}}", part,
+        [] if since is None else [since],
+    )  # fmt: skip
+    spans = _select(
+        con,
+        "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans "
+        "WHERE rule_set_version = ? AND {where}",
+        part,
+        [latest.version],
+    )
+    changed = tier_changes_from_spans(scores, spans)
+    insert(con, "tier_changes", changed, schema_of("tier_changes"))
+    return changed.height
+
+
+def _append_tier_changes(
+    con: duckdb.DuckDBPyConnection, latest: RuleSet, covered: date, derived: pl.Series
+) -> int:
+    """The changes onto the dates after `covered` of every firm not `derived` again in full:
+    from the last stored date up to `covered` (the pairs before it are stored and did not
+    change) — only the firms whose tier moved on those dates read their spans."""
+    [(anchor,)] = con.execute(
+        "SELECT max(as_of) FROM credit_scores WHERE as_of <= ?", [covered]
+    ).fetchall()
+    since = anchor if anchor is not None else covered + timedelta(days=1)
+    window = query(
+        con, "SELECT uscc, as_of, score, tier FROM credit_scores WHERE as_of >= ?", [since]
+    ).filter(~pl.col("uscc").is_in(derived.implode()))
+    moved = moved_firms(window).to_list()
+    rows = 0
+    for i in range(0, len(moved), FIRMS_PER_CHUNK):
+        chunk = moved[i : i + FIRMS_PER_CHUNK]
+        part = FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (chunk,))
+        rows += _store_tier_changes(con, latest, part, since)
+    return rows
 
 
 def update_tier_paths(
