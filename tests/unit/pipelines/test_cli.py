@@ -183,3 +183,20 @@ def test_a_failed_steps_cause_is_the_domain_message_in_one_line() -> None:
 
 def test_one_line() -> None:
     assert one_line("a\n  b\n\nc ") == "a b c"
+
+
+@pytest.mark.parametrize("job", ["main", "risk"])
+def test_every_step_of_a_job_has_a_chinese_name_and_stage(job: str) -> None:
+    """The progress lines name each step by its label: a step without one would show its
+    English asset key among the Chinese names."""
+    from models.labels import default_labels
+    from pipelines.cli.progress import step_groups
+    from pipelines.definitions import build_defs
+
+    labels = default_labels()
+    _, groups = step_groups(build_defs(), job)
+    job_steps = {n.name for n in build_defs().resolve_job_def(job).graph.nodes}
+    unnamed = [s for s in sorted(job_steps & set(groups)) if labels.code("table", s) == s]
+    unstaged = [g for g in sorted(set(groups.values())) if labels.code("stage", g) == g]
+    assert not unnamed, unnamed
+    assert not unstaged, unstaged
