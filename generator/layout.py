@@ -26,6 +26,10 @@ AmountStyle = Literal["plain", "yuan", "wan", "mixed"]
 
 LARGE_FIRMS = 20_000
 CHUNK_ROWS = 1_000_000
+CHUNK_BYTES = 100 * 2**20
+"""A large landing's files stay about this size, half the ingestion's default 200 MiB file
+limit: wide sources such as penalty decisions reach ~370 bytes a row, so a million rows
+would be a file the warehouse refuses — and a benchmark that silently measured less."""
 
 
 @dataclass(frozen=True)
@@ -170,10 +174,14 @@ SAMPLE_LAYOUT: dict[str, Callable[[pl.DataFrame], Parts]] = {
 
 
 def large_layout(source: str, frame: pl.DataFrame) -> Parts:
-    """Plain UTF-8 CSV chunks of at most CHUNK_ROWS records, Chinese headers, ISO dates."""
-    chunks = max(1, -(-len(frame) // CHUNK_ROWS))
+    """Plain UTF-8 CSV chunks of at most CHUNK_ROWS records and about CHUNK_BYTES (a row's
+    size estimated from the frame in memory, with a margin for dates and lists spelt out),
+    Chinese headers, ISO dates."""
+    per_row = max(1, 5 * frame.estimated_size() // (4 * max(1, len(frame))))
+    rows = max(1, min(CHUNK_ROWS, CHUNK_BYTES // per_row))
+    chunks = max(1, -(-len(frame) // rows))
     return [
-        (FileSpec(f"{source}_{i + 1:03d}.csv", "csv_utf8"), frame.slice(i * CHUNK_ROWS, CHUNK_ROWS))
+        (FileSpec(f"{source}_{i + 1:03d}.csv", "csv_utf8"), frame.slice(i * rows, rows))
         for i in range(chunks)
     ]
 

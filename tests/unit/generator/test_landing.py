@@ -308,3 +308,13 @@ def test_large_populations_are_chunked_plain_utf8_csv(tmp_path, monkeypatch):
         lines = path.read_bytes().count(b"\n")
         assert lines <= 10_000 + 1
     assert counts["firms"] == layout.LARGE_FIRMS
+
+
+def test_large_landing_files_stay_below_the_ingestion_file_limit(tmp_path, monkeypatch):
+    """Files are cut by size as well as rows: a wide source's million rows would be a file
+    the warehouse refuses (the default limit), and a benchmark would measure less work."""
+    monkeypatch.setattr(layout, "CHUNK_BYTES", 400_000)
+    write_landing(tmp_path, firms=layout.LARGE_FIRMS, years=1, defects=False)
+    sizes = {p.name: p.stat().st_size for p in landing_files(tmp_path)}
+    assert max(sizes.values()) <= 400_000 * 1.2, sizes
+    assert len([n for n in sizes if n.startswith("penalty_decisions")]) >= 2
