@@ -352,7 +352,14 @@ def bench(firms: int, intensity: float, model: bool) -> dict[str, float]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
         [(accepted,)] = con.execute("SELECT sum(rows_accepted) FROM ingestion_log").fetchall()
-    print(f"  {accepted:,d} accepted source rows; {records:,d} credit records")
+        refused = con.execute(
+            "SELECT file, problem FROM landing_files WHERE status IN ('rejected', 'unreadable')"
+        ).fetchall()
+    print(f"  {accepted:,d} accepted source rows; {records:,d} credit records; "
+          f"{len(refused)} files refused whole")  # fmt: skip
+    too_large = [file for file, problem in refused if problem == "file_too_large"]
+    if too_large:  # the run measured less than the landing holds: its figures mean nothing
+        raise SystemExit(f"files refused as too large, figures not comparable: {too_large}")
 
     day1, day2 = TODAY + timedelta(days=1), TODAY + timedelta(days=2)
     new = day_files(warehouse, folder, day1, "D1")
