@@ -96,9 +96,7 @@ class WarehouseLocation:
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
-        config["memory_limit"] = (
-            self.memory_limit or os.environ.get("RENFANG_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
-        )
+        config["memory_limit"] = memory_limit(self.memory_limit)
         attempt = 0
         while True:
             try:
@@ -175,6 +173,11 @@ def processing_date(explicit: str | None = None) -> date:
     """The processing date: `explicit`, else `$RENFANG_TODAY`, else today."""
     value = explicit or os.environ.get("RENFANG_TODAY")
     return date.fromisoformat(value) if value else date.today()
+
+
+def memory_limit(explicit: str | None = None) -> str:
+    """DuckDB's memory cap: `explicit`, else `$RENFANG_DUCKDB_MEMORY`, else the default."""
+    return explicit or os.environ.get("RENFANG_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
 
 
 def query(
