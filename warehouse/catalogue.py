@@ -240,6 +240,10 @@ DERIVATION_STATE_SCHEMA = pl.Schema(
 CHANGE_LOG_SCHEMA = pl.Schema({"seq": pl.Int64(), "layer": pl.Utf8(), "uscc": pl.Utf8()})
 """Firms whose inputs of a layer changed (null: every firm), for the next layer's step."""
 
+UNVALIDATED_KEYS_SCHEMA = pl.Schema({"source": pl.Utf8(), "row_key": pl.Utf8()})
+"""Key groups of each clean table written since the quality gate last passed it (the key as
+text; null: the whole table), for incremental validation (`warehouse.gate_state`)."""
+
 SCORE_DATES_SCHEMA = pl.Schema(
     {"as_of": pl.Date(), "rule_set_version": pl.Utf8(), "seq": pl.Int64()}
 )
@@ -356,6 +360,8 @@ _DERIVED: tuple[Table, ...] = (
           "last processing date, fingerprint and change-log watermark."),
     Table("change_log", "bookkeeping", CHANGE_LOG_SCHEMA, "Firms whose inputs changed, layer "
           "by layer, for incremental runs."),
+    Table("unvalidated_keys", "bookkeeping", UNVALIDATED_KEYS_SCHEMA, "Key groups of each "
+          "clean table written since the quality gate last passed it (null: the whole table)."),
     Table("score_dates", "bookkeeping", SCORE_DATES_SCHEMA, "Per scored as-of date: the "
           "change-log position its scores reflect."),
     Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "

@@ -42,6 +42,7 @@ from models.firm_cases import (
 from warehouse import audit
 from warehouse.archive import archive_root
 from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
+from warehouse.gate_state import mark_unvalidated
 from warehouse.paths import confined
 from warehouse.staging import bump_generation
 from warehouse.tables import ensure_tables, insert
@@ -105,7 +106,8 @@ def merge_online_cases(con: duckdb.DuckDBPyConnection) -> set[str]:
     caller's transaction, after the landing files' rows were cleaned): a landing row with the
     same case number wins, being the centre's own record of it. Returns the firms whose
     online rows changed, so an incremental run derives them again (`merge_cases` is the
-    rule; this applies it to the stored table, rewriting only what differs)."""
+    rule; this applies it to the stored table, rewriting only what differs); the changed
+    cases are marked for the quality gate."""
     current = query(con, "SELECT * FROM credit_cases")
     landing = current.filter(pl.col("source_file").ne_missing(ONLINE_SOURCE))
     before = current.filter(pl.col("source_file").eq_missing(ONLINE_SOURCE))
@@ -118,6 +120,7 @@ def merge_online_cases(con: duckdb.DuckDBPyConnection) -> set[str]:
     if not after.is_empty():
         insert(con, "credit_cases", after, current.schema)
     changed = pl.concat([before, after]).unique(keep="none")
+    mark_unvalidated(con, "credit_cases", changed.select("case_id"))  # the contract's key
     return set(changed["uscc"].drop_nulls().to_list())
 
 

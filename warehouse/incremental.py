@@ -12,14 +12,16 @@ it describes):
   means "every firm" (a full rebuild). Each consumer reads the entries after its watermark.
 - `score_dates` — per stored as-of date, the position in the log its scores reflect (a
   date scored by a run with fewer partitions keeps its own watermark).
+- `unvalidated_keys` — the key groups of each clean table the quality gate has not yet
+  validated (`warehouse.gate_state`).
 
 Exactness rests on one property of the engine: every derived row belongs to one firm and
 depends only on that firm's inputs (a key group of a source, for the clean layer). A step
 given a set of firms computes exactly the rows a full rebuild would give those firms.
 
-What belongs here: these bookkeeping tables and their reads and writes. What does not:
-deciding what a derived row is (models), which rows a step re-derives (`warehouse.ingestion`,
-`warehouse.credit`).
+What belongs here: these bookkeeping tables and their reads and writes (the gate's marks
+excepted: `warehouse.gate_state`). What does not: deciding what a derived row is (models),
+which rows a step re-derives (`warehouse.ingestion`, `warehouse.credit`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from warehouse.catalogue import schema_of
 from warehouse.connection import query
 from warehouse.tables import ensure_tables, insert
 
-STATE_TABLES = ("derivation_state", "change_log", "score_dates")
-"""Watermarks: they record how a table was derived, not what it holds (a full rebuild and an
-incremental run leave the same tables but different watermarks)."""
+STATE_TABLES = ("derivation_state", "change_log", "score_dates", "unvalidated_keys")
+"""Watermarks: they record how a table was derived (or what of it the quality gate has yet to
+validate, `warehouse.gate_state`), not what it holds (a full rebuild and an incremental run
+leave the same tables but different watermarks)."""
 
 CLEAN_VERSION = "clean-incremental-1"
 """Bumped when the clean layer's code changes what it computes: the next run is full."""

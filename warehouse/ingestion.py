@@ -58,6 +58,7 @@ from warehouse.catalogue import (
 )
 from warehouse.connection import query, table_exists, utc_now
 from warehouse.credit import official_rules
+from warehouse.gate_state import mark_unvalidated
 from warehouse.incremental import contracts_fingerprint, log_changes, read_step, write_step
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
 from warehouse.tables import append, ensure_tables, insert, replace_slice, table_ddl
@@ -459,7 +460,8 @@ def update_clean(
     in the directory changed — each with every other row of its key group. A key group's
     clean rows depend on nothing else (`models.row_checks`, `models.supersession`), so the
     result is the full rebuild's. A full rebuild cleans the key groups one slice at a time.
-    The firms of the rows cleaned again are logged for the credit layer."""
+    The firms of the rows cleaned again are logged for the credit layer, and their key
+    groups (or the whole table) marked for the quality gate (`warehouse.gate_state`)."""
     name = source.name
     step = f"clean:{name}"
     today = landing.processing_date
@@ -490,6 +492,7 @@ def update_clean(
             con.execute(table_ddl(f"retired_{name}", retired_schema(source), replace=True))
         con.execute("DELETE FROM quarantine WHERE source = ?", [name])
         con.execute("DELETE FROM collapsed_rows WHERE source = ?", [name])
+        mark_unvalidated(con, name, None)
         previous = pl.DataFrame(schema=schema_of("derived_files")).drop("source")
         changed = signatures["file_sha256"]
         selection = _all_rows(con, name)
@@ -514,6 +517,8 @@ def update_clean(
         if not full:
             _delete_previous(con, source, contracts, raw, part, scan, was_current)
         _insert_part(con, source, raw, part, cleaned, in_force)
+        if not full:  # for the quality gate, which validates what changed
+            mark_unvalidated(con, name, cleaned.current.select(source.key))
         rederived += raw.height + scan.height
         firms |= set(part["uscc"].drop_nulls().to_list())
     _write_snapshots(con, name, signatures, refs)

@@ -33,6 +33,30 @@ DEFAULT_DOCS_URL = "http://127.0.0.1:3001"
 INDEX_LIMIT = 90
 """Validations listed on the index (ten runs of the nine sources); older pages stay on disk."""
 
+SCOPE_KEY = "validation_scope"
+"""Where a result's meta says which rows were validated: mode (full | incremental), reason
+(`REASONS`, decided by `warehouse.gate_state.plan`), rows validated and rows of the table."""
+WHOLE_TABLE = "whole_table"
+"""Meta flag of an outcome judged on the whole table in DuckDB while GX saw only the changed
+rows (row count, key uniqueness: `pipelines.quality.gx_gate`)."""
+
+MODES: dict[str, tuple[str, str]] = {
+    "full": ("全量校验", "full"),
+    "incremental": ("增量校验", "incremental"),
+}
+REASONS: dict[str, tuple[str, str]] = {
+    "full_run": ("全量重建运行", "a full rebuild run"),
+    "never_passed": ("此前没有通过的校验", "no earlier passing validation"),
+    "table_rebuilt": ("清洗步骤重建了整张表", "the clean step rebuilt the table"),
+    "suite_changed": ("检查项已变更", "the suite changed"),
+    "date_moved_back": (
+        "处理日期早于上次通过的校验",
+        "the processing date is before the last pass's",
+    ),
+    "changed_rows": ("上次通过校验后写入的行", "rows written since the last pass"),
+}
+"""Why a validation covered what it did, in words (Chinese, English)."""
+
 EXPECTATIONS: dict[str, tuple[str, str]] = {
     "expect_table_columns_to_match_set": (
         "表包含约定的全部列",
@@ -89,6 +113,36 @@ class Validation:
     passed: int
     validated_at: str
     result_file: Path
+    scope: Mapping[str, Any] | None  # SCOPE_KEY of the result (None: kept before it existed)
+
+
+def scope_words(mode: str, reason: str | None, validated: int, rows: int) -> tuple[str, str]:
+    """Which rows a validation covered, in Chinese and in English: e.g. `增量校验：共 4,800
+    行，校验其中 12 行（上次通过校验后写入的行）` and `incremental: 12 of 4,800 rows validated
+    (rows written since the last pass)`."""
+    mode_zh, mode_en = MODES.get(mode, (mode, mode))
+    why_zh, why_en = REASONS.get(reason, (reason, reason)) if reason else ("", "")
+    zh = f"{mode_zh}：共 {rows:,d} 行，校验其中 {validated:,d} 行" + (
+        f"（{why_zh}）" if why_zh else ""
+    )
+    en = f"{mode_en}: {validated:,d} of {rows:,d} rows validated" + (
+        f" ({why_en})" if why_en else ""
+    )
+    return zh, en
+
+
+def scope_text(mode: str, reason: str | None, validated: int, rows: int) -> str:
+    """`scope_words` as one line, Chinese first (the check's metadata)."""
+    return " / ".join(scope_words(mode, reason, validated, rows))
+
+
+def _scope_of(scope: Mapping[str, Any]) -> tuple[str, str]:
+    return scope_words(
+        str(scope.get("mode", "")),
+        scope.get("reason"),
+        int(scope.get("rows_validated") or 0),
+        int(scope.get("table_rows") or 0),
+    )
 
 
 def docs_folder(reports: Path) -> Path:
@@ -128,6 +182,7 @@ def load_validation(file: Path) -> Validation:
         passed=int(stats.get("successful_expectations", 0)),
         validated_at=_run_time(result),
         result_file=file,
+        scope=(result.get("meta") or {}).get(SCOPE_KEY),
     )
 
 
@@ -172,6 +227,8 @@ def validation_page(
 
     stats = result.get("statistics", {})
     ok = bool(result.get("success"))
+    scope = (result.get("meta") or {}).get(SCOPE_KEY) or {}
+    incremental = scope.get("mode") == "incremental"
     rows = []
     for n, item in enumerate(result.get("results", []), start=1):
         config = item.get("expectation_config") or {}
@@ -184,7 +241,7 @@ def validation_page(
         rows.append(
             f'<tr class="{"pass" if passed else "fail"}"><td>{n}</td>'
             f'<td>{escape(zh)}<br><span class="en">{escape(en)}</span><br><code>{escape(kind)}'
-            f"</code></td><td>{_verdict(passed)}</td>"
+            f"</code></td><td>{_checked_on(item, incremental)}</td><td>{_verdict(passed)}</td>"
             f"<td>{'' if count is None else f'{int(count):,d}'}</td>"
             f"<td>{escape(_evidence(item))}</td></tr>"
         )
@@ -199,12 +256,44 @@ def validation_page(
 通过 <span class="en">passed</span> {int(stats.get("successful_expectations", 0))} ·
 检查时间 <span class="en">validated at</span> {escape(_run_time(result))} ·
 运行编号 <span class="en">run</span> <code>{escape(run_id)}</code></p>
+{_scope_paragraph(scope)}
 <table><thead><tr><th>序号<br><span class="en">No.</span></th>
-<th>检查内容<br><span class="en">Expectation</span></th><th>结果<br><span class="en">Result
+<th>检查内容<br><span class="en">Expectation</span></th><th>检查范围<br><span class="en">
+Checked on</span></th><th>结果<br><span class="en">Result
 </span></th><th>不符合行数<br><span class="en">Unexpected rows</span></th>
 <th>说明<br><span class="en">Evidence</span></th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>"""
     return _html(f"数据质量检查报告：{title_zh}", body)
+
+
+def _scope_paragraph(scope: Mapping[str, Any]) -> str:
+    """Which rows were validated; for an incremental validation, what that means."""
+    if not scope:
+        return ""
+    zh, en = _scope_of(scope)
+    text = (
+        f'<p class="meta">校验范围 <span class="en">Scope</span>：{escape(zh)} '
+        f'<span class="en">{escape(en)}</span></p>'
+    )
+    if scope.get("mode") != "incremental":
+        return text
+    return text + (
+        '<p class="meta">增量校验只把上次通过校验后写入的行交给 Great Expectations；其余各行'
+        "已在同一组检查项下通过（处理日期只会后移）。行数与键唯一性仍对整张表检查（DuckDB 统计）。"
+        '<br><span class="en">An incremental validation gives Great Expectations only the rows '
+        "written since the table last passed; every other row passed the same suite before "
+        "(the processing date only moved forward). Row count and key uniqueness are still "
+        "checked on the whole table (counted in DuckDB).</span></p>"
+    )
+
+
+def _checked_on(item: Mapping[str, Any], incremental: bool) -> str:
+    """Where an outcome was judged: the whole table, or the changed rows given to GX."""
+    if (item.get("meta") or {}).get(WHOLE_TABLE):
+        return '全表（DuckDB 统计）<br><span class="en">whole table (counted in DuckDB)</span>'
+    if incremental:
+        return '变更行<br><span class="en">changed rows</span>'
+    return '全表<br><span class="en">whole table</span>'
 
 
 def index_page(validations: Sequence[Validation], labels: Labels) -> str:
@@ -217,9 +306,9 @@ def index_page(validations: Sequence[Validation], labels: Labels) -> str:
             f'<td><a href="{escape(href)}">{escape(labels.code("table", v.source, "zh"))}</a>'
             f'<br><span class="en">{escape(labels.code("table", v.source, "en"))}</span></td>'
             f"<td>{_verdict(v.success)}</td><td>{v.passed} / {v.evaluated}</td>"
-            f"<td><code>{escape(v.run_id)}</code></td></tr>"
+            f"<td>{_index_scope(v.scope)}</td><td><code>{escape(v.run_id)}</code></td></tr>"
         )
-    empty = '<tr><td colspan="5">尚无检查结果 <span class="en">No validation yet</span></td></tr>'
+    empty = '<tr><td colspan="6">尚无检查结果 <span class="en">No validation yet</span></td></tr>'
     body = f"""
 <h1>数据质量检查报告 <span class="en">Validation reports (Data Docs)</span></h1>
 <p class="meta">每次运行对每张清洗后的数据表执行一组检查（由数据约定生成）；
@@ -229,9 +318,21 @@ contract; the latest {INDEX_LIMIT} reports.</span></p>
 <table><thead><tr><th>检查时间<br><span class="en">Validated at</span></th>
 <th>数据表<br><span class="en">Table</span></th><th>结果<br><span class="en">Result</span></th>
 <th>通过 / 检查项<br><span class="en">Passed / expectations</span></th>
+<th>校验行数<br><span class="en">Rows validated</span></th>
 <th>运行编号<br><span class="en">Run</span></th></tr></thead>
 <tbody>{"".join(rows) or empty}</tbody></table>"""
     return _html("数据质量检查报告 Validation reports", body)
+
+
+def _index_scope(scope: Mapping[str, Any] | None) -> str:
+    """`增量 12 / 4,800` or `全量 4,800`: the mode and the rows GX saw."""
+    if not scope:
+        return ""
+    mode = str(scope.get("mode", ""))
+    zh, en = MODES.get(mode, (mode, mode))
+    validated, rows = int(scope.get("rows_validated") or 0), int(scope.get("table_rows") or 0)
+    count = f"{validated:,d} / {rows:,d}" if mode == "incremental" else f"{rows:,d}"
+    return f'{escape(zh)} <span class="en">{escape(en)}</span> {count}'
 
 
 def _describe(kind: str, kwargs: Mapping[str, Any], col: Any) -> tuple[str, str]:

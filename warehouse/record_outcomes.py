@@ -15,13 +15,15 @@ import polars as pl
 
 from models.sampling.items import merge_outcomes, outcomes_from_records
 from warehouse.connection import query, table_exists
+from warehouse.gate_state import mark_unvalidated
 from warehouse.tables import insert
 
 
 def merge_record_outcomes(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Bring the derived rows of `inspection_outcomes` up to date with `inspection_records`;
     returns the firms whose derived outcomes changed (so an incremental run derives their
-    credit records again). Derived rows are those whose `source_file` is a record workbook."""
+    credit records again) and marks them for the quality gate. Derived rows are those whose
+    `source_file` is a record workbook."""
     if not table_exists(con, "inspection_records") or not table_exists(con, "inspection_outcomes"):
         return set()
     records = query(con, "SELECT * FROM inspection_records")
@@ -37,4 +39,5 @@ def merge_record_outcomes(con: duckdb.DuckDBPyConnection) -> set[str]:
     if not after.is_empty():
         insert(con, "inspection_outcomes", after, current.schema)
     changed = pl.concat([before, after]).unique(keep="none")
+    mark_unvalidated(con, "inspection_outcomes", changed.select("inspection_id"))  # its key
     return set(changed.get_column("uscc").drop_nulls().to_list())

@@ -33,8 +33,11 @@ FULL_REBUILD_TAG = "renfang/rebuild"
 without it a run derives again only what new files, acts and the date changed."""
 
 
-def full_rebuild(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> bool:
-    """Whether this run rebuilds everything from the archive (`FULL_REBUILD_TAG`)."""
+def full_rebuild(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext | dg.AssetCheckExecutionContext,
+) -> bool:
+    """Whether this run rebuilds everything from the archive (`FULL_REBUILD_TAG`); the
+    quality gate then validates every table whole."""
     return context.run.tags.get(FULL_REBUILD_TAG) == "full"
 
 

@@ -8,6 +8,15 @@ factory of one blocking Dagster asset check per source.
 Every expectation is derived from the contract, so a column declared there is checked here
 without anyone writing a line for it.
 
+Incremental validation: in an incremental run the gate gives GX only the rows written since
+the table last passed (`warehouse.gate_state` keeps the marks), with the same suite but for
+the two expectations about the whole table — at least `min_rows` rows, unique keys — which
+are judged on the whole table in DuckDB and reported in the same result, marked as such.
+Every other expectation is about one row, and the rows not given to GX passed it before
+under the same suite (or one stricter by an earlier processing date), so the verdict is the
+full validation's. The whole table goes to GX in a `--full` run, when the suite changed, the
+processing date went back, nothing passed before or the clean step rebuilt the table.
+
 What does not: row-level validation and quarantine of landing rows (`models.row_checks`, which
 runs before the clean table exists — this gate catches what slips past it: bugs, schema drift,
 an empty firm directory), advisory checks that only warn (drift, timeliness), business rules.
@@ -17,6 +26,7 @@ module whenever it loads the definitions. GX 1.x has no polars engine and its SQ
 not work on DuckDB, so tables are validated as pandas frames.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -31,9 +41,20 @@ import polars as pl
 
 from models import uscc
 from models.contracts import Column, Contracts, Source
+from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Warehouse
+from warehouse import gate_state
+from warehouse.connection import WarehouseLocation, query
+from warehouse.gate_state import TableFacts
 from warehouse.paths import confined
-from warehouse.quality_docs import docs_url, page_url, render_reports
+from warehouse.quality_docs import (
+    SCOPE_KEY,
+    WHOLE_TABLE,
+    docs_url,
+    page_url,
+    render_reports,
+    scope_text,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,6 +80,18 @@ _NS_RANGE = (date(1677, 9, 22), date(2262, 4, 11))
 _DOMAIN_KWARGS = ("column", "column_A", "column_B", "column_list")
 """Where an expectation names its column(s), in the order reported."""
 
+GATE_VERSION = "gate-1"
+"""Bumped when the gate's code changes a verdict (how a frame is converted, a pattern): the
+next validation of every table is a full one (`suite_fingerprint`)."""
+
+WHOLE_TABLE_TYPES = (
+    "expect_table_row_count_to_be_between",
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+)
+"""The expectations whose verdict depends on rows other than the one checked: judged on the
+whole table (`warehouse.gate_state.table_facts`) when GX sees only the changed rows."""
+
 
 @dataclass(frozen=True)
 class ExpectationOutcome:
@@ -80,11 +113,19 @@ class ExpectationOutcome:
 
 @dataclass(frozen=True)
 class GateResult:
-    """The gate's verdict on one clean table, with where the evidence was written."""
+    """The gate's verdict on one clean table, with where the evidence was written.
+
+    `row_count` is the whole table's; `rows_validated` how many of them GX checked (all of
+    them unless `mode` is incremental); `reason` why the scope is what it is
+    (`warehouse.quality_docs.REASONS`; None when the caller just validated a frame).
+    """
 
     source: str
     success: bool
     row_count: int
+    rows_validated: int
+    mode: str  # full | incremental
+    reason: str | None
     outcomes: tuple[ExpectationOutcome, ...]
     result_path: Path
     docs_page: Path
@@ -174,6 +215,19 @@ def _enum_set(col: Column, contracts: Contracts) -> list[str]:
     return list(contracts.enum_values(col.enum))
 
 
+def suite_fingerprint(source: Source, contracts: Contracts) -> str:
+    """What a row's verdict depends on besides the processing date: the suite (columns,
+    enums, lengths, `min_date` …), the gate's code and GX's version. The date's bound is left
+    out — rows that passed stay valid when it moves forward (`warehouse.gate_state.plan`
+    compares the dates)."""
+    gx = _gx()
+    configs = [
+        e.configuration.to_json_dict() for e in expectations_for(source, contracts, date.max)
+    ]
+    parts = [GATE_VERSION, gx.__version__, json.dumps(configs, sort_keys=True, default=str)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def validate_table(
     df: pl.DataFrame,
     source: Source,
@@ -183,8 +237,16 @@ def validate_table(
     docs_dir: Path,
     results_dir: Path,
     run_id: str,
+    whole_table: TableFacts | None = None,
+    reason: str | None = None,
 ) -> GateResult:
     """Run the source's suite on a clean table; keep the JSON result and render its report.
+
+    With `whole_table`, `df` holds only the rows changed since the table last passed: GX
+    checks them against the suite without its whole-table expectations (`WHOLE_TABLE_TYPES`),
+    whose outcomes come from `whole_table` — the whole table's row count and duplicate keys,
+    counted in DuckDB — and are marked as such in the result. The result's meta says which
+    rows were validated (`SCOPE_KEY`).
 
     The JSON result goes to `results_dir/<run_id>/<source>.json`; its report page (listed on
     `docs_dir/index.html`) is what `GateResult.docs_page` names.
@@ -193,11 +255,12 @@ def validate_table(
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context()
-    suite = context.suites.add_or_update(
-        gx.ExpectationSuite(
-            name=source.name, expectations=expectations_for(source, contracts, as_of)
-        )
-    )
+    expectations = expectations_for(source, contracts, as_of)
+    if whole_table is not None:  # those judged on the whole table are not GX's to check
+        given = [e for e in expectations if e.expectation_type not in WHOLE_TABLE_TYPES]
+    else:
+        given = expectations
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=source.name, expectations=given))
     batch_definition = (
         context.data_sources.add_pandas("warehouse")
         .add_dataframe_asset(name=source.name)
@@ -223,15 +286,92 @@ def validate_table(
         run_id=RunIdentifier(run_name=run_id),
     )
     ((_, result),) = run.run_results.items()
-    result_path = _write_result(result, confined(results_dir, run_id, f"{source.name}.json"))
+    if whole_table is not None:
+        judged = [_whole_table_result(e, whole_table, source) for e in expectations
+                  if e.expectation_type in WHOLE_TABLE_TYPES]  # fmt: skip
+        _merge(result, judged, expectations)
+    mode = "full" if whole_table is None else "incremental"
+    row_count = df.height if whole_table is None else whole_table.rows
+    scope = {"mode": mode, "reason": reason, "rows_validated": df.height, "table_rows": row_count}
+    result_path = _write_result(result, scope, confined(results_dir, run_id, f"{source.name}.json"))
     return GateResult(
         source=source.name,
         success=bool(result.success),
-        row_count=df.height,
+        row_count=row_count,
+        rows_validated=df.height,
+        mode=mode,
+        reason=reason,
         outcomes=tuple(_outcome(r, source) for r in result.results),
         result_path=result_path,
         docs_page=render_reports(docs_dir, results_dir, run_id, source.name, contracts=contracts),
     )
+
+
+def _whole_table_result(
+    expectation: "Expectation", facts: TableFacts, source: Source
+) -> "ExpectationValidationResult":
+    """A whole-table expectation's outcome from the facts counted in DuckDB, in GX's shape
+    (so the result file, the report and the check's metadata read it like any other)."""
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationValidationResult,
+    )
+
+    config = expectation.configuration
+    if expectation.expectation_type == "expect_table_row_count_to_be_between":
+        low, high = config.kwargs.get("min_value"), config.kwargs.get("max_value")
+        success = (low is None or facts.rows >= low) and (high is None or facts.rows <= high)
+        result: dict[str, Any] = {"observed_value": facts.rows}
+    else:  # key uniqueness
+        success = facts.duplicate_rows == 0
+        keys = [{k: _plain(row.get(k)) for k in source.key} for row in facts.duplicate_keys]
+        result = {
+            "element_count": facts.rows,
+            "unexpected_count": facts.duplicate_rows,
+            "unexpected_percent": 100 * facts.duplicate_rows / facts.rows if facts.rows else 0.0,
+            "unexpected_index_column_names": list(source.key),
+            "partial_unexpected_index_list": keys,
+        }
+    return ExpectationValidationResult(
+        success=success,
+        expectation_config=config,
+        result=result,
+        meta={WHOLE_TABLE: True},
+        exception_info={
+            "raised_exception": False,
+            "exception_traceback": None,
+            "exception_message": None,
+        },
+    )
+
+
+def _merge(
+    result: "ExpectationSuiteValidationResult",
+    judged: list["ExpectationValidationResult"],
+    expectations: list["Expectation"],
+) -> None:
+    """Add the whole-table outcomes to GX's result, every outcome in the suite's order, and
+    count them in its verdict and statistics."""
+
+    def position(item: "ExpectationValidationResult") -> int:
+        config = item.expectation_config
+        assert config is not None, "GX always attaches the expectation to its validation result"
+        return order.get((config.type, _columns(config.kwargs)), len(order))
+
+    # a suite has one expectation of a kind per column (or column pair, or table)
+    order = {
+        (e.expectation_type, _columns(e.configuration.kwargs)): i
+        for i, e in enumerate(expectations)
+    }
+    merged = sorted([*result.results, *judged], key=position)
+    passed = sum(1 for r in merged if r.success)
+    result.results = merged
+    result.success = passed == len(merged)
+    result.statistics = {
+        "evaluated_expectations": len(merged),
+        "successful_expectations": passed,
+        "unsuccessful_expectations": len(merged) - passed,
+        "success_percent": 100 * passed / len(merged) if merged else None,
+    }
 
 
 def _context() -> "EphemeralDataContext":
@@ -288,22 +428,27 @@ def _as_pandas(df: pl.DataFrame, source: Source) -> "pd.DataFrame":
 def _outcome(result: "ExpectationValidationResult", source: Source) -> ExpectationOutcome:
     config = result.expectation_config
     assert config is not None, "GX always attaches the expectation to its validation result"
-    columns: list[str] = []
-    for name in _DOMAIN_KWARGS:
-        value = config.kwargs.get(name)
-        if isinstance(value, list):
-            columns.extend(value)
-        elif value:
-            columns.append(value)
     rows = result.result.get("partial_unexpected_index_list") or []
     return ExpectationOutcome(
         expectation_type=config.type,
-        columns=tuple(columns),
+        columns=_columns(config.kwargs),
         success=bool(result.success),
         unexpected_count=result.result.get("unexpected_count"),
         offending_keys=tuple({k: _plain(row.get(k)) for k in source.key} for row in rows),
         detail=_detail(result),
     )
+
+
+def _columns(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The column(s) an expectation names, in the order reported."""
+    columns: list[str] = []
+    for name in _DOMAIN_KWARGS:
+        value = kwargs.get(name)
+        if isinstance(value, list):
+            columns.extend(value)
+        elif value:
+            columns.append(value)
+    return tuple(columns)
 
 
 def _detail(result: "ExpectationValidationResult") -> str | None:
@@ -334,11 +479,56 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _write_result(result: "ExpectationSuiteValidationResult", path: Path) -> Path:
+def _write_result(
+    result: "ExpectationSuiteValidationResult", scope: dict[str, Any], path: Path
+) -> Path:
+    """GX's result as JSON, its meta saying which rows were validated (`SCOPE_KEY`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2)
+    data = result.to_json_dict()
+    meta = data.get("meta")
+    data["meta"] = {**(meta if isinstance(meta, dict) else {}), SCOPE_KEY: scope}
+    text = json.dumps(data, ensure_ascii=False, indent=2)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def gate_source(
+    warehouse: WarehouseLocation,
+    source: Source,
+    contracts: Contracts,
+    *,
+    as_of: date,
+    run_id: str,
+    full_run: bool,
+) -> GateResult:
+    """The gate of one clean table as a run applies it: the whole table or only its rows
+    written since it last passed (`warehouse.gate_state.plan`); a pass clears the marks the
+    validation covered and records the suite and date it passed with. Reads and writes
+    `warehouse` in two short transactions, GX runs between them."""
+    fingerprint = suite_fingerprint(source, contracts)
+    with warehouse.transaction() as con:
+        scope = gate_state.plan(con, source.name, fingerprint, as_of, full_run=full_run)
+        if scope.full:
+            rows = query(con, f'SELECT * FROM "{source.name}"')
+            whole = None
+        else:
+            rows = gate_state.unvalidated_rows(con, source.name, source.key)
+            whole = gate_state.table_facts(con, source.name, source.key, OFFENDING_KEYS_SHOWN)
+    gate = validate_table(
+        rows,
+        source,
+        contracts,
+        as_of=as_of,
+        docs_dir=warehouse.reports / "gx_docs",
+        results_dir=warehouse.reports / "gx_results",
+        run_id=run_id,
+        whole_table=whole,
+        reason=scope.reason,
+    )
+    if gate.success:
+        with warehouse.transaction() as con:
+            gate_state.passed(con, source.name, scope, fingerprint=fingerprint, as_of=as_of)
+    return gate
 
 
 def gx_asset_checks(contracts: Contracts) -> list[dg.AssetChecksDefinition]:
@@ -352,25 +542,27 @@ def _gx_suite_check(source: Source, contracts: Contracts) -> dg.AssetChecksDefin
         name="gx_suite",
         blocking=True,
         compute_kind="great_expectations",
+        pool=WRITER_POOL,  # a pass clears the table's marks in the warehouse
         description=(
             f"Great Expectations suite generated from the contract of {source.name} "
             f"({source.title_zh}): declared columns, at least {source.min_rows} rows, required "
             "values, enum values, USCC charset, date ranges and order, non-negative amounts, "
-            "text lengths, unique keys. Blocking: a failure skips every downstream asset."
+            "text lengths, unique keys. Incremental runs give GX only the rows changed since "
+            "the last pass (row count and key uniqueness judged on the whole table). "
+            "Blocking: a failure skips every downstream asset."
         ),
     )
     def gx_suite(
         context: dg.AssetCheckExecutionContext, warehouse: Warehouse, landing: Landing
     ) -> dg.AssetCheckResult:
         """Validate the clean table as written; the Data Docs page shows every expectation."""
-        gate = validate_table(
-            warehouse.read_table(source.name),
+        gate = gate_source(
+            warehouse,
             source,
             contracts,
             as_of=landing.processing_date,  # the same "today" ingestion used
-            docs_dir=warehouse.reports / "gx_docs",
-            results_dir=warehouse.reports / "gx_results",
             run_id=context.run.run_id,
+            full_run=full_rebuild(context),
         )
         return dg.AssetCheckResult(
             passed=gate.success,
@@ -383,6 +575,11 @@ def _gx_suite_check(source: Source, contracts: Contracts) -> dg.AssetChecksDefin
 
 def _metadata(gate: GateResult, docs: Path) -> dict[str, dg.MetadataValue]:
     metadata: dict[str, dg.MetadataValue] = {
+        "validation_mode": dg.MetadataValue.text(gate.mode),
+        "validation_scope": dg.MetadataValue.text(
+            scope_text(gate.mode, gate.reason, gate.rows_validated, gate.row_count)
+        ),
+        "rows_validated": dg.MetadataValue.int(gate.rows_validated),
         "row_count": dg.MetadataValue.int(gate.row_count),
         "expectations": dg.MetadataValue.int(len(gate.outcomes)),
         "failed_expectations": dg.MetadataValue.int(len(gate.failures)),

@@ -1,0 +1,367 @@
+"""The quality gate in incremental runs: GX sees only the rows written since the last pass.
+
+A day's clean step marks the key groups it wrote (`warehouse.gate_state`); the gate of the
+next validation gives GX only their rows, and judges row count and key uniqueness on the
+whole table in DuckDB. Real GX, real DuckDB: the clean step is the one the main job's
+assets call (`warehouse.ingestion.update_clean`, no Dagster: a run through Dagster costs
+seconds), the gate is `gate_source`, which the `gx_suite` checks call; the last test runs
+the main job itself and reads the scope from the checks' metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from fixtures.landing import (
+    FIRM_DESIGN,
+    FIRM_EQUIPMENT,
+    PENALTY_HEADER,
+    PROCESSING_DATE,
+    write_fixture_landing,
+)
+
+from models.contracts import SOURCE_ORDER, Contracts, default_contracts
+from models.rules import default_rule_set
+from pipelines.definitions import build_defs, execute_main
+from pipelines.quality.gx_gate import GateResult, expectations_for, gate_source
+from pipelines.resources import Landing
+from pipelines.resources import Warehouse as WarehouseResource
+from warehouse import staging
+from warehouse.archive import archive_root
+from warehouse.connection import Warehouse
+from warehouse.ingestion import receive, row_rules_of, update_clean
+from warehouse.landing import LandingFolder
+from warehouse.tables import ensure_bookkeeping
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+CONTRACTS = default_contracts()
+RULES = default_rule_set()
+TODAY = date.fromisoformat(PROCESSING_DATE)
+WHOLE_TABLE = ["expect_table_row_count_to_be_between", "expect_column_values_to_be_unique"]
+GATED = ("firms", "penalty_decisions", "circulars")
+"""The sources these tests validate (every source is cleaned; a GX run costs ~0.4 s)."""
+
+
+def penalties(*doc_nos: str) -> str:
+    """A landing CSV of valid penalty decisions with these numbers (one firm, 2025)."""
+    rows = [",".join(PENALTY_HEADER)]
+    rows += [f"{doc},{FIRM_DESIGN},上海申防,2025-03-05,超越资质范围承接业务,罚款,15000,普通,"
+             "上海市国防动员办公室,有效,2025-03-08" for doc in doc_nos]  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+def circulars(*doc_nos: str) -> str:
+    """A landing CSV of valid circulars with these numbers, each naming two firms."""
+    rows = ["通报文号,统一社会信用代码,通报日期,通报类型,级别,通报机关"]
+    rows += [f"{doc},{firm},2025-02-01,批评,市,上海市国防动员办公室"
+             for doc in doc_nos for firm in (FIRM_DESIGN, FIRM_EQUIPMENT)]  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+NEW_FILES = {"penalty_decisions": penalties, "circulars": circulars}
+
+
+@dataclass
+class World:
+    """A warehouse fed from the fixture landing folder, one "run" at a time."""
+
+    root: Path
+    file: Path
+    today: date = TODAY
+    runs: int = 0
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(path=str(self.file), reports_dir=str(self.root / "reports"))
+
+    @property
+    def landing(self) -> LandingFolder:
+        return LandingFolder(path=str(self.root / "landing"), today=self.today.isoformat())
+
+    def add(self, source: str, name: str, *doc_nos: str) -> None:
+        path = self.root / "landing" / source / name
+        path.write_text(NEW_FILES[source](*doc_nos), encoding="utf-8")
+
+    def clean(self, *, full: bool = False) -> None:
+        """The raw and clean steps of a run, for every source, in one transaction."""
+        with self.warehouse.transaction() as con:
+            ensure_bookkeeping(con)
+            for name in SOURCE_ORDER:
+                source = CONTRACTS.source(name)
+                receive(con, self.landing, source, CONTRACTS, archive_root(self.warehouse), None)
+                rules = row_rules_of(con, source, RULES)
+                update_clean(con, source, CONTRACTS, self.landing, rules, full=full)
+
+    def gate(
+        self, *names: str, full_run: bool = False, contracts: Contracts = CONTRACTS
+    ) -> dict[str, GateResult]:
+        """The gate of these sources (`GATED` by default), as the run's checks apply it."""
+        self.runs += 1
+        return {
+            name: gate_source(self.warehouse, contracts.source(name), contracts,
+                              as_of=self.today, run_id=f"run-{self.runs}", full_run=full_run)
+            for name in names or GATED
+        }  # fmt: skip
+
+    def sql(self, statement: str, params: list | None = None) -> list[tuple]:
+        with self.warehouse.transaction() as con:
+            return con.execute(statement, params or []).fetchall()
+
+    def rows(self, table: str) -> int:
+        return self.sql(f'SELECT count(*) FROM "{table}"')[0][0]
+
+
+@pytest.fixture(scope="module")
+def first_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture folder received, cleaned and validated once (whole: nothing passed yet)."""
+    root = tmp_path_factory.mktemp("first_day")
+    write_fixture_landing(root / "landing")
+    world = World(root, root / "warehouse.duckdb")
+    world.clean()
+    first = world.gate()
+    assert all(g.success and g.mode == "full" for g in first.values())
+    assert first["penalty_decisions"].reason == "never_passed"
+    return root
+
+
+@pytest.fixture
+def world(first_day: Path, tmp_path: Path) -> World:
+    """A copy of the first day's landing folder, archive and warehouse, for one test."""
+    root = tmp_path / "world"
+    shutil.copytree(first_day, root, ignore=shutil.ignore_patterns("reports"))
+    return World(root, root / "warehouse.duckdb")
+
+
+def failure(gate: GateResult, kind: str):
+    [found] = [f for f in gate.failures if f.expectation_type == kind]
+    return found
+
+
+def test_an_incremental_day_validates_only_the_rows_it_wrote(world: World):
+    before = world.rows("penalty_decisions")
+    world.today += timedelta(days=1)  # the date moving forward keeps what passed valid
+    world.add("penalty_decisions", "day2.csv", "新1号", "新2号", "新3号")
+    world.clean()
+    gates = world.gate()
+
+    gate = gates["penalty_decisions"]
+    assert gate.success
+    assert (gate.mode, gate.reason) == ("incremental", "changed_rows")
+    assert (gate.rows_validated, gate.row_count) == (3, before + 3)
+    untouched = gates["firms"]
+    assert (untouched.mode, untouched.rows_validated) == ("incremental", 0)
+    assert untouched.row_count == world.rows("firms")
+
+    result = json.loads(gate.result_path.read_text(encoding="utf-8"))
+    assert result["meta"]["validation_scope"] == {
+        "mode": "incremental",
+        "reason": "changed_rows",
+        "rows_validated": 3,
+        "table_rows": before + 3,
+    }
+    # GX saw the three rows; row count and key uniqueness were judged on the whole table
+    items = result["results"]
+    kinds = [i["expectation_config"]["type"] for i in items]
+    suite = expectations_for(CONTRACTS.source("penalty_decisions"), CONTRACTS, world.today)
+    assert kinds == [e.expectation_type for e in suite]  # the whole suite, in its order
+    assert result["statistics"]["evaluated_expectations"] == len(suite)
+    whole = [i for i in items if i["meta"].get("whole_table")]
+    assert [i["expectation_config"]["type"] for i in whole] == WHOLE_TABLE
+    assert whole[0]["result"]["observed_value"] == before + 3
+    assert whole[1]["result"]["element_count"] == before + 3
+    not_null = next(i for i in items if i["expectation_config"]["type"].endswith("not_be_null"))
+    assert not_null["result"]["element_count"] == 3
+
+    page = gate.docs_page.read_text(encoding="utf-8")
+    assert f"增量校验：共 {before + 3} 行，校验其中 3 行" in page
+    assert f"incremental: 3 of {before + 3} rows validated" in page
+    assert "whole table (counted in DuckDB)" in page and "changed rows" in page
+
+    again = world.gate("penalty_decisions")["penalty_decisions"]  # the marks were cleared
+    assert (again.mode, again.rows_validated, again.success) == ("incremental", 0, True)
+
+
+def test_a_bad_value_in_a_changed_row_fails_the_incremental_gate(world: World):
+    world.add("penalty_decisions", "day2.csv", "新1号", "新2号")
+    world.clean()
+    # a defect the row checks let through (a bug, say) in one of the rows the day wrote
+    world.sql("UPDATE penalty_decisions SET procedure = '口头' WHERE doc_no = '新2号'")
+
+    gate = world.gate("penalty_decisions")["penalty_decisions"]
+
+    assert not gate.success
+    assert (gate.mode, gate.rows_validated) == ("incremental", 2)
+    bad = failure(gate, "expect_column_values_to_be_in_set")
+    assert (bad.columns, bad.unexpected_count) == (("procedure",), 1)
+    assert bad.offending_keys == ({"doc_no": "新2号"},)
+
+
+@pytest.mark.parametrize("source", ["penalty_decisions", "circulars"])
+def test_a_key_shared_by_an_old_and_a_new_row_fails_uniqueness_on_the_whole_table(
+    world: World, source: str
+):
+    key = CONTRACTS.source(source).key
+    [old] = world.sql(f'SELECT {", ".join(key)} FROM "{source}" ORDER BY ALL LIMIT 1')
+    world.add(source, "day2.csv", "新1号")
+    world.clean()
+    # one new row takes the key of an old one: its own key group is gone from the table, so
+    # GX's batch holds only the other new rows — uniqueness is judged on the whole table
+    [new] = world.sql(f"SELECT {', '.join(key)} FROM \"{source}\" WHERE doc_no = '新1号' LIMIT 1")
+    assignments = ", ".join(f"{k} = ?" for k in key)
+    matches = " AND ".join(f"{k} = ?" for k in key)
+    world.sql(f'UPDATE "{source}" SET {assignments} WHERE {matches}', [*old, *new])
+
+    gate = world.gate(source)[source]
+
+    assert not gate.success and gate.mode == "incremental"
+    assert gate.rows_validated == (0 if source == "penalty_decisions" else 1)
+    kind = "expect_column_values_to_be_unique" if len(key) == 1 else (
+        "expect_compound_columns_to_be_unique")  # fmt: skip
+    duplicate = failure(gate, kind)
+    assert duplicate.unexpected_count == 2
+    assert duplicate.offending_keys == (dict(zip(key, old, strict=True)),)
+    result = json.loads(gate.result_path.read_text(encoding="utf-8"))
+    [judged] = [i for i in result["results"] if i["expectation_config"]["type"] == kind]
+    assert judged["meta"] == {"whole_table": True} and not judged["success"]
+
+
+def _full_run(world: World) -> Contracts:
+    world.clean(full=True)
+    return CONTRACTS
+
+
+def _suite_changed(world: World) -> Contracts:
+    world.clean()
+    return CONTRACTS.model_copy(update={"max_text_length": CONTRACTS.max_text_length - 1})
+
+
+def _date_moved_back(world: World) -> Contracts:
+    world.today -= timedelta(days=1)
+    world.clean()
+    return CONTRACTS
+
+
+def _table_rebuilt(world: World) -> Contracts:
+    world.clean(full=True)  # e.g. the contract changed: the clean step rebuilds every table
+    return CONTRACTS
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
+        (_full_run, "full_run"),
+        (_suite_changed, "suite_changed"),
+        (_date_moved_back, "date_moved_back"),
+        (_table_rebuilt, "table_rebuilt"),
+    ],
+    ids=["--full", "suite changed", "date moved back", "table rebuilt"],
+)
+def test_a_full_run_a_changed_suite_or_a_rebuilt_table_validates_everything(
+    world: World, run, reason: str
+):
+    world.add("penalty_decisions", "day2.csv", "新1号")
+    contracts = run(world)
+
+    gates = world.gate(full_run=reason == "full_run", contracts=contracts)
+
+    for name in ("penalty_decisions", "firms"):
+        gate = gates[name]
+        assert gate.success
+        assert (gate.mode, gate.reason) == ("full", reason)
+        assert gate.rows_validated == gate.row_count == world.rows(name) > 0
+        result = json.loads(gate.result_path.read_text(encoding="utf-8"))
+        assert not [i for i in result["results"] if i["meta"].get("whole_table")]  # all GX's
+    assert "全量校验" in gates["firms"].docs_page.read_text(encoding="utf-8")
+    # and it counts as a pass: the next validation with that suite is incremental
+    after = world.gate("penalty_decisions", contracts=contracts)["penalty_decisions"]
+    assert (after.mode, after.rows_validated) == ("incremental", 0)
+
+
+def test_the_rows_of_a_failed_gate_are_validated_by_the_next_run(world: World):
+    world.add("penalty_decisions", "day2.csv", "新1号", "新2号")
+    world.clean()
+    world.sql("UPDATE penalty_decisions SET procedure = '口头' WHERE doc_no = '新2号'")
+    assert not world.gate("penalty_decisions")["penalty_decisions"].success
+    world.sql("UPDATE penalty_decisions SET procedure = '普通' WHERE doc_no = '新2号'")  # fixed
+
+    world.add("penalty_decisions", "day3.csv", "新3号")
+    world.clean()
+    gate = world.gate("penalty_decisions")["penalty_decisions"]
+
+    assert gate.success and gate.mode == "incremental"
+    assert gate.rows_validated == 3  # day 3's row and the two the failed validation left
+    assert world.gate("penalty_decisions")["penalty_decisions"].rows_validated == 0
+
+
+def test_a_staged_run_thrown_away_after_its_gate_failed_leaves_its_rows_to_the_next(
+    world: World,
+):
+    """A staged run writes a copy of the warehouse; when its gate fails the copy is thrown
+    away — marks and all — and the live derivation state did not move, so the next run
+    writes, marks and validates the same key groups again."""
+    live = world.file
+    world.add("penalty_decisions", "day2.csv", "新1号", "新2号")
+    copy, _ = staging.begin(live, "failing-run")
+    world.file = copy
+    world.clean()
+    world.sql("UPDATE penalty_decisions SET procedure = '口头' WHERE doc_no = '新2号'")
+    assert not world.gate("penalty_decisions")["penalty_decisions"].success
+    staging.discard(copy)
+
+    world.file = live
+    world.add("penalty_decisions", "day3.csv", "新3号")
+    world.clean()
+    gate = world.gate("penalty_decisions")["penalty_decisions"]
+
+    assert gate.success and (gate.mode, gate.rows_validated) == ("incremental", 3)
+
+
+@pytest.mark.slow
+def test_the_main_job_says_which_rows_each_gate_validated(fixture_landing: Path, tmp_path: Path):
+    file = tmp_path / "warehouse.duckdb"
+    defs = build_defs(
+        warehouse=WarehouseResource(
+            path=str(file), reports_dir=str(tmp_path / "reports"), staged=True
+        ),
+        landing=Landing(path=str(fixture_landing), today=PROCESSING_DATE),
+    )
+
+    def scopes(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+        assert result.success
+        return {
+            e.asset_key.to_user_string(): {k: v.value for k, v in e.metadata.items()}
+            for e in result.get_asset_check_evaluations()
+            if e.check_name == "gx_suite"
+        }
+
+    first = scopes(execute_main(defs))
+    assert {m["validation_mode"] for m in first.values()} == {"full"}
+
+    (fixture_landing / "penalty_decisions" / "day2.csv").write_text(
+        penalties("沪国动罚〔2025〕9号"), encoding="utf-8"
+    )
+    second = scopes(execute_main(defs))
+    penalty = second["penalty_decisions"]
+    assert (penalty["validation_mode"], penalty["rows_validated"]) == ("incremental", 1)
+    assert penalty["row_count"] == first["penalty_decisions"]["row_count"] + 1
+    assert penalty["validation_scope"] == (
+        f"增量校验：共 {penalty['row_count']} 行，校验其中 1 行（上次通过校验后写入的行） / "
+        f"incremental: 1 of {penalty['row_count']} rows validated (rows written since the "
+        "last pass)"
+    )
+    assert (second["firms"]["validation_mode"], second["firms"]["rows_validated"]) == (
+        "incremental",
+        0,
+    )
+
+    third = scopes(execute_main(defs, full=True))
+    assert {m["validation_mode"] for m in third.values()} == {"full"}
+    assert all("full rebuild run" in m["validation_scope"] for m in third.values())
+    assert third["penalty_decisions"]["rows_validated"] == penalty["row_count"]
