@@ -177,7 +177,7 @@ def large_layout(source: str, frame: pl.DataFrame) -> Parts:
     """Plain UTF-8 CSV chunks of at most CHUNK_ROWS records and about CHUNK_BYTES (a row's
     size estimated from the frame in memory, with a margin for dates and lists spelt out),
     Chinese headers, ISO dates."""
-    per_row = max(1, 5 * frame.estimated_size() // (4 * max(1, len(frame))))
+    per_row = max(1, 5 * int(frame.estimated_size()) // (4 * max(1, len(frame))))
     rows = max(1, min(CHUNK_ROWS, CHUNK_BYTES // per_row))
     chunks = max(1, -(-len(frame) // rows))
     return [
