@@ -299,13 +299,13 @@ def withdraw(warehouse: Path, landing: Path, relative: str, on: date) -> None:
 
 
 def scoring_ratio(warehouse: Path) -> float:
-    """One as-of scoring from the stored spans — the sums in DuckDB (`span_sums`) and the
-    tiers in polars (`scores_from_sums`), as the pipeline scores — vs the bare DuckDB
-    aggregate of the same records; the all-polars path from spans read into memory too."""
+    """One as-of scoring from the stored spans — the pipeline's own function
+    (`warehouse.credit.score_stored_spans`: the sums in DuckDB, the tiers in polars) on the
+    directory it has read — vs the bare DuckDB aggregate of the same records; the all-polars
+    path from spans read into memory too."""
     from models.engine import scores_of
     from models.rules import default_rule_set
-    from models.scoring import scores_from_sums
-    from warehouse.credit import span_sums
+    from warehouse.credit import score_stored_spans
 
     day = date(2025, 12, 31)
     rules = default_rule_set()
@@ -322,7 +322,7 @@ def scoring_ratio(warehouse: Path) -> float:
         )
         _, scoring = timed(
             "  (a') one as-of scoring (DuckDB sums + tiers)",
-            lambda: scores_from_sums(span_sums(con, rules, [day]), firms, rules, [day]),
+            lambda: score_stored_spans(con, rules, [day], firms),
             repeat=5,
         )
         spans = query(con, "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -64,10 +64,22 @@ REASON_SPAN_SCHEMA = pl.Schema(
         "veto_reason": pl.Utf8(),
         "span_from": pl.Date(),
         "span_until": pl.Date(),
+        "points_micro": pl.Int64(),
+        "veto_rank": pl.Int32(),
     }
 )
 """`score_reasons` as an interval table: the row (without `as_of`) is a reason as of every
-date T with `span_from ≤ T < span_until` (null `span_until`: open)."""
+date T with `span_from ≤ T < span_until` (null `span_until`: open).
+
+Two columns serve the as-of scoring of the stored spans (`warehouse.credit.span_sums`), so
+that one aggregate does it with integers: `points_micro`, the points in the whole millionths
+sums run in (`_micro`), and `veto_rank`, the order of a veto span among its firm's vetoes
+(`with_scoring_columns`; null for any other span)."""
+
+VETO_ORDER: tuple[tuple[str, bool], ...] = (("valid_until", True), ("record_id", False))
+"""(column, descending): the order in which the veto records counting on a date are
+reported (`veto_until`, `veto_reason`): the one lasting longest first (an open end, null,
+before any date), then the smallest record id."""
 
 _MICRO = 1e6
 """Points are summed as whole millionths: adding and later subtracting the same values then
@@ -79,6 +91,18 @@ _SUMS = ["bonus", "deduction", "vetoes"]
 def _micro(points: pl.Expr) -> pl.Expr:
     """Points as whole millionths (half to even, as numpy's `rint` in `_scores`)."""
     return (points * _MICRO).round(0, mode="half_to_even").cast(pl.Int64)
+
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def _in_veto_order(frame: FrameT, *first: str) -> FrameT:
+    """`frame` sorted by the columns `first`, then by `VETO_ORDER`."""
+    return frame.sort(
+        [*first, *(c for c, _ in VETO_ORDER)],
+        descending=[*(False for _ in first), *(d for _, d in VETO_ORDER)],
+        nulls_last=False,
+    )
 
 
 def _points(micro: pl.Expr) -> pl.Expr:
@@ -198,15 +222,34 @@ def reason_spans(
     (REASON_SPAN_SCHEMA). About one row per record: the form in which the reasons of a long
     series of dates can be stored; `expand_reasons` gives the rows of chosen dates."""
     spans = _spans(records, statuses, _firm_ids(firms), rules, None)
+    text = _with_text(spans, records).with_columns(
+        span_until=pl.when(pl.col("span_until") < OPEN).then(pl.col("span_until")),
+    )
     return (
-        _with_text(spans, records)
-        .with_columns(
-            span_until=pl.when(pl.col("span_until") < OPEN).then(pl.col("span_until")),
-        )
+        with_scoring_columns(text)
         .select(REASON_SPAN_SCHEMA.names())
         .cast(REASON_SPAN_SCHEMA)
         .sort("uscc", "record_id", "segment", "span_from")
     )
+
+
+def with_scoring_columns(spans: pl.DataFrame) -> pl.DataFrame:
+    """`spans` — every span of their firms under one rule set — with the two columns a stored
+    as-of scoring aggregates (REASON_SPAN_SCHEMA): `points_micro`, the points in whole
+    millionths, and `veto_rank`: among the veto spans of the firm, 1 for the record reported
+    first (`VETO_ORDER`), 2 for the next record, and so on (pieces of one record share its
+    rank); null for a span of no veto.
+
+    The veto reported on a date is then the counting veto span with the smallest rank: an
+    integer minimum instead of a sort on the record ids, the widest column of the spans
+    (reading it was most of the cost of a stored as-of scoring).
+    """
+    key = ["uscc", *(c for c, _ in VETO_ORDER)]
+    vetoes = _in_veto_order(spans.select(*key, "veto").with_row_index("at").filter("veto"), "uscc")
+    new_record = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in key)
+    ranked = vetoes.select("at", rank=new_record.cast(pl.Int32).cum_sum().over("uscc"))
+    ranks = pl.Series([None] * spans.height, dtype=pl.Int32).scatter(ranked["at"], ranked["rank"])
+    return spans.with_columns(points_micro=_micro(pl.col("points")), veto_rank=ranks)
 
 
 def expand_reasons(spans: pl.DataFrame, as_of_dates: Sequence[date]) -> pl.DataFrame:
@@ -831,7 +874,7 @@ def _veto_details(
     indexed: pl.DataFrame, records: pl.DataFrame, n_firms: int, size: int
 ) -> tuple[pl.Series, pl.Series]:
     """`veto_until` and `veto_reason` per cell (null without a counting veto): of the veto
-    records counting there, the one lasting longest (ties: smallest record_id).
+    records counting there, the first in `VETO_ORDER` (the one lasting longest).
 
     The veto spans are ranked once by that order; expanded over the dates they cover (veto
     records are few), each cell keeps its best rank — integers only, no string sort.
@@ -845,7 +888,7 @@ def _veto_details(
             ],
             how="horizontal",
         )
-        .sort(["valid_until", "record_id"], descending=[True, False])
+        .pipe(_in_veto_order)
         .with_row_index("rank")
     )
     best = (
@@ -906,12 +949,16 @@ SPAN_SUM_SCHEMA = pl.Schema(
     }
 )
 """Per firm and as-of date with a counting reason: the sums of its points in whole
-millionths, how many reasons count, and the veto that counts longest (by `valid_until`, open
-first, then the smallest `record_id`)."""
+millionths, how many reasons count, and the veto reported (the first in `VETO_ORDER`)."""
 
 
 def span_sums(spans: pl.LazyFrame, day: date) -> pl.LazyFrame:
-    """SPAN_SUM_SCHEMA rows of one as-of date from the reason spans."""
+    """SPAN_SUM_SCHEMA rows of one as-of date from the reason spans.
+
+    From the points and the record ids themselves, not from the spans' `points_micro` and
+    `veto_rank`: the reference that the DuckDB aggregate over those columns
+    (`warehouse.credit.span_sums`) is held equal to.
+    """
     micro = _micro(pl.col("points"))
     good = pl.col("polarity") == "good"
     counting = spans.filter(
@@ -924,8 +971,7 @@ def span_sums(spans: pl.LazyFrame, day: date) -> pl.LazyFrame:
         counting_records=pl.len(),
     )
     vetoes = (
-        counting.filter("veto")
-        .sort(["valid_until", "record_id"], descending=[True, False])
+        _in_veto_order(counting.filter("veto"))
         .group_by("uscc", maintain_order=True)
         .agg(veto_until=pl.col("valid_until").first(), veto_reason=pl.col("veto_reason").first())
     )
@@ -943,15 +989,30 @@ def scores_from_sums(
     rules: RuleSet,
     as_of_dates: Sequence[date],
 ) -> pl.DataFrame:
-    """CREDIT_SCORE_SCHEMA rows of every directory firm at each date from its `span_sums`
-    (a firm without any: no points, no veto). Sums run in whole millionths, as `_scores`
-    does, so every scoring path gives the same floats."""
-    dates = _sorted_dates(as_of_dates).to_frame()
-    grid = _firm_ids(firms).to_frame("uscc").join(dates, how="cross").lazy()
-    bonus = _points(pl.col("bonus").fill_null(0))
-    deduction = _points(pl.col("deduction").fill_null(0))
+    """CREDIT_SCORE_SCHEMA rows of every directory firm at each date, sorted by (as_of,
+    uscc), from its `span_sums` (a firm without any: no points, no veto). Sums run in whole
+    millionths, as `_scores` does, so every scoring path gives the same floats.
+
+    Each date's sums are joined to the sorted directory on the firm alone, in the
+    directory's order: no grid of firms × dates, no join on two keys and no sort after it
+    (one date, the usual as-of scoring, is one join).
+    """
+    firm_ids = _firm_ids(firms).to_frame("uscc")
+    by_date = sums.lazy().cast(SPAN_SUM_SCHEMA).collect().partition_by("as_of", as_dict=True)
+    none = pl.DataFrame(schema=SPAN_SUM_SCHEMA)
+    dated = [
+        firm_ids.join(
+            by_date.get((day,), none).drop("as_of"), on="uscc", how="left", maintain_order="left"
+        ).with_columns(as_of=pl.lit(day, dtype=pl.Date))
+        for day in _sorted_dates(as_of_dates)
+    ]
+    if not dated:
+        return pl.DataFrame(schema=CREDIT_SCORE_SCHEMA)
+    bonus, deduction = pl.col("bonus"), pl.col("deduction")
     return (
-        grid.join(sums.lazy().cast(SPAN_SUM_SCHEMA), on=["uscc", "as_of"], how="left")
+        pl.concat(dated)
+        # millionths → points once: an expression used twice is evaluated twice
+        .with_columns(bonus=_points(bonus.fill_null(0)), deduction=_points(deduction.fill_null(0)))
         .with_columns(
             veto=pl.col("veto_until").is_not_null(),
             score=score_expr(rules, bonus, deduction),
@@ -963,6 +1024,4 @@ def scores_from_sums(
         .with_columns(tier=tier_with_veto_expr(rules, pl.col("score"), pl.col("veto")))
         .select(CREDIT_SCORE_SCHEMA.names())
         .cast(CREDIT_SCORE_SCHEMA)
-        .sort("as_of", "uscc")
-        .collect()
     )

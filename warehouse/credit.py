@@ -537,37 +537,47 @@ def _score_part(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, days: Sequence[date], part: FirmSlice
 ) -> pl.DataFrame:
     firms = _select(con, f"{FIRMS_SQL} WHERE {{where}}", part)
+    return score_stored_spans(con, rules, days, firms, part)
+
+
+def score_stored_spans(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet,
+    days: Sequence[date],
+    firms: pl.DataFrame,
+    part: FirmSlice | None = None,
+) -> pl.DataFrame:
+    """CREDIT_SCORE_SCHEMA rows of `firms` (the directory, or its slice `part`) on `days`
+    from the stored spans under `rules`: the sums in DuckDB (`span_sums`), the tiers in
+    polars (`scores_from_sums`). How the pipeline scores, and what `benchmarks/pipeline.py`
+    times against a bare aggregate."""
     return scores_from_sums(span_sums(con, rules, days, part), firms, rules, days)
 
 
 SPAN_SUMS_SQL = """
-WITH days AS (SELECT unnest(?::DATE[]) AS as_of),
-counting AS (
-  SELECT d.as_of, s.*
-  FROM (SELECT * FROM score_reason_spans WHERE rule_set_version = ? AND {where}) s
-  JOIN days d ON s.span_from <= d.as_of AND (s.span_until IS NULL OR s.span_until > d.as_of)),
-sums AS (
-  SELECT uscc, as_of,
-         CAST(coalesce(sum(CASE WHEN polarity = 'good' THEN micro END), 0) AS BIGINT) AS bonus,
-         CAST(coalesce(sum(CASE WHEN polarity <> 'good' THEN -micro END), 0) AS BIGINT)
+SELECT uscc, as_of, bonus, deduction, counting_records,
+       picked.u AS veto_until, picked.r AS veto_reason
+FROM (
+  SELECT uscc, {as_of} AS as_of,
+         CAST(coalesce(sum(points_micro) FILTER (polarity = 'good'), 0) AS BIGINT) AS bonus,
+         CAST(coalesce(sum(-points_micro) FILTER (polarity <> 'good'), 0) AS BIGINT)
            AS deduction,
-         count(*) AS counting_records
-  FROM (SELECT *, CAST(round_even(points * 1e6, 0) AS BIGINT) AS micro FROM counting)
-  GROUP BY uscc, as_of),
-vetoes AS (
-  SELECT uscc, as_of,
-         arg_min(struct_pack(u := valid_until, r := veto_reason),
-                 struct_pack(open := valid_until IS NOT NULL,
-                             later := coalesce(DATE '9999-12-31' - valid_until, 0),
-                             id := record_id)) AS picked
-  FROM counting WHERE veto GROUP BY uscc, as_of)
-SELECT s.*, v.picked.u AS veto_until, v.picked.r AS veto_reason
-FROM sums s LEFT JOIN vetoes v USING (uscc, as_of)
+         count(*) AS counting_records,
+         arg_min(struct_pack(u := valid_until, r := veto_reason), veto_rank) AS picked
+  FROM score_reason_spans{days}
+  WHERE rule_set_version = ? AND {where}
+    AND span_from <= {as_of} AND (span_until IS NULL OR span_until > {as_of})
+  GROUP BY uscc{by_date})
 """
-"""`models.scoring.span_sums` as one DuckDB aggregate over the stored spans (every date at
-once): the filter and sums of an as-of scoring run where the spans are, and only one row
-per firm and date reaches polars (`scores_from_sums`). The veto that counts longest is the
-smallest of (open first, latest `valid_until`, smallest `record_id`), as polars sorts."""
+"""`models.scoring.span_sums` as one DuckDB aggregate over the stored spans: the filter and
+sums of an as-of scoring run where the spans are, and only one row per firm and date
+reaches polars (`scores_from_sums`).
+
+One scan and one group-by of integers: the sums from the stored whole millionths
+(`points_micro`), and the veto reported from the smallest stored `veto_rank` (`arg_min`
+skips the spans without one; the struct keeps an open veto's null `valid_until`), never
+reading the record ids. One date is a constant in the filter; several are a join with
+the list of dates (every date in one scan)."""
 
 
 def span_sums(
@@ -578,9 +588,17 @@ def span_sums(
 ) -> pl.DataFrame:
     """SPAN_SUM_SCHEMA rows of the stored spans under `rules` on `days` (of a slice of
     firms), equal to `models.scoring.span_sums` of the same spans."""
+    dates = sorted(set(days))
     where = part.where() if part else "TRUE"
-    params = [sorted(set(days)), rules.version, *(part.params if part else ())]
-    return query(con, SPAN_SUMS_SQL.replace("{where}", where), params).cast(SPAN_SUM_SCHEMA)
+    params: list[object] = [rules.version, *(part.params if part else ())]
+    if len(dates) == 1:  # a literal: the scan filters on it, no join
+        shape = {"as_of": f"DATE '{dates[0].isoformat()}'", "days": "", "by_date": ""}
+    else:
+        shape = {"as_of": "d.as_of", "days": ", (SELECT unnest(?::DATE[]) AS as_of) d",
+                 "by_date": ", d.as_of"}  # fmt: skip
+        params = [dates, *params]
+    sql = SPAN_SUMS_SQL.format(where=where, **shape)
+    return query(con, sql, params).cast(SPAN_SUM_SCHEMA)
 
 
 def _score_all(

@@ -4,7 +4,9 @@ What belongs here: the schema version each layout has, one function per step tha
 what cannot be re-derived (the register of received files, the raw rows, file events, the
 rule-set register, rounds) forward inside one transaction, and `upgrade`, which runs the
 missing steps after copying the old file aside. Derived tables (clean, credit, risk) need no
-migration: the next run rebuilds them from what is carried forward.
+migration: the next run rebuilds them from what is carried forward — except a table the next
+run updates in place rather than rebuilds (an incremental run derives only the changed
+firms): a change to its layout is migrated (the reason spans' scoring columns, version 6).
 
 Version 1 is every warehouse written before the archive existed (no `warehouse_state`).
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from models.scoring import REASON_SPAN_SCHEMA, VETO_ORDER
 from warehouse import audit
 from warehouse.catalogue import LANDING_FILES_SCHEMA, catalogue
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
@@ -108,11 +111,43 @@ def _v3_to_v4(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tables(con, ["firm_cases", "firm_case_files", "firm_case_decisions"])
 
 
+def _v5_to_v6(con: duckdb.DuckDBPyConnection) -> None:
+    """The stored reason spans gain the two columns a stored as-of scoring aggregates
+    (issue 17): `points_micro`, the points in whole millionths, and `veto_rank`, a veto's
+    order among its firm's vetoes (`models.scoring.REASON_SPAN_SCHEMA`). They are computed
+    from the stored rows as `reason_spans` computes them (the veto order from
+    `VETO_ORDER`), so the next run stays incremental. Spans of a layout before rule sets
+    were stored with them are left alone: no run has derived them step by step, so the
+    next run derives them anew."""
+    if not _exists(con, "score_reason_spans"):
+        return
+    present = _columns(con, "score_reason_spans")
+    if "rule_set_version" not in present:
+        return
+    for name in ("points_micro", "veto_rank"):
+        if name not in present:
+            dtype = duckdb_type(REASON_SPAN_SCHEMA[name])
+            con.execute(f'ALTER TABLE score_reason_spans ADD COLUMN "{name}" {dtype}')
+    order = ", ".join(
+        f'"{column}" {"DESC" if descending else "ASC"} NULLS FIRST'
+        for column, descending in VETO_ORDER
+    )
+    con.execute(
+        "UPDATE score_reason_spans SET points_micro = CAST(round_even(points * 1e6, 0) AS BIGINT)"
+    )
+    con.execute(
+        "UPDATE score_reason_spans s SET veto_rank = r.veto_rank FROM (SELECT rowid AS span, "
+        f"dense_rank() OVER (PARTITION BY rule_set_version, uscc ORDER BY {order}) AS veto_rank "
+        "FROM score_reason_spans WHERE veto) r WHERE s.rowid = r.span"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _v1_to_v2,
     3: _v2_to_v3,
     4: _v3_to_v4,
     5: _v4_to_v5,
+    6: _v5_to_v6,
 }
 """Step to version N (from N − 1)."""
 
@@ -150,6 +185,13 @@ def upgrade(live: Path, log: Path) -> int | None:
         {"from_version": old, "to_version": SCHEMA_VERSION, "backup": backup.name},
     )
     return old
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
