@@ -108,8 +108,11 @@ def _text(value: object) -> str:
 
 
 def _utc(moment: datetime) -> str:
-    """A UTC date-time value (`stamp` is derived from the round, never the wall clock)."""
-    if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
+    """DTSTAMP in UTC (`…Z`; a time without a zone is taken as UTC, as `icalendar` writes
+    it; `stamp` is derived from the round, never the wall clock)."""
+    if moment.tzinfo is None:
+        return moment.strftime("%Y%m%dT%H%M%SZ")
+    if moment.utcoffset() != timedelta(0):
         raise ValueError(f"calendar stamp must be in UTC: {moment!r}")
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
