@@ -112,6 +112,14 @@ def is_valid_doc_no(expr: pl.Expr) -> pl.Expr:
     return expr.str.contains(_DOC_NO_PATTERN).fill_null(False)
 
 
+def evidence_columns(name: str, contracts: Contracts) -> list[str]:
+    """The columns of a source's clean table the review reads (`review_evidence`): a
+    national year holds millions of rows, and the review needs five of their columns."""
+    source = contracts.source(name)
+    kind = ["kind"] if name == "circulars" else []
+    return ["doc_no", "authority", source.evidence_date or "", "collected_on", *kind]
+
+
 def review_evidence(
     accepted: Mapping[str, pl.DataFrame],
     unevidenced: Mapping[str, pl.DataFrame],
@@ -119,10 +127,10 @@ def review_evidence(
 ) -> pl.DataFrame:
     """The review's input: one row per bad-record document as received.
 
-    `accepted` holds the clean tables of the three sources; `unevidenced` their raw rows that
-    were quarantined for lacking a document number — they are exactly what the review is
-    meant to catch, so they count (as records without a valid number). Only 批评 circulars
-    are bad records; commendations are not reviewed.
+    `accepted` holds the clean tables of the three sources (at least `evidence_columns`);
+    `unevidenced` their raw rows that were quarantined for lacking a document number — they
+    are exactly what the review is meant to catch, so they count (as records without a valid
+    number). Only 批评 circulars are bad records; commendations are not reviewed.
     """
     frames = []
     for name in SOURCES:

@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from models.contracts import Contracts
-from models.review import SOURCES, review_evidence, review_report
+from models.review import SOURCES, evidence_columns, review_evidence, review_report
 from models.workdays import working_day_calendar
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Warehouse
@@ -47,7 +47,15 @@ def review_assets(contracts: Contracts) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            accepted = {name: query(con, f'SELECT * FROM "{name}"') for name in SOURCES}
+            accepted = {
+                name: query(
+                    con,
+                    "SELECT "
+                    + ", ".join(f'"{c}"' for c in evidence_columns(name, contracts))
+                    + f' FROM "{name}"',
+                )
+                for name in SOURCES
+            }
             unevidenced = {
                 name: query(
                     con,
