@@ -190,6 +190,14 @@ def query(
     return frame
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns a table of the open database has (empty when it does not exist)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view of that name exists in the open database."""
     rows = con.execute(

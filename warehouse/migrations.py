@@ -32,6 +32,7 @@ import duckdb
 from models.scoring import REASON_SPAN_SCHEMA, VETO_ORDER
 from warehouse import audit
 from warehouse.catalogue import LANDING_FILES_SCHEMA, catalogue
+from warehouse.connection import table_columns
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
 from warehouse.tables import duckdb_type, ensure_tables
 
@@ -121,7 +122,7 @@ def _v5_to_v6(con: duckdb.DuckDBPyConnection) -> None:
     next run derives them anew."""
     if not _exists(con, "score_reason_spans"):
         return
-    present = _columns(con, "score_reason_spans")
+    present = table_columns(con, "score_reason_spans")
     if "rule_set_version" not in present:
         return
     for name in ("points_micro", "veto_rank"):
@@ -185,13 +186,6 @@ def upgrade(live: Path, log: Path) -> int | None:
         {"from_version": old, "to_version": SCHEMA_VERSION, "backup": backup.name},
     )
     return old
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return {str(r[0]) for r in rows}
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
