@@ -30,6 +30,7 @@ from models.sampling.assign import (
     AssignmentInfeasibleError,
     assign_inspectors,
     eligible_pairs,
+    qualified_types,
     type_capacity_shortfalls,
 )
 from models.sampling.calendar import WorkingDays, add_working_days, working_days
@@ -169,7 +170,35 @@ def assign_teams(
     for candidates in samples:
         with contextlib.suppress(AssignmentInfeasibleError):  # a sample may miss a solution
             return solve(candidates)
+    every = _pair_count(drawn, roster, params.window_end)
+    if every > MAX_FULL_PAIRS:
+        # the exhaustive attempt would hold every pair and its flow graph in memory: at a
+        # national scale ~10⁸ pairs took a 24 GB machine down — refuse instead, and say why
+        raise AssignmentInfeasibleError(
+            f"抽样候选中找不到满足全部规则的分配，而全部候选组合有 {every:,} 个，超过上限 "
+            f"{MAX_FULL_PAIRS:,}，无法逐一验证：请提高每人检查单位上限"
+            f"（max_firms_per_inspector，现为 {params.max_firms_per_inspector}）或减少抽取数量 / "
+            f"no assignment found among the sampled candidates, and the {every:,} eligible "
+            f"(firm, inspector) pairs exceed the {MAX_FULL_PAIRS:,} an exhaustive search may "
+            "hold: raise max_firms_per_inspector "
+            f"(now {params.max_firms_per_inspector}) or draw fewer firms",
+            [{"kind": "too_many_pairs", "pairs": every, "limit": MAX_FULL_PAIRS}],
+        )
     return solve(full)
+
+
+MAX_FULL_PAIRS = 5_000_000
+"""Eligible (firm, inspector) pairs above which the exhaustive assignment is not attempted
+(its pairs and flow graph would not fit a small server); the sampled steps still are."""
+
+
+def _pair_count(drawn: pl.DataFrame, roster: pl.DataFrame, window_end: date) -> int:
+    """An upper bound of the eligible pairs, from counts alone: per firm type, its drawn
+    firms times its qualified inspectors (before recusals and rotation)."""
+    firms = drawn.group_by("firm_type").agg(firms=pl.len())
+    people = qualified_types(roster, window_end).group_by("firm_type").agg(people=pl.len())
+    joined = firms.join(people, on="firm_type").select(pl.col("firms") * pl.col("people"))
+    return int(joined.to_series().sum() or 0)
 
 
 def first_inspection_day(params: RoundParams) -> date:

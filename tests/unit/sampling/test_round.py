@@ -179,3 +179,19 @@ def test_other_rounds_bookings_keep_every_inspector_within_the_cap() -> None:
     per_day = both.group_by("inspector_id", "inspection_date").agg(pl.col("uscc").n_unique())
     assert per_day.get_column("uscc").max() <= 1
     assert verify_plan(plan_bytes(second)).identical
+
+
+def test_no_exhaustive_assignment_beyond_the_pair_limit(monkeypatch) -> None:
+    """When the sampled candidates cannot be completed, the exhaustive search over every
+    eligible pair is refused above `MAX_FULL_PAIRS` — at national scale it held ~10⁸ pairs
+    and took the machine down — with the count, the limit and what to change."""
+    from models.sampling import round as round_module
+
+    inputs, params = round_inputs(firms=60, inspectors=30), round_params(inspectors_per_firm=3)
+    monkeypatch.setattr(round_module, "CANDIDATE_STEPS", (1, None))  # the sample fails
+    assert draw_round(inputs, params).assignments.height  # the exhaustive search succeeds
+    monkeypatch.setattr(round_module, "MAX_FULL_PAIRS", 10)
+    with pytest.raises(AssignmentInfeasibleError, match="max_firms_per_inspector") as refused:
+        draw_round(inputs, params)
+    [shortfall] = refused.value.shortfalls
+    assert shortfall["kind"] == "too_many_pairs" and shortfall["pairs"] > 10
