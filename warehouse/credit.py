@@ -247,16 +247,15 @@ def rules_fingerprint(official: OfficialRules, *extra: object) -> str:
 
 
 def firm_slices(
-    con: duckdb.DuckDBPyConnection, changes: Changes | None, *, score_dates: int | None = None
+    con: duckdb.DuckDBPyConnection, changes: Changes | None, *, score_rows: int | None = None
 ) -> list[FirmSlice]:
     """Every firm in hash slices (`changes` None or `every`) of about `RECORDS_PER_SLICE`
-    records, or, when scoring `score_dates` dates, of about `SCORES_PER_SLICE` score rows;
-    else the changed firms in chunks; no slice when nothing changed."""
+    records, or, when scoring `score_rows` rows (firms × dates), of about `SCORES_PER_SLICE`
+    of them; else the changed firms in chunks; no slice when nothing changed."""
     if changes is None or changes.every:
         count = 1
-        if score_dates is not None:
-            [(firms,)] = con.execute("SELECT count(*) FROM firms").fetchall()
-            count = -(-int(firms) * score_dates // SCORES_PER_SLICE)
+        if score_rows is not None:
+            count = -(-score_rows // SCORES_PER_SLICE)
         elif table_exists(con, "credit_records"):
             [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
             count = -(-int(records) // RECORDS_PER_SLICE)
@@ -611,12 +610,13 @@ def _score_all(
         return []
     [(stored,)] = con.execute("SELECT count(*) FROM credit_scores").fetchall()
     [(firms,)] = con.execute("SELECT count(*) FROM firms").fetchall()
-    bulk = int(firms) * len(days) * BULK_SHARE > int(stored)
+    rows = int(firms) * len(days)
+    bulk = rows * BULK_SHARE > int(stored)
     if bulk:
         con.execute(f"DROP INDEX IF EXISTS {SCORES_BY_FIRM_INDEX}")
     con.execute("DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))", [days])
     parts = []
-    for part in firm_slices(con, None, score_dates=len(days)):
+    for part in firm_slices(con, None, score_rows=rows):
         scores = _score_part(con, rules, days, part)
         insert(con, "credit_scores", scores, schema_of("credit_scores"))
         parts.append(scores)
