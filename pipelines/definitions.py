@@ -18,6 +18,7 @@ from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
+from pipelines.memory import MEMORY_HOOKS
 from pipelines.owners import with_owners
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
@@ -60,6 +61,7 @@ def build_defs(
         f"`{FULL_REBUILD_TAG}=full` rebuilds everything from the archive. The risk model "
         "is not part of it (job `risk`).",
         partitions_def=SCORE_PARTITIONS,
+        hooks=MEMORY_HOOKS,
     )
     round_job = dg.define_asset_job(
         ROUND_JOB,
@@ -67,6 +69,7 @@ def build_defs(
         description="Draw one double-random round (run config: ops.sampling_round.config "
         "round_id, seed, params_file, publish, replace) from the current warehouse, publish "
         "its plan and refresh the round feedback.",
+        hooks=MEMORY_HOOKS,
     )
     risk = risk_job(published)
     return dg.Definitions(

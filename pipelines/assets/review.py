@@ -123,7 +123,8 @@ def _layouts_sheet(warehouse: Warehouse, contracts: Contracts) -> Sheet:
 
 def _calendar_for(evidence: pl.DataFrame) -> pl.DataFrame:
     """A working-day calendar covering every date in the evidence (review_report insists)."""
-    dates = pl.concat([evidence["decided_on"], evidence["collected_on"]]).drop_nulls()
-    days = sorted(d for d in dates.cast(pl.Date).to_list() if isinstance(d, date))
-    start, end = (days[0], days[-1]) if days else (date.today(), date.today())
-    return working_day_calendar(start, end)
+    dates = pl.concat([evidence["decided_on"], evidence["collected_on"]]).cast(pl.Date)
+    first, last = dates.min(), dates.max()  # not a Python list of millions of dates
+    if isinstance(first, date) and isinstance(last, date):
+        return working_day_calendar(first, last)
+    return working_day_calendar(date.today(), date.today())

@@ -25,6 +25,7 @@ from models.risk.monitoring import monitored_features, monitored_scores
 from models.risk.stability import psi_month_over_month
 from models.sampling.params import default_round_params
 from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.memory import MEMORY_HOOKS
 from pipelines.resources import Landing, Warehouse
 from warehouse.catalogue import BACKTEST_TABLES, schema_of
 from warehouse.connection import query, utc_now
@@ -306,6 +307,7 @@ def risk_job(published: dg.AssetsDefinition):
         RISK_JOB,
         selection=dg.AssetSelection.groups("model") | dg.AssetSelection.assets(published),
         description="Recompute risk features, backtest, retrain the model, rescore, PSI.",
+        hooks=MEMORY_HOOKS,
     )
 
 

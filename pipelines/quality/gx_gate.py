@@ -281,10 +281,16 @@ def validate_table(
             },
         )
     )
-    run = checkpoint.run(
-        batch_parameters={"dataframe": _as_pandas(df, source)},
-        run_id=RunIdentifier(run_name=run_id),
-    )
+    try:
+        run = checkpoint.run(
+            batch_parameters={"dataframe": _as_pandas(df, source)},
+            run_id=RunIdentifier(run_name=run_id),
+        )
+    finally:
+        # GX keeps the last context in a module-level project manager and its data source
+        # keeps the batch (the whole table as pandas): without this, every later step of
+        # the run started with the last validated table still in memory (1-2 GB at 100k).
+        context.delete_datasource("warehouse")
     ((_, result),) = run.run_results.items()
     if whole_table is not None:
         judged = [_whole_table_result(e, whole_table, source) for e in expectations

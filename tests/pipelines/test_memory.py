@@ -1,0 +1,32 @@
+"""The memory hooks: every job releases a finished step's leftovers above the threshold."""
+
+import gc
+
+import pytest
+
+from pipelines.definitions import build_defs
+from pipelines.memory import MEMORY_HOOKS, release_memory, resident_bytes
+
+
+def test_resident_size_is_read():
+    assert resident_bytes() > 10 * 2**20  # an interpreter with polars and dagster loaded
+
+
+def test_below_the_threshold_nothing_is_done(monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or 0)
+    assert release_memory(threshold=1 << 50) is False
+    assert collected == []
+
+
+def test_above_the_threshold_cycles_are_collected(monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or 0)
+    assert release_memory(threshold=0) is True
+    assert collected == [1]
+
+
+@pytest.mark.parametrize("job", ["main", "round", "risk"])
+def test_every_job_carries_the_hooks(job):
+    hooks = build_defs().resolve_job_def(job).hook_defs
+    assert MEMORY_HOOKS <= set(hooks)
