@@ -10,6 +10,7 @@ way. What does not: any scoring rule or any "which dates" rule (models).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -259,13 +260,35 @@ def firm_slices(
         elif table_exists(con, "credit_records"):
             [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
             count = -(-int(records) // RECORDS_PER_SLICE)
-        count = max(1, count)
-        return [FirmSlice("hash(uscc) % ? = ?", (count, i)) for i in range(count)]
+        return _range_slices(con, max(1, count))
     firms = changes.firms.to_list()
     return [
         FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (firms[i : i + FIRMS_PER_CHUNK],))
         for i in range(0, len(firms), FIRMS_PER_CHUNK)
     ]
+
+
+def _range_slices(con: duckdb.DuckDBPyConnection, count: int) -> list[FirmSlice]:
+    """Every firm in `count` slices of consecutive USCCs, cut at the directory's quantiles.
+
+    Ranges, not a hash: a range is a comparison DuckDB checks against each row group's
+    min/max, and a full rebuild writes each step's table slice after slice, so the next
+    step's reads of one slice skip the other slices' row groups instead of hashing every
+    USCC of a national table once per slice. The open ends take USCCs outside the
+    directory, and the first one a null USCC (in some slice, as the hash put it)."""
+    bounds: list[str] = []
+    if count > 1 and table_exists(con, "firms"):
+        fractions = [i / count for i in range(1, count)]
+        [(found,)] = con.execute(
+            "SELECT quantile_disc(uscc, ?::DOUBLE[]) FROM firms", [fractions]
+        ).fetchall()
+        bounds = sorted({str(b) for b in found or [] if b is not None})
+    if not bounds:
+        return [FirmSlice("TRUE", ())]
+    slices = [FirmSlice("(uscc IS NULL OR uscc < ?)", (bounds[0],))]
+    slices += [FirmSlice("(uscc >= ? AND uscc < ?)", (lo, hi))
+               for lo, hi in itertools.pairwise(bounds)]  # fmt: skip
+    return [*slices, FirmSlice("uscc >= ?", (bounds[-1],))]
 
 
 def _select(
