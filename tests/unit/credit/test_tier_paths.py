@@ -1,6 +1,7 @@
 """Tier paths and repair options (docs §5): hand-worked cases, and on random
 record sets the next better tier's date equals a day-by-day scan of the scores that the
-records known at T imply (hypothesis)."""
+records known at T imply (hypothesis); and a later date derives again only the firms with
+an event in between, the others' rows moved on (hypothesis)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from typing import Any
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
 from models.scoring import score_as_of, score_history
-from models.tier_paths import tier_paths
+from models.tier_paths import firms_with_events, moved_on, tier_paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -26,6 +29,7 @@ from test_scoring import (
     RULES,
     D,
     bonus,
+    days,
     record,
     records_frame,
     scenarios,
@@ -35,6 +39,7 @@ from test_scoring import (
 )
 
 T = D("2024-06-01")
+TABLES = ("tier_paths", "repair_options")
 
 
 def paths_and_options(
@@ -235,3 +240,60 @@ def test_next_tier_on_is_the_first_better_day_of_a_daily_scan(scenario: tuple) -
         assert option["tier_if_repaired"] == (
             alone.filter(pl.col("uscc") == option["uscc"])["tier"].item()
         )
+
+
+# --- a later processing date ------------------------------------------------------------------
+
+GAP_KINDS = ["suspended", "same_fact", "withdrawn", "grounds_lost", "disputed"]
+
+
+@st.composite
+def date_moves(draw: st.DrawFn) -> tuple[list[dict], list[dict], date, date]:
+    """A scenario (`test_scoring.scenarios`) with gap statuses too, and two processing dates
+    d0 < d1 around its boundaries: d1 on a boundary (an event on the last day of the
+    interval), d0 on one (an event on the excluded first day), a day or a year apart."""
+    rows, sts, dates = draw(scenarios())
+    ids = sorted({r["record_id"] for r in rows})
+    for rid in draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else []:
+        since = draw(days)
+        until = draw(st.none() | st.integers(1, 60).map(lambda n: since + timedelta(days=n)))
+        sts.append(status(rid, draw(st.sampled_from(GAP_KINDS)), since, until))
+    d0 = draw(st.sampled_from(dates)) - timedelta(days=draw(st.sampled_from([0, 1])))
+    d1 = d0 + timedelta(days=draw(st.sampled_from([1, 1, 2, 30, 400])))
+    return rows, sts, d0, d1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(date_moves())
+def test_a_later_date_derives_again_only_the_firms_with_events(case: tuple) -> None:
+    """As of d1, the firms with an event in (d0, d1] derived again and every other firm's
+    rows as of d0 moved on (`moved_on`) are exactly the rows of a derivation as of d1."""
+    rows, sts, d0, d1 = case
+    records, statuses = records_frame(rows), statuses_frame(sts)
+    before = tier_paths(records, statuses, FIRMS, RULES, d0)
+    after = tier_paths(records, statuses, FIRMS, RULES, d1)
+    events = firms_with_events(records, statuses, d0, d1)
+    again = tier_paths(records, statuses, FIRMS.filter(pl.col("uscc").is_in(events.implode())),
+                       RULES, d1)  # fmt: skip
+    for table, old, new, fresh in zip(TABLES, before, after, again, strict=True):
+        kept = moved_on(old.filter(~pl.col("uscc").is_in(events.implode())), table, d1)
+        got = pl.concat([kept, fresh])
+        assert_frame_equal(got.sort(got.columns), new.sort(new.columns))
+
+
+def test_the_moved_columns_are_the_dated_ones() -> None:
+    """`moved_on` changes T and the repair date only: max(old, T), never earlier."""
+    rows = [record("l4", points=10.0, valid_from="2024-01-15", severity="L4", months=36),
+            record("old", points=5.0, valid_from="2023-10-01")]  # fmt: skip
+    paths, options = paths_and_options(rows)  # as of 2024-06-01: l4 eligible from 2025-01-15
+    later = D("2024-09-01")
+    assert moved_on(paths, "tier_paths", later).drop("as_of").equals(paths.drop("as_of"))
+    moved = moved_on(options, "repair_options", later)
+    assert moved["as_of"].unique().to_list() == [later]
+    assert moved.select("record_id", "repair_eligible_from").rows() == [
+        ("l4", D("2025-01-15")),
+        ("old", later),
+    ]
+    assert moved.drop("as_of", "repair_eligible_from").equals(
+        options.drop("as_of", "repair_eligible_from")
+    )
