@@ -18,7 +18,13 @@ from polars.testing import assert_frame_equal
 
 from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
 from models.scoring import score_as_of, score_history
-from models.tier_paths import firms_with_events, moved_on, tier_paths
+from models.tier_paths import (
+    RECORD_EVENT_DATES,
+    STATUS_EVENT_DATES,
+    firms_with_events,
+    moved_on,
+    tier_paths,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -28,6 +34,7 @@ from test_scoring import (
     FIRMS,
     RULES,
     D,
+    add_months,
     bonus,
     days,
     record,
@@ -249,21 +256,44 @@ GAP_KINDS = ["suspended", "same_fact", "withdrawn", "grounds_lost", "disputed"]
 
 @st.composite
 def date_moves(draw: st.DrawFn) -> tuple[list[dict], list[dict], date, date]:
-    """A scenario (`test_scoring.scenarios`) with gap statuses too, and two processing dates
-    d0 < d1 around its boundaries: d1 on a boundary (an event on the last day of the
-    interval), d0 on one (an event on the excluded first day), a day or a year apart."""
-    rows, sts, dates = draw(scenarios())
+    """A scenario (`test_scoring.scenarios`) made harder — records known before they start
+    (`valid_from` after `collected_on`), a segment starting late and ending early, gap
+    statuses that end — and two processing dates d0 < d1, a day to a year apart, one of
+    them on a date of the scenario (of each kind as often: `RECORD_EVENT_DATES`,
+    `STATUS_EVENT_DATES` and the days repairs become possible, 3 and 12 months after
+    `valid_from`): d1 on it (an event on the last day of the interval, included) or d0 on
+    it (on the first day, excluded)."""
+    rows, sts, _ = draw(scenarios())
+    ids = sorted({r["record_id"] for r in rows})
+    early = draw(st.sets(st.sampled_from(ids))) if ids else set()
+    ahead = draw(st.sampled_from([1, 20, 90]))
+    for row in rows:  # known `ahead` days before it starts counting
+        if row["record_id"] in early:
+            row["collected_on"] = row["valid_from"] - timedelta(days=ahead)
+    if draw(st.booleans()):  # counts only inside its segment, which is not its window
+        start = draw(days)
+        late, early_end = draw(st.integers(-60, 60)), draw(st.integers(61, 200))
+        rows.append(record("seg", points=10.0, valid_from=start, months=12,
+                           segment_from=start + timedelta(days=late),
+                           segment_until=start + timedelta(days=early_end)))  # fmt: skip
     ids = sorted({r["record_id"] for r in rows})
     for rid in draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else []:
-        since = draw(days)
-        until = draw(st.none() | st.integers(1, 60).map(lambda n: since + timedelta(days=n)))
+        since, lasting = draw(days), draw(st.none() | st.integers(1, 60))
+        until = None if lasting is None else since + timedelta(days=lasting)
         sts.append(status(rid, draw(st.sampled_from(GAP_KINDS)), since, until))
-    d0 = draw(st.sampled_from(dates)) - timedelta(days=draw(st.sampled_from([0, 1])))
-    d1 = d0 + timedelta(days=draw(st.sampled_from([1, 1, 2, 30, 400])))
-    return rows, sts, d0, d1
+    # each kind of date as likely as any other, however few of it there are
+    edges = {k: [r[k] for r in rows if r[k] is not None] for k in RECORD_EVENT_DATES}
+    edges |= {k: [x[k] for x in sts if x[k] is not None] for k in STATUS_EVENT_DATES}
+    edges["repairable"] = [add_months(r["valid_from"], m) for r in rows for m in (3, 12)]
+    kind = draw(st.sampled_from(sorted(k for k, found in edges.items() if found) or ["none"]))
+    anchor = draw(st.sampled_from(edges[kind]) if kind in edges else days)
+    apart = timedelta(days=draw(st.sampled_from([1, 1, 2, 30, 400])))
+    if draw(st.booleans()):
+        return rows, sts, anchor - apart, anchor
+    return rows, sts, anchor, anchor + apart
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(date_moves())
 def test_a_later_date_derives_again_only_the_firms_with_events(case: tuple) -> None:
     """As of d1, the firms with an event in (d0, d1] derived again and every other firm's
