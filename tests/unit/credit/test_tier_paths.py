@@ -32,6 +32,7 @@ from test_scoring import (
     F1,
     F2,
     FIRMS,
+    OUTSIDER,
     RULES,
     D,
     add_months,
@@ -251,40 +252,72 @@ def test_next_tier_on_is_the_first_better_day_of_a_daily_scan(scenario: tuple) -
 
 # --- a later processing date ------------------------------------------------------------------
 
-MORE_STATUSES = ["suspended", "same_fact", "withdrawn", "grounds_lost", "repaired", "revoked"]
-"""Statuses `scenarios` does not draw (gaps, the other ends), and two that it does."""
+STATUS_KINDS = ["suspended", "same_fact", "suspended", "withdrawn", "grounds_lost", "repaired",
+                "revoked", "corrected", "disputed"]  # fmt: skip
+"""Record statuses drawn; the gaps twice as often: their end is a date of its own."""
+
+
+@st.composite
+def living_records(draw: st.DrawFn) -> tuple[list[dict], list[dict]]:
+    """Records that mostly count (directory firms, evidenced), each of a kind whose dates
+    move a path: a bad record, a bonus, a veto, a correction turning L1 then L3, a
+    record counting only inside a segment of its window (starting late or early, ending
+    before the window does) — known on the day it starts, days after or months before —
+    with repeats (one category), and stopping and gap statuses inside their windows."""
+    rows: list[dict] = []
+    for i in range(draw(st.integers(1, 5))):
+        start = draw(days)
+        base = {
+            "uscc": draw(st.sampled_from([F1, F1, F2, F2, OUTSIDER])),
+            "valid_from": start,
+            "months": draw(st.sampled_from([1, 6, 12])),
+            "collected_on": start + timedelta(days=draw(st.sampled_from([0, 0, 5, -1, -90]))),
+            "evidence_valid": draw(st.sampled_from([True, True, True, True, False])),
+            "category": draw(st.sampled_from([None, "X", "X"])),
+        }
+        points = draw(st.sampled_from([2.0, 5.0, 10.0, 20.0, 0.7]))
+        kind = draw(st.sampled_from(["bad", "good", "veto", "correction", "inside", "inside"]))
+        if kind == "good":
+            rows.append(bonus(f"r{i}", points, **{**base, "category": None}))
+        elif kind == "veto":
+            rows.append(veto(f"r{i}", **base))
+        elif kind == "correction":
+            cut = start + timedelta(days=draw(st.integers(1, 90)))
+            rows.append(record(f"r{i}", points=points, segment_until=cut, **base))
+            rows.append(
+                record(f"r{i}", points=10.0, segment=1, segment_from=cut, **{**base, "months": 24})
+            )
+        elif kind == "inside":
+            late, early_end = draw(st.integers(-60, 60)), draw(st.integers(61, 200))
+            rows.append(record(f"r{i}", points=points, segment_from=start + timedelta(days=late),
+                               segment_until=start + timedelta(days=early_end),
+                               **{**base, "months": 12}))  # fmt: skip
+        else:
+            rows.append(record(f"r{i}", points=points, **base))
+    statuses = []
+    for row in draw(st.lists(st.sampled_from(rows), max_size=3)):
+        # mostly while the record counts, where a status changes something
+        first = max(row[k] for k in ("valid_from", "segment_from", "collected_on"))
+        last = min(row[k] or row["valid_until"] for k in ("valid_until", "segment_until"))
+        since = first + timedelta(days=draw(st.integers(0, max(1, (last - first).days))))
+        lasting = draw(st.integers(1, 60) | st.none())
+        until = None if lasting is None else since + timedelta(days=lasting)
+        kind = draw(st.sampled_from(STATUS_KINDS))
+        statuses.append(status(row["record_id"], kind, since, until))
+    return rows, statuses
 
 
 @st.composite
 def date_moves(draw: st.DrawFn) -> tuple[list[dict], list[dict], list[tuple[date, date]]]:
-    """A scenario (`test_scoring.scenarios`) made harder — records known before they start
-    (`valid_from` after `collected_on`), a segment starting late (or early) and ending
-    before its window, stopping and gap statuses inside a record's window — and a few
-    moves d0 < d1, a day to a year apart, each with d1 on a date of the scenario (an event
-    on the last day of the interval, included) or d0 on it (the first day, excluded).
+    """Records (`living_records`) and a few moves d0 < d1, a day to a year apart, each with
+    d1 on a date of the records (an event on the last day of the interval, included) or d0
+    on it (the first day, excluded).
 
     The dates are drawn kind by kind (`RECORD_EVENT_DATES`, `STATUS_EVENT_DATES`, and the
     days repairs become possible: 3 and 12 months after `valid_from`), each kind as likely,
     and within a kind the dates no other date of the same row shares: a move then often has
     one event of one kind only, and leaving that kind out is seen."""
-    rows, sts, _ = draw(scenarios())
-    ids = sorted({r["record_id"] for r in rows})
-    early = draw(st.sets(st.sampled_from(ids))) if ids else set()
-    ahead = draw(st.sampled_from([1, 20, 90]))
-    for row in rows:  # known `ahead` days before it starts counting
-        if row["record_id"] in early:
-            row["collected_on"] = row["valid_from"] - timedelta(days=ahead)
-    if draw(st.booleans()):  # counts only inside its segment, which is not its window
-        start = draw(days)
-        late, early_end = draw(st.integers(-60, 60)), draw(st.integers(61, 200))
-        rows.append(record("seg", points=10.0, valid_from=start, months=12,
-                           segment_from=start + timedelta(days=late),
-                           segment_until=start + timedelta(days=early_end)))  # fmt: skip
-    for row in draw(st.lists(st.sampled_from(rows), max_size=3)) if rows else []:
-        since = row["valid_from"] + timedelta(days=draw(st.integers(0, 300)))
-        lasting = draw(st.none() | st.integers(1, 60))
-        until = None if lasting is None else since + timedelta(days=lasting)
-        sts.append(status(row["record_id"], draw(st.sampled_from(MORE_STATUSES)), since, until))
+    rows, sts = draw(living_records())
     edges: dict[str, list[date]] = {}
     for table, kinds in ((rows, RECORD_EVENT_DATES), (sts, STATUS_EVENT_DATES)):
         for row in table:
@@ -294,10 +327,10 @@ def date_moves(draw: st.DrawFn) -> tuple[list[dict], list[dict], list[tuple[date
                     edges.setdefault(kind, []).append(row[kind])
     edges["repairable"] = [add_months(r["valid_from"], m) for r in rows for m in (3, 12)]
     moves = []
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(sorted(k for k, found in edges.items() if found) or ["-"]))
-        anchor = draw(st.sampled_from(edges[kind]) if kind in edges else days)
-        apart = timedelta(days=draw(st.sampled_from([1, 1, 2, 30, 400])))
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(sorted(edges)))
+        anchor = draw(st.sampled_from(edges[kind]))
+        apart = timedelta(days=draw(st.sampled_from([1, 1, 1, 2, 30, 400])))
         ends = draw(st.booleans())
         moves.append((anchor - apart, anchor) if ends else (anchor, anchor + apart))
     return rows, sts, moves
