@@ -1,8 +1,9 @@
 """A later processing date in the stored tier paths (`warehouse.credit.update_tier_paths`):
-day after day on generated records, the firms with an event derived again and the others'
-rows moved on in DuckDB give exactly the rows of a derivation of every firm as of that day;
-the firms found in DuckDB are those `models.tier_paths.firms_with_events` finds; a date
-moved back or a rule set changed derives every firm again."""
+day after day on generated records, then a day onto dates with an event of each kind, the
+firms with an event derived again and the others' rows moved on in DuckDB give exactly the
+rows of a derivation of every firm as of that day; the firms found in DuckDB are those
+`models.tier_paths.firms_with_events` finds; a date moved back or a rule set changed
+derives every firm again."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from generator import generate
 from models.credit_records import derive_credit_records
 from models.record_status import record_status_history
 from models.rules import default_rule_set
-from models.tier_paths import firms_with_events, tier_paths
+from models.tier_paths import (
+    RECORD_EVENT_DATES,
+    STATUS_EVENT_DATES,
+    firms_with_events,
+    tier_paths,
+)
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
 from warehouse.credit import _event_firms, update_tier_paths, with_version
@@ -50,6 +56,22 @@ def stored(seed: int) -> tuple[duckdb.DuckDBPyConnection, pl.DataFrame, pl.DataF
     return con, records, statuses, firms
 
 
+def on_each_kind(records: pl.DataFrame, statuses: pl.DataFrame, after: date) -> list[date]:
+    """Days after `after` on which an event of each kind falls (a few per kind: a record or
+    status date no other date of its row shares), each with the day before it: a move of
+    one day onto each."""
+    days: set[date] = set()
+    for frame, kinds in ((records, RECORD_EVENT_DATES), (statuses, STATUS_EVENT_DATES)):
+        for kind in kinds:
+            alone = pl.all_horizontal(
+                pl.col(kind).ne_missing(pl.col(k)) for k in kinds if k != kind
+            )
+            found = frame.filter(alone & (pl.col(kind) > after + timedelta(days=1)))[kind]
+            for day in found.unique().sort().gather_every(7).head(4):
+                days |= {day - timedelta(days=1), day}
+    return sorted(days)
+
+
 def assert_stored_as_derived(
     con: duckdb.DuckDBPyConnection, expected: tuple[pl.DataFrame, pl.DataFrame]
 ) -> None:
@@ -63,7 +85,7 @@ def test_day_after_day_only_the_firms_with_events_are_derived_again(seed: int) -
     con, records, statuses, firms = stored(seed)
     update_tier_paths(con, RULES, FIRST)
     before = FIRST
-    for day in DAYS:
+    for day in sorted({*DAYS, *on_each_kind(records, statuses, FIRST)}):
         events = firms_with_events(records, statuses, before, day)
         assert _event_firms(con, RULES, before, day).to_list() == events.to_list()
         update = update_tier_paths(con, RULES, day)
