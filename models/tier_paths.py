@@ -181,7 +181,8 @@ def firms_with_events(
     max(·, T) only, never with T alone: they are no events.
 
     A status belongs to the firm of its record (`records` must hold the records of every
-    status); a date of a record or status not known on either day is harmless extra work.
+    status). A date of a record collected (or a status decided) after `upto` changes
+    nothing yet; counting it anyway only derives a firm again for nothing.
     """
 
     def in_between(columns: tuple[str, ...]) -> pl.Expr:
