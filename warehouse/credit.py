@@ -751,7 +751,7 @@ def update_tier_paths(
     before = state.processing_date if state else None
     full = full or before is None or before > as_of
     if not full and before is not None and before < as_of:
-        moved = _event_firms(con, rules, before, as_of)
+        moved = event_firms(con, rules, before, as_of)
         firms = pl.concat([changes.firms, moved]).unique().sort()
         changes = Changes(every=False, firms=firms, upto=changes.upto)
         _move_on(con, as_of)  # the rows of the firms derived again go below
@@ -767,7 +767,7 @@ def update_tier_paths(
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
 
-def _event_firms(
+def event_firms(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, after: date, upto: date
 ) -> pl.Series:
     """`models.tier_paths.firms_with_events` of the stored records and statuses under

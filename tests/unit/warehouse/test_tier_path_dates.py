@@ -26,7 +26,7 @@ from models.tier_paths import (
 )
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
-from warehouse.credit import _event_firms, update_tier_paths, with_version
+from warehouse.credit import event_firms, update_tier_paths, with_version
 from warehouse.tables import insert, table_ddl
 
 RULES = default_rule_set()
@@ -87,7 +87,7 @@ def test_day_after_day_only_the_firms_with_events_are_derived_again(seed: int) -
     before = FIRST
     for day in sorted({*DAYS, *on_each_kind(records, statuses, FIRST)}):
         events = firms_with_events(records, statuses, before, day)
-        assert _event_firms(con, RULES, before, day).to_list() == events.to_list()
+        assert event_firms(con, RULES, before, day).to_list() == events.to_list()
         update = update_tier_paths(con, RULES, day)
         assert not update.full and update.firms == events.len() < firms.height
         assert_stored_as_derived(con, tier_paths(records, statuses, firms, RULES, day))
