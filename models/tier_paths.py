@@ -5,12 +5,15 @@ What belongs here: `tier_paths` — for each firm as of T, the next better tier 
 date it is reached if nothing new happens (records and vetoes expiring; bonuses expiring can
 also lower the score on the way) — and `repair_options` — for each counting bad record, from
 when a credit repair (信用修复) could clear it and the tier the firm would have without it.
+Also here: what a later processing date changes (`firms_with_events`, `moved_on`): the firms
+whose rows must be derived again, and how the others' rows follow the date.
 What does not: whether a record counts and what a score is (`scoring`, whose timeline and
 reasons this module reads), or deciding repair cases (`record_status`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -138,4 +141,90 @@ def _repair_options(bad: pl.DataFrame, now: pl.DataFrame, rules: RuleSet) -> pl.
         .select(REPAIR_OPTION_SCHEMA.names())
         .cast(REPAIR_OPTION_SCHEMA)
         .sort("uscc", "record_id")
+    )
+
+
+# --- a later processing date ------------------------------------------------------------------
+
+RECORD_EVENT_DATES: tuple[str, ...] = (
+    "collected_on",
+    "valid_from",
+    "valid_until",
+    "segment_from",
+    "segment_until",
+)
+"""The dates of a credit record on which a firm's path can change (see `firms_with_events`)."""
+STATUS_EVENT_DATES: tuple[str, ...] = ("status_from", "status_until")
+"""The dates of a record status on which its firm's path can change."""
+
+
+def firms_with_events(
+    records: pl.DataFrame, statuses: pl.DataFrame, after: date, upto: date
+) -> pl.Series:
+    """The firms (`uscc`, sorted) whose `tier_paths` and `repair_options` as of `upto` may
+    differ from theirs as of `after` (< `upto`) by more than `moved_on`: those with a record
+    or status date in (after, upto] (`RECORD_EVENT_DATES`, `STATUS_EVENT_DATES`).
+
+    Why these dates are all: as of T the paths read the records collected by T and the
+    statuses decided by T, and each firm's timeline changes only on the dates of its own
+    records and statuses — a span starts on max(collected_on, valid_from, segment_from) and
+    ends on min(valid_until, segment_until, a stopping status_from); it is cut where a repeat
+    starts (an earlier record's collected_on) or ends (a revoking status_from) and where a
+    dispute or gap starts or ends (status_from, status_until). Without such a date in
+    (after, upto], the same facts are known, the same pieces count on both days (so the
+    same reasons and sums today) and the timeline has no step between them (so the same
+    next better tier). What still moves is T itself: `as_of`, and the repair date
+    max(eligible, T), which becomes max(its old value, upto) — and a repair option's test
+    (that date before `valid_until`) keeps its answer, since the record still counts on
+    `upto`, so `valid_until` > `upto`. The repeat window's end and the repair eligibility
+    date (valid_from + months) are compared with other records' dates or through
+    max(·, T) only, never with T alone: they are no events.
+
+    A status belongs to the firm of its record (`records` must hold the records of every
+    status). A date of a record collected (or a status decided) after `upto` changes
+    nothing yet; counting it anyway only derives a firm again for nothing.
+    """
+
+    def in_between(columns: tuple[str, ...]) -> pl.Expr:
+        return pl.any_horizontal(
+            (pl.col(c) > after) & (pl.col(c) <= upto) for c in columns
+        ).fill_null(False)
+
+    moved_records = records.filter(in_between(RECORD_EVENT_DATES)).select("uscc")
+    moved_statuses = (
+        statuses.filter(in_between(STATUS_EVENT_DATES))
+        .select("record_id")
+        .join(records.select("record_id", "uscc").unique(), on="record_id")
+        .select("uscc")
+    )
+    return pl.concat([moved_records, moved_statuses]).get_column("uscc").unique().sort()
+
+
+@dataclass(frozen=True)
+class DateColumns:
+    """The columns of a table that follow the processing date T for a firm without events:
+    `today` holds T, `not_before` holds max(date, T)."""
+
+    today: tuple[str, ...]
+    not_before: tuple[str, ...] = ()
+
+
+FOLLOWING_T: dict[str, DateColumns] = {
+    "tier_paths": DateColumns(today=("as_of",)),
+    "repair_options": DateColumns(today=("as_of",), not_before=("repair_eligible_from",)),
+}
+"""Per table, the only columns that change when T moves on for a firm without events
+(`firms_with_events`); `warehouse.credit` moves the stored rows by this table in SQL."""
+
+
+def moved_on(frame: pl.DataFrame, table: str, as_of: date) -> pl.DataFrame:
+    """Rows of `table` (`tier_paths` or `repair_options`) of firms without events between
+    their `as_of` and the later `as_of`: the rows `tier_paths` gives as of that date.
+
+    The reference for the SQL update of the stored rows (`warehouse.credit`)."""
+    columns = FOLLOWING_T[table]
+    day = pl.lit(as_of, dtype=pl.Date)
+    return frame.with_columns(
+        *(day.alias(c) for c in columns.today),
+        *(pl.max_horizontal(c, day).alias(c) for c in columns.not_before),
     )

@@ -31,7 +31,12 @@ from models.engine import retired_records, score_documents, spans_of, statuses_o
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
 from models.tier_changes import moved_firms, tier_changes_from_spans
-from models.tier_paths import tier_paths
+from models.tier_paths import (
+    FOLLOWING_T,
+    RECORD_EVENT_DATES,
+    STATUS_EVENT_DATES,
+    tier_paths,
+)
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
@@ -734,13 +739,22 @@ def update_tier_paths(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, as_of: date, *, full: bool = False
 ) -> CreditUpdate:
     """`tier_paths` and `repair_options` as of the processing date: of the firms whose spans
-    changed, or of every firm when the date or the rule set changed (or `full`)."""
+    changed, and, when the date moved on, of the firms with an event since the date before
+    (`models.tier_paths.firms_with_events`); every other firm's rows follow the date in
+    place (`_move_on`). Every firm when the rule set changed, the date moved back, or
+    `full`."""
     step = "tier_paths"
     fingerprint = rules_fingerprint(OfficialRules(()), rules.version, rules.content_sha256)
     state = read_step(con, step)
     full, changes = _plan(con, step, ["spans"], fingerprint, full=full,
                           tables=["tier_paths", "repair_options"])  # fmt: skip
-    full = full or state is None or state.processing_date != as_of
+    before = state.processing_date if state else None
+    full = full or before is None or before > as_of
+    if not full and before is not None and before < as_of:
+        moved = event_firms(con, rules, before, as_of)
+        firms = pl.concat([changes.firms, moved]).unique().sort()
+        changes = Changes(every=False, firms=firms, upto=changes.upto)
+        _move_on(con, as_of)  # the rows of the firms derived again go below
     rows = 0
     for part in _renewed_slices(con, ["tier_paths", "repair_options"], full, changes):
         inputs = _engine_inputs(con, rules, part)
@@ -751,6 +765,40 @@ def update_tier_paths(
     write_step(con, step, seq=changes.upto, processing_date=as_of, fingerprint=fingerprint)
     prune_log(con)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def event_firms(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, after: date, upto: date
+) -> pl.Series:
+    """`models.tier_paths.firms_with_events` of the stored records and statuses under
+    `rules`, in DuckDB: a scan of the date columns, only the few firms reach polars."""
+
+    low, high = (f"DATE '{day.isoformat()}'" for day in (after, upto))  # as `span_sums`
+
+    def in_between(columns: Sequence[str]) -> str:
+        return " OR ".join(f'("{c}" > {low} AND "{c}" <= {high})' for c in columns)
+
+    sql = f"""
+        SELECT uscc FROM credit_records
+        WHERE rule_set_version = ? AND ({in_between(RECORD_EVENT_DATES)})
+        UNION
+        SELECT r.uscc FROM credit_records r
+        SEMI JOIN (SELECT record_id FROM credit_record_status
+                   WHERE rule_set_version = ? AND ({in_between(STATUS_EVENT_DATES)})) s
+          USING (record_id)
+        WHERE r.rule_set_version = ?
+    """
+    return query(con, sql, [rules.version] * 3).get_column("uscc").sort()
+
+
+def _move_on(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Every stored row of `tier_paths` and `repair_options` as of a later date T, for firms
+    without events in between: the columns `models.tier_paths.FOLLOWING_T` names get T or
+    max(value, T) — `models.tier_paths.moved_on` in one UPDATE per table."""
+    for table, columns in FOLLOWING_T.items():
+        sets = [f'"{c}" = $as_of' for c in columns.today]
+        sets += [f'"{c}" = greatest("{c}", $as_of)' for c in columns.not_before]
+        con.execute(f'UPDATE "{table}" SET {", ".join(sets)}', {"as_of": as_of})
 
 
 class MissingWarehouseError(RuntimeError):

@@ -34,6 +34,7 @@ from warehouse.archive import FileEvent, archive_root, record_event
 from warehouse.catalogue import INGESTION_LOG_SCHEMA
 from warehouse.connection import Warehouse
 from warehouse.credit import (
+    CreditUpdate,
     ensure_official,
     update_records,
     update_scores,
@@ -58,9 +59,12 @@ RECORD_SOURCES = ("penalty_decisions", "correction_notices", "circulars", "inspe
                   "commendations", "credit_cases")  # fmt: skip
 
 
-def derive(warehouse: Warehouse, landing: LandingFolder, run_id: str, *, full: bool) -> None:
+def derive(
+    warehouse: Warehouse, landing: LandingFolder, run_id: str, *, full: bool
+) -> CreditUpdate:
     """The main job's derivations after the raw layer, as its assets run them, in one
-    transaction (the assets take one each: the tables are the same, the test faster)."""
+    transaction (the assets take one each: the tables are the same, the test faster);
+    returns what the last step, the tier paths, did."""
     today = landing.processing_date
     with warehouse.transaction() as con:
         ensure_bookkeeping(con)
@@ -76,7 +80,7 @@ def derive(warehouse: Warehouse, landing: LandingFolder, run_id: str, *, full: b
         update_spans(con, official, full=full)
         update_scores(con, official, scoring_dates(RULES.effective_from, today), full=full)
         update_tier_changes(con, official.latest, full=full)
-        update_tier_paths(con, official.for_date(today) or RULES, today, full=full)
+        return update_tier_paths(con, official.for_date(today) or RULES, today, full=full)
 
 
 def receive_all(warehouse: Warehouse, landing: LandingFolder, run_id: str) -> None:
@@ -110,6 +114,7 @@ class World:
     runs: int = 0
     files: list[tuple[str, Path]] = field(default_factory=list)
     originals: dict[Path, bytes] = field(default_factory=dict)
+    paths: CreditUpdate | None = None  # what the last incremental run did to the tier paths
 
     @property
     def landing(self) -> LandingFolder:
@@ -136,7 +141,7 @@ class World:
         copy = self.root / "full.duckdb"
         shutil.copy(self.root / "warehouse.duckdb", copy)
         derive(Warehouse(path=str(copy)), self.landing, run_id, full=True)
-        derive(self.warehouse, self.landing, run_id, full=False)
+        self.paths = derive(self.warehouse, self.landing, run_id, full=False)
         expected = table_hashes(copy, skip=STATE_TABLES, volatile=VOLATILE)
         got = table_hashes(self.root / "warehouse.duckdb", skip=STATE_TABLES, volatile=VOLATILE)
         differing = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
@@ -185,6 +190,19 @@ def varied(frame: pl.DataFrame, source: str, kinds: list[int], tag: str) -> pl.D
     return pl.concat(rows)
 
 
+NEXT_EVENT = {
+    "expiry": "SELECT min(valid_until) FROM credit_records "
+    "WHERE NOT coalesce(veto, false) AND valid_until > ?",
+    "veto_end": "SELECT min(valid_until) FROM credit_records WHERE veto AND valid_until > ?",
+    "repairable": "SELECT min(repair_eligible_from) FROM repair_options "
+    "WHERE repair_eligible_from > ?",
+}
+"""The next day after the processing date on which something of a firm's tier path
+happens: a record or a veto expires, a repair becomes possible. (Documents dated in the
+future and their statuses wait in the clean layer until their day: they arrive as changed
+firms, not as dates of stored records.)"""
+
+
 STEP = st.one_of(
     st.tuples(st.just("add"), st.sampled_from(RECORD_SOURCES),
               st.lists(st.integers(0, 3), min_size=1, max_size=6)),
@@ -193,6 +211,7 @@ STEP = st.one_of(
     st.tuples(st.just("withdraw"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
+    st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
 )  # fmt: skip
 
 
@@ -229,6 +248,10 @@ def apply(world: World, step: tuple, number: int) -> None:
         )
     elif kind == "advance":
         world.today += timedelta(days=a)
+    elif kind == "advance_to":  # onto the next such day (b = 0) or the day before (b = -1)
+        with world.warehouse.connect(read_only=True) as con:
+            [(day,)] = con.execute(NEXT_EVENT[a], [world.today]).fetchall()
+        world.today = max(world.today + timedelta(days=1), (day or world.today) + timedelta(days=b))
     world.step()
 
 
@@ -272,3 +295,19 @@ def test_a_full_rebuild_in_many_slices_equals_one_in_one(tmp_path, monkeypatch) 
     with Warehouse(path=str(sliced)).connect(read_only=True) as con:
         parts = credit.firm_slices(con, None)
     assert len(parts) >= 4  # the rebuild above was really cut into slices
+
+
+@pytest.mark.slow
+def test_days_onto_expiries_repairs_and_vetoes_ending_equal_a_full_rebuild(tmp_path) -> None:
+    """The processing date moved onto the day before the next day a record expires, a
+    repair becomes possible or a veto ends, then onto that day: the tier paths derive
+    again only the firms with an event in between (and those whose inputs changed), move
+    the others' rows on (a repair date not yet reached keeps its own), and every table is
+    the full rebuild's."""
+    world = start(tmp_path, 42)
+    [(directory,)] = world.warehouse.read_table("firms").select(pl.len()).rows()
+    steps = [("advance_to", kind, offset) for kind in sorted(NEXT_EVENT) for offset in (-1, 0)]
+    for number, step in enumerate(steps):
+        apply(world, step, number)
+        assert world.paths is not None and not world.paths.full, step
+        assert world.paths.firms is not None and world.paths.firms < directory, step

@@ -1,6 +1,7 @@
 """Tier paths and repair options (docs §5): hand-worked cases, and on random
 record sets the next better tier's date equals a day-by-day scan of the scores that the
-records known at T imply (hypothesis)."""
+records known at T imply (hypothesis); and a later date derives again only the firms with
+an event in between, the others' rows moved on (hypothesis)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ from typing import Any
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from models.credit_schema import REPAIR_OPTION_SCHEMA, TIER_PATH_SCHEMA
 from models.scoring import score_as_of, score_history
-from models.tier_paths import tier_paths
+from models.tier_paths import (
+    RECORD_EVENT_DATES,
+    STATUS_EVENT_DATES,
+    firms_with_events,
+    moved_on,
+    tier_paths,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -23,9 +32,12 @@ from test_scoring import (
     F1,
     F2,
     FIRMS,
+    OUTSIDER,
     RULES,
     D,
+    add_months,
     bonus,
+    days,
     record,
     records_frame,
     scenarios,
@@ -35,6 +47,7 @@ from test_scoring import (
 )
 
 T = D("2024-06-01")
+TABLES = ("tier_paths", "repair_options")
 
 
 def paths_and_options(
@@ -235,3 +248,125 @@ def test_next_tier_on_is_the_first_better_day_of_a_daily_scan(scenario: tuple) -
         assert option["tier_if_repaired"] == (
             alone.filter(pl.col("uscc") == option["uscc"])["tier"].item()
         )
+
+
+# --- a later processing date ------------------------------------------------------------------
+
+STATUS_KINDS = ["suspended", "same_fact", "suspended", "withdrawn", "grounds_lost", "repaired",
+                "revoked", "corrected", "disputed"]  # fmt: skip
+"""Record statuses drawn; the gaps twice as often: their end is a date of its own."""
+
+
+@st.composite
+def living_records(draw: st.DrawFn) -> tuple[list[dict], list[dict]]:
+    """Records that mostly count (directory firms, evidenced), each of a kind whose dates
+    move a path: a bad record, a bonus, a veto, a correction turning L1 then L3, a
+    record counting only inside a segment of its window (starting late or early, ending
+    before the window does) — known on the day it starts, days after or months before —
+    with repeats (one category), and stopping and gap statuses inside their windows."""
+    rows: list[dict] = []
+    for i in range(draw(st.integers(1, 5))):
+        start = draw(days)
+        base = {
+            "uscc": draw(st.sampled_from([F1, F1, F2, F2, OUTSIDER])),
+            "valid_from": start,
+            "months": draw(st.sampled_from([1, 6, 12])),
+            "collected_on": start + timedelta(days=draw(st.sampled_from([0, 0, 5, -1, -90]))),
+            "evidence_valid": draw(st.sampled_from([True, True, True, True, False])),
+            "category": draw(st.sampled_from([None, "X", "X"])),
+        }
+        points = draw(st.sampled_from([2.0, 5.0, 10.0, 20.0, 0.7]))
+        kind = draw(st.sampled_from(["bad", "good", "veto", "correction", "inside", "inside"]))
+        if kind == "good":
+            rows.append(bonus(f"r{i}", points, **{**base, "category": None}))
+        elif kind == "veto":
+            rows.append(veto(f"r{i}", **base))
+        elif kind == "correction":
+            cut = start + timedelta(days=draw(st.integers(1, 90)))
+            rows.append(record(f"r{i}", points=points, segment_until=cut, **base))
+            rows.append(
+                record(f"r{i}", points=10.0, segment=1, segment_from=cut, **{**base, "months": 24})
+            )
+        elif kind == "inside":
+            late, early_end = draw(st.integers(-60, 60)), draw(st.integers(61, 200))
+            rows.append(record(f"r{i}", points=points, segment_from=start + timedelta(days=late),
+                               segment_until=start + timedelta(days=early_end),
+                               **{**base, "months": 12}))  # fmt: skip
+        else:
+            rows.append(record(f"r{i}", points=points, **base))
+    statuses = []
+    for row in draw(st.lists(st.sampled_from(rows), max_size=3)):
+        # mostly while the record counts, where a status changes something
+        first = max(row[k] for k in ("valid_from", "segment_from", "collected_on"))
+        last = min(row[k] or row["valid_until"] for k in ("valid_until", "segment_until"))
+        since = first + timedelta(days=draw(st.integers(0, max(1, (last - first).days))))
+        lasting = draw(st.integers(1, 60) | st.none())
+        until = None if lasting is None else since + timedelta(days=lasting)
+        kind = draw(st.sampled_from(STATUS_KINDS))
+        statuses.append(status(row["record_id"], kind, since, until))
+    return rows, statuses
+
+
+@st.composite
+def date_moves(draw: st.DrawFn) -> tuple[list[dict], list[dict], list[tuple[date, date]]]:
+    """Records (`living_records`) and a few moves d0 < d1, a day to a year apart, each with
+    d1 on a date of the records (an event on the last day of the interval, included) or d0
+    on it (the first day, excluded).
+
+    The dates are drawn kind by kind (`RECORD_EVENT_DATES`, `STATUS_EVENT_DATES`, and the
+    days repairs become possible: 3 and 12 months after `valid_from`), each kind as likely,
+    and within a kind the dates no other date of the same row shares: a move then often has
+    one event of one kind only, and leaving that kind out is seen."""
+    rows, sts = draw(living_records())
+    edges: dict[str, list[date]] = {}
+    for table, kinds in ((rows, RECORD_EVENT_DATES), (sts, STATUS_EVENT_DATES)):
+        for row in table:
+            for kind in kinds:
+                shared = [row[k] for k in kinds if k != kind]
+                if row[kind] is not None and row[kind] not in shared:
+                    edges.setdefault(kind, []).append(row[kind])
+    edges["repairable"] = [add_months(r["valid_from"], m) for r in rows for m in (3, 12)]
+    moves = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(sorted(edges)))
+        anchor = draw(st.sampled_from(edges[kind]))
+        apart = timedelta(days=draw(st.sampled_from([1, 1, 1, 2, 30, 400])))
+        ends = draw(st.booleans())
+        moves.append((anchor - apart, anchor) if ends else (anchor, anchor + apart))
+    return rows, sts, moves
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(date_moves())
+def test_a_later_date_derives_again_only_the_firms_with_events(case: tuple) -> None:
+    """As of d1, the firms with an event in (d0, d1] derived again and every other firm's
+    rows as of d0 moved on (`moved_on`) are exactly the rows of a derivation as of d1."""
+    rows, sts, moves = case
+    records, statuses = records_frame(rows), statuses_frame(sts)
+    for d0, d1 in moves:
+        before = tier_paths(records, statuses, FIRMS, RULES, d0)
+        after = tier_paths(records, statuses, FIRMS, RULES, d1)
+        events = firms_with_events(records, statuses, d0, d1).implode()
+        for table, old, new in zip(TABLES, before, after, strict=True):
+            kept = moved_on(old.filter(~pl.col("uscc").is_in(events)), table, d1)
+            # a firm's rows depend on its own records only: those derived again are its rows
+            got = pl.concat([kept, new.filter(pl.col("uscc").is_in(events))])
+            assert_frame_equal(got.sort(got.columns), new.sort(new.columns))
+
+
+def test_the_moved_columns_are_the_dated_ones() -> None:
+    """`moved_on` changes T and the repair date only: max(old, T), never earlier."""
+    rows = [record("l4", points=10.0, valid_from="2024-01-15", severity="L4", months=36),
+            record("old", points=5.0, valid_from="2023-10-01")]  # fmt: skip
+    paths, options = paths_and_options(rows)  # as of 2024-06-01: l4 eligible from 2025-01-15
+    later = D("2024-09-01")
+    assert moved_on(paths, "tier_paths", later).drop("as_of").equals(paths.drop("as_of"))
+    moved = moved_on(options, "repair_options", later)
+    assert moved["as_of"].unique().to_list() == [later]
+    assert moved.select("record_id", "repair_eligible_from").rows() == [
+        ("l4", D("2025-01-15")),
+        ("old", later),
+    ]
+    assert moved.drop("as_of", "repair_eligible_from").equals(
+        options.drop("as_of", "repair_eligible_from")
+    )
