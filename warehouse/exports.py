@@ -40,6 +40,7 @@ from typing import Any
 import polars as pl
 
 from models.labels import ColumnFormat, Labels, default_labels, display_width
+from warehouse.xlsx_rows import write_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -255,12 +256,15 @@ def _write_sheet(ws: Any, sheet: Sheet, book: Workbook, labels: Labels, styles: 
 
     formats = {c: styles.cell(kinds[c], wrap[c], c in sheet.to_fill) for c in columns}
     serial = styles.cell("count")
-    for i, row in enumerate(frame.iter_rows()):
-        r = header_row + 1 + i
-        if numbered:
-            ws.write_number(r, 0, i + 1, serial)
-        for j, (name, value) in enumerate(zip(columns, row, strict=True), start=int(numbered)):
-            _write_cell(ws, r, j, value, formats[name])
+    # column by column when it can (the same XML: `warehouse.xlsx_rows`), else cell by cell
+    if not write_rows(ws, frame, header_row + 1, serial if numbered else None,
+                      [formats[c] for c in columns]):  # fmt: skip
+        for i, row in enumerate(frame.iter_rows()):
+            r = header_row + 1 + i
+            if numbered:
+                ws.write_number(r, 0, i + 1, serial)
+            for j, (name, value) in enumerate(zip(columns, row, strict=True), start=int(numbered)):
+                _write_cell(ws, r, j, value, formats[name])
 
     for name, rule in sheet.validations.items():
         j = columns.index(name) + int(numbered)
