@@ -138,24 +138,23 @@ def _line(name: str, value: str) -> str:
 def fold(line: str) -> str:
     """A content line folded before `LINE_OCTETS` octets, never inside a UTF-8 character,
     and — as `icalendar` does for older clients — never right after a backslash or caret
-    (the escape moves to the next line with the character it escapes)."""
-    if len(line.encode("utf-8")) < LINE_OCTETS:
+    (the escape moves to the next line with the character it escapes).
+
+    Each piece is cut at the last character boundary within 74 octets of its start (a
+    continuation's leading space not counted), found in the UTF-8 bytes — no loop over
+    characters: a national round folds ~400k lines."""
+    data = line.encode("utf-8")
+    if len(data) < LINE_OCTETS:
         return line
-    parts: list[str] = []
-    current: list[str] = []
-    octets = 0
-    for char in line:
-        size = len(char.encode("utf-8"))
-        if current and octets + size >= LINE_OCTETS:
-            if len(current) > 1 and current[-1] in "\\^":
-                carried = current.pop()
-                parts.append("".join(current))
-                current, octets = [carried], len(carried.encode("utf-8"))
-            else:
-                parts.append("".join(current))
-                current, octets = [], 0
-        current.append(char)
-        octets += size
-    if current:
-        parts.append("".join(current))
-    return "\r\n ".join(parts)
+    parts: list[bytes] = []
+    start = 0
+    while len(data) - start >= LINE_OCTETS:
+        end = start + LINE_OCTETS - 1
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: not a boundary
+            end -= 1
+        if data[end - 1] in b"\\^" and end - 1 > start:  # 1-octet characters: carried
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8")
