@@ -60,9 +60,10 @@ def free_slots(
 ) -> dict[str, int]:
     """Inspections each inspector can still take on `days` under the cap: Σ (cap − booked)⁺."""
     booked = booked_load(bookings, days)
-    zero = np.zeros(len(days), np.int64)
+    free = max(cap, 0) * len(days)  # an inspector the other rounds did not book
     return {
-        i: int(np.clip(cap - booked.get(i, zero), 0, None).sum()) for i in sorted(set(inspectors))
+        i: int(np.clip(cap - booked[i], 0, None).sum()) if i in booked else free
+        for i in sorted(set(inspectors))
     }
 
 
