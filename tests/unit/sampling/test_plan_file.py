@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.sampling.canonical import canonical_text
-from models.sampling.plan_file import PlanFileError, plan_bytes, verify_plan
+from models.sampling.plan_file import PlanFileError, _dump, plan_bytes, verify_plan
 from models.sampling.round import draw_round
 
 from .round_data import round_inputs, round_params
@@ -185,3 +187,32 @@ def test_the_first_inspection_waits_for_the_notice_period() -> None:
     # 2026-12-30 + 5 working days (31 Dec; 1–3 Jan holiday; 4, 5, 6, 7 Jan) = 2027-01-07
     assert document["calendar"]["first_inspection_day"] == "2027-01-07"
     assert min(s["inspection_date"] for s in document["outputs"]["schedule"]) >= "2027-01-07"
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(),
+    st.sampled_from(["2026-10-08", "上海\n市", '"\\', "\x00\x1f\u2028", ""]),
+)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        st.dictionaries(st.one_of(st.integers(), st.none()), inner, max_size=2),  # json's
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(document=st.dictionaries(st.text(max_size=6), _DOCUMENTS, max_size=5))
+def test_the_plan_text_is_what_json_writes(document: dict) -> None:
+    """The plan is written by a walk faster than `json`'s indenting encoder: byte for byte
+    `json.dumps(..., ensure_ascii=False, indent=1)` and a newline, whatever it holds (what
+    the walk does not cover — NaN, a key that is not text — handed back to `json`)."""
+    expected = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    assert _dump(document) == expected
