@@ -7,14 +7,16 @@ reproduced; the effective probability of each tier is printed."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.sampling.canonical import canonical_text
+from models.sampling.draw1 import records
 from models.sampling.plan_file import PlanFileError, _dump, plan_bytes, verify_plan
 from models.sampling.round import draw_round
 
@@ -216,3 +218,33 @@ def test_the_plan_text_is_what_json_writes(document: dict) -> None:
     the walk does not cover — NaN, a key that is not text — handed back to `json`)."""
     expected = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     assert _dump(document) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    days=st.lists(st.one_of(st.none(), st.dates()), min_size=1, max_size=5),
+    stamp=st.one_of(st.none(), st.datetimes()),
+    with_stamp=st.booleans(),
+)
+def test_records_give_dates_as_iso_text(
+    days: list[date | None], stamp: datetime | None, with_stamp: bool
+) -> None:
+    """A plan's rows: dates as `date.isoformat` text (formatted in polars for speed), any
+    other value as it was; a datetime column is written the same way row by row."""
+    frame = pl.DataFrame(
+        {
+            "day": pl.Series(days, dtype=pl.Date),
+            "n": list(range(len(days))),
+            "team": [["a", "b"]] * len(days),
+            **(
+                {"at": pl.Series([stamp] * len(days), dtype=pl.Datetime("us"))}
+                if with_stamp
+                else {}
+            ),
+        }
+    )
+    expected = [
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+    assert records(frame) == expected
