@@ -26,23 +26,18 @@ from models.sampling.plan_file import Verification, verify_plan
 
 
 class PlanCheck:
-    """`verify_plan(document)` running in another process from construction on; `result()`
-    waits for it (or, if that process failed, verifies here)."""
+    """A verifier process, started ahead so that it loads its modules while the step gathers
+    and draws; `submit` hands it a plan file's bytes, `result` waits for its verdict (or, if
+    the process could not be started or gave none, verifies here); `cancel` stops it (always
+    called when the step ends: a no-op once the verdict is in)."""
 
-    def __init__(self, document: bytes) -> None:
-        self._document = document
+    def __init__(self) -> None:
+        self._document: bytes | None = None
         self._verdict: Verification | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._cancelled = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="plan-check", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
+        self._thread: threading.Thread | None = None
         path = os.pathsep.join(p for p in sys.path if p)  # the modules this process runs
-        if self._cancelled.is_set():
-            return
         try:
-            self._process = subprocess.Popen(
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-m", "pipelines.plan_check"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -50,6 +45,19 @@ class PlanCheck:
                 start_new_session=True,  # a Ctrl-C stops the run at the step boundary, not this
                 env={**os.environ, "PYTHONPATH": path},
             )
+        except OSError:
+            self._process = None
+
+    def submit(self, document: bytes) -> None:
+        """Verify `document` (once): the process reads it while the caller goes on."""
+        self._document = document
+        self._thread = threading.Thread(target=self._communicate, name="plan-check", daemon=True)
+        self._thread.start()
+
+    def _communicate(self) -> None:
+        if self._process is None or self._document is None:
+            return
+        try:
             out, _ = self._process.communicate(self._document)
             if self._process.returncode == 0:
                 self._verdict = Verification(**json.loads(out))
@@ -57,16 +65,22 @@ class PlanCheck:
             self._verdict = None  # verified here by `result`
 
     def result(self) -> Verification:
-        self._thread.join()
+        if self._document is None:
+            raise RuntimeError("PlanCheck.result before submit")
+        if self._thread is not None:
+            self._thread.join()
         return self._verdict if self._verdict is not None else verify_plan(self._document)
 
     def cancel(self) -> None:
-        """Stop the other process (the step failed before it needed the verdict)."""
-        self._cancelled.set()
         process = self._process
-        if process is not None and process.poll() is None:
+        if process is None:
+            return
+        if process.poll() is None:
             process.kill()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
+        else:
+            process.communicate()  # reaped, its pipes closed
 
 
 def main() -> None:

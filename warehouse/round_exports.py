@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -154,44 +155,54 @@ def stage_round_files(
     for name, text in plan.input_texts.items():
         (staging / INPUTS_DIR / marked(f"{name}.csv", status)).write_bytes(text.encode("utf-8"))
 
-    rows = plan_rows(plan, firms, inspectors, rules)
-    title = f"{PLAN_TITLE}（{round_id}）"
-    mark = banner(status, plan.params.published_on)
-    book = Workbook(
-        title=f"{mark} · {title}",
-        as_of=plan.params.tier_as_of,
-        sheets=[
-            Sheet("说明", notes, title=f"{mark} · {title}：说明", notes=True),
-            Sheet("检查安排", rows, title=f"{mark} · {title}：检查安排"),
-            Sheet("分层抽取", _strata(plan, rules), title=f"{mark} · {title}：分层抽取"),
-            Sheet("等级入选概率", _tiers(plan, rules), title=f"{mark} · {title}：等级入选概率",
-                  headers=CLASS_HEADER),
-            Sheet("检查人员任务", _workload(rows), title=f"{mark} · {title}：检查人员任务"),
-        ],
-    )  # fmt: skip
-    write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
-    write_csv(
-        readable(rows),
-        staging / marked(f"抽查计划_{round_id}.csv", status),
-        first_line=None if status == "published" else mark,
-    )
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # the calendars (Python) and their ~3,600 files (file-system time) are written while
+        # the centre's workbook is (mostly polars and zlib, which let go of the GIL)
+        calendars = background.submit(
+            write_calendars, plan, firms, inspectors, staging / CALENDARS_DIR, status
+        )
+        rows = plan_rows(plan, firms, inspectors, rules)
+        title = f"{PLAN_TITLE}（{round_id}）"
+        mark = banner(status, plan.params.published_on)
+        book = Workbook(
+            title=f"{mark} · {title}",
+            as_of=plan.params.tier_as_of,
+            sheets=[
+                Sheet("说明", notes, title=f"{mark} · {title}：说明", notes=True),
+                Sheet("检查安排", rows, title=f"{mark} · {title}：检查安排"),
+                Sheet("分层抽取", _strata(plan, rules), title=f"{mark} · {title}：分层抽取"),
+                Sheet("等级入选概率", _tiers(plan, rules), title=f"{mark} · {title}：等级入选概率",
+                      headers=CLASS_HEADER),
+                Sheet("检查人员任务", _workload(rows), title=f"{mark} · {title}：检查人员任务"),
+            ],
+        )  # fmt: skip
+        write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
+        write_csv(
+            readable(rows),
+            staging / marked(f"抽查计划_{round_id}.csv", status),
+            first_line=None if status == "published" else mark,
+        )
+        calendars.result()
+    if status == "published":
+        write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
+    return staging
 
-    stamp = datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC)
+
+def write_calendars(
+    plan: RoundPlan, firms: pl.DataFrame, inspectors: pl.DataFrame, folder: Path, status: str
+) -> None:
+    """Every inspector's calendar of the round into `folder` (created)."""
     calendars = inspector_calendars(
         plan.assignments,
         firms,
         inspectors,
-        round_id=round_id,
-        stamp=stamp,
+        round_id=plan.params.round_id,
+        stamp=datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC),
         draft=status != "published",
     )
-    (staging / CALENDARS_DIR).mkdir()
+    folder.mkdir()
     for inspector_id, data in calendars.items():
-        name = calendar_file(inspector_id)
-        (staging / CALENDARS_DIR / marked(name, status)).write_bytes(data)
-    if status == "published":
-        write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
-    return staging
+        (folder / marked(calendar_file(inspector_id), status)).write_bytes(data)
 
 
 def publish_staged(staging: Path, reports: Path, round_id: str) -> Path:

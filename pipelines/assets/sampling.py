@@ -155,6 +155,21 @@ def sampling_round(
     control share, inspectors by max-flow with recusal and rotation, working-day schedule;
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
+    check = PlanCheck()  # the verifier loads its modules while the round is gathered and drawn
+    try:
+        yield from _draw_round(context, config, warehouse, landing, rules, check)
+    finally:
+        check.cancel()
+
+
+def _draw_round(
+    context: dg.AssetExecutionContext,
+    config: RoundConfig,
+    warehouse: Warehouse,
+    landing: Landing,
+    rules: Rules,
+    check: PlanCheck,
+):
     try:
         params = round_params_from_config(config, landing)
         items = round_items(config)
@@ -213,40 +228,36 @@ def sampling_round(
         backdate_reason=config.backdate_reason,
     )
     # the blocking check re-runs the plan in a process of its own while the files are written
-    check = PlanCheck(document)
+    check.submit(document)
+    try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
+        plan_file = plan_path(warehouse.reports, params.round_id, status)
+        staging = stage_round_files(
+            plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
+            warehouse.reports, status=status, items=items,
+        )  # fmt: skip
+    except PathOutsideRootError as exc:
+        raise dg.Failure(str(exc)) from exc
     try:
-        try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
-            plan_file = plan_path(warehouse.reports, params.round_id, status)
-            staging = stage_round_files(
-                plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
-                warehouse.reports, status=status, items=items,
-            )  # fmt: skip
-        except PathOutsideRootError as exc:
-            raise dg.Failure(str(exc)) from exc
-        try:
-            with warehouse.transaction() as con:
-                row = store_round(
-                    con,
-                    plan,
-                    gathered,
-                    status=status,
-                    plan_file=str(plan_file),
-                    plan_sha256=plan_sha256,
-                    created_at=utc_now(),
-                    backdate_reason=config.backdate_reason,
-                    tier_order=rule_set.tier_names,
-                )
-        except BaseException:
-            discard_staged(staging, warehouse.reports)
-            raise
-        with ThreadPoolExecutor(max_workers=1) as background:
-            _, replaced = swap_staged(staging, warehouse.reports, params.round_id)
-            removed = background.submit(remove_tree, warehouse.reports, replaced)
-            verification = check.result()
-            removed.result()
+        with warehouse.transaction() as con:
+            row = store_round(
+                con,
+                plan,
+                gathered,
+                status=status,
+                plan_file=str(plan_file),
+                plan_sha256=plan_sha256,
+                created_at=utc_now(),
+                backdate_reason=config.backdate_reason,
+                tier_order=rule_set.tier_names,
+            )
     except BaseException:
-        check.cancel()
+        discard_staged(staging, warehouse.reports)
         raise
+    with ThreadPoolExecutor(max_workers=1) as background:
+        _, replaced = swap_staged(staging, warehouse.reports, params.round_id)
+        removed = background.submit(remove_tree, warehouse.reports, replaced)
+        verification = check.result()
+        removed.result()
     context.log.info(
         f"round {params.round_id} ({status}) seed {params.seed}: {row['drawn']} drawn + "
         f"{row['control']} control of {row['pool_size']}; plan {plan_file}"
