@@ -78,13 +78,11 @@ def write_rows(
         ref, name = f'<c r="{xl_col_to_name(col)}', f"_{col}"
         opening = f'" s="{xf}"><v>' if kind == _NUMBER else f'" s="{xf}" t="inlineStr"><is><t'
         closing = "</v></c>" if kind == _NUMBER else "</t></is></c>"
-        cells.append(
-            pl.when(pl.col(name).is_null())
-            .then(pl.concat_str(pl.lit(ref), number, pl.lit(f'" s="{xf}"/>')))
-            .otherwise(
-                pl.concat_str(pl.lit(ref), number, pl.lit(opening), pl.col(name), pl.lit(closing))
-            )
-        )
+        filled = pl.concat_str(pl.lit(ref), number, pl.lit(opening), pl.col(name), pl.lit(closing))
+        if contents[col][0].null_count():
+            blank = pl.concat_str(pl.lit(ref), number, pl.lit(f'" s="{xf}"/>'))
+            filled = pl.when(pl.col(name).is_null()).then(blank).otherwise(filled)
+        cells.append(filled)
     table = pl.DataFrame(
         [
             pl.int_range(first_row + 1, last_row + 2, eager=True).cast(pl.Utf8).alias("_row"),
@@ -110,12 +108,20 @@ def cell_contents(column: pl.Series) -> tuple[pl.Series, str] | None:
         return _text(column.replace_strict({True: "是", False: "否"}, return_dtype=pl.Utf8))
     if dtype == pl.Null:
         return pl.Series([None] * column.len(), dtype=pl.Utf8), _NUMBER
+    if dtype.is_integer() and _within(column, 10**16):
+        return column.cast(pl.Utf8), _NUMBER  # `%.16G` of a whole number below 10¹⁶
     if dtype.is_integer() or dtype.is_float():
         return pl.Series([_number(v) for v in column.to_list()], dtype=pl.Utf8), _NUMBER
     if dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None):
         serial = {v: _number(v) for v in column.unique().to_list() if v is not None}
         return column.replace_strict(serial, default=None, return_dtype=pl.Utf8), _NUMBER
     return None
+
+
+def _within(column: pl.Series, bound: int) -> bool:
+    """Whether every value of an integer column lies strictly between -bound and bound."""
+    low, high = column.min(), column.max()
+    return low is None or bool(-bound < low and high < bound)  # type: ignore[operator]
 
 
 def _number(value: Any) -> str | None:
@@ -142,20 +148,25 @@ def _text(column: pl.Series) -> tuple[pl.Series, str] | None:
         return None  # xlsxwriter may truncate it
     if (column.str.starts_with("<r>") & column.str.ends_with("</r>")).any():
         return None  # xlsxwriter writes it as rich-string XML, unescaped
-    text = column.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}")
-    if text.str.contains(r"[\x00-\x08\x0b-\x1f]").any():
-        for char in _CONTROL:
+    # each rewrite only where the column holds what it rewrites (most hold none of it)
+    text = column
+    if text.str.contains(r"_x[0-9a-fA-F]{4}_").any():
+        text = text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}")
+    if text.str.contains("[\x00-\x08\x0b-\x1f\ufffe\uffff]").any():
+        for char in (*_CONTROL, "\ufffe", "\uffff"):
             text = text.str.replace_all(char, f"_x{ord(char):04X}_", literal=True)
-    for char in ("\ufffe", "\uffff"):
-        text = text.str.replace_all(char, f"_x{ord(char):04X}_", literal=True)
     first, last = text.str.slice(0, 1), text.str.slice(-1, 1)
     ends = pl.concat([first, last]).unique().drop_nulls().to_list()
     spaces = [c for c in ends if c.isspace()]  # Python's `\s`, as xlsxwriter's regex
-    escaped = (
-        text.str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-    )
+    escaped = text
+    if escaped.str.contains("[&<>]").any():
+        escaped = (
+            escaped.str.replace_all("&", "&amp;", literal=True)
+            .str.replace_all("<", "&lt;", literal=True)
+            .str.replace_all(">", "&gt;", literal=True)
+        )
+    if not spaces:  # nothing to preserve: one opening for every cell
+        return (">" + escaped).alias(column.name), _TEXT
     cells = pl.DataFrame({"text": escaped, "preserve": first.is_in(spaces) | last.is_in(spaces)})
     return cells.select(
         pl.when(pl.col("preserve"))
