@@ -55,7 +55,14 @@ def inspector_calendars(
         firms.select("uscc", "name", "district", "address"), on="uscc", how="left"
     ).sort("inspector_id", "inspection_date", "uscc")
     teams = assignments.group_by("uscc").agg(pl.col("inspector_id").sort())
-    team_of = {uscc: members for uscc, members in teams.iter_rows()}
+    team_of = dict(zip(*(teams.get_column(c).to_list() for c in teams.columns), strict=True))
+    ids: dict[str, str] = {}  # an inspector id as text, made once
+
+    def id_text(inspector_id: str) -> str:
+        if inspector_id not in ids:
+            ids[inspector_id] = _text(inspector_id)
+        return ids[inspector_id]
+
     dtstamp = _utc(stamp)
     title = f"{mark}双随机抽查 {_text(round_id)}"
     round_text = _text(round_id)
@@ -69,7 +76,7 @@ def inspector_calendars(
         members = team_of.get(uscc_value, [inspector_id])
         key = (uscc_value, name, district_value, address, tuple(members))
         if key not in events:
-            team = "、".join(f"{names.get(m) or _text(m)}（{_text(m)}）" for m in members)
+            team = "、".join(f"{names.get(m) or id_text(m)}（{id_text(m)}）" for m in members)
             uscc, district = _text(uscc_value), _text(district_value)
             events[key] = (
                 _line("SUMMARY", f"{title}：{_text(name) or uscc}"),
@@ -91,7 +98,7 @@ def inspector_calendars(
     for inspector_id, uscc_value, day, name, district, address in visits:
         lines = lines_of.get(inspector_id)
         if lines is None:
-            who = _text(inspector_id)
+            who = id_text(inspector_id)
             lines = lines_of[inspector_id] = [
                 "BEGIN:VCALENDAR",
                 "VERSION:2.0",
@@ -110,7 +117,7 @@ def inspector_calendars(
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
             f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
             f"DTSTAMP:{dtstamp}",
-            _line("UID", f"{round_text}-{uscc}-{_text(inspector_id)}@renfang"),
+            _line("UID", f"{round_text}-{uscc}-{id_text(inspector_id)}@renfang"),
             description,
             location,
             "TRANSP:OPAQUE",
