@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from models.sampling.canonical import canonical_text
 from models.sampling.draw1 import records
-from models.sampling.plan_file import PlanFileError, _dump, plan_bytes, verify_plan
+from models.sampling.plan_file import PlanFileError, _dump, _Rows, plan_bytes, verify_plan
 from models.sampling.round import draw_round
 
 from .round_data import round_inputs, round_params
@@ -248,3 +248,48 @@ def test_records_give_dates_as_iso_text(
         for row in frame.iter_rows(named=True)
     ]
     assert records(frame) == expected
+
+
+_CELL_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.sampled_from(['"', "\\", "\\u0041", "a\nb\tc\x00\x1f\x7f", "上海", "\u2028", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            _CELL_TEXT,
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), st.dates()),
+            st.one_of(st.none(), st.lists(_CELL_TEXT, max_size=3)),
+            st.one_of(st.none(), st.floats(allow_nan=False)),
+        ),
+        max_size=6,
+    ),
+    with_float=st.booleans(),
+    inside_list=st.booleans(),
+)
+def test_tables_are_written_as_json_writes_their_records(
+    rows: list[tuple], with_float: bool, inside_list: bool
+) -> None:
+    """A plan's tables are rendered column by column (`_Rows`): the text `json` writes for
+    their records, escapes, nulls, empty lists and nesting included (a table with a float
+    column is written row by row)."""
+    frame = pl.DataFrame(
+        rows,
+        schema={"uscc": pl.Utf8, "n": pl.Int64, "flag": pl.Boolean, "day": pl.Date,
+                "team": pl.List(pl.Utf8), "ratio": pl.Float64},
+        orient="row",
+    )  # fmt: skip
+    if not with_float:
+        frame = frame.drop("ratio")
+    table = [_Rows(frame)] if inside_list else _Rows(frame)
+    document = {"format": "x", "outputs": {"draws": table, "empty": []}, "n": 1}
+    expected_table = [records(frame)] if inside_list else records(frame)
+    expected = {"format": "x", "outputs": {"draws": expected_table, "empty": []}, "n": 1}
+    text = (json.dumps(expected, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    assert _dump(document) == text
