@@ -40,6 +40,7 @@ from typing import Any
 import polars as pl
 
 from models.labels import ColumnFormat, Labels, default_labels, display_width
+from warehouse.xlsx_rows import write_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -169,11 +170,21 @@ def write_csv(frame: pl.DataFrame, path: Path, *, first_line: str | None = None)
     """UTF-8 with BOM, so Excel shows the Chinese headers; written atomically. `first_line`
     (e.g. a draft's `草案 — 未公布`) goes above the header; without it the file starts with
     the header, as programs expect."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_suffix(path.suffix + ".tmp")
+    return write_csv_bytes(csv_bytes(frame, first_line=first_line), path)
+
+
+def csv_bytes(frame: pl.DataFrame, *, first_line: str | None = None) -> bytes:
+    """What `write_csv` writes for `frame` (a caller can compare it with a file first)."""
     body = escape_formulas(_flatten(frame)).write_csv()
     head = "" if first_line is None else f"{first_line}\n"
-    tmp_path.write_text(head + body, encoding="utf-8-sig")
+    return (head + body).encode("utf-8-sig")
+
+
+def write_csv_bytes(data: bytes, path: Path) -> Path:
+    """`csv_bytes`' output to `path`, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_suffix(path.suffix + ".tmp")
+    tmp_path.write_bytes(data)
     tmp_path.replace(path)
     return path
 
@@ -255,12 +266,15 @@ def _write_sheet(ws: Any, sheet: Sheet, book: Workbook, labels: Labels, styles: 
 
     formats = {c: styles.cell(kinds[c], wrap[c], c in sheet.to_fill) for c in columns}
     serial = styles.cell("count")
-    for i, row in enumerate(frame.iter_rows()):
-        r = header_row + 1 + i
-        if numbered:
-            ws.write_number(r, 0, i + 1, serial)
-        for j, (name, value) in enumerate(zip(columns, row, strict=True), start=int(numbered)):
-            _write_cell(ws, r, j, value, formats[name])
+    # column by column when it can (the same XML: `warehouse.xlsx_rows`), else cell by cell
+    if not write_rows(ws, frame, header_row + 1, serial if numbered else None,
+                      [formats[c] for c in columns]):  # fmt: skip
+        for i, row in enumerate(frame.iter_rows()):
+            r = header_row + 1 + i
+            if numbered:
+                ws.write_number(r, 0, i + 1, serial)
+            for j, (name, value) in enumerate(zip(columns, row, strict=True), start=int(numbered)):
+                _write_cell(ws, r, j, value, formats[name])
 
     for name, rule in sheet.validations.items():
         j = columns.index(name) + int(numbered)

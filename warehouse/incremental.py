@@ -7,6 +7,8 @@ it describes):
 - `derivation_state` — per step: the processing date and the fingerprint (contract, rule
   sets, code version) of its last derivation, and how far it has read the change log. A
   step with no state, another fingerprint, or a run tagged `full` rebuilds everything.
+  (The quality gate's `gate:<source>` and the rounds' public lists, `public:<round_id>`
+  — `warehouse.round_feedback` — keep their fingerprints there too.)
 - `change_log` — the firms whose inputs of the next layer changed, appended by the step
   that changed them (`clean` → `records` → `spans` → `scores`); a row without a firm
   means "every firm" (a full rebuild). Each consumer reads the entries after its watermark.

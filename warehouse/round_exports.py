@@ -34,6 +34,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -49,8 +51,10 @@ from models.sampling.round import RoundPlan
 from warehouse.exports import (
     Sheet,
     Workbook,
+    csv_bytes,
     readable,
     write_csv,
+    write_csv_bytes,
     write_workbook,
 )
 from warehouse.paths import confined, remove_tree, rename_within
@@ -151,56 +155,75 @@ def stage_round_files(
     for name, text in plan.input_texts.items():
         (staging / INPUTS_DIR / marked(f"{name}.csv", status)).write_bytes(text.encode("utf-8"))
 
-    rows = plan_rows(plan, firms, inspectors, rules)
-    title = f"{PLAN_TITLE}（{round_id}）"
-    mark = banner(status, plan.params.published_on)
-    book = Workbook(
-        title=f"{mark} · {title}",
-        as_of=plan.params.tier_as_of,
-        sheets=[
-            Sheet("说明", notes, title=f"{mark} · {title}：说明", notes=True),
-            Sheet("检查安排", rows, title=f"{mark} · {title}：检查安排"),
-            Sheet("分层抽取", _strata(plan, rules), title=f"{mark} · {title}：分层抽取"),
-            Sheet("等级入选概率", _tiers(plan, rules), title=f"{mark} · {title}：等级入选概率",
-                  headers=CLASS_HEADER),
-            Sheet("检查人员任务", _workload(rows), title=f"{mark} · {title}：检查人员任务"),
-        ],
-    )  # fmt: skip
-    write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
-    write_csv(
-        readable(rows),
-        staging / marked(f"抽查计划_{round_id}.csv", status),
-        first_line=None if status == "published" else mark,
-    )
-
-    stamp = datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC)
-    calendars = inspector_calendars(
-        plan.assignments,
-        firms,
-        inspectors,
-        round_id=round_id,
-        stamp=stamp,
-        draft=status != "published",
-    )
-    (staging / CALENDARS_DIR).mkdir()
-    for inspector_id, data in calendars.items():
-        name = calendar_file(inspector_id)
-        (staging / CALENDARS_DIR / marked(name, status)).write_bytes(data)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # the calendars (Python) and their ~3,600 files (file-system time) are written while
+        # the centre's workbook is (mostly polars and zlib, which let go of the GIL)
+        calendars = background.submit(
+            write_calendars, plan, firms, inspectors, staging / CALENDARS_DIR, status
+        )
+        rows = plan_rows(plan, firms, inspectors, rules)
+        title = f"{PLAN_TITLE}（{round_id}）"
+        mark = banner(status, plan.params.published_on)
+        book = Workbook(
+            title=f"{mark} · {title}",
+            as_of=plan.params.tier_as_of,
+            sheets=[
+                Sheet("说明", notes, title=f"{mark} · {title}：说明", notes=True),
+                Sheet("检查安排", rows, title=f"{mark} · {title}：检查安排"),
+                Sheet("分层抽取", _strata(plan, rules), title=f"{mark} · {title}：分层抽取"),
+                Sheet("等级入选概率", _tiers(plan, rules), title=f"{mark} · {title}：等级入选概率",
+                      headers=CLASS_HEADER),
+                Sheet("检查人员任务", _workload(rows), title=f"{mark} · {title}：检查人员任务"),
+            ],
+        )  # fmt: skip
+        write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
+        write_csv(
+            readable(rows),
+            staging / marked(f"抽查计划_{round_id}.csv", status),
+            first_line=None if status == "published" else mark,
+        )
+        calendars.result()
     if status == "published":
         write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
     return staging
 
 
+def write_calendars(
+    plan: RoundPlan, firms: pl.DataFrame, inspectors: pl.DataFrame, folder: Path, status: str
+) -> None:
+    """Every inspector's calendar of the round into `folder` (created)."""
+    calendars = inspector_calendars(
+        plan.assignments,
+        firms,
+        inspectors,
+        round_id=plan.params.round_id,
+        stamp=datetime.combine(plan.params.tier_as_of, time(0), tzinfo=UTC),
+        draft=status != "published",
+    )
+    folder.mkdir()
+    for inspector_id, data in calendars.items():
+        (folder / marked(calendar_file(inspector_id), status)).write_bytes(data)
+
+
 def publish_staged(staging: Path, reports: Path, round_id: str) -> Path:
     """Swap the staged folder in (a draft's files never survive its publication)."""
+    final, replaced = swap_staged(staging, reports, round_id)
+    remove_tree(reports, replaced)
+    return final
+
+
+def swap_staged(staging: Path, reports: Path, round_id: str) -> tuple[Path, Path]:
+    """Swap the staged folder in: (the round's folder, the folder it replaced, set aside for
+    `remove_tree` — a caller may remove it while it goes on: a national round's ~3,600
+    files take seconds of file-system time). A replaced folder left behind by a crash is
+    removed by the next swap."""
     final = round_folder(reports, round_id)
     old = confined(reports, ROUNDS_DIR, f".{round_id}.old")
     remove_tree(reports, old)
     if final.exists() or final.is_symlink():
         rename_within(reports, final, old)
     rename_within(reports, staging, final)
-    remove_tree(reports, old)
-    return final
+    return final, old
 
 
 def discard_staged(staging: Path, reports: Path) -> None:
@@ -312,18 +335,46 @@ def write_public(
     status: str = "published",
     published_on: date | None = None,
 ) -> list[Path]:
+    return write_public_list(public_list(rows, reports, round_id, status, published_on))
+
+
+@dataclass(frozen=True)
+class PublicList:
+    """A round's public list as it would be written: the workbook, the CSV bytes and where
+    each goes (`public_list`)."""
+
+    book: Workbook
+    csv: bytes
+    xlsx_path: Path
+    csv_path: Path
+
+
+def public_list(
+    rows: pl.DataFrame,
+    reports: Path,
+    round_id: str,
+    status: str = "published",
+    published_on: date | None = None,
+) -> PublicList:
+    """The public list of `public_rows` `rows`, not yet written (a caller may first compare
+    it with the files there)."""
     folder = round_folder(reports, round_id)
     mark = banner(status, published_on)
     book = Workbook(
         title=f"{mark} · {PUBLIC_TITLE}（{round_id}）", sheets=[Sheet("抽查结果公示", rows)]
     )
+    return PublicList(
+        book=book,
+        csv=csv_bytes(readable(rows), first_line=None if status == "published" else mark),
+        xlsx_path=folder / marked(f"公示_{round_id}.xlsx", status),
+        csv_path=folder / marked(f"公示_{round_id}.csv", status),
+    )
+
+
+def write_public_list(public: PublicList) -> list[Path]:
     return [
-        write_workbook(book, folder / marked(f"公示_{round_id}.xlsx", status)),
-        write_csv(
-            readable(rows),
-            folder / marked(f"公示_{round_id}.csv", status),
-            first_line=None if status == "published" else mark,
-        ),
+        write_workbook(public.book, public.xlsx_path),
+        write_csv_bytes(public.csv, public.csv_path),
     ]
 
 

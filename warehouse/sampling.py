@@ -65,10 +65,11 @@ def gather_round(
         con,
         "SELECT uscc, name, firm_type, district, status, address, contact, phone FROM firms",
     )
+    # every outcome for the history and the open findings, but who inspected only for the
+    # previous round's rotation (below): the list column is most of the read
     outcomes = query(
         con,
-        "SELECT round_id, uscc, inspected_on, inspector_ids, result, problem_count "
-        "FROM inspection_outcomes",
+        "SELECT round_id, uscc, inspected_on, result, problem_count FROM inspection_outcomes",
     )
     notices = (
         query(con, "SELECT uscc, issued_on, rectified_on FROM correction_notices")
@@ -93,11 +94,6 @@ def gather_round(
         ),
     )
     rounds = _rounds(con)
-    assignments = (
-        query(con, "SELECT round_id, uscc, inspector_id FROM sampling_assignments")
-        if table_exists(con, "sampling_assignments")
-        else pl.DataFrame(schema={"round_id": pl.Utf8, "uscc": pl.Utf8, "inspector_id": pl.Utf8})
-    )
     previous_id = previous_round(rounds, outcomes, params)
     inspectors = query(con, "SELECT * FROM inspectors")
     conflicts = query(
@@ -108,7 +104,7 @@ def gather_round(
             firms=pool.pool,
             inspectors=office_roster(inspectors, params),
             conflicts=conflicts,
-            previous=previous_pairs(previous_id, assignments, outcomes),
+            previous=previous_teams(con, previous_id),
             risk=(
                 risk_as_of(con, params.tier_as_of, pool.pool)
                 if params.order_by_risk
@@ -122,6 +118,28 @@ def gather_round(
         inspectors=inspectors,
         eligible=pool,
     )
+
+
+def previous_teams(con: duckdb.DuckDBPyConnection, round_id: str | None) -> pl.DataFrame:
+    """(uscc, inspector_id) of the previous round (`models.sampling.eligibility.previous_pairs`:
+    its planned teams and the inspectors its outcomes name), reading that round's rows only."""
+    if round_id is None:
+        return previous_pairs(None, pl.DataFrame(), pl.DataFrame())
+    planned = (
+        query(
+            con,
+            "SELECT round_id, uscc, inspector_id FROM sampling_assignments WHERE round_id = ?",
+            [round_id],
+        )
+        if table_exists(con, "sampling_assignments")
+        else pl.DataFrame(schema={"round_id": pl.Utf8, "uscc": pl.Utf8, "inspector_id": pl.Utf8})
+    )
+    reported = query(
+        con,
+        "SELECT round_id, uscc, inspector_ids FROM inspection_outcomes WHERE round_id = ?",
+        [round_id],
+    )
+    return previous_pairs(round_id, planned, reported)
 
 
 def office_roster(inspectors: pl.DataFrame, params: RoundParams) -> pl.DataFrame:

@@ -214,6 +214,23 @@ def _stratum_expected(pool: int, pi: Fraction, minimum: int) -> Fraction:
     return max(m, low) * (1 - p_high) + max(m, low + 1 if p_high else low) * p_high
 
 
+def systematic(tiers: list[str], pi: dict[str, Fraction], start: Fraction) -> list[bool]:
+    """Step 4: walking the line, a firm is drawn when a point `start + k` (k ≥ 0) falls under
+    its share of the running sum of π — exactly, in whole multiples of the common
+    denominator of every π and `start` (the same as summing the fractions, without building
+    a fraction per firm)."""
+    unit = math.lcm(*(f.denominator for f in (*pi.values(), start)))
+    step = {t: (p * unit).numerator for t, p in pi.items()}
+    offset = (start * unit).numerator
+    selected: list[bool] = []
+    before = 0  # points below the running sum so far
+    for running in itertools.accumulate(step[t] for t in tiers):
+        after = max(0, -((offset - running) // unit))  # ceil((running - offset) / unit)
+        selected.append(after > before)
+        before = after
+    return selected
+
+
 def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
     """Draw the firms of round `params.round_id` from the eligible `pool` (module docstring).
 
@@ -243,14 +260,7 @@ def draw_firms(pool: pl.DataFrame, params: RoundParams) -> FirmDraw:
             pl.concat_str([pl.col(k) for k in params.strata], separator="/").alias("stratum")
         )
     )
-    selected: list[bool] = []
-    running = Fraction(0)
-    before = 0  # points start + k (k ≥ 0) below the running sum
-    for tier in lined.get_column("tier").to_list():
-        running += pi[tier]
-        after = max(0, math.ceil(running - start))
-        selected.append(after > before)
-        before = after
+    selected = systematic(lined.get_column("tier").to_list(), pi, start)
     lined = lined.with_columns(pl.Series("drawn", selected, dtype=pl.Boolean))
 
     # Step 5: top up strata below the minimum, smallest u_order first (the line's order).

@@ -264,6 +264,12 @@ def plan_document_v1(texts: dict[str, str], params: RoundParams) -> dict[str, An
 
 
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """The rows as dicts, dates (and datetimes) as ISO text. Date columns are formatted in
+    polars (`YYYY-MM-DD`, as `date.isoformat`) and the rows converted at once; a frame with
+    another kind of time value goes row by row."""
+    temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
+    if all(frame.schema[c] == pl.Date for c in temporal):
+        return frame.with_columns(pl.col(temporal).dt.strftime("%Y-%m-%d")).to_dicts()
     return [
         {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
         for row in frame.iter_rows(named=True)

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from json.encoder import encode_basestring
 from typing import Any
 
 import polars as pl
@@ -55,6 +58,12 @@ def working_days(params: RoundParams) -> list[date]:
 
 def plan_document(plan: RoundPlan) -> dict[str, Any]:
     """The plan as a JSON-ready mapping (see the module docstring for what it holds)."""
+    return _document(plan, records)
+
+
+def _document(plan: RoundPlan, rows: Callable[[pl.DataFrame], Any]) -> dict[str, Any]:
+    """`plan_document`, its tables turned into rows by `rows` (`records`, or `_Rows` to be
+    written by `_dump` without building a dict per row)."""
     params = plan.params
     calendar = plan.calendar
     return {
@@ -76,7 +85,7 @@ def plan_document(plan: RoundPlan) -> dict[str, Any]:
             "first_inspection_day": plan.first_day.isoformat(),
             "working_days": [d.isoformat() for d in calendar.days],
         },
-        "tiers": records(plan.tiers),
+        "tiers": rows(plan.tiers),
         "inputs": {
             name: {
                 "sha256": plan.input_hashes[name],
@@ -85,19 +94,174 @@ def plan_document(plan: RoundPlan) -> dict[str, Any]:
             }
             for name in INPUT_SCHEMAS
         },
-        "outputs": _outputs(plan),
+        "outputs": _outputs(plan, rows),
     }
 
 
 def plan_bytes(plan: RoundPlan) -> bytes:
-    return _dump(plan_document(plan))
+    return _dump(_document(plan, _Rows))
 
 
 def _dump(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """`json.dumps(document, ensure_ascii=False, indent=1)` and a final newline, as UTF-8
+    (tables given as `_Rows` written as their `records`)."""
+    text = _fast_text(document)
+    if text is None:
+        text = json.dumps(_as_records(document), ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
 
 
-def _outputs(plan: RoundPlan) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Rows:
+    """A table in a document being written: `records(frame)`, written column by column."""
+
+    frame: pl.DataFrame
+
+
+def _as_records(value: Any) -> Any:
+    """The document with every `_Rows` as its `records`."""
+    if isinstance(value, _Rows):
+        return records(value.frame)
+    if type(value) is dict:
+        return {k: _as_records(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_as_records(v) for v in value]
+    return value
+
+
+class _UnsupportedError(Exception):
+    """A value `_indented` leaves to `json`."""
+
+
+def _fast_text(document: dict[str, Any]) -> str | None:
+    """The text of `json.dumps(document, ensure_ascii=False, indent=1)`, written here instead
+    of by `json` — with an indent `json` encodes through its pure-Python generator, and a
+    national plan holds ~500k values (~0.5 s each time a plan is written or verified); its
+    tables (`_Rows`) are rendered with polars column expressions. None when the document
+    holds what this walk does not cover (a non-string key, NaN, a float column): `json` then
+    writes it. A property test holds both to `json`'s text."""
+    try:
+        return _indented(document)
+    except _UnsupportedError:
+        return None
+
+
+def _indented(document: object) -> str:
+    """The text of `json.dumps(document, ensure_ascii=False, indent=1)` for documents of
+    dicts with string keys, lists, strings, ints, finite floats, booleans and None, and
+    `_Rows` tables of text, whole numbers, flags, dates and lists of text."""
+    parts: list[str] = []
+    add = parts.append
+
+    def scalar(value: object) -> str:
+        if type(value) is str:
+            return encode_basestring(value)
+        if type(value) is int:
+            return int.__repr__(value)
+        if type(value) is float and math.isfinite(value):
+            return float.__repr__(value)
+        if value is None:
+            return "null"
+        if value is True or value is False:
+            return "true" if value else "false"
+        raise _UnsupportedError
+
+    def nested(value: dict[str, Any] | list[Any], pad: str) -> None:
+        is_dict = type(value) is dict
+        if not value:
+            add("{}" if is_dict else "[]")
+            return
+        inner = pad + " "
+        separator = "\n" + inner
+        add("{" if is_dict else "[")
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            add(separator)
+            separator = ",\n" + inner
+            if is_dict:
+                if type(key) is not str:
+                    raise _UnsupportedError
+                add(encode_basestring(key))
+                add(": ")
+            if type(item) is dict or type(item) is list:
+                nested(item, inner)
+            elif type(item) is _Rows:
+                text = _rows_text(item.frame, inner)
+                if text is None:  # a table with floats …: row by row
+                    nested(records(item.frame), inner)
+                else:
+                    add(text)
+            else:
+                add(scalar(item))
+        add("\n" + pad + ("}" if is_dict else "]"))
+
+    if isinstance(document, dict | list) and type(document) in (dict, list):
+        nested(document, "")
+    else:
+        add(scalar(document))
+    return "".join(parts)
+
+
+_JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _json_text(values: pl.Expr, escape: bool = True) -> pl.Expr:
+    """JSON strings as `json` writes them with `ensure_ascii=False`: quote and backslash
+    escaped, control characters as \\b \\f \\n \\r \\t or \\u00xx, the rest as is
+    (`escape=False`: the caller knows there is none of these)."""
+    if escape:
+        values = values.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+            '"', '\\"', literal=True
+        )
+        for code in range(0x20):
+            char = chr(code)
+            values = values.str.replace_all(
+                char, _JSON_ESCAPES.get(char, f"\\u{code:04x}"), literal=True
+            )
+    return pl.lit('"') + values + pl.lit('"')
+
+
+def _needs_escape(values: pl.Series) -> bool:
+    return bool(values.str.contains('[\x00-\x1f\\\\"]').any())
+
+
+def _rows_text(frame: pl.DataFrame, pad: str) -> str | None:
+    """`records(frame)` as `_indented` writes a list at indentation `pad`; None for a table
+    with other columns than text, whole numbers, flags, dates and lists of text."""
+    if frame.is_empty():
+        return "[]"
+    row_pad, field_pad = pad + " ", pad + "  "
+    fields = []
+    for n, (name, dtype) in enumerate(frame.schema.items()):
+        column = pl.col(name)
+        if dtype == pl.Utf8:
+            text = _json_text(column, _needs_escape(frame.get_column(name)))
+        elif dtype == pl.Date:
+            text = _json_text(column.dt.strftime("%Y-%m-%d"), escape=False)
+        elif dtype.is_integer():
+            text = column.cast(pl.Utf8)
+        elif dtype == pl.Boolean:
+            text = column.replace_strict({True: "true", False: "false"}, return_dtype=pl.Utf8)
+        elif dtype == pl.List(pl.Utf8):
+            escape = _needs_escape(frame.get_column(name).explode())
+            items = column.list.eval(_json_text(pl.element(), escape).fill_null("null"))
+            inner = items.list.join(",\n" + field_pad + " ")
+            text = (
+                pl.when(column.list.len() == 0)
+                .then(pl.lit("[]"))
+                .otherwise("[\n" + field_pad + " " + inner + "\n" + field_pad + "]")
+            )
+        elif dtype == pl.Null:
+            text = pl.lit(None, pl.Utf8)
+        else:
+            return None  # a float (`repr`), a datetime …
+        head = ("{\n" if n == 0 else ",\n") + field_pad + encode_basestring(name) + ": "
+        fields += [pl.lit(head), text.fill_null("null")]
+    row = pl.concat_str([*fields, pl.lit("\n" + row_pad + "}")])
+    body = str(frame.select(row.str.join(",\n" + row_pad)).item())
+    return "[\n" + row_pad + body + "\n" + pad + "]"
+
+
+def _outputs(plan: RoundPlan, rows: Callable[[pl.DataFrame], Any]) -> dict[str, Any]:
     teams = plan.assignments.group_by("uscc").agg(pl.col("inspector_id").sort().alias("team"))
     schedule = (
         plan.schedule.select("uscc", "inspection_date", "district")
@@ -108,10 +272,10 @@ def _outputs(plan: RoundPlan) -> dict[str, Any]:
         expected=pl.col("stratum").replace_strict(plan.expected, return_dtype=pl.Float64)
     )
     return {
-        "strata": records(strata),
-        "draws": records(plan.draws.drop("round_id")),
-        "classes": records(class_reasons(plan.inputs.firms)),
-        "schedule": records(schedule),
+        "strata": rows(strata),
+        "draws": rows(plan.draws.drop("round_id")),
+        "classes": rows(class_reasons(plan.inputs.firms)),
+        "schedule": rows(schedule),
     }
 
 
@@ -189,7 +353,12 @@ def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Veri
         texts[name] = text
     try:
         if version == ALGORITHM_VERSION:
-            recomputed = plan_document(draw_round(RoundInputs.from_texts(texts), params))
+            rerun = _document(draw_round(RoundInputs.from_texts(texts), params), _Rows)
+            text = _fast_text(rerun)
+            if text is not None and (text + "\n").encode("utf-8") == data:
+                # the same bytes: the same document, part for part (what is compared below)
+                return Verification(file_hash, file_hash, differences)
+            recomputed = _as_records(rerun)
         else:
             recomputed = plan_document_v1(texts, params)
     except (CanonicalInputError, DrawError, ValueError) as exc:

@@ -60,9 +60,10 @@ def free_slots(
 ) -> dict[str, int]:
     """Inspections each inspector can still take on `days` under the cap: Σ (cap − booked)⁺."""
     booked = booked_load(bookings, days)
-    zero = np.zeros(len(days), np.int64)
+    free = max(cap, 0) * len(days)  # an inspector the other rounds did not book
     return {
-        i: int(np.clip(cap - booked.get(i, zero), 0, None).sum()) for i in sorted(set(inspectors))
+        i: int(np.clip(cap - booked[i], 0, None).sum()) if i in booked else free
+        for i in sorted(set(inspectors))
     }
 
 
@@ -125,52 +126,23 @@ def schedule_inspections(
     spare = {i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()}
 
     n_days = len(days)
-    booked = booked_load(bookings, days)
-    load = {i: booked.get(i, np.zeros(n_days, np.int64)).copy() for i in members_all}
-    district_of: dict[str, dict[int, set[str]]] = {i: {} for i in members_all}
-    round_load = np.zeros(n_days, np.int64)
-    team_load: dict[str, np.ndarray] = {}
+    state = _Calendar(members_all, n_days, booked_load(bookings, days))
     dates: dict[str, date] = {}
-
-    def best_day(members: list[str], team: str, place: str, k: int, ties: np.ndarray) -> int:
-        """The preferred day for k firms of `place` by `members` (-1: none fits)."""
-        member_load = np.stack([load[m] for m in members])
-        open_days = np.flatnonzero(member_load.max(axis=0) + k <= daily_cap_per_team)
-        if open_days.size == 0:
-            return -1
-        conflicts = np.array(
-            [
-                sum(1 for m in members if district_of[m].get(int(d), {place}) - {place})
-                for d in open_days
-            ],
-            dtype=np.int64,
-        )
-        own = team_load.setdefault(team, np.zeros(n_days, np.int64))
-        order = np.lexsort((ties[open_days], own[open_days], round_load[open_days], conflicts))
-        return int(open_days[order[0]])
-
-    def book(firm_ids: list[str], members: list[str], team: str, place: str, day: int) -> None:
-        for m in members:
-            load[m][day] += len(firm_ids)
-            district_of[m].setdefault(day, set()).add(place)
-        team_load[team][day] += len(firm_ids)
-        round_load[day] += len(firm_ids)
-        for uscc in firm_ids:
-            dates[uscc] = days[day]
 
     team_rows = (
         teams.group_by("team", maintain_order=True)
         .agg(pl.col("inspector_id").first().alias("members"), pl.col("uscc"), pl.col("district"))
         .sort("team")
     )
-    tightest = [min(spare[m] for m in members) for members in team_rows.get_column("members")]
+    tightest = [
+        min(spare[m] for m in members) for members in team_rows.get_column("members").to_list()
+    ]
     team_rows = team_rows.with_columns(
         tightest=pl.Series(tightest, dtype=pl.Int64),
         tie=pl.Series(rng.permutation(team_rows.height)),
     ).sort("tightest", "tie")
-    for team, members, firm_ids, districts in team_rows.select(
-        "team", "members", "uscc", "district"
-    ).iter_rows():
+    columns = team_rows.select("team", "members", "uscc", "district").get_columns()
+    for label, members, firm_ids, districts in zip(*(c.to_list() for c in columns), strict=True):
         per_day = max(1, min(daily_cap_per_team, -(-len(firm_ids) // n_days)))
         shuffled = rng.permutation(len(firm_ids))
         by_place: dict[str, list[str]] = {}
@@ -182,19 +154,102 @@ def schedule_inspections(
             for place, chunk in sorted(by_place.items())
             for j in range(0, len(chunk), per_day)
         ]
+        team = _Team(state, members, len(firm_ids), teams.height)
         for place, unit in units:
             ties = rng.random(n_days)
-            day = best_day(members, team, place, len(unit), ties)
+            code = state.place_code(place)
+            day = team.best_day(code, len(unit), ties, daily_cap_per_team)
             if day >= 0:
-                book(unit, members, team, place, day)
+                team.book(code, len(unit), day)
+                dates.update(dict.fromkeys(unit, days[day]))
                 continue
             for uscc in unit:  # the unit fits nowhere whole: firm by firm
-                day = best_day(members, team, place, 1, ties)
+                day = team.best_day(code, 1, ties, daily_cap_per_team)
                 if day < 0:
-                    raise unplaceable(uscc, team, members, load, daily_cap_per_team, n_days)
-                book([uscc], members, team, place, day)
+                    loads = state.loads(members)
+                    raise unplaceable(uscc, label, members, loads, daily_cap_per_team, n_days)
+                team.book(code, 1, day)
+                dates[uscc] = days[day]
 
     return dated(teams, dates)
+
+
+class _Calendar:
+    """The schedule's state, as arrays of inspectors × days: inspections booked (the other
+    rounds' included), and where each inspector is that day — `NOWHERE`, at one place (its
+    code) or `SEVERAL` places (a conflict for any place) — plus the round's inspections per
+    day."""
+
+    NOWHERE, SEVERAL = -1, -2
+
+    def __init__(self, inspectors: list[str], n_days: int, booked: dict[str, np.ndarray]):
+        self.row = {m: r for r, m in enumerate(inspectors)}
+        self.load = np.zeros((len(inspectors), n_days), np.int64)
+        for m, r in self.row.items():
+            if m in booked:
+                self.load[r] = booked[m]
+        self.at = np.full((len(inspectors), n_days), self.NOWHERE, np.int64)
+        self.round_load = np.zeros(n_days, np.int64)
+        self.codes: dict[str, int] = {}
+
+    def place_code(self, place: str) -> int:
+        return self.codes.setdefault(place, len(self.codes))
+
+    def loads(self, members: list[str]) -> dict[str, np.ndarray]:
+        return {m: self.load[self.row[m]] for m in members}
+
+
+class _Team:
+    """One team's choice of days: preferences (1)–(4) of `schedule_inspections` as one
+    integer per day, (conflicts, round load, own load) in that order, then the random ties.
+
+    The teams are placed one after the other, so while a team is placed only its own
+    bookings change what its members have booked: the members' highest load per day and
+    the (round load, own load) part are updated in place at the day booked instead of being
+    recomputed over every member and day for each unit; and a booking of place p never
+    changes the conflicts with p (a member is then at p, or was already elsewhere), so those
+    are computed once per place."""
+
+    _NONE = np.iinfo(np.int64).max
+
+    def __init__(self, state: _Calendar, members: list[str], n_firms: int, total: int) -> None:
+        self.state = state
+        self.rows = [state.row[m] for m in members]
+        self.highest = state.load[self.rows].max(axis=0)
+        # the round has at most `total` firms a day and the team `n_firms`: each part of the
+        # key stays below one step of the part before it
+        self.scale = n_firms + 1
+        self.step = (total + 1) * self.scale
+        self.loads = state.round_load * self.scale  # + own load, 0 so far
+        self.code = -1
+        self.conflicts = self.loads
+
+    def best_day(self, code: int, k: int, ties: np.ndarray, cap: int) -> int:
+        """The preferred day for k firms of place `code` (-1: none fits)."""
+        if code != self.code:
+            at = self.state.at[self.rows]
+            elsewhere = (at != _Calendar.NOWHERE) & (at != code)
+            self.conflicts = elsewhere.sum(axis=0, dtype=np.int64) * self.step
+            self.code = code
+        key = np.where(self.highest <= cap - k, self.conflicts + self.loads, self._NONE)
+        best = key.min()
+        if best == self._NONE:
+            return -1
+        days = np.flatnonzero(key == best)
+        return int(days[0] if days.size == 1 else days[ties[days].argmin()])
+
+    def book(self, code: int, k: int, day: int) -> None:
+        state = self.state
+        for r in self.rows:
+            state.load[r, day] += k
+            was = state.at[r, day]
+            if was == _Calendar.NOWHERE:
+                state.at[r, day] = code
+            elif was != code:
+                state.at[r, day] = _Calendar.SEVERAL
+        state.round_load[day] += k
+        self.highest[day] += k
+        self.loads[day] += k * self.scale + k
 
 
 def team_frame(assignments: pl.DataFrame, firms: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

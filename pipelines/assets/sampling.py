@@ -10,8 +10,7 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 """
 
 import hashlib
-import json
-from datetime import date
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -19,13 +18,6 @@ from pydantic import model_validator
 
 from models.sampling.calendar import CalendarError, parse_calendar
 from models.sampling.draw import DrawError
-from models.sampling.feedback import (
-    ROUND_OUTCOME_SCHEMA,
-    ROUND_RESULT_SCHEMA,
-    round_outcomes,
-    round_results,
-    unplanned_outcomes,
-)
 from models.sampling.items import InspectionItems, ItemsError, default_items, parse_items
 from models.sampling.params import (
     RoundParams,
@@ -33,32 +25,29 @@ from models.sampling.params import (
     RoundRequest,
     resolve_round_params,
 )
-from models.sampling.plan_file import plan_bytes, verify_plan
+from models.sampling.plan_file import Verification, plan_bytes, verify_plan
 from models.sampling.replacement import RoundConflictError, check_replaceable
 from models.sampling.round import draw_round
-from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
+from pipelines.plan_check import PlanCheck
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import SAMPLING_TABLES
-from warehouse.connection import query, utc_now
-from warehouse.paths import PathOutsideRootError
+from warehouse.connection import utc_now
+from warehouse.paths import PathOutsideRootError, remove_tree
 from warehouse.round_exports import (
     discard_staged,
     plan_notes,
     plan_path,
-    public_rows,
-    publish_staged,
-    round_folder,
     stage_round_files,
-    write_public,
+    swap_staged,
 )
+from warehouse.round_feedback import update_feedback, write_public_lists
 from warehouse.sampling import (
     MissingRiskScoresError,
-    ensure_round_tables,
     gather_round,
     store_round,
     stored_round,
 )
-from warehouse.tables import replace_table
 
 SAMPLING_VERSION = "sampling-1"
 ROUND_SOURCES = [
@@ -166,6 +155,21 @@ def sampling_round(
     control share, inspectors by max-flow with recusal and rotation, working-day schedule;
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
+    check = PlanCheck()  # the verifier loads its modules while the round is gathered and drawn
+    try:
+        yield from _draw_round(context, config, warehouse, landing, rules, check)
+    finally:
+        check.cancel()
+
+
+def _draw_round(
+    context: dg.AssetExecutionContext,
+    config: RoundConfig,
+    warehouse: Warehouse,
+    landing: Landing,
+    rules: Rules,
+    check: PlanCheck,
+):
     try:
         params = round_params_from_config(config, landing)
         items = round_items(config)
@@ -223,6 +227,8 @@ def sampling_round(
         in_scope=gathered.eligible.in_scope if gathered.eligible else None,
         backdate_reason=config.backdate_reason,
     )
+    # the blocking check re-runs the plan in a process of its own while the files are written
+    check.submit(document)
     try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
         plan_file = plan_path(warehouse.reports, params.round_id, status)
         staging = stage_round_files(
@@ -247,7 +253,11 @@ def sampling_round(
     except BaseException:
         discard_staged(staging, warehouse.reports)
         raise
-    publish_staged(staging, warehouse.reports, params.round_id)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        _, replaced = swap_staged(staging, warehouse.reports, params.round_id)
+        removed = background.submit(remove_tree, warehouse.reports, replaced)
+        verification = check.result()
+        removed.result()
     context.log.info(
         f"round {params.round_id} ({status}) seed {params.seed}: {row['drawn']} drawn + "
         f"{row['control']} control of {row['pool_size']}; plan {plan_file}"
@@ -272,7 +282,7 @@ def sampling_round(
                 "excluded_firms": gathered.excluded.height,
             }
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
-    yield _plan_check(plan_file)
+    yield _plan_check(plan_file, verification)
 
 
 DRAFT_SKIPPED = "草案未生成 / no draft round"
@@ -293,15 +303,28 @@ def _no_draft(round_id: str, shortfall: str):
     )
 
 
-def _plan_check(plan_file: Path) -> dg.AssetCheckResult:
-    verification = verify_plan(plan_file.read_bytes())
+def _plan_check(plan_file: Path, verification: Verification | None = None) -> dg.AssetCheckResult:
+    """The check's result: `verification` of the bytes the step wrote (made while it wrote
+    them, `PlanCheck`), held to be the published file's; without one, the published file
+    verified now."""
+    data = plan_file.read_bytes()
+    if verification is None:
+        verification = verify_plan(data)
+    differences = list(verification.differences)
+    published = hashlib.sha256(data).hexdigest()
+    if published != verification.plan_sha256:
+        differences.insert(
+            0,
+            f"file: the published plan hashes to {published}, the plan verified to "
+            f"{verification.plan_sha256} / 公布的计划文件与复核的文件不一致",
+        )
     return dg.AssetCheckResult(
         asset_key="sampling_draws",
         check_name="plan_reproduces",
-        passed=verification.identical,
+        passed=not differences,
         metadata={
-            "plan_sha256": verification.plan_sha256,
-            "differences": "\n".join(verification.differences[:20]) or "IDENTICAL",
+            "plan_sha256": published,
+            "differences": "\n".join(differences[:20]) or "IDENTICAL",
         },
     )
 
@@ -354,64 +377,37 @@ def _unchanged(existing: dict, warehouse: Warehouse):
     ],
 )
 def round_feedback(context: dg.AssetExecutionContext, warehouse: Warehouse, rules: Rules):
-    """Join reported inspection outcomes back to the rounds that planned them."""
+    """Join reported inspection outcomes back to the rounds that planned them; write each
+    round's public list again when what it shows changed (`warehouse.round_feedback`)."""
     clean = rules.load().inspections.clean_result
     with warehouse.transaction() as con:
-        ensure_round_tables(con)
-        draws = query(con, "SELECT * FROM sampling_draws")
-        schedule = query(con, "SELECT round_id, uscc, inspection_date FROM sampling_assignments")
-        rounds = query(con, "SELECT round_id, status, parameters FROM sampling_rounds")
-        outcomes = query(
-            con,
-            "SELECT round_id, uscc, inspection_id, inspected_on, result, problem_count, "
-            "collected_on FROM inspection_outcomes",
+        feedback = update_feedback(con, clean)
+        lists = write_public_lists(
+            con, warehouse.reports, feedback.per_firm, rewrite=full_rebuild(context)
         )
-        firms = query(con, "SELECT uscc, name, firm_type, district FROM firms")
-        per_firm = round_outcomes(draws, schedule, outcomes, clean)
-        summary = round_results(per_firm)
-        replace_table(con, "round_outcomes", per_firm, ROUND_OUTCOME_SCHEMA)
-        replace_table(con, "round_results", summary, ROUND_RESULT_SCHEMA)
-    written = []
-    facts = {r: (status, _public_facts(parameters)) for r, status, parameters in rounds.iter_rows()}
-    for (round_id,), rows in per_firm.partition_by("round_id", as_dict=True).items():
-        try:
-            folder = round_folder(warehouse.reports, round_id)
-        except (ValueError, PathOutsideRootError) as exc:  # stored before ids were checked
-            context.log.warning(f"round {round_id!r}: public list not written: {exc}")
-            continue
-        if folder.exists():
-            status, (published_on, office, departments) = facts[str(round_id)]
-            written += write_public(
-                public_rows(rows, firms, office, departments),
-                warehouse.reports,
-                str(round_id),
-                status,
-                published_on,
-            )
-    unplanned = unplanned_outcomes(draws, outcomes)
-    context.log.info(f"round feedback: {per_firm.height} planned firms, {len(written)} files")
+    for round_id, reason in lists.skipped:
+        context.log.warning(f"round {round_id!r}: public list not written: {reason}")
+    per_firm = feedback.per_firm
+    context.log.info(
+        f"round feedback: {per_firm.height} planned firms, {len(lists.written)} files written, "
+        f"{len(lists.current)} rounds' public lists unchanged"
+    )
     yield dg.MaterializeResult(
         asset_key="round_outcomes",
         metadata={
             "dagster/row_count": per_firm.height,
             "inspected": int(per_firm.get_column("inspection_id").is_not_null().sum()),
-            "unplanned_outcomes": unplanned.height,
+            "unplanned_outcomes": feedback.unplanned,
         },
     )
     yield dg.MaterializeResult(
         asset_key="round_results",
-        metadata={"dagster/row_count": summary.height, "public_files": len(written)},
+        metadata={
+            "dagster/row_count": feedback.summary.height,
+            "public_files": len(lists.written),
+            "public_lists_unchanged": len(lists.current),
+        },
     )
-
-
-def _public_facts(parameters: str) -> tuple[date | None, str, tuple[str, ...]]:
-    """(published_on, the office's name, partner departments) from a round's parameters."""
-    saved = json.loads(parameters)
-    published = saved.get("published_on")
-    office = saved.get("office_name") or saved.get("office") or "市级"
-    label = "市级（全市）" if office == "市级" else office
-    departments = tuple(saved.get("partner_departments") or ())
-    return (date.fromisoformat(published) if published else None), label, departments
 
 
 sampling_assets = [sampling_round, round_feedback]

@@ -10,11 +10,19 @@ step the files are received once, the warehouse is copied, the copy is rebuilt i
 the original derived incrementally, and every table of the two is compared. The derivation
 steps are the functions the main job's assets call, in the job's order (no Dagster here: a
 run through Dagster costs seconds; one such run is compared at the end of this module).
+
+The rounds' feedback too: a published round over every generated firm, named like the round
+most generated outcomes name, gets its feedback tables and its public list (公示) after each
+run — written in full for the rebuilt copy, but only when what it shows changed for the
+incremental warehouse, whose files persist from run to run (and are sometimes deleted or
+edited): the files must be the same bytes as the rebuilt copy's.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,7 +39,7 @@ from models.periods import scoring_dates
 from models.rules import default_rule_set
 from warehouse import credit, ingestion
 from warehouse.archive import FileEvent, archive_root, record_event
-from warehouse.catalogue import INGESTION_LOG_SCHEMA
+from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
 from warehouse.connection import Warehouse
 from warehouse.credit import (
     CreditUpdate,
@@ -46,7 +54,10 @@ from warehouse.credit import (
 from warehouse.incremental import STATE_TABLES
 from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.landing import LandingFolder
-from warehouse.tables import append, ensure_bookkeeping
+from warehouse.round_exports import round_folder
+from warehouse.round_feedback import update_feedback, write_public_lists
+from warehouse.sampling import ensure_round_tables
+from warehouse.tables import append, ensure_bookkeeping, replace_slice
 
 CONTRACTS = default_contracts()
 RULES = default_rule_set()
@@ -83,6 +94,71 @@ def derive(
         return update_tier_paths(con, official.for_date(today) or RULES, today, full=full)
 
 
+def feedback(warehouse: Warehouse, reports: Path, *, rewrite: bool) -> None:
+    """The round feedback step as its asset runs it."""
+    with warehouse.transaction() as con:
+        per_firm = update_feedback(con, RULES.inspections.clean_result).per_firm
+        write_public_lists(con, reports, per_firm, rewrite=rewrite)
+
+
+def plant_round(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> str:
+    """A published round drawing every generated firm (also those the directory lists only
+    later), named like the round most generated outcomes name; returns its id."""
+    round_id = frames["inspection_outcomes"].get_column("round_id").drop_nulls().mode().min()
+    firms = frames["firms"].select("uscc", "firm_type").unique("uscc").sort("uscc")
+    inspectors = frames["inspectors"].get_column("inspector_id").sort()
+    window = date(2023, 10, 1)
+    parameters = {"round_id": round_id, "published_on": "2023-09-20", "office": "市级",
+                  "partner_departments": []}  # fmt: skip
+    register = {"round_id": round_id, "status": "published", "seed": 1,
+                "parameters": json.dumps(parameters), "window_start": window}  # fmt: skip
+    rows = {
+        "sampling_rounds": pl.DataFrame([register], schema=schema_of("sampling_rounds")),
+        "sampling_draws": firms.with_columns(
+            round_id=pl.lit(round_id),
+            tier=pl.lit("B"),
+            stratum=pl.lit("B"),
+            is_control=pl.int_range(pl.len()) % 7 == 0,
+            draw_order=pl.int_range(1, pl.len() + 1),
+        ),
+        "sampling_assignments": firms.with_columns(
+            round_id=pl.lit(round_id),
+            inspector_id=pl.Series([inspectors[i % len(inspectors)] for i in range(firms.height)]),
+            inspection_date=pl.lit(window) + pl.duration(days=pl.int_range(pl.len())),
+            team=pl.lit("T"),
+        ),
+    }
+    with warehouse.transaction() as con:
+        ensure_round_tables(con)
+        for name, frame in rows.items():
+            schema = schema_of(name)
+            replace_slice(con, name, frame.select(schema.names()).cast(schema), schema,
+                          where_column="round_id", value=round_id)  # fmt: skip
+    return round_id
+
+
+def same_files(expected: Path, got: Path) -> list[str]:
+    """Files that differ between two report folders (a workbook by every part but its
+    creation time)."""
+    differing = []
+    names = {p.relative_to(expected) for p in expected.rglob("*") if p.is_file()}
+    names |= {p.relative_to(got) for p in got.rglob("*") if p.is_file()}
+    for name in sorted(names):
+        a, b = expected / name, got / name
+        if not (a.exists() and b.exists()):
+            differing.append(f"{name} (missing)")
+        elif name.suffix == ".xlsx":
+            za, zb = zipfile.ZipFile(a), zipfile.ZipFile(b)
+            parts = [n for n in za.namelist() if n != "docProps/core.xml"]
+            if parts != [n for n in zb.namelist() if n != "docProps/core.xml"] or any(
+                za.read(n) != zb.read(n) for n in parts
+            ):
+                differing.append(str(name))
+        elif a.read_bytes() != b.read_bytes():
+            differing.append(str(name))
+    return differing
+
+
 def receive_all(warehouse: Warehouse, landing: LandingFolder, run_id: str) -> None:
     with warehouse.transaction() as con:
         ensure_bookkeeping(con)
@@ -115,6 +191,7 @@ class World:
     files: list[tuple[str, Path]] = field(default_factory=list)
     originals: dict[Path, bytes] = field(default_factory=dict)
     paths: CreditUpdate | None = None  # what the last incremental run did to the tier paths
+    round_id: str = ""
 
     @property
     def landing(self) -> LandingFolder:
@@ -137,16 +214,31 @@ class World:
         receive_all(self.warehouse, self.landing, run_id)
         if not compare:  # the first run: nothing derived yet, so it is a full one anyway
             derive(self.warehouse, self.landing, run_id, full=False)
+            feedback(self.warehouse, self.reports, rewrite=False)
             return
         copy = self.root / "full.duckdb"
         shutil.copy(self.root / "warehouse.duckdb", copy)
         derive(Warehouse(path=str(copy)), self.landing, run_id, full=True)
+        full_reports = self.root / "reports_full"
+        shutil.rmtree(full_reports, ignore_errors=True)
+        round_folder(full_reports, self.round_id).mkdir(parents=True)
+        feedback(Warehouse(path=str(copy)), full_reports, rewrite=True)
         self.paths = derive(self.warehouse, self.landing, run_id, full=False)
+        feedback(self.warehouse, self.reports, rewrite=False)
         expected = table_hashes(copy, skip=STATE_TABLES, volatile=VOLATILE)
         got = table_hashes(self.root / "warehouse.duckdb", skip=STATE_TABLES, volatile=VOLATILE)
         differing = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
         assert not differing, f"run {self.runs}: incremental ≠ full for {differing}"
+        files = same_files(full_reports, self.reports)
+        assert not files, f"run {self.runs}: public lists differ from a full write: {files}"
         copy.unlink()
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def public_files(self) -> list[Path]:
+        return sorted(round_folder(self.reports, self.round_id).glob("公示_*"))
 
 
 def start(root: Path, seed: int) -> World:
@@ -164,6 +256,8 @@ def start(root: Path, seed: int) -> World:
         world.add(name, "a.csv", frame.filter(half))
         world.add(name, "b.csv", frame.filter(~half))
     world.originals = {path: path.read_bytes() for _, path in world.files}
+    world.round_id = plant_round(world.warehouse, frames)
+    round_folder(world.reports, world.round_id).mkdir(parents=True)
     world.step(compare=False)
     return world
 
@@ -212,6 +306,7 @@ STEP = st.one_of(
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
     st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
+    st.tuples(st.just("lose"), st.integers(0, 2), st.just(0)),
 )  # fmt: skip
 
 
@@ -252,6 +347,12 @@ def apply(world: World, step: tuple, number: int) -> None:
         with world.warehouse.connect(read_only=True) as con:
             [(day,)] = con.execute(NEXT_EVENT[a], [world.today]).fetchall()
         world.today = max(world.today + timedelta(days=1), (day or world.today) + timedelta(days=b))
+    elif kind == "lose":  # a public list's file deleted or edited: written again
+        files = world.public_files()
+        if a < 2 and files:
+            files[a % len(files)].unlink()
+        elif files:
+            files[-1].write_bytes(files[-1].read_bytes()[:-10])
     world.step()
 
 
@@ -265,9 +366,11 @@ def apply(world: World, step: tuple, number: int) -> None:
 @given(seed=st.integers(1, 10_000), steps=st.lists(STEP, min_size=2, max_size=4))
 # every kind of act at least once, whatever the draws: a day's new documents (a copy, a
 # later version, new ones), a file replaced at its path, a file withdrawn back-dated, the
-# date moving on
+# date moving on, firms the directory lists later (their names reach the public list), a
+# public list's file edited
 @example(seed=42, steps=[("add", "correction_notices", [0, 1, 2, 3]), ("replace", 6, 1),
-                         ("withdraw", 7, -200), ("advance", 45, 0)])  # fmt: skip
+                         ("withdraw", 7, -200), ("advance", 45, 0), ("firms", 0, 0),
+                         ("lose", 2, 0)])  # fmt: skip
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):

@@ -23,6 +23,7 @@ from models.sampling.draw import (
     draw_firms,
     monotone_in_tier,
     seed_sequence,
+    systematic,
     tier_probabilities,
 )
 from models.sampling.params import RoundParams, RoundParamsError, default_round_params
@@ -297,3 +298,24 @@ def test_sizes_follow_the_expected_sizes_and_probabilities_are_monotone_in_tier(
         s: n for s, n in strata.select("stratum", "n_drawn").iter_rows() if n
     }
     assert strata["pool"].sum() == len(firms)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tiers=st.lists(st.sampled_from("ABCD"), max_size=300),
+    ratios=st.fixed_dictionaries({t: st.fractions(0, 1, max_denominator=10**6) for t in "ABCD"}),
+    start=st.floats(0, 1, exclude_max=True),
+)
+def test_the_systematic_walk_in_whole_units_is_the_walk_in_fractions(
+    tiers: list[str], ratios: dict[str, Fraction], start: float
+) -> None:
+    """The line is walked in integer multiples of one common denominator (fast); it draws
+    exactly the firms the sum of fractions draws."""
+    origin = Fraction(start)
+    expected, running, before = [], Fraction(0), 0
+    for tier in tiers:
+        running += ratios[tier]
+        after = max(0, math.ceil(running - origin))
+        expected.append(after > before)
+        before = after
+    assert systematic(tiers, ratios, origin) == expected

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from models.sampling.ical import inspector_calendars
+from models.sampling.ical import fold, inspector_calendars
 
 ASSIGNMENTS = pl.DataFrame(
     {
@@ -120,3 +120,46 @@ def test_the_bytes_are_what_icalendar_writes(names, people, address, round_id, d
     for data in calendars.values():
         assert data == _written_by_icalendar(data)
         assert all(len(line) <= 75 for line in data.split(b"\r\n"))
+
+
+def _fold_by_character(line: str) -> str:
+    """The folding as `icalendar` writes it (its `foldline`, deprecated there): character by
+    character, an escape's backslash or caret carried to the next line."""
+    parts: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and octets + size >= 75:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                parts.append("".join(current))
+                current, octets = [carried], len(carried.encode("utf-8"))
+            else:
+                parts.append("".join(current))
+                current, octets = [], 0
+        current.append(char)
+        octets += size
+    if current:
+        parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(list("a\\^ ;,é中【🙂𠀀\t")),
+            st.characters(exclude_categories=["Cs"], exclude_characters="\n"),
+        ),
+        max_size=400,
+    )
+)
+@example("a" * 73 + "\\n" + "b" * 80)  # an escape at the fold: carried
+@example("a" * 74 + "^^" + "b" * 80)
+@example("\\" + "中" * 40)
+@example("a" * 72 + "🙂" + "b")  # a 4-octet character does not fit the first line
+def test_folding_is_icalendars_for_any_line(line: str) -> None:
+    """`fold` cuts the UTF-8 bytes instead of walking the characters: the same pieces as
+    `icalendar`'s folding, escapes carried to the next line included."""
+    assert fold(line) == _fold_by_character(line)

@@ -16,6 +16,8 @@ from models.sampling.calendar import working_days
 from models.sampling.schedule import ScheduleInfeasibleError, schedule_inspections
 from models.workdays import working_day_calendar
 
+from .schedule_reference import reference_schedule
+
 # Monday 2026-03-02 .. Friday 2026-03-13: ten working days, no holiday.
 START, END = date(2026, 3, 2), date(2026, 3, 13)
 
@@ -244,3 +246,65 @@ def test_every_schedule_keeps_every_rule_or_fails_with_a_shortfall(
     )
     assert dict(out.select("uscc", "team").iter_rows()) == expected_teams
     assert out.equals(out.sort("inspection_date", "team", "uscc"))
+
+
+@st.composite
+def _crowded_rounds(draw: st.DrawFn) -> dict:
+    """Rounds that stress every branch of the greedy: overlapping teams of one to three,
+    several districts and none, a few working days (firms doubled up, units placed firm by
+    firm, greedy failures), other rounds' bookings."""
+    n_inspectors = draw(st.integers(1, 8))
+    n_firms = draw(st.integers(0, 40))
+    rows = []
+    for f in range(n_firms):
+        size = draw(st.integers(1, min(3, n_inspectors)))
+        team = draw(st.lists(st.integers(0, n_inspectors - 1), min_size=size, max_size=size,
+                             unique=True))  # fmt: skip
+        rows += [(f"F{f:02d}", f"I{i}") for i in team]
+    districts = [
+        (f"F{f:02d}", draw(st.sampled_from(["A区", "B区", "C区", None]))) for f in range(n_firms)
+    ]
+    days = sorted(WORKING_DAYS)
+    start = draw(st.integers(0, len(days) - 1))
+    window = days[start : start + draw(st.integers(1, len(days)))]
+    cap = draw(st.integers(1, 4))
+    booked = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_inspectors - 1), st.sampled_from(days), st.integers(1, cap)),
+            max_size=12,
+            unique_by=lambda b: (b[0], b[1]),
+        )
+    )
+    bookings = pl.DataFrame(
+        [(f"I{i}", d, n) for i, d, n in booked],
+        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
+        orient="row",
+    )
+    return {
+        "assignments": _assignments(rows),
+        "firms": _firms(districts),
+        "days": window,
+        "daily_cap_per_team": cap,
+        "bookings": bookings,
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
+
+
+@settings(max_examples=400, deadline=None)
+@given(_crowded_rounds())
+def test_the_schedule_equals_the_reference_date_for_date_and_error_for_error(case: dict) -> None:
+    """The schedule keeps its state as arrays (`_Calendar`, `_Team`) for speed at a national
+    scale; it must give exactly what the plain loop it replaced gave (`schedule_reference`),
+    or fail with the same message — a published plan re-runs to the same bytes."""
+    seed = case.pop("seed")
+    results = []
+    for schedule in (schedule_inspections, reference_schedule):
+        try:
+            results.append(schedule(**case, rng=np.random.default_rng(seed)))
+        except ScheduleInfeasibleError as error:
+            results.append((str(error), error.shortfalls))
+    new, old = results
+    if isinstance(old, pl.DataFrame):
+        assert isinstance(new, pl.DataFrame) and new.equals(old)
+    else:
+        assert new == old
