@@ -11,7 +11,8 @@ feedback (models), the layout of the files (`warehouse.round_exports`).
 When a public list is written: what it shows is hashed — the CSV bytes it would write (every
 row: firm, type, district, office, departments, result, inspection date; a draft's banner),
 the workbook's title and issuer, the label catalogue and `PUBLIC_LIST_VERSION` — and kept in
-`derivation_state` (step `public:<round_id>`) with the SHA-256 of the two files as written.
+`derivation_state` (step `public:<round_id>`) with the SHA-256 of the two files as written
+(of a workbook's parts but its creation time: the state does not depend on when it ran).
 A round's files are written again when that hash differs (an outcome reported, a firm
 renamed, the round published …), when either file is missing or no longer hashes to what
 was written (deleted, edited, or written by a run that was not published), and on a full
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -165,12 +167,25 @@ def _shown(public: PublicList, setting: list[str]) -> str:
 
 
 def _state(shown: str, public: PublicList) -> str | None:
-    """`shown` and the SHA-256 of the files now at the list's paths; None if one is
-    missing (it is never equal to a stored state)."""
+    """`shown` and the digests of the files now at the list's paths; None if one is missing
+    or unreadable (it is never equal to a stored state)."""
     digests = []
     for path in (public.xlsx_path, public.csv_path):
         try:
-            digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
-        except OSError:
+            digests.append(_digest(path))
+        except (OSError, zipfile.BadZipFile):
             return None
     return " ".join([shown, *digests])
+
+
+def _digest(path: Path) -> str:
+    """SHA-256 of a file — of a workbook, of every part but its creation time
+    (`docProps/core.xml`), so that the state is the same whichever run wrote the file."""
+    if path.suffix != ".xlsx":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as book:
+        for name in book.namelist():
+            if name != "docProps/core.xml":
+                digest.update(name.encode() + b"\x00" + book.read(name) + b"\x00")
+    return digest.hexdigest()

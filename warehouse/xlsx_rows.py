@@ -121,7 +121,7 @@ def cell_contents(column: pl.Series) -> tuple[pl.Series, str] | None:
 def _within(column: pl.Series, bound: int) -> bool:
     """Whether every value of an integer column lies strictly between -bound and bound."""
     low, high = column.min(), column.max()
-    return low is None or bool(-bound < low and high < bound)  # type: ignore[operator]
+    return low is None or bool(-bound < low and high < bound)  # type: ignore[operator]  # polars stubs: min() may be any scalar
 
 
 def _number(value: Any) -> str | None:
@@ -144,7 +144,7 @@ def _number(value: Any) -> str | None:
 def _text(column: pl.Series) -> tuple[pl.Series, str] | None:
     """`>text` or ` xml:space="preserve">text`, escaped as xlsxwriter escapes an inline
     string (control characters, then white space at either end, then `&`, `<`, `>`)."""
-    if (column.str.len_chars().max() or 0) > TEXT_LIMIT:  # type: ignore[operator]
+    if (column.str.len_chars().max() or 0) > TEXT_LIMIT:  # type: ignore[operator]  # polars stubs: max() may be any scalar
         return None  # xlsxwriter may truncate it
     if (column.str.starts_with("<r>") & column.str.ends_with("</r>")).any():
         return None  # xlsxwriter writes it as rich-string XML, unescaped

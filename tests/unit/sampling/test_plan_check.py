@@ -46,7 +46,7 @@ def test_a_process_that_gives_no_verdict_is_replaced_by_a_verification_here(
     real = subprocess.Popen
 
     def broken(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
-        return real(["python3", "-c", "import sys; sys.exit(3)"], **kwargs)  # type: ignore[call-overload]
+        return real(["python3", "-c", "import sys; sys.exit(3)"], **kwargs)  # type: ignore[call-overload]  # kwargs as Popen got them
 
     monkeypatch.setattr(subprocess, "Popen", broken)
     check = PlanCheck()
