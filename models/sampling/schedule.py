@@ -16,6 +16,7 @@ every member of the team for that day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -67,6 +68,71 @@ def free_slots(
     }
 
 
+@dataclass(frozen=True)
+class ScheduleSetup:
+    """What the greedy starts from: the teams, each inspector's visits, the members, their
+    spare capacity (free slots minus visits) and the other rounds' bookings."""
+
+    teams: pl.DataFrame
+    visits: pl.DataFrame
+    members: list[str]
+    spare: dict[str, int]
+    bookings: pl.DataFrame
+
+
+def schedule_setup(
+    assignments: pl.DataFrame,
+    firms: pl.DataFrame,
+    days: list[date],
+    daily_cap_per_team: int,
+    bookings: pl.DataFrame | None,
+) -> ScheduleSetup | None:
+    """The teams and capacities of a schedule, after the necessary check (visits ≤ free
+    slots for every inspector, else `check_capacity` raises naming each shortfall); None when
+    nothing is assigned."""
+    if daily_cap_per_team < 1:
+        raise ValueError("daily_cap_per_team must be at least 1")
+    bookings = bookings if bookings is not None else _no_bookings()
+    teams, visits = team_frame(assignments, firms)
+    if teams.height == 0:
+        return None
+    members = visits.get_column("inspector_id").to_list()
+    slots = free_slots(members, days, daily_cap_per_team, bookings)
+    check_capacity(
+        visits.select(
+            "inspector_id",
+            capacity=pl.col("inspector_id").replace_strict(slots, return_dtype=pl.Int64),
+            needed="len",
+        ),
+        len(days),
+        daily_cap_per_team,
+    )
+    spare = {i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()}
+    return ScheduleSetup(teams, visits, members, spare, bookings)
+
+
+def team_units(
+    firm_ids: list[str],
+    districts: list[str | None],
+    daily_cap_per_team: int,
+    n_days: int,
+    rng: np.random.Generator,
+) -> list[tuple[str, list[str]]]:
+    """A team's firms as units to place: per district (a firm without one is a place of its
+    own), in a seeded random order, in chunks of ceil(firms / days) capped by the daily cap."""
+    per_day = max(1, min(daily_cap_per_team, -(-len(firm_ids) // n_days)))
+    shuffled = rng.permutation(len(firm_ids))
+    by_place: dict[str, list[str]] = {}
+    for i in shuffled:
+        place = districts[i] if districts[i] is not None else f"\x00{firm_ids[i]}"
+        by_place.setdefault(place, []).append(firm_ids[i])
+    return [
+        (place, chunk[j : j + per_day])
+        for place, chunk in sorted(by_place.items())
+        for j in range(0, len(chunk), per_day)
+    ]
+
+
 def schedule_inspections(
     assignments: pl.DataFrame,
     firms: pl.DataFrame,
@@ -106,27 +172,12 @@ def schedule_inspections(
     Randomness: firms and days are put in canonical (sorted) order before `rng` draws, so the
     same inputs and the same generator state always give the same schedule.
     """
-    if daily_cap_per_team < 1:
-        raise ValueError("daily_cap_per_team must be at least 1")
-    bookings = bookings if bookings is not None else _no_bookings()
-    teams, visits = team_frame(assignments, firms)
-    if teams.height == 0:
+    setup = schedule_setup(assignments, firms, days, daily_cap_per_team, bookings)
+    if setup is None:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
-    members_all = visits.get_column("inspector_id").to_list()
-    slots = free_slots(members_all, days, daily_cap_per_team, bookings)
-    check_capacity(
-        visits.select(
-            "inspector_id",
-            capacity=pl.col("inspector_id").replace_strict(slots, return_dtype=pl.Int64),
-            needed="len",
-        ),
-        len(days),
-        daily_cap_per_team,
-    )
-    spare = {i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()}
-
+    teams, members_all, spare = setup.teams, setup.members, setup.spare
     n_days = len(days)
-    state = _Calendar(members_all, n_days, booked_load(bookings, days))
+    state = _Calendar(members_all, n_days, booked_load(setup.bookings, days))
     dates: dict[str, date] = {}
 
     team_rows = (
@@ -143,17 +194,7 @@ def schedule_inspections(
     ).sort("tightest", "tie")
     columns = team_rows.select("team", "members", "uscc", "district").get_columns()
     for label, members, firm_ids, districts in zip(*(c.to_list() for c in columns), strict=True):
-        per_day = max(1, min(daily_cap_per_team, -(-len(firm_ids) // n_days)))
-        shuffled = rng.permutation(len(firm_ids))
-        by_place: dict[str, list[str]] = {}
-        for i in shuffled:
-            place = districts[i] if districts[i] is not None else f"\x00{firm_ids[i]}"
-            by_place.setdefault(place, []).append(firm_ids[i])
-        units = [
-            (place, chunk[j : j + per_day])
-            for place, chunk in sorted(by_place.items())
-            for j in range(0, len(chunk), per_day)
-        ]
+        units = team_units(firm_ids, districts, daily_cap_per_team, n_days, rng)
         team = _Team(state, members, len(firm_ids), teams.height)
         for place, unit in units:
             ties = rng.random(n_days)

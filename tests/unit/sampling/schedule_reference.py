@@ -11,12 +11,10 @@ import polars as pl
 
 from models.sampling.schedule import (
     SCHEDULE_SCHEMA,
-    _no_bookings,
     booked_load,
-    check_capacity,
     dated,
-    free_slots,
-    team_frame,
+    schedule_setup,
+    team_units,
     unplaceable,
 )
 
@@ -31,27 +29,12 @@ def reference_schedule(
     bookings: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`models.sampling.schedule.schedule_inspections` before its state became arrays."""
-    if daily_cap_per_team < 1:
-        raise ValueError("daily_cap_per_team must be at least 1")
-    bookings = bookings if bookings is not None else _no_bookings()
-    teams, visits = team_frame(assignments, firms)
-    if teams.height == 0:
+    setup = schedule_setup(assignments, firms, days, daily_cap_per_team, bookings)
+    if setup is None:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
-    members_all = visits.get_column("inspector_id").to_list()
-    slots = free_slots(members_all, days, daily_cap_per_team, bookings)
-    check_capacity(
-        visits.select(
-            "inspector_id",
-            capacity=pl.col("inspector_id").replace_strict(slots, return_dtype=pl.Int64),
-            needed="len",
-        ),
-        len(days),
-        daily_cap_per_team,
-    )
-    spare = {i: slots[i] - n for i, n in visits.select("inspector_id", "len").iter_rows()}
-
+    teams, members_all, spare = setup.teams, setup.members, setup.spare
     n_days = len(days)
-    booked = booked_load(bookings, days)
+    booked = booked_load(setup.bookings, days)
     load = {i: booked.get(i, np.zeros(n_days, np.int64)).copy() for i in members_all}
     district_of: dict[str, dict[int, set[str]]] = {i: {} for i in members_all}
     round_load = np.zeros(n_days, np.int64)
@@ -97,17 +80,7 @@ def reference_schedule(
     for team, members, firm_ids, districts in team_rows.select(
         "team", "members", "uscc", "district"
     ).iter_rows():
-        per_day = max(1, min(daily_cap_per_team, -(-len(firm_ids) // n_days)))
-        shuffled = rng.permutation(len(firm_ids))
-        by_place: dict[str, list[str]] = {}
-        for i in shuffled:
-            place = districts[i] if districts[i] is not None else f"\x00{firm_ids[i]}"
-            by_place.setdefault(place, []).append(firm_ids[i])
-        units = [
-            (place, chunk[j : j + per_day])
-            for place, chunk in sorted(by_place.items())
-            for j in range(0, len(chunk), per_day)
-        ]
+        units = team_units(firm_ids, districts, daily_cap_per_team, n_days, rng)
         for place, unit in units:
             ties = rng.random(n_days)
             day = best_day(members, team, place, len(unit), ties)
