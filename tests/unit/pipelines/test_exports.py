@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from warehouse.exports import (
     Sheet,
     Workbook,
+    csv_bytes,
     escape_formulas,
     issuer,
     readable,
@@ -286,3 +287,18 @@ def test_write_csv_with_headers(tmp_path: Path) -> None:
         "统一社会信用代码,信用等级",
         "91350200776049653A,A",
     ]
+
+
+@pytest.mark.parametrize("first_line", [None, "草案 — 未公布 / DRAFT"])
+def test_write_csv_writes_exactly_the_bytes_csv_bytes_gives(
+    tmp_path: Path, first_line: str | None
+) -> None:
+    """The file is streamed by polars; a caller comparing `csv_bytes` with it (the public
+    lists' fingerprints) must see the same bytes, hostile cells and a draft's first line
+    included."""
+    hostile = CSV_ROWS.with_columns(
+        pl.Series("备注", ['含,逗号与"引号"', "多\n行", None]),
+    )
+    path = write_csv(hostile, tmp_path / "f.csv", first_line=first_line)
+    assert path.read_bytes() == csv_bytes(hostile, first_line=first_line)
+    assert not (tmp_path / "f.csv.tmp").exists()
