@@ -194,6 +194,24 @@ def test_invalid_cap_is_rejected() -> None:
         _schedule(_assignments([("F1", "I1")]), cap=0)
 
 
+def _bookings(
+    draw: st.DrawFn, n_inspectors: int, days: list[date], cap: int, most: int
+) -> pl.DataFrame:
+    """Other rounds' bookings: up to `most` (inspector, day) pairs, each within the cap."""
+    booked = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_inspectors - 1), st.sampled_from(days), st.integers(1, cap)),
+            max_size=most,
+            unique_by=lambda b: (b[0], b[1]),
+        )
+    )
+    return pl.DataFrame(
+        [(f"I{i}", d, n) for i, d, n in booked],
+        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
+        orient="row",
+    )
+
+
 @st.composite
 def _rounds(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, int, int, pl.DataFrame]:
     n_inspectors = draw(st.integers(2, 6))
@@ -205,18 +223,7 @@ def _rounds(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame, int, int, pl.D
     districts = [(f"F{f:02d}", draw(st.sampled_from(["A区", "B区", None]))) for f in range(n_firms)]
     cap = draw(st.integers(1, 3))
     days = sorted(WORKING_DAYS)
-    booked = draw(
-        st.lists(
-            st.tuples(st.integers(0, n_inspectors - 1), st.sampled_from(days), st.integers(1, cap)),
-            max_size=8,
-            unique_by=lambda b: (b[0], b[1]),
-        )
-    )
-    bookings = pl.DataFrame(
-        [(f"I{i}", d, n) for i, d, n in booked],
-        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
-        orient="row",
-    )
+    bookings = _bookings(draw, n_inspectors, days, cap, 8)
     return _assignments(rows), _firms(districts), cap, draw(st.integers(0, 2**32 - 1)), bookings
 
 
@@ -268,18 +275,7 @@ def _crowded_rounds(draw: st.DrawFn) -> dict:
     start = draw(st.integers(0, len(days) - 1))
     window = days[start : start + draw(st.integers(1, len(days)))]
     cap = draw(st.integers(1, 4))
-    booked = draw(
-        st.lists(
-            st.tuples(st.integers(0, n_inspectors - 1), st.sampled_from(days), st.integers(1, cap)),
-            max_size=12,
-            unique_by=lambda b: (b[0], b[1]),
-        )
-    )
-    bookings = pl.DataFrame(
-        [(f"I{i}", d, n) for i, d, n in booked],
-        schema={"inspector_id": pl.Utf8, "day": pl.Date, "booked": pl.Int64},
-        orient="row",
-    )
+    bookings = _bookings(draw, n_inspectors, days, cap, 12)
     return {
         "assignments": _assignments(rows),
         "firms": _firms(districts),
