@@ -328,16 +328,6 @@ def public_rows(
     )
 
 
-def write_public(
-    rows: pl.DataFrame,
-    reports: Path,
-    round_id: str,
-    status: str = "published",
-    published_on: date | None = None,
-) -> list[Path]:
-    return write_public_list(public_list(rows, reports, round_id, status, published_on))
-
-
 @dataclass(frozen=True)
 class PublicList:
     """A round's public list as it would be written: the workbook, the CSV bytes and where
