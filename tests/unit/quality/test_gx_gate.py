@@ -336,3 +336,19 @@ def test_the_reports_load_nothing_from_the_network(tmp_path: Path):
         html = page.read_text(encoding="utf-8")
         assert not re.search(r"<(script|link|img|iframe)\b", html), page
         assert not re.search(r"(src|href)=\"(https?:)?//", html), page
+
+
+def test_the_validated_table_is_not_kept_alive_after_the_gate(tmp_path: Path) -> None:
+    """GX keeps its last context in a module-level project manager: the gate must not leave
+    the table it validated (a national table as pandas) reachable from it, or every later
+    step of the run starts gigabytes higher."""
+    import gc
+
+    import pandas as pd
+
+    rows = VALID["firms"] * 50  # duplicate keys: the gate fails, and must let go all the same
+    result = run_gate(tmp_path, "firms", clean_table("firms", rows))
+    assert result.rows_validated == len(rows)
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) == len(rows)]
+    assert alive == []
