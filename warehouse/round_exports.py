@@ -205,13 +205,6 @@ def write_calendars(
         (folder / marked(calendar_file(inspector_id), status)).write_bytes(data)
 
 
-def publish_staged(staging: Path, reports: Path, round_id: str) -> Path:
-    """Swap the staged folder in (a draft's files never survive its publication)."""
-    final, replaced = swap_staged(staging, reports, round_id)
-    remove_tree(reports, replaced)
-    return final
-
-
 def swap_staged(staging: Path, reports: Path, round_id: str) -> tuple[Path, Path]:
     """Swap the staged folder in: (the round's folder, the folder it replaced, set aside for
     `remove_tree` — a caller may remove it while it goes on: a national round's ~3,600
