@@ -26,11 +26,11 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import xlsxwriter
 
 from models.labels import default_labels
 from models.sampling.feedback import (
@@ -117,7 +117,7 @@ def write_public_lists(
     labels = default_labels()
     setting = [
         PUBLIC_LIST_VERSION,
-        xlsxwriter.__version__,
+        version("xlsxwriter"),  # the writer, without importing it where no list is written
         issuer(labels),
         labels.model_dump_json(),
     ]
