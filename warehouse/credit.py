@@ -49,7 +49,7 @@ from warehouse.incremental import (
     write_step,
 )
 from warehouse.staging import bump_generation
-from warehouse.tables import ensure_tables, insert, table_ddl
+from warehouse.tables import ensure_tables, insert, replace_rows, table_ddl
 
 RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 """The clean tables that yield credit records, in derivation order."""
@@ -363,19 +363,36 @@ def update_records(
                 rows += records.height
     else:
         for part in firm_slices(con, changes):
-            con.execute(
-                "DELETE FROM credit_record_status WHERE record_id IN (SELECT record_id FROM "
-                f"credit_records WHERE {part.where()})",
-                list(part.params),
-            )
-            con.execute(f"DELETE FROM credit_records WHERE {part.where()}", list(part.params))
-            for _, rules in official.adopted:
-                for records in _records_of(con, rules, part):
-                    insert(con, "credit_records", records, schema)
-                    rows += records.height
+            derived = [
+                records.select(list(schema)).cast(schema)
+                for _, rules in official.adopted
+                for records in _records_of(con, rules, part)
+            ]
+            records = pl.concat(derived) if derived else pl.DataFrame(schema=schema)
+            _drop_statuses_of_gone(con, part, records)
+            replace_rows(con, "credit_records", records, schema, where=part.where(),
+                         params=part.params)  # fmt: skip
+            rows += records.height
     log_changes(con, "records", None if full else changes.firms)
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _drop_statuses_of_gone(
+    con: duckdb.DuckDBPyConnection, part: FirmSlice, records: pl.DataFrame
+) -> None:
+    """Delete the status rows of the slice's records that are no longer derived (`records`
+    are the new ones); `update_statuses` rewrites the others' where they differ."""
+    ids = records.select("record_id", "rule_set_version").to_arrow()
+    con.from_arrow(ids).query("_ids", "CREATE OR REPLACE TEMP TABLE _kept AS FROM _ids")
+    con.execute(
+        "DELETE FROM credit_record_status WHERE rowid IN (SELECT s.rowid FROM "
+        "credit_record_status s SEMI JOIN (SELECT record_id, rule_set_version FROM "
+        f"credit_records WHERE {part.where()}) o USING (record_id, rule_set_version) "
+        "ANTI JOIN _kept k USING (record_id, rule_set_version))",
+        list(part.params),
+    )
+    con.execute("DROP TABLE _kept")
 
 
 def _records_of(
@@ -419,13 +436,8 @@ def update_statuses(
         con.execute(table_ddl("credit_record_status", schema, replace=True))
     rows = 0
     for part in firm_slices(con, None if full else changes):
-        if not full:  # the rows of records that still exist (`update_records` took the rest)
-            con.execute(
-                "DELETE FROM credit_record_status WHERE record_id IN (SELECT record_id FROM "
-                f"credit_records WHERE {part.where()})",
-                list(part.params),
-            )
         cases = _select(con, "SELECT * FROM credit_cases WHERE {where}", part)
+        derived = []
         for _, rules in official.adopted:
             records = _select(
                 con,
@@ -433,9 +445,15 @@ def update_statuses(
                 part,
                 [rules.version],
             )
-            statuses = with_version(statuses_of(records, cases, rules), rules)
+            derived.append(with_version(statuses_of(records, cases, rules), rules))
+        statuses = pl.concat([d.select(list(schema)).cast(schema) for d in derived])
+        if full:
             insert(con, "credit_record_status", statuses, schema)
-            rows += statuses.height
+        else:  # the rows of records that still exist (`update_records` took the rest)
+            where = f"record_id IN (SELECT record_id FROM credit_records WHERE {part.where()})"
+            replace_rows(con, "credit_record_status", statuses, schema, where=where,
+                         params=part.params)  # fmt: skip
+        rows += statuses.height
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
@@ -472,13 +490,22 @@ def update_spans(
                           tables=["score_reason_spans"])  # fmt: skip
     schema = schema_of("score_reason_spans")
     rows = 0
-    for part in _renewed_slices(con, ["score_reason_spans"], full, changes):
+    if full:
+        con.execute(table_ddl("score_reason_spans", schema, replace=True))
+    for part in firm_slices(con, None if full else changes):
+        derived = []
         for _, rules in official.adopted:
             inputs = _engine_inputs(con, rules, part)
             spans = with_version(spans_of(inputs.records, inputs.statuses, inputs.firms, rules),
                                  rules)  # fmt: skip
+            derived.append(spans.select(list(schema)).cast(schema))
+        spans = pl.concat(derived)
+        if full:
             insert(con, "score_reason_spans", spans, schema)
-            rows += spans.height
+        else:
+            replace_rows(con, "score_reason_spans", spans, schema, where=part.where(),
+                         params=part.params)  # fmt: skip
+        rows += spans.height
     define_reasons_view(con)
     log_changes(con, "spans", None if full else changes.firms)
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
@@ -657,11 +684,14 @@ def _store_part(
 ) -> None:
     """Replace these firms' scores on these dates (a firm that left the directory loses
     them, as a full rebuild of the dates would)."""
-    con.execute(
-        f"DELETE FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[])) AND {part.where()}",
-        [list(days), *part.params],
+    replace_rows(
+        con,
+        "credit_scores",
+        scores,
+        schema_of("credit_scores"),
+        where=f"as_of IN (SELECT unnest(?::DATE[])) AND {part.where()}",
+        params=[list(days), *part.params],
     )
-    insert(con, "credit_scores", scores, schema_of("credit_scores"))
 
 
 def update_tier_changes(

@@ -11,12 +11,13 @@ tables exist (catalogue).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import duckdb
 import polars as pl
 
 from warehouse.catalogue import schema_of
+from warehouse.connection import query
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Utf8: "VARCHAR",
@@ -79,6 +80,56 @@ def replace_slice(
     con.execute(table_ddl(name, schema, replace=False))
     con.execute(f'DELETE FROM "{name}" WHERE "{where_column}" = ?', [value])
     insert(con, name, frame, schema)
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    frame: pl.DataFrame,
+    schema: pl.Schema,
+    *,
+    where: str,
+    params: Sequence[object] = (),
+) -> int:
+    """Make the rows of `name` that satisfy `where` (an SQL condition on its columns) equal to
+    `frame`, writing only the difference; returns the rows deleted plus the rows inserted.
+
+    Why: an incremental step derives again every row of the firms a change touches, but most
+    of them come out as they were (a firm's one new decision leaves its other records, spans
+    and old scores alone). Deleting and inserting them all made DuckDB rewrite ~10% of a
+    national table at each commit's checkpoint — seconds per step — for rows that did not
+    change.
+
+    How: the stored rows are paired with the derived ones by a hash of the whole row, and
+    every pair is then compared column by column (NULLs equal), so a hash collision can
+    only make a row be rewritten, never kept wrongly. A stored row without an equal derived
+    one is deleted, a derived row without an equal stored one inserted. Repeated rows (on
+    either side) are written the plain way: the slice deleted, the frame inserted.
+    """
+    typed = frame.select(list(schema)).cast(schema)
+    bound = list(params)
+    columns = ", ".join(f'"{c}"' for c in schema)
+    stored = query(con, f'SELECT rowid AS _row, {columns} FROM "{name}" WHERE {where}', bound)
+    stored_rows = stored.select(list(schema)).cast(schema)
+    old_hash, new_hash = stored_rows.hash_rows(), typed.hash_rows()
+    if old_hash.is_duplicated().any() or new_hash.is_duplicated().any():
+        con.execute(f'DELETE FROM "{name}" WHERE {where}', bound)
+        insert(con, name, typed, schema)
+        return stored.height + typed.height
+    old_index = pl.DataFrame({"_h": old_hash, "_old": pl.int_range(stored.height, eager=True)})
+    new_index = pl.DataFrame({"_h": new_hash, "_new": pl.int_range(typed.height, eager=True)})
+    pairs = old_index.join(new_index, on="_h")
+    before, after = stored_rows[pairs["_old"]], typed[pairs["_new"]]
+    same = [before[c].eq_missing(after[c]).fill_null(False) for c in schema]
+    kept = pairs.filter(pl.select(pl.all_horizontal(same)).to_series())
+    gone = stored["_row"].filter(~pl.int_range(stored.height, eager=True).is_in(kept["_old"]))
+    added = typed.filter(~pl.int_range(typed.height, eager=True).is_in(kept["_new"]))
+    if gone.len():
+        con.from_arrow(gone.to_frame().to_arrow()).query(
+            "_gone", f'DELETE FROM "{name}" WHERE rowid IN (SELECT _row FROM _gone)'
+        )
+    insert(con, name, added, schema)
+    return gone.len() + added.height
 
 
 def append(
