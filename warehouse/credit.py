@@ -306,16 +306,23 @@ def _select(
 def _renewed_slices(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str], full: bool, changes: Changes
 ) -> Iterator[FirmSlice]:
-    """The slices of firms a step derives again, each with its rows of `tables` removed
-    before the step writes it (when `full`, the tables made anew and every firm)."""
+    """The slices of firms a step derives again (when `full`, the tables made anew and every
+    firm); the step writes each slice's rows with `_write_slice`."""
     if full:
         for table in tables:
             con.execute(table_ddl(table, schema_of(table), replace=True))
-    for part in firm_slices(con, None if full else changes):
-        if not full:
-            for table in tables:
-                con.execute(f'DELETE FROM "{table}" WHERE {part.where()}', list(part.params))
-        yield part
+    yield from firm_slices(con, None if full else changes)
+
+
+def _write_slice(
+    con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, part: FirmSlice, full: bool
+) -> None:
+    """A slice's derived rows: appended to a table made anew, else written over the slice's
+    stored rows where they differ (`replace_rows`)."""
+    if full:
+        insert(con, table, rows, schema_of(table))
+    else:
+        replace_rows(con, table, rows, schema_of(table), where=part.where(), params=part.params)
 
 
 def _plan(
@@ -383,16 +390,16 @@ def _drop_statuses_of_gone(
 ) -> None:
     """Delete the status rows of the slice's records that are no longer derived (`records`
     are the new ones); `update_statuses` rewrites the others' where they differ."""
-    ids = records.select("record_id", "rule_set_version").to_arrow()
-    con.from_arrow(ids).query("_ids", "CREATE OR REPLACE TEMP TABLE _kept AS FROM _ids")
-    con.execute(
-        "DELETE FROM credit_record_status WHERE rowid IN (SELECT s.rowid FROM "
-        "credit_record_status s SEMI JOIN (SELECT record_id, rule_set_version FROM "
-        f"credit_records WHERE {part.where()}) o USING (record_id, rule_set_version) "
-        "ANTI JOIN _kept k USING (record_id, rule_set_version))",
-        list(part.params),
-    )
-    con.execute("DROP TABLE _kept")
+    keys = ["record_id", "rule_set_version"]
+    stored = _select(con, "SELECT record_id, rule_set_version FROM credit_records WHERE {where}",
+                     part)  # fmt: skip
+    gone = stored.join(records.select(keys), on=keys, how="anti", nulls_equal=True)
+    if gone.height:
+        con.from_arrow(gone.to_arrow()).query(
+            "_gone",
+            "DELETE FROM credit_record_status WHERE rowid IN (SELECT s.rowid FROM "
+            "credit_record_status s SEMI JOIN _gone USING (record_id, rule_set_version))",
+        )
 
 
 def _records_of(
@@ -490,9 +497,7 @@ def update_spans(
                           tables=["score_reason_spans"])  # fmt: skip
     schema = schema_of("score_reason_spans")
     rows = 0
-    if full:
-        con.execute(table_ddl("score_reason_spans", schema, replace=True))
-    for part in firm_slices(con, None if full else changes):
+    for part in _renewed_slices(con, ["score_reason_spans"], full, changes):
         derived = []
         for _, rules in official.adopted:
             inputs = _engine_inputs(con, rules, part)
@@ -500,11 +505,7 @@ def update_spans(
                                  rules)  # fmt: skip
             derived.append(spans.select(list(schema)).cast(schema))
         spans = pl.concat(derived)
-        if full:
-            insert(con, "score_reason_spans", spans, schema)
-        else:
-            replace_rows(con, "score_reason_spans", spans, schema, where=part.where(),
-                         params=part.params)  # fmt: skip
+        _write_slice(con, "score_reason_spans", spans, part, full)
         rows += spans.height
     define_reasons_view(con)
     log_changes(con, "spans", None if full else changes.firms)
@@ -713,19 +714,24 @@ def update_tier_changes(
     full = full or covered is None or (last is not None and last < covered)
     rows = 0
     for part in _renewed_slices(con, ["tier_changes"], full, changes):
-        if latest is not None:
-            rows += _store_tier_changes(con, latest, part, None)
+        changed = (
+            _tier_changes_of(con, latest, part, None)
+            if latest is not None
+            else pl.DataFrame(schema=schema_of("tier_changes"))
+        )
+        _write_slice(con, "tier_changes", changed, part, full)
+        rows += changed.height
     if not full and latest is not None and last is not None and covered and last > covered:
         rows += _append_tier_changes(con, latest, covered, changes.firms)
     write_step(con, step, seq=changes.upto, processing_date=last, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
 
-def _store_tier_changes(
+def _tier_changes_of(
     con: duckdb.DuckDBPyConnection, latest: RuleSet, part: FirmSlice, since: date | None
-) -> int:
+) -> pl.DataFrame:
     """The tier changes of a slice of firms between their scores from `since` on (all of
-    them when None), stored; returns the rows."""
+    them when None)."""
     dated = "" if since is None else "as_of >= ? AND "
     scores = _select(
         con, f"SELECT uscc, as_of, score, tier FROM credit_scores WHERE {dated}{{where}}", part,
@@ -738,9 +744,7 @@ def _store_tier_changes(
         part,
         [latest.version],
     )
-    changed = tier_changes_from_spans(scores, spans)
-    insert(con, "tier_changes", changed, schema_of("tier_changes"))
-    return changed.height
+    return tier_changes_from_spans(scores, spans)
 
 
 def _append_tier_changes(
@@ -761,7 +765,9 @@ def _append_tier_changes(
     for i in range(0, len(moved), FIRMS_PER_CHUNK):
         chunk = moved[i : i + FIRMS_PER_CHUNK]
         part = FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (chunk,))
-        rows += _store_tier_changes(con, latest, part, since)
+        changed = _tier_changes_of(con, latest, part, since)
+        insert(con, "tier_changes", changed, schema_of("tier_changes"))
+        rows += changed.height
     return rows
 
 
@@ -789,8 +795,8 @@ def update_tier_paths(
     for part in _renewed_slices(con, ["tier_paths", "repair_options"], full, changes):
         inputs = _engine_inputs(con, rules, part)
         paths, options = tier_paths(inputs.records, inputs.statuses, inputs.firms, rules, as_of)
-        insert(con, "tier_paths", paths, schema_of("tier_paths"))
-        insert(con, "repair_options", options, schema_of("repair_options"))
+        _write_slice(con, "tier_paths", paths, part, full)
+        _write_slice(con, "repair_options", options, part, full)
         rows += paths.height
     write_step(con, step, seq=changes.upto, processing_date=as_of, fingerprint=fingerprint)
     prune_log(con)
