@@ -243,7 +243,10 @@ def _with_deadlines(rows: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     return rows.with_columns(
         late=(pl.col("published_on") > pl.col("publish_due")).fill_null(False),
         withdrawal_late=(pl.col("_withdrawn_on") > pl.col("withdraw_due")),
-        fine_wan=pl.col("fine_amount") / 10_000,
+        # rounded to the yuan's cents (6 decimals of 万元): polars divides a long column by
+        # multiplying with the reciprocal, so 33000 came out as 3.3000000000000003 in a full
+        # run and 3.3 in a short one — in the published feed and in the incremental check
+        fine_wan=(pl.col("fine_amount") / 10_000).round(6),
         penalty_types=pl.col("penalty_types").list.join("；"),
         penalty_content=pl.coalesce("penalty_content", _content()),
         violation_type=pl.coalesce("violation_type", "violation_category"),

@@ -27,6 +27,7 @@ from models.credit_records import (
     source_records,
 )
 from models.credit_schema import RECORD_STATUS_SCHEMA
+from models.disclosure import penalty_disclosures
 from models.engine import retired_records, score_documents, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
@@ -463,6 +464,82 @@ def update_statuses(
         rows += statuses.height
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def update_disclosures(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet | None,
+    *,
+    full: bool = False,
+) -> CreditUpdate:
+    """`penalty_disclosures` (`models.disclosure.penalty_disclosures`) under `rules` (the
+    official set of the processing date; None: no feed): every decision when `full`, on a
+    first run or when the set changed; else the decisions whose firm's records, statuses
+    or cases changed, by document number — a number's versions decide each other (a later
+    version revokes or replaces an earlier one, whichever firm it names), so every version
+    of a touched number is derived again together."""
+    step = "penalty_disclosures"
+    schema = schema_of("penalty_disclosures")
+    fingerprint = rules_fingerprint(
+        OfficialRules(()), rules.version if rules else "", rules.content_sha256 if rules else ""
+    )
+    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
+                          tables=["penalty_disclosures"])  # fmt: skip
+    retired = table_exists(con, "retired_penalty_decisions")
+    if full:
+        con.execute(table_ddl(step, schema, replace=True))
+    rows = 0
+    # in full, one pass over every number (slices of firms would derive a number whose
+    # versions name two firms twice)
+    for part in [FirmSlice("TRUE", ())] if full else firm_slices(con, changes):
+        numbers = f"SELECT doc_no FROM penalty_decisions WHERE {part.where()}"
+        if retired:
+            numbers += f" UNION SELECT doc_no FROM retired_penalty_decisions WHERE {part.where()}"
+        params = [*part.params, *(part.params if retired else ())]
+        docs = "TRUE" if full else f"doc_no IN ({numbers})"
+        params = [] if full else params
+        found = (
+            _disclosures_of(con, rules, docs, params, retired)
+            if rules
+            else pl.DataFrame(schema=schema)
+        )
+        if full:
+            insert(con, step, found, schema)
+        else:
+            replace_rows(con, step, found, schema, where=docs, params=params)
+        rows += found.height
+    write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
+    return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _disclosures_of(
+    con: duckdb.DuckDBPyConnection,
+    rules: RuleSet,
+    docs: str,
+    params: Sequence[object],
+    retired: bool,
+) -> pl.DataFrame:
+    """The disclosure rows of the penalty decisions satisfying `docs`, with the statuses of
+    penalty records and the day the centre knew each case."""
+    current = query(con, f"SELECT * FROM penalty_decisions WHERE {docs}", params)
+    old = (
+        query(con, f"SELECT * FROM retired_penalty_decisions WHERE {docs}", params)
+        if retired
+        else None
+    )
+    statuses = query(
+        con,
+        "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status "
+        "WHERE rule_set_version = ? AND starts_with(record_id, 'penalty_decisions:')",
+        [rules.version],
+    )
+    known = query(
+        con,
+        "SELECT c.case_id, CAST(min(f.first_seen_at) AS DATE) AS known_on "
+        "FROM credit_cases c LEFT JOIN landing_files f ON f.sha256 = c.file_sha256 "
+        "GROUP BY c.case_id",
+    )
+    return penalty_disclosures(current, old, statuses, known, rules)
 
 
 def _engine_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice) -> EngineInputs:

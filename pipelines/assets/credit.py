@@ -12,7 +12,6 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from models.disclosure import penalty_disclosures as penalty_disclosures_of
 from models.objections import objection_deadlines as objection_deadlines_of
 from models.periods import as_of_dates
 from models.rules import default_rule_set
@@ -20,12 +19,13 @@ from models.scoring import unexplained_scores
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.catalogue import schema_of
-from warehouse.connection import query, table_exists
+from warehouse.connection import query
 from warehouse.credit import (
     RECORD_SOURCES,
     ensure_official,
     official_rules,
     read_reasons,
+    update_disclosures,
     update_records,
     update_scores,
     update_spans,
@@ -331,49 +331,28 @@ def objection_deadlines(
     code_version=ENGINE_VERSION,
     deps=["penalty_decisions", "credit_record_status", "credit_cases"],
 )
-def penalty_disclosures(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+def penalty_disclosures(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
+) -> dg.MaterializeResult:
     """行政处罚信息公示: every penalty decision version with the day it entered the public
     feed (late ones — beyond 7 working days of the decision — flagged), the day it left it
     (end of its publication period by severity or its own 公示截止期, a repair, a revocation
     withdrawn within 3 working days or flagged late, a withdrawn file) and its open-objection
     suspensions. Decisions not to penalise are never published. The feed of any date is a
     filter on this table (`models.disclosure.feed_as_of`)."""
-    with warehouse.connect() as con:
-        rules = official_rules(con).for_date(landing.processing_date)
-        current = query(con, "SELECT * FROM penalty_decisions")
-        retired = (
-            query(con, "SELECT * FROM retired_penalty_decisions")
-            if table_exists(con, "retired_penalty_decisions")
-            else None
-        )
-        statuses = (
-            query(
-                con,
-                "SELECT * EXCLUDE (rule_set_version) FROM credit_record_status "
-                "WHERE rule_set_version = ?",
-                [rules.version],
-            )
-            if rules
-            else pl.DataFrame()
-        )
-        known = query(
-            con,
-            "SELECT c.case_id, CAST(min(f.first_seen_at) AS DATE) AS known_on "
-            "FROM credit_cases c LEFT JOIN landing_files f ON f.sha256 = c.file_sha256 "
-            "GROUP BY c.case_id",
-        )
-    found = (
-        penalty_disclosures_of(current, retired, statuses, known, rules)
-        if rules
-        else pl.DataFrame(schema=schema_of("penalty_disclosures"))
-    )
     with warehouse.transaction() as con:
-        replace_table(con, "penalty_disclosures", found, schema_of("penalty_disclosures"))
+        rules = official_rules(con).for_date(landing.processing_date)
+        update = update_disclosures(con, rules, full=full_rebuild(context))
+        [(rows, late, withdrawals_late)] = con.execute(
+            "SELECT count(*), count(*) FILTER (late), count(*) FILTER (withdrawal_late) "
+            "FROM penalty_disclosures"
+        ).fetchall()
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": found.height,
-            "late": int(found["late"].sum()),
-            "withdrawals_late": int(found["withdrawal_late"].fill_null(False).sum()),
+            "dagster/row_count": int(rows),
+            "late": int(late),
+            "withdrawals_late": int(withdrawals_late),
+            **_mode(update.full, update.firms),
         }
     )
 

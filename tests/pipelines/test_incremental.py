@@ -44,6 +44,7 @@ from warehouse.connection import Warehouse
 from warehouse.credit import (
     CreditUpdate,
     ensure_official,
+    update_disclosures,
     update_records,
     update_scores,
     update_spans,
@@ -88,6 +89,7 @@ def derive(
         official = ensure_official(con, RULES, explicit=False)
         update_records(con, official, full=full)
         update_statuses(con, official, full=full)
+        update_disclosures(con, official.for_date(today), full=full)
         update_spans(con, official, full=full)
         update_scores(con, official, scoring_dates(RULES.effective_from, today), full=full)
         update_tier_changes(con, official.latest, full=full)
@@ -302,6 +304,7 @@ STEP = st.one_of(
               st.lists(st.integers(0, 3), min_size=1, max_size=6)),
     st.tuples(st.just("replace"), st.integers(0, 20), st.integers(0, 3)),
     st.tuples(st.just("revert"), st.integers(0, 20), st.just(0)),
+    st.tuples(st.just("restate"), st.integers(0, 20), st.integers(1, 50)),
     st.tuples(st.just("withdraw"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
@@ -322,6 +325,16 @@ def apply(world: World, step: tuple, number: int) -> None:
         extra = varied(world.frames[source], source, [2, 1], tag) if source != "firms" else None
         text = kept.vstack(as_text(extra).select(kept.columns)) if extra is not None else kept
         path.write_text(text.write_csv(), encoding="utf-8")
+    elif kind == "restate":  # a penalty file sent again naming another firm in one decision
+        penalties = [path for source, path in world.files if source == "penalty_decisions"]
+        path = penalties[a % len(penalties)]
+        old = pl.read_csv(path, infer_schema=False)
+        firms = world.frames["firms"]["uscc"]
+        other = firms[b % firms.len()]
+        moved = old.with_columns(
+            uscc=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(other)).otherwise("uscc")
+        )
+        path.write_text(moved.write_csv(), encoding="utf-8")
     elif kind == "revert":  # the first version back at its path: reinstated
         path = sorted(world.originals)[a % len(world.originals)]
         path.write_bytes(world.originals[path])
@@ -371,6 +384,10 @@ def apply(world: World, step: tuple, number: int) -> None:
 @example(seed=42, steps=[("add", "correction_notices", [0, 1, 2, 3]), ("replace", 6, 1),
                          ("withdraw", 7, -200), ("advance", 45, 0), ("firms", 0, 0),
                          ("lose", 2, 0)])  # fmt: skip
+# a decision restated naming another firm, then a new document of the first firm only: the
+# penalty feed derives every version of a touched number together
+@example(seed=7, steps=[("restate", 0, 17), ("add", "penalty_decisions", [2]),
+                        ("add", "credit_cases", [0, 2])])  # fmt: skip
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):

@@ -135,3 +135,15 @@ def test_a_later_version_saying_revoked_withdraws_the_earlier_one():
     assert (row["version"], row["ended_on"], row["end_reason"]) == (
         "abababababab", date(2025, 5, 1), "revoked",
     )  # fmt: skip
+
+
+def test_fines_in_wan_are_the_decimal_amount_whatever_the_column_length():
+    """万元 = 元 / 10 000 to the cent: 33 000 元 reads 3.3, not 3.3000000000000003 (a long
+    column's division by the reciprocal), in a whole feed and in one decision alike."""
+    rows = [
+        {"doc_no": f"D{i}", "uscc": U1, "decided_on": date(2025, 3, 7), "fine_amount": 33000.0,
+         "collected_on": date(2025, 3, 10)}
+        for i in range(2000)
+    ]  # fmt: skip
+    for penalties in (_penalties(*rows), _penalties(rows[0])):
+        assert set(_disclosures(penalties)["fine_wan"].to_list()) == {3.3}
