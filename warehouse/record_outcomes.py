@@ -28,7 +28,14 @@ def merge_record_outcomes(con: duckdb.DuckDBPyConnection) -> set[str]:
         return set()
     records = query(con, "SELECT * FROM inspection_records")
     files = records.get_column("source_file").drop_nulls().unique().to_list()
-    current = query(con, "SELECT * FROM inspection_outcomes")
+    # only the rows the merge can touch: the derived ones and those reported under an
+    # inspection id the workbooks also name (a national table is millions of other rows)
+    current = query(
+        con,
+        "SELECT * FROM inspection_outcomes WHERE list_contains(?, source_file) OR inspection_id "
+        "IN (SELECT inspection_id FROM inspection_records)",
+        [files],
+    )
     derived = pl.col("source_file").is_in(files).fill_null(False)
     reported, before = current.filter(~derived), current.filter(derived)
     after = merge_outcomes(reported, outcomes_from_records(records, current.schema)).filter(derived)
