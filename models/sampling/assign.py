@@ -97,57 +97,85 @@ def eligible_pairs(
     excluded = [in_force]
     if rotation and previous is not None:
         excluded.append(previous)
-    # Pairs run into the millions at national scale: they are built and filtered as integer
-    # codes (ranks of the sorted ids, so sorting the codes sorts the ids) and turned back
-    # into text once, at the end.
+    # Pairs run into the millions at national scale: they are built and filtered as one
+    # integer per pair (firm code × inspectors + inspector code, the codes ranks of the sorted
+    # ids, so sorting the keys sorts the pairs by id) and turned back into text once, at the
+    # end.
     firm_codes = firms.select("uscc", "firm_type").unique("uscc", keep="first").sort("uscc")
     if firm_codes.is_empty() or qualified.is_empty():
         return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
     firm_ids = firm_codes.get_column("uscc")
     inspector_ids = qualified.get_column("inspector_id").unique().sort()
+    width = len(inspector_ids)
     firm_codes = firm_codes.with_columns(f=pl.int_range(pl.len(), dtype=pl.Int64))
     typed = qualified.select("firm_type", i=_codes(pl.col("inspector_id"), inspector_ids))
     if candidates is None:
-        pairs = firm_codes.join(typed, on="firm_type", how="inner").select("f", "i")
+        keys = (
+            firm_codes.join(typed, on="firm_type", how="inner")
+            .select(pl.col("f") * width + pl.col("i"))
+            .to_series()
+            .to_numpy()
+        )
     else:
         if rng is None:
             raise ValueError("sampling candidates needs an rng")
-        pairs = _sampled_pairs(firm_codes, typed, candidates, rng)
+        keys = _sampled_pairs(firm_codes, typed, candidates, rng, width)
+    # Firms and (inspector, type) rows are unique, so the join yields each pair once; the
+    # sample may draw one twice: sorted, the repeats dropped either way.
+    keys = np.sort(keys)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     for frame in excluded:
         coded = frame.select(
-            f=_codes(pl.col("uscc"), firm_ids), i=_codes(pl.col("inspector_id"), inspector_ids)
+            (
+                _codes(pl.col("uscc"), firm_ids) * width
+                + _codes(pl.col("inspector_id"), inspector_ids)
+            ).alias("key")
         ).drop_nulls()
-        pairs = pairs.join(coded, on=["f", "i"], how="anti")
-    # Firms and (inspector, type) rows are unique, so the join yields each pair once.
-    pairs = pairs.sort("f", "i")
+        keys = keys[~_among(keys, np.sort(coded.get_column("key").to_numpy()))]
     return pl.DataFrame(
         {
-            "uscc": firm_ids.gather(pairs.get_column("f")),
-            "inspector_id": inspector_ids.gather(pairs.get_column("i")),
+            "uscc": firm_ids.gather(keys // width),
+            "inspector_id": inspector_ids.gather(keys % width),
         },
         schema=ASSIGNMENT_SCHEMA,
     )
 
 
+def _among(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Whether each of `keys` is one of `sorted_keys` (by binary search: `np.isin` sorts
+    both, and the pairs are the millions)."""
+    if sorted_keys.size == 0:
+        return np.zeros(keys.size, bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    found: np.ndarray = sorted_keys[at] == keys
+    return found
+
+
 def _sampled_pairs(
-    firms: pl.DataFrame, typed: pl.DataFrame, candidates: int, rng: np.random.Generator
-) -> pl.DataFrame:
-    """(f, i) codes: all qualified inspectors of a type with at most `candidates` of them,
-    else 2 × `candidates` draws with replacement per firm. Types in sorted order, firms in
-    code order, so the draws depend only on the inputs and the stream."""
-    parts = [pl.DataFrame(schema={"f": pl.Int64, "i": pl.Int64})]
+    firms: pl.DataFrame,
+    typed: pl.DataFrame,
+    candidates: int,
+    rng: np.random.Generator,
+    width: int,
+) -> np.ndarray:
+    """The keys (f × `width` + i) of all qualified inspectors of a type with at most
+    `candidates` of them, else 2 × `candidates` draws with replacement per firm (a pair may
+    come twice). Types in sorted order, firms in code order, so the draws depend only on the
+    inputs and the stream."""
+    parts = [np.zeros(0, np.int64)]
     for firm_type in sorted(firms.get_column("firm_type").unique().to_list()):
         f = firms.filter(pl.col("firm_type") == firm_type).get_column("f").to_numpy()
         pool = np.sort(typed.filter(pl.col("firm_type") == firm_type).get_column("i").to_numpy())
         if pool.size == 0:
             continue
+        f = f.astype(np.int64) * width
+        pool = pool.astype(np.int64)
         if pool.size <= candidates:
-            part = pl.DataFrame({"f": np.repeat(f, pool.size), "i": np.tile(pool, f.size)})
+            parts.append((f[:, None] + pool[None, :]).ravel())
         else:
             draws = rng.integers(0, pool.size, size=(f.size, 2 * candidates))
-            part = pl.DataFrame({"f": np.repeat(f, 2 * candidates), "i": pool[draws.ravel()]})
-        parts.append(part.cast(pl.Int64).unique())
-    return pl.concat(parts)
+            parts.append((f[:, None] + pool[draws]).ravel())
+    return np.concatenate(parts)
 
 
 def type_capacity_shortfalls(
