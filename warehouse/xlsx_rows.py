@@ -12,7 +12,10 @@ a sheet's layout (titles, widths, filters: `warehouse.exports`) or what goes in 
 caller's frame, already labelled and escaped against formula injection).
 
 It writes into xlsxwriter's row buffer and keeps xlsxwriter's bookkeeping (dimensions, the
-last row written, format indices numbered on first use) as its own writes would. Whenever a
+last row written, format indices numbered on first use) as its own writes would. The rows
+go in as UTF-8 bytes that polars writes into the buffer's file (no ~100 MB Python string),
+and when the workbook closes they are copied into the sheet's XML as bytes (xlsxwriter's
+own copy decodes and re-encodes them through text handles). Whenever a
 frame holds something this path does not render exactly as xlsxwriter does — a type it does
 not cover, a text longer than xlsxwriter keeps whole, a text xlsxwriter would take for a
 rich string — or the worksheet is not in `constant_memory` mode or has rows of their own
@@ -24,7 +27,10 @@ byte, with xlsxwriter's own output of the same cells.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -56,6 +62,7 @@ def write_rows(
         or last_col >= ws.xls_colmax
         or ws.default_row_height != ws.original_row_height
         or ws.excel_version != 2007
+        or os.linesep != "\n"  # text handles would write a cell's line feed as CR LF
         or any(first_row <= r <= last_row for r in (*ws.row_info, *ws.comments))
     ):
         return False
@@ -89,13 +96,41 @@ def write_rows(
             *(values.alias(f"_{col}") for col, (values, _) in enumerate(contents)),
         ]
     )
-    xml = table.select(
-        pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>")).str.join()
-    ).item()
-    ws.fh.write(xml)
+    rows = table.select(
+        pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"))
+    )
+    # the rows' UTF-8 straight from polars into the file under xlsxwriter's text handle
+    # (flushed first): no ~100 MB Python string, encoded once
+    ws.fh.flush()
+    rows.write_csv(ws.fh.buffer, include_header=False, quote_style="never", line_terminator="")
+    ws.fh.buffer.flush()
     ws._check_dimensions(last_row, last_col)
     ws.previous_row = last_row
+    _copy_rows_as_bytes(ws)
     return True
+
+
+def _copy_rows_as_bytes(ws: Any) -> None:
+    """When the workbook closes, xlsxwriter copies a `constant_memory` sheet's rows from their
+    temporary file into the sheet's XML through text handles (decoded, then encoded again);
+    this sheet's are copied as bytes instead — the same bytes, the same steps around them."""
+    original = ws._write_optimized_sheet_data
+
+    def copy() -> None:
+        if ws.dim_rowmin is None:  # never here: rows were written (xlsxwriter's own path)
+            original()
+            return
+        ws._xml_start_tag("sheetData")
+        ws.row_data_fh.flush()
+        ws.fh.flush()
+        stored = Path(ws.row_data_filename)
+        with stored.open("rb") as rows:
+            shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
+        ws.row_data_fh.close()
+        stored.unlink()
+        ws._xml_end_tag("sheetData")
+
+    ws._write_optimized_sheet_data = copy
 
 
 def cell_contents(column: pl.Series) -> tuple[pl.Series, str] | None:
