@@ -52,14 +52,15 @@ def inspector_calendars(
     schedulers do not offer it again. A draft's calendar names itself and every event 【草案】.
 
     The events are built as polars columns (a national round has ~90k): values made plain
-    text once per distinct value (`_texts`), escaped by the same replacements as
-    `escape_text`, folded once per distinct line (`fold_lines`).
+    text (`_texts`) and TEXT-escaped value by value (`_escaped`, the replacements of
+    `escape_text`), lines folded a column at a time (`fold_lines`), each calendar's bytes
+    assembled by polars.
     """
     mark = "【草案】" if draft else ""
     names = {i: _text(n) for i, n in inspectors.select("inspector_id", "name").iter_rows()}
     dtstamp = _utc(stamp)
-    title = f"{mark}双随机抽查 {_text(round_id)}"
-    round_text = _text(round_id)
+    round_plain = _text(round_id)
+    title = f"{mark}双随机抽查 {round_plain}"
     if assignments.is_empty():
         return {}
     # a firm's team as its description names it: every member's name and id, in id order
@@ -80,28 +81,36 @@ def inspector_calendars(
         .join(teams, on="uscc", how="left")
         .sort("inspector_id", "inspection_date", "uscc")
     )
+    # each value as plain text and TEXT-escaped on its own: the values hold no line break
+    # (plain text) and the text around them neither ends in a backslash nor starts with N,
+    # so no escape spans two parts, and escaping the parts escapes the whole line
     rows = rows.with_columns(
-        _texts(rows.get_column(c)) for c in ("uscc", "name", "district", "address")
-    )
-    inspector = _texts(rows.get_column("inspector_id"))
+        _escaped(_texts(rows.get_column(c))) for c in ("uscc", "name", "district", "address")
+    ).with_columns(team=_escaped(rows.get_column("team")))
+    inspector = _escaped(_texts(rows.get_column("inspector_id")))
     line = pl.lit
     uscc, name, district = pl.col("uscc"), pl.col("name"), pl.col("district")
-    summary = line(f"{title}：") + pl.when(name != "").then(name).otherwise(uscc)
+    round_text = escape_text(round_plain)
+    summary = line(f"SUMMARY:{escape_text(title)}：") + pl.when(name != "").then(name).otherwise(
+        uscc
+    )
     description = pl.concat_str(
-        line(f"抽查批次 / round: {round_text}\n统一社会信用代码 / USCC: "), uscc,
-        line("\n所属区 / district: "), district, line("\n检查组 / team: "), pl.col("team"),
+        line(f"DESCRIPTION:{escape_text(f'抽查批次 / round: {round_plain}')}\\n"
+             "统一社会信用代码 / USCC: "), uscc,
+        line("\\n所属区 / district: "), district, line("\\n检查组 / team: "), pl.col("team"),
     )  # fmt: skip
-    location = pl.when(pl.col("address") != "").then(pl.col("address")).otherwise(district)
-    uid = pl.concat_str(line(f"{round_text}-"), uscc, line("-"), inspector, line("@renfang"))
+    address = pl.col("address")
+    location = line("LOCATION:") + pl.when(address != "").then(address).otherwise(district)
+    uid = pl.concat_str(line(f"UID:{round_text}-"), uscc, line("-"), inspector, line("@renfang"))
     day = pl.col("inspection_date")
     lines = rows.select(
         "inspector_id",
-        summary=_property("SUMMARY", summary),
+        summary=summary,
         start=line("DTSTART;VALUE=DATE:") + day.dt.strftime("%Y%m%d"),
         end=line("DTEND;VALUE=DATE:") + day.dt.offset_by("1d").dt.strftime("%Y%m%d"),
-        uid=_property("UID", uid),
-        description=_property("DESCRIPTION", description),
-        location=_property("LOCATION", location),
+        uid=uid,
+        description=description,
+        location=location,
     )
     lines = lines.with_columns(
         fold_lines(lines.get_column(c)) for c in ("summary", "uid", "description", "location")
@@ -112,15 +121,34 @@ def inspector_calendars(
         "description", "location", line("TRANSP:OPAQUE"), line("END:VEVENT\r\n"),
         separator="\r\n",
     )  # fmt: skip
-    per_inspector = lines.group_by("inspector_id", maintain_order=True).agg(event.str.join(""))
+    per_inspector = lines.group_by("inspector_id", maintain_order=True).agg(
+        events=event.str.join("")
+    )
     product = _line("PRODID", PRODUCT_ID)
-    calendars = {}
-    for inspector_id, events in per_inspector.iter_rows():
-        # as `icalendar` writes it: X-WR-CALNAME not TEXT-escaped (an extension property)
-        calname = fold(f"X-WR-CALNAME:{title} · {names.get(inspector_id) or _text(inspector_id)}")
-        head = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{product}\r\nCALSCALE:GREGORIAN\r\n{calname}\r\n"
-        calendars[inspector_id] = f"{head}{events}END:VCALENDAR\r\n".encode()
-    return calendars
+    # as `icalendar` writes it: X-WR-CALNAME not TEXT-escaped (an extension property)
+    head = {
+        i: f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{product}\r\nCALSCALE:GREGORIAN\r\n"
+        + fold(f"X-WR-CALNAME:{title} · {names.get(i) or _text(i)}")
+        + "\r\n"
+        for i in per_inspector.get_column("inspector_id").to_list()
+    }
+    files = per_inspector.select(
+        "inspector_id",
+        data=pl.concat_str(
+            pl.col("inspector_id").replace_strict(head, return_dtype=pl.Utf8),
+            "events",
+            line("END:VCALENDAR\r\n"),
+        ).cast(pl.Binary),
+    )
+    return dict(files.iter_rows())
+
+
+def _escaped(values: pl.Series) -> pl.Series:
+    """`escape_text` of every value of a text column (each replacement only where needed)."""
+    for old, new in _ESCAPES:
+        if values.str.contains(old, literal=True).any():
+            values = values.str.replace_all(old, new, literal=True)
+    return values
 
 
 def _texts(values: pl.Series) -> pl.Series:
@@ -136,13 +164,6 @@ _NOT_PLAIN = f"{CONTROL_PATTERN}|^[\\s\\x1c-\\x1f]|[\\s\\x1c-\\x1f]$"
 """What `plain_text` may change: a control character anywhere (`normalise.CONTROL_PATTERN`),
 white space first or last (what Python's `str.strip` strips: Unicode white space and the
 separators U+001C–U+001F)."""
-
-
-def _property(name: str, value: pl.Expr) -> pl.Expr:
-    """`NAME:value`, the value TEXT-escaped as `escape_text` escapes it (not yet folded)."""
-    for old, new in _ESCAPES:
-        value = value.str.replace_all(old, new, literal=True)
-    return pl.lit(f"{name}:") + value
 
 
 _ESCAPES = (
