@@ -188,53 +188,57 @@ def schedule_inspections(
         .list.min(),
         tie=pl.Series(rng.permutation(team_rows.height)),
     ).sort("tightest", "tie")
-    columns = team_rows.select("team", "members", "uscc", "district").get_columns()
-    labels, members_of, firms_of, districts_of = (c.to_list() for c in columns)
-    widest = max(len(members) for members in members_of)
     state = _Calendar(
         setup.members, n_days, booked_load(setup.bookings, days), daily_cap_per_team,
-        teams.height, widest,
+        teams.height, _largest(team_rows.get_column("members").list.len()),
     )  # fmt: skip
+    # per team, as flat columns (a national round: ~45k teams, nearly all of one firm): its
+    # size, its members' calendar rows and, for a team of one firm, the firm and its place
+    first_district = pl.col("district").list.first()
+    flat = team_rows.select(
+        size=pl.col("uscc").list.len(),
+        rows=pl.col("members").list.eval(
+            pl.element().replace_strict(state.row, return_dtype=pl.Int64)
+        ),
+        uscc=pl.col("uscc").list.first(),
+        place=pl.when(first_district.is_null())
+        .then(pl.lit("\x00") + pl.col("uscc").list.first())
+        .otherwise(first_district),
+    )
+    sizes, rows_of, usccs, places = (flat.get_column(c).to_list() for c in flat.columns)
     day_of: dict[str, int] = {}
-    t, n_teams = 0, len(labels)
+    t, n_teams = 0, len(sizes)
     while t < n_teams:
-        if len(firms_of[t]) == 1:
-            # a run of one-firm teams (most of a national round): one unit each, whose draws
-            # (`team_units`' permutation of one firm draws nothing; then the unit's ties) are
-            # the run's ties drawn at once
+        if sizes[t] == 1:
+            # a run of one-firm teams: one unit each, whose draws (`team_units`' permutation
+            # of one firm draws nothing; then the unit's ties) are the run's ties drawn at once
             end = t
-            while end < n_teams and len(firms_of[end]) == 1:
+            while end < n_teams and sizes[end] == 1:
                 end += 1
             ranks = _tie_ranks(rng.random((end - t, n_days)))
-            run = zip(labels[t:end], members_of[t:end], firms_of[t:end], districts_of[t:end],
-                      ranks, strict=True)  # fmt: skip
-            for label, members, (uscc,), (district,), rank in run:
-                day_of[uscc] = _place_one(state, label, members, uscc, district, rank)
+            for i, rank in enumerate(ranks, t):
+                code = state.place_code(places[i])
+                day = state.single_day(rows_of[i], code, rank)
+                if day < 0:
+                    label, members = team_rows.row(i)[:2]
+                    raise unplaceable(usccs[i], label, members, state.loads(members),
+                                      daily_cap_per_team, n_days)  # fmt: skip
+                state.book(rows_of[i], code, 1, day)
+                day_of[usccs[i]] = day
             t = end
             continue
-        units = team_units(firms_of[t], districts_of[t], daily_cap_per_team, n_days, rng)
-        day_of |= _place_team(state, labels[t], members_of[t], units, rng)
+        label, members, firm_ids, districts = team_rows.row(t)[:4]
+        units = team_units(firm_ids, districts, daily_cap_per_team, n_days, rng)
+        day_of |= _place_team(state, label, members, units, rng)
         t += 1
 
     return dated(teams, {uscc: days[day] for uscc, day in day_of.items()})
 
 
-def _place_one(
-    state: _Calendar,
-    label: str,
-    members: list[str],
-    uscc: str,
-    district: str | None,
-    rank: np.ndarray,
-) -> int:
-    """The day of the only firm of a team (`_Calendar.single_day`), booked."""
-    code = state.place_code(district if district is not None else f"\x00{uscc}")
-    rows = [state.row[m] for m in members]
-    day = state.single_day(rows, code, rank)
-    if day < 0:
-        raise unplaceable(uscc, label, members, state.loads(members), state.cap, state.n_days)
-    state.book(rows, code, 1, day)
-    return day
+def _largest(values: pl.Series) -> int:
+    """The largest of a column of counts (0 when empty)."""
+    top = values.max()
+    return top if isinstance(top, int) else 0
 
 
 def _place_team(
@@ -268,7 +272,10 @@ def _place_team(
 def _tie_ranks(ties: np.ndarray) -> np.ndarray:
     """Each row's random ties as ranks 0 … days-1 (equal draws ranked by day, as `argmin`
     picks the first of equal values), so that a tie can be part of an integer key."""
-    return ties.argsort(axis=1, kind="stable").argsort(axis=1, kind="stable")
+    order = ties.argsort(axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(ties.shape[1]), axis=1)
+    return ranks
 
 
 class _Calendar:
