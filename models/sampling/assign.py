@@ -74,6 +74,51 @@ def eligible_pairs(
     candidates: int | None = None,
     rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
+    """`eligible_codes`' pairs as text: uscc, inspector_id (`ASSIGNMENT_SCHEMA`), sorted."""
+    return eligible_codes(
+        firms, inspectors, conflicts, previous, window_start=window_start,
+        window_end=window_end, rotation=rotation, candidates=candidates, rng=rng,
+    ).frame()  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CodedPairs:
+    """(firm, inspector) pairs as codes: `firm` ranks among `firm_ids`, `inspector` among
+    `inspector_ids` (both sorted), the pairs unique and sorted by (firm, inspector) — so by
+    (uscc, inspector_id) too."""
+
+    firm: np.ndarray
+    inspector: np.ndarray
+    firm_ids: pl.Series
+    inspector_ids: pl.Series
+
+    @property
+    def height(self) -> int:
+        """The number of pairs (the rows of `frame`)."""
+        return int(self.firm.size)
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "uscc": self.firm_ids.gather(self.firm),
+                "inspector_id": self.inspector_ids.gather(self.inspector),
+            },
+            schema=ASSIGNMENT_SCHEMA,
+        )
+
+
+def eligible_codes(
+    firms: pl.DataFrame,
+    inspectors: pl.DataFrame,
+    conflicts: pl.DataFrame,
+    previous: pl.DataFrame | None,
+    *,
+    window_start: date,
+    window_end: date,
+    rotation: bool,
+    candidates: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> CodedPairs:
     """Every (uscc, inspector_id) the rules allow for a round inspected in the window — or,
     with `candidates` K and `rng`, a random sample of them: for each firm whose type has more
     than K qualified inspectors, 2K draws with replacement among them (duplicates dropped),
@@ -103,7 +148,8 @@ def eligible_pairs(
     # end.
     firm_codes = firms.select("uscc", "firm_type").unique("uscc", keep="first").sort("uscc")
     if firm_codes.is_empty() or qualified.is_empty():
-        return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
+        none = np.zeros(0, np.int64)
+        return CodedPairs(none, none, pl.Series([], dtype=pl.Utf8), pl.Series([], dtype=pl.Utf8))
     firm_ids = firm_codes.get_column("uscc")
     inspector_ids = qualified.get_column("inspector_id").unique().sort()
     width = len(inspector_ids)
@@ -132,13 +178,7 @@ def eligible_pairs(
             ).alias("key")
         ).drop_nulls()
         keys = keys[~_among(keys, np.sort(coded.get_column("key").to_numpy()))]
-    return pl.DataFrame(
-        {
-            "uscc": firm_ids.gather(keys // width),
-            "inspector_id": inspector_ids.gather(keys % width),
-        },
-        schema=ASSIGNMENT_SCHEMA,
-    )
+    return CodedPairs(keys // width, keys % width, firm_ids, inspector_ids)
 
 
 def _among(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -220,7 +260,7 @@ def _codes(ids: pl.Expr, categories: pl.Series) -> pl.Expr:
 
 def assign_inspectors(
     firms: pl.DataFrame,
-    pairs: pl.DataFrame,
+    pairs: pl.DataFrame | CodedPairs,
     *,
     inspectors_per_firm: int,
     max_firms_per_inspector: int,
@@ -253,7 +293,7 @@ def assign_inspectors(
     if required_departments:
         return assign_joint(
             firms,
-            pairs,
+            pairs.frame() if isinstance(pairs, CodedPairs) else pairs,
             inspectors_per_firm=inspectors_per_firm,
             max_firms_per_inspector=max_firms_per_inspector,
             rng=rng,
@@ -266,9 +306,7 @@ def assign_inspectors(
     firm_ids = firms.get_column("uscc").unique().sort()
     if firm_ids.is_empty():
         return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
-    coded = pairs.select("uscc", "inspector_id", f=_codes(pl.col("uscc"), firm_ids)).drop_nulls("f")
-    edges = coded.select("uscc", "inspector_id")
-    inspector_ids = edges.get_column("inspector_id").unique().sort()
+    arc_f, inspector_ids, arc_i = _arcs(firm_ids, pairs)
     n_firms, n_inspectors = len(firm_ids), len(inspector_ids)
 
     # Node numbers: 0 source, 1..F firms, F+1..F+I inspectors, F+I+1 sink.
@@ -282,10 +320,8 @@ def assign_inspectors(
         {"inspector_id": inspector_ids, "inspector_node": inspector_perm},
         schema={"inspector_id": pl.Utf8, "inspector_node": pl.Int64},
     )
-    arc_firm = firm_perm[coded.get_column("f").to_numpy()]
-    arc_inspector = inspector_perm[
-        edges.select(_codes(pl.col("inspector_id"), inspector_ids)).to_series().to_numpy()
-    ]
+    arc_firm = firm_perm[arc_f]
+    arc_inspector = inspector_perm[arc_i]
     sink = n_firms + n_inspectors + 1
     firm_nodes = np.arange(1, n_firms + 1)
     inspector_nodes = np.arange(n_firms + 1, sink)
@@ -322,6 +358,9 @@ def assign_inspectors(
         reached = breadth_first_order(residual, 0, directed=True, return_predecessors=False)
         cut_nodes = reached[(reached >= 1) & (reached <= n_firms)]
         cut_firms = firm_node.filter(pl.col("firm_node").is_in(cut_nodes.tolist()))["uscc"]
+        edges = pl.DataFrame(
+            {"uscc": firm_ids.gather(arc_f), "inspector_id": inspector_ids.gather(arc_i)}
+        )
         raise _infeasible(
             firms, edges.unique(), inspectors_per_firm, max_firms_per_inspector, cut_firms
         )
@@ -341,6 +380,25 @@ def assign_inspectors(
         .sort("uscc", "inspector_id")
     )
     return Assignment(assignments)
+
+
+def _arcs(
+    firm_ids: pl.Series, pairs: pl.DataFrame | CodedPairs
+) -> tuple[np.ndarray, pl.Series, np.ndarray]:
+    """The pairs' arcs as codes, in the pairs' order: (firm ranks among `firm_ids`, the
+    inspectors of some pair, sorted, and each arc's inspector rank among them); a pair of a
+    firm not in `firm_ids` is left out. Coded pairs of these very firms are used as they are
+    (a national round's ~1.5M pairs are not turned into text and back)."""
+    if isinstance(pairs, CodedPairs) and pairs.firm_ids.equals(firm_ids):
+        used = np.flatnonzero(np.bincount(pairs.inspector, minlength=len(pairs.inspector_ids)))
+        rank = np.zeros(len(pairs.inspector_ids), np.int64)
+        rank[used] = np.arange(used.size)
+        return pairs.firm, pairs.inspector_ids.gather(used), rank[pairs.inspector]
+    frame = pairs.frame() if isinstance(pairs, CodedPairs) else pairs
+    coded = frame.select("inspector_id", f=_codes(pl.col("uscc"), firm_ids)).drop_nulls("f")
+    inspector_ids = coded.get_column("inspector_id").unique().sort()
+    ranks = coded.select(_codes(pl.col("inspector_id"), inspector_ids)).to_series().to_numpy()
+    return coded.get_column("f").to_numpy(), inspector_ids, ranks
 
 
 def _type_label(firm_type: str) -> str:
