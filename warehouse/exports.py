@@ -57,6 +57,12 @@ NUMBER_FORMATS: dict[ColumnFormat, str] = {
 }
 """Excel number formats by the catalogue's column format."""
 
+WIDE_CHARS = (
+    r"\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60"
+    r"\uFFE0-\uFFE6"
+)
+"""Characters drawn two columns wide (CJK, Hangul, full-width forms): all of them encoded in
+three UTF-8 bytes."""
 SAMPLE_TEXT = {"score": "100.0", "points": "+10.0", "rate": "100.0%", "count": "999,999"}
 SERIAL_NUMBER = "序号"
 MIN_WIDTH, MAX_WIDTH = 6, 50
@@ -360,9 +366,12 @@ def _text_width(values: pl.Series) -> int:
     text = values.cast(pl.Utf8).drop_nulls()
     if text.is_empty():
         return 0
-    wide = text.str.count_matches(r"[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF"
-                                    r"\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]")  # fmt: skip
-    widths = text.str.len_chars() + wide
+    chars = text.str.len_chars()
+    if text.str.contains(f"[^\\x00-\\x7f{WIDE_CHARS}]").any():
+        wide = text.str.count_matches(f"[{WIDE_CHARS}]")
+    else:  # ASCII (1 byte) and wide characters (3 bytes) only: the bytes count the wide ones
+        wide = (text.str.len_bytes() - chars) // 2
+    widths = chars + wide
     return int(widths.quantile(0.98, interpolation="higher") or 0)
 
 

@@ -12,7 +12,10 @@ a sheet's layout (titles, widths, filters: `warehouse.exports`) or what goes in 
 caller's frame, already labelled and escaped against formula injection).
 
 It writes into xlsxwriter's row buffer and keeps xlsxwriter's bookkeeping (dimensions, the
-last row written, format indices numbered on first use) as its own writes would. Whenever a
+last row written, format indices numbered on first use) as its own writes would. The rows
+go in as UTF-8 bytes that polars writes into the buffer's file (no ~100 MB Python string),
+and when the workbook closes they are copied into the sheet's XML as bytes (xlsxwriter's
+own copy decodes and re-encodes them through text handles). Whenever a
 frame holds something this path does not render exactly as xlsxwriter does — a type it does
 not cover, a text longer than xlsxwriter keeps whole, a text xlsxwriter would take for a
 rich string — or the worksheet is not in `constant_memory` mode or has rows of their own
@@ -24,7 +27,10 @@ byte, with xlsxwriter's own output of the same cells.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,7 +39,11 @@ TEXT_LIMIT = 32767 // 2
 """Characters up to which xlsxwriter never truncates a text (its `xls_strmax` check)."""
 _CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))]
 """Control characters xlsxwriter writes as `_xHHHH_` (tab and line feed are kept)."""
-_NUMBER, _TEXT = "number", "text"
+_NUMBER, _TEXT, _BARE_TEXT = "number", "text", "bare text"
+"""What a cell's content is: a number (`<v>…</v>`), a text that starts with its own `>` or
+` xml:space="preserve">` (`<t…</t>`), or a bare text (`<t>…</t>`)."""
+SLICE_ROWS = 10_000
+"""Rows rendered and written at a time."""
 
 
 def write_rows(
@@ -56,6 +66,7 @@ def write_rows(
         or last_col >= ws.xls_colmax
         or ws.default_row_height != ws.original_row_height
         or ws.excel_version != 2007
+        or os.linesep != "\n"  # text handles would write a cell's line feed as CR LF
         or any(first_row <= r <= last_row for r in (*ws.row_info, *ws.comments))
     ):
         return False
@@ -76,7 +87,11 @@ def write_rows(
     cells = []
     for col, ((_, kind), xf) in enumerate(zip(contents, indices, strict=True)):
         ref, name = f'<c r="{xl_col_to_name(col)}', f"_{col}"
-        opening = f'" s="{xf}"><v>' if kind == _NUMBER else f'" s="{xf}" t="inlineStr"><is><t'
+        opening = {
+            _NUMBER: f'" s="{xf}"><v>',
+            _TEXT: f'" s="{xf}" t="inlineStr"><is><t',
+            _BARE_TEXT: f'" s="{xf}" t="inlineStr"><is><t>',
+        }[kind]
         closing = "</v></c>" if kind == _NUMBER else "</t></is></c>"
         filled = pl.concat_str(pl.lit(ref), number, pl.lit(opening), pl.col(name), pl.lit(closing))
         if contents[col][0].null_count():
@@ -89,13 +104,43 @@ def write_rows(
             *(values.alias(f"_{col}") for col, (values, _) in enumerate(contents)),
         ]
     )
-    xml = table.select(
-        pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>")).str.join()
-    ).item()
-    ws.fh.write(xml)
+    row = pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"))
+    # the rows' UTF-8 straight from polars into the file under xlsxwriter's text handle
+    # (flushed first): no ~100 MB Python string, encoded once; a slice of rows at a time, so
+    # the memory of one slice's XML serves the next
+    ws.fh.flush()
+    for start in range(0, table.height, SLICE_ROWS):
+        table.slice(start, SLICE_ROWS).select(row).write_csv(
+            ws.fh.buffer, include_header=False, quote_style="never", line_terminator=""
+        )
+    ws.fh.buffer.flush()
     ws._check_dimensions(last_row, last_col)
     ws.previous_row = last_row
+    _copy_rows_as_bytes(ws)
     return True
+
+
+def _copy_rows_as_bytes(ws: Any) -> None:
+    """When the workbook closes, xlsxwriter copies a `constant_memory` sheet's rows from their
+    temporary file into the sheet's XML through text handles (decoded, then encoded again);
+    this sheet's are copied as bytes instead — the same bytes, the same steps around them."""
+    original = ws._write_optimized_sheet_data
+
+    def copy() -> None:
+        if ws.dim_rowmin is None:  # never here: rows were written (xlsxwriter's own path)
+            original()
+            return
+        ws._xml_start_tag("sheetData")
+        ws.row_data_fh.flush()
+        ws.fh.flush()
+        stored = Path(ws.row_data_filename)
+        with stored.open("rb") as rows:
+            shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
+        ws.row_data_fh.close()
+        stored.unlink()
+        ws._xml_end_tag("sheetData")
+
+    ws._write_optimized_sheet_data = copy
 
 
 def cell_contents(column: pl.Series) -> tuple[pl.Series, str] | None:
@@ -141,10 +186,18 @@ def _number(value: Any) -> str | None:
     return f"{value:.16G}"
 
 
+def _most(lengths: pl.Series) -> int:
+    """The largest of a column of lengths (0 when empty or all null)."""
+    top = lengths.max()
+    return top if isinstance(top, int) else 0
+
+
 def _text(column: pl.Series) -> tuple[pl.Series, str] | None:
-    """`>text` or ` xml:space="preserve">text`, escaped as xlsxwriter escapes an inline
+    """The escaped text (`_BARE_TEXT`), or `>text` / ` xml:space="preserve">text` (`_TEXT`)
+    when some value has white space at either end, escaped as xlsxwriter escapes an inline
     string (control characters, then white space at either end, then `&`, `<`, `>`)."""
-    if (column.str.len_chars().max() or 0) > TEXT_LIMIT:  # type: ignore[operator]  # polars stubs: max() may be any scalar
+    too_long = _most(column.str.len_bytes()) > TEXT_LIMIT  # bytes ≥ characters: a quick bound
+    if too_long and _most(column.str.len_chars()) > TEXT_LIMIT:
         return None  # xlsxwriter may truncate it
     if (column.str.starts_with("<r>") & column.str.ends_with("</r>")).any():
         return None  # xlsxwriter writes it as rich-string XML, unescaped
@@ -155,9 +208,8 @@ def _text(column: pl.Series) -> tuple[pl.Series, str] | None:
     if text.str.contains("[\x00-\x08\x0b-\x1f\ufffe\uffff]").any():
         for char in (*_CONTROL, "\ufffe", "\uffff"):
             text = text.str.replace_all(char, f"_x{ord(char):04X}_", literal=True)
-    first, last = text.str.slice(0, 1), text.str.slice(-1, 1)
-    ends = pl.concat([first, last]).unique().drop_nulls().to_list()
-    spaces = [c for c in ends if c.isspace()]  # Python's `\s`, as xlsxwriter's regex
+    # Python's `\s` (xlsxwriter's regex) is Unicode white space and U+001C–U+001F
+    preserve = text.str.contains(r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$")
     escaped = text
     if escaped.str.contains("[&<>]").any():
         escaped = (
@@ -165,9 +217,9 @@ def _text(column: pl.Series) -> tuple[pl.Series, str] | None:
             .str.replace_all("<", "&lt;", literal=True)
             .str.replace_all(">", "&gt;", literal=True)
         )
-    if not spaces:  # nothing to preserve: one opening for every cell
-        return (">" + escaped).alias(column.name), _TEXT
-    cells = pl.DataFrame({"text": escaped, "preserve": first.is_in(spaces) | last.is_in(spaces)})
+    if not preserve.any():  # nothing to preserve: one opening for every cell
+        return escaped.alias(column.name), _BARE_TEXT
+    cells = pl.DataFrame({"text": escaped, "preserve": preserve})
     return cells.select(
         pl.when(pl.col("preserve"))
         .then(pl.lit(' xml:space="preserve">') + pl.col("text"))

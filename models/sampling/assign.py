@@ -74,6 +74,51 @@ def eligible_pairs(
     candidates: int | None = None,
     rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
+    """`eligible_codes`' pairs as text: uscc, inspector_id (`ASSIGNMENT_SCHEMA`), sorted."""
+    return eligible_codes(
+        firms, inspectors, conflicts, previous, window_start=window_start,
+        window_end=window_end, rotation=rotation, candidates=candidates, rng=rng,
+    ).frame()  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CodedPairs:
+    """(firm, inspector) pairs as codes: `firm` ranks among `firm_ids`, `inspector` among
+    `inspector_ids` (both sorted), the pairs unique and sorted by (firm, inspector) — so by
+    (uscc, inspector_id) too."""
+
+    firm: np.ndarray
+    inspector: np.ndarray
+    firm_ids: pl.Series
+    inspector_ids: pl.Series
+
+    @property
+    def height(self) -> int:
+        """The number of pairs (the rows of `frame`)."""
+        return int(self.firm.size)
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "uscc": self.firm_ids.gather(self.firm),
+                "inspector_id": self.inspector_ids.gather(self.inspector),
+            },
+            schema=ASSIGNMENT_SCHEMA,
+        )
+
+
+def eligible_codes(
+    firms: pl.DataFrame,
+    inspectors: pl.DataFrame,
+    conflicts: pl.DataFrame,
+    previous: pl.DataFrame | None,
+    *,
+    window_start: date,
+    window_end: date,
+    rotation: bool,
+    candidates: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> CodedPairs:
     """Every (uscc, inspector_id) the rules allow for a round inspected in the window — or,
     with `candidates` K and `rng`, a random sample of them: for each firm whose type has more
     than K qualified inspectors, 2K draws with replacement among them (duplicates dropped),
@@ -97,57 +142,80 @@ def eligible_pairs(
     excluded = [in_force]
     if rotation and previous is not None:
         excluded.append(previous)
-    # Pairs run into the millions at national scale: they are built and filtered as integer
-    # codes (ranks of the sorted ids, so sorting the codes sorts the ids) and turned back
-    # into text once, at the end.
+    # Pairs run into the millions at national scale: they are built and filtered as one
+    # integer per pair (firm code × inspectors + inspector code, the codes ranks of the sorted
+    # ids, so sorting the keys sorts the pairs by id) and turned back into text once, at the
+    # end.
     firm_codes = firms.select("uscc", "firm_type").unique("uscc", keep="first").sort("uscc")
     if firm_codes.is_empty() or qualified.is_empty():
-        return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
+        none = np.zeros(0, np.int64)
+        return CodedPairs(none, none, pl.Series([], dtype=pl.Utf8), pl.Series([], dtype=pl.Utf8))
     firm_ids = firm_codes.get_column("uscc")
     inspector_ids = qualified.get_column("inspector_id").unique().sort()
+    width = len(inspector_ids)
     firm_codes = firm_codes.with_columns(f=pl.int_range(pl.len(), dtype=pl.Int64))
     typed = qualified.select("firm_type", i=_codes(pl.col("inspector_id"), inspector_ids))
     if candidates is None:
-        pairs = firm_codes.join(typed, on="firm_type", how="inner").select("f", "i")
+        keys = (
+            firm_codes.join(typed, on="firm_type", how="inner")
+            .select(pl.col("f") * width + pl.col("i"))
+            .to_series()
+            .to_numpy()
+        )
     else:
         if rng is None:
             raise ValueError("sampling candidates needs an rng")
-        pairs = _sampled_pairs(firm_codes, typed, candidates, rng)
+        keys = _sampled_pairs(firm_codes, typed, candidates, rng, width)
+    # Firms and (inspector, type) rows are unique, so the join yields each pair once; the
+    # sample may draw one twice: sorted, the repeats dropped either way.
+    keys = np.sort(keys)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     for frame in excluded:
         coded = frame.select(
-            f=_codes(pl.col("uscc"), firm_ids), i=_codes(pl.col("inspector_id"), inspector_ids)
+            (
+                _codes(pl.col("uscc"), firm_ids) * width
+                + _codes(pl.col("inspector_id"), inspector_ids)
+            ).alias("key")
         ).drop_nulls()
-        pairs = pairs.join(coded, on=["f", "i"], how="anti")
-    # Firms and (inspector, type) rows are unique, so the join yields each pair once.
-    pairs = pairs.sort("f", "i")
-    return pl.DataFrame(
-        {
-            "uscc": firm_ids.gather(pairs.get_column("f")),
-            "inspector_id": inspector_ids.gather(pairs.get_column("i")),
-        },
-        schema=ASSIGNMENT_SCHEMA,
-    )
+        keys = keys[~_among(keys, np.sort(coded.get_column("key").to_numpy()))]
+    return CodedPairs(keys // width, keys % width, firm_ids, inspector_ids)
+
+
+def _among(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Whether each of `keys` is one of `sorted_keys` (by binary search: `np.isin` sorts
+    both, and the pairs are the millions)."""
+    if sorted_keys.size == 0:
+        return np.zeros(keys.size, bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    found: np.ndarray = sorted_keys[at] == keys
+    return found
 
 
 def _sampled_pairs(
-    firms: pl.DataFrame, typed: pl.DataFrame, candidates: int, rng: np.random.Generator
-) -> pl.DataFrame:
-    """(f, i) codes: all qualified inspectors of a type with at most `candidates` of them,
-    else 2 × `candidates` draws with replacement per firm. Types in sorted order, firms in
-    code order, so the draws depend only on the inputs and the stream."""
-    parts = [pl.DataFrame(schema={"f": pl.Int64, "i": pl.Int64})]
+    firms: pl.DataFrame,
+    typed: pl.DataFrame,
+    candidates: int,
+    rng: np.random.Generator,
+    width: int,
+) -> np.ndarray:
+    """The keys (f × `width` + i) of all qualified inspectors of a type with at most
+    `candidates` of them, else 2 × `candidates` draws with replacement per firm (a pair may
+    come twice). Types in sorted order, firms in code order, so the draws depend only on the
+    inputs and the stream."""
+    parts = [np.zeros(0, np.int64)]
     for firm_type in sorted(firms.get_column("firm_type").unique().to_list()):
         f = firms.filter(pl.col("firm_type") == firm_type).get_column("f").to_numpy()
         pool = np.sort(typed.filter(pl.col("firm_type") == firm_type).get_column("i").to_numpy())
         if pool.size == 0:
             continue
+        f = f.astype(np.int64) * width
+        pool = pool.astype(np.int64)
         if pool.size <= candidates:
-            part = pl.DataFrame({"f": np.repeat(f, pool.size), "i": np.tile(pool, f.size)})
+            parts.append((f[:, None] + pool[None, :]).ravel())
         else:
             draws = rng.integers(0, pool.size, size=(f.size, 2 * candidates))
-            part = pl.DataFrame({"f": np.repeat(f, 2 * candidates), "i": pool[draws.ravel()]})
-        parts.append(part.cast(pl.Int64).unique())
-    return pl.concat(parts)
+            parts.append((f[:, None] + pool[draws]).ravel())
+    return np.concatenate(parts)
 
 
 def type_capacity_shortfalls(
@@ -192,7 +260,7 @@ def _codes(ids: pl.Expr, categories: pl.Series) -> pl.Expr:
 
 def assign_inspectors(
     firms: pl.DataFrame,
-    pairs: pl.DataFrame,
+    pairs: pl.DataFrame | CodedPairs,
     *,
     inspectors_per_firm: int,
     max_firms_per_inspector: int,
@@ -225,7 +293,7 @@ def assign_inspectors(
     if required_departments:
         return assign_joint(
             firms,
-            pairs,
+            pairs.frame() if isinstance(pairs, CodedPairs) else pairs,
             inspectors_per_firm=inspectors_per_firm,
             max_firms_per_inspector=max_firms_per_inspector,
             rng=rng,
@@ -238,9 +306,7 @@ def assign_inspectors(
     firm_ids = firms.get_column("uscc").unique().sort()
     if firm_ids.is_empty():
         return Assignment(pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
-    coded = pairs.select("uscc", "inspector_id", f=_codes(pl.col("uscc"), firm_ids)).drop_nulls("f")
-    edges = coded.select("uscc", "inspector_id")
-    inspector_ids = edges.get_column("inspector_id").unique().sort()
+    arc_f, inspector_ids, arc_i = _arcs(firm_ids, pairs)
     n_firms, n_inspectors = len(firm_ids), len(inspector_ids)
 
     # Node numbers: 0 source, 1..F firms, F+1..F+I inspectors, F+I+1 sink.
@@ -254,10 +320,8 @@ def assign_inspectors(
         {"inspector_id": inspector_ids, "inspector_node": inspector_perm},
         schema={"inspector_id": pl.Utf8, "inspector_node": pl.Int64},
     )
-    arc_firm = firm_perm[coded.get_column("f").to_numpy()]
-    arc_inspector = inspector_perm[
-        edges.select(_codes(pl.col("inspector_id"), inspector_ids)).to_series().to_numpy()
-    ]
+    arc_firm = firm_perm[arc_f]
+    arc_inspector = inspector_perm[arc_i]
     sink = n_firms + n_inspectors + 1
     firm_nodes = np.arange(1, n_firms + 1)
     inspector_nodes = np.arange(n_firms + 1, sink)
@@ -294,6 +358,9 @@ def assign_inspectors(
         reached = breadth_first_order(residual, 0, directed=True, return_predecessors=False)
         cut_nodes = reached[(reached >= 1) & (reached <= n_firms)]
         cut_firms = firm_node.filter(pl.col("firm_node").is_in(cut_nodes.tolist()))["uscc"]
+        edges = pl.DataFrame(
+            {"uscc": firm_ids.gather(arc_f), "inspector_id": inspector_ids.gather(arc_i)}
+        )
         raise _infeasible(
             firms, edges.unique(), inspectors_per_firm, max_firms_per_inspector, cut_firms
         )
@@ -313,6 +380,25 @@ def assign_inspectors(
         .sort("uscc", "inspector_id")
     )
     return Assignment(assignments)
+
+
+def _arcs(
+    firm_ids: pl.Series, pairs: pl.DataFrame | CodedPairs
+) -> tuple[np.ndarray, pl.Series, np.ndarray]:
+    """The pairs' arcs as codes, in the pairs' order: (firm ranks among `firm_ids`, the
+    inspectors of some pair, sorted, and each arc's inspector rank among them); a pair of a
+    firm not in `firm_ids` is left out. Coded pairs of these very firms are used as they are
+    (a national round's ~1.5M pairs are not turned into text and back)."""
+    if isinstance(pairs, CodedPairs) and pairs.firm_ids.equals(firm_ids):
+        used = np.flatnonzero(np.bincount(pairs.inspector, minlength=len(pairs.inspector_ids)))
+        rank = np.zeros(len(pairs.inspector_ids), np.int64)
+        rank[used] = np.arange(used.size)
+        return pairs.firm, pairs.inspector_ids.gather(used), rank[pairs.inspector]
+    frame = pairs.frame() if isinstance(pairs, CodedPairs) else pairs
+    coded = frame.select("inspector_id", f=_codes(pl.col("uscc"), firm_ids)).drop_nulls("f")
+    inspector_ids = coded.get_column("inspector_id").unique().sort()
+    ranks = coded.select(_codes(pl.col("inspector_id"), inspector_ids)).to_series().to_numpy()
+    return coded.get_column("f").to_numpy(), inspector_ids, ranks
 
 
 def _type_label(firm_type: str) -> str:

@@ -126,8 +126,8 @@ def canonical_text(
         pl.lit(None, dtype=schema[c]).alias(c) for c in columns if c not in frame.columns
     )
     cells = frame.select(_as_text(c, schema[c]) for c in columns).unique().sort(list(columns))
-    lines = cells.select(pl.concat_str([_quoted(c) for c in columns], separator=","))
-    body = "".join(f"{line}\n" for line in lines.to_series().to_list())
+    lines = cells.select(pl.concat_str([_quoted(c) for c in columns], separator=",")).to_series()
+    body = lines.str.join("\n").item() + "\n" if lines.len() else ""  # no null: every cell is text
     return ",".join(columns) + "\n" + body
 
 

@@ -189,11 +189,12 @@ def _history(inspections: pl.DataFrame, planned: pl.DataFrame, params: RoundPara
         "uscc",
         day="inspected_on",
     ).cast({"round_id": pl.Utf8})
-    pending = (
-        planned.filter(pl.col("round_id") != params.round_id)
-        .select("round_id", "uscc", day="inspection_date")
-        .join(reported.drop_nulls("round_id"), on=["round_id", "uscc"], how="anti")
+    pending = planned.filter(pl.col("round_id") != params.round_id).select(
+        "round_id", "uscc", day="inspection_date"
     )
+    # only the reports of those rounds can match (not the millions of a national history)
+    of_rounds = reported.filter(pl.col("round_id").is_in(pending.get_column("round_id").implode()))
+    pending = pending.join(of_rounds, on=["round_id", "uscc"], how="anti")
     return (
         pl.concat([reported, pending.cast(reported.schema)])
         .filter(pl.col("day") <= params.window_end)
@@ -254,7 +255,8 @@ def open_findings(
     `outcomes`: uscc, inspected_on, result, problem_count; `notices`: uscc, issued_on,
     rectified_on (correction notices)."""
     latest = (
-        outcomes.filter(pl.col("inspected_on") <= as_of)
+        outcomes.select("uscc", "inspected_on", "result", "problem_count")
+        .filter(pl.col("inspected_on") <= as_of)
         .sort("inspected_on")
         .group_by("uscc")
         .agg(pl.col("result").last(), pl.col("problem_count").last())

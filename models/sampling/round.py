@@ -29,7 +29,7 @@ from models.sampling.assign import (
     Assignment,
     AssignmentInfeasibleError,
     assign_inspectors,
-    eligible_pairs,
+    eligible_codes,
     qualified_types,
     type_capacity_shortfalls,
 )
@@ -144,7 +144,7 @@ def assign_teams(
         required = ("", *params.partner_departments)
 
     def solve(candidates: int | None) -> Assignment:
-        pairs = eligible_pairs(
+        pairs = eligible_codes(
             drawn,
             roster,
             inputs.conflicts,

@@ -175,69 +175,199 @@ def schedule_inspections(
     setup = schedule_setup(assignments, firms, days, daily_cap_per_team, bookings)
     if setup is None:
         return pl.DataFrame(schema=SCHEDULE_SCHEMA)
-    teams, members_all, spare = setup.teams, setup.members, setup.spare
+    teams, spare = setup.teams, setup.spare
     n_days = len(days)
-    state = _Calendar(members_all, n_days, booked_load(setup.bookings, days))
-    dates: dict[str, date] = {}
-
     team_rows = (
         teams.group_by("team", maintain_order=True)
         .agg(pl.col("inspector_id").first().alias("members"), pl.col("uscc"), pl.col("district"))
         .sort("team")
     )
-    tightest = [
-        min(spare[m] for m in members) for members in team_rows.get_column("members").to_list()
-    ]
     team_rows = team_rows.with_columns(
-        tightest=pl.Series(tightest, dtype=pl.Int64),
+        tightest=pl.col("members")
+        .list.eval(pl.element().replace_strict(spare, return_dtype=pl.Int64))
+        .list.min(),
         tie=pl.Series(rng.permutation(team_rows.height)),
     ).sort("tightest", "tie")
-    columns = team_rows.select("team", "members", "uscc", "district").get_columns()
-    for label, members, firm_ids, districts in zip(*(c.to_list() for c in columns), strict=True):
-        units = team_units(firm_ids, districts, daily_cap_per_team, n_days, rng)
-        team = _Team(state, members, len(firm_ids), teams.height)
-        for place, unit in units:
-            ties = rng.random(n_days)
-            code = state.place_code(place)
-            day = team.best_day(code, len(unit), ties, daily_cap_per_team)
-            if day >= 0:
-                team.book(code, len(unit), day)
-                dates.update(dict.fromkeys(unit, days[day]))
-                continue
-            for uscc in unit:  # the unit fits nowhere whole: firm by firm
-                day = team.best_day(code, 1, ties, daily_cap_per_team)
+    state = _Calendar(
+        setup.members, n_days, booked_load(setup.bookings, days), daily_cap_per_team,
+        teams.height, _largest(team_rows.get_column("members").list.len()),
+    )  # fmt: skip
+    # per team, as flat columns (a national round: ~45k teams, nearly all of one firm): its
+    # size, its members' calendar rows and, for a team of one firm, the firm and its place
+    first_district = pl.col("district").list.first()
+    flat = team_rows.select(
+        size=pl.col("uscc").list.len(),
+        rows=pl.col("members").list.eval(
+            pl.element().replace_strict(state.row, return_dtype=pl.Int64)
+        ),
+        uscc=pl.col("uscc").list.first(),
+        place=pl.when(first_district.is_null())
+        .then(pl.lit("\x00") + pl.col("uscc").list.first())
+        .otherwise(first_district),
+    )
+    sizes, rows_of, usccs, places = (flat.get_column(c).to_list() for c in flat.columns)
+    day_of: dict[str, int] = {}
+    t, n_teams = 0, len(sizes)
+    while t < n_teams:
+        if sizes[t] == 1:
+            # a run of one-firm teams: one unit each, whose draws (`team_units`' permutation
+            # of one firm draws nothing; then the unit's ties) are the run's ties drawn at once
+            end = t
+            while end < n_teams and sizes[end] == 1:
+                end += 1
+            ranks = _tie_ranks(rng.random((end - t, n_days)))
+            for i, rank in enumerate(ranks, t):
+                code = state.place_code(places[i])
+                day = state.single_day(rows_of[i], code, rank)
                 if day < 0:
-                    loads = state.loads(members)
-                    raise unplaceable(uscc, label, members, loads, daily_cap_per_team, n_days)
-                team.book(code, 1, day)
-                dates[uscc] = days[day]
+                    label, members = team_rows.row(i)[:2]
+                    raise unplaceable(usccs[i], label, members, state.loads(members),
+                                      daily_cap_per_team, n_days)  # fmt: skip
+                state.book(rows_of[i], code, 1, day)
+                day_of[usccs[i]] = day
+            t = end
+            continue
+        label, members, firm_ids, districts = team_rows.row(t)[:4]
+        units = team_units(firm_ids, districts, daily_cap_per_team, n_days, rng)
+        day_of |= _place_team(state, label, members, units, rng)
+        t += 1
 
-    return dated(teams, dates)
+    return dated(teams, {uscc: days[day] for uscc, day in day_of.items()})
+
+
+def _largest(values: pl.Series) -> int:
+    """The largest of a column of counts (0 when empty)."""
+    top = values.max()
+    return top if isinstance(top, int) else 0
+
+
+def _place_team(
+    state: _Calendar,
+    label: str,
+    members: list[str],
+    units: list[tuple[str, list[str]]],
+    rng: np.random.Generator,
+) -> dict[str, int]:
+    """The days of a team's firms, unit by unit (`_Team.best_day`), booked."""
+    cap, n_days = state.cap, state.n_days
+    team = _Team(state, members, sum(len(unit) for _, unit in units), state.total)
+    day_of: dict[str, int] = {}
+    for place, unit in units:
+        ties = rng.random(n_days)
+        code = state.place_code(place)
+        day = team.best_day(code, len(unit), ties, cap)
+        if day >= 0:
+            team.book(code, len(unit), day)
+            day_of.update(dict.fromkeys(unit, day))
+            continue
+        for uscc in unit:  # the unit fits nowhere whole: firm by firm
+            day = team.best_day(code, 1, ties, cap)
+            if day < 0:
+                raise unplaceable(uscc, label, members, state.loads(members), cap, n_days)
+            team.book(code, 1, day)
+            day_of[uscc] = day
+    return day_of
+
+
+def _tie_ranks(ties: np.ndarray) -> np.ndarray:
+    """Each row's random ties as ranks 0 … days-1 (equal draws ranked by day, as `argmin`
+    picks the first of equal values), so that a tie can be part of an integer key."""
+    order = ties.argsort(axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(ties.shape[1]), axis=1)
+    return ranks
 
 
 class _Calendar:
-    """The schedule's state, as arrays of inspectors × days: inspections booked (the other
-    rounds' included), and where each inspector is that day — `NOWHERE`, at one place (its
-    code) or `SEVERAL` places (a conflict for any place) — plus the round's inspections per
-    day."""
+    """The schedule's state per inspector and day: inspections booked (the other rounds'
+    included), and where the inspector is that day — `NOWHERE`, at one place (its code) or
+    `SEVERAL` places (a conflict for any place) — plus the round's inspections per day.
+
+    For a one-firm unit (`single_day`), the same preferences as one integer per inspector and
+    day, kept up to date by `book`: `key` is BLOCKED if the inspector is at the cap (no firm
+    more fits) plus PLACED if it inspects anywhere that day, so that adding the round's load
+    (`round_key`, times the days) and a tie's rank orders the days by (conflicts, round load,
+    tie) and marks a day on which a member is full; `at_place` lists, per inspector and
+    place, the days on which it is at that place only (there a booking of that place is no
+    conflict: PLACED is taken off again). Loads and places are Python lists (read and
+    written one day at a time), the keys arrays (added up over every day)."""
 
     NOWHERE, SEVERAL = -1, -2
 
-    def __init__(self, inspectors: list[str], n_days: int, booked: dict[str, np.ndarray]):
+    def __init__(
+        self,
+        inspectors: list[str],
+        n_days: int,
+        booked: dict[str, np.ndarray],
+        cap: int,
+        total: int,
+        widest: int,
+    ) -> None:
         self.row = {m: r for r, m in enumerate(inspectors)}
-        self.load = np.zeros((len(inspectors), n_days), np.int64)
-        for m, r in self.row.items():
-            if m in booked:
-                self.load[r] = booked[m]
-        self.at = np.full((len(inspectors), n_days), self.NOWHERE, np.int64)
+        none = np.zeros(n_days, np.int64)
+        self.load: list[list[int]] = [booked.get(m, none).tolist() for m in inspectors]
+        self.at: list[list[int]] = [[self.NOWHERE] * n_days for _ in inspectors]
         self.round_load = np.zeros(n_days, np.int64)
         self.codes: dict[str, int] = {}
+        self.cap = cap
+        self.n_days = n_days
+        self.total = total
+        # a day's (conflicts, round load, tie) stays below PLACED × (members + 1): BLOCKED
+        self.placed = (total + 1) * n_days
+        self.blocked = self.placed * (widest + 1)
+        self.key = [
+            np.where(booked.get(m, none) >= cap, self.blocked, 0).astype(np.int64)
+            for m in inspectors
+        ]
+        self.round_key = np.zeros(n_days, np.int64)
+        self.at_place: list[dict[int, list[int]]] = [{} for _ in inspectors]
 
     def place_code(self, place: str) -> int:
         return self.codes.setdefault(place, len(self.codes))
 
     def loads(self, members: list[str]) -> dict[str, np.ndarray]:
-        return {m: self.load[self.row[m]] for m in members}
+        return {m: np.array(self.load[self.row[m]], np.int64) for m in members}
+
+    def loads_of(self, rows: list[int]) -> np.ndarray:
+        """rows × days: what each of the inspectors `rows` has booked."""
+        return np.array([self.load[r] for r in rows], np.int64).reshape(len(rows), self.n_days)
+
+    def places_of(self, rows: list[int]) -> np.ndarray:
+        """rows × days: where each of the inspectors `rows` is."""
+        return np.array([self.at[r] for r in rows], np.int64).reshape(len(rows), self.n_days)
+
+    def single_day(self, rows: list[int], code: int, rank: np.ndarray) -> int:
+        """The preferred day for one firm of place `code` by the inspectors `rows`, its ties
+        ranked `rank` (-1: none fits) — `_Team.best_day` for a team of one firm."""
+        key = self.round_key + rank
+        placed = self.placed
+        for r in rows:
+            key += self.key[r]
+            for d in self.at_place[r].get(code, ()):
+                key[d] -= placed
+        day = int(key.argmin())
+        return day if key[day] < self.blocked else -1
+
+    def book(self, rows: list[int], code: int, k: int, day: int) -> None:
+        """k firms of place `code` on `day` by the inspectors `rows`."""
+        cap = self.cap
+        for r in rows:
+            loads, places = self.load[r], self.at[r]
+            before = loads[day]
+            loads[day] = before + k
+            added = self.blocked if before < cap <= before + k else 0
+            was = places[day]
+            if was == self.NOWHERE:
+                places[day] = code
+                added += self.placed
+                self.at_place[r].setdefault(code, []).append(day)
+            elif was != code and was != self.SEVERAL:
+                places[day] = self.SEVERAL
+                self.at_place[r][was].remove(day)
+            if added:
+                self.key[r][day] += added
+        self.round_load[day] += k
+        self.round_key[day] += k * self.n_days
 
 
 class _Team:
@@ -256,7 +386,7 @@ class _Team:
     def __init__(self, state: _Calendar, members: list[str], n_firms: int, total: int) -> None:
         self.state = state
         self.rows = [state.row[m] for m in members]
-        self.highest = state.load[self.rows].max(axis=0)
+        self.highest = state.loads_of(self.rows).max(axis=0)
         # the round has at most `total` firms a day and the team `n_firms`: each part of the
         # key stays below one step of the part before it
         self.scale = n_firms + 1
@@ -268,7 +398,7 @@ class _Team:
     def best_day(self, code: int, k: int, ties: np.ndarray, cap: int) -> int:
         """The preferred day for k firms of place `code` (-1: none fits)."""
         if code != self.code:
-            at = self.state.at[self.rows]
+            at = self.state.places_of(self.rows)
             elsewhere = (at != _Calendar.NOWHERE) & (at != code)
             self.conflicts = elsewhere.sum(axis=0, dtype=np.int64) * self.step
             self.code = code
@@ -280,15 +410,7 @@ class _Team:
         return int(days[0] if days.size == 1 else days[ties[days].argmin()])
 
     def book(self, code: int, k: int, day: int) -> None:
-        state = self.state
-        for r in self.rows:
-            state.load[r, day] += k
-            was = state.at[r, day]
-            if was == _Calendar.NOWHERE:
-                state.at[r, day] = code
-            elif was != code:
-                state.at[r, day] = _Calendar.SEVERAL
-        state.round_load[day] += k
+        self.state.book(self.rows, code, k, day)
         self.highest[day] += k
         self.loads[day] += k * self.scale + k
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from warehouse.exports import (
@@ -302,3 +304,32 @@ def test_write_csv_writes_exactly_the_bytes_csv_bytes_gives(
     path = write_csv(hostile, tmp_path / "f.csv", first_line=first_line)
     assert path.read_bytes() == csv_bytes(hostile, first_line=first_line)
     assert not (tmp_path / "f.csv.tmp").exists()
+
+
+_WIDE = ((0x1100, 0x115F), (0x2E80, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF),
+         (0xFE30, 0xFE4F), (0xFF00, 0xFF60), (0xFFE0, 0xFFE6))  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=st.sampled_from([*"aZ9 -单位（）、ＡＢ가", "é", "—", "🙂"])),
+            st.text(alphabet=st.sampled_from(list("ab 1单位名称（）、"))),
+        ),
+        max_size=30,
+    )
+)
+def test_text_width_counts_wide_characters_twice(values: list[str | None]) -> None:
+    """A column's width is the 98th percentile of its texts' widths (a wide character counts
+    two), whether or not the column holds only ASCII and wide characters."""
+    from warehouse.exports import _text_width
+
+    widths = sorted(
+        len(v) + sum(any(lo <= ord(c) <= hi for lo, hi in _WIDE) for c in v)
+        for v in values
+        if v is not None
+    )
+    expected = pl.Series(widths, dtype=pl.UInt32).quantile(0.98, interpolation="higher")
+    assert _text_width(pl.Series(values, dtype=pl.Utf8)) == int(expected or 0)

@@ -459,3 +459,46 @@ def test_assignment_satisfies_every_rule_or_is_proven_infeasible(
                 assert s["slots_needed"] > s["slots_available"]
     else:
         _check_rules(firms, pairs, result.assignments, per_firm, cap)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_firms=st.integers(1, 40),
+    n_inspectors=st.integers(1, 25),
+    seed=st.integers(0, 2**32 - 1),
+    candidates=st.sampled_from([None, 2, 4]),
+)
+def test_coded_pairs_assign_as_their_text(
+    n_firms: int, n_inspectors: int, seed: int, candidates: int | None
+) -> None:
+    """The round hands the assignment its pairs as codes (`eligible_codes`): the same
+    assignment, or the same failure, as the same pairs as text (`eligible_pairs`)."""
+    from models.sampling.assign import eligible_codes
+
+    rng = np.random.default_rng(seed)
+    firms = pl.DataFrame(
+        {"uscc": [f"F{i:03d}" for i in rng.permutation(n_firms)],
+         "firm_type": [TYPES[i % 3] for i in range(n_firms)]}
+    )  # fmt: skip
+    inspectors = _inspectors(
+        [(f"I{i:02d}", END, list(rng.choice(TYPES, 2, replace=False)), True)
+         for i in range(n_inspectors)]
+    )  # fmt: skip
+    conflicts = _conflicts([(f"I{i % n_inspectors:02d}", f"F{i:03d}", START, None)
+                            for i in range(0, n_firms, 3)])  # fmt: skip
+    window = {"window_start": START, "window_end": END, "rotation": False}
+    results = []
+    for build in (eligible_codes, eligible_pairs):
+        pairs = build(firms, inspectors, conflicts, None, candidates=candidates,
+                      rng=np.random.default_rng(seed), **window)  # fmt: skip
+        assign = {"inspectors_per_firm": 2, "max_firms_per_inspector": 3}
+        try:
+            plan = assign_inspectors(firms, pairs, rng=np.random.default_rng(seed + 1), **assign)
+            results.append(plan.assignments)
+        except AssignmentInfeasibleError as error:
+            results.append((str(error), error.shortfalls))
+    coded, text = results
+    if isinstance(text, pl.DataFrame):
+        assert isinstance(coded, pl.DataFrame) and coded.equals(text)
+    else:
+        assert coded == text

@@ -115,6 +115,34 @@ def test_a_firm_drawn_in_an_overlapping_published_round_is_not_drawn_again() -> 
     assert excluded["U5"] == "yearly_cap"  # a planned inspection counts towards the cap
 
 
+def test_a_planned_inspection_reported_in_its_own_round_counts_once() -> None:
+    """The other rounds' plans count until their round reports the firm: a report of the same
+    round replaces the plan (one inspection), a report of another round does not."""
+    planned = pl.DataFrame(
+        {
+            "round_id": ["2026Q3", "2026Q3"],
+            "uscc": ["U1", "U5"],
+            "inspection_date": [date(2026, 8, 3), date(2026, 8, 4)],
+            "window_start": [date(2026, 7, 1)] * 2,
+            "window_end": [date(2026, 9, 30)] * 2,
+        },
+        schema=PLANNED_SCHEMA,
+    )
+    reported = pl.DataFrame(
+        {
+            "round_id": ["2026Q3", "2026Q2", None],
+            "uscc": ["U1", "U5", "U1"],
+            "inspected_on": [date(2026, 8, 1), date(2026, 5, 6), date(2025, 2, 1)],
+        }
+    )
+    params = round_params(frequency={"min_interval_days": None, "max_per_year": 2})
+    excluded = dict(
+        eligible_pool(FIRMS, TIERS, reported, params, planned=planned).excluded.iter_rows()
+    )
+    assert "U1" not in excluded  # planned and reported in 2026Q3: one inspection this year
+    assert excluded["U5"] == "yearly_cap"  # 2026Q2's report and 2026Q3's plan: two
+
+
 def test_the_scope_keeps_only_the_rounds_districts_and_firm_types() -> None:
     firms = FIRMS.with_columns(
         district=pl.Series(["青浦区", "青浦区", "黄浦区", "青浦区", None]),

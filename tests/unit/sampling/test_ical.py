@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from models.sampling.ical import fold, inspector_calendars
+from models.sampling.ical import fold, fold_lines, inspector_calendars
 
 ASSIGNMENTS = pl.DataFrame(
     {
@@ -163,3 +163,21 @@ def test_folding_is_icalendars_for_any_line(line: str) -> None:
     """`fold` cuts the UTF-8 bytes instead of walking the characters: the same pieces as
     `icalendar`'s folding, escapes carried to the next line included."""
     assert fold(line) == _fold_by_character(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=st.sampled_from(list("a\\^ ;é中【🙂𠀀")), max_size=300),
+            st.text(max_size=200).filter(lambda t: "\n" not in t and "\r" not in t),
+        ),
+        max_size=12,
+    )
+)
+@example(["a" * 73 + "\\n" + "b" * 80, "x", None, "中" * 100, "a" * 72 + "🙂" + "b"])
+def test_folding_a_column_is_fold_line_by_line(lines: list[str | None]) -> None:
+    """`fold_lines` finds the cuts of every line at once: the same lines as `fold`."""
+    folded = fold_lines(pl.Series(lines, dtype=pl.Utf8)).to_list()
+    assert folded == [None if line is None else fold(line) for line in lines]

@@ -138,6 +138,7 @@ def test_a_round_plan_sized_sheet_with_validations_and_lists(
     )
     choices = {"result": {"validate": "list", "source": ["合格", "不合格"]}}
     sheet = Sheet("检查安排", frame, to_fill=frozenset({"result"}), validations=choices)
+    monkeypatch.setattr(xlsx_rows, "SLICE_ROWS", 701)  # rows written a slice at a time
     notes = Sheet("说明", pl.DataFrame({"parameter": ["a"], "value": ["b"]}), notes=True)
     fast, slow = _both(Workbook(title="计划", sheets=[notes, sheet]), tmp_path, monkeypatch)
     assert fast == slow
