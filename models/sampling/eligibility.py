@@ -253,17 +253,22 @@ def open_findings(
     before `as_of`).
 
     `outcomes`: uscc, inspected_on, result, problem_count; `notices`: uscc, issued_on,
-    rectified_on (correction notices)."""
+    rectified_on (correction notices).
+
+    Several inspections on a firm's latest date that disagree: a problem found by any of
+    them is open (taking "the last row" after a sort that does not keep the order of ties
+    made the answer depend on the sort's implementation — 1,272 firms of a generated
+    national history)."""
+    found = (pl.col("result") != clean_result).fill_null(False) | (
+        pl.col("problem_count").fill_null(0) > 0
+    )
     latest = (
         outcomes.select("uscc", "inspected_on", "result", "problem_count")
         .filter(pl.col("inspected_on") <= as_of)
-        .sort("inspected_on")
+        .filter(pl.col("inspected_on") == pl.col("inspected_on").max().over("uscc"))
         .group_by("uscc")
-        .agg(pl.col("result").last(), pl.col("problem_count").last())
-        .filter(
-            (pl.col("result") != clean_result).fill_null(False)
-            | (pl.col("problem_count").fill_null(0) > 0)
-        )
+        .agg(found=found.any())
+        .filter(pl.col("found"))
         .select("uscc")
     )
     pending = notices.filter(

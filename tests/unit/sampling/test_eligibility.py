@@ -180,6 +180,24 @@ def test_open_findings_are_the_last_inspections_problem_or_an_unmet_correction()
     assert found.get_column("uscc").to_list() == ["U2", "U4"]  # U3's is after the date
 
 
+def test_inspections_on_the_latest_day_that_disagree_leave_a_finding_open_in_any_order() -> None:
+    """Two inspections of one firm on its latest date, one clean and one with a problem: the
+    finding is open, whichever row comes first (no tie left to a sort's whim)."""
+    outcomes = pl.DataFrame(
+        {
+            "uscc": ["U1"] * 3 + ["U2"] * 2,
+            "inspected_on": [date(2026, 1, 1)] + [date(2026, 6, 1)] * 4,
+            "result": ["发现问题", "未发现问题", "发现问题", "未发现问题", "未发现问题"],
+            "problem_count": [1, 0, 1, 0, 0],
+        }
+    )
+    notices = pl.DataFrame(schema={"uscc": pl.Utf8, "issued_on": pl.Date, "rectified_on": pl.Date})
+    for seed in range(20):
+        shuffled = outcomes.sample(fraction=1.0, shuffle=True, seed=seed)
+        found = open_findings(shuffled, notices, date(2026, 12, 31), "未发现问题")
+        assert found.get_column("uscc").to_list() == ["U1"]
+
+
 def test_the_previous_round_is_the_one_that_started_last_before_this_window() -> None:
     rounds = pl.DataFrame(
         {"round_id": ["2026Q2", "2027Q1"], "window_start": [date(2026, 4, 1), date(2027, 1, 1)]}
