@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,20 +36,68 @@ def warehouse_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow modules (whole pipeline runs, browsers) first, the rest in their usual order.
+MODULE_SECONDS = Path(__file__).parent / "module_seconds.json"
+"""Seconds each test module took (setup, calls and teardown added up) in a full `make test`
+on two cores: the order in which the workers are handed the modules. Refreshed with
+`--store-module-seconds` (the modules a run covered; the others keep their figures)."""
+UNKNOWN_SLOW, UNKNOWN = 30.0, 1.0
+"""What a module not listed yet is taken to cost: `slow` ones (whole runs, browsers) tens of
+seconds, the others a second."""
 
-    `make test` runs one worker per core, a module per worker at a time. pytest-xdist's
-    loadscope hands out modules with more tests first and keeps this order among modules of
-    one size, so a one-test end-to-end module (the crash test) starts before the one-test
-    unit modules instead of after them.
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-module-seconds",
+        action="store_true",
+        help=f"write the modules' durations of this run to {MODULE_SECONDS.name}",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest modules first (by `MODULE_SECONDS`), the rest in their usual order.
+
+    `make test` runs one worker per core, a module per worker at a time (`--dist loadscope`,
+    with `--no-loadscope-reorder` so that pytest-xdist hands the modules out in this order).
+    Longest first, each worker taking the next module when it is nearly done, keeps the two
+    busy to the end: a long module handed out last would leave the other worker idle for
+    minutes (the crash test alone takes three).
 
     pytest-randomly shuffles modules and the tests in each before this hook runs (its hook
-    wraps the others); this stable sort then moves the slow ones ahead, keeping the shuffled
-    order within each group, so the order is still random, still reproducible from the
-    printed `--randomly-seed`, and identical on every xdist worker (same seed).
+    wraps the others); this stable sort then moves the long ones ahead, keeping the shuffled
+    order among modules of equal weight (those not listed) and within each module, so the
+    order is still random, still reproducible from the printed `--randomly-seed`, and
+    identical on every xdist worker (same seed).
     """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    known = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.exists() else {}
+
+    def seconds(item: pytest.Item) -> float:
+        module = item.nodeid.split("::")[0]
+        if module in known:
+            return float(known[module])
+        return UNKNOWN_SLOW if item.get_closest_marker("slow") else UNKNOWN
+
+    items.sort(key=lambda item: -seconds(item))
+
+
+_MODULE_TOTALS: dict[str, float] = {}
+"""This run's seconds by module (setup, call and teardown of each test added up)."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each module's seconds; under xdist the workers' reports reach the controller
+    here too, and only the controller writes the file."""
+    module = report.nodeid.split("::")[0]
+    _MODULE_TOTALS[module] = _MODULE_TOTALS.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if not config.getoption("--store-module-seconds") or hasattr(config, "workerinput"):
+        return
+    known = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.exists() else {}
+    known.update({module: round(total, 1) for module, total in _MODULE_TOTALS.items()})
+    ordered = dict(sorted(known.items(), key=lambda kv: (-kv[1], kv[0])))
+    MODULE_SECONDS.write_text(json.dumps(ordered, indent=1, ensure_ascii=False) + "\n")
 
 
 ARTEFACTS = Path(__file__).parents[1] / "artifacts" / "browser"

@@ -1,8 +1,9 @@
-"""A fixture warehouse for the dashboard tests, built once per session by the real pipeline:
+"""A fixture warehouse for the dashboard tests, built once per run by the real pipeline:
 the main job on the fixture landing folder (processing date 2025-12-31; it drafts the next
 round), then the round job publishes that draft (round 2026Q1, same seed) — so every page,
 the public ones included, has rows to show. Two firms carry hostile names: Markdown (a link
-and an image that would fetch from elsewhere) and a bare URL — shown as text everywhere."""
+and an image that would fetch from elsewhere) and a bare URL — shown as text everywhere.
+Each xdist worker reads its own copy (`fixtures.shared`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from fixtures.landing import HOSTILE_NAMES, PROCESSING_DATE, write_fixture_landing
+from fixtures.shared import built_once, copy_of
 
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
@@ -21,9 +23,7 @@ PUBLISHED_ROUND = "2026Q1"
 ROUND_SEED = 20251231  # the seed the main job drafted it with
 
 
-@pytest.fixture(scope="session")
-def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("dashboards")
+def build_dashboard_warehouse(root: Path) -> None:
     landing = write_fixture_landing(root / "landing", firm_names=HOSTILE_NAMES)
     warehouse = Warehouse(path=str(root / "warehouse.duckdb"), reports_dir=str(root / "reports"))
     defs = build_defs(
@@ -43,7 +43,13 @@ def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             },
         )
         assert published.success
-    return warehouse.file
+
+
+@pytest.fixture(scope="session")
+def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's copy of the fixture warehouse (built once for the whole run)."""
+    shared = built_once(tmp_path_factory, "dashboards", build_dashboard_warehouse)
+    return copy_of(shared, tmp_path_factory.mktemp("dashboards") / "copy") / "warehouse.duckdb"
 
 
 @pytest.fixture

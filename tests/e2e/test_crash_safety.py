@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run_fixture
 from fixtures.hashes import table_hashes
-from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, PROCESSING_DATE, write_fixture_landing
+from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, PROCESSING_DATE
+from fixtures.shared import built_once, copy_of
 
 from pipelines.resources import Warehouse
 from warehouse.connection import PROJECT_ROOT
@@ -71,12 +73,14 @@ def fingerprints(warehouse: Path) -> dict[str, str]:
     return table_hashes(warehouse, skip=APPEND_ONLY_TABLES, volatile=VOLATILE_COLUMNS)
 
 
-def test_a_run_killed_mid_write_leaves_old_or_new_tables_and_reruns_identically(tmp_path):
+def test_a_run_killed_mid_write_leaves_old_or_new_tables_and_reruns_identically(
+    tmp_path, tmp_path_factory
+):
     home = tmp_path / "dagster"
-    landing = write_fixture_landing(tmp_path / "landing")
-    before = tmp_path / "before" / "warehouse.duckdb"
-    before.parent.mkdir()
-    run_to_end(landing, before, home)
+    # the fixture landing folder after `renfang run` (built once per test run), copied
+    shared = built_once(tmp_path_factory, "fixture_run", run_fixture)
+    before = copy_of(shared, tmp_path / "before") / "warehouse.duckdb"
+    landing = before.parent / "landing"
     old = fingerprints(before)
 
     # New data that changes ingestion, credit and sampling tables alike.

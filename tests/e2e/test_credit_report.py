@@ -1,9 +1,9 @@
 """The credit report on a real warehouse (the fixture landing folder, run by `renfang run` in
-a child process): `renfang report` writes an A4 PDF whose page, rendered to PNG and read
-back as text (no OCR), shows the score, the tier and every counting document number;
-`renfang verify-report` says it verifies; a report whose page text or embedded facts were
-altered does not (exit 1, both languages); bad options exit 2 before anything is written;
-every report is in the audit log."""
+a child process: `fixtures.cli.run_fixture`): `renfang report` writes an A4 PDF whose page,
+rendered to PNG and read back as text (no OCR), shows the score, the tier and every counting
+document number; `renfang verify-report` says it verifies; a report whose page text or
+embedded facts were altered does not (exit 1, both languages); bad options exit 2 before
+anything is written; every report is in the audit log."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pypdfium2 as pdfium
 import pytest
-from fixtures.cli import renfang
-from fixtures.landing import write_fixture_landing
+from fixtures.cli import renfang, run_fixture
+from fixtures.shared import built_once, copy_of
 
 from models.credit_report import verification_code
 from models.labels import default_labels
@@ -30,10 +30,9 @@ AS_OF = "2025-12-31"
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("report")
-    landing = write_fixture_landing(root / "landing")
-    renfang("run", "--landing", str(landing), "--quiet", root=root)
-    return root
+    """A copy of the fixture landing folder's `renfang run` (built once per test run)."""
+    shared = built_once(tmp_path_factory, "fixture_run", run_fixture)
+    return copy_of(shared, tmp_path_factory.mktemp("report") / "root")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from fixtures.cli import renfang
+from fixtures.cli import renfang, run_fixture
 from fixtures.hashes import table_hashes as content_hashes
 from fixtures.landing import FIRM_DESIGN, PENALTY_HEADER, write_fixture_landing
+from fixtures.shared import built_once
 
 from warehouse.connection import PROJECT_ROOT
 from warehouse.firm_cases import FILES_FOLDER
@@ -68,11 +69,9 @@ def scores(warehouse: Path) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One warehouse from the fixture landing (the template every test copies)."""
-    root = tmp_path_factory.mktemp("record")
-    write_fixture_landing(root / "landing")
-    renfang("run", "--landing", str(root / "landing"), root=root)
-    return root
+    """One warehouse from the fixture landing (the template every test copies; `renfang run`
+    once per test run, shared with the other modules that start from it)."""
+    return built_once(tmp_path_factory, "fixture_run", run_fixture)
 
 
 @pytest.fixture

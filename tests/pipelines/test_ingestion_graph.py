@@ -1,13 +1,25 @@
-"""The ingestion graph on a fixture landing folder: counts, quarantine, idempotence, safety."""
+"""The ingestion graph on a fixture landing folder: counts, quarantine, idempotence, safety.
+
+The main job runs once on the fixture for the module (`first`): the tests that read what it
+wrote share that run, those that run again work on a copy of its folder (landing folder,
+warehouse, archive and reports), so each test's outcome is independent of the others'.
+"""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
-from fixtures.landing import EXPECTED_COUNTS, EXPECTED_QUARANTINE, PROCESSING_DATE
+from fixtures.landing import (
+    EXPECTED_COUNTS,
+    EXPECTED_QUARANTINE,
+    PROCESSING_DATE,
+    write_fixture_landing,
+)
 
 import pipelines.assets.ingestion as ingestion
 from models.contracts import SOURCE_ORDER
@@ -31,9 +43,38 @@ def read(warehouse: Path, sql: str) -> pl.DataFrame:
         return query(con, sql)
 
 
-def test_counts_are_conserved_and_match_the_fixture(fixture_landing: Path, warehouse_path: Path):
-    result = run_main(fixture_landing, warehouse_path)
-    assert result.success
+@dataclass(frozen=True)
+class FirstRun:
+    """The main job's first run on the fixture landing folder: its folder and result."""
+
+    root: Path
+    result: dg.ExecuteInProcessResult
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """The main job run once on the fixture landing folder; read it, never write it."""
+    root = tmp_path_factory.mktemp("first_run")
+    landing = write_fixture_landing(root / "landing")
+    return FirstRun(root, run_main(landing, root / "warehouse.duckdb"))
+
+
+@pytest.fixture
+def after_first(first: FirstRun, tmp_path: Path) -> Path:
+    """A private copy of the first run's folder (landing folder, warehouse, archive, reports;
+    file times kept, as the landing scan compares them) for a test that runs again."""
+    root = tmp_path / "after_first"
+    shutil.copytree(first.root, root)
+    return root
+
+
+def test_counts_are_conserved_and_match_the_fixture(first: FirstRun):
+    assert first.result.success
+    warehouse_path = first.warehouse
     log = read(
         warehouse_path,
         "SELECT source, sum(rows_read) r, sum(rows_accepted) a, sum(rows_quarantined) q, "
@@ -47,10 +88,9 @@ def test_counts_are_conserved_and_match_the_fixture(fixture_landing: Path, wareh
         assert table["n"][0] == EXPECTED_COUNTS[source][1]
 
 
-def test_every_defect_lands_in_quarantine_with_its_reason(fixture_landing, warehouse_path):
-    run_main(fixture_landing, warehouse_path)
+def test_every_defect_lands_in_quarantine_with_its_reason(first: FirstRun):
     q = read(
-        warehouse_path,
+        first.warehouse,
         "SELECT source, file, row_number, reason_code, reason, raw_row FROM quarantine",
     )
     got = {
@@ -61,16 +101,16 @@ def test_every_defect_lands_in_quarantine_with_its_reason(fixture_landing, wareh
     assert q.filter(pl.col("row_number").is_not_null())["raw_row"].str.starts_with("{").all()
 
 
-def test_all_quality_checks_pass_and_every_asset_materializes(fixture_landing, warehouse_path):
-    result = run_main(fixture_landing, warehouse_path)
+def test_all_quality_checks_pass_and_every_asset_materializes(first: FirstRun):
+    result = first.result
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations)
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"firms", "penalty_decisions", "review_report", "raw_circulars"} <= materialized
 
 
-def test_clean_values_are_normalised(fixture_landing, warehouse_path):
-    run_main(fixture_landing, warehouse_path)
+def test_clean_values_are_normalised(first: FirstRun):
+    warehouse_path = first.warehouse
     firms = read(
         warehouse_path, "SELECT uscc, firm_type, established_on::VARCHAR d FROM firms ORDER BY uscc"
     )
@@ -92,8 +132,8 @@ def test_clean_values_are_normalised(fixture_landing, warehouse_path):
     assert fine.row(0) == (15000.0, 2, "2024-03-08")
 
 
-def test_rerun_on_the_same_files_changes_nothing(fixture_landing, warehouse_path):
-    run_main(fixture_landing, warehouse_path)
+def test_rerun_on_the_same_files_changes_nothing(after_first: Path):
+    fixture_landing, warehouse_path = after_first / "landing", after_first / "warehouse.duckdb"
     tables = [
         *SOURCE_ORDER,
         "quarantine",
@@ -110,8 +150,8 @@ def test_rerun_on_the_same_files_changes_nothing(fixture_landing, warehouse_path
     assert runs["n"][0] == 2  # the log keeps both runs
 
 
-def test_a_failed_write_leaves_the_previous_tables(fixture_landing, warehouse_path, monkeypatch):
-    run_main(fixture_landing, warehouse_path)
+def test_a_failed_write_leaves_the_previous_tables(after_first: Path, monkeypatch):
+    fixture_landing, warehouse_path = after_first / "landing", after_first / "warehouse.duckdb"
     before = read(warehouse_path, "SELECT * FROM penalty_decisions")
     q_before = read(warehouse_path, "SELECT count(*) n FROM quarantine")["n"][0]
     (fixture_landing / "penalty_decisions" / "缺列.csv").unlink()  # the data changes...
