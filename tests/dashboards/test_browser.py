@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.browser import download_on_click, settle
 from fixtures.landing import HOSTILE_NAMES
 from fixtures.page_text import problems
 from openpyxl import load_workbook
@@ -198,10 +199,9 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
         page.screenshot(path=SHOTS / f"{role}_{key}.png", full_page=True)
         if key == "tier_list" and role == "association":
-            with page.expect_download(timeout=90_000) as download:  # made on click
-                page.get_by_role("button", name="下载等级名单（Excel）").click()
-            saved = tmp_path / download.value.suggested_filename
-            download.value.save_as(saved)
+            page.get_by_text("等级定义").wait_for()  # rendered after the table, before downloads
+            settle(page)  # a click while the page still reruns may find its file withdrawn
+            saved = download_on_click(page, "下载等级名单（Excel）", tmp_path)
             assert saved.name == "信用等级名单_2025-12-31.xlsx"
             book = load_workbook(saved)
             assert book.sheetnames[0] == "封面" and len(book.sheetnames) == 6
@@ -250,17 +250,6 @@ TABLE_CELLS = """() => Array.from(document.querySelectorAll(
 )).map(cell => cell.textContent)"""
 """Streamlit draws tables on a canvas; its accessible table holds the same cells (an empty
 one is drawn as "None")."""
-
-
-def settle(page) -> None:
-    """Wait until the page stops changing (Streamlit renders in several passes)."""
-    previous, stable = None, 0
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and stable < 2:
-        page.wait_for_timeout(400)
-        now = page.evaluate("() => document.body.innerText.length")
-        stable = stable + 1 if now == previous else 0
-        previous = now
 
 
 def walk_page(page, key: str, lang: str, uscc: str) -> list[str]:

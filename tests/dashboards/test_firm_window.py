@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.browser import download_on_click, settle
 from fixtures.cli import renfang
 from fixtures.landing import FIRM_DESIGN, FIRM_SUPERVISION, PENALTY_HEADER, write_fixture_landing
 
@@ -186,10 +187,8 @@ def test_a_firm_sees_only_itself_files_an_objection_and_sees_the_decision(
     assert page.get_by_label("按单位名称或统一社会信用代码搜索").count() == 0  # no search
     text = body(page)
     assert "他人.pdf" not in text and OTHER_DOC not in text and f"WS{TODAY.year}-0001" not in text
-    with page.expect_download(timeout=90_000) as download:
-        page.get_by_role("button", name="下载信用报告").click()
-    saved = tmp_path / "report.pdf"
-    download.value.save_as(saved)
+    settle(page)
+    saved = download_on_click(page, "下载信用报告", tmp_path)
     facts = read_back(saved.read_bytes()).facts
     assert facts is not None and facts["uscc"] == FIRM_DESIGN
     assert RECENT in {r["doc_no"] for r in facts["records"]}
