@@ -113,11 +113,16 @@ LANDING_PATHS_SCHEMA = pl.Schema(
         "seen_at": pl.Datetime("us"),
         "size_bytes": pl.Int64(),
         "mtime_ns": pl.Int64(),
+        "ctime_ns": pl.Int64(),
+        "inode": pl.Int64(),
+        "hashed_at_ns": pl.Int64(),
     }
 )
 """The content last seen at each landing path (with its size and modification time, so the
 landing sensor can tell "nothing changed" without reading a byte): a path whose content
-changes supersedes it."""
+changes supersedes it. `ctime_ns`, `inode` and `hashed_at_ns` (wall clock when its SHA-256
+was computed) let a run reuse the hash of a file untouched since (`warehouse.ingestion`'s
+`known_hash`) instead of reading the whole landing folder every day."""
 
 FILE_EVENTS_SCHEMA = pl.Schema(
     {

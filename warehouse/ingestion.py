@@ -16,6 +16,8 @@ What does not: judging values (models.row_checks), the assets (pipelines.assets.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -224,8 +226,13 @@ def receive(
     contracts: Contracts,
     archive: Path,
     run_id: str | None,
+    *,
+    rehash: bool = False,
 ) -> Received:
-    """Take one source's landing files into the warehouse (inside the caller's transaction)."""
+    """Take one source's landing files into the warehouse (inside the caller's transaction).
+
+    A file untouched since a run hashed it keeps that hash (`known_hash`); `rehash` (a full
+    rebuild) reads every file again."""
     ensure_archive_tables(con)
     # Receipts are strictly ordered even on a fixed clock (`--today`): a file received in a
     # later run is always later, so what an earlier run accepted stays established.
@@ -236,11 +243,15 @@ def receive(
     known = set(
         query(con, "SELECT sha256 FROM landing_files WHERE source = ?", [source.name])["sha256"]
     )
-    paths = dict(
-        con.execute(
-            "SELECT file, sha256 FROM landing_paths WHERE source = ?", [source.name]
+    recorded = {
+        row[0]: PathRecord(*row[1:])
+        for row in con.execute(
+            "SELECT file, sha256, size_bytes, mtime_ns, ctime_ns, inode, hashed_at_ns "
+            "FROM landing_paths WHERE source = ?",
+            [source.name],
         ).fetchall()
-    )
+    }
+    paths = {file: record.sha256 for file, record in recorded.items()}
     status = file_status(con, source.name)
     retired = set(status.filter(pl.col("retired_on").is_not_null())["file_sha256"].to_list())
     scanned: list[ScannedFile] = []
@@ -251,8 +262,17 @@ def receive(
     ensure_tables(con, ["raw_index"])
     new_rows = 0
     for path in found:
-        sha = sha256_of(path)
         rel = path.relative_to(landing.folder).as_posix()
+        stat = path.stat()
+        record = None if rehash else recorded.get(rel)
+        sha = known_hash(record, stat) if record else None
+        hashed_at: int | None
+        if sha is None:
+            hashed_at = time.time_ns()
+            sha = sha256_of(path)
+            stat = path.stat()  # as it was when read (a file still being written is re-read)
+        else:
+            hashed_at = record.hashed_at_ns if record else None
         if sha not in known:
             found_file = scan_file(path, landing.folder, source, contracts)
             # stored and indexed file by file, its rows then dropped: a national year's
@@ -269,10 +289,10 @@ def receive(
         if before is not None and before != sha and before not in retired:
             superseded.append((before, sha, rel))
             retired.add(before)
-        stat = path.stat()
         seen_rows.append(
             {"source": source.name, "file": rel, "sha256": sha, "seen_at": now,
-             "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+             "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+             "ctime_ns": stat.st_ctime_ns, "inode": stat.st_ino, "hashed_at_ns": hashed_at}
         )  # fmt: skip
         paths[rel] = sha
     today = landing.processing_date
@@ -302,6 +322,45 @@ def receive(
     replace_slice(con, "landing_scan", scan_all, LANDING_SCAN_SCHEMA, where_column="source",
                   value=source.name)  # fmt: skip
     return Received(scanned, len(found), new_rows, [b for b, _, _ in superseded])
+
+
+RACY_NS = 2_000_000_000
+"""A file changed less than this before its hash was computed may have changed again in the
+same clock tick unseen (git's "racy" files): its hash is never reused."""
+
+
+@dataclass(frozen=True)
+class PathRecord:
+    """What the last run recorded of one landing path (`landing_paths`)."""
+
+    sha256: str
+    size_bytes: int | None
+    mtime_ns: int | None
+    ctime_ns: int | None
+    inode: int | None
+    hashed_at_ns: int | None
+
+
+def known_hash(record: PathRecord, stat: os.stat_result) -> str | None:
+    """The recorded SHA-256 of a landing file when the file cannot have changed since it was
+    hashed, else None (read it again).
+
+    Size and modification time can be set back by a copy that keeps them (`cp -p`, rsync),
+    so the hash is reused only when the inode and the change time — which no user can set —
+    are the recorded ones too, and the file had stopped changing before the hash was taken.
+    Every write, rename, copy over or replacement of the file gives it another change time.
+    """
+    if None in (record.ctime_ns, record.inode, record.hashed_at_ns, record.mtime_ns):
+        return None
+    assert record.ctime_ns is not None and record.hashed_at_ns is not None  # for mypy
+    same = (
+        stat.st_size == record.size_bytes
+        and stat.st_mtime_ns == record.mtime_ns
+        and stat.st_ctime_ns == record.ctime_ns
+        and stat.st_ino == record.inode
+    )
+    settled = record.ctime_ns < record.hashed_at_ns - RACY_NS
+    return record.sha256 if same and settled else None
 
 
 def _store_raw(

@@ -143,12 +143,21 @@ def _v5_to_v6(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _v6_to_v7(con: duckdb.DuckDBPyConnection) -> None:
+    """The record of each landing path gains the file's change time, inode and when its hash
+    was computed (issue 17: a run reuses the hash of a file untouched since instead of
+    reading every landing file each day). Empty for old rows: their files are read once more
+    by the next run, which records them."""
+    _add_new_columns(con)
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _v1_to_v2,
     3: _v2_to_v3,
     4: _v3_to_v4,
     5: _v4_to_v5,
     6: _v5_to_v6,
+    7: _v6_to_v7,
 }
 """Step to version N (from N − 1)."""
 

@@ -34,7 +34,7 @@ from warehouse.connection import utc_now
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The warehouse layout this release writes (see `warehouse.migrations`)."""
 
 

@@ -128,8 +128,9 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
         with warehouse.transaction() as con:
             ensure_bookkeeping(con)
             received = receive(
-                con, landing, source, contracts, archive_root(warehouse), context.run.run_id
-            )
+                con, landing, source, contracts, archive_root(warehouse), context.run.run_id,
+                rehash=full_rebuild(context),
+            )  # fmt: skip
         if not received.found:
             context.log.warning(
                 f"{source.name}: no files under {landing.folder / source.name}; the clean "
