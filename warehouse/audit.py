@@ -21,10 +21,10 @@ import getpass
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from warehouse.connection import utc_now
 
@@ -85,14 +85,13 @@ def append(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a+", encoding="utf-8") as handle:
+    with log.open("a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            handle.seek(0)
-            lines = handle.read().splitlines()
-            previous = _line_hash(lines[-1]) if lines else GENESIS
+            last = next(_lines_backwards(handle), None)  # not the whole log: years of it
+            previous = _line_hash(last) if last is not None else GENESIS
             entry = {
-                "seq": len(lines) + 1,
+                "seq": _next_seq(handle, last),
                 "at": utc_now().isoformat(timespec="seconds"),
                 "actor": actor or acting_user(),
                 "action": action,
@@ -100,7 +99,8 @@ def append(
                 "detail": dict(detail),
                 "previous": previous,
             }
-            handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+            line = json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str)
+            handle.write(line.encode("utf-8") + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
         finally:
@@ -108,18 +108,64 @@ def append(
     return entry
 
 
+def last(log: Path, action: str) -> dict[str, Any] | None:
+    """The latest entry of `action` (None if there is none), read from the end of the log:
+    a log of years is not read whole to find yesterday's entry."""
+    if not log.exists():
+        return None
+    marker = json.dumps({"action": action}, ensure_ascii=False)[1:-1]
+    with log.open("rb") as handle:
+        for line in _lines_backwards(handle):
+            if marker in line:
+                entry: dict[str, Any] = json.loads(line)
+                if entry.get("action") == action:
+                    return entry
+    return None
+
+
+def _lines_backwards(raw: BinaryIO, chunk: int = 1 << 16) -> Iterator[str]:
+    """The non-empty lines of an open binary file, last first, read in chunks from its end
+    (the file position is left at the end)."""
+    end = raw.seek(0, os.SEEK_END)
+    tail = b""
+    while end > 0:
+        start = max(0, end - chunk)
+        raw.seek(start)
+        lines = (raw.read(end - start) + tail).split(b"\n")
+        end = start
+        tail = lines.pop(0) if end > 0 else b""  # may be cut: completed by the next chunk
+        for line in reversed(lines):
+            if line.strip():
+                yield line.decode("utf-8")
+    raw.seek(0, os.SEEK_END)
+
+
+def _next_seq(raw: BinaryIO, last_line: str | None) -> int:
+    """One more than the last entry's `seq`; a last line that is not an entry (a damaged
+    log, which `verify_chain` reports) numbers by counting lines, as before."""
+    if last_line is None:
+        return 1
+    try:
+        return int(json.loads(last_line)["seq"]) + 1
+    except (ValueError, KeyError, TypeError):
+        raw.seek(0)
+        count = sum(1 for line in raw if line.strip())
+        raw.seek(0, os.SEEK_END)
+        return count + 1
+
+
 def read(log: Path) -> list[dict[str, Any]]:
     """Every entry, oldest first (an absent log has none)."""
     if not log.exists():
         return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+    return [json.loads(line) for line in _lines(log)]
 
 
 def verify_chain(log: Path) -> ChainCheck:
     """Whether every entry names the hash of the line before it."""
     if not log.exists():
         return ChainCheck(0, True, None)
-    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line]
+    lines = _lines(log)
     previous = GENESIS
     for number, line in enumerate(lines, 1):
         try:
@@ -130,6 +176,12 @@ def verify_chain(log: Path) -> ChainCheck:
             return ChainCheck(len(lines), False, number)
         previous = _line_hash(line)
     return ChainCheck(len(lines), True, None)
+
+
+def _lines(log: Path) -> list[str]:
+    """The log's entries as written: one per `\n` (JSON escapes every control character, but
+    not U+2028 and its kind, which `str.splitlines` would also cut at)."""
+    return [line for line in log.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def _line_hash(line: str) -> str:

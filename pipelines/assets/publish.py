@@ -150,12 +150,9 @@ def penalty_feed(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult
         path = warehouse.reports / PENALTY_FEED_FILE.format(as_of=as_of)
         counts = write_penalty_feed(con, as_of, path)
         disclosures = read_disclosures(con)
-    previous = [
-        e["detail"].get("as_of")
-        for e in audit.read(warehouse.audit_log)
-        if e["action"] == "penalty_feed"
-    ]
-    before = date.fromisoformat(previous[-1]) if previous else None
+    previous = audit.last(warehouse.audit_log, "penalty_feed")
+    since = previous["detail"].get("as_of") if previous else None
+    before = date.fromisoformat(since) if since else None
     changes = feed_changes(disclosures, before, as_of)
     audit.append(
         warehouse.audit_log,
