@@ -31,10 +31,10 @@ import duckdb
 
 from models.scoring import REASON_SPAN_SCHEMA, VETO_ORDER
 from warehouse import audit
-from warehouse.catalogue import LANDING_FILES_SCHEMA, catalogue
-from warehouse.connection import table_columns
+from warehouse.catalogue import COLUMN_COMPRESSION, LANDING_FILES_SCHEMA, catalogue
+from warehouse.connection import memory_limit, table_columns
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
-from warehouse.tables import duckdb_type, ensure_tables
+from warehouse.tables import column_ddl, duckdb_type, ensure_tables
 
 
 def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
@@ -144,11 +144,32 @@ def _v5_to_v6(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _v6_to_v7(con: duckdb.DuckDBPyConnection) -> None:
-    """The record of each landing path gains the file's change time, inode and when its hash
-    was computed (issue 17: a run reuses the hash of a file untouched since instead of
-    reading every landing file each day). Empty for old rows: their files are read once more
-    by the next run, which records them."""
+    """Two storage changes of issue 17. The record of each landing path gains the file's
+    change time, inode and when its hash was computed (a run reuses the hash of a file
+    untouched since instead of reading every landing file each day); empty for old rows,
+    whose files the next run reads once more. And the tables holding rows as received
+    (`raw_row`) are rewritten with that column compressed (`COLUMN_COMPRESSION`): same rows,
+    same order, a fraction of the space."""
     _add_new_columns(con)
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name IN "
+            "(SELECT unnest(?::VARCHAR[])) AND NOT internal ORDER BY 1",
+            [list(COLUMN_COMPRESSION)],
+        ).fetchall()
+    ]
+    for table in tables:
+        columns = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+            "ORDER BY column_index",
+            [table],
+        ).fetchall()
+        ddl = ", ".join(column_ddl(name, dtype) for name, dtype in columns)
+        con.execute(f'CREATE TABLE "_{table}_v7" ({ddl})')
+        con.execute(f'INSERT INTO "_{table}_v7" SELECT * FROM "{table}"')
+        con.execute(f'DROP TABLE "{table}"')
+        con.execute(f'ALTER TABLE "_{table}_v7" RENAME TO "{table}"')
 
 
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
@@ -160,6 +181,12 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     7: _v6_to_v7,
 }
 """Step to version N (from N − 1)."""
+
+REWRITING = {7}
+"""Steps that rewrite whole tables: DuckDB reuses the blocks they free but never gives them
+back, so after them the file is compacted (`compact`) — at national scale the raw tables'
+rewrite would otherwise leave a file larger than before (4.8 GB instead of 4.0), which every
+run's staging copy then pays for."""
 
 
 def upgrade(live: Path, log: Path) -> int | None:
@@ -189,12 +216,41 @@ def upgrade(live: Path, log: Path) -> int | None:
             con.execute("FORCE CHECKPOINT")
         finally:
             con.close()
+        if REWRITING & set(range(old + 1, SCHEMA_VERSION + 1)):
+            compact(live)
     audit.append(
         log,
         "migration",
         {"from_version": old, "to_version": SCHEMA_VERSION, "backup": backup.name},
     )
     return old
+
+
+def compact(live: Path) -> None:
+    """Rewrite `live` into a new file holding only what is in use, and swap it in (one
+    rename). The caller holds the file lock and has checkpointed; a failure leaves `live`
+    as it was."""
+    partial = live.with_name(f".{live.name}.compact")
+    partial.unlink(missing_ok=True)
+    con = duckdb.connect(config={"memory_limit": memory_limit()})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{_quoted(partial)}' AS compacted")
+        con.execute(f"ATTACH '{_quoted(live)}' AS original (READ_ONLY)")
+        con.execute("COPY FROM DATABASE original TO compacted")
+        con.execute("DETACH original")
+        con.execute("CHECKPOINT compacted")
+        con.execute("DETACH compacted")
+    except BaseException:
+        con.close()
+        partial.unlink(missing_ok=True)
+        raise
+    con.close()
+    partial.replace(live)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import polars as pl
 
-from warehouse.catalogue import schema_of
+from warehouse.catalogue import COLUMN_COMPRESSION, schema_of
 from warehouse.connection import query
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
@@ -39,9 +39,15 @@ def duckdb_type(dtype: pl.DataType) -> str:
 
 
 def table_ddl(name: str, schema: pl.Schema, *, replace: bool) -> str:
-    columns = ",\n  ".join(f'"{col}" {duckdb_type(dtype)}' for col, dtype in schema.items())
+    columns = ",\n  ".join(column_ddl(col, duckdb_type(dtype)) for col, dtype in schema.items())
     verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
     return f'{verb} "{name}" (\n  {columns}\n)'
+
+
+def column_ddl(name: str, dtype: str) -> str:
+    """One column of a CREATE TABLE, with the compression the catalogue chose for it."""
+    compression = COLUMN_COMPRESSION.get(name)
+    return f'"{name}" {dtype}' + (f" USING COMPRESSION {compression}" if compression else "")
 
 
 def replace_table(

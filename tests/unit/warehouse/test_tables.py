@@ -71,3 +71,34 @@ def test_unchanged_rows_are_not_written() -> None:
     # one row replaced: the old one deleted, the new one inserted
     assert replace_rows(con, "t", changed, SCHEMA, where="uscc = ?", params=["A"]) == 2
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
+
+
+def test_rows_as_received_are_stored_compressed(tmp_path) -> None:
+    """`raw_row` (long JSON, unique per row) is kept with ZSTD, the other columns as DuckDB
+    chooses; the rows read back as written."""
+    from models.contracts import default_contracts
+    from warehouse.catalogue import raw_schema
+
+    schema = raw_schema(default_contracts().source("circulars"))
+    cell = '{{"通报文号":"沪民防通〔2025〕{0}号","事由":"' + "检查" * 20 + '{0}"}}'
+    rows = pl.DataFrame(
+        {"source_row": range(5_000), "raw_row": [cell.format(i) for i in range(5_000)]}
+    ).with_columns(pl.col("source_row").cast(pl.Int64))
+    frame = rows.select(
+        pl.col(c) if c in rows.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in schema.items()
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(table_ddl("raw_circulars", schema, replace=False))
+    insert(con, "raw_circulars", frame, schema)
+    con.execute("CHECKPOINT")
+    used = dict(
+        con.execute(
+            "SELECT column_name, any_value(compression) FROM pragma_storage_info('raw_circulars') "
+            "WHERE column_name IN ('raw_row', 'source_row') AND segment_type <> 'VALIDITY' "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    assert used["raw_row"] == "ZSTD" and used["source_row"] != "ZSTD"
+    back = con.execute("SELECT raw_row FROM raw_circulars ORDER BY source_row").fetchall()
+    assert [r[0] for r in back] == frame["raw_row"].to_list()
