@@ -208,6 +208,7 @@ def upgrade(live: Path, log: Path) -> int | None:
         shutil.copyfile(live, backup)
         con = duckdb.connect(str(live))
         try:
+            con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
             con.execute("BEGIN TRANSACTION")
             for version in range(old + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version](con)
