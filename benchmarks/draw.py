@@ -4,7 +4,7 @@ A 100k-firm eligible pool (five firm types, 16 districts, a tier mix with ~10k f
 tier), 500 inspectors covering two or three types each with a few recusals, a previous round
 for rotation. Times, best of `--repeat`:
   draw        the tier-stratified draw + control share (`draw_firms`)
-  assignment  eligible pairs + max-flow assignment (`eligible_pairs`, `assign_inspectors`)
+  assignment  eligible pairs + max-flow assignment (`eligible_codes`, `assign_inspectors`)
   schedule    working-day dates under the daily cap (`schedule_inspections`)
   round       the whole `draw_round` (canonical inputs and hashes included)
   plan file   `plan_bytes` and a third party's `verify_plan`

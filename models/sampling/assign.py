@@ -62,25 +62,6 @@ def qualified_types(inspectors: pl.DataFrame, window_end: date) -> pl.DataFrame:
     )
 
 
-def eligible_pairs(
-    firms: pl.DataFrame,
-    inspectors: pl.DataFrame,
-    conflicts: pl.DataFrame,
-    previous: pl.DataFrame | None,
-    *,
-    window_start: date,
-    window_end: date,
-    rotation: bool,
-    candidates: int | None = None,
-    rng: np.random.Generator | None = None,
-) -> pl.DataFrame:
-    """`eligible_codes`' pairs as text: uscc, inspector_id (`ASSIGNMENT_SCHEMA`), sorted."""
-    return eligible_codes(
-        firms, inspectors, conflicts, previous, window_start=window_start,
-        window_end=window_end, rotation=rotation, candidates=candidates, rng=rng,
-    ).frame()  # fmt: skip
-
-
 @dataclass(frozen=True)
 class CodedPairs:
     """(firm, inspector) pairs as codes: `firm` ranks among `firm_ids`, `inspector` among
@@ -272,9 +253,9 @@ def assign_inspectors(
     """Give every firm `inspectors_per_firm` distinct eligible inspectors, none above the cap.
 
     `firms` needs uscc, firm_type (the firm type names the stratum in a failure); `pairs` is
-    `eligible_pairs`. The network is source → firm (capacity inspectors_per_firm) → inspector
-    (capacity 1 per eligible pair, so a firm's inspectors are distinct) → sink (capacity
-    max_firms_per_inspector); an assignment exists iff the maximum flow saturates every firm,
+    `eligible_codes(...)` (or its `frame()`). The network is source → firm (capacity
+    inspectors_per_firm) → inspector (capacity 1 per eligible pair, so a firm's inspectors
+    are distinct) → sink (capacity max_firms_per_inspector); an assignment exists iff the maximum flow saturates every firm,
     so a failure here is a proof that no assignment satisfies the rules, not a greedy dead end.
 
     Randomness: firms and inspectors are put in canonical (sorted) order, then permuted with

@@ -8,14 +8,11 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
+from fixtures.sampling import eligible_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.sampling.assign import (
-    AssignmentInfeasibleError,
-    assign_inspectors,
-    eligible_pairs,
-)
+from models.sampling.assign import AssignmentInfeasibleError, assign_inspectors
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
 TYPES = ["design", "protective_equipment", "testing"]

@@ -113,8 +113,9 @@ def test_ordering_by_risk_gives_each_team_its_dates_riskiest_first() -> None:
 
 
 def test_sampled_candidates_are_eligible_and_the_full_set_is_the_fallback(monkeypatch) -> None:
+    from fixtures.sampling import eligible_pairs
+
     from models.sampling import round as round_module
-    from models.sampling.assign import eligible_pairs
     from models.sampling.round import round_rng
 
     inputs, params = round_inputs(firms=60, inspectors=30), round_params()
