@@ -255,8 +255,9 @@ def assign_inspectors(
     `firms` needs uscc, firm_type (the firm type names the stratum in a failure); `pairs` is
     `eligible_codes(...)` (or its `frame()`). The network is source → firm (capacity
     inspectors_per_firm) → inspector (capacity 1 per eligible pair, so a firm's inspectors
-    are distinct) → sink (capacity max_firms_per_inspector); an assignment exists iff the maximum flow saturates every firm,
-    so a failure here is a proof that no assignment satisfies the rules, not a greedy dead end.
+    are distinct) → sink (capacity max_firms_per_inspector); an assignment exists iff the
+    maximum flow saturates every firm, so a failure here is a proof that no assignment
+    satisfies the rules, not a greedy dead end.
 
     Randomness: firms and inspectors are put in canonical (sorted) order, then permuted with
     `rng` before their node numbers are given; the node order decides which augmenting paths
