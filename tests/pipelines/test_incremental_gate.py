@@ -3,10 +3,12 @@
 A day's clean step marks the key groups it wrote (`warehouse.gate_state`); the gate of the
 next validation gives GX only their rows, and judges row count and key uniqueness on the
 whole table in DuckDB; a table no row was written to is judged on the whole table alone,
-without GX. Real GX, real DuckDB: the clean step is the one the main job's
-assets call (`warehouse.ingestion.update_clean`, no Dagster: a run through Dagster costs
-seconds), the gate is `gate_source`, which the `gx_suite` checks call; the last test runs
-the main job itself and reads the scope from the checks' metadata.
+without GX. A property test holds the incremental verdict to a full validation's after
+random acts (new files, withdrawals, rows copied or deleted behind the clean step's back).
+Real GX, real DuckDB: the clean step is the one the main job's assets call
+(`warehouse.ingestion.update_clean`, no Dagster: a run through Dagster costs seconds), the
+gate is `gate_source`, which the `gx_suite` checks call; the last test runs the main job
+itself and reads the scope from the checks' metadata.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from fixtures.landing import (
     PROCESSING_DATE,
     write_fixture_landing,
 )
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from dashboards.queries.quality import Reports, gx_results
 from models import quality_suite
@@ -385,6 +389,85 @@ def test_a_contract_column_dropped_without_a_rebuild_fails_the_gate_without_new_
     [columns] = gate.failures
     assert columns.expectation_type == quality_suite.COLUMNS
     assert columns.detail is not None and '"missing": ["district"]' in columns.detail
+
+
+# --- the incremental verdict is the full validation's, whatever happened -----------------------
+
+RECEIVED = ("firms/名录.csv", "firms/补充.xlsx", "penalty_decisions/处罚_gbk.csv",
+            "penalty_decisions/处罚补充.xlsx", "circulars/通报.csv")  # fmt: skip
+"""The fixture's files of the gated sources that have accepted rows."""
+
+ACT = st.one_of(
+    st.tuples(st.just("add"), st.sampled_from(sorted(NEW_FILES)), st.integers(1, 3)),
+    st.tuples(st.just("withdraw"), st.sampled_from(RECEIVED), st.just(0)),
+    st.tuples(st.just("withdraw_added"), st.just(""), st.just(0)),
+    st.tuples(st.just("duplicate"), st.sampled_from(GATED), st.just(0)),
+    st.tuples(st.just("delete"), st.sampled_from(GATED), st.just(0)),
+    st.tuples(st.just("advance"), st.just(""), st.sampled_from([0, 1, 40])),
+)
+"""What can happen between two validations: a day's new documents, a received file (or one
+added since) withdrawn, the date moving on, and — written by no clean step, so marked for
+no validation — a row copied (a bug) or rows deleted (a restore gone wrong)."""
+
+
+def act(world: World, number: int, kind: str, what: str, n: int) -> None:
+    if kind == "add":
+        world.add(what, f"p{number}.csv", *[f"新{number}-{i}号" for i in range(n)])
+    elif kind == "withdraw":
+        withdraw(world, what)
+    elif kind == "withdraw_added":
+        added = world.sql("SELECT file FROM landing_files WHERE file LIKE '%/p%.csv' ORDER BY ALL")
+        if added:
+            withdraw(world, added[-1][0])
+    elif kind == "duplicate":
+        world.sql(f'INSERT INTO "{what}" SELECT * FROM "{what}" LIMIT 1')
+    elif kind == "delete":
+        world.sql(f'DELETE FROM "{what}" WHERE rowid % 2 = 0')
+    elif kind == "advance":
+        world.today += timedelta(days=n)
+    world.clean()
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=2,  # and the explicit examples
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each try is seconds
+)
+@given(acts=st.lists(ACT, min_size=1, max_size=3))
+# the firm directory withdrawn: no row written (the gates have nothing for GX), but at least
+# one firm is required
+@example(acts=[("withdraw", "firms/名录.csv", 0), ("withdraw", "firms/补充.xlsx", 0)])
+# a key copied in a table nothing is written to, then a day's documents of another source,
+# rows of the directory lost, the date moving on
+@example(acts=[("duplicate", "circulars", 0), ("add", "penalty_decisions", 2),
+               ("delete", "firms", 0), ("advance", "", 1)])  # fmt: skip
+def test_the_incremental_gate_gives_the_full_validations_verdict(
+    first_day: Path, tmp_path_factory: pytest.TempPathFactory, acts: list
+):
+    """After each act the gate validates the warehouse as a run's checks do — GX on the rows
+    written since the last pass, or on none (`validate_unchanged`) — and a copy whole, every
+    row to GX: whether each table passed and which expectations failed must be the same."""
+    root = tmp_path_factory.mktemp("acts")
+    shutil.copytree(first_day, root / "world", ignore=shutil.ignore_patterns("reports"))
+    world = World(root / "world", root / "world" / "warehouse.duckdb")
+    for number, (kind, what, n) in enumerate(acts):
+        act(world, number, kind, what, n)
+        shutil.copy(world.file, root / "whole.duckdb")
+        copy = Warehouse(path=str(root / "whole.duckdb"), reports_dir=str(root / "whole"))
+        whole = {name: gate_source(copy, CONTRACTS.source(name), CONTRACTS, as_of=world.today,
+                                   run_id=f"whole-{number}", full_run=True)
+                 for name in GATED}  # fmt: skip
+        for name, gate in world.gate().items():
+            assert verdict(gate) == verdict(whole[name]), (
+                f"after {acts[: number + 1]}: {name} ({gate.mode}, {gate.reason})"
+            )
+
+
+def verdict(gate: GateResult) -> tuple[bool, set[tuple[str, tuple[str, ...]]]]:
+    """Whether a table passed, and which expectations failed."""
+    return gate.success, {(f.expectation_type, f.columns) for f in gate.failures}
 
 
 def _full_run(world: World) -> Contracts:
