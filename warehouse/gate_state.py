@@ -16,9 +16,9 @@ inside the warehouse (so the staging copy and the swap keep it consistent with t
   and the date only moves forward ("no date after the processing date" only loosens).
 
 What belongs here: marking, the scope of the next validation (`plan`), reading its rows,
-the facts a validation of some rows must still judge on the whole table (row count,
-duplicate keys), and clearing the marks when a validation passes. What does not: the
-expectations and GX (`pipelines.quality.gx_gate`), which rows a run re-derives
+the facts a validation of some rows (or of none) must still judge on the whole table (row
+count, duplicate keys, columns), and clearing the marks when a validation passes. What does
+not: the expectations and GX (`pipelines.quality.gx_gate`), which rows a run re-derives
 (`warehouse.ingestion`).
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.connection import query
+from warehouse.connection import query, table_columns
 from warehouse.incremental import read_step, write_step
 from warehouse.tables import ensure_tables
 
@@ -115,7 +115,13 @@ def plan(
 
 
 def unvalidated_rows(con: duckdb.DuckDBPyConnection, name: str, key: Sequence[str]) -> pl.DataFrame:
-    """The rows of clean table `name` in the marked key groups (every column)."""
+    """The rows of clean table `name` in the marked key groups (every column). Without marks
+    the table is not scanned (matching computes every row's key text)."""
+    [(marked,)] = con.execute(
+        f"SELECT count(*) FROM {TABLE} WHERE source = ? AND row_key IS NOT NULL", [name]
+    ).fetchall()
+    if not marked:
+        return query(con, f'SELECT * FROM "{name}" LIMIT 0')
     return query(
         con,
         f'SELECT t.* FROM "{name}" t WHERE {_key_text(key, "t")} IN '
@@ -128,11 +134,13 @@ def unvalidated_rows(con: duckdb.DuckDBPyConnection, name: str, key: Sequence[st
 class TableFacts:
     """What must hold for a whole table, counted in DuckDB: its rows, and the rows sharing
     their key with another row (GX's uniqueness: a row whose key columns are all empty is
-    left out), with some of those keys."""
+    left out), with some of those keys; and its columns (a validation with no rows for GX
+    still checks the contract's are there)."""
 
     rows: int
     duplicate_rows: int
     duplicate_keys: tuple[dict[str, Any], ...]
+    columns: tuple[str, ...]
 
 
 def table_facts(
@@ -150,6 +158,7 @@ def table_facts(
         rows=int(rows),
         duplicate_rows=int(duplicates["_n"].sum()),
         duplicate_keys=tuple(duplicates.drop("_n").head(shown).iter_rows(named=True)),
+        columns=tuple(sorted(table_columns(con, name))),
     )
 
 

@@ -39,6 +39,12 @@ SCOPE_KEY = "validation_scope"
 WHOLE_TABLE = "whole_table"
 """Meta flag of an outcome judged on the whole table in DuckDB while GX saw only the changed
 rows (row count, key uniqueness: `pipelines.quality.gx_gate`)."""
+UNCHANGED = "unchanged"
+"""Meta flag of a row-level outcome of a validation with no changed rows (`NO_NEW_ROWS`): not
+run, every row passed it before under the same suite."""
+NO_NEW_ROWS = "no_new_rows"
+"""The reason of an incremental validation with no rows for GX: only the whole-table checks
+ran (in DuckDB), GX did not."""
 
 MODES: dict[str, tuple[str, str]] = {
     "full": ("全量校验", "full"),
@@ -54,6 +60,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "the processing date is before the last pass's",
     ),
     "changed_rows": ("上次通过校验后写入的行", "rows written since the last pass"),
+    NO_NEW_ROWS: ("无新增行", "no new rows"),
 }
 """Why a validation covered what it did, in words (Chinese, English)."""
 
@@ -116,11 +123,22 @@ class Validation:
     scope: Mapping[str, Any] | None  # SCOPE_KEY of the result (None: kept before it existed)
 
 
-def scope_words(mode: str, reason: str | None, validated: int, rows: int) -> tuple[str, str]:
+def scope_words(
+    mode: str, reason: str | None, validated: int, rows: int, success: bool | None = None
+) -> tuple[str, str]:
     """Which rows a validation covered, in Chinese and in English: e.g. `增量校验：共 4,800
     行，校验其中 12 行（上次通过校验后写入的行）` and `incremental: 12 of 4,800 rows validated
-    (rows written since the last pass)`."""
+    (rows written since the last pass)`; with no new rows, `增量校验：共 4,800 行，无新增行，
+    整表检查通过` and `incremental: 4,800 rows, no new rows, whole-table checks passed` (the
+    verdict when `success` is given)."""
     mode_zh, mode_en = MODES.get(mode, (mode, mode))
+    if reason == NO_NEW_ROWS:
+        why_zh, why_en = REASONS[NO_NEW_ROWS]
+        zh, en = f"{mode_zh}：共 {rows:,d} 行，{why_zh}", f"{mode_en}: {rows:,d} rows, {why_en}"
+        if success is not None:
+            zh += "，整表检查" + ("通过" if success else "未通过")
+            en += ", whole-table checks " + ("passed" if success else "failed")
+        return zh, en
     why_zh, why_en = REASONS.get(reason, (reason, reason)) if reason else ("", "")
     zh = f"{mode_zh}：共 {rows:,d} 行，校验其中 {validated:,d} 行" + (
         f"（{why_zh}）" if why_zh else ""
@@ -131,17 +149,20 @@ def scope_words(mode: str, reason: str | None, validated: int, rows: int) -> tup
     return zh, en
 
 
-def scope_text(mode: str, reason: str | None, validated: int, rows: int) -> str:
+def scope_text(
+    mode: str, reason: str | None, validated: int, rows: int, success: bool | None = None
+) -> str:
     """`scope_words` as one line, Chinese first (the check's metadata)."""
-    return " / ".join(scope_words(mode, reason, validated, rows))
+    return " / ".join(scope_words(mode, reason, validated, rows, success))
 
 
-def _scope_of(scope: Mapping[str, Any]) -> tuple[str, str]:
+def _scope_of(scope: Mapping[str, Any], success: bool | None = None) -> tuple[str, str]:
     return scope_words(
         str(scope.get("mode", "")),
         scope.get("reason"),
         int(scope.get("rows_validated") or 0),
         int(scope.get("table_rows") or 0),
+        success,
     )
 
 
@@ -256,7 +277,7 @@ def validation_page(
 通过 <span class="en">passed</span> {int(stats.get("successful_expectations", 0))} ·
 检查时间 <span class="en">validated at</span> {escape(_run_time(result))} ·
 运行编号 <span class="en">run</span> <code>{escape(run_id)}</code></p>
-{_scope_paragraph(scope)}
+{_scope_paragraph(scope, ok)}
 <table><thead><tr><th>序号<br><span class="en">No.</span></th>
 <th>检查内容<br><span class="en">Expectation</span></th><th>检查范围<br><span class="en">
 Checked on</span></th><th>结果<br><span class="en">Result
@@ -266,17 +287,28 @@ Checked on</span></th><th>结果<br><span class="en">Result
     return _html(f"数据质量检查报告：{title_zh}", body)
 
 
-def _scope_paragraph(scope: Mapping[str, Any]) -> str:
+def _scope_paragraph(scope: Mapping[str, Any], success: bool) -> str:
     """Which rows were validated; for an incremental validation, what that means."""
     if not scope:
         return ""
-    zh, en = _scope_of(scope)
+    zh, en = _scope_of(scope, success)
     text = (
         f'<p class="meta">校验范围 <span class="en">Scope</span>：{escape(zh)} '
         f'<span class="en">{escape(en)}</span></p>'
     )
     if scope.get("mode") != "incremental":
         return text
+    if scope.get("reason") == NO_NEW_ROWS:
+        return text + (
+            '<p class="meta">上次通过校验后没有写入任何行，因此未运行 Great Expectations：'
+            "表的列、行数与键唯一性（撤回文件只删除行也会改变它们）在 DuckDB 中对整张表检查；"
+            "其余检查项只针对单行，各行已在同一组检查项下通过。"
+            '<br><span class="en">No row was written since the table last passed, so Great '
+            "Expectations did not run: the table's columns, row count and key uniqueness (which "
+            "a withdrawal changes by deleting rows alone) were checked on the whole table in "
+            "DuckDB; every other expectation is about one row, and every row passed it before "
+            "under the same suite.</span></p>"
+        )
     return text + (
         '<p class="meta">增量校验只把上次通过校验后写入的行交给 Great Expectations；其余各行'
         "已在同一组检查项下通过（处理日期只会后移）。行数与键唯一性仍对整张表检查（DuckDB 统计）。"
@@ -291,6 +323,11 @@ def _checked_on(item: Mapping[str, Any], incremental: bool) -> str:
     """Where an outcome was judged: the whole table, or the changed rows given to GX."""
     if (item.get("meta") or {}).get(WHOLE_TABLE):
         return '全表（DuckDB 统计）<br><span class="en">whole table (counted in DuckDB)</span>'
+    if (item.get("meta") or {}).get(UNCHANGED):
+        return (
+            '无新增行，未运行（各行此前已通过）<br><span class="en">no new rows: not run '
+            "(every row passed before)</span>"
+        )
     if incremental:
         return '变更行<br><span class="en">changed rows</span>'
     return '全表<br><span class="en">whole table</span>'
@@ -332,6 +369,10 @@ def _index_scope(scope: Mapping[str, Any] | None) -> str:
     zh, en = MODES.get(mode, (mode, mode))
     validated, rows = int(scope.get("rows_validated") or 0), int(scope.get("table_rows") or 0)
     count = f"{validated:,d} / {rows:,d}" if mode == "incremental" else f"{rows:,d}"
+    if scope.get("reason") == NO_NEW_ROWS:
+        why_zh, why_en = REASONS[NO_NEW_ROWS]
+        count += f'（{why_zh} <span class="en">{why_en}</span>）'
+
     return f'{escape(zh)} <span class="en">{escape(en)}</span> {count}'
 
 

@@ -16,22 +16,29 @@ Every other expectation is about one row, and the rows not given to GX passed it
 under the same suite (or one stricter by an earlier processing date), so the verdict is the
 full validation's. The whole table goes to GX in a `--full` run, when the suite changed, the
 processing date went back, nothing passed before or the clean step rebuilt the table.
+When no row was written since the last pass (a source that received nothing today, or only
+lost rows to a withdrawal), GX is not run — nor imported: what can change without a row being
+written (the table's columns, row count, key uniqueness) is judged in DuckDB, with the same
+blocking verdict, and the row-level expectations stand as they passed (`validate_unchanged`).
 
 What does not: row-level validation and quarantine of landing rows (`models.row_checks`, which
 runs before the clean table exists — this gate catches what slips past it: bugs, schema drift,
 an empty firm directory), advisory checks that only warn (drift, timeliness), business rules.
 
-GX is imported lazily (inside functions): the import takes seconds and Dagster loads this
-module whenever it loads the definitions. GX 1.x has no polars engine and its SQL engine does
-not work on DuckDB, so tables are validated as pandas frames.
+GX is imported lazily (inside functions), and only to validate rows: the import takes ~2 s
+and Dagster loads this module whenever it loads the definitions. The suite itself is data
+(`models.quality_suite`), so its fingerprint needs no GX. GX 1.x has no polars engine and its
+SQL engine does not work on DuckDB, so tables are validated as pandas frames.
 """
 
 import hashlib
+import importlib.metadata
 import json
 import os
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -39,8 +46,22 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 import polars as pl
 
-from models import uscc
-from models.contracts import Column, Contracts, Source
+from models.contracts import Contracts, Source
+from models.quality_suite import (
+    COLUMNS,
+    LIST_JOINER,
+    ROW_COUNT,
+    TABLE_TYPES,
+    WHOLE_TABLE_TYPES,
+    ExpectationSpec,
+    Verdict,
+    columns_of,
+    columns_verdict,
+    configurations_json,
+    row_count_verdict,
+    suite,
+    uniqueness_verdict,
+)
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Warehouse
 from warehouse import gate_state
@@ -48,7 +69,9 @@ from warehouse.connection import WarehouseLocation, query, table_columns
 from warehouse.gate_state import TableFacts
 from warehouse.paths import confined
 from warehouse.quality_docs import (
+    NO_NEW_ROWS,
     SCOPE_KEY,
+    UNCHANGED,
     WHOLE_TABLE,
     docs_url,
     page_url,
@@ -65,32 +88,14 @@ if TYPE_CHECKING:
     from great_expectations.data_context import EphemeralDataContext
     from great_expectations.expectations import Expectation
 
-USCC_REGEX = uscc.PATTERN
-"""GB 32100-2015 code characters (`models.uscc`): digits and capitals without I, O, S, V, Z."""
-
-LIST_JOINER = "、"
-"""List cells are validated joined with the enumeration comma regulators write between items.
-GX's in-set check cannot look inside a list, so an enum_list is checked as one string."""
-
 OFFENDING_KEYS_SHOWN = 5
 
 _NS_RANGE = (date(1677, 9, 22), date(2262, 4, 11))
 """Dates pandas can hold as datetime64[ns]."""
 
-_DOMAIN_KWARGS = ("column", "column_A", "column_B", "column_list")
-"""Where an expectation names its column(s), in the order reported."""
-
 GATE_VERSION = "gate-1"
 """Bumped when the gate's code changes a verdict (how a frame is converted, a pattern): the
 next validation of every table is a full one (`suite_fingerprint`)."""
-
-WHOLE_TABLE_TYPES = (
-    "expect_table_row_count_to_be_between",
-    "expect_column_values_to_be_unique",
-    "expect_compound_columns_to_be_unique",
-)
-"""The expectations whose verdict depends on rows other than the one checked: judged on the
-whole table (`warehouse.gate_state.table_facts`) when GX sees only the changed rows."""
 
 
 @dataclass(frozen=True)
@@ -144,88 +149,40 @@ def _gx() -> ModuleType:
 
 
 def expectations_for(source: Source, contracts: Contracts, as_of: date) -> list["Expectation"]:
-    """The GX suite of one clean table, generated from its contract.
-
-    Dates must lie between the contract's `min_date` and `as_of` (no upper bound for columns
-    that `allow_future`, e.g. deadlines); bounds are datetimes because the pandas engine
-    cannot compare datetime64 columns with `date` objects.
-    """
+    """The GX suite of one clean table: its contract's suite (`models.quality_suite.suite`)
+    as GX's expectation objects, one for each spec, in its order."""
     _gx()
     import great_expectations.expectations as gxe
 
-    suite: list[Expectation] = [
-        gxe.ExpectTableColumnsToMatchSet(column_set=list(source.column_names), exact_match=False),
-        gxe.ExpectTableRowCountToBeBetween(min_value=source.min_rows),
-    ]
-    earliest = datetime.combine(contracts.min_date, time())
-    latest = datetime.combine(as_of, time())
-    for col in source.columns:
-        if col.required:
-            suite.append(gxe.ExpectColumnValuesToNotBeNull(column=col.name))
-        value_rule = _value_expectation(gxe, col, contracts, earliest, latest)
-        if value_rule is not None:
-            suite.append(value_rule)
-    if len(source.key) == 1:
-        suite.append(gxe.ExpectColumnValuesToBeUnique(column=source.key[0]))
-    else:
-        suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(source.key)))
-    suite.extend(
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=rule.later,
-            column_B=rule.earlier,
-            or_equal=True,
-            ignore_row_if="either_value_is_missing",
-        )
-        for rule in source.date_order
-    )
-    return suite
+    return [_expectation(gxe, spec) for spec in suite(source, contracts, as_of)]
 
 
-def _value_expectation(
-    gxe: ModuleType, col: Column, contracts: Contracts, earliest: datetime, latest: datetime
-) -> "Expectation | None":
-    """What every non-null value of one column must satisfy, by column type."""
-    match col.type:
-        case "enum":
-            return gxe.ExpectColumnValuesToBeInSet(
-                column=col.name, value_set=_enum_set(col, contracts)
-            )
-        case "enum_list":
-            item = "|".join(re.escape(v) for v in _enum_set(col, contracts))
-            regex = f"^(?:{item})(?:{LIST_JOINER}(?:{item}))*$"
-            return gxe.ExpectColumnValuesToMatchRegex(column=col.name, regex=regex)
-        case "uscc":
-            return gxe.ExpectColumnValuesToMatchRegex(column=col.name, regex=USCC_REGEX)
-        case "date":
-            upper = None if col.allow_future else latest
-            return gxe.ExpectColumnValuesToBeBetween(
-                column=col.name, min_value=earliest, max_value=upper
-            )
-        case "amount" | "integer":
-            return gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=0)
-        case "text":
-            max_length = contracts.max_length(col)
-            return gxe.ExpectColumnValueLengthsToBeBetween(column=col.name, max_value=max_length)
-        case "text_list" | "bool":
-            return None
-
-
-def _enum_set(col: Column, contracts: Contracts) -> list[str]:
-    assert col.enum is not None  # the contract model guarantees it for enum types
-    return list(contracts.enum_values(col.enum))
+def _expectation(gxe: ModuleType, spec: ExpectationSpec) -> "Expectation":
+    """GX's expectation of a spec: the class named after its type, built with its arguments."""
+    cls = getattr(gxe, "".join(word.capitalize() for word in spec.type.split("_")))
+    expectation: Expectation = cls(**dict(spec.kwargs))
+    assert expectation.expectation_type == spec.type, (spec.type, expectation.expectation_type)
+    return expectation
 
 
 def suite_fingerprint(source: Source, contracts: Contracts) -> str:
     """What a row's verdict depends on besides the processing date: the suite (columns,
     enums, lengths, `min_date` …), the gate's code and GX's version. The date's bound is left
     out — rows that passed stay valid when it moves forward (`warehouse.gate_state.plan`
-    compares the dates)."""
-    gx = _gx()
-    configs = [
-        e.configuration.to_json_dict() for e in expectations_for(source, contracts, date.max)
-    ]
-    parts = [GATE_VERSION, gx.__version__, json.dumps(configs, sort_keys=True, default=str)]
+    compares the dates).
+
+    Computed from the suite as data and GX's installed version, without importing GX: the
+    same text GX's expectation configurations give (`tests/unit/quality/test_gx_gate.py`
+    holds the two equal, so no change to the suite can slip past the fingerprint)."""
+    specs = suite(source, contracts, date.max)
+    parts = [GATE_VERSION, _gx_version(), configurations_json(specs)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@cache
+def _gx_version() -> str:
+    """The installed GX's version, read from its package metadata (no import)."""
+    return importlib.metadata.version("great_expectations")
 
 
 def validate_table(
@@ -255,19 +212,23 @@ def validate_table(
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context()
-    expectations = expectations_for(source, contracts, as_of)
+    specs = suite(source, contracts, as_of)
     if whole_table is not None:  # those judged on the whole table are not GX's to check
-        given = [e for e in expectations if e.expectation_type not in WHOLE_TABLE_TYPES]
+        given = [s for s in specs if s.type not in WHOLE_TABLE_TYPES]
     else:
-        given = expectations
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=source.name, expectations=given))
+        given = specs
+    import great_expectations.expectations as gxe
+
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=source.name, expectations=[_expectation(gxe, s) for s in given])
+    )
     batch_definition = (
         context.data_sources.add_pandas("warehouse")
         .add_dataframe_asset(name=source.name)
         .add_batch_definition_whole_dataframe("clean_table")
     )
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=source.name, data=batch_definition, suite=suite)
+        gx.ValidationDefinition(name=source.name, data=batch_definition, suite=gx_suite)
     )
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
@@ -293,9 +254,9 @@ def validate_table(
         context.delete_datasource("warehouse")
     ((_, result),) = run.run_results.items()
     if whole_table is not None:
-        judged = [_whole_table_result(e, whole_table, source) for e in expectations
-                  if e.expectation_type in WHOLE_TABLE_TYPES]  # fmt: skip
-        _merge(result, judged, expectations)
+        judged = [_whole_table_result(s, _judge(s, whole_table, source)) for s in specs
+                  if s.type in WHOLE_TABLE_TYPES]  # fmt: skip
+        _merge(result, judged, specs)
     mode = "full" if whole_table is None else "incremental"
     row_count = df.height if whole_table is None else whole_table.rows
     scope = {"mode": mode, "reason": reason, "rows_validated": df.height, "table_rows": row_count}
@@ -313,47 +274,109 @@ def validate_table(
     )
 
 
-def _whole_table_result(
-    expectation: "Expectation", facts: TableFacts, source: Source
-) -> "ExpectationValidationResult":
-    """A whole-table expectation's outcome from the facts counted in DuckDB, in GX's shape
-    (so the result file, the report and the check's metadata read it like any other)."""
+def _judge(spec: ExpectationSpec, facts: TableFacts, source: Source) -> Verdict:
+    """A whole-table expectation's verdict from the facts counted in DuckDB."""
+    if spec.type == COLUMNS:
+        return columns_verdict(spec, facts.columns)
+    if spec.type == ROW_COUNT:
+        return row_count_verdict(spec, facts.rows)
+    return uniqueness_verdict(source.key, facts.rows, facts.duplicate_rows, facts.duplicate_keys)
+
+
+def validate_unchanged(
+    source: Source,
+    contracts: Contracts,
+    facts: TableFacts,
+    *,
+    as_of: date,
+    docs_dir: Path,
+    results_dir: Path,
+    run_id: str,
+) -> GateResult:
+    """The incremental validation of a table no row was written to since it last passed (a
+    source that received nothing, or only lost rows to a withdrawal): no rows for GX, so GX
+    is not run — nor imported.
+
+    What can change without a row being written is judged on the whole table from `facts`
+    (counted in DuckDB): its columns, its row count against the contract's minimum and the
+    uniqueness of its keys (`models.quality_suite.TABLE_TYPES`) — a failure blocks the run as
+    GX's would. Every other expectation is about one row, and every row passed it before
+    under the same suite (`warehouse.gate_state.plan`): it is listed as passed, marked as
+    not run (`UNCHANGED`). The result is written in GX's shape, with the whole suite in its
+    order, so the report, the dashboard and the check's metadata read it like any other."""
+    specs = suite(source, contracts, as_of)
+    items, outcomes = [], []
+    for spec in specs:
+        if spec.type in TABLE_TYPES:
+            verdict, meta = _judge(spec, facts, source), {WHOLE_TABLE: True}
+        else:
+            verdict, meta = Verdict(success=True, result={}), {UNCHANGED: True}
+        items.append({
+            "success": verdict.success,
+            "expectation_config": spec.configuration(),
+            "result": verdict.result,
+            "meta": meta,
+            "exception_info": dict(_NO_EXCEPTION),
+        })  # fmt: skip
+        outcomes.append(
+            _outcome_of(spec.type, spec.kwargs, verdict.success, verdict.result, None, source)
+        )
+    passed = sum(1 for o in outcomes if o.success)
+    now = datetime.now(UTC).isoformat()
+    scope = {"mode": "incremental", "reason": NO_NEW_ROWS, "rows_validated": 0,
+             "table_rows": facts.rows}  # fmt: skip
+    data = {
+        "success": passed == len(outcomes),
+        "results": items,
+        "suite_name": source.name,
+        "suite_parameters": {},
+        "statistics": _statistics(passed, len(outcomes)),
+        "meta": {
+            "great_expectations_version": None,  # not run
+            "run_id": {"run_name": run_id, "run_time": now},
+            "validation_time": now,
+            SCOPE_KEY: scope,
+        },
+        "id": None,
+    }
+    result_path = _write_json(data, confined(results_dir, run_id, f"{source.name}.json"))
+    return GateResult(
+        source=source.name,
+        success=passed == len(outcomes),
+        row_count=facts.rows,
+        rows_validated=0,
+        mode="incremental",
+        reason=NO_NEW_ROWS,
+        outcomes=tuple(outcomes),
+        result_path=result_path,
+        docs_page=render_reports(docs_dir, results_dir, run_id, source.name, contracts=contracts),
+    )
+
+
+def _whole_table_result(spec: ExpectationSpec, verdict: Verdict) -> "ExpectationValidationResult":
+    """A whole-table verdict in GX's shape (so the result file, the report and the check's
+    metadata read it like any other)."""
+    import great_expectations.expectations as gxe
     from great_expectations.core.expectation_validation_result import (
         ExpectationValidationResult,
     )
 
-    config = expectation.configuration
-    if expectation.expectation_type == "expect_table_row_count_to_be_between":
-        low, high = config.kwargs.get("min_value"), config.kwargs.get("max_value")
-        success = (low is None or facts.rows >= low) and (high is None or facts.rows <= high)
-        result: dict[str, Any] = {"observed_value": facts.rows}
-    else:  # key uniqueness
-        success = facts.duplicate_rows == 0
-        keys = [{k: _plain(row.get(k)) for k in source.key} for row in facts.duplicate_keys]
-        result = {
-            "element_count": facts.rows,
-            "unexpected_count": facts.duplicate_rows,
-            "unexpected_percent": 100 * facts.duplicate_rows / facts.rows if facts.rows else 0.0,
-            "unexpected_index_column_names": list(source.key),
-            "partial_unexpected_index_list": keys,
-        }
     return ExpectationValidationResult(
-        success=success,
-        expectation_config=config,
-        result=result,
+        success=verdict.success,
+        expectation_config=_expectation(gxe, spec).configuration,
+        result=verdict.result,
         meta={WHOLE_TABLE: True},
-        exception_info={
-            "raised_exception": False,
-            "exception_traceback": None,
-            "exception_message": None,
-        },
+        exception_info=dict(_NO_EXCEPTION),
     )
+
+
+_NO_EXCEPTION = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
 
 
 def _merge(
     result: "ExpectationSuiteValidationResult",
     judged: list["ExpectationValidationResult"],
-    expectations: list["Expectation"],
+    specs: list[ExpectationSpec],
 ) -> None:
     """Add the whole-table outcomes to GX's result, every outcome in the suite's order, and
     count them in its verdict and statistics."""
@@ -361,22 +384,23 @@ def _merge(
     def position(item: "ExpectationValidationResult") -> int:
         config = item.expectation_config
         assert config is not None, "GX always attaches the expectation to its validation result"
-        return order.get((config.type, _columns(config.kwargs)), len(order))
+        return order.get((config.type, columns_of(config.kwargs)), len(order))
 
     # a suite has one expectation of a kind per column (or column pair, or table)
-    order = {
-        (e.expectation_type, _columns(e.configuration.kwargs)): i
-        for i, e in enumerate(expectations)
-    }
+    order = {(s.type, s.columns): i for i, s in enumerate(specs)}
     merged = sorted([*result.results, *judged], key=position)
     passed = sum(1 for r in merged if r.success)
     result.results = merged
     result.success = passed == len(merged)
-    result.statistics = {
-        "evaluated_expectations": len(merged),
+    result.statistics = _statistics(passed, len(merged))
+
+
+def _statistics(passed: int, evaluated: int) -> dict[str, Any]:
+    return {
+        "evaluated_expectations": evaluated,
         "successful_expectations": passed,
-        "unsuccessful_expectations": len(merged) - passed,
-        "success_percent": 100 * passed / len(merged) if merged else None,
+        "unsuccessful_expectations": evaluated - passed,
+        "success_percent": 100 * passed / evaluated if evaluated else None,
     }
 
 
@@ -434,48 +458,53 @@ def _as_pandas(df: pl.DataFrame, source: Source) -> "pd.DataFrame":
 def _outcome(result: "ExpectationValidationResult", source: Source) -> ExpectationOutcome:
     config = result.expectation_config
     assert config is not None, "GX always attaches the expectation to its validation result"
-    rows = result.result.get("partial_unexpected_index_list") or []
+    return _outcome_of(
+        config.type, config.kwargs, bool(result.success), result.result, result.exception_info,
+        source,
+    )  # fmt: skip
+
+
+def _outcome_of(
+    kind: str,
+    kwargs: Mapping[str, Any],
+    success: bool,
+    result: Mapping[str, Any],
+    exception_info: Mapping[str, Any] | None,
+    source: Source,
+) -> ExpectationOutcome:
+    rows = result.get("partial_unexpected_index_list") or []
     return ExpectationOutcome(
-        expectation_type=config.type,
-        columns=_columns(config.kwargs),
-        success=bool(result.success),
-        unexpected_count=result.result.get("unexpected_count"),
+        expectation_type=kind,
+        columns=columns_of(kwargs),
+        success=success,
+        unexpected_count=result.get("unexpected_count"),
         offending_keys=tuple({k: _plain(row.get(k)) for k in source.key} for row in rows),
-        detail=_detail(result),
+        detail=_detail(result, exception_info),
     )
 
 
-def _columns(kwargs: dict[str, Any]) -> tuple[str, ...]:
-    """The column(s) an expectation names, in the order reported."""
-    columns: list[str] = []
-    for name in _DOMAIN_KWARGS:
-        value = kwargs.get(name)
-        if isinstance(value, list):
-            columns.extend(value)
-        elif value:
-            columns.append(value)
-    return tuple(columns)
-
-
-def _detail(result: "ExpectationValidationResult") -> str | None:
+def _detail(result: Mapping[str, Any], exception_info: Mapping[str, Any] | None) -> str | None:
     """GX's error if the expectation could not run, else a table-level observation."""
-    info = result.exception_info or {}
+    info = exception_info or {}
     messages = [info.get("exception_message")] + [
         v.get("exception_message") for v in info.values() if isinstance(v, dict)
     ]
     error = next((m for m in messages if m), None)
     if error:
         return f"error: {error}"
-    mismatched = result.result.get("details", {}).get("mismatched")
+    mismatched = result.get("details", {}).get("mismatched")
     if mismatched:
         return f"columns: {json.dumps(mismatched, ensure_ascii=False)}"
-    if "observed_value" in result.result:
-        return f"observed: {result.result['observed_value']}"
+    if "observed_value" in result:
+        return f"observed: {result['observed_value']}"
     return None
 
 
 def _plain(value: Any) -> Any:
-    """A key value as JSON-friendly Python (pandas hands back Timestamps, NaN and numpy)."""
+    """A key value as JSON-friendly Python (pandas hands back Timestamps, NaN and numpy;
+    DuckDB plain values, which need no pandas)."""
+    if value is None or type(value) in (str, int, date):
+        return value
     from pandas import isna
 
     if isna(value):
@@ -493,9 +522,21 @@ def _write_result(
     data = result.to_json_dict()
     meta = data.get("meta")
     data["meta"] = {**(meta if isinstance(meta, dict) else {}), SCOPE_KEY: scope}
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _write_json(data, path)
+
+
+def _write_json(data: Mapping[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _json_default(value: Any) -> Any:
+    """Dates (of keys counted in DuckDB) in ISO form, as GX writes them."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
 
 
 def gate_source(
@@ -510,8 +551,10 @@ def gate_source(
     """The gate of one clean table as a run applies it: the whole table or only its rows
     written since it last passed (`warehouse.gate_state.plan`); a pass clears the marks the
     validation covered and records the suite and date it passed with. Reads and writes
-    `warehouse` in two short transactions, GX runs between them."""
+    `warehouse` in two short transactions, GX runs between them — or in one when no row was
+    written since the last pass (`validate_unchanged`: no GX)."""
     fingerprint = suite_fingerprint(source, contracts)
+    docs_dir, results_dir = warehouse.reports / "gx_docs", warehouse.reports / "gx_results"
     with warehouse.transaction() as con:
         scope = gate_state.plan(con, source.name, fingerprint, as_of, full_run=full_run)
         if scope.full:
@@ -524,17 +567,19 @@ def gate_source(
         else:
             rows = gate_state.unvalidated_rows(con, source.name, source.key)
             whole = gate_state.table_facts(con, source.name, source.key, OFFENDING_KEYS_SHOWN)
+            if rows.is_empty():  # judged at once, in the same transaction
+                gate = validate_unchanged(
+                    source, contracts, whole,
+                    as_of=as_of, docs_dir=docs_dir, results_dir=results_dir, run_id=run_id,
+                )  # fmt: skip
+                if gate.success:
+                    gate_state.passed(con, source.name, scope, fingerprint=fingerprint, as_of=as_of)
+                return gate
     gate = validate_table(
-        rows,
-        source,
-        contracts,
-        as_of=as_of,
-        docs_dir=warehouse.reports / "gx_docs",
-        results_dir=warehouse.reports / "gx_results",
-        run_id=run_id,
-        whole_table=whole,
-        reason=scope.reason,
-    )
+        rows, source, contracts,
+        as_of=as_of, docs_dir=docs_dir, results_dir=results_dir, run_id=run_id,
+        whole_table=whole, reason=scope.reason,
+    )  # fmt: skip
     if gate.success:
         with warehouse.transaction() as con:
             gate_state.passed(con, source.name, scope, fingerprint=fingerprint, as_of=as_of)
@@ -558,7 +603,9 @@ def _gx_suite_check(source: Source, contracts: Contracts) -> dg.AssetChecksDefin
             f"({source.title_zh}): declared columns, at least {source.min_rows} rows, required "
             "values, enum values, USCC charset, date ranges and order, non-negative amounts, "
             "text lengths, unique keys. Incremental runs give GX only the rows changed since "
-            "the last pass (row count and key uniqueness judged on the whole table). "
+            "the last pass (row count and key uniqueness judged on the whole table); a table "
+            "no row was written to is judged on the whole table alone (columns, row count, "
+            "unique keys), without GX. "
             "Blocking: a failure skips every downstream asset."
         ),
     )
@@ -587,7 +634,7 @@ def _metadata(gate: GateResult, docs: Path) -> dict[str, dg.MetadataValue]:
     metadata: dict[str, dg.MetadataValue] = {
         "validation_mode": dg.MetadataValue.text(gate.mode),
         "validation_scope": dg.MetadataValue.text(
-            scope_text(gate.mode, gate.reason, gate.rows_validated, gate.row_count)
+            scope_text(gate.mode, gate.reason, gate.rows_validated, gate.row_count, gate.success)
         ),
         "rows_validated": dg.MetadataValue.int(gate.rows_validated),
         "row_count": dg.MetadataValue.int(gate.row_count),

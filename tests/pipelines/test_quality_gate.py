@@ -110,3 +110,32 @@ def test_a_failed_suite_blocks_downstream(
     saved = tmp_path / "reports" / "gx_results" / result.run_id / "firms.json"
     assert evaluation.metadata["validation_result"].value == str(saved)
     assert saved.is_file()
+
+
+@pytest.mark.parametrize(
+    ("uscc_column", "failed", "offending"),
+    [
+        ([USCC_A, USCC_A], "expect_column_values_to_be_unique", f"uscc={USCC_A}"),
+        ([], "expect_table_row_count_to_be_between", "observed: 0"),
+    ],
+    ids=["duplicate uscc", "empty directory"],
+)
+def test_a_whole_table_failure_without_new_rows_blocks_downstream(
+    tmp_path: Path, uscc_column: list[str], failed: str, offending: str
+):
+    """After a pass, the table changes without a row marked for the gate (rows deleted, as a
+    withdrawal does; a key duplicated by a bug): GX has no rows to check and does not run,
+    and the whole-table checks made in DuckDB block all the same."""
+    assert materialize(tmp_path, [USCC_A, USCC_B]).success
+
+    result = materialize(tmp_path, uscc_column)
+
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.passed, evaluation.metadata["rows_validated"].value) == (False, 0)
+    assert "无新增行，整表检查未通过" in evaluation.metadata["validation_scope"].value
+    assert "no new rows, whole-table checks failed" in evaluation.metadata["validation_scope"].value
+    failures = evaluation.metadata["failures"].value
+    assert failed in failures and offending in failures
+    assert result.get_failed_step_keys() == {"firms_gx_suite"}
+    assert result.is_node_untouched("downstream")
+    assert materialized(result) == {"firms"}

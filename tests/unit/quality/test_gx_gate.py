@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,13 @@ import polars as pl
 import pytest
 
 from models.contracts import SOURCE_ORDER, default_contracts
-from pipelines.quality.gx_gate import GateResult, expectations_for, validate_table
+from pipelines.quality import gx_gate
+from pipelines.quality.gx_gate import (
+    GateResult,
+    expectations_for,
+    suite_fingerprint,
+    validate_table,
+)
 
 CONTRACTS = default_contracts()
 AS_OF = date(2025, 12, 31)
@@ -185,6 +193,69 @@ def test_suite_covers_every_contract_rule(name: str):
         (rule.later, rule.earlier) for rule in source.date_order
     }
     assert all(e.or_equal and e.ignore_row_if == "either_value_is_missing" for e in pairs)
+
+
+# --- the suite's fingerprint ------------------------------------------------------------------
+
+
+def fingerprint_from_gx(name: str, contracts=CONTRACTS) -> str:
+    """The fingerprint as the gate first computed it: from GX's own configurations of the
+    expectations `expectations_for` builds (the date's bound left out), GX's version and
+    the gate's."""
+    gx = gx_gate._gx()
+    source = contracts.source(name)
+    configs = [
+        e.configuration.to_json_dict() for e in expectations_for(source, contracts, date.max)
+    ]
+    text = json.dumps(configs, sort_keys=True, default=str)
+    return hashlib.sha256(f"{gx_gate.GATE_VERSION}\n{gx.__version__}\n{text}".encode()).hexdigest()
+
+
+@pytest.mark.parametrize("name", SOURCE_ORDER)
+def test_the_fingerprint_is_the_one_gxs_configurations_of_the_suite_give(name: str):
+    """The guard: the fingerprint is computed from the suite as data, without GX; if the
+    configurations GX's expectations end up with change — a spec, the way a spec becomes an
+    expectation, GX's defaults — while the fingerprint does not, this fails, so no change to
+    the suite slips past it (rows validated under the old suite would be taken as passed)."""
+    assert suite_fingerprint(CONTRACTS.source(name), CONTRACTS) == fingerprint_from_gx(name)
+
+
+def test_the_guard_sees_a_change_made_to_gxs_expectations_alone(monkeypatch):
+    """A suite changed where the specs become GX's expectations (here: every column's
+    expectation made tolerant of 1 % bad rows) leaves the specs, and so the fingerprint, as
+    they were: the guard above fails."""
+    name = "penalty_decisions"
+    fingerprint = suite_fingerprint(CONTRACTS.source(name), CONTRACTS)
+    assert fingerprint_from_gx(name) == fingerprint
+    build = gx_gate._expectation
+
+    def tolerant(gxe, spec):
+        if "column" not in spec.kwargs:
+            return build(gxe, spec)
+        return type(build(gxe, spec))(**spec.kwargs, mostly=0.99)
+
+    monkeypatch.setattr(gx_gate, "_expectation", tolerant)
+    assert fingerprint_from_gx(name) != fingerprint
+    assert suite_fingerprint(CONTRACTS.source(name), CONTRACTS) == fingerprint
+
+
+def test_the_fingerprint_follows_the_contract():
+    source = CONTRACTS.source("firms")
+    shorter = CONTRACTS.model_copy(update={"max_text_length": CONTRACTS.max_text_length - 1})
+    earlier = CONTRACTS.model_copy(update={"min_date": date(1980, 1, 1)})
+    fingerprints = {suite_fingerprint(source, c) for c in (CONTRACTS, shorter, earlier)}
+    assert len(fingerprints) == 3
+    again = default_contracts().model_copy(deep=True)  # the same contract loaded again
+    assert suite_fingerprint(again.source("firms"), again) == suite_fingerprint(source, CONTRACTS)
+
+
+def test_the_fingerprint_imports_no_gx(monkeypatch):
+    """Every gate computes it first: importing GX for it cost ~2 s a run."""
+    for name in [n for n in sys.modules if n.split(".")[0] == "great_expectations"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "great_expectations", None)  # importing it now fails
+    for source in CONTRACTS.sources.values():
+        assert len(suite_fingerprint(source, CONTRACTS)) == 64
 
 
 # --- validation ----------------------------------------------------------------------------
