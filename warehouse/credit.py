@@ -486,6 +486,7 @@ def update_disclosures(
     full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["penalty_disclosures"])  # fmt: skip
     retired = table_exists(con, "retired_penalty_decisions")
+    stored = not full and table_exists(con, step)
     if full:
         con.execute(table_ddl(step, schema, replace=True))
     rows = 0
@@ -495,7 +496,10 @@ def update_disclosures(
         numbers = f"SELECT doc_no FROM penalty_decisions WHERE {part.where()}"
         if retired:
             numbers += f" UNION SELECT doc_no FROM retired_penalty_decisions WHERE {part.where()}"
-        params = [*part.params, *(part.params if retired else ())]
+        if stored:  # a decision that left the clean tables (its firm no longer in the
+            # directory, say) is still in the feed until its number is derived again
+            numbers += f" UNION SELECT doc_no FROM {step} WHERE {part.where()}"
+        params = [*part.params, *(part.params if retired else ()), *(part.params if stored else ())]
         docs = "TRUE" if full else f"doc_no IN ({numbers})"
         params = [] if full else params
         found = (
