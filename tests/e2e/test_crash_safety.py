@@ -32,7 +32,7 @@ from warehouse.connection import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 VOLATILE_COLUMNS = {"run_id", "logged_at", "ingested_at", "created_at", "first_seen", "trained_at",
-                    "plan_file", "artefact_file"}  # fmt: skip
+                    "plan_file", "artefact_file", "hashed_at_ns"}  # fmt: skip
 """Columns that record when, in which run or where (each warehouse here writes its files
 beside itself) something happened — not what was computed."""
 APPEND_ONLY_TABLES = {"ingestion_log", "warehouse_state"}
