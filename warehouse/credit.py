@@ -31,7 +31,7 @@ from models.disclosure import penalty_disclosures
 from models.engine import retired_records, score_documents, spans_of, statuses_of
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
 from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
-from models.tier_changes import moved_firms, tier_changes_from_spans
+from models.tier_changes import SPAN_COLUMNS, moved_firms, tier_changes_from_spans
 from models.tier_paths import (
     FOLLOWING_T,
     RECORD_EVENT_DATES,
@@ -816,18 +816,22 @@ def _tier_changes_of(
     con: duckdb.DuckDBPyConnection, latest: RuleSet, part: FirmSlice, since: date | None
 ) -> pl.DataFrame:
     """The tier changes of a slice of firms between their scores from `since` on (all of
-    them when None)."""
+    them when None). Only the firms whose tier moved read their spans, and only the columns
+    the causes need: most changed firms keep their tier, and the spans' texts are most of
+    their width."""
     dated = "" if since is None else "as_of >= ? AND "
     scores = _select(
         con, f"SELECT uscc, as_of, score, tier FROM credit_scores WHERE {dated}{{where}}", part,
         [] if since is None else [since],
     )  # fmt: skip
+    moved = moved_firms(scores).to_list()
+    columns = ", ".join(SPAN_COLUMNS)
     spans = _select(
         con,
-        "SELECT * EXCLUDE (rule_set_version) FROM score_reason_spans "
-        "WHERE rule_set_version = ? AND {where}",
+        f"SELECT {columns} FROM score_reason_spans WHERE rule_set_version = ? "
+        "AND uscc IN (SELECT unnest(?::VARCHAR[])) AND {where}",
         part,
-        [latest.version],
+        [latest.version, moved],
     )
     return tier_changes_from_spans(scores, spans)
 
