@@ -41,16 +41,19 @@ from models.tier_paths import (
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
+    DATED_SCHEMA,
     Changes,
     changes_since,
+    dated_groups,
     last_seq,
     log_changes,
+    log_dated_changes,
     prune_log,
     read_step,
     write_step,
 )
 from warehouse.staging import bump_generation
-from warehouse.tables import ensure_tables, insert, replace_rows, table_ddl
+from warehouse.tables import Rewritten, ensure_tables, insert, replace_rows, rewrite_rows, table_ddl
 
 RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 """The clean tables that yield credit records, in derivation order."""
@@ -275,10 +278,15 @@ def firm_slices(
             [(records,)] = con.execute("SELECT count(*) FROM credit_records").fetchall()
             count = -(-int(records) // RECORDS_PER_SLICE)
         return _range_slices(con, max(1, count))
-    firms = changes.firms.to_list()
+    return firm_chunks(changes.firms)
+
+
+def firm_chunks(firms: pl.Series) -> list[FirmSlice]:
+    """These firms in slices of `FIRMS_PER_CHUNK`."""
+    values = firms.to_list()
     return [
-        FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (firms[i : i + FIRMS_PER_CHUNK],))
-        for i in range(0, len(firms), FIRMS_PER_CHUNK)
+        FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (values[i : i + FIRMS_PER_CHUNK],))
+        for i in range(0, len(values), FIRMS_PER_CHUNK)
     ]
 
 
@@ -574,14 +582,16 @@ def update_spans(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
     """`score_reason_spans` of the firms whose records or statuses changed (every firm when
-    `full`), per official rule set, and the `score_reasons` view over them. Logs the firms
-    for the scores, tier changes and tier paths."""
+    `full`), per official rule set, and the `score_reasons` view over them. Logs, for the
+    scores and the tier changes, the firms whose spans did change, each from the first date
+    on which they did (`changed_from`)."""
     step = "score_reasons"
     fingerprint = rules_fingerprint(official)
     full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["score_reason_spans"])  # fmt: skip
     schema = schema_of("score_reason_spans")
     rows = 0
+    dated = [pl.DataFrame(schema=DATED_SCHEMA)]
     for part in _renewed_slices(con, ["score_reason_spans"], full, changes):
         derived = []
         for _, rules in official.adopted:
@@ -590,12 +600,38 @@ def update_spans(
                                  rules)  # fmt: skip
             derived.append(spans.select(list(schema)).cast(schema))
         spans = pl.concat(derived)
-        _write_slice(con, "score_reason_spans", spans, part, full)
+        if full:
+            insert(con, "score_reason_spans", spans, schema)
+        else:
+            written = rewrite_rows(con, "score_reason_spans", spans, schema,
+                                   where=part.where(), params=part.params)  # fmt: skip
+            dated.append(changed_from(written))
         rows += spans.height
     define_reasons_view(con)
-    log_changes(con, "spans", None if full else changes.firms)
+    if full:
+        log_changes(con, "spans", None)
+    else:
+        log_dated_changes(con, "spans", pl.concat(dated))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def changed_from(written: Rewritten) -> pl.DataFrame:
+    """The firms of spans deleted or inserted (`DATED_SCHEMA`), each from the earliest
+    `span_from` among them: a span counts on T when span_from ≤ T < span_until, so on a date
+    before it the firm's counting spans — its score and reasons — are as they were (a day's
+    new documents count from the day they were collected)."""
+    touched = pl.concat([written.gone.select("uscc", "span_from"),
+                         written.added.select("uscc", "span_from")])  # fmt: skip
+    earliest = pl.col("span_from").min()
+    since = pl.when(pl.col("span_from").is_null().any()).then(None).otherwise(earliest)
+    return (
+        touched.filter(pl.col("uscc").is_not_null())
+        .group_by("uscc")
+        .agg(since=since)
+        .cast(DATED_SCHEMA)
+        .sort("uscc")
+    )
 
 
 @dataclass(frozen=True)
@@ -614,8 +650,9 @@ def update_scores(
 ) -> ScoresUpdate:
     """Scores of `dates`: on a date not stored yet (or `full`), every firm of the directory;
     on a stored date, the firms whose spans changed since that date was scored
-    (`score_dates`). Other dates are history and are kept. Logs the firms for the tier
-    changes."""
+    (`score_dates`) if they changed on or before it (`changed_from`), and those that entered
+    or left the directory (a firm's scores depend on nothing else). Other dates are history
+    and are kept. Logs the firms for the tier changes."""
     ensure_tables(con, ["credit_scores", "score_dates"])
     stored = {
         (day, version): int(seq)
@@ -639,17 +676,18 @@ def update_scores(
                 by_watermark.setdefault(seen, []).append(day)
         written += _score_all(con, rules, [d for d in every_on if d in in_force])
         for seen, days in by_watermark.items():
-            changes = changes_since(con, ["spans"], seen)
+            changes = changes_since(con, ["spans", "directory"], seen)
             if changes.every:
                 every_on += days
                 written += _score_all(con, rules, days)
                 continue
-            rescored |= set(changes.firms.to_list())
-            for part in firm_slices(con, changes):
-                scores = _score_part(con, rules, days, part)
-                _store_part(con, scores, days, part)
-                written.append(scores)
-                changed |= set(scores["uscc"].to_list())
+            for since_days, firms in dated_groups(changes, days):
+                rescored |= set(firms.to_list())
+                for part in firm_chunks(firms):
+                    scores = _score_part(con, rules, since_days, part)
+                    _store_part(con, scores, since_days, part)
+                    written.append(scores)
+                    changed |= set(scores["uscc"].to_list())
     # dates no run scores again (a past processing date) keep no watermark: were one scored
     # again (a run dated back), every firm would be; month ends stay for the next runs
     con.execute(
@@ -863,15 +901,16 @@ def _append_tier_changes(
 def update_tier_paths(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, as_of: date, *, full: bool = False
 ) -> CreditUpdate:
-    """`tier_paths` and `repair_options` as of the processing date: of the firms whose spans
-    changed, and, when the date moved on, of the firms with an event since the date before
+    """`tier_paths` and `repair_options` as of the processing date: of the firms whose
+    records, statuses or directory row may have changed (`update_records` logs them), and,
+    when the date moved on, of the firms with an event since the date before
     (`models.tier_paths.firms_with_events`); every other firm's rows follow the date in
     place (`_move_on`). Every firm when the rule set changed, the date moved back, or
     `full`."""
     step = "tier_paths"
     fingerprint = rules_fingerprint(OfficialRules(()), rules.version, rules.content_sha256)
     state = read_step(con, step)
-    full, changes = _plan(con, step, ["spans"], fingerprint, full=full,
+    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["tier_paths", "repair_options"])  # fmt: skip
     before = state.processing_date if state else None
     full = full or before is None or before > as_of
