@@ -393,9 +393,9 @@ def update_records(
                 for records in _records_of(con, rules, part)
             ]
             records = pl.concat(derived) if derived else pl.DataFrame(schema=schema)
-            _drop_statuses_of_gone(con, part, records)
-            replace_rows(con, "credit_records", records, schema, where=part.where(),
-                         params=part.params)  # fmt: skip
+            written = rewrite_rows(con, "credit_records", records, schema, where=part.where(),
+                                   params=part.params)  # fmt: skip
+            _drop_statuses_of_gone(con, written.gone, records)
             rows += records.height
     log_changes(con, "records", None if full else changes.firms)
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
@@ -403,13 +403,14 @@ def update_records(
 
 
 def _drop_statuses_of_gone(
-    con: duckdb.DuckDBPyConnection, part: FirmSlice, records: pl.DataFrame
+    con: duckdb.DuckDBPyConnection, deleted: pl.DataFrame, records: pl.DataFrame
 ) -> None:
-    """Delete the status rows of the slice's records that are no longer derived (`records`
-    are the new ones); `update_statuses` rewrites the others' where they differ."""
+    """Delete the status rows of the slice's records that are no longer derived: of the
+    stored rows `rewrite_rows` deleted (`deleted`; a stored row of a record no longer
+    derived cannot have been kept), those whose record is not among the new ones
+    (`records`). `update_statuses` rewrites the others' where they differ."""
     keys = ["record_id", "rule_set_version"]
-    stored = _select(con, "SELECT record_id, rule_set_version FROM credit_records WHERE {where}",
-                     part)  # fmt: skip
+    stored = deleted.select(keys).unique()
     gone = stored.join(records.select(keys), on=keys, how="anti", nulls_equal=True)
     if gone.height:
         con.from_arrow(gone.to_arrow()).query(
