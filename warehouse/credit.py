@@ -28,9 +28,15 @@ from models.credit_records import (
 )
 from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.disclosure import penalty_disclosures
-from models.engine import retired_records, score_documents, spans_of, statuses_of
+from models.engine import (
+    STATUS_RECORD_COLUMNS,
+    retired_records,
+    score_documents,
+    spans_of,
+    statuses_of,
+)
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
-from models.scoring import SPAN_SUM_SCHEMA, scores_from_sums
+from models.scoring import RECORD_COLUMNS, SPAN_SUM_SCHEMA, scores_from_sums
 from models.tier_changes import SPAN_COLUMNS, moved_firms, tier_changes_from_spans
 from models.tier_paths import (
     FOLLOWING_T,
@@ -320,6 +326,10 @@ def _select(
     return query(con, sql.replace("{where}", part.where()), [*params, *part.params])
 
 
+def _columns(names: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
 def _renewed_slices(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str], full: bool, changes: Changes
 ) -> Iterator[FirmSlice]:
@@ -466,7 +476,8 @@ def update_statuses(
         for _, rules in official.adopted:
             records = _select(
                 con,
-                "SELECT * FROM credit_records WHERE rule_set_version = ? AND {where}",
+                f"SELECT {_columns(STATUS_RECORD_COLUMNS)} FROM credit_records "
+                "WHERE rule_set_version = ? AND {where}",
                 part,
                 [rules.version],
             )
@@ -560,10 +571,13 @@ def _disclosures_of(
 
 
 def _engine_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice) -> EngineInputs:
-    """Records and statuses under `rules` and the directory firms, of one slice of firms."""
+    """Records (the columns the spans and the tier paths read: `models.scoring.
+    RECORD_COLUMNS`) and statuses under `rules` and the directory firms, of one slice of
+    firms."""
     records = _select(
         con,
-        "SELECT * FROM credit_records WHERE rule_set_version = ? AND {where}",
+        f"SELECT {_columns(RECORD_COLUMNS)} FROM credit_records WHERE rule_set_version = ? "
+        "AND {where}",
         part,
         [rules.version],
     )
