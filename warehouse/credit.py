@@ -24,6 +24,7 @@ from models.credit_records import (
     PENALTY_LOOKUP,
     in_record_order,
     overdue_vetoes,
+    source_columns,
     source_records,
 )
 from models.credit_schema import RECORD_STATUS_SCHEMA
@@ -119,9 +120,10 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
     for name in RECORD_SOURCES:
         [(documents,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
         slices = max(1, -(-documents // DOCUMENTS_PER_PART))
+        columns = _columns(source_columns(name, rules))
         for i in range(slices):
             where, at = "WHERE hash(uscc) % ? = ?", [slices, i]
-            part = query(con, f'SELECT * FROM "{name}" {where}', at)
+            part = query(con, f'SELECT {columns} FROM "{name}" {where}', at)
             # the same firms' penalty decisions: the fact a circular or notice may record
             penalties = (
                 query(con, f"SELECT {lookup} FROM penalty_decisions {where}", at)
@@ -441,7 +443,8 @@ def _records_of(
     penalties = _select(con, f"SELECT {lookup} FROM penalty_decisions WHERE {{where}}", part)
     failed: list[pl.DataFrame] = []
     for name in RECORD_SOURCES:
-        docs = _select(con, f'SELECT * FROM "{name}" WHERE {{where}}', part)
+        columns = _columns(source_columns(name, rules))  # not the texts no record uses
+        docs = _select(con, f'SELECT {columns} FROM "{name}" WHERE {{where}}', part)
         if docs.height:
             same_fact = penalties if name in SAME_FACT_SOURCES else None
             records = in_record_order(source_records(name, docs, rules, same_fact)).collect()

@@ -1,8 +1,9 @@
-"""The columns of `credit_records` the engine declares it reads (`models.scoring.
-RECORD_COLUMNS` for the spans and the tier paths, `models.engine.STATUS_RECORD_COLUMNS` for
-the statuses) are enough: the incremental steps read only those from storage, and on
-generated records with vetoes on grounds, same-fact links, withdrawals and cases, the
-results are those of the whole rows."""
+"""The columns the credit steps read from storage are enough: of `credit_records`, those
+the engine declares it reads (`models.scoring.RECORD_COLUMNS` for the spans and the tier
+paths, `models.engine.STATUS_RECORD_COLUMNS` for the statuses), and of each source table,
+those its records are derived from (`models.credit_records.source_columns`). On generated
+data with vetoes on grounds, same-fact links, withdrawals and cases, the results are those
+of the whole rows."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import polars as pl
 import pytest
 
 from generator import generate
-from models.credit_records import derive_credit_records
+from models.credit_records import (
+    EVIDENCE_TYPES,
+    derive_credit_records,
+    in_record_order,
+    source_columns,
+    source_records,
+)
 from models.credit_schema import CREDIT_RECORD_SCHEMA
 from models.engine import STATUS_RECORD_COLUMNS, spans_of, statuses_of
 from models.rules import default_rule_set
@@ -48,3 +55,17 @@ def test_the_declared_record_columns_are_all_the_engine_reads(seed: int) -> None
         strict=True,
     ):
         assert got.height and got.equals(expected)
+
+
+@pytest.mark.parametrize("source", list(EVIDENCE_TYPES))
+def test_a_source_read_in_the_columns_its_records_use_gives_the_same_records(source: str) -> None:
+    """`source_columns` (polars' projection of the builders' plan) leaves out the texts no
+    record uses, and the records of the narrow rows are those of the whole rows."""
+    frames = generate(5, firms=120, years=5, start_year=2021, intensity=3.0)
+    frame, penalties = frames[source], frames["penalty_decisions"]
+    columns = source_columns(source, RULES)
+    assert "uscc" in columns and len(columns) < frame.width
+    expected = in_record_order(source_records(source, frame, RULES, penalties)).collect()
+    narrow = frame.select(c for c in columns if c in frame.columns)  # generated: no optional
+    got = in_record_order(source_records(source, narrow, RULES, penalties)).collect()
+    assert expected.height and got.equals(expected)  # in record order, as every caller sorts
