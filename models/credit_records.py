@@ -16,9 +16,10 @@ the derivation"; this module follows that list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from models.contracts import default_contracts
 from models.credit_schema import CREDIT_RECORD_SCHEMA
@@ -69,7 +70,10 @@ def in_record_order(records: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def source_records(
-    source: str, frame: pl.DataFrame, rules: RuleSet, penalties: pl.DataFrame | None = None
+    source: str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    rules: RuleSet,
+    penalties: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """The records of one source, unsorted; sources yield disjoint records (the record id
     starts with the source), so the pipeline derives and stores one source at a time and
@@ -92,6 +96,31 @@ def source_records(
         case _:
             parts = _inspection_records(documents, rules)
     return pl.concat(parts, how="vertical")
+
+
+def source_columns(source: str, rules: RuleSet) -> list[str]:
+    """The columns of clean table `source` that `source_records` reads under `rules` (with
+    the penalty decisions a document may record the fact of), in the table's order.
+
+    Asked of polars itself: the records are derived from an empty stand-in for the table
+    that notes which columns the optimiser's projection asks it for — every expression of
+    the plan, whatever the data — so a reader that fetches only these (the other columns
+    would be read as null by `conform_source`) derives the same records as from whole rows,
+    and no list is kept in step with the builders by hand.
+    """
+    schema = clean_schema(default_contracts().source(source))
+    asked: set[str] = set()
+
+    def stand_in(
+        with_columns: list[str] | None, predicate: object, n_rows: object, batch_size: object
+    ) -> Iterator[pl.DataFrame]:
+        names = schema.names() if with_columns is None else with_columns
+        asked.update(names)
+        yield pl.DataFrame(schema=schema).select(names)
+
+    penalties = pl.DataFrame(schema=clean_schema(default_contracts().source("penalty_decisions")))
+    source_records(source, register_io_source(stand_in, schema=schema), rules, penalties).collect()
+    return [name for name in schema.names() if name in asked]
 
 
 # --- one builder per source ------------------------------------------------------------------
@@ -607,14 +636,14 @@ def _has_any(column: str, values: tuple[str, ...]) -> pl.Expr:
     return pl.col(column).list.eval(pl.element().is_in(list(values))).list.any().fill_null(False)
 
 
-def conform_source(frame: pl.DataFrame, source: str) -> pl.LazyFrame:
+def conform_source(frame: pl.DataFrame | pl.LazyFrame, source: str) -> pl.LazyFrame:
     """The frame with every canonical column of clean table `source`, typed as there;
     columns it lacks (optional ones, lineage) are null, columns it adds are dropped.
 
     Lets the engine read a clean table from the warehouse and a ten-row test frame alike.
     """
     schema = clean_schema(default_contracts().source(source))
-    present = set(frame.columns)
+    present = set(frame.collect_schema().names())
     return frame.lazy().select(
         (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()

@@ -52,6 +52,28 @@ WITHDRAWN = "withdrawn"
 (`models.supersession`): it counts before that day, never after."""
 
 
+STATUS_RECORD_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "uscc",
+    "evidence_doc_no",
+    "evidence_valid",
+    "polarity",
+    "category",
+    "severity",
+    "valid_from",
+    "segment_until",
+    "collected_on",
+    "veto",
+    "retired_on",
+    "grounds",
+    "grounds_needed",
+    "same_fact_as",
+)
+"""The columns of `credit_records` that `statuses_of` reads: a caller reading the records
+from storage for it needs no other. (`models.grounds` derives nothing from records without
+`grounds` or `same_fact_as`: both are here.)"""
+
+
 def statuses_of(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """The status history of the records: from the credit cases (objections, repairs), from
     the retirement of the files they came from, and what follows from those for the records

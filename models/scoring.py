@@ -132,6 +132,20 @@ _REASON_TEXT = [
 ]
 """Columns a reason copies from its record; spans carry only the record's row number."""
 
+RECORD_COLUMNS: tuple[str, ...] = (
+    *_REASON_TEXT,
+    "points",
+    "segment_from",
+    "segment_until",
+    "collected_on",
+    "evidence_valid",
+    "veto",
+)
+"""The columns of `credit_records` that `reason_spans` and `score_timeline` read: a caller
+reading the records from storage for them needs no other (a missing one is an error, never
+a silent null). Not the source, rule set, retirement date and grounds: their effects reach
+the spans through the statuses."""
+
 
 @dataclass(frozen=True)
 class Scores:

@@ -15,6 +15,10 @@ from models.credit_schema import TIER_CHANGE_SCHEMA
 
 _PAIR = ["uscc", "from_as_of", "to_as_of"]
 
+SPAN_COLUMNS = ("uscc", "record_id", "points", "span_from", "span_until")
+"""What `tier_changes_from_spans` reads of the spans: a caller reading them from storage
+needs no other column (nor the spans of firms without a tier change: `moved_firms`)."""
+
 
 def tier_changes(scores: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
     """`tier_changes` (TIER_CHANGE_SCHEMA) from `credit_scores` and `score_reasons`.
@@ -66,7 +70,7 @@ def tier_changes_from_spans(scores: pl.DataFrame, spans: pl.DataFrame) -> pl.Dat
         pairs.lazy()
         .select(_PAIR)
         .join(
-            spans.lazy().select("uscc", "record_id", "points", "span_from", "span_until"),
+            spans.lazy().select(SPAN_COLUMNS),
             on="uscc",
         )
         .with_columns(before=counted("from_as_of"), after=counted("to_as_of"))

@@ -242,8 +242,11 @@ DERIVATION_STATE_SCHEMA = pl.Schema(
 )
 """Per derivation step: its last processing date, fingerprint and change-log watermark."""
 
-CHANGE_LOG_SCHEMA = pl.Schema({"seq": pl.Int64(), "layer": pl.Utf8(), "uscc": pl.Utf8()})
-"""Firms whose inputs of a layer changed (null: every firm), for the next layer's step."""
+CHANGE_LOG_SCHEMA = pl.Schema(
+    {"seq": pl.Int64(), "layer": pl.Utf8(), "uscc": pl.Utf8(), "since": pl.Date()}
+)
+"""Firms whose inputs of a layer changed (null: every firm), for the next layer's step; with
+`since`, the first as-of date on which they changed (null: any date)."""
 
 UNVALIDATED_KEYS_SCHEMA = pl.Schema({"source": pl.Utf8(), "row_key": pl.Utf8()})
 """Key groups of each clean table written since the quality gate last passed it (the key as

@@ -10,8 +10,13 @@ it describes):
   (The quality gate's `gate:<source>` and the rounds' public lists, `public:<round_id>`
   — `warehouse.round_feedback` — keep their fingerprints there too.)
 - `change_log` — the firms whose inputs of the next layer changed, appended by the step
-  that changed them (`clean` → `records` → `spans` → `scores`); a row without a firm
-  means "every firm" (a full rebuild). Each consumer reads the entries after its watermark.
+  that changed them (`clean` → `records` → `spans` → `scores`, and `directory` for the
+  firms whose directory row changed); a row without a firm means "every firm" (a full
+  rebuild). Each consumer reads the entries after its watermark. A `spans` entry names
+  only a firm whose stored spans did change, with `since`: the first as-of date on which
+  they did (a span counts from its `span_from`), so the scores of stored dates are derived
+  again only for those firms and from that date (a day's new documents count from the
+  day: no stored date changes).
 - `score_dates` — per stored as-of date, the position in the log its scores reflect (a
   date scored by a run with fewer partitions keeps its own watermark).
 - `unvalidated_keys` — the key groups of each clean table the quality gate has not yet
@@ -125,16 +130,25 @@ def last_seq(con: duckdb.DuckDBPyConnection) -> int:
 def log_changes(
     con: duckdb.DuckDBPyConnection, layer: str, firms: Iterable[str | None] | None
 ) -> int:
-    """Append the firms whose `layer` changed (`None`: every firm); returns the new seq."""
+    """Append the firms whose `layer` changed (`None`: every firm), on any date; returns the
+    new seq."""
+    values = [ALL_FIRMS] if firms is None else sorted({f for f in firms if f is not None})
+    dated = pl.DataFrame({"uscc": values, "since": [None] * len(values)}, schema=DATED_SCHEMA)
+    return log_dated_changes(con, layer, dated)
+
+
+DATED_SCHEMA = pl.Schema({"uscc": pl.Utf8(), "since": pl.Date()})
+"""Firms with the first as-of date on which their rows changed (null: any date)."""
+
+
+def log_dated_changes(con: duckdb.DuckDBPyConnection, layer: str, firms: pl.DataFrame) -> int:
+    """Append the firms (`DATED_SCHEMA`: each once) whose `layer` changed from `since` on;
+    returns the new seq."""
     ensure_state(con)
     seq = last_seq(con) + 1
-    values = [ALL_FIRMS] if firms is None else sorted({f for f in firms if f is not None})
-    if not values:
+    if firms.is_empty():
         return seq - 1
-    frame = pl.DataFrame(
-        {"seq": [seq] * len(values), "layer": [layer] * len(values), "uscc": values},
-        schema=schema_of("change_log"),
-    )
+    frame = firms.select(seq=pl.lit(seq), layer=pl.lit(layer), uscc="uscc", since="since")
     insert(con, "change_log", frame, schema_of("change_log"))
     write_step(con, LOG_COUNTER, seq=seq, processing_date=None, fingerprint=None)
     return seq
@@ -147,6 +161,7 @@ class Changes:
     every: bool
     firms: pl.Series
     upto: int  # the highest seq read
+    since: pl.DataFrame | None = None  # DATED_SCHEMA of `firms` (None: any date for each)
 
     @property
     def none(self) -> bool:
@@ -154,17 +169,49 @@ class Changes:
 
 
 def changes_since(con: duckdb.DuckDBPyConnection, layers: Sequence[str], after: int) -> Changes:
+    """The firms logged for `layers` after the watermark `after`, each with the earliest
+    `since` of its entries (null if one has none)."""
     ensure_state(con)
     upto = last_seq(con)
     rows = query(
         con,
-        "SELECT DISTINCT uscc FROM change_log WHERE layer IN (SELECT unnest(?::VARCHAR[])) "
-        "AND seq > ?",
+        "SELECT uscc, CASE WHEN count(since) = count(*) THEN min(since) END AS since "
+        "FROM change_log WHERE layer IN (SELECT unnest(?::VARCHAR[])) AND seq > ? "
+        "GROUP BY uscc ORDER BY uscc",
         [list(layers), after],
+    ).cast(DATED_SCHEMA)
+    every = bool(rows["uscc"].is_null().any())
+    dated = rows.filter(pl.col("uscc").is_not_null())
+    return Changes(every, dated["uscc"], upto, dated)
+
+
+DATED_GROUPS = 4
+"""At most this many groups of firms (`dated_groups`): each costs a scan of the stored rows."""
+
+
+def dated_groups(
+    changes: Changes, days: Sequence[date], most: int = DATED_GROUPS
+) -> list[tuple[list[date], pl.Series]]:
+    """The changed firms grouped by the dates of `days` they must be derived again on: each
+    firm the dates from its `since` on (every date when not known), none when that is after
+    the last. At most `most` groups: the earliest are merged (a firm derived again on more
+    dates than it needs gets the same rows)."""
+    ordered = sorted(set(days))
+    since = changes.since
+    if since is None:
+        since = pl.DataFrame({"uscc": changes.firms}).with_columns(since=pl.lit(None, pl.Date))
+    first = pl.Series(ordered, dtype=pl.Date).search_sorted(
+        since["since"].fill_null(date.min), side="left"
     )
-    firms = rows["uscc"]
-    every = bool(firms.is_null().any())
-    return Changes(every, firms.drop_nulls().sort(), upto)
+    firsts = since.select("uscc", first=first).filter(pl.col("first") < len(ordered))
+    kept = sorted(set(firsts["first"].to_list()))[-(most - 1) :] if most > 1 else []
+    firsts = firsts.with_columns(
+        first=pl.when(pl.col("first").is_in(kept)).then("first").otherwise(pl.col("first").min())
+    )
+    return [
+        (ordered[k:], group["uscc"].sort())
+        for (k,), group in sorted(firsts.group_by("first"), key=lambda kv: kv[0][0])
+    ]
 
 
 def prune_log(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,10 +219,14 @@ def prune_log(con: duckdb.DuckDBPyConnection) -> None:
     ensure_state(con)
     consumers = {
         "clean": ["credit_records"],
-        "records": ["credit_record_status", "score_reasons"],
-        "spans": ["tier_changes", "tier_paths"],
+        "records": ["credit_record_status", "score_reasons", "penalty_disclosures",
+                    "tier_paths"],
+        "spans": ["tier_changes"],
+        "directory": [],
         "scores": ["tier_changes"],
-    }
+    }  # fmt: skip
+    by_dates = {"spans", "directory"}  # read by the scores of each stored date too
+    [(dates_low,)] = con.execute("SELECT min(seq) FROM score_dates").fetchall()
     for layer, steps in consumers.items():
         rows = con.execute(
             "SELECT count(*), min(seq) FROM derivation_state "
@@ -183,11 +234,10 @@ def prune_log(con: duckdb.DuckDBPyConnection) -> None:
             [steps],
         ).fetchall()
         found, lowest = rows[0]
+        if layer in by_dates and dates_low is not None:
+            lowest = min(int(lowest), int(dates_low)) if lowest is not None else dates_low
         if found < len(steps) or lowest is None:
             continue
-        if layer == "spans":
-            [(dates_low,)] = con.execute("SELECT min(seq) FROM score_dates").fetchall()
-            lowest = min(int(lowest), int(dates_low)) if dates_low is not None else lowest
         con.execute("DELETE FROM change_log WHERE layer = ? AND seq <= ?", [layer, lowest])
 
 

@@ -584,6 +584,8 @@ def update_clean(
     write_step(con, step, seq=0, processing_date=today, fingerprint=fingerprint)
     if name in CREDIT_INPUTS:
         log_changes(con, "clean", None if full else firms)
+    if name == "firms":  # the directory: which firms are scored on every stored date
+        log_changes(con, "directory", None if full else firms)
     current = signatures.filter("current")["file_sha256"]
     files = registry.filter(pl.col("sha256").is_in(current.implode()))
     [(rows,)] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()

@@ -12,6 +12,7 @@ tables exist (catalogue).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -88,6 +89,18 @@ def replace_slice(
     insert(con, name, frame, schema)
 
 
+@dataclass(frozen=True)
+class Rewritten:
+    """What `rewrite_rows` wrote: the stored rows it deleted and the rows it inserted."""
+
+    gone: pl.DataFrame
+    added: pl.DataFrame
+
+    @property
+    def rows(self) -> int:
+        return self.gone.height + self.added.height
+
+
 def replace_rows(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -97,8 +110,22 @@ def replace_rows(
     where: str,
     params: Sequence[object] = (),
 ) -> int:
+    """`rewrite_rows`; returns the rows deleted plus the rows inserted."""
+    return rewrite_rows(con, name, frame, schema, where=where, params=params).rows
+
+
+def rewrite_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    frame: pl.DataFrame,
+    schema: pl.Schema,
+    *,
+    where: str,
+    params: Sequence[object] = (),
+) -> Rewritten:
     """Make the rows of `name` that satisfy `where` (an SQL condition on its columns) equal to
-    `frame`, writing only the difference; returns the rows deleted plus the rows inserted.
+    `frame`, writing only the difference; returns the rows deleted and the rows inserted
+    (the caller may log what changed).
 
     Why: an incremental step derives again every row of the firms a change touches, but most
     of them come out as they were (a firm's one new decision leaves its other records, spans
@@ -121,21 +148,22 @@ def replace_rows(
     if old_hash.is_duplicated().any() or new_hash.is_duplicated().any():
         con.execute(f'DELETE FROM "{name}" WHERE {where}', bound)
         insert(con, name, typed, schema)
-        return stored.height + typed.height
+        return Rewritten(stored_rows, typed)
     old_index = pl.DataFrame({"_h": old_hash, "_old": pl.int_range(stored.height, eager=True)})
     new_index = pl.DataFrame({"_h": new_hash, "_new": pl.int_range(typed.height, eager=True)})
     pairs = old_index.join(new_index, on="_h")
     before, after = stored_rows[pairs["_old"]], typed[pairs["_new"]]
     same = [before[c].eq_missing(after[c]).fill_null(False) for c in schema]
     kept = pairs.filter(pl.select(pl.all_horizontal(same)).to_series())
-    gone = stored["_row"].filter(~pl.int_range(stored.height, eager=True).is_in(kept["_old"]))
+    dropped = ~pl.int_range(stored.height, eager=True).is_in(kept["_old"])
+    gone = stored["_row"].filter(dropped)
     added = typed.filter(~pl.int_range(typed.height, eager=True).is_in(kept["_new"]))
     if gone.len():
         con.from_arrow(gone.to_frame().to_arrow()).query(
             "_gone", f'DELETE FROM "{name}" WHERE rowid IN (SELECT _row FROM _gone)'
         )
     insert(con, name, added, schema)
-    return gone.len() + added.height
+    return Rewritten(stored_rows.filter(dropped), added)
 
 
 def append(

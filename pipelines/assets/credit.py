@@ -38,6 +38,9 @@ from warehouse.tables import replace_table
 ENGINE_VERSION = "credit-engine-2"
 """Bumped when the engine's code changes what it computes (Dagster marks assets stale)."""
 
+REASON_CHECK_COLUMNS = ("uscc", "as_of", "points")
+"""What `unexplained_scores` reads of the reasons (not their texts and record ids)."""
+
 SCORE_PARTITIONS = dg.MonthlyPartitionsDefinition(
     start_date=default_rule_set().effective_from.isoformat(),
     end_offset=1,  # include the running month: its scores are the latest ones
@@ -190,7 +193,7 @@ def credit_scores(
         for rule_set, in_force in official.partition(dates):
             ends = sorted({in_force[0], in_force[-1]})
             checked += ends
-            reasons = read_reasons(con, ends)
+            reasons = read_reasons(con, ends, REASON_CHECK_COLUMNS)
             mine = query(
                 con,
                 "SELECT * FROM credit_scores WHERE as_of IN (SELECT unnest(?::DATE[]))",

@@ -1,8 +1,9 @@
 """Incremental runs give exactly the tables of a full rebuild from the archive.
 
 The property: after any sequence of runs — files added, files replaced at their path (a new
-version supersedes the old one), files withdrawn (`renfang withdraw`), the processing date
-moving on — a run that derives again only what changed leaves every table as a full
+version supersedes the old one), files withdrawn (`renfang withdraw`, alone or with new
+documents of the same firms), firms entering the directory (one named by no document), the
+processing date moving on — a run that derives again only what changed leaves every table as a full
 rebuild from the same archive would (same content hash), watermarks aside.
 
 Each example starts from a small generated industry, then applies random steps; after each
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from fixtures.hashes import table_hashes
@@ -34,6 +36,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from generator import generate
+from generator.uscc import make_usccs
 from models.contracts import SOURCE_ORDER, default_contracts
 from models.periods import scoring_dates
 from models.rules import default_rule_set
@@ -306,11 +309,38 @@ STEP = st.one_of(
     st.tuples(st.just("revert"), st.integers(0, 20), st.just(0)),
     st.tuples(st.just("restate"), st.integers(0, 20), st.integers(1, 50)),
     st.tuples(st.just("withdraw"), st.integers(0, 20), st.integers(-400, 0)),
+    st.tuples(st.just("withdraw_add"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
     st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
     st.tuples(st.just("lose"), st.integers(0, 2), st.just(0)),
 )  # fmt: skip
+
+
+def quiet_firm(firms: pl.DataFrame) -> pl.DataFrame:
+    """A directory row of a firm no document names (a valid USCC of no generated firm): it
+    is scored and has a tier path although none of its records, spans or cases changed."""
+    known = set(firms["uscc"].to_list())
+    codes = make_usccs(np.full(9, 310101), np.arange(10**8 - 9, 10**8), np.zeros(9, dtype=bool))
+    uscc = next(str(code) for code in codes if code not in known)
+    return firms.head(1).with_columns(uscc=pl.lit(uscc), name=pl.lit("上海静默人防设备有限公司"))
+
+
+def withdraw(world: World, file: int, days: int) -> tuple[str, Path]:
+    """Withdraw the latest version of one of the files, from `days` after today (back-dated
+    when negative); returns its source and path."""
+    source, path = world.files[file % len(world.files)]
+    with world.warehouse.transaction() as con:
+        found = con.execute(
+            "SELECT sha256 FROM landing_files WHERE source = ? AND file = ? "
+            "ORDER BY first_seen_at DESC LIMIT 1",
+            [source, path.relative_to(world.root / "landing").as_posix()],
+        ).fetchall()
+        if found:
+            on = world.today + timedelta(days=days)
+            now = datetime.now(UTC).replace(tzinfo=None)
+            record_event(con, FileEvent(source, found[0][0], "withdrawn", on, now, "t", "撤回"))
+    return source, path
 
 
 def apply(world: World, step: tuple, number: int) -> None:
@@ -339,21 +369,18 @@ def apply(world: World, step: tuple, number: int) -> None:
         path = sorted(world.originals)[a % len(world.originals)]
         path.write_bytes(world.originals[path])
     elif kind == "withdraw":
-        source, path = world.files[a % len(world.files)]
-        with world.warehouse.transaction() as con:
-            found = con.execute(
-                "SELECT sha256 FROM landing_files WHERE source = ? AND file = ? "
-                "ORDER BY first_seen_at DESC LIMIT 1",
-                [source, path.relative_to(world.root / "landing").as_posix()],
-            ).fetchall()
-            if found:
-                on = world.today + timedelta(days=b)
-                now = datetime.now(UTC).replace(tzinfo=None)
-                record_event(con, FileEvent(source, found[0][0], "withdrawn", on, now, "t", "撤回"))
-    elif kind == "firms":
-        world.add(
-            "firms", f"{tag}.csv", world.frames["firms"].filter(pl.int_range(pl.len()) % 5 == 0)
-        )
+        withdraw(world, a, b)
+    elif kind == "withdraw_add":  # in one run: a file withdrawn back-dated, its firms' new
+        source, path = withdraw(world, a, b)  # documents (spans changing from two dates)
+        held = pl.read_csv(path, infer_schema=False)
+        if source in RECORD_SOURCES and "uscc" in held.columns:
+            mine = world.frames[source].filter(pl.col("uscc").is_in(held["uscc"].implode()))
+            if mine.height:
+                world.add(source, f"{tag}.csv", varied(mine, source, [2, 3, 2], tag))
+    elif kind == "firms":  # the held-back firms, and one without any document
+        firms = world.frames["firms"]
+        held_back = firms.filter(pl.int_range(pl.len()) % 5 == 0)
+        world.add("firms", f"{tag}.csv", pl.concat([held_back, quiet_firm(firms)]))
     elif kind == "advance":
         world.today += timedelta(days=a)
     elif kind == "advance_to":  # onto the next such day (b = 0) or the day before (b = -1)
@@ -391,6 +418,9 @@ def apply(world: World, step: tuple, number: int) -> None:
 # the firm directory withdrawn: every decision leaves the clean tables (unknown firm), and the
 # penalty feed must drop them too (it kept them: found by the quality gate's property test)
 @example(seed=42, steps=[("withdraw", 0, 0)])
+# a file withdrawn back-dated and its firms' new documents in one run: spans change from
+# several dates, the scores of stored dates must be derived again from the earliest
+@example(seed=7, steps=[("withdraw_add", 5, -100)])
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):

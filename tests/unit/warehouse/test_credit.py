@@ -27,9 +27,9 @@ from models.scoring import (
     with_scoring_columns,
 )
 from warehouse.catalogue import schema_of, versioned
-from warehouse.credit import FirmSlice, span_sums
+from warehouse.credit import FirmSlice, changed_from, span_sums
 from warehouse.migrations import MIGRATIONS
-from warehouse.tables import insert, table_ddl
+from warehouse.tables import insert, rewrite_rows, table_ddl
 
 DATES = [date(2022, 6, 30), date(2023, 12, 31), date(2024, 2, 29), date(2025, 12, 31)]
 RULES = default_rule_set()
@@ -170,3 +170,41 @@ def test_the_v6_migration_computes_the_scoring_columns_as_the_engine_does(
         assert isinstance(got, pl.DataFrame)
         expected = with_scoring_columns(raw).select(REASON_SPAN_SCHEMA.names())
         assert got.cast(REASON_SPAN_SCHEMA).equals(expected.cast(REASON_SPAN_SCHEMA))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spans_and_dates(), spans_and_dates(), st.data())
+def test_a_firm_scores_as_before_on_the_dates_before_its_spans_changed(
+    case: tuple, other: tuple, data: st.DataObject
+) -> None:
+    """Stored spans rewritten with some of them dropped and others added: on every date
+    before the first one `changed_from` logs for a firm (on every date, for a firm it does
+    not log), the firm's score is the one of the old spans — what lets the scores of
+    stored dates be derived again only from that date (`update_scores`)."""
+    old_raw, dates = case
+    kept = data.draw(st.lists(st.booleans(), min_size=old_raw.height, max_size=old_raw.height))
+    new_raw = pl.concat([old_raw.filter(pl.Series(kept, dtype=pl.Boolean)), other[0]])
+    order = ["uscc", "record_id", "segment", "span_from"]
+    old, new = (
+        with_scoring_columns(raw.sort(order)).select(REASON_SPAN_SCHEMA.names())
+        for raw in (old_raw, new_raw)
+    )
+    con = stored(old)
+    schema = schema_of("score_reason_spans")
+    written = rewrite_rows(con, "score_reason_spans",
+                           new.with_columns(rule_set_version=pl.lit(RULES.version)), schema,
+                           where="TRUE")  # fmt: skip
+    since = changed_from(written)
+    assert since["uscc"].is_unique().all()
+
+    days = sorted({*dates, *other[1], *since["since"].drop_nulls().to_list()})
+    before = scores_from_spans(old, FIRMS, RULES, days)
+    after = scores_from_spans(new, FIRMS, RULES, days)
+    keys = ["uscc", "as_of"]
+    compared = before.join(after, on=keys, suffix="_new").join(since, on="uscc", how="left")
+    unchanged = compared.filter(
+        pl.col("uscc").is_in(since["uscc"].implode()).not_()
+        | (pl.col("since").is_not_null() & (pl.col("as_of") < pl.col("since")))
+    )
+    for column in (c for c in before.columns if c not in keys):
+        assert unchanged[column].eq_missing(unchanged[f"{column}_new"]).all(), column

@@ -1,0 +1,71 @@
+"""The columns the credit steps read from storage are enough: of `credit_records`, those
+the engine declares it reads (`models.scoring.RECORD_COLUMNS` for the spans and the tier
+paths, `models.engine.STATUS_RECORD_COLUMNS` for the statuses), and of each source table,
+those its records are derived from (`models.credit_records.source_columns`). On generated
+data with vetoes on grounds, same-fact links, withdrawals and cases, the results are those
+of the whole rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from generator import generate
+from models.credit_records import (
+    EVIDENCE_TYPES,
+    derive_credit_records,
+    in_record_order,
+    source_columns,
+    source_records,
+)
+from models.credit_schema import CREDIT_RECORD_SCHEMA
+from models.engine import STATUS_RECORD_COLUMNS, spans_of, statuses_of
+from models.rules import default_rule_set
+from models.scoring import RECORD_COLUMNS
+from models.tier_paths import tier_paths
+
+RULES = default_rule_set()
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_declared_record_columns_are_all_the_engine_reads(seed: int) -> None:
+    frames = generate(seed, firms=120, years=5, start_year=2021, intensity=3.0)
+    records = derive_credit_records(frames, RULES)
+    # some records of a withdrawn file: their statuses and spans change
+    records = records.with_columns(
+        retired_on=pl.when(pl.int_range(pl.len()) % 40 == 0).then(date(2024, 6, 30))
+    )
+    cases, firms = frames["credit_cases"], frames["firms"]
+    assert set(RECORD_COLUMNS) < set(CREDIT_RECORD_SCHEMA)
+    assert set(STATUS_RECORD_COLUMNS) < set(CREDIT_RECORD_SCHEMA)
+    assert records["grounds"].list.len().sum() and records["same_fact_as"].is_not_null().any()
+
+    statuses = statuses_of(records, cases, RULES)
+    assert statuses.height and statuses["status"].n_unique() >= 3
+    assert statuses_of(records.select(STATUS_RECORD_COLUMNS), cases, RULES).equals(statuses)
+
+    narrow = records.select(RECORD_COLUMNS)
+    spans = spans_of(records, statuses, firms, RULES)
+    assert spans.height and spans_of(narrow, statuses, firms, RULES).equals(spans)
+    for got, expected in zip(
+        tier_paths(narrow, statuses, firms, RULES, date(2025, 12, 31)),
+        tier_paths(records, statuses, firms, RULES, date(2025, 12, 31)),
+        strict=True,
+    ):
+        assert got.height and got.equals(expected)
+
+
+@pytest.mark.parametrize("source", list(EVIDENCE_TYPES))
+def test_a_source_read_in_the_columns_its_records_use_gives_the_same_records(source: str) -> None:
+    """`source_columns` (polars' projection of the builders' plan) leaves out the texts no
+    record uses, and the records of the narrow rows are those of the whole rows."""
+    frames = generate(5, firms=120, years=5, start_year=2021, intensity=3.0)
+    frame, penalties = frames[source], frames["penalty_decisions"]
+    columns = source_columns(source, RULES)
+    assert "uscc" in columns and len(columns) < frame.width
+    expected = in_record_order(source_records(source, frame, RULES, penalties)).collect()
+    narrow = frame.select(c for c in columns if c in frame.columns)  # generated: no optional
+    got = in_record_order(source_records(source, narrow, RULES, penalties)).collect()
+    assert expected.height and got.equals(expected)  # in record order, as every caller sorts
