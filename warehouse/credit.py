@@ -60,7 +60,7 @@ from warehouse.incremental import (
     write_step,
 )
 from warehouse.staging import bump_generation
-from warehouse.tables import Rewritten, ensure_tables, insert, replace_rows, rewrite_rows, table_ddl
+from warehouse.tables import Rewritten, ensure_tables, insert, rewrite_rows, table_ddl
 
 RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 """The clean tables that yield credit records, in derivation order."""
@@ -347,11 +347,11 @@ def _write_slice(
     con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, part: FirmSlice, full: bool
 ) -> None:
     """A slice's derived rows: appended to a table made anew, else written over the slice's
-    stored rows where they differ (`replace_rows`)."""
+    stored rows where they differ (`rewrite_rows`)."""
     if full:
         insert(con, table, rows, schema_of(table))
     else:
-        replace_rows(con, table, rows, schema_of(table), where=part.where(), params=part.params)
+        rewrite_rows(con, table, rows, schema_of(table), where=part.where(), params=part.params)
 
 
 def _plan(
@@ -490,7 +490,7 @@ def update_statuses(
             insert(con, "credit_record_status", statuses, schema)
         else:  # the rows of records that still exist (`update_records` took the rest)
             where = f"record_id IN (SELECT record_id FROM credit_records WHERE {part.where()})"
-            replace_rows(con, "credit_record_status", statuses, schema, where=where,
+            rewrite_rows(con, "credit_record_status", statuses, schema, where=where,
                          params=part.params)  # fmt: skip
         rows += statuses.height
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
@@ -541,7 +541,7 @@ def update_disclosures(
         if full:
             insert(con, step, found, schema)
         else:
-            replace_rows(con, step, found, schema, where=docs, params=params)
+            rewrite_rows(con, step, found, schema, where=docs, params=params)
         rows += found.height
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
@@ -830,7 +830,7 @@ def _store_part(
 ) -> None:
     """Replace these firms' scores on these dates (a firm that left the directory loses
     them, as a full rebuild of the dates would)."""
-    replace_rows(
+    rewrite_rows(
         con,
         "credit_scores",
         scores,

@@ -101,19 +101,6 @@ class Rewritten:
         return self.gone.height + self.added.height
 
 
-def replace_rows(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    frame: pl.DataFrame,
-    schema: pl.Schema,
-    *,
-    where: str,
-    params: Sequence[object] = (),
-) -> int:
-    """`rewrite_rows`; returns the rows deleted plus the rows inserted."""
-    return rewrite_rows(con, name, frame, schema, where=where, params=params).rows
-
-
 def rewrite_rows(
     con: duckdb.DuckDBPyConnection,
     name: str,

@@ -1,4 +1,4 @@
-"""`warehouse.tables.replace_rows`: writing only the difference gives the same table as
+"""`warehouse.tables.rewrite_rows`: writing only the difference gives the same table as
 deleting the slice and inserting the derived rows, whatever the rows (NULLs, NaN, lists,
 repeats), and writes nothing when nothing changed."""
 
@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warehouse.tables import insert, replace_rows, table_ddl
+from warehouse.tables import insert, rewrite_rows, table_ddl
 
 SCHEMA = pl.Schema(
     {"uscc": pl.Utf8, "day": pl.Date, "points": pl.Float64, "grounds": pl.List(pl.Utf8)}
@@ -47,7 +47,7 @@ def test_writing_the_difference_equals_replacing_the_slice(stored, derived) -> N
     insert(expected, "t", new, SCHEMA)
     actual = duckdb.connect()
     _table(actual, old)
-    replace_rows(actual, "t", new, SCHEMA, where="uscc = ?", params=["A"])
+    rewrite_rows(actual, "t", new, SCHEMA, where="uscc = ?", params=["A"])
     assert _content(actual) == _content(expected)
 
 
@@ -63,13 +63,13 @@ def test_unchanged_rows_are_not_written() -> None:
         schema=SCHEMA,
     )
     _table(con, old)
-    assert replace_rows(con, "t", old.filter(pl.col("uscc") == "A"), SCHEMA,
-                        where="uscc = ?", params=["A"]) == 0  # fmt: skip
+    assert rewrite_rows(con, "t", old.filter(pl.col("uscc") == "A"), SCHEMA,
+                        where="uscc = ?", params=["A"]).rows == 0  # fmt: skip
     changed = old.filter(pl.col("uscc") == "A").with_columns(
         points=pl.when(pl.col("day").is_null()).then(2.0).otherwise(pl.col("points"))
     )
     # one row replaced: the old one deleted, the new one inserted
-    assert replace_rows(con, "t", changed, SCHEMA, where="uscc = ?", params=["A"]) == 2
+    assert rewrite_rows(con, "t", changed, SCHEMA, where="uscc = ?", params=["A"]).rows == 2
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
 
 
