@@ -2,9 +2,10 @@
 
 The property: after any sequence of runs — files added, files replaced at their path (a new
 version supersedes the old one), files withdrawn (`renfang withdraw`, alone or with new
-documents of the same firms), firms entering the directory (one named by no document), the
-processing date moving on — a run that derives again only what changed leaves every table as a full
-rebuild from the same archive would (same content hash), watermarks aside.
+documents of the same firms), firms entering the directory (one named by no document),
+cases filed online and decided, the processing date moving on — a run that derives again
+only what changed leaves every table as a full rebuild from the same archive would (same
+content hash), watermarks aside.
 
 Each example starts from a small generated industry, then applies random steps; after each
 step the files are received once, the warehouse is copied, the copy is rebuilt in full and
@@ -39,6 +40,7 @@ from generator import generate
 from generator.uscc import make_usccs
 from models.contracts import SOURCE_ORDER, default_contracts
 from models.periods import scoring_dates
+from models.record_status import OBJECTION, REPAIR
 from models.rules import default_rule_set
 from warehouse import credit, ingestion
 from warehouse.archive import FileEvent, archive_root, record_event
@@ -55,7 +57,8 @@ from warehouse.credit import (
     update_tier_changes,
     update_tier_paths,
 )
-from warehouse.incremental import STATE_TABLES
+from warehouse.firm_cases import decide_case, file_case, merge_online_cases
+from warehouse.incremental import STATE_TABLES, log_changes
 from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.landing import LandingFolder
 from warehouse.round_exports import round_folder
@@ -89,6 +92,8 @@ def derive(
             update = update_clean(con, source, CONTRACTS, landing, rules, full=full)
             append(con, "ingestion_log", log_rows(run_id, update.files, update.counts),
                    INGESTION_LOG_SCHEMA)  # fmt: skip
+            if name == "credit_cases":  # and the cases firms filed online, as the asset does
+                log_changes(con, "clean", merge_online_cases(con))
         official = ensure_official(con, RULES, explicit=False)
         update_records(con, official, full=full)
         update_statuses(con, official, full=full)
@@ -311,6 +316,7 @@ STEP = st.one_of(
     st.tuples(st.just("withdraw"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("withdraw_add"), st.integers(0, 20), st.integers(-400, 0)),
     st.tuples(st.just("firms"), st.just(0), st.just(0)),
+    st.tuples(st.just("online"), st.integers(0, 200), st.integers(0, 3)),
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
     st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
     st.tuples(st.just("lose"), st.integers(0, 2), st.just(0)),
@@ -324,6 +330,28 @@ def quiet_firm(firms: pl.DataFrame) -> pl.DataFrame:
     codes = make_usccs(np.full(9, 310101), np.arange(10**8 - 9, 10**8), np.zeros(9, dtype=bool))
     uscc = next(str(code) for code in codes if code not in known)
     return firms.head(1).with_columns(uscc=pl.lit(uscc), name=pl.lit("上海静默人防设备有限公司"))
+
+
+ONLINE = [(OBJECTION, "accept"), (OBJECTION, "reject"), (REPAIR, "accept"), (OBJECTION, "correct")]
+"""What a firm files online and how the centre decides it (`act` "online")."""
+
+
+def online_case(world: World, pick: int, how: int) -> None:
+    """A firm files a case online against one of its records today, and the centre decides
+    it today: no landing file changes, only the clean cases."""
+    with world.warehouse.connect(read_only=True) as con:
+        held = con.execute(
+            "SELECT DISTINCT uscc, evidence_doc_no FROM credit_records "
+            "WHERE retired_on IS NULL AND evidence_doc_no IS NOT NULL ORDER BY 1, 2"
+        ).fetchall()
+    uscc, doc_no = held[pick % len(held)]
+    kind, outcome = ONLINE[how % len(ONLINE)]
+    now = datetime.combine(world.today, datetime.min.time())
+    case_id = file_case(world.warehouse, uscc=uscc, kind=kind, record_doc_no=doc_no,
+                        reason="复议决定撤销", materials=[], attachments=[], actor="t",
+                        now=now)  # fmt: skip
+    decide_case(world.warehouse, case_id=case_id, outcome=outcome, text="经核实",
+                effective_on=world.today, actor="t", now=now)  # fmt: skip
 
 
 def withdraw(world: World, file: int, days: int) -> tuple[str, Path]:
@@ -381,6 +409,8 @@ def apply(world: World, step: tuple, number: int) -> None:
         firms = world.frames["firms"]
         held_back = firms.filter(pl.int_range(pl.len()) % 5 == 0)
         world.add("firms", f"{tag}.csv", pl.concat([held_back, quiet_firm(firms)]))
+    elif kind == "online":
+        online_case(world, a, b)
     elif kind == "advance":
         world.today += timedelta(days=a)
     elif kind == "advance_to":  # onto the next such day (b = 0) or the day before (b = -1)
@@ -419,8 +449,9 @@ def apply(world: World, step: tuple, number: int) -> None:
 # penalty feed must drop them too (it kept them: found by the quality gate's property test)
 @example(seed=42, steps=[("withdraw", 0, 0)])
 # a file withdrawn back-dated and its firms' new documents in one run: spans change from
-# several dates, the scores of stored dates must be derived again from the earliest
-@example(seed=7, steps=[("withdraw_add", 5, -100)])
+# several dates, the scores of stored dates must be derived again from the earliest; then
+# a case filed online and decided (a changed case, no changed file)
+@example(seed=7, steps=[("withdraw_add", 5, -100), ("online", 3, 0)])
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):
