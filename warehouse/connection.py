@@ -204,3 +204,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchall()  # fetchall: DuckDB 2.x refuses new work while a result is half-fetched
     return bool(rows and rows[0][0])
+
+
+def sql_path(path: Path) -> str:
+    """`path` as the text of an SQL string literal (ATTACH '…'): quotes doubled."""
+    return str(path).replace("'", "''")

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from models.contracts import SOURCE_ORDER, default_contracts
-from warehouse.connection import memory_limit
+from warehouse.connection import memory_limit, sql_path
 
 DEFAULT_MAX_CHANGE_SHARE = 0.5
 """Above this share of a clean table's established rows removed or changed, a run stops."""
@@ -82,7 +82,7 @@ def compare(live: Path, staging: Path) -> GuardReport:
     contracts = default_contracts()
     con = duckdb.connect(str(staging), read_only=True, config={"memory_limit": memory_limit()})
     try:
-        con.execute(f"ATTACH '{_quoted(live)}' AS live (READ_ONLY)")
+        con.execute(f"ATTACH '{sql_path(live)}' AS live (READ_ONLY)")
         tables = {
             r[0]
             for r in con.execute(
@@ -137,7 +137,3 @@ def compare(live: Path, staging: Path) -> GuardReport:
     finally:
         con.close()
     return GuardReport(removed, shares, max_change_share())
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

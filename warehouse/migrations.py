@@ -32,7 +32,7 @@ import duckdb
 from models.scoring import REASON_SPAN_SCHEMA, VETO_ORDER
 from warehouse import audit
 from warehouse.catalogue import COLUMN_COMPRESSION, LANDING_FILES_SCHEMA, catalogue
-from warehouse.connection import memory_limit, table_columns
+from warehouse.connection import memory_limit, sql_path, table_columns
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
 from warehouse.tables import column_ddl, duckdb_type, ensure_tables
 
@@ -236,8 +236,8 @@ def compact(live: Path) -> None:
     con = duckdb.connect(config={"memory_limit": memory_limit()})
     try:
         con.execute("SET enable_progress_bar = false")
-        con.execute(f"ATTACH '{_quoted(partial)}' AS compacted")
-        con.execute(f"ATTACH '{_quoted(live)}' AS original (READ_ONLY)")
+        con.execute(f"ATTACH '{sql_path(partial)}' AS compacted")
+        con.execute(f"ATTACH '{sql_path(live)}' AS original (READ_ONLY)")
         con.execute("COPY FROM DATABASE original TO compacted")
         con.execute("DETACH original")
         con.execute("CHECKPOINT compacted")
@@ -248,10 +248,6 @@ def compact(live: Path) -> None:
         raise
     con.close()
     partial.replace(live)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
