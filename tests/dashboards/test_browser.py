@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.browser import download_on_click, settle
+from fixtures.browser import download_on_click, settle, wait_for_session
 from fixtures.landing import HOSTILE_NAMES
 from fixtures.page_text import problems
 from openpyxl import load_workbook
@@ -137,11 +137,7 @@ def login(page, url: str, role: str, password: str | None = None, *, wait: bool 
     page.get_by_label("密码").fill(password or PASSWORDS[role])
     page.get_by_role("button", name="登录").click()
     if wait:
-        page.get_by_text("当前用户：").wait_for()
-        deadline = time.monotonic() + 15  # the page script sets the session cookie
-        while not any(c["name"] == "renfang_session" for c in page.context.cookies()):
-            assert time.monotonic() < deadline, "no session cookie after signing in"
-            time.sleep(0.1)
+        wait_for_session(page)
 
 
 def metric(page, label: str) -> str:

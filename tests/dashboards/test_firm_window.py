@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.browser import download_on_click, settle
+from fixtures.browser import download_on_click, settle, wait_for_session
 from fixtures.cli import renfang
 from fixtures.landing import FIRM_DESIGN, FIRM_SUPERVISION, PENALTY_HEADER, write_fixture_landing
 
@@ -144,7 +144,7 @@ def sign_in(browser, url: str, username: str, password: str):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.get_by_text("当前用户：").wait_for()
+    wait_for_session(page)
     return context, page
 
 
