@@ -16,6 +16,7 @@ import polars as pl
 
 from models.conflicts import KEY_CONFLICT_CODES, open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
+from pipelines.quality.gx_import import preload as preload_gx
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
@@ -131,6 +132,8 @@ def _raw_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 con, landing, source, contracts, archive_root(warehouse), context.run.run_id,
                 rehash=full_rebuild(context),
             )  # fmt: skip
+        if received.new_rows:
+            preload_gx()  # the gate will validate these rows with GX
         if not received.found:
             context.log.warning(
                 f"{source.name}: no files under {landing.folder / source.name}; the clean "

@@ -34,7 +34,6 @@ SQL engine does not work on DuckDB, so tables are validated as pandas frames.
 import hashlib
 import importlib.metadata
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,6 +62,7 @@ from models.quality_suite import (
     uniqueness_verdict,
 )
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
+from pipelines.quality.gx_import import gx as _gx
 from pipelines.resources import Landing, Warehouse
 from warehouse import gate_state
 from warehouse.connection import WarehouseLocation, query, table_columns
@@ -138,14 +138,6 @@ class GateResult:
     @property
     def failures(self) -> tuple[ExpectationOutcome, ...]:
         return tuple(o for o in self.outcomes if not o.success)
-
-
-def _gx() -> ModuleType:
-    """Import GX on first use; analytics off before the import reads its environment."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations
-
-    return great_expectations
 
 
 def expectations_for(source: Source, contracts: Contracts, as_of: date) -> list["Expectation"]:
