@@ -155,7 +155,7 @@ def sampling_round(
     control share, inspectors by max-flow with recusal and rotation, working-day schedule;
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
-    check = PlanCheck()  # the verifier loads its modules while the round is gathered and drawn
+    check = PlanCheck()  # the verifier loads its modules while the round is gathered
     try:
         yield from _draw_round(context, config, warehouse, landing, rules, check)
     finally:
@@ -197,8 +197,11 @@ def _draw_round(
             gathered = gather_round(con, params, rule_set)
         except MissingRiskScoresError as exc:
             raise dg.Failure(str(exc)) from exc
+    # the check's process re-draws from the same parameters and inputs while this one draws
+    texts = gathered.inputs.texts()
+    check.start(params.model_dump(mode="json"), texts)
     try:
-        plan = draw_round(gathered.inputs, params)
+        plan = draw_round(gathered.inputs, params, texts)
     except (DrawError, ValueError) as exc:  # infeasible assignment/schedule: never relaxed
         message = f"抽查批次 {params.round_id} 无法完成 / round cannot be drawn:\n{exc}"
         if config.round_id is not None:  # a round someone asked for: fail loudly
@@ -227,7 +230,7 @@ def _draw_round(
         in_scope=gathered.eligible.in_scope if gathered.eligible else None,
         backdate_reason=config.backdate_reason,
     )
-    # the blocking check re-runs the plan in a process of its own while the files are written
+    # the blocking check's process compares the plan with its re-run while the files are written
     check.submit(document)
     try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
         plan_file = plan_path(warehouse.reports, params.round_id, status)
