@@ -10,7 +10,7 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 """
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import dagster as dg
@@ -234,13 +234,13 @@ def _draw_round(
     check.submit(document)
     try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
         plan_file = plan_path(warehouse.reports, params.round_id, status)
-        staging = stage_round_files(
-            plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
-            warehouse.reports, status=status, items=items,
-        )  # fmt: skip
     except PathOutsideRootError as exc:
         raise dg.Failure(str(exc)) from exc
-    try:
+    staged: Future[Path] = Future()
+
+    def store() -> dict:
+        # the round's tables are written while its files are staged (DuckDB and polars let go
+        # of the GIL), and committed only once the files are: a failed staging rolls them back
         with warehouse.transaction() as con:
             row = store_round(
                 con,
@@ -253,9 +253,28 @@ def _draw_round(
                 backdate_reason=config.backdate_reason,
                 tier_order=rule_set.tier_names,
             )
-    except BaseException:
-        discard_staged(staging, warehouse.reports)
-        raise
+            staged.result()
+        return row
+
+    with ThreadPoolExecutor(max_workers=1) as background:
+        stored = background.submit(store)
+        try:
+            staging = stage_round_files(
+                plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
+                warehouse.reports, status=status, items=items,
+            )  # fmt: skip
+        except BaseException as exc:
+            staged.set_exception(exc)
+            wait([stored])  # rolled back
+            if isinstance(exc, PathOutsideRootError):
+                raise dg.Failure(str(exc)) from exc
+            raise
+        staged.set_result(staging)
+        try:
+            row = stored.result()
+        except BaseException:
+            discard_staged(staging, warehouse.reports)
+            raise
     with ThreadPoolExecutor(max_workers=1) as background:
         _, replaced = swap_staged(staging, warehouse.reports, params.round_id)
         removed = background.submit(remove_tree, warehouse.reports, replaced)
