@@ -156,14 +156,22 @@ def stage_round_files(
         (staging / INPUTS_DIR / marked(f"{name}.csv", status)).write_bytes(text.encode("utf-8"))
 
     with ThreadPoolExecutor(max_workers=1) as background:
-        # the calendars (Python) and their ~3,600 files (file-system time) are written while
-        # the centre's workbook is (mostly polars and zlib, which let go of the GIL)
+        # the calendars and their ~3,600 files (file-system time), then the plan's CSV, are
+        # written while the centre's workbook is (mostly polars and zlib, which let go of the
+        # GIL)
         calendars = background.submit(
             write_calendars, plan, firms, inspectors, staging / CALENDARS_DIR, status
         )
         rows = plan_rows(plan, firms, inspectors, rules)
         title = f"{PLAN_TITLE}（{round_id}）"
         mark = banner(status, plan.params.published_on)
+        table = background.submit(
+            lambda: write_csv(
+                readable(rows),
+                staging / marked(f"抽查计划_{round_id}.csv", status),
+                first_line=None if status == "published" else mark,
+            )
+        )
         book = Workbook(
             title=f"{mark} · {title}",
             as_of=plan.params.tier_as_of,
@@ -177,12 +185,8 @@ def stage_round_files(
             ],
         )  # fmt: skip
         write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
-        write_csv(
-            readable(rows),
-            staging / marked(f"抽查计划_{round_id}.csv", status),
-            first_line=None if status == "published" else mark,
-        )
         calendars.result()
+        table.result()
     if status == "published":
         write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
     return staging
