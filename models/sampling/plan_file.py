@@ -376,12 +376,12 @@ def verify_plan(
         texts[name] = text
     try:
         if version == ALGORITHM_VERSION:
-            rerun = _document(draw_round(RoundInputs.from_texts(texts), params), _Rows)
-            text = _fast_text(rerun)
+            redrawn = _document(draw_round(RoundInputs.from_texts(texts), params), _Rows)
+            text = _fast_text(redrawn)
             if text is not None and (text + "\n").encode("utf-8") == data:
                 # the same bytes: the same document, part for part (what is compared below)
                 return Verification(file_hash, file_hash, differences)
-            recomputed = _as_records(rerun)
+            recomputed = _as_records(redrawn)
         else:
             recomputed = plan_document_v1(texts, params)
     except (CanonicalInputError, DrawError, ValueError) as exc:
