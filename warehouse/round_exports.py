@@ -142,8 +142,10 @@ def stage_round_files(
     *,
     status: str = "draft",
     items: InspectionItems | None = None,
+    rows: pl.DataFrame | None = None,
 ) -> Path:
-    """Write every file of the round into a staging folder beside its final place."""
+    """Write every file of the round into a staging folder beside its final place (`rows`:
+    `plan_rows` of the round, when the caller made them already)."""
     round_id = plan.params.round_id
     final = round_folder(reports, round_id)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +164,7 @@ def stage_round_files(
         calendars = background.submit(
             write_calendars, plan, firms, inspectors, staging / CALENDARS_DIR, status
         )
-        rows = plan_rows(plan, firms, inspectors, rules)
+        rows = plan_rows(plan, firms, inspectors, rules) if rows is None else rows
         title = f"{PLAN_TITLE}（{round_id}）"
         mark = banner(status, plan.params.published_on)
         table = background.submit(

@@ -38,6 +38,7 @@ from warehouse.round_exports import (
     discard_staged,
     plan_notes,
     plan_path,
+    plan_rows,
     stage_round_files,
     swap_staged,
 )
@@ -211,7 +212,9 @@ def _draw_round(
         context.log.warning(f"{DRAFT_SKIPPED}：{message}")
         yield from _no_draft(params.round_id, str(exc))
         return
-    document = plan_bytes(plan)
+    with ThreadPoolExecutor(max_workers=1) as ahead:  # the centre's rows, while the plan's bytes
+        rows = ahead.submit(plan_rows, plan, gathered.firms, gathered.inspectors, rule_set)
+        document = plan_bytes(plan)
     plan_sha256 = hashlib.sha256(document).hexdigest()
     status = "published" if config.publish else "draft"
     try:
@@ -261,7 +264,7 @@ def _draw_round(
         try:
             staging = stage_round_files(
                 plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
-                warehouse.reports, status=status, items=items,
+                warehouse.reports, status=status, items=items, rows=rows.result(),
             )  # fmt: skip
         except BaseException as exc:
             staged.set_exception(exc)
