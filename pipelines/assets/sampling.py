@@ -213,7 +213,7 @@ def _draw_round(
         yield from _no_draft(params.round_id, str(exc))
         return
     with ThreadPoolExecutor(max_workers=1) as ahead:  # the centre's rows, while the plan's bytes
-        rows = ahead.submit(plan_rows, plan, gathered.firms, gathered.inspectors, rule_set)
+        centre_rows = ahead.submit(plan_rows, plan, gathered.firms, gathered.inspectors, rule_set)
         document = plan_bytes(plan)
     plan_sha256 = hashlib.sha256(document).hexdigest()
     status = "published" if config.publish else "draft"
@@ -264,7 +264,7 @@ def _draw_round(
         try:
             staging = stage_round_files(
                 plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
-                warehouse.reports, status=status, items=items, rows=rows.result(),
+                warehouse.reports, status=status, items=items, rows=centre_rows.result(),
             )  # fmt: skip
         except BaseException as exc:
             staged.set_exception(exc)
