@@ -142,8 +142,10 @@ def stage_round_files(
     *,
     status: str = "draft",
     items: InspectionItems | None = None,
+    rows: pl.DataFrame | None = None,
 ) -> Path:
-    """Write every file of the round into a staging folder beside its final place."""
+    """Write every file of the round into a staging folder beside its final place (`rows`:
+    `plan_rows` of the round, when the caller made them already)."""
     round_id = plan.params.round_id
     final = round_folder(reports, round_id)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -156,14 +158,22 @@ def stage_round_files(
         (staging / INPUTS_DIR / marked(f"{name}.csv", status)).write_bytes(text.encode("utf-8"))
 
     with ThreadPoolExecutor(max_workers=1) as background:
-        # the calendars (Python) and their ~3,600 files (file-system time) are written while
-        # the centre's workbook is (mostly polars and zlib, which let go of the GIL)
+        # the calendars and their ~3,600 files (file-system time), then the plan's CSV, are
+        # written while the centre's workbook is (mostly polars and zlib, which let go of the
+        # GIL)
         calendars = background.submit(
             write_calendars, plan, firms, inspectors, staging / CALENDARS_DIR, status
         )
-        rows = plan_rows(plan, firms, inspectors, rules)
+        rows = plan_rows(plan, firms, inspectors, rules) if rows is None else rows
         title = f"{PLAN_TITLE}（{round_id}）"
         mark = banner(status, plan.params.published_on)
+        table = background.submit(
+            lambda: write_csv(
+                readable(rows),
+                staging / marked(f"抽查计划_{round_id}.csv", status),
+                first_line=None if status == "published" else mark,
+            )
+        )
         book = Workbook(
             title=f"{mark} · {title}",
             as_of=plan.params.tier_as_of,
@@ -177,12 +187,8 @@ def stage_round_files(
             ],
         )  # fmt: skip
         write_workbook(book, staging / marked(f"抽查计划_{round_id}.xlsx", status))
-        write_csv(
-            readable(rows),
-            staging / marked(f"抽查计划_{round_id}.csv", status),
-            first_line=None if status == "published" else mark,
-        )
         calendars.result()
+        table.result()
     if status == "published":
         write_record_workbooks(plan, firms, inspectors, items or default_items(), staging)
     return staging

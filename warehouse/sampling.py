@@ -31,6 +31,7 @@ from models.sampling.eligibility import (
     PLANNED_SCHEMA,
     EligiblePool,
     eligible_pool,
+    history_since,
     open_findings,
     previous_pairs,
     previous_round,
@@ -65,11 +66,20 @@ def gather_round(
         con,
         "SELECT uscc, name, firm_type, district, status, address, contact, phone FROM firms",
     )
-    # every outcome for the history and the open findings, but who inspected only for the
-    # previous round's rotation (below): the list column is most of the read
+    # of a national history (millions of outcomes) only what the pool looks at
+    # (`history_since`: the recent ones and those of the published rounds), each firm's latest
+    # for the open findings and each round's first for the previous round; who inspected only
+    # for the previous round's rotation (below): the list column is most of a table's bytes
+    of_rounds = (
+        "OR round_id IN (SELECT round_id FROM sampling_rounds WHERE status = 'published')"
+        if table_exists(con, "sampling_rounds")
+        else ""
+    )
     outcomes = query(
         con,
-        "SELECT round_id, uscc, inspected_on, result, problem_count FROM inspection_outcomes",
+        "SELECT round_id, uscc, inspected_on, result, problem_count FROM inspection_outcomes "
+        f"WHERE inspected_on >= ? {of_rounds}",
+        [history_since(params)],
     )
     notices = (
         query(con, "SELECT uscc, issued_on, rectified_on FROM correction_notices")
@@ -90,11 +100,19 @@ def gather_round(
         params,
         planned=planned_elsewhere(con, params.round_id),
         open_findings=open_findings(
-            outcomes, notices, params.tier_as_of, rules.inspections.clean_result
+            latest_outcomes(con, params.tier_as_of),
+            notices,
+            params.tier_as_of,
+            rules.inspections.clean_result,
         ),
     )
     rounds = _rounds(con)
-    previous_id = previous_round(rounds, outcomes, params)
+    first_reported = query(
+        con,
+        "SELECT round_id, min(inspected_on) AS inspected_on FROM inspection_outcomes "
+        "WHERE round_id IS NOT NULL GROUP BY round_id",
+    )
+    previous_id = previous_round(rounds, first_reported, params)
     inspectors = query(con, "SELECT * FROM inspectors")
     conflicts = query(
         con, "SELECT inspector_id, uscc, valid_from, valid_until FROM inspector_conflicts"
@@ -117,6 +135,20 @@ def gather_round(
         firms=firms.drop("status"),
         inspectors=inspectors,
         eligible=pool,
+    )
+
+
+def latest_outcomes(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """(uscc, inspected_on, result, problem_count) of each firm's inspections on its latest
+    inspection date on or before `as_of` — what `open_findings` looks at."""
+    return query(
+        con,
+        "SELECT o.uscc, o.inspected_on, o.result, o.problem_count "
+        "FROM inspection_outcomes o JOIN ("
+        "  SELECT uscc, max(inspected_on) AS inspected_on FROM inspection_outcomes"
+        "  WHERE inspected_on <= ? GROUP BY uscc"
+        ") latest USING (uscc, inspected_on)",
+        [as_of],
     )
 
 

@@ -178,6 +178,22 @@ def eligible_pool(
 EVALUATION_COLUMNS = ("credit_tier", "public_grade", "rectification_result")
 
 
+def history_since(params: RoundParams) -> date:
+    """The earliest inspection date `eligible_pool` looks at: the longest of the periods
+    before the window it counts (`exclude_inspected_within_days`, `min_interval_days`, the
+    365 days of `max_per_year`). An inspection reported before it changes the pool only if it
+    reports an inspection of a round in `planned` (it accounts for that round's planned one),
+    so a caller may pass `eligible_pool` just the inspections on or after it and those of the
+    planned rounds — a national history is millions of rows."""
+    limits, rules = params.frequency, params.eligibility
+    periods = [
+        rules.exclude_inspected_within_days,
+        limits.min_interval_days,
+        365 if limits.max_per_year is not None else None,
+    ]
+    return params.window_start - timedelta(days=max((d for d in periods if d), default=0))
+
+
 def _history(inspections: pl.DataFrame, planned: pl.DataFrame, params: RoundParams) -> pl.DataFrame:
     """(uscc, day) of every inspection up to the window's end: reported ones, and the planned
     ones of other published rounds not yet reported in that round (a firm counts once per
@@ -207,7 +223,8 @@ def previous_round(
 ) -> str | None:
     """The round id rotation compares against (module docstring), or None.
 
-    `rounds`: round_id, window_start of planned rounds; `inspections`: round_id, inspected_on.
+    `rounds`: round_id, window_start of planned rounds; `inspections`: round_id, inspected_on
+    (every inspection, or each round's first: all this looks at).
     """
     planned = rounds.select("round_id", start=pl.col("window_start"))
     reported = (
@@ -252,8 +269,9 @@ def open_findings(
     correction order issued by then is not complied with by then (no `rectified_on` on or
     before `as_of`).
 
-    `outcomes`: uscc, inspected_on, result, problem_count; `notices`: uscc, issued_on,
-    rectified_on (correction notices).
+    `outcomes`: uscc, inspected_on, result, problem_count — every inspection, or only each
+    firm's inspections on its latest date on or before `as_of` (all this looks at); `notices`:
+    uscc, issued_on, rectified_on (correction notices).
 
     Several inspections on a firm's latest date that disagree: a problem found by any of
     them is open (taking "the last row" after a sort that does not keep the order of ties

@@ -317,15 +317,38 @@ class Verification:
         return not self.differences
 
 
-def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Verification:
+def rerun_plan(parameters: dict[str, Any], texts: dict[str, str]) -> bytes | None:
+    """The plan file `verify_plan` re-draws for a file whose `parameters` and embedded inputs
+    (`texts`: input name → canonical CSV) are these — computed before the file exists (the
+    round's check re-draws while the step draws: `pipelines.plan_check`) and handed to
+    `verify_plan` as `rerun`. None when the re-run fails or is not one `_fast_text` writes:
+    the file is then verified in full."""
+    try:
+        params = RoundParams.model_validate(parameters)
+        text = _fast_text(_document(draw_round(RoundInputs.from_texts(texts), params), _Rows))
+    except (CanonicalInputError, DrawError, ValueError):
+        return None
+    return None if text is None else (text + "\n").encode("utf-8")
+
+
+def verify_plan(
+    data: bytes, replacements: dict[str, str] | None = None, *, rerun: bytes | None = None
+) -> Verification:
     """Re-run the round a plan file describes and compare, byte for byte and then by part.
 
     `replacements` maps an input name (`firms`, `inspectors`, `conflicts`, `previous`) to CSV
     text obtained elsewhere (e.g. the published list); it is used instead of the embedded copy,
     and its hash is checked against the one the plan records. Every difference is one line,
     naming the part (inputs.firms, outputs.draws, …) and, for rows, the firm.
+
+    `rerun`: `rerun_plan` of some parameters and inputs, computed ahead. A file of exactly
+    those bytes holds exactly those parameters and inputs, and re-drawn from them it gives
+    those bytes again: IDENTICAL, the verdict the re-run below reaches, without drawing a
+    second time. Any other file is re-run from its own content as always.
     """
     file_hash = _sha256_bytes(data)
+    if rerun is not None and not replacements and data == rerun:
+        return Verification(file_hash, file_hash, [])
     document = _parse(data)
     params = _params(document)
     version = document["algorithm_version"]
@@ -353,12 +376,12 @@ def verify_plan(data: bytes, replacements: dict[str, str] | None = None) -> Veri
         texts[name] = text
     try:
         if version == ALGORITHM_VERSION:
-            rerun = _document(draw_round(RoundInputs.from_texts(texts), params), _Rows)
-            text = _fast_text(rerun)
+            redrawn = _document(draw_round(RoundInputs.from_texts(texts), params), _Rows)
+            text = _fast_text(redrawn)
             if text is not None and (text + "\n").encode("utf-8") == data:
                 # the same bytes: the same document, part for part (what is compared below)
                 return Verification(file_hash, file_hash, differences)
-            recomputed = _as_records(rerun)
+            recomputed = _as_records(redrawn)
         else:
             recomputed = plan_document_v1(texts, params)
     except (CanonicalInputError, DrawError, ValueError) as exc:

@@ -211,14 +211,17 @@ def first_inspection_day(params: RoundParams) -> date:
     return max(params.window_start, notice)
 
 
-def draw_round(inputs: RoundInputs, params: RoundParams) -> RoundPlan:
+def draw_round(
+    inputs: RoundInputs, params: RoundParams, texts: dict[str, str] | None = None
+) -> RoundPlan:
     """Draw, assign and schedule round `params.round_id` from `inputs` (algorithm `draw-2`).
 
-    The inputs are first turned into their canonical text and read back, so the result depends
-    only on what the published files say. Raises `DrawError`, `AssignmentInfeasibleError` or
+    The inputs are first turned into their canonical text (`texts`: `inputs.texts()`, when
+    the caller made them already) and read back, so the result depends only on what the
+    published files say. Raises `DrawError`, `AssignmentInfeasibleError` or
     `ScheduleInfeasibleError` (each naming what is short) — a rule is never relaxed.
     """
-    texts = inputs.texts()
+    texts = inputs.texts() if texts is None else texts
     canonical = RoundInputs.from_texts(texts)
     firm_draw = draw_firms(canonical.firms, params)
     drawn = firm_draw.draws.join(

@@ -10,7 +10,7 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 """
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +38,7 @@ from warehouse.round_exports import (
     discard_staged,
     plan_notes,
     plan_path,
+    plan_rows,
     stage_round_files,
     swap_staged,
 )
@@ -155,7 +156,7 @@ def sampling_round(
     control share, inspectors by max-flow with recusal and rotation, working-day schedule;
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
     inspector's calendar under `<reports>/rounds/<round_id>/`."""
-    check = PlanCheck()  # the verifier loads its modules while the round is gathered and drawn
+    check = PlanCheck()  # the verifier loads its modules while the round is gathered
     try:
         yield from _draw_round(context, config, warehouse, landing, rules, check)
     finally:
@@ -197,8 +198,11 @@ def _draw_round(
             gathered = gather_round(con, params, rule_set)
         except MissingRiskScoresError as exc:
             raise dg.Failure(str(exc)) from exc
+    # the check's process re-draws from the same parameters and inputs while this one draws
+    texts = gathered.inputs.texts()
+    check.start(params.model_dump(mode="json"), texts)
     try:
-        plan = draw_round(gathered.inputs, params)
+        plan = draw_round(gathered.inputs, params, texts)
     except (DrawError, ValueError) as exc:  # infeasible assignment/schedule: never relaxed
         message = f"抽查批次 {params.round_id} 无法完成 / round cannot be drawn:\n{exc}"
         if config.round_id is not None:  # a round someone asked for: fail loudly
@@ -208,7 +212,9 @@ def _draw_round(
         context.log.warning(f"{DRAFT_SKIPPED}：{message}")
         yield from _no_draft(params.round_id, str(exc))
         return
-    document = plan_bytes(plan)
+    with ThreadPoolExecutor(max_workers=1) as ahead:  # the centre's rows, while the plan's bytes
+        centre_rows = ahead.submit(plan_rows, plan, gathered.firms, gathered.inspectors, rule_set)
+        document = plan_bytes(plan)
     plan_sha256 = hashlib.sha256(document).hexdigest()
     status = "published" if config.publish else "draft"
     try:
@@ -227,17 +233,17 @@ def _draw_round(
         in_scope=gathered.eligible.in_scope if gathered.eligible else None,
         backdate_reason=config.backdate_reason,
     )
-    # the blocking check re-runs the plan in a process of its own while the files are written
+    # the blocking check's process compares the plan with its re-run while the files are written
     check.submit(document)
     try:  # nothing is written outside `<reports>/rounds/` (a planted symlink included)
         plan_file = plan_path(warehouse.reports, params.round_id, status)
-        staging = stage_round_files(
-            plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
-            warehouse.reports, status=status, items=items,
-        )  # fmt: skip
     except PathOutsideRootError as exc:
         raise dg.Failure(str(exc)) from exc
-    try:
+    staged: Future[Path] = Future()
+
+    def store() -> dict:
+        # the round's tables are written while its files are staged (DuckDB and polars let go
+        # of the GIL), and committed only once the files are: a failed staging rolls them back
         with warehouse.transaction() as con:
             row = store_round(
                 con,
@@ -250,9 +256,28 @@ def _draw_round(
                 backdate_reason=config.backdate_reason,
                 tier_order=rule_set.tier_names,
             )
-    except BaseException:
-        discard_staged(staging, warehouse.reports)
-        raise
+            staged.result()
+        return row
+
+    with ThreadPoolExecutor(max_workers=1) as background:
+        stored = background.submit(store)
+        try:
+            staging = stage_round_files(
+                plan, document, notes, gathered.firms, gathered.inspectors, rule_set,
+                warehouse.reports, status=status, items=items, rows=centre_rows.result(),
+            )  # fmt: skip
+        except BaseException as exc:
+            staged.set_exception(exc)
+            wait([stored])  # rolled back
+            if isinstance(exc, PathOutsideRootError):
+                raise dg.Failure(str(exc)) from exc
+            raise
+        staged.set_result(staging)
+        try:
+            row = stored.result()
+        except BaseException:
+            discard_staged(staging, warehouse.reports)
+            raise
     with ThreadPoolExecutor(max_workers=1) as background:
         _, replaced = swap_staged(staging, warehouse.reports, params.round_id)
         removed = background.submit(remove_tree, warehouse.reports, replaced)

@@ -525,3 +525,47 @@ def test_ordering_by_risk_without_risk_scores_fails_clearly(setup: Setup) -> Non
     result = setup.draw("--round", "2026Q3", "--seed", "1", "--order-by-risk", "--draft")
     assert result.exit_code == 1
     assert "order_by_risk" in result.output and "risk job" in result.output
+
+
+def test_a_round_whose_files_cannot_be_written_is_not_stored(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round's tables are written while its files are staged and committed only once the
+    files are: when staging fails (here the disk fills up as the calendars are written), the
+    round stored before — tables and folder — is left exactly as it was."""
+    from warehouse import round_exports
+
+    job = build_defs(
+        warehouse=Warehouse(path=str(setup.warehouse), reports_dir=str(setup.reports)),
+        landing=Landing(path=str(setup.landing), today=PROCESSING_DATE),
+    ).resolve_job_def(ROUND_JOB)
+
+    def draw(seed: int):
+        config = {"round_id": "2026-11", "seed": seed}
+        return job.execute_in_process(
+            raise_on_error=False, run_config={"ops": {"sampling_round": {"config": config}}}
+        )
+
+    tables = ["sampling_rounds", "sampling_strata", "sampling_draws", "sampling_assignments",
+              "sampling_round_facts", "sampling_tiers"]  # fmt: skip
+
+    def stored() -> dict[str, pl.DataFrame]:
+        return {
+            t: setup.read(f"SELECT * FROM {t} WHERE round_id = '2026-11' ORDER BY ALL")
+            for t in tables
+        }
+
+    assert draw(5).success
+    before, files = stored(), tree(setup.folder("2026-11"))
+    assert before["sampling_draws"].height and files
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(round_exports, "write_calendars", disk_full)
+    failed = draw(6)
+    assert not failed.success
+    assert any("No space left on device" in m for m in failure_messages(failed))
+    after = stored()
+    assert all(after[t].equals(before[t]) for t in tables)
+    assert tree(setup.folder("2026-11")) == files

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from models.sampling.eligibility import (
     PLANNED_SCHEMA,
     eligible_pool,
+    history_since,
     open_findings,
     previous_pairs,
     previous_round,
@@ -215,3 +218,94 @@ def test_previous_pairs_join_planned_teams_and_reported_inspectors() -> None:
     pairs = previous_pairs("2026Q4", assignments, INSPECTIONS)
     assert pairs.rows() == [("U4", "I1"), ("U4", "I2"), ("U7", "I5")]
     assert previous_pairs(None, assignments, INSPECTIONS).is_empty()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([None, "2026Q3", "2026Q4", "2025Q1"]),
+            st.sampled_from(["U1", "U2", "U3", "U4", "U5"]),
+            st.dates(date(2024, 1, 1), date(2027, 4, 30)),
+            st.sampled_from(["合格", "发现问题"]),
+            st.sampled_from([None, 0, 2]),
+        ),
+        max_size=40,
+    ),
+    planned_rows=st.lists(
+        st.tuples(
+            st.sampled_from(["2026Q3", "2026Q4", "2027Q1"]),
+            st.sampled_from(["U1", "U2", "U3", "U4", "U5"]),
+            st.dates(date(2026, 7, 1), date(2026, 12, 31)),
+        ),
+        max_size=8,
+    ),
+    exclude=st.sampled_from([None, 30, 400]),
+    interval=st.sampled_from([None, 90, 500]),
+    per_year=st.sampled_from([None, 1, 2]),
+)
+@example(
+    rows=[(None, "U1", date(2026, 6, 1), "合格", 0)],
+    planned_rows=[],
+    exclude=None,
+    interval=None,
+    per_year=1,
+)  # counted by the yearly cap only
+@example(
+    rows=[("2026Q3", "U1", date(2025, 12, 1), "合格", 0)],
+    planned_rows=[("2026Q3", "U1", date(2026, 8, 1))],
+    exclude=None,
+    interval=None,
+    per_year=1,
+)  # an early report of a planned round: its planned inspection is not counted again
+def test_the_inspections_before_history_since_change_nothing_unless_of_a_planned_round(
+    rows: list, planned_rows: list, exclude: int | None, interval: int | None, per_year: int | None
+) -> None:
+    """What `warehouse.sampling.gather_round` reads of a national history: the inspections on
+    or after `history_since` and those of the planned rounds for the pool, each
+    firm's latest on or before the tier date for the open findings, each round's first for the
+    previous round — the same pool, previous round and open findings as every inspection
+    gives."""
+    params = round_params(
+        eligibility={"exclude_inspected_within_days": exclude},
+        frequency={"min_interval_days": interval, "max_per_year": per_year},
+    )
+    inspections = pl.DataFrame(
+        rows,
+        schema={"round_id": pl.Utf8, "uscc": pl.Utf8, "inspected_on": pl.Date,
+                "result": pl.Utf8, "problem_count": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+    planned = pl.DataFrame(
+        [(r, u, d, date(2026, 7, 1), date(2026, 12, 31)) for r, u, d in planned_rows],
+        schema=PLANNED_SCHEMA,
+        orient="row",
+    )
+    read = inspections.filter(
+        (pl.col("inspected_on") >= history_since(params))
+        | pl.col("round_id").is_in(planned.get_column("round_id").implode())
+    )
+    first_reported = (
+        inspections.drop_nulls("round_id").group_by("round_id").agg(pl.col("inspected_on").min())
+    )
+    as_of = params.tier_as_of
+    latest = inspections.filter(pl.col("inspected_on") <= as_of).filter(
+        pl.col("inspected_on") == pl.col("inspected_on").max().over("uscc")
+    )
+    notices = pl.DataFrame(schema={"uscc": pl.Utf8, "issued_on": pl.Date, "rectified_on": pl.Date})
+    findings = open_findings(inspections, notices, as_of, "合格")
+    assert open_findings(latest, notices, as_of, "合格").equals(findings)
+
+    def pool(given: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        result = eligible_pool(FIRMS, TIERS, given, params, planned=planned, open_findings=findings)
+        return result.pool, result.excluded
+
+    full, narrow = pool(inspections), pool(read)
+    assert full[0].equals(narrow[0]) and full[1].equals(narrow[1])
+    rounds = pl.DataFrame(
+        {"round_id": ["2026Q3"], "window_start": [date(2026, 7, 1)]},
+        schema={"round_id": pl.Utf8, "window_start": pl.Date},
+    )
+    assert previous_round(rounds, first_reported, params) == previous_round(
+        rounds, inspections, params
+    )

@@ -40,6 +40,25 @@ def test_the_other_process_gives_the_verdict_of_verify_plan(plan: bytes) -> None
     assert not verify_plan(_tampered(plan)).identical
 
 
+def test_a_process_handed_the_inputs_first_gives_the_verdict_of_verify_plan(plan: bytes) -> None:
+    """The process re-draws from the parameters and inputs while the step draws; the file is
+    still judged by its own content: a tampered file, or a file of other inputs than those
+    handed over, gets exactly `verify_plan`'s verdict."""
+    params, inputs = round_params(), round_inputs()
+    other = params.model_copy(update={"seed": params.seed + 1})
+    for given, data in [
+        (params, plan),
+        (params, _tampered(plan)),
+        (other, plan),  # the re-run ahead is of another round: the file is re-run in full
+    ]:
+        check = PlanCheck()
+        check.start(given.model_dump(mode="json"), inputs.texts())
+        check.submit(data)
+        assert check.result() == verify_plan(data)
+        check.cancel()
+        assert check._process is not None and check._process.returncode == 0
+
+
 def test_a_process_that_gives_no_verdict_is_replaced_by_a_verification_here(
     plan: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:

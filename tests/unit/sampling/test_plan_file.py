@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 
 from models.sampling.canonical import canonical_text
 from models.sampling.draw1 import records
-from models.sampling.plan_file import PlanFileError, _dump, _Rows, plan_bytes, verify_plan
+from models.sampling.plan_file import (
+    PlanFileError,
+    _dump,
+    _Rows,
+    plan_bytes,
+    rerun_plan,
+    verify_plan,
+)
 from models.sampling.round import draw_round
 
 from .round_data import round_inputs, round_params
@@ -38,6 +45,28 @@ def test_an_untouched_plan_is_identical(plan: bytes) -> None:
     result = verify_plan(plan)
     assert result.identical, result.differences
     assert result.recomputed_sha256 == result.plan_sha256
+
+
+def test_a_rerun_made_ahead_gives_the_verdict_of_the_full_rerun(plan: bytes) -> None:
+    """`rerun_plan` of the round's parameters and inputs, computed before the file exists: the
+    untouched file is IDENTICAL without a second draw; any other file — edited, or a rerun of
+    other parameters — is judged by its own re-run, as without it."""
+    params, texts = round_params(), round_inputs().texts()
+    ahead = rerun_plan(params.model_dump(mode="json"), texts)
+    assert ahead == plan  # the very bytes of the file
+    other = rerun_plan(params.model_copy(update={"seed": 1}).model_dump(mode="json"), texts)
+    assert other is not None and other != plan
+
+    def swap(document: dict) -> None:
+        document["outputs"]["draws"][0]["tier"] = "Z"
+
+    tampered = _edit(plan, swap)
+    for data in (plan, tampered):
+        for rerun in (ahead, other):
+            assert verify_plan(data, rerun=rerun) == verify_plan(data)
+    assert not verify_plan(tampered, rerun=ahead).identical
+    broken = dict(texts, firms="not,a\ncanonical,file\n")
+    assert rerun_plan(params.model_dump(mode="json"), broken) is None
 
 
 def test_the_document_holds_what_a_third_party_needs(plan: bytes) -> None:
