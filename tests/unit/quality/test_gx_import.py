@@ -1,4 +1,4 @@
-"""GX imported once, in the background when a run will validate rows (pipelines.quality.gx_import)."""
+"""GX imported once, in the background when a run will validate rows (gx_import)."""
 
 import subprocess
 import sys
