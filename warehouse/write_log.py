@@ -43,7 +43,10 @@ def trigger_name(table: str, event: str) -> str:
 
 
 def trigger_sql(table: str, event: str) -> str:
-    """The trigger as DuckDB stores it (`duckdb_triggers().sql`), so a changed one is seen."""
+    """The trigger as DuckDB stores it (`duckdb_triggers().sql`), so a changed one is seen.
+    It logs every statement, also one that touched no row: a trigger that reads the rows
+    (`REFERENCING … TABLE`) makes DuckDB refuse every `ALTER TABLE` of the table, which
+    `warehouse.tables.ensure_tables` needs when the catalogue adds a column."""
     return (
         f"CREATE TRIGGER {trigger_name(table, event)} AFTER {event} ON {table} "
         f"FOR EACH STATEMENT INSERT INTO {TABLE} SELECT '{table}', "
