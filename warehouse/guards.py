@@ -97,8 +97,8 @@ def compare(live: Path, staging: Path, *, every_row: bool = False) -> GuardRepor
                 "SELECT table_name FROM duckdb_tables() WHERE database_name <> 'live'"
             ).fetchall()
         }
-        # tables this run did not write (DuckDB's own record, `warehouse.write_log`): none of
-        # their rows changed, so nothing to hash
+        # what this run wrote, as DuckDB recorded it (`warehouse.write_log`): a table it did
+        # not write is not read; one it wrote is judged from the rows it removed and added
         candidates = [] if every_row else [n for n in SOURCE_ORDER if n in tables]
         unwritten = write_log.unchanged(con, "live", candidates)
         removed: list[str] = []
@@ -115,6 +115,11 @@ def compare(live: Path, staging: Path, *, every_row: bool = False) -> GuardRepor
                 continue
             if name in unwritten:
                 shares[name] = (0, unwritten[name])
+                continue
+            logged = None if every_row else write_log.changed_rows(con, "live", name)
+            if logged is not None:  # the hashes of the rows the run removed and added
+                [(of,)] = con.execute(f'SELECT count(*) FROM live.main."{name}"').fetchall()
+                shares[name] = (logged, int(of))
                 continue
             # the columns both copies have (a warehouse written before a column was added
             # keeps its old clean tables until this run replaces them)

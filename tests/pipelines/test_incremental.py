@@ -72,8 +72,8 @@ RULES = default_rule_set()
 START = date(2023, 12, 31)
 """The first processing date: the generated history covers 2021–2023, and some of its
 collection dates fall in January 2024 (future until the date moves on)."""
-UNCOMPARED = (*STATE_TABLES, write_log.TABLE)
-"""Watermarks, and the tokens of the statements that wrote a clean table (random)."""
+UNCOMPARED = (*STATE_TABLES, write_log.TABLE, write_log.ROWS)
+"""Watermarks, and what the statements that wrote a clean table logged (random tokens)."""
 VOLATILE = {"logged_at", "adopted_at", "first_used_at"}
 """Clock times of when a row was written (the two derivations run at different moments)."""
 RECORD_SOURCES = ("penalty_decisions", "correction_notices", "circulars", "inspection_outcomes",
@@ -226,10 +226,10 @@ class World:
         run_id = f"run-{self.runs}"
         live = self.root / "warehouse.duckdb"
         before = self.root / "before.duckdb"
-        if compare:  # the warehouse as a staged run's copy starts (`staging.begin`)
+        if compare:  # the run writes a copy as a staged run does (`staging.begin`)
+            shutil.copy(live, before)
             with duckdb.connect(str(live)) as con:
                 write_log.install(con)
-            shutil.copy(live, before)
         receive_all(self.warehouse, self.landing, run_id)
         if not compare:  # the first run: nothing derived yet, so it is a full one anyway
             derive(self.warehouse, self.landing, run_id, full=False)
