@@ -25,7 +25,9 @@ lacks are the removed hashes less the added ones (multisets). So the guard needs
 Both need the copy's triggers exactly as `install` makes them for the table's columns: a
 table dropped or replaced (`CREATE OR REPLACE`, a migration, a compaction's copy) loses them,
 a column added changes them; and DuckDB refuses `ALTER … TYPE` (which rewrites values
-without firing a trigger) on a table whose triggers read its rows.
+without firing a trigger), `DROP COLUMN` and `RENAME COLUMN` on a table whose triggers read
+its rows — a migration that needs them calls `remove` first (the next run's copy puts the
+triggers back and compares that table in full once).
 
 `install` runs on each staging copy (`warehouse.staging.begin`): it empties the row log and
 marks its beginning, and adds missing triggers with a token for each table it added them to
@@ -273,3 +275,10 @@ def changed_rows(con: duckdb.DuckDBPyConnection, other: str, table: str) -> int 
         [table, table],
     ).fetchall()
     return int(gone)
+
+
+def remove(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Take the triggers off `table` (before an `ALTER` DuckDB refuses while they are on it);
+    `install` puts them back on the next run's copy."""
+    for name in _wanted(con, con.execute("SELECT current_database()").fetchall()[0][0], table):
+        con.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")

@@ -331,3 +331,20 @@ def test_the_verdict_equals_one_from_every_row_whatever_the_run_wrote(
         if run + 1 < runs:
             shutil.copyfile(copy, live)  # made live, as a publication does
             staging.discard(copy)
+
+
+def test_a_column_renamed_after_the_triggers_are_removed_is_compared_in_full(world: Path) -> None:
+    copy, _ = staging.begin(world, "run-1")
+    con = duckdb.connect(str(copy))
+    with pytest.raises(duckdb.DependencyException):
+        con.execute('ALTER TABLE circulars RENAME COLUMN summary TO "summary_text"')
+    write_log.remove(con, "circulars")
+    con.execute('ALTER TABLE circulars RENAME COLUMN summary TO "summary_text"')
+    con.execute('ALTER TABLE circulars RENAME COLUMN "summary_text" TO summary')
+    con.close()
+    con = duckdb.connect(str(copy), read_only=True)
+    con.execute(f"ATTACH '{world}' AS live (READ_ONLY)")
+    assert "circulars" not in write_log.unchanged(con, "live", TABLES)
+    assert write_log.changed_rows(con, "live", "circulars") is None
+    con.close()
+    same_verdict(guards.compare(world, copy), reference(world, copy))
