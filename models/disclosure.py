@@ -300,15 +300,28 @@ def public_penalties(disclosures: pl.DataFrame, day: date) -> pl.DataFrame:
     return feed.select(list(PUBLIC_PENALTY_FIELDS))
 
 
-def feed_changes(disclosures: pl.DataFrame, before: date | None, day: date) -> dict[str, list[str]]:
+def feed_changes(
+    disclosures: pl.DataFrame, before: date | None, day: date, *, now: pl.DataFrame | None = None
+) -> dict[str, list[str]]:
     """Decision numbers that entered or left the public feed after `before` up to `day`
-    (the audit log's record of what the feed did), by what happened to them."""
-    now = feed_as_of(disclosures, day)
+    (the audit log's record of what the feed did), by what happened to them. `now`: the
+    feed of `day` (`feed_as_of`) when the caller has it already."""
+    now = feed_as_of(disclosures, day) if now is None else now
     then = feed_as_of(disclosures, before) if before else now.clear()
-    public_now = set(now.filter(pl.col("state") == "public")["doc_no"].to_list())
-    public_then = set(then.filter(pl.col("state") == "public")["doc_no"].to_list())
-    left = now.filter(pl.col("doc_no").is_in(list(public_then - public_now)))
-    changes: dict[str, list[str]] = {"published": sorted(public_now - public_then)}
+    return changes_between(then, now)
+
+
+def changes_between(then: pl.DataFrame, now: pl.DataFrame) -> dict[str, list[str]]:
+    """What `feed_changes` says of two feeds (`feed_as_of`): the decisions public now and
+    not then, and the states now of those public then and not now. Set differences by
+    anti-joins: a national feed's ~900k numbers as Python sets took ~0.3 s a day."""
+    public = pl.col("state") == "public"
+    public_now = now.filter(public).select("doc_no").unique()
+    public_then = then.filter(public).select("doc_no").unique()
+    entered = public_now.join(public_then, on="doc_no", how="anti", nulls_equal=True)
+    gone = public_then.join(public_now, on="doc_no", how="anti", nulls_equal=True)
+    left = now.join(gone, on="doc_no", how="semi")  # as `is_in`: a missing number matches none
+    changes: dict[str, list[str]] = {"published": sorted(entered["doc_no"].to_list())}
     for state in sorted(set(left["state"].to_list())):
         changes[state] = sorted(set(left.filter(pl.col("state") == state)["doc_no"].to_list()))
     return changes

@@ -252,6 +252,14 @@ UNVALIDATED_KEYS_SCHEMA = pl.Schema({"source": pl.Utf8(), "row_key": pl.Utf8()})
 """Key groups of each clean table written since the quality gate last passed it (the key as
 text; null: the whole table), for incremental validation (`warehouse.gate_state`)."""
 
+TABLE_WRITES_SCHEMA = pl.Schema({"table_name": pl.Utf8(), "token": pl.Utf8()})
+"""One random token per statement that wrote a clean table, added by the table's triggers
+(`warehouse.write_log`): a table with the same tokens in two files was not written since."""
+
+ROW_WRITES_SCHEMA = pl.Schema({"table_name": pl.Utf8(), "sign": pl.Utf8(), "row_hash": pl.UInt64()})
+"""The hash of every row a statement removed (`-`) from or added (`+`) to a clean table since
+the run's staging copy was made, added by the table's triggers (`warehouse.write_log`)."""
+
 SCORE_DATES_SCHEMA = pl.Schema(
     {"as_of": pl.Date(), "rule_set_version": pl.Utf8(), "seq": pl.Int64()}
 )
@@ -377,6 +385,11 @@ _DERIVED: tuple[Table, ...] = (
           "by layer, for incremental runs."),
     Table("unvalidated_keys", "bookkeeping", UNVALIDATED_KEYS_SCHEMA, "Key groups of each "
           "clean table written since the quality gate last passed it (null: the whole table)."),
+    Table("table_writes", "bookkeeping", TABLE_WRITES_SCHEMA, "One token per statement "
+          "that wrote a clean table (its triggers add it): what the guard need not compare."),
+    Table("row_writes", "bookkeeping", ROW_WRITES_SCHEMA, "The hash of every row removed "
+          "from or added to a clean table since the run's copy was made (its triggers add "
+          "them): what the guard compares instead of whole tables."),
     Table("score_dates", "bookkeeping", SCORE_DATES_SCHEMA, "Per scored as-of date: the "
           "change-log position its scores reflect."),
     Table("rule_sets", "bookkeeping", RULE_SETS_SCHEMA, "Every rule set that scored, with "

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from models.contracts import SOURCE_ORDER, default_contracts
+from warehouse import write_log
 from warehouse.connection import memory_limit, sql_path
 
 DEFAULT_MAX_CHANGE_SHARE = 0.5
@@ -74,9 +75,10 @@ def max_change_share() -> float:
     return float(value) if value else DEFAULT_MAX_CHANGE_SHARE
 
 
-def compare(live: Path, staging: Path) -> GuardReport:
+def compare(live: Path, staging: Path, *, every_row: bool = False) -> GuardReport:
     """What publishing `staging` over `live` would remove or change (nothing for a new
-    warehouse)."""
+    warehouse). With `every_row`, the rows of the tables the run did not write are compared
+    too (the same verdict, slower: what the tests hold the shortcut to)."""
     if not live.exists():
         return GuardReport(max_share=max_change_share())
     contracts = default_contracts()
@@ -95,8 +97,12 @@ def compare(live: Path, staging: Path) -> GuardReport:
                 "SELECT table_name FROM duckdb_tables() WHERE database_name <> 'live'"
             ).fetchall()
         }
+        # what this run wrote, as DuckDB recorded it (`warehouse.write_log`): a table it did
+        # not write is not read; one it wrote is judged from the rows it removed and added
+        candidates = [] if every_row else [n for n in SOURCE_ORDER if n in tables]
+        unwritten = write_log.unchanged(con, "live", candidates)
         removed: list[str] = []
-        if "firms" in tables and "firms" in here:
+        if "firms" in tables and "firms" in here and "firms" not in unwritten:
             removed = [
                 r[0]
                 for r in con.execute(
@@ -106,6 +112,14 @@ def compare(live: Path, staging: Path) -> GuardReport:
         shares: dict[str, tuple[int, int]] = {}
         for name in SOURCE_ORDER:
             if name not in tables or name not in here or name not in contracts.sources:
+                continue
+            if name in unwritten:
+                shares[name] = (0, unwritten[name])
+                continue
+            logged = None if every_row else write_log.changed_rows(con, "live", name)
+            if logged is not None:  # the hashes of the rows the run removed and added
+                [(of,)] = con.execute(f'SELECT count(*) FROM live.main."{name}"').fetchall()
+                shares[name] = (logged, int(of))
                 continue
             # the columns both copies have (a warehouse written before a column was added
             # keeps its old clean tables until this run replaces them)

@@ -767,13 +767,15 @@ def _delete_previous(
     files refused whole), their collapsed rows."""
     name = source.name
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM k."{k}"' for k in source.key)
-    con.register("_keys", _typed_keys(raw, source, contracts))
-    try:
-        con.execute(f'DELETE FROM "{name}" t USING _keys k WHERE {match}')
-        if name in RETIRED_SOURCES:
-            con.execute(f'DELETE FROM "retired_{name}" t USING _keys k WHERE {match}')
-    finally:
-        con.unregister("_keys")
+    keys = _typed_keys(raw, source, contracts)
+    if keys.height:  # no statement on the clean table otherwise: it would count as a write
+        con.register("_keys", keys)  # (`warehouse.write_log`) and cost the guard its skip
+        try:
+            con.execute(f'DELETE FROM "{name}" t USING _keys k WHERE {match}')
+            if name in RETIRED_SOURCES:
+                con.execute(f'DELETE FROM "retired_{name}" t USING _keys k WHERE {match}')
+        finally:
+            con.unregister("_keys")
     current = sorted(was_current)
     located = pl.concat(
         [

@@ -220,18 +220,24 @@ PENALTY_FEED_HEADERS = {
 """The centre's penalty-feed report: the national fields and every date of the feed."""
 
 
-def penalty_feed(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
-    """Every penalty decision collected by `as_of` with its feed state that day."""
-    feed = feed_as_of(read_disclosures(con), as_of)
+def penalty_feed(
+    con: duckdb.DuckDBPyConnection, as_of: date, *, feed: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every penalty decision collected by `as_of` with its feed state that day (`feed`:
+    `feed_as_of` of the stored disclosures, when the caller has it already)."""
+    if feed is None:
+        feed = feed_as_of(read_disclosures(con), as_of)
     return feed.with_columns(
         state_zh=pl.col("state").replace_strict(FEED_STATES_ZH, default=pl.col("state"))
     )
 
 
-def write_penalty_feed(con: duckdb.DuckDBPyConnection, as_of: date, path: Path) -> dict[str, int]:
+def write_penalty_feed(
+    con: duckdb.DuckDBPyConnection, as_of: date, path: Path, *, feed: pl.DataFrame | None = None
+) -> dict[str, int]:
     """The centre's penalty-feed report (CSV, Chinese headers); returns counts by state and
-    of late publications and withdrawals."""
-    feed = penalty_feed(con, as_of)
+    of late publications and withdrawals (`feed`: as for `penalty_feed`)."""
+    feed = penalty_feed(con, as_of, feed=feed)
     yes_no = {True: "是", False: "否"}
     readable = feed.with_columns(
         pl.col("late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import write_log
 from warehouse.connection import utc_now
 from warehouse.tables import ensure_tables
 
@@ -170,6 +171,7 @@ def begin(live: Path, run_id: str) -> tuple[Path, bool]:
                 )
             base = read_state(con).generation
             con.execute("CREATE OR REPLACE TABLE _staging_base AS SELECT ? AS generation", [base])
+            write_log.install(con)  # the run's writes to clean tables logged from here on
         finally:
             con.close()
     return staging, True

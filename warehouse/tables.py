@@ -25,6 +25,7 @@ _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Date: "DATE",
     pl.Float64: "DOUBLE",
     pl.Int64: "BIGINT",
+    pl.UInt64: "UBIGINT",
     pl.Int32: "INTEGER",
     pl.Boolean: "BOOLEAN",
     pl.Datetime: "TIMESTAMP",

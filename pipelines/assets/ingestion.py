@@ -14,12 +14,13 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
-from models.conflicts import KEY_CONFLICT_CODES, open_conflicts
+from models.conflicts import open_conflicts
 from models.contracts import SOURCE_ORDER, Contracts, Source
 from pipelines.quality.gx_import import preload as preload_gx
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse.archive import archive_root
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
+from warehouse.conflicts import conflict_inputs
 from warehouse.connection import query
 from warehouse.firm_cases import merge_online_cases
 from warehouse.incremental import log_changes
@@ -69,24 +70,8 @@ def conflicts_asset(contracts: Contracts) -> dg.AssetsDefinition:
         document the firm does not have, an inspection outcome whose follow-up document or
         inspector names nothing known. Listed in the run summary and on the data-quality
         page until a correction file or an explicit act removes the cause."""
-        codes = list(KEY_CONFLICT_CODES)
         with warehouse.connect() as con:
-            # only what `open_conflicts` reads: conflict rows of the quarantine and the
-            # outcomes naming a follow-up document (not millions of whole rows)
-            conflicts = open_conflicts(
-                query(
-                    con,
-                    "SELECT * FROM quarantine WHERE reason_code IN (SELECT unnest(?::VARCHAR[]))",
-                    [codes],
-                ),
-                query(con, "SELECT * FROM credit_cases"),
-                query(
-                    con,
-                    "SELECT inspection_id, uscc, followup_doc_no, source_file, source_row "
-                    "FROM inspection_outcomes WHERE followup_doc_no IS NOT NULL",
-                ),
-                {n: query(con, f'SELECT doc_no, uscc FROM "{n}"') for n in DOCUMENT_SOURCES},
-            )
+            conflicts = open_conflicts(*conflict_inputs(con))
         with warehouse.transaction() as con:
             replace_table(con, "open_conflicts", conflicts, schema_of("open_conflicts"))
         by_kind = conflicts.group_by("kind").len().sort("kind")
@@ -98,9 +83,6 @@ def conflicts_asset(contracts: Contracts) -> dg.AssetsDefinition:
         )
 
     return open_conflicts_asset
-
-
-DOCUMENT_SOURCES = ("penalty_decisions", "correction_notices", "circulars")
 
 
 def conservation_checks(contracts: Contracts) -> list[dg.AssetChecksDefinition]:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from models.disclosure import feed_changes
+from models.disclosure import feed_as_of, feed_changes
 from models.labels import default_labels
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse
@@ -148,12 +148,13 @@ def penalty_feed(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult
     as_of = landing.processing_date
     with warehouse.connect(read_only=True) as con:
         path = warehouse.reports / PENALTY_FEED_FILE.format(as_of=as_of)
-        counts = write_penalty_feed(con, as_of, path)
-        disclosures = read_disclosures(con)
+        disclosures = read_disclosures(con)  # read once: ~0.7 s at national scale
+        feed = feed_as_of(disclosures, as_of)
+        counts = write_penalty_feed(con, as_of, path, feed=feed)
     previous = audit.last(warehouse.audit_log, "penalty_feed")
     since = previous["detail"].get("as_of") if previous else None
     before = date.fromisoformat(since) if since else None
-    changes = feed_changes(disclosures, before, as_of)
+    changes = feed_changes(disclosures, before, as_of, now=feed)
     audit.append(
         warehouse.audit_log,
         "penalty_feed",

@@ -35,9 +35,10 @@ VOLATILE_COLUMNS = {"run_id", "logged_at", "ingested_at", "created_at", "first_s
                     "plan_file", "artefact_file", "hashed_at_ns"}  # fmt: skip
 """Columns that record when, in which run or where (each warehouse here writes its files
 beside itself) something happened — not what was computed."""
-APPEND_ONLY_TABLES = {"ingestion_log", "warehouse_state"}
-"""One row per file and run, and the generation counter of publications: they record that
-runs happened, not what was computed."""
+APPEND_ONLY_TABLES = {"ingestion_log", "warehouse_state", "table_writes", "row_writes"}
+"""One row per file and run, the generation counter of publications, and what each statement
+that wrote a clean table logged (random tokens, `warehouse.write_log`): they record that runs
+happened, not what was computed."""
 KILL_AT_COMMITS: tuple[int | str, ...] = (4, 15, 24, "publish")
 """Commits in ingestion, in the credit layer and near the end, and the moment the run's
 results are about to be made live (the swap)."""

@@ -32,8 +32,10 @@ from warehouse.staging import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
 
-RECORD_OF_RUNS = {"ingestion_log", "landing_scan", "landing_paths", "warehouse_state"}
-"""Tables that record that a run happened (when, what the folder held), not what is true."""
+RECORD_OF_RUNS = {"ingestion_log", "landing_scan", "landing_paths", "warehouse_state",
+                  "table_writes", "row_writes"}  # fmt: skip
+"""Tables that record that a run happened (when, what the folder held, which statements
+wrote a clean table), not what is true."""
 VOLATILE_COLUMNS = {"created_at", "trained_at", "logged_at", "first_used_at", "plan_file",
                     "artefact_file"}  # fmt: skip
 FIXTURE_V1 = Path(__file__).parent.parent / "fixtures" / "warehouse_v1.duckdb.gz"

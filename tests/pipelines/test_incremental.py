@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -42,7 +43,7 @@ from models.contracts import SOURCE_ORDER, default_contracts
 from models.periods import scoring_dates
 from models.record_status import OBJECTION, REPAIR
 from models.rules import default_rule_set
-from warehouse import credit, ingestion
+from warehouse import credit, guards, ingestion, write_log
 from warehouse.archive import FileEvent, archive_root, record_event
 from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
 from warehouse.connection import Warehouse
@@ -71,6 +72,8 @@ RULES = default_rule_set()
 START = date(2023, 12, 31)
 """The first processing date: the generated history covers 2021–2023, and some of its
 collection dates fall in January 2024 (future until the date moves on)."""
+UNCOMPARED = (*STATE_TABLES, write_log.TABLE, write_log.ROWS)
+"""Watermarks, and what the statements that wrote a clean table logged (random tokens)."""
 VOLATILE = {"logged_at", "adopted_at", "first_used_at"}
 """Clock times of when a row was written (the two derivations run at different moments)."""
 RECORD_SOURCES = ("penalty_decisions", "correction_notices", "circulars", "inspection_outcomes",
@@ -221,6 +224,12 @@ class World:
         every table must be the same."""
         self.runs += 1
         run_id = f"run-{self.runs}"
+        live = self.root / "warehouse.duckdb"
+        before = self.root / "before.duckdb"
+        if compare:  # the run writes a copy as a staged run does (`staging.begin`)
+            shutil.copy(live, before)
+            with duckdb.connect(str(live)) as con:
+                write_log.install(con)
         receive_all(self.warehouse, self.landing, run_id)
         if not compare:  # the first run: nothing derived yet, so it is a full one anyway
             derive(self.warehouse, self.landing, run_id, full=False)
@@ -235,13 +244,18 @@ class World:
         feedback(Warehouse(path=str(copy)), full_reports, rewrite=True)
         self.paths = derive(self.warehouse, self.landing, run_id, full=False)
         feedback(self.warehouse, self.reports, rewrite=False)
-        expected = table_hashes(copy, skip=STATE_TABLES, volatile=VOLATILE)
-        got = table_hashes(self.root / "warehouse.duckdb", skip=STATE_TABLES, volatile=VOLATILE)
+        expected = table_hashes(copy, skip=UNCOMPARED, volatile=VOLATILE)
+        got = table_hashes(self.root / "warehouse.duckdb", skip=UNCOMPARED, volatile=VOLATILE)
         differing = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
         assert not differing, f"run {self.runs}: incremental ≠ full for {differing}"
         files = same_files(full_reports, self.reports)
         assert not files, f"run {self.runs}: public lists differ from a full write: {files}"
         copy.unlink()
+        # the guard before publishing skips the clean tables the run did not write: its
+        # verdict must be the one every row gives (a table changed but vouched would differ)
+        guard = guards.compare(before, live)
+        assert guard == guards.compare(before, live, every_row=True), f"run {self.runs}"
+        before.unlink()
 
     @property
     def reports(self) -> Path:
@@ -472,9 +486,9 @@ def test_a_full_rebuild_in_many_slices_equals_one_in_one(tmp_path, monkeypatch) 
     monkeypatch.setattr(credit, "SCORES_PER_SLICE", 100)
     monkeypatch.setattr(ingestion, "SLICE_ROWS", 50)
     derive(Warehouse(path=str(sliced)), world.landing, "run-1", full=True)
-    expected = table_hashes(world.root / "warehouse.duckdb", skip=STATE_TABLES,
+    expected = table_hashes(world.root / "warehouse.duckdb", skip=UNCOMPARED,
                             volatile=VOLATILE)  # fmt: skip
-    got = table_hashes(sliced, skip=STATE_TABLES, volatile=VOLATILE)
+    got = table_hashes(sliced, skip=UNCOMPARED, volatile=VOLATILE)
     assert sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k)) == []
     with Warehouse(path=str(sliced)).connect(read_only=True) as con:
         parts = credit.firm_slices(con, None)
