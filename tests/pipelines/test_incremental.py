@@ -58,7 +58,7 @@ from warehouse.credit import (
     update_tier_paths,
 )
 from warehouse.firm_cases import decide_case, file_case, merge_online_cases
-from warehouse.incremental import STATE_TABLES, log_changes
+from warehouse.incremental import STATE_TABLES, clean_layer, log_changes
 from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.landing import LandingFolder
 from warehouse.round_exports import round_folder
@@ -93,7 +93,7 @@ def derive(
             append(con, "ingestion_log", log_rows(run_id, update.files, update.counts),
                    INGESTION_LOG_SCHEMA)  # fmt: skip
             if name == "credit_cases":  # and the cases firms filed online, as the asset does
-                log_changes(con, "clean", merge_online_cases(con))
+                log_changes(con, clean_layer("credit_cases"), merge_online_cases(con))
         official = ensure_official(con, RULES, explicit=False)
         update_records(con, official, full=full)
         update_statuses(con, official, full=full)
