@@ -16,7 +16,7 @@ the derivation"; this module follows that list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -35,6 +35,29 @@ EVIDENCE_TYPES: dict[str, str] = {
     "inspection_outcomes": "检查记录",
 }
 """The sources that yield records, in derivation order, with the evidence each one is."""
+
+SAME_FACT_SOURCES = ("circulars", "correction_notices")
+"""The sources whose documents may record a penalty decision's fact (one fact, one deduction):
+their records are derived with the same firm's penalty decisions (`same_fact_as`)."""
+
+
+def sources_to_derive(changed: Collection[str] | None) -> list[str]:
+    """The record sources (in `EVIDENCE_TYPES` order) whose records of a firm may differ once
+    these clean tables of the firm changed (None: any of them may have).
+
+    A source's records rest on the firm's documents of that source, in force and retired,
+    and — for `SAME_FACT_SOURCES` only — on its penalty decisions; the overdue-corrections
+    vetoes are correction-notice records resting on its never-rectified notices
+    (`overdue_vetoes`). So a changed table changes its own records, and a changed penalty
+    decision those of the sources that may record its fact too; the cases and the directory
+    change no record (they change statuses and scores)."""
+    if changed is None:
+        return list(EVIDENCE_TYPES)
+    wanted = set(changed)
+    if "penalty_decisions" in wanted:
+        wanted.update(SAME_FACT_SOURCES)
+    return [name for name in EVIDENCE_TYPES if name in wanted]
+
 
 VETO_PREFIX = "一票否决："
 """Start of every `veto_reason`; the rest names the category or the behaviour."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -22,10 +22,12 @@ from models.credit_records import (
     EVIDENCE_TYPES,
     NEVER_RECTIFIED,
     PENALTY_LOOKUP,
+    SAME_FACT_SOURCES,
     in_record_order,
     overdue_vetoes,
     source_columns,
     source_records,
+    sources_to_derive,
 )
 from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.disclosure import penalty_disclosures
@@ -48,8 +50,10 @@ from models.tier_paths import (
 from warehouse.catalogue import schema_of
 from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
+    CLEAN_LAYERS,
     DATED_SCHEMA,
     Changes,
+    changed_sources,
     changes_since,
     dated_groups,
     last_seq,
@@ -67,9 +71,6 @@ RECORD_SOURCES = tuple(EVIDENCE_TYPES)
 
 
 FIRMS_SQL = "SELECT uscc, name, firm_type, district, status FROM firms"
-
-SAME_FACT_SOURCES = ("circulars", "correction_notices")
-"""The sources whose documents may record a penalty decision's fact (one fact, one deduction)."""
 
 DOCUMENTS_PER_PART = 500_000
 """Source documents derived at once by `record_parts` (~1 GB of frames at the peak)."""
@@ -389,7 +390,8 @@ def update_records(
     (`update_statuses` derives the new ones). Logs the firms for the next steps."""
     step = "credit_records"
     fingerprint = rules_fingerprint(official)
-    full, changes = _plan(con, step, ["clean"], fingerprint, full=full,
+    state = read_step(con, step)
+    full, changes = _plan(con, step, CLEAN_LAYERS, fingerprint, full=full,
                           tables=["credit_records", "credit_record_status"])  # fmt: skip
     schema = schema_of("credit_records")
     rows = 0
@@ -402,20 +404,63 @@ def update_records(
                 insert(con, "credit_records", records, schema)
                 rows += records.height
     else:
-        for part in firm_slices(con, changes):
+        for part in _record_parts_changed(con, state.seq if state else 0):
             derived = [
                 records.select(list(schema)).cast(schema)
                 for _, rules in official.adopted
-                for records in _records_of(con, rules, part)
+                for records in _records_of(con, rules, part.by_source)
             ]
             records = pl.concat(derived) if derived else pl.DataFrame(schema=schema)
-            written = rewrite_rows(con, "credit_records", records, schema, where=part.where(),
+            written = rewrite_rows(con, "credit_records", records, schema, where=part.where,
                                    params=part.params)  # fmt: skip
             _drop_statuses_of_gone(con, written.gone, records)
             rows += records.height
     log_changes(con, "records", None if full else changes.firms)
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+@dataclass(frozen=True)
+class ChangedRecords:
+    """One chunk of changed firms for `update_records`: the firms whose records of each
+    source are derived again (`by_source`), and the condition on `credit_records` that
+    selects exactly the stored records of those firms and sources (`where`, `params`)."""
+
+    by_source: dict[str, FirmSlice]
+    where: str
+    params: tuple[object, ...]
+
+
+def _record_parts_changed(con: duckdb.DuckDBPyConnection, after: int) -> list[ChangedRecords]:
+    """The firms whose clean rows changed after the watermark `after`, in chunks of
+    `FIRMS_PER_CHUNK`, each with the record sources whose records of it may differ
+    (`models.credit_records.sources_to_derive` of the tables that changed): a firm with one
+    new inspection outcome derives its inspection records again, not its other sources'
+    (most of a national day's ~9k firms have one new document). A firm whose cases or
+    directory row alone changed derives no record."""
+    found = changed_sources(con, after)
+    pairs = [
+        (uscc, source)
+        for uscc, changed in found.iter_rows()
+        for source in sources_to_derive(changed)
+    ]
+    firms = sorted({uscc for uscc, _ in pairs})
+    parts = []
+    for i in range(0, len(firms), FIRMS_PER_CHUNK):
+        chunk = set(firms[i : i + FIRMS_PER_CHUNK])
+        mine = [(uscc, source) for uscc, source in pairs if uscc in chunk]
+        by_source = {
+            name: FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (sorted(firms_of),))
+            for name in RECORD_SOURCES
+            if (firms_of := [uscc for uscc, source in mine if source == name])
+        }
+        where = (
+            "uscc IN (SELECT unnest(?::VARCHAR[])) AND EXISTS (SELECT 1 FROM (SELECT "
+            "unnest(?::VARCHAR[]) AS u, unnest(?::VARCHAR[]) AS s) WHERE u = uscc AND s = source)"
+        )
+        params = (sorted(chunk), [u for u, _ in mine], [s for _, s in mine])
+        parts.append(ChangedRecords(by_source, where, params))
+    return parts
 
 
 def _drop_statuses_of_gone(
@@ -437,21 +482,24 @@ def _drop_statuses_of_gone(
 
 
 def _records_of(
-    con: duckdb.DuckDBPyConnection, rules: RuleSet, part: FirmSlice
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, by_source: Mapping[str, FirmSlice]
 ) -> Iterator[pl.DataFrame]:
-    """The records of one slice of firms as `record_parts` derives them: their documents in
-    force (circulars and correction notices with the same firms' penalty decisions), their
-    retired rows, and the overdue-corrections vetoes of their never-rectified notices (all
-    per firm, so a slice of firms gives exactly those firms' records)."""
-    lookup = ", ".join(PENALTY_LOOKUP)
-    penalties = _select(con, f"SELECT {lookup} FROM penalty_decisions WHERE {{where}}", part)
+    """The records of each source of its slice of firms (`by_source`) as `record_parts`
+    derives them: their documents in force (circulars and correction notices with the same
+    firms' penalty decisions), their retired rows, and with the correction notices the
+    overdue-corrections vetoes of the never-rectified ones (all per firm, so a slice of
+    firms gives exactly those firms' records of the source)."""
     failed: list[pl.DataFrame] = []
-    for name in RECORD_SOURCES:
+    for name, part in by_source.items():
+        penalties = None  # the fact a circular or notice may record: the same firms' decisions
+        if name in SAME_FACT_SOURCES:
+            lookup = ", ".join(PENALTY_LOOKUP)
+            penalties = _select(con, f"SELECT {lookup} FROM penalty_decisions WHERE {{where}}",
+                                part)  # fmt: skip
         columns = _columns(source_columns(name, rules))  # not the texts no record uses
         docs = _select(con, f'SELECT {columns} FROM "{name}" WHERE {{where}}', part)
         if docs.height:
-            same_fact = penalties if name in SAME_FACT_SOURCES else None
-            records = in_record_order(source_records(name, docs, rules, same_fact)).collect()
+            records = in_record_order(source_records(name, docs, rules, penalties)).collect()
             failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
             yield records
         if table_exists(con, f"retired_{name}"):
@@ -460,7 +508,8 @@ def _records_of(
                 records = retired_records(name, retired, rules, penalties)
                 failed.append(records.filter(pl.col("rule") == NEVER_RECTIFIED))
                 yield records
-    if failed:
+    # never-rectified notices are correction-notice records, and so are their vetoes
+    if failed and "correction_notices" in by_source:
         yield in_record_order(overdue_vetoes(pl.concat(failed), rules).lazy()).collect()
 
 

@@ -12,7 +12,9 @@ it describes):
 - `change_log` — the firms whose inputs of the next layer changed, appended by the step
   that changed them (`clean` → `records` → `spans` → `scores`, and `directory` for the
   firms whose directory row changed); a row without a firm means "every firm" (a full
-  rebuild). Each consumer reads the entries after its watermark. A `spans` entry names
+  rebuild). Each consumer reads the entries after its watermark. A clean entry names its
+  table (`clean:<table>`): the credit records derive again only the records of the tables
+  that changed (those of a firm's other tables stay as stored). A `spans` entry names
   only a firm whose stored spans did change, with `since`: the first as-of date on which
   they did (a span counts from its `span_from`), so the scores of stored dates are derived
   again only for those firms and from that date (a day's new documents count from the
@@ -41,7 +43,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from models.contracts import Contracts
+from models.contracts import SOURCE_ORDER, Contracts
 from models.row_checks import RowRule
 from warehouse.catalogue import schema_of
 from warehouse.connection import query
@@ -57,6 +59,20 @@ CLEAN_VERSION = "clean-incremental-1"
 
 ALL_FIRMS = None
 """A change-log entry without a firm: every firm changed (a full rebuild of the layer)."""
+
+CLEAN = "clean"
+"""The layer of firms whose clean rows changed, of a table not named (an entry an older
+release wrote, read as: any of its clean tables)."""
+
+
+def clean_layer(source: str) -> str:
+    """The layer of firms whose rows of clean table `source` changed: the credit records
+    derive again only the records of the sources that changed (`changed_sources`)."""
+    return f"{CLEAN}:{source}"
+
+
+CLEAN_LAYERS = (CLEAN, *(clean_layer(source) for source in SOURCE_ORDER))
+"""Every layer of changed clean rows (`changes_since` of them: the firms, whatever table)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +201,22 @@ def changes_since(con: duckdb.DuckDBPyConnection, layers: Sequence[str], after: 
     return Changes(every, dated["uscc"], upto, dated)
 
 
+def changed_sources(con: duckdb.DuckDBPyConnection, after: int) -> pl.DataFrame:
+    """The firms of the clean layers logged after the watermark `after`, each with the clean
+    tables whose rows of it changed (`sources`, a list; null when an entry names no table:
+    any of them may have)."""
+    ensure_state(con)
+    rows = query(
+        con,
+        "SELECT uscc, CASE WHEN bool_or(layer = ?) THEN NULL "
+        "ELSE list_sort(list_distinct(list(substr(layer, ?)))) END AS sources "
+        "FROM change_log WHERE layer IN (SELECT unnest(?::VARCHAR[])) AND seq > ? "
+        "AND uscc IS NOT NULL GROUP BY uscc ORDER BY uscc",
+        [CLEAN, len(CLEAN) + 2, list(CLEAN_LAYERS), after],
+    )
+    return rows.cast({"uscc": pl.Utf8(), "sources": pl.List(pl.Utf8())})
+
+
 DATED_GROUPS = 4
 """At most this many groups of firms (`dated_groups`): each costs a scan of the stored rows."""
 
@@ -218,7 +250,7 @@ def prune_log(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the entries every consumer has read (each layer's oldest watermark)."""
     ensure_state(con)
     consumers = {
-        "clean": ["credit_records"],
+        **{layer: ["credit_records"] for layer in CLEAN_LAYERS},
         "records": ["credit_record_status", "score_reasons", "penalty_disclosures",
                     "tier_paths"],
         "spans": ["tier_changes"],

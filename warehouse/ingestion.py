@@ -61,7 +61,13 @@ from warehouse.catalogue import (
 from warehouse.connection import query, table_exists, utc_now
 from warehouse.credit import official_rules
 from warehouse.gate_state import mark_unvalidated
-from warehouse.incremental import contracts_fingerprint, log_changes, read_step, write_step
+from warehouse.incremental import (
+    clean_layer,
+    contracts_fingerprint,
+    log_changes,
+    read_step,
+    write_step,
+)
 from warehouse.landing import LandingLocation, ScannedFile, scan_file, source_files
 from warehouse.tables import append, ensure_tables, insert, replace_slice, table_ddl
 
@@ -583,7 +589,7 @@ def update_clean(
     _write_snapshots(con, name, signatures, refs)
     write_step(con, step, seq=0, processing_date=today, fingerprint=fingerprint)
     if name in CREDIT_INPUTS:
-        log_changes(con, "clean", None if full else firms)
+        log_changes(con, clean_layer(name), None if full else firms)
     if name == "firms":  # the directory: which firms are scored on every stored date
         log_changes(con, "directory", None if full else firms)
     current = signatures.filter("current")["file_sha256"]

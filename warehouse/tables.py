@@ -127,11 +127,13 @@ def rewrite_rows(
     one is deleted, a derived row without an equal stored one inserted. Repeated rows (on
     either side) are written the plain way: the slice deleted, the frame inserted.
     """
-    typed = frame.select(list(schema)).cast(schema)
+    typed = frame.select(list(schema)).cast(schema).rechunk()  # both gathered below
     bound = list(params)
     columns = ", ".join(f'"{c}"' for c in schema)
     stored = query(con, f'SELECT rowid AS _row, {columns} FROM "{name}" WHERE {where}', bound)
-    stored_rows = stored.select(list(schema)).cast(schema)
+    # one chunk: DuckDB hands over a batch per row group, and gathering rows across them
+    # was 0.9 s of a national day's 830k stored records instead of 0.15 s
+    stored_rows = stored.select(list(schema)).cast(schema).rechunk()
     old_hash, new_hash = stored_rows.hash_rows(), typed.hash_rows()
     if old_hash.is_duplicated().any() or new_hash.is_duplicated().any():
         con.execute(f'DELETE FROM "{name}" WHERE {where}', bound)

@@ -23,7 +23,7 @@ from warehouse.catalogue import INGESTION_LOG_SCHEMA, schema_of
 from warehouse.conflicts import conflict_inputs
 from warehouse.connection import query
 from warehouse.firm_cases import merge_online_cases
-from warehouse.incremental import log_changes
+from warehouse.incremental import clean_layer, log_changes
 from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.record_outcomes import merge_record_outcomes
 from warehouse.tables import append, ensure_bookkeeping, replace_table
@@ -170,9 +170,9 @@ def _clean_asset(source: Source, contracts: Contracts) -> dg.AssetsDefinition:
                 con, source, contracts, landing, row_rules, full=full_rebuild(context)
             )
             if source.name == "credit_cases":  # and the cases firms filed online
-                log_changes(con, "clean", merge_online_cases(con))
+                log_changes(con, clean_layer("credit_cases"), merge_online_cases(con))
             if derived_from:  # and the outcomes of filled-in record workbooks
-                log_changes(con, "clean", merge_record_outcomes(con))
+                log_changes(con, clean_layer(source.name), merge_record_outcomes(con))
             log = log_rows(context.run.run_id, update.files, update.counts)
             append(con, "ingestion_log", log, INGESTION_LOG_SCHEMA)
         totals = update.counts.select(pl.exclude("source_file").sum()).row(0, named=True)

@@ -59,7 +59,7 @@ from warehouse.credit import (
     update_tier_paths,
 )
 from warehouse.firm_cases import decide_case, file_case, merge_online_cases
-from warehouse.incremental import STATE_TABLES, log_changes
+from warehouse.incremental import STATE_TABLES, clean_layer, log_changes
 from warehouse.ingestion import log_rows, receive, row_rules_of, update_clean
 from warehouse.landing import LandingFolder
 from warehouse.round_exports import round_folder
@@ -96,7 +96,7 @@ def derive(
             append(con, "ingestion_log", log_rows(run_id, update.files, update.counts),
                    INGESTION_LOG_SCHEMA)  # fmt: skip
             if name == "credit_cases":  # and the cases firms filed online, as the asset does
-                log_changes(con, "clean", merge_online_cases(con))
+                log_changes(con, clean_layer("credit_cases"), merge_online_cases(con))
         official = ensure_official(con, RULES, explicit=False)
         update_records(con, official, full=full)
         update_statuses(con, official, full=full)
@@ -334,6 +334,7 @@ STEP = st.one_of(
     st.tuples(st.just("advance"), st.sampled_from([1, 20, 45, 400]), st.just(0)),
     st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
     st.tuples(st.just("lose"), st.integers(0, 2), st.just(0)),
+    st.tuples(st.just("fact"), st.integers(0, 20), st.just(0)),
 )  # fmt: skip
 
 
@@ -344,6 +345,24 @@ def quiet_firm(firms: pl.DataFrame) -> pl.DataFrame:
     codes = make_usccs(np.full(9, 310101), np.arange(10**8 - 9, 10**8), np.zeros(9, dtype=bool))
     uscc = next(str(code) for code in codes if code not in known)
     return firms.head(1).with_columns(uscc=pl.lit(uscc), name=pl.lit("上海静默人防设备有限公司"))
+
+
+def fact_of(frames: dict[str, pl.DataFrame], pick: int, tag: str) -> pl.DataFrame:
+    """A penalty decision of 通报批评 decided the day before a criticism circular already
+    held, for its firm: the circular records the decision's fact (`same_fact_as`) once the
+    decision arrives, although no circular changed."""
+    circulars = frames["circulars"].filter(pl.col("kind").str.contains("批评"))
+    circular = circulars.slice(pick % circulars.height, 1)
+    decision = frames["penalty_decisions"].head(1)
+    return decision.with_columns(
+        doc_no=pl.col("doc_no") + f"-{tag}",
+        uscc=circular["uscc"],
+        firm_name=circular["firm_name"],
+        decided_on=circular["issued_on"] - timedelta(days=1),
+        penalty_types=pl.lit(["通报批评"]),
+        fine_amount=pl.lit(None, dtype=pl.Float64),
+        collected_on=circular["issued_on"],
+    )
 
 
 ONLINE = [(OBJECTION, "accept"), (OBJECTION, "reject"), (REPAIR, "accept"), (OBJECTION, "correct")]
@@ -431,6 +450,8 @@ def apply(world: World, step: tuple, number: int) -> None:
         with world.warehouse.connect(read_only=True) as con:
             [(day,)] = con.execute(NEXT_EVENT[a], [world.today]).fetchall()
         world.today = max(world.today + timedelta(days=1), (day or world.today) + timedelta(days=b))
+    elif kind == "fact":  # a penalty decision recording the fact of a criticism circular
+        world.add("penalty_decisions", f"{tag}.csv", fact_of(world.frames, a, tag))
     elif kind == "lose":  # a public list's file deleted or edited: written again
         files = world.public_files()
         if a < 2 and files:
@@ -466,6 +487,9 @@ def apply(world: World, step: tuple, number: int) -> None:
 # several dates, the scores of stored dates must be derived again from the earliest; then
 # a case filed online and decided (a changed case, no changed file)
 @example(seed=7, steps=[("withdraw_add", 5, -100), ("online", 3, 0)])
+# a penalty decision arriving alone for a firm whose circular records its fact: the firm's
+# circular records are derived again with it (only the changed tables' records are)
+@example(seed=42, steps=[("fact", 0, 0), ("fact", 1, 0)])
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):

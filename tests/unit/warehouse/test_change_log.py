@@ -1,16 +1,22 @@
 """`warehouse.incremental`'s dated change log: a firm logged several times is read from its
 earliest date (from any date if one entry has none), and `dated_groups` gives each firm
-the stored dates from that one on, in few groups."""
+the stored dates from that one on, in few groups. Its clean entries name their table, and
+a firm's records are derived again for the sources those tables can change."""
 
 from datetime import date
 
 import duckdb
 import polars as pl
 
+from models.credit_records import sources_to_derive
 from warehouse.incremental import (
+    CLEAN,
+    CLEAN_LAYERS,
     DATED_SCHEMA,
     Changes,
+    changed_sources,
     changes_since,
+    clean_layer,
     dated_groups,
     log_changes,
     log_dated_changes,
@@ -58,3 +64,30 @@ def test_each_firm_is_derived_again_on_the_dates_from_its_first_changed_one() ->
     # no dates known: every date for every firm
     undated = Changes(False, pl.Series(["A", "B"]), 9)
     assert [(d, f.to_list()) for d, f in dated_groups(undated, DAYS)] == [(DAYS, ["A", "B"])]
+
+
+def test_clean_entries_name_their_tables_and_the_records_they_can_change() -> None:
+    con = duckdb.connect()
+    first = log_changes(con, clean_layer("inspection_outcomes"), ["A", "B"])
+    log_changes(con, clean_layer("penalty_decisions"), ["B"])
+    log_changes(con, clean_layer("credit_cases"), ["C"])
+    log_changes(con, CLEAN, ["D"])  # written by an older release: any table
+    log_changes(con, "records", ["E"])
+
+    found = changed_sources(con, 0)
+    assert found.rows() == [("A", ["inspection_outcomes"]),
+                            ("B", ["inspection_outcomes", "penalty_decisions"]),
+                            ("C", ["credit_cases"]), ("D", None)]  # fmt: skip
+    assert changed_sources(con, first)["uscc"].to_list() == ["B", "C", "D"]
+    assert changes_since(con, CLEAN_LAYERS, 0).firms.to_list() == ["A", "B", "C", "D"]
+    derived = {uscc: sources_to_derive(sources) for uscc, sources in found.iter_rows()}
+    assert derived == {
+        "A": ["inspection_outcomes"],
+        # a penalty decision: the circulars and notices that may record its fact too
+        "B": ["penalty_decisions", "correction_notices", "circulars", "inspection_outcomes"],
+        "C": [],  # cases change statuses, no record
+        "D": ["penalty_decisions", "correction_notices", "circulars", "commendations",
+              "inspection_outcomes"],
+    }  # fmt: skip
+    log_changes(con, clean_layer("firms"), None)
+    assert changes_since(con, CLEAN_LAYERS, 0).every
