@@ -6,8 +6,8 @@ The kill lands inside a write on demand: the warehouse's commit failpoint
 (`warehouse.connection._commit_failpoint`) holds the N-th commit of the process with its rows
 inserted but not committed, the test sees the marker file and sends SIGKILL to the whole
 process group. Several N put the crash into ingestion, credit and sampling writes (of the
-run's staging copy); the named point `publish` (`warehouse.staging._failpoint`) kills the
-run at the moment its results are about to be made live.
+run's staging copy); the named points `publish` and `spare` (`warehouse.staging._failpoint`)
+kill the run at the moment its results are about to be made live.
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ APPEND_ONLY_TABLES = {"ingestion_log", "warehouse_state", "table_writes", "row_w
 """One row per file and run, the generation counter of publications, and what each statement
 that wrote a clean table logged (random tokens, `warehouse.write_log`): they record that runs
 happened, not what was computed."""
-KILL_AT_COMMITS: tuple[int | str, ...] = (4, 15, 24, "publish")
-"""Commits in ingestion, in the credit layer and near the end, and the moment the run's
-results are about to be made live (the swap)."""
+KILL_AT_COMMITS: tuple[int | str, ...] = (4, 15, 24, "publish", "spare")
+"""Commits in ingestion, in the credit layer and near the end, the moment the run's results
+are about to be made live (the swap), and the moment after the state being replaced got its
+second name as the next run's spare (`warehouse.staging`): the spare is then the live file
+itself, which the next run must not write into."""
 
 
 def cli_run(landing: Path, warehouse: Path, home: Path, failpoint: int | str | None = None,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -60,3 +64,85 @@ def test_the_audit_chain_detects_an_edited_entry(tmp_path: Path) -> None:
     assert audit.verify_chain(log) == audit.ChainCheck(3, False, 3)
     with pytest.raises(ValueError, match="unknown audit action"):
         audit.append(log, "delete_everything", {})
+
+
+def _run(live: Path, run_id: str, value: str) -> Path:
+    """One run: a copy, a write, the swap; returns the copy's path."""
+    copy, made = staging.begin(live, run_id)
+    assert made
+    con = duckdb.connect(str(copy))
+    con.execute("INSERT INTO firms SELECT ? || i FROM range(20000) t(i)", [value])
+    con.close()
+    staging.publish(live, copy, run_id)
+    return copy
+
+
+def test_the_replaced_state_is_kept_as_a_spare_and_the_next_copy_is_the_live_file(
+    tmp_path: Path,
+) -> None:
+    live = tmp_path / "w.duckdb"
+    make_live(live)
+    _run(live, "run-1", "x")
+    spare = staging.spare_path(live)
+    assert spare.exists() and spare.stat().st_ino != live.stat().st_ino
+    before = live.read_bytes()
+    copy, _ = staging.begin(live, "run-2")
+    assert not spare.exists(), "the spare became the run's copy"
+    con = duckdb.connect(str(copy))  # the copy is the live state, plus the run's bookkeeping
+    assert con.execute("SELECT count(*) FROM firms").fetchall() == [(20001,)]
+    con.close()
+    assert live.read_bytes() == before
+    staging.discard(copy)
+
+
+def test_a_spare_is_made_equal_to_the_live_file_whatever_it_held(tmp_path: Path) -> None:
+    live = tmp_path / "w.duckdb"
+    make_live(live)
+    _run(live, "run-1", "x")
+    spare = staging.spare_path(live)
+    for content in (b"", b"junk" * 10, live.read_bytes() * 2, live.read_bytes()[:-4096]):
+        spare.write_bytes(content)
+        assert staging._refresh_spare(live, spare)
+        assert spare.read_bytes() == live.read_bytes()
+
+
+def test_the_spare_is_never_written_when_it_may_be_somebody_elses_file(tmp_path: Path) -> None:
+    live = tmp_path / "w.duckdb"
+    make_live(live)
+    _run(live, "run-1", "x")
+    spare = staging.spare_path(live)
+    before = live.read_bytes()
+    # a crash between the two renames of a publication: the spare is the live file itself
+    spare.unlink()
+    os.link(live, spare)
+    assert not staging._refresh_spare(live, spare)
+    copy, _ = staging.begin(live, "run-2")
+    assert live.read_bytes() == before and copy.read_bytes()[:4096] == before[:4096]
+    staging.discard(copy)
+    # a planted symbolic link is not followed
+    spare.unlink()
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(b"not yours")
+    spare.symlink_to(target)
+    assert not staging._refresh_spare(live, spare)
+    assert target.read_bytes() == b"not yours"
+    spare.unlink()
+    # a DuckDB reader (another process) still has the replaced state open
+    shutil.copyfile(live, spare)
+    con = duckdb.connect(str(spare))
+    con.execute("INSERT INTO firms VALUES ('old')")
+    con.close()
+    old = spare.read_bytes()
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('open', flush=True); time.sleep(30)", str(spare)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+        assert not staging._refresh_spare(live, spare)
+        assert spare.read_bytes() == old
+    finally:
+        reader.kill()
+        reader.wait()
