@@ -167,16 +167,20 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     empty for the rows written before it existed. One catalogue query for all of them: a
     statement per table made this a tenth of a small run."""
     wanted = list(dict.fromkeys(names))
+    schemas = {name: schema_of(name) for name in wanted}  # a name the catalogue lacks: error
+    if not schemas:
+        return
     present: dict[str, set[str]] = {}
+    # the names as literals: DuckDB filters the catalogue by a literal list in a fifth of the
+    # time it takes with a list parameter (this runs in almost every step of a run)
+    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in wanted)
     for table, column in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() "
-        "WHERE table_name IN (SELECT unnest(?::VARCHAR[])) AND NOT internal "
-        "AND database_name = current_database() AND schema_name = current_schema()",
-        [wanted],
+        f"WHERE table_name IN ({listed}) AND NOT internal "
+        "AND database_name = current_database() AND schema_name = current_schema()"
     ).fetchall():
         present.setdefault(table, set()).add(column)
-    for name in wanted:
-        schema = schema_of(name)
+    for name, schema in schemas.items():
         if name not in present:
             con.execute(table_ddl(name, schema, replace=False))
             continue
