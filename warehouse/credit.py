@@ -123,11 +123,14 @@ def record_parts(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> Iterator[pl.
         slices = max(1, -(-documents // DOCUMENTS_PER_PART))
         columns = _columns(source_columns(name, rules))
         for i in range(slices):
-            where, at = "WHERE hash(uscc) % ? = ?", [slices, i]
-            part = query(con, f'SELECT {columns} FROM "{name}" {where}', at)
+            # the slice as literals: bound as parameters, DuckDB took the modulo of the
+            # (unsigned 64-bit) hash in 128-bit integers, 6× slower (17.5 s → 3.4 s to read
+            # the slices of a national year's inspection outcomes)
+            where = f"WHERE hash(uscc) % {int(slices)} = {int(i)}"
+            part = query(con, f'SELECT {columns} FROM "{name}" {where}')
             # the same firms' penalty decisions: the fact a circular or notice may record
             penalties = (
-                query(con, f"SELECT {lookup} FROM penalty_decisions {where}", at)
+                query(con, f"SELECT {lookup} FROM penalty_decisions {where}")
                 if name in SAME_FACT_SOURCES
                 else None
             )
