@@ -39,7 +39,7 @@ from models.engine import (
     statuses_of,
 )
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
-from models.scoring import RECORD_COLUMNS, SPAN_SUM_SCHEMA, scores_from_sums
+from models.scoring import RECORD_COLUMNS, SPAN_SUM_SCHEMA, moves_spans, scores_from_sums
 from models.tier_changes import SPAN_COLUMNS, moved_firms, tier_changes_from_spans
 from models.tier_paths import (
     FOLLOWING_T,
@@ -52,6 +52,8 @@ from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
     CLEAN_LAYERS,
     DATED_SCHEMA,
+    SPANS_KEPT,
+    STATUSES,
     Changes,
     changed_sources,
     changes_since,
@@ -404,7 +406,9 @@ def update_records(
                 insert(con, "credit_records", records, schema)
                 rows += records.height
     else:
-        for part in _record_parts_changed(con, state.seq if state else 0):
+        found = changed_sources(con, state.seq if state else 0)
+        moved: list[pl.Series] = []  # firms of changed rows the spans read (`moves_spans`)
+        for part in _record_parts_changed(found):
             derived = [
                 records.select(list(schema)).cast(schema)
                 for _, rules in official.adopted
@@ -414,10 +418,24 @@ def update_records(
             written = rewrite_rows(con, "credit_records", records, schema, where=part.where,
                                    params=part.params)  # fmt: skip
             _drop_statuses_of_gone(con, written.gone, records)
+            moved += [side.filter(moves_spans())["uscc"] for side in (written.gone, written.added)]
             rows += records.height
     log_changes(con, "records", None if full else changes.firms)
+    if not full:
+        log_changes(con, SPANS_KEPT, _spans_kept(found, moved))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _spans_kept(found: pl.DataFrame, moved: Sequence[pl.Series]) -> pl.Series:
+    """The firms of `found` (`changed_sources`) with no row of `moved`, none of whose
+    changed tables is the directory (or unknown: an entry naming no table)."""
+    kept = found.filter(
+        pl.col("sources").is_not_null() & ~pl.col("sources").list.contains("firms")
+    )["uscc"]
+    if moved:
+        kept = kept.filter(~kept.is_in(pl.concat(moved).implode()))
+    return kept
 
 
 @dataclass(frozen=True)
@@ -431,14 +449,13 @@ class ChangedRecords:
     params: tuple[object, ...]
 
 
-def _record_parts_changed(con: duckdb.DuckDBPyConnection, after: int) -> list[ChangedRecords]:
-    """The firms whose clean rows changed after the watermark `after`, in chunks of
+def _record_parts_changed(found: pl.DataFrame) -> list[ChangedRecords]:
+    """The firms whose clean rows changed (`found`: `changed_sources`), in chunks of
     `FIRMS_PER_CHUNK`, each with the record sources whose records of it may differ
     (`models.credit_records.sources_to_derive` of the tables that changed): a firm with one
     new inspection outcome derives its inspection records again, not its other sources'
     (most of a national day's ~9k firms have one new document). A firm whose cases or
     directory row alone changed derives no record."""
-    found = changed_sources(con, after)
     pairs = [
         (uscc, source)
         for uscc, changed in found.iter_rows()
@@ -526,9 +543,10 @@ def update_statuses(
     if full:
         con.execute(table_ddl("credit_record_status", schema, replace=True))
     rows = 0
+    changed: list[pl.Series] = []  # firms of the status rows written
     for part in firm_slices(con, None if full else changes):
         cases = _select(con, "SELECT * FROM credit_cases WHERE {where}", part)
-        derived = []
+        derived, owners = [], []
         for _, rules in official.adopted:
             records = _select(
                 con,
@@ -538,14 +556,19 @@ def update_statuses(
                 [rules.version],
             )
             derived.append(with_version(statuses_of(records, cases, rules), rules))
+            owners.append(records.select("record_id", "uscc"))
         statuses = pl.concat([d.select(list(schema)).cast(schema) for d in derived])
         if full:
             insert(con, "credit_record_status", statuses, schema)
         else:  # the rows of records that still exist (`update_records` took the rest)
             where = f"record_id IN (SELECT record_id FROM credit_records WHERE {part.where()})"
-            rewrite_rows(con, "credit_record_status", statuses, schema, where=where,
-                         params=part.params)  # fmt: skip
+            written = rewrite_rows(con, "credit_record_status", statuses, schema, where=where,
+                                   params=part.params)  # fmt: skip
+            ids = pl.concat([written.gone["record_id"], written.added["record_id"]])
+            owner = pl.concat(owners).filter(pl.col("record_id").is_in(ids.implode()))
+            changed.append(owner["uscc"])
         rows += statuses.height
+    log_changes(con, STATUSES, None if full else (u for firms in changed for u in firms))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
@@ -657,13 +680,17 @@ def update_spans(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
     """`score_reason_spans` of the firms whose records or statuses changed (every firm when
-    `full`), per official rule set, and the `score_reasons` view over them. Logs, for the
+    `full`) — of the records, the rows the spans read (`_spans_may_change`) —, per official
+    rule set, and the `score_reasons` view over them. Logs, for the
     scores and the tier changes, the firms whose spans did change, each from the first date
     on which they did (`changed_from`)."""
     step = "score_reasons"
     fingerprint = rules_fingerprint(official)
-    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
+    state = read_step(con, step)
+    full, changes = _plan(con, step, ["records", STATUSES], fingerprint, full=full,
                           tables=["score_reason_spans"])  # fmt: skip
+    if not full:
+        changes = _spans_may_change(con, changes, state.seq if state else 0)
     schema = schema_of("score_reason_spans")
     rows = 0
     dated = [pl.DataFrame(schema=DATED_SCHEMA)]
@@ -689,6 +716,24 @@ def update_spans(
         log_dated_changes(con, "spans", pl.concat(dated))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _spans_may_change(con: duckdb.DuckDBPyConnection, changes: Changes, after: int) -> Changes:
+    """Of the firms logged after the watermark `after` (`changes`), those whose spans may
+    have changed: a firm with a `records` entry not qualified by a `SPANS_KEPT` one (each
+    run's records step writes at most one of each per firm), or whose statuses changed.
+    A national day's ~9k firms with new documents are mostly firms whose new documents
+    expired before they were collected: ~1k firms remain."""
+    found = query(
+        con,
+        "SELECT uscc FROM change_log WHERE seq > ? AND uscc IS NOT NULL "
+        "AND layer IN (SELECT unnest(?::VARCHAR[])) GROUP BY uscc "
+        "HAVING count(*) FILTER (layer = ?) > count(*) FILTER (layer = ?) "
+        "OR bool_or(layer = ?) ORDER BY uscc",
+        [after, ["records", SPANS_KEPT, STATUSES], "records", SPANS_KEPT, STATUSES],
+    )
+    firms = found["uscc"].cast(pl.Utf8)
+    return Changes(every=False, firms=firms, upto=changes.upto)
 
 
 def changed_from(written: Rewritten) -> pl.DataFrame:
