@@ -33,6 +33,7 @@ from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.disclosure import penalty_disclosures
 from models.engine import (
     STATUS_RECORD_COLUMNS,
+    moves_statuses,
     retired_records,
     score_documents,
     spans_of,
@@ -54,6 +55,7 @@ from warehouse.incremental import (
     DATED_SCHEMA,
     SPANS_KEPT,
     STATUSES,
+    STATUSES_KEPT,
     Changes,
     changed_sources,
     changes_since,
@@ -408,6 +410,7 @@ def update_records(
     else:
         found = changed_sources(con, state.seq if state else 0)
         moved: list[pl.Series] = []  # firms of changed rows the spans read (`moves_spans`)
+        restated: list[pl.Series] = []  # … and the statuses (`moves_statuses`)
         for part in _record_parts_changed(found):
             derived = [
                 records.select(list(schema)).cast(schema)
@@ -418,21 +421,26 @@ def update_records(
             written = rewrite_rows(con, "credit_records", records, schema, where=part.where,
                                    params=part.params)  # fmt: skip
             _drop_statuses_of_gone(con, written.gone, records)
-            moved += [side.filter(moves_spans())["uscc"] for side in (written.gone, written.added)]
+            changed = pl.concat([written.gone, written.added])
+            moved.append(changed.filter(moves_spans())["uscc"])
+            cases = _select(con, "SELECT uscc, record_doc_no FROM credit_cases WHERE {where}",
+                            part.firms)  # fmt: skip
+            around = pl.concat([records, written.gone])  # every row that may name them
+            restated.append(moves_statuses(changed, around, cases)["uscc"])
             rows += records.height
     log_changes(con, "records", None if full else changes.firms)
     if not full:
-        log_changes(con, SPANS_KEPT, _spans_kept(found, moved))
+        log_changes(con, SPANS_KEPT, _kept(found, moved, "firms"))
+        log_changes(con, STATUSES_KEPT, _kept(found, restated, "firms", "credit_cases"))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
 
-def _spans_kept(found: pl.DataFrame, moved: Sequence[pl.Series]) -> pl.Series:
-    """The firms of `found` (`changed_sources`) with no row of `moved`, none of whose
-    changed tables is the directory (or unknown: an entry naming no table)."""
-    kept = found.filter(
-        pl.col("sources").is_not_null() & ~pl.col("sources").list.contains("firms")
-    )["uscc"]
+def _kept(found: pl.DataFrame, moved: Sequence[pl.Series], *tables: str) -> pl.Series:
+    """The firms of `found` (`changed_sources`) not in `moved`, none of whose changed
+    tables is one of `tables` (or unknown: an entry naming no table)."""
+    named = pl.col("sources").list.eval(pl.element().is_in(list(tables))).list.any()
+    kept = found.filter(pl.col("sources").is_not_null() & ~named)["uscc"]
     if moved:
         kept = kept.filter(~kept.is_in(pl.concat(moved).implode()))
     return kept
@@ -447,6 +455,7 @@ class ChangedRecords:
     by_source: dict[str, FirmSlice]
     where: str
     params: tuple[object, ...]
+    firms: FirmSlice  # every firm of the chunk
 
 
 def _record_parts_changed(found: pl.DataFrame) -> list[ChangedRecords]:
@@ -476,7 +485,8 @@ def _record_parts_changed(found: pl.DataFrame) -> list[ChangedRecords]:
             "unnest(?::VARCHAR[]) AS u, unnest(?::VARCHAR[]) AS s) WHERE u = uscc AND s = source)"
         )
         params = (sorted(chunk), [u for u, _ in mine], [s for _, s in mine])
-        parts.append(ChangedRecords(by_source, where, params))
+        everyone = FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (sorted(chunk),))
+        parts.append(ChangedRecords(by_source, where, params, everyone))
     return parts
 
 
@@ -533,12 +543,17 @@ def _records_of(
 def update_statuses(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
-    """`credit_record_status` of the records of the firms `update_records` derived again,
-    from their credit cases and retired files, per official rule set."""
+    """`credit_record_status` of the records of the firms `update_records` derived again —
+    those whose changed records or cases can change a status (`_may_change`) —, from their
+    credit cases and retired files, per official rule set. Logs the firms whose statuses
+    did change (for the spans)."""
     step = "credit_record_status"
     fingerprint = rules_fingerprint(official)
+    state = read_step(con, step)
     full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["credit_records", "credit_record_status"])  # fmt: skip
+    if not full:
+        changes = _may_change(con, changes, state.seq if state else 0, STATUSES_KEPT)
     schema = schema_of("credit_record_status")
     if full:
         con.execute(table_ddl("credit_record_status", schema, replace=True))
@@ -680,7 +695,7 @@ def update_spans(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
     """`score_reason_spans` of the firms whose records or statuses changed (every firm when
-    `full`) — of the records, the rows the spans read (`_spans_may_change`) —, per official
+    `full`) — of the records, the rows the spans read (`_may_change`) —, per official
     rule set, and the `score_reasons` view over them. Logs, for the
     scores and the tier changes, the firms whose spans did change, each from the first date
     on which they did (`changed_from`)."""
@@ -690,7 +705,7 @@ def update_spans(
     full, changes = _plan(con, step, ["records", STATUSES], fingerprint, full=full,
                           tables=["score_reason_spans"])  # fmt: skip
     if not full:
-        changes = _spans_may_change(con, changes, state.seq if state else 0)
+        changes = _may_change(con, changes, state.seq if state else 0, SPANS_KEPT, STATUSES)
     schema = schema_of("score_reason_spans")
     rows = 0
     dated = [pl.DataFrame(schema=DATED_SCHEMA)]
@@ -718,19 +733,22 @@ def update_spans(
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
 
-def _spans_may_change(con: duckdb.DuckDBPyConnection, changes: Changes, after: int) -> Changes:
-    """Of the firms logged after the watermark `after` (`changes`), those whose spans may
-    have changed: a firm with a `records` entry not qualified by a `SPANS_KEPT` one (each
-    run's records step writes at most one of each per firm), or whose statuses changed.
-    A national day's ~9k firms with new documents are mostly firms whose new documents
-    expired before they were collected: ~1k firms remain."""
+def _may_change(
+    con: duckdb.DuckDBPyConnection, changes: Changes, after: int, kept: str, *also: str
+) -> Changes:
+    """Of the firms logged after the watermark `after` (`changes` of `records` and `also`),
+    those a step must derive again: a firm with a `records` entry not qualified by a `kept`
+    one (`SPANS_KEPT`, `STATUSES_KEPT`: each run's records step writes at most one of each
+    per firm), or logged in a layer of `also`. A national day's ~9k firms with new
+    documents are mostly firms whose new documents expired before they were collected, with
+    no case, veto or linked fact: ~1k firms remain for the spans, ~1.5k for the statuses."""
     found = query(
         con,
         "SELECT uscc FROM change_log WHERE seq > ? AND uscc IS NOT NULL "
         "AND layer IN (SELECT unnest(?::VARCHAR[])) GROUP BY uscc "
-        "HAVING count(*) FILTER (layer = ?) > count(*) FILTER (layer = ?) "
-        "OR bool_or(layer = ?) ORDER BY uscc",
-        [after, ["records", SPANS_KEPT, STATUSES], "records", SPANS_KEPT, STATUSES],
+        "HAVING count(*) FILTER (layer = 'records') > count(*) FILTER (layer = ?) "
+        "OR bool_or(layer IN (SELECT unnest(?::VARCHAR[]))) ORDER BY uscc",
+        [after, ["records", kept, *also], kept, list(also)],
     )
     firms = found["uscc"].cast(pl.Utf8)
     return Changes(every=False, firms=firms, upto=changes.upto)

@@ -22,7 +22,7 @@ it describes):
   can move a span: each `records` entry is followed by a `records:spans_kept` one naming
   those whose changed record rows the spans do not read (most of a day's: documents that
   expired before they were collected), and the statuses log the firms whose statuses
-  changed (`statuses`).
+  changed (`statuses`); the statuses likewise (`records:statuses_kept`).
 - `score_dates` — per stored as-of date, the position in the log its scores reflect (a
   date scored by a run with fewer partitions keeps its own watermark).
 - `unvalidated_keys` — the key groups of each clean table the quality gate has not yet
@@ -88,6 +88,11 @@ has none: its firms are derived again)."""
 
 STATUSES = "statuses"
 """The firms whose `credit_record_status` rows changed (null: every firm)."""
+
+STATUSES_KEPT = "records:statuses_kept"
+"""The firms of a `records` entry whose changes leave their statuses as they are: no
+changed record row the statuses read (`models.engine.moves_statuses`), no changed case.
+Written and read as `SPANS_KEPT`, by the statuses."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,7 @@ def prune_log(con: duckdb.DuckDBPyConnection) -> None:
         "records": ["credit_record_status", "score_reasons", "penalty_disclosures",
                     "tier_paths"],
         SPANS_KEPT: ["score_reasons"],
+        STATUSES_KEPT: ["credit_record_status"],
         STATUSES: ["score_reasons"],
         "spans": ["tier_changes"],
         "directory": [],

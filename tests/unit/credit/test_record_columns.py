@@ -21,7 +21,7 @@ from models.credit_records import (
     source_records,
 )
 from models.credit_schema import CREDIT_RECORD_SCHEMA
-from models.engine import STATUS_RECORD_COLUMNS, spans_of, statuses_of
+from models.engine import STATUS_RECORD_COLUMNS, moves_statuses, spans_of, statuses_of
 from models.rules import default_rule_set
 from models.scoring import RECORD_COLUMNS, moves_spans
 from models.tier_paths import tier_paths
@@ -94,3 +94,27 @@ def test_the_spans_read_no_record_row_but_those_that_move_spans(seed: int) -> No
     assert rejected > 100 and late.filter(moves_spans()).height  # both kinds were there
     spans = spans_of(records, statuses, firms, RULES)
     assert spans.height and spans_of(moving, statuses, firms, RULES).equals(spans)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_the_statuses_read_no_changed_record_row_but_those_that_move_statuses(seed: int) -> None:
+    """`moves_statuses`: the statuses of a firm's records without the changed rows it
+    rejects are those with them, so a change of rejected rows alone cannot change a firm's
+    statuses (`warehouse.credit.update_statuses` derives such firms no more). On generated
+    data with vetoes on grounds, same-fact links, withdrawals and cases; the changed rows
+    a third of all, the others naming them (`around`)."""
+    frames = generate(seed, firms=120, years=5, start_year=2021, intensity=3.0)
+    records = derive_credit_records(frames, RULES).with_columns(
+        retired_on=pl.when(pl.int_range(pl.len()) % 40 == 0).then(date(2024, 6, 30))
+    )
+    cases = frames["credit_cases"]
+    changed = records.filter(pl.int_range(pl.len()) % 3 == 0)
+    moving = moves_statuses(changed, records, cases)
+    rejected = changed.join(moving.select("record_id", "segment").unique(),
+                            on=["record_id", "segment"], how="anti")  # fmt: skip
+    assert rejected.height > 100 and moving.height > 10  # both kinds were there
+    statuses = statuses_of(records, cases, RULES)
+    assert statuses.height and statuses["status"].n_unique() >= 4
+    without = records.join(rejected.select("record_id", "segment"), on=["record_id", "segment"],
+                           how="anti")  # fmt: skip
+    assert statuses_of(without, cases, RULES).equals(statuses)
