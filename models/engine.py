@@ -74,6 +74,37 @@ from storage for it needs no other. (`models.grounds` derives nothing from recor
 `grounds` or `same_fact_as`: both are here.)"""
 
 
+def moves_statuses(
+    changed: pl.DataFrame, around: pl.DataFrame, cases: pl.DataFrame
+) -> pl.DataFrame:
+    """The rows of `changed` (record rows deleted or inserted) that `statuses_of` reads:
+    named by one of the `cases` (its firm and document), retired, a veto on grounds, a
+    record linked to a fact (`same_fact_as`), or a ground or a fact that a row of `around`
+    names. `around` must hold every row, before and after, that could name them: a veto
+    rests on records of its own source, and a circular's or a notice's fact is a penalty
+    decision whose change derives them again too. Any other row — a day's new documents
+    without a case, a veto or a link, most of them — changes no status of its firm
+    (`statuses_of` reads it through no case, ground, fact or retirement), so
+    `warehouse.credit.update_statuses` derives such firms no more."""
+    grounds = around.get_column("grounds").explode().drop_nulls().unique()
+    facts = around.get_column("same_fact_as").drop_nulls().unique()
+    base = pl.col("record_id").str.replace(r"@.*$", "")
+    linked = (
+        pl.col("retired_on").is_not_null()
+        | (pl.col("grounds").list.len().fill_null(0) > 0)
+        | pl.col("same_fact_as").is_not_null()
+        | pl.col("record_id").is_in(grounds.implode())
+        | base.is_in(facts.implode())
+    )
+    named = cases.select("uscc", evidence_doc_no="record_doc_no").unique()
+    return pl.concat(
+        [
+            changed.filter(linked.fill_null(False)),
+            changed.join(named, on=["uscc", "evidence_doc_no"], how="semi"),
+        ]
+    )
+
+
 def statuses_of(records: pl.DataFrame, cases: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """The status history of the records: from the credit cases (objections, repairs), from
     the retirement of the files they came from, and what follows from those for the records

@@ -420,6 +420,31 @@ _REPEATABLE = (
 veto record (a veto is no violation of its own; it rides on its document's record)."""
 
 
+_SPAN_FROM = pl.max_horizontal("collected_on", "valid_from", "segment_from")
+_SPAN_UNTIL = pl.min_horizontal("valid_until", "segment_until", pl.lit(OPEN))
+"""A record segment's span before its statuses (docs §1): 1. collected by T, 2. inside its
+validity window, 3. the segment in force (4., its stopping statuses, come later)."""
+_GOOD = pl.col("polarity") == "good"
+_EVIDENCED = pl.col("evidence_valid").fill_null(False)
+
+
+def moves_spans() -> pl.Expr:
+    """The record rows `reason_spans` reads (true) — every other row of `credit_records`
+    leaves every span of its firm as it is, whatever it holds.
+
+    `reason_spans` (`_facts`) keeps of a firm's records only those collected that either
+    count on some date (good or evidenced, a non-empty span before statuses) or can make
+    a later record a repeat (repeatable and evidenced); statuses reach the spans through
+    those rows' record ids alone. So a firm whose changed rows (deleted or inserted) all
+    fail this — a day's documents dated so long ago that they expired before they were
+    collected, or unevidenced, are most of a national day's — keeps its spans, unless its
+    statuses or its directory row changed (`warehouse.credit.update_spans`). A superset of
+    the rows `_facts` keeps: the two are held equal by a test on generated records."""
+    candidate = (_GOOD | _EVIDENCED) & (_SPAN_FROM < _SPAN_UNTIL)
+    earlier = _REPEATABLE & _EVIDENCED
+    return (pl.col("collected_on").is_not_null() & (candidate | earlier)).fill_null(False)
+
+
 def _touches(window: tuple[date, date] | None) -> pl.Expr:
     """A non-empty span counting on some day of `window` [first, last] (any day if None)."""
     non_empty = pl.col("span_from") < pl.col("span_until")
@@ -454,10 +479,10 @@ def _facts(
         .filter(collected)
         .with_columns(
             # 1. collected by T, 2. inside the window, 3. the segment in force …
-            span_from=pl.max_horizontal("collected_on", "valid_from", "segment_from"),
-            span_until=pl.min_horizontal("valid_until", "segment_until", pl.lit(OPEN)),
-            good=pl.col("polarity") == "good",
-            evidenced=pl.col("evidence_valid").fill_null(False),
+            span_from=_SPAN_FROM,
+            span_until=_SPAN_UNTIL,
+            good=_GOOD,
+            evidenced=_EVIDENCED,
             repeatable=_REPEATABLE,
         )
         .with_columns(

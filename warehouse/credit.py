@@ -33,13 +33,14 @@ from models.credit_schema import RECORD_STATUS_SCHEMA
 from models.disclosure import penalty_disclosures
 from models.engine import (
     STATUS_RECORD_COLUMNS,
+    moves_statuses,
     retired_records,
     score_documents,
     spans_of,
     statuses_of,
 )
 from models.rules import OfficialRules, RuleSet, RuleSetError, check_identity
-from models.scoring import RECORD_COLUMNS, SPAN_SUM_SCHEMA, scores_from_sums
+from models.scoring import RECORD_COLUMNS, SPAN_SUM_SCHEMA, moves_spans, scores_from_sums
 from models.tier_changes import SPAN_COLUMNS, moved_firms, tier_changes_from_spans
 from models.tier_paths import (
     FOLLOWING_T,
@@ -52,6 +53,9 @@ from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
     CLEAN_LAYERS,
     DATED_SCHEMA,
+    SPANS_KEPT,
+    STATUSES,
+    STATUSES_KEPT,
     Changes,
     changed_sources,
     changes_since,
@@ -407,7 +411,10 @@ def update_records(
                 insert(con, "credit_records", records, schema)
                 rows += records.height
     else:
-        for part in _record_parts_changed(con, state.seq if state else 0):
+        found = changed_sources(con, state.seq if state else 0)
+        moved: list[pl.Series] = []  # firms of changed rows the spans read (`moves_spans`)
+        restated: list[pl.Series] = []  # … and the statuses (`moves_statuses`)
+        for part in _record_parts_changed(found):
             derived = [
                 records.select(list(schema)).cast(schema)
                 for _, rules in official.adopted
@@ -417,10 +424,29 @@ def update_records(
             written = rewrite_rows(con, "credit_records", records, schema, where=part.where,
                                    params=part.params)  # fmt: skip
             _drop_statuses_of_gone(con, written.gone, records)
+            changed = pl.concat([written.gone, written.added])
+            moved.append(changed.filter(moves_spans())["uscc"])
+            cases = _select(con, "SELECT uscc, record_doc_no FROM credit_cases WHERE {where}",
+                            part.firms)  # fmt: skip
+            around = pl.concat([records, written.gone])  # every row that may name them
+            restated.append(moves_statuses(changed, around, cases)["uscc"])
             rows += records.height
     log_changes(con, "records", None if full else changes.firms)
+    if not full:
+        log_changes(con, SPANS_KEPT, _kept(found, moved, "firms"))
+        log_changes(con, STATUSES_KEPT, _kept(found, restated, "firms", "credit_cases"))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _kept(found: pl.DataFrame, moved: Sequence[pl.Series], *tables: str) -> pl.Series:
+    """The firms of `found` (`changed_sources`) not in `moved`, none of whose changed
+    tables is one of `tables` (or unknown: an entry naming no table)."""
+    named = pl.col("sources").list.eval(pl.element().is_in(list(tables))).list.any()
+    kept = found.filter(pl.col("sources").is_not_null() & ~named)["uscc"]
+    if moved:
+        kept = kept.filter(~kept.is_in(pl.concat(moved).implode()))
+    return kept
 
 
 @dataclass(frozen=True)
@@ -432,16 +458,16 @@ class ChangedRecords:
     by_source: dict[str, FirmSlice]
     where: str
     params: tuple[object, ...]
+    firms: FirmSlice  # every firm of the chunk
 
 
-def _record_parts_changed(con: duckdb.DuckDBPyConnection, after: int) -> list[ChangedRecords]:
-    """The firms whose clean rows changed after the watermark `after`, in chunks of
+def _record_parts_changed(found: pl.DataFrame) -> list[ChangedRecords]:
+    """The firms whose clean rows changed (`found`: `changed_sources`), in chunks of
     `FIRMS_PER_CHUNK`, each with the record sources whose records of it may differ
     (`models.credit_records.sources_to_derive` of the tables that changed): a firm with one
     new inspection outcome derives its inspection records again, not its other sources'
     (most of a national day's ~9k firms have one new document). A firm whose cases or
     directory row alone changed derives no record."""
-    found = changed_sources(con, after)
     pairs = [
         (uscc, source)
         for uscc, changed in found.iter_rows()
@@ -462,7 +488,8 @@ def _record_parts_changed(con: duckdb.DuckDBPyConnection, after: int) -> list[Ch
             "unnest(?::VARCHAR[]) AS u, unnest(?::VARCHAR[]) AS s) WHERE u = uscc AND s = source)"
         )
         params = (sorted(chunk), [u for u, _ in mine], [s for _, s in mine])
-        parts.append(ChangedRecords(by_source, where, params))
+        everyone = FirmSlice("uscc IN (SELECT unnest(?::VARCHAR[]))", (sorted(chunk),))
+        parts.append(ChangedRecords(by_source, where, params, everyone))
     return parts
 
 
@@ -519,19 +546,25 @@ def _records_of(
 def update_statuses(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
-    """`credit_record_status` of the records of the firms `update_records` derived again,
-    from their credit cases and retired files, per official rule set."""
+    """`credit_record_status` of the records of the firms `update_records` derived again —
+    those whose changed records or cases can change a status (`_may_change`) —, from their
+    credit cases and retired files, per official rule set. Logs the firms whose statuses
+    did change (for the spans)."""
     step = "credit_record_status"
     fingerprint = rules_fingerprint(official)
+    state = read_step(con, step)
     full, changes = _plan(con, step, ["records"], fingerprint, full=full,
                           tables=["credit_records", "credit_record_status"])  # fmt: skip
+    if not full:
+        changes = _may_change(con, changes, state.seq if state else 0, STATUSES_KEPT)
     schema = schema_of("credit_record_status")
     if full:
         con.execute(table_ddl("credit_record_status", schema, replace=True))
     rows = 0
+    changed: list[pl.Series] = []  # firms of the status rows written
     for part in firm_slices(con, None if full else changes):
         cases = _select(con, "SELECT * FROM credit_cases WHERE {where}", part)
-        derived = []
+        derived, owners = [], []
         for _, rules in official.adopted:
             records = _select(
                 con,
@@ -541,14 +574,19 @@ def update_statuses(
                 [rules.version],
             )
             derived.append(with_version(statuses_of(records, cases, rules), rules))
+            owners.append(records.select("record_id", "uscc"))
         statuses = pl.concat([d.select(list(schema)).cast(schema) for d in derived])
         if full:
             insert(con, "credit_record_status", statuses, schema)
         else:  # the rows of records that still exist (`update_records` took the rest)
             where = f"record_id IN (SELECT record_id FROM credit_records WHERE {part.where()})"
-            rewrite_rows(con, "credit_record_status", statuses, schema, where=where,
-                         params=part.params)  # fmt: skip
+            written = rewrite_rows(con, "credit_record_status", statuses, schema, where=where,
+                                   params=part.params)  # fmt: skip
+            ids = pl.concat([written.gone["record_id"], written.added["record_id"]])
+            owner = pl.concat(owners).filter(pl.col("record_id").is_in(ids.implode()))
+            changed.append(owner["uscc"])
         rows += statuses.height
+    log_changes(con, STATUSES, None if full else (u for firms in changed for u in firms))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
 
@@ -660,13 +698,17 @@ def update_spans(
     con: duckdb.DuckDBPyConnection, official: OfficialRules, *, full: bool = False
 ) -> CreditUpdate:
     """`score_reason_spans` of the firms whose records or statuses changed (every firm when
-    `full`), per official rule set, and the `score_reasons` view over them. Logs, for the
+    `full`) — of the records, the rows the spans read (`_may_change`) —, per official
+    rule set, and the `score_reasons` view over them. Logs, for the
     scores and the tier changes, the firms whose spans did change, each from the first date
     on which they did (`changed_from`)."""
     step = "score_reasons"
     fingerprint = rules_fingerprint(official)
-    full, changes = _plan(con, step, ["records"], fingerprint, full=full,
+    state = read_step(con, step)
+    full, changes = _plan(con, step, ["records", STATUSES], fingerprint, full=full,
                           tables=["score_reason_spans"])  # fmt: skip
+    if not full:
+        changes = _may_change(con, changes, state.seq if state else 0, SPANS_KEPT, STATUSES)
     schema = schema_of("score_reason_spans")
     rows = 0
     dated = [pl.DataFrame(schema=DATED_SCHEMA)]
@@ -692,6 +734,27 @@ def update_spans(
         log_dated_changes(con, "spans", pl.concat(dated))
     write_step(con, step, seq=changes.upto, processing_date=None, fingerprint=fingerprint)
     return CreditUpdate(full, None if full else changes.firms.len(), rows)
+
+
+def _may_change(
+    con: duckdb.DuckDBPyConnection, changes: Changes, after: int, kept: str, *also: str
+) -> Changes:
+    """Of the firms logged after the watermark `after` (`changes` of `records` and `also`),
+    those a step must derive again: a firm with a `records` entry not qualified by a `kept`
+    one (`SPANS_KEPT`, `STATUSES_KEPT`: each run's records step writes at most one of each
+    per firm), or logged in a layer of `also`. A national day's ~9k firms with new
+    documents are mostly firms whose new documents expired before they were collected, with
+    no case, veto or linked fact: ~1k firms remain for the spans, ~1.5k for the statuses."""
+    found = query(
+        con,
+        "SELECT uscc FROM change_log WHERE seq > ? AND uscc IS NOT NULL "
+        "AND layer IN (SELECT unnest(?::VARCHAR[])) GROUP BY uscc "
+        "HAVING count(*) FILTER (layer = 'records') > count(*) FILTER (layer = ?) "
+        "OR bool_or(layer IN (SELECT unnest(?::VARCHAR[]))) ORDER BY uscc",
+        [after, ["records", kept, *also], kept, list(also)],
+    )
+    firms = found["uscc"].cast(pl.Utf8)
+    return Changes(every=False, firms=firms, upto=changes.upto)
 
 
 def changed_from(written: Rewritten) -> pl.DataFrame:

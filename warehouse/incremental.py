@@ -18,7 +18,11 @@ it describes):
   only a firm whose stored spans did change, with `since`: the first as-of date on which
   they did (a span counts from its `span_from`), so the scores of stored dates are derived
   again only for those firms and from that date (a day's new documents count from the
-  day: no stored date changes).
+  day: no stored date changes). The spans read only the `records` firms whose changes
+  can move a span: each `records` entry is followed by a `records:spans_kept` one naming
+  those whose changed record rows the spans do not read (most of a day's: documents that
+  expired before they were collected), and the statuses log the firms whose statuses
+  changed (`statuses`); the statuses likewise (`records:statuses_kept`).
 - `score_dates` — per stored as-of date, the position in the log its scores reflect (a
   date scored by a run with fewer partitions keeps its own watermark).
 - `unvalidated_keys` — the key groups of each clean table the quality gate has not yet
@@ -73,6 +77,22 @@ def clean_layer(source: str) -> str:
 
 CLEAN_LAYERS = (CLEAN, *(clean_layer(source) for source in SOURCE_ORDER))
 """Every layer of changed clean rows (`changes_since` of them: the firms, whatever table)."""
+
+SPANS_KEPT = "records:spans_kept"
+"""The firms of a `records` entry whose changes leave their spans as they are: no changed
+record row the spans read (`models.scoring.moves_spans`), no changed directory row — their
+statuses aside, which have a layer of their own (`STATUSES`). The credit records step
+writes it right after the `records` entry it qualifies, so the spans skip a firm only if
+each of its `records` entries since their watermark has one (an entry of an older release
+has none: its firms are derived again)."""
+
+STATUSES = "statuses"
+"""The firms whose `credit_record_status` rows changed (null: every firm)."""
+
+STATUSES_KEPT = "records:statuses_kept"
+"""The firms of a `records` entry whose changes leave their statuses as they are: no
+changed record row the statuses read (`models.engine.moves_statuses`), no changed case.
+Written and read as `SPANS_KEPT`, by the statuses."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +273,9 @@ def prune_log(con: duckdb.DuckDBPyConnection) -> None:
         **{layer: ["credit_records"] for layer in CLEAN_LAYERS},
         "records": ["credit_record_status", "score_reasons", "penalty_disclosures",
                     "tier_paths"],
+        SPANS_KEPT: ["score_reasons"],
+        STATUSES_KEPT: ["credit_record_status"],
+        STATUSES: ["score_reasons"],
         "spans": ["tier_changes"],
         "directory": [],
         "scores": ["tier_changes"],

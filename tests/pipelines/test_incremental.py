@@ -335,6 +335,7 @@ STEP = st.one_of(
     st.tuples(st.just("advance_to"), st.sampled_from(sorted(NEXT_EVENT)), st.sampled_from([0, -1])),
     st.tuples(st.just("lose"), st.integers(0, 2), st.just(0)),
     st.tuples(st.just("fact"), st.integers(0, 20), st.just(0)),
+    st.tuples(st.just("late"), st.integers(0, 20), st.just(0)),
 )  # fmt: skip
 
 
@@ -355,13 +356,44 @@ def fact_of(frames: dict[str, pl.DataFrame], pick: int, tag: str) -> pl.DataFram
     circular = circulars.slice(pick % circulars.height, 1)
     decision = frames["penalty_decisions"].head(1)
     return decision.with_columns(
-        doc_no=pl.col("doc_no") + f"-{tag}",
+        doc_no=pl.col("doc_no").str.replace("号$", f"80{tag[1:]}号"),  # a valid number
+        # (evidenced: the circular does not count while it stands, `same_fact` statuses)
         uscc=circular["uscc"],
         firm_name=circular["firm_name"],
         decided_on=circular["issued_on"] - timedelta(days=1),
         penalty_types=pl.lit(["通报批评"]),
         fine_amount=pl.lit(None, dtype=pl.Float64),
         collected_on=circular["issued_on"],
+    )
+
+
+def late_of(world: World, pick: int, tag: str) -> pl.DataFrame:
+    """A warning (L1, six months) received today, decided 300 days before a penalty decision
+    of its firm in the same category that still counts: it expired before it arrived (it
+    never counts), but the later decision is a repeat from today. Its firm's spans change
+    although its one new record moves no span of its own (`models.scoring.moves_spans`
+    keeps it as an earlier record)."""
+    with world.warehouse.connect(read_only=True) as con:
+        held = con.execute(
+            "SELECT evidence_doc_no FROM credit_records WHERE source = 'penalty_decisions' "
+            "AND polarity = 'bad' AND evidence_valid AND NOT coalesce(veto, false) "
+            "AND category IS NOT NULL AND retired_on IS NULL AND valid_from <= ? "
+            "AND valid_until > ? ORDER BY 1",
+            [world.today - timedelta(days=70), world.today],
+        ).fetchall()
+    decisions = world.frames["penalty_decisions"]
+    if not held:
+        return decisions.head(0)
+    later = decisions.filter(pl.col("doc_no") == held[pick % len(held)][0])
+    return later.with_columns(
+        doc_no=pl.col("doc_no").str.replace("号$", f"90{tag[1:]}号"),  # a valid number
+        decided_on=pl.col("decided_on") - timedelta(days=300),
+        penalty_types=pl.lit(["警告"]),
+        fine_amount=pl.lit(None, dtype=pl.Float64),
+        confiscated_amount=pl.lit(None, dtype=pl.Float64),
+        effective_until=pl.lit(None, dtype=pl.Date),
+        publication_until=pl.lit(None, dtype=pl.Date),
+        collected_on=pl.lit(world.today),
     )
 
 
@@ -452,6 +484,8 @@ def apply(world: World, step: tuple, number: int) -> None:
         world.today = max(world.today + timedelta(days=1), (day or world.today) + timedelta(days=b))
     elif kind == "fact":  # a penalty decision recording the fact of a criticism circular
         world.add("penalty_decisions", f"{tag}.csv", fact_of(world.frames, a, tag))
+    elif kind == "late":  # a warning received after it expired, making a repeat
+        world.add("penalty_decisions", f"{tag}.csv", late_of(world, a, tag))
     elif kind == "lose":  # a public list's file deleted or edited: written again
         files = world.public_files()
         if a < 2 and files:
@@ -488,8 +522,14 @@ def apply(world: World, step: tuple, number: int) -> None:
 # a case filed online and decided (a changed case, no changed file)
 @example(seed=7, steps=[("withdraw_add", 5, -100), ("online", 3, 0)])
 # a penalty decision arriving alone for a firm whose circular records its fact: the firm's
-# circular records are derived again with it (only the changed tables' records are)
+# circular records are derived again with it (only the changed tables' records are), and
+# its statuses (the circular's `same_fact`: rows `moves_statuses` keeps)
 @example(seed=42, steps=[("fact", 0, 0), ("fact", 1, 0)])
+# warnings received after they expired (they never count), each making a later decision of
+# its firm a repeat from today, then a repair filed online and decided (statuses alone): the
+# spans derive again only the firms whose changed records can move a span (`moves_spans`)
+# or whose statuses changed
+@example(seed=7, steps=[("late", 0, 0), ("late", 3, 0), ("online", 5, 2)])
 def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, steps: list) -> None:
     world = start(tmp_path_factory.mktemp("incremental"), seed)
     for number, step in enumerate(steps):
