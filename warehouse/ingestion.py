@@ -403,7 +403,7 @@ def index_rows(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.Da
     wanted = {*source.key, *future_checked, *(c for c in INDEXED_REFERENCES
                                                 if c in source.column_names)}  # fmt: skip
     present = [c for c in source.column_names if c in wanted and c in raw.columns]
-    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts)
+    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts, list(wanted))
     key = pl.concat_str(
         [pl.col(k).cast(pl.Utf8).fill_null(NULL_KEY) for k in source.key], separator=KEY_JOINER
     )
@@ -797,7 +797,7 @@ def _clean_part(
 
 def _typed_keys(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
     present = [c for c in source.key if c in raw.columns]
-    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts)
+    typed = typed_rows(raw.select(*RAW_META_COLUMNS, *present), source, contracts, source.key)
     return typed.select(source.key).unique()
 
 
