@@ -156,11 +156,9 @@ def clean_source(
     """
     raw = _with_all_columns(raw, source)
     typed = typed_rows(raw, source, contracts)
-    problems = _problems(raw, typed, source, contracts, today, known_keys or {}, rules)
-    typed = typed.with_columns(_problems=problems)
-
-    rejected = typed.filter(pl.col("_problems").list.len() > 0)
-    passing = typed.filter(pl.col("_problems").list.len() == 0).drop("_problems")
+    bad, problems = _problems(raw, typed, source, contracts, today, known_keys or {}, rules)
+    rejected = typed.filter(bad).with_columns(_problems=problems)
+    passing = typed.filter(~bad)
     kept, conflicts, collapsed = _deduplicate(passing, source)
 
     quarantine = pl.concat(
@@ -332,8 +330,10 @@ def _problems(
     today: date,
     known_keys: Mapping[str, pl.Series],
     rules: Sequence[RowRule] = (),
-) -> pl.Series:
-    """Every problem of every row, as a list of structs (empty list = the row is clean)."""
+) -> tuple[pl.Series, pl.Series]:
+    """Which rows have a problem, and every problem of each of them (in row order), as a
+    list of structs — for those rows only: mapping the lists back onto every row (a join
+    and a sort) only to filter them out again cost ~0.1 s a slice of 500,000 rows."""
     frame = typed.with_columns(
         raw.select(pl.col(c).alias(f"_raw_{c}") for c in source.column_names)
     )
@@ -407,26 +407,15 @@ def _problems(
         )
     # Problem structs are built only for rows with a problem: building ~30 (mostly null)
     # structs for every row cost ~60 µs a row, 30 s for a national year of inspections.
-    frame = frame.with_columns(
-        _bad=pl.any_horizontal(cond.fill_null(False) for cond, _ in exprs),
-        _row=pl.int_range(pl.len(), dtype=pl.Int64),
-    )
+    frame = frame.with_columns(_bad=pl.any_horizontal(cond.fill_null(False) for cond, _ in exprs))
     # Only the read problem is reported for rows the reader already rejected: their cells
     # were never mapped reliably, so cell problems would be noise.
     whole_file = pl.col("read_problem").is_not_null()
     listed = pl.concat_list(struct for _, struct in exprs).list.drop_nulls()
-    bad = frame.filter("_bad").select(
-        "_row",
-        pl.when(whole_file).then(listed.list.head(1)).otherwise(listed).alias("_problems"),
+    problems = frame.filter("_bad").select(
+        pl.when(whole_file).then(listed.list.head(1)).otherwise(listed).alias("_problems")
     )
-    empty = pl.lit([], dtype=pl.List(_PROBLEM))
-    return (
-        frame.select("_row")
-        .join(bad, on="_row", how="left")
-        .sort("_row")
-        .select(pl.col("_problems").fill_null(empty))
-        .to_series()
-    )
+    return frame.get_column("_bad"), problems.to_series()
 
 
 def _deduplicate(
