@@ -756,7 +756,8 @@ def _fetch(con: duckdb.DuckDBPyConnection, name: str, part: pl.DataFrame) -> pl.
 
 @dataclass(frozen=True)
 class _Part:
-    result: CleanResult  # the rows of the files in force today
+    accepted: pl.DataFrame  # the rows of the files in force today, accepted and rejected
+    quarantine: pl.DataFrame  # (not their `CleanResult`: it holds the raw rows it counts)
     current: pl.DataFrame
     retired: pl.DataFrame | None
 
@@ -783,7 +784,7 @@ def _clean_part(
 
     result = clean(files_in_force(status, today))
     if source.name not in RETIRED_SOURCES:
-        return _Part(result, result.accepted, None)
+        return _Part(result.accepted, result.quarantine, result.accepted, None)
     periods: list[tuple[date | None, pl.DataFrame]] = []
     days = boundaries(status, today)
     for start, end in zip([None, *days], [*days, None], strict=True):
@@ -792,7 +793,8 @@ def _clean_part(
             continue
         periods.append((start, clean(files_in_force(status, end - timedelta(days=1))).accepted))
     current, retired = assemble(periods, source)
-    return _Part(result, current, retired.select(list(retired_schema(source))))
+    retired = retired.select(list(retired_schema(source)))
+    return _Part(result.accepted, result.quarantine, current, retired)
 
 
 def _typed_keys(raw: pl.DataFrame, source: Source, contracts: Contracts) -> pl.DataFrame:
@@ -867,9 +869,9 @@ def _insert_part(
     insert(con, name, cleaned.current, clean_schema(source))
     if cleaned.retired is not None:
         insert(con, f"retired_{name}", cleaned.retired, retired_schema(source))
-    quarantine = cleaned.result.quarantine
+    quarantine = cleaned.quarantine
     insert(con, "quarantine", quarantine, QUARANTINE_SCHEMA)
-    accepted = cleaned.result.accepted.select("source_file", "source_row")
+    accepted = cleaned.accepted.select("source_file", "source_row")
     rejected = quarantine.select(source_file="file", source_row="row_number")
     collapsed = (
         raw.filter(pl.col("file_sha256").is_in(in_force))
