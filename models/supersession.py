@@ -73,6 +73,11 @@ def assemble(
     day at the earliest (`collected_on` raised to it). A row accepted earlier but not in the
     last period is retired on the first day it was no longer accepted.
     """
+    if len(periods) == 1:  # the same files in force throughout (every full rebuild of a
+        # folder nothing was withdrawn from): all in force, none retired — without a hash
+        # and a Python set of every row (~0.2 s a slice of 500,000 rows)
+        rows = periods[0][1]
+        return rows, pl.DataFrame(schema=dict(rows.schema) | {"retired_on": pl.Date()})
     content = content_columns(source)
     has_collected = "collected_on" in periods[-1][1].columns
     fingerprinted = [

@@ -317,7 +317,7 @@ def _scan_file(
                 text, encoding = decode_text(data)
             except UnreadableFileError as exc:
                 return _unreadable(meta(data), fmt, exc)
-        header, body, ragged = _csv_body(text, header_index)
+        header, body, ragged = _csv_body(text, header_index, _utf8_of(data, encoding))
     else:
         header, body, ragged = _grid_body(grid, header_index)
     layout = source.layout_of(header).name
@@ -472,15 +472,27 @@ def _csv_head(text: str) -> list[list[str]]:
     return head
 
 
-def _csv_body(text: str, header_index: int) -> tuple[list[str | None], pl.DataFrame, set[int]]:
-    """Header cells and body columns (column_1..n, text) of a CSV, read by polars for speed.
+def _utf8_of(data: bytes | None, encoding: str | None) -> bytes | None:
+    """The bytes of a file decoded as UTF-8 as they were read (BOM left out): the same as
+    its text encoded again, without the copy (~0.15 s a 90 MB file); None for another
+    encoding."""
+    if data is None or encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    return data[len(codecs.BOM_UTF8) :] if encoding == "utf-8-sig" else data
+
+
+def _csv_body(
+    text: str, header_index: int, utf8: bytes | None = None
+) -> tuple[list[str | None], pl.DataFrame, set[int]]:
+    """Header cells and body columns (column_1..n, text) of a CSV, read by polars for speed
+    (from `utf8`, the text's UTF-8 bytes, when the caller has them).
 
     A row with more cells than the header makes polars refuse the file; then the csv module
     reads it and such rows are reported as `ragged_row` instead of being truncated silently.
     """
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             has_header=False,
             skip_rows=header_index,
             infer_schema=False,

@@ -538,8 +538,8 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path_factory, seed: int, step
 
 def test_a_full_rebuild_in_many_slices_equals_one_in_one(tmp_path, monkeypatch) -> None:
     """At national scale every step works slice by slice (ranges of USCCs for the credit
-    layer, hashed key groups for the clean layer): slices small enough that this small
-    industry is cut into many give every table of a rebuild in one slice."""
+    layer, key groups by stretch of the raw table for the clean layer): slices small enough
+    that this small industry is cut into many give every table of a rebuild in one slice."""
     world = start(tmp_path / "world", seed=7)
     receive_all(world.warehouse, world.landing, "run-1")
     sliced = tmp_path / "sliced.duckdb"
