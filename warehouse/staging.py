@@ -33,7 +33,7 @@ import shutil
 import stat
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,9 +286,29 @@ def _refresh_spare(live: Path, spare: Path) -> bool:
 
 
 def discard(staging: Path) -> None:
-    """Remove a run's staging copy, its WAL and its published marker."""
-    for path in (staging, staging.with_name(staging.name + ".wal"), published_marker(staging)):
-        path.unlink(missing_ok=True)
+    """Remove a run's staging copy, its WAL and its published marker. The copy of a run that
+    was not published becomes the next run's spare when there is none (its blocks are
+    mostly the live file's: a run refused by a guard and run again copies little)."""
+    live = _live_of(staging)
+    with file_lock(live) if live is not None else nullcontext():
+        spare = spare_path(live) if live is not None else None
+        kept = False
+        if spare is not None and not spare.exists() and not staging.is_symlink():
+            with suppress(OSError):
+                if staging.is_file():
+                    staging.replace(spare)
+                    kept = True
+        for path in (staging, staging.with_name(staging.name + ".wal"), published_marker(staging)):
+            if not (kept and path == staging):
+                path.unlink(missing_ok=True)
+
+
+def _live_of(staging: Path) -> Path | None:
+    """The live file a staging copy (`.<name>.staging-<run id>`) was made of."""
+    name = staging.name
+    if not name.startswith(".") or STAGING_MARK not in name:
+        return None
+    return staging.with_name(name[1:].split(STAGING_MARK)[0])
 
 
 def stale_copies(live: Path, alive: set[str]) -> list[Path]:

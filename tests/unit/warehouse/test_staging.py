@@ -146,3 +146,26 @@ def test_the_spare_is_never_written_when_it_may_be_somebody_elses_file(tmp_path:
     finally:
         reader.kill()
         reader.wait()
+
+
+def test_the_copy_of_a_run_not_published_becomes_the_spare_when_there_is_none(
+    tmp_path: Path,
+) -> None:
+    live = tmp_path / "w.duckdb"
+    make_live(live)
+    copy, _ = staging.begin(live, "run-1")
+    con = duckdb.connect(str(copy))  # the run wrote, then was refused
+    con.execute("INSERT INTO firms VALUES ('refused')")
+    con.close()
+    staging.discard(copy)
+    spare = staging.spare_path(live)
+    assert not copy.exists() and spare.exists()
+    again, _ = staging.begin(live, "run-2")  # the spare, made the live file again
+    con = duckdb.connect(str(again), read_only=True)
+    assert con.execute("SELECT uscc FROM firms").fetchall() == [("A",)]
+    con.close()
+    staging.discard(again)
+    third, _ = staging.begin(live, "run-3")
+    spare.write_bytes(b"a spare already")  # one spare at most: this copy is deleted
+    staging.discard(third)
+    assert not third.exists() and spare.read_bytes() == b"a spare already"
