@@ -173,8 +173,9 @@ def begin(live: Path, run_id: str) -> tuple[Path, bool]:
             if live.with_name(live.name + ".wal").exists():  # fold committed changes in
                 _checkpoint(live)
             partial = staging.with_name(staging.name + ".partial")
-            if _refresh_spare(live, spare_path(live)):
-                spare_path(live).replace(partial)
+            spare = spare_path(live)
+            if _refresh_spare(live, spare):
+                spare.replace(partial)
             else:
                 shutil.copyfile(live, partial)
             partial.replace(staging)
@@ -292,15 +293,12 @@ def discard(staging: Path) -> None:
     live = _live_of(staging)
     with file_lock(live) if live is not None else nullcontext():
         spare = spare_path(live) if live is not None else None
-        kept = False
-        if spare is not None and not spare.exists() and not staging.is_symlink():
-            with suppress(OSError):
-                if staging.is_file():
+        if spare is not None and not spare.exists() and staging.is_file():
+            with suppress(OSError):  # `is_file` follows links: a link is only ever deleted
+                if not staging.is_symlink():
                     staging.replace(spare)
-                    kept = True
         for path in (staging, staging.with_name(staging.name + ".wal"), published_marker(staging)):
-            if not (kept and path == staging):
-                path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # the copy itself is gone when it became the spare
 
 
 def _live_of(staging: Path) -> Path | None:
