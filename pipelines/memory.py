@@ -2,11 +2,12 @@
 
 What belongs here: the job hooks that, after each step (success or failure), collect
 reference cycles and hand freed heap pages back to the system when the process holds more
-than `RELEASE_ABOVE_BYTES`. All steps of a run share one process: measured at 100k firms,
-the frames of a clean step kept alive by reference cycles (~1 GB) and the pages glibc kept
-after a pandas validation (~1 GB) meant each later step started gigabytes higher, and the
-run's peak was a sum of leftovers rather than the hungriest step. Below the threshold
-nothing is done, so small runs (the sample, the tests) pay nothing.
+than `RELEASE_ABOVE_BYTES` and grew by `RELEASE_GROWTH_BYTES` since the last release. All
+steps of a run share one process: measured at 100k firms, the frames of a clean step kept
+alive by reference cycles (~1 GB) and the pages glibc kept after a pandas validation (~1 GB)
+meant each later step started gigabytes higher, and the run's peak was a sum of leftovers
+rather than the hungriest step. Below the threshold nothing is done, so small runs (the
+sample, the tests) pay nothing.
 
 What does not: freeing anything a step still uses (steps hold no state between them), or
 the allocators' own tuning.
@@ -22,6 +23,8 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
+
+from warehouse.connection import holding
 
 RELEASE_ABOVE_BYTES = 2 << 30
 """Resident size above which a finished step's leftovers are released (2 GiB: a collection
@@ -47,15 +50,33 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def release_memory(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
-    """Collect cycles and trim the heap if the process holds more than `threshold`; returns
-    whether it did."""
-    if resident_bytes() <= threshold:
+RELEASE_GROWTH_BYTES = 512 << 20
+"""…and, while a run holds its warehouse open, has grown by this much since the last release
+(512 MiB). Such a process stays above the threshold for good — it keeps DuckDB's cache
+between steps (`warehouse.connection.one_instance_per_run`) — and collecting after every step
+cost more than the steps' own work (a national day: 4 s of ~60 s in `gc.collect`), while a
+step that leaves real leftovers behind still grows the process by far more than this."""
+
+_after_last_release = 0
+"""Resident size right after the last release (lowered when the process shrinks)."""
+
+
+def release_memory(threshold: int = RELEASE_ABOVE_BYTES, growth: int | None = None) -> bool:
+    """Collect cycles and trim the heap if the process holds more than `threshold` and grew
+    by at least `growth` since the last release (default: `RELEASE_GROWTH_BYTES` while a run
+    holds its warehouse open, else 0); returns whether it did."""
+    global _after_last_release
+    if growth is None:
+        growth = RELEASE_GROWTH_BYTES if holding() else 0
+    resident = resident_bytes()
+    _after_last_release = min(_after_last_release, resident)
+    if resident <= threshold or resident - _after_last_release < growth:
         return False
     gc.collect()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+    _after_last_release = resident_bytes()
     return True
 
 

@@ -16,7 +16,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from models.rules import RuleSet, load_rule_set
-from warehouse import audit, migrations, staging
+from warehouse import audit, connection, migrations, staging
 from warehouse.connection import WarehouseLocation
 from warehouse.landing import LandingLocation
 
@@ -51,6 +51,7 @@ class Warehouse(dg.ConfigurableResource, WarehouseLocation):
         self._run_id = context.run_id
         migrations.upgrade(self.live_file, self.audit_log)
         self._staging, made = staging.begin(self.live_file, context.run_id)
+        connection.hold(self._staging, self.memory_limit)  # released by the swap or the run's end
         if made:
             audit.append(
                 self.audit_log,

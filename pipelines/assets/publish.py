@@ -17,7 +17,7 @@ from models.disclosure import feed_as_of, feed_changes
 from models.labels import default_labels
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import Landing, Rules, Warehouse
-from warehouse import audit, guards, staging
+from warehouse import audit, connection, guards, staging
 from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
@@ -53,6 +53,7 @@ def published_warehouse_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefin
         staged = warehouse.staging_file
         if staged is None:
             return dg.MaterializeResult(metadata={"mode": "direct (not staged)"})
+        connection.release(staged)  # the run's instance closes: the file is whole on disk
         report = guards.compare(warehouse.live_file, staged)
         if not report.passed and not warehouse.accept_changes:
             audit.append(

@@ -175,10 +175,10 @@ def draw(
     from models.labels import default_labels
     from pipelines.cli.progress import failure_lines, step_failures
     from pipelines.cli.summary import drawn_round_id, print_round
-    from pipelines.definitions import ROUND_JOB, build_defs
+    from pipelines.definitions import ROUND_JOB, build_defs, execute_job
     from pipelines.resources import Landing, Warehouse
     from pipelines.run_recovery import cli_run_tags, discard_stale_copies, recover_abandoned_runs
-    from pipelines.stopping import RunStoppedError, execute_stoppable
+    from pipelines.stopping import RunStoppedError
     from warehouse import audit, staging
 
     wh = Warehouse(path=str(warehouse) if warehouse else None, staged=True)
@@ -191,10 +191,11 @@ def draw(
         recover_abandoned_runs(instance)
         discard_stale_copies(instance, wh.live_file)
         try:  # SIGTERM / Ctrl-C: the running step finishes, no other starts
-            result = execute_stoppable(
-                defs.resolve_job_def(ROUND_JOB),
+            result = execute_job(
+                defs,
+                ROUND_JOB,
                 instance=instance,
-                raise_on_error=False,
+                stoppable=True,
                 tags=cli_run_tags(wh.live_file),
                 run_config={
                     "ops": {"sampling_round": {"config": config}},

@@ -22,8 +22,21 @@ def test_below_the_threshold_nothing_is_done(monkeypatch):
 def test_above_the_threshold_cycles_are_collected(monkeypatch):
     collected = []
     monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or 0)
-    assert release_memory(threshold=0) is True
+    assert release_memory(threshold=0, growth=0) is True
     assert collected == [1]
+
+
+def test_above_the_threshold_a_process_that_did_not_grow_is_left_alone(monkeypatch):
+    """A run holding its warehouse open stays above the threshold between steps: only a
+    step that grew the process since the last release pays for a collection."""
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or 0)
+    assert release_memory(threshold=0, growth=0) is True
+    assert release_memory(threshold=0, growth=1 << 30) is False  # has not grown by 1 GiB
+    grown = resident_bytes()
+    monkeypatch.setattr("pipelines.memory.resident_bytes", lambda: grown + (1 << 30))
+    assert release_memory(threshold=0, growth=1 << 30) is True
+    assert collected == [1, 1]
 
 
 @pytest.mark.parametrize("job", ["main", "round", "risk"])
