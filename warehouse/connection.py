@@ -3,8 +3,9 @@
 What belongs here: the location of the DuckDB file and of the reports beside it (explicit
 values, else environment variables read at *call* time, else the project defaults), the
 single-writer connection discipline (explicit SQL, one transaction per write, no extension
-auto-install, read-only readers that retry while a writer holds the file), the polars
-hand-off (`query`), `table_exists`, and the commit failpoint used by the crash-safety test.
+auto-install, read-only readers that retry while a writer holds the file, a run's staging
+copy held open as one instance from step to step), the polars hand-off (`query`),
+`table_exists`, and the commit failpoint used by the crash-safety test.
 
 What does not: any table's schema (`warehouse.catalogue`), any SQL about a particular table
 (the other `warehouse` modules), Dagster (the `pipelines.resources` wrappers add it).
@@ -85,6 +86,8 @@ class WarehouseLocation:
         self, read_only: bool = False, retries: int = 20
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection. Read-only callers retry while a writer holds the file lock.
+        A file a run holds (`hold`) gives a new connection to the held instance, writable
+        whatever was asked (one instance cannot be opened both ways in one process).
 
         `memory_limit` (else `$RENFANG_DUCKDB_MEMORY`, e.g. `4GB`, else
         `DEFAULT_MEMORY_LIMIT`) caps DuckDB's own memory in the connection — its buffer cache

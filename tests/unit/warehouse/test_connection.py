@@ -1,5 +1,7 @@
 """A run's warehouse held open from step to step: one DuckDB instance, released whole."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -11,13 +13,20 @@ def _wal(file: Path) -> Path:
     return file.with_name(file.name + ".wal")
 
 
-def test_a_held_file_is_one_instance_for_every_connection(tmp_path):
+@contextmanager
+def _run_holding(tmp_path: Path, table_sql: str) -> Iterator[tuple[Path, Warehouse]]:
+    """Inside a run that holds `w.duckdb`, with one table written in its own transaction."""
     file = tmp_path / "w.duckdb"
     wh = Warehouse(path=str(file))
     with one_instance_per_run():
         hold(file)
         with wh.transaction() as con:
-            con.execute("CREATE TABLE t AS SELECT 1 AS x")
+            con.execute(table_sql)
+        yield file, wh
+
+
+def test_a_held_file_is_one_instance_for_every_connection(tmp_path):
+    with _run_holding(tmp_path, "CREATE TABLE t AS SELECT 1 AS x") as (file, wh):
         # a closed connection of a held instance does not fold its WAL in: the instance
         # is still open, so the next step opens nothing and reads the same state
         assert _wal(file).exists()
@@ -30,11 +39,8 @@ def test_a_held_file_is_one_instance_for_every_connection(tmp_path):
 
 
 def test_the_run_ending_releases_what_it_held(tmp_path):
-    file = tmp_path / "w.duckdb"
-    with one_instance_per_run():
-        hold(file)
-        with Warehouse(path=str(file)).transaction() as con:
-            con.execute("CREATE TABLE t AS SELECT 2 AS x")
+    with _run_holding(tmp_path, "CREATE TABLE t AS SELECT 2 AS x") as (file, _):
+        pass
     assert not _wal(file).exists()
     with duckdb.connect(str(file), read_only=True) as other:
         assert other.execute("SELECT x FROM t").fetchall() == [(2,)]
@@ -53,12 +59,7 @@ def test_outside_a_run_nothing_is_held(tmp_path):
 
 
 def test_a_failed_write_of_a_held_file_is_rolled_back(tmp_path):
-    file = tmp_path / "w.duckdb"
-    wh = Warehouse(path=str(file))
-    with one_instance_per_run():
-        hold(file)
-        with wh.transaction() as con:
-            con.execute("CREATE TABLE t (x INTEGER)")
+    with _run_holding(tmp_path, "CREATE TABLE t (x INTEGER)") as (_, wh):
         try:
             with wh.transaction() as con:
                 con.execute("INSERT INTO t VALUES (1)")
