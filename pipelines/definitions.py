@@ -19,7 +19,7 @@ from pipelines.assets.review import review_assets
 from pipelines.assets.risk import retrain_schedule, risk_assets, risk_job
 from pipelines.assets.sampling import sampling_assets
 from pipelines.automation import landing_sensor, month_end_schedule
-from pipelines.memory import MEMORY_HOOKS
+from pipelines.memory import MEMORY_HOOKS, survivors_frozen
 from pipelines.owners import with_owners
 from pipelines.quality.gx_gate import gx_asset_checks
 from pipelines.resources import Landing, Rules, Warehouse
@@ -171,7 +171,7 @@ def execute_job(
     job = defs.resolve_job_def(job_name)
     if loggers:
         job = job.with_logger_defs(dict(loggers))
-    with one_instance_per_run() if hold_warehouse else nullcontext():
+    with survivors_frozen(), one_instance_per_run() if hold_warehouse else nullcontext():
         return (execute_stoppable if stoppable else dg.JobDefinition.execute_in_process)(
             job,
             instance=instance,

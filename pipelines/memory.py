@@ -18,7 +18,8 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +61,27 @@ step that leaves real leftovers behind still grows the process by far more than 
 _after_last_release = 0
 """Resident size right after the last release (lowered when the process shrinks)."""
 
+_freezing = False
+
+
+@contextmanager
+def survivors_frozen() -> Iterator[None]:
+    """While a run executes in this process: what survives a release's collection is frozen
+    (`gc.freeze`), so the next collection walks only what the steps made since, not again
+    the ~450k objects of Dagster, GX, polars and the run's own context (0.07–0.27 s a
+    collection, up to ~20 collections a national day and one after every big step of a full
+    rebuild). Unfrozen when the run ends, so nothing frozen outlives it: what the run
+    leaves as garbage is collected as usual afterwards."""
+    global _freezing
+    before = _freezing
+    _freezing = True
+    try:
+        yield
+    finally:
+        _freezing = before
+        if not before:
+            gc.unfreeze()
+
 
 def release_memory(threshold: int = RELEASE_ABOVE_BYTES, growth: int | None = None) -> bool:
     """Collect cycles and trim the heap if the process holds more than `threshold` and grew
@@ -73,6 +95,8 @@ def release_memory(threshold: int = RELEASE_ABOVE_BYTES, growth: int | None = No
     if resident <= threshold or resident - _after_last_release < growth:
         return False
     gc.collect()
+    if _freezing:
+        gc.freeze()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -5,7 +5,7 @@ import gc
 import pytest
 
 from pipelines.definitions import build_defs
-from pipelines.memory import MEMORY_HOOKS, release_memory, resident_bytes
+from pipelines.memory import MEMORY_HOOKS, release_memory, resident_bytes, survivors_frozen
 
 
 def test_resident_size_is_read():
@@ -43,3 +43,12 @@ def test_above_the_threshold_a_process_that_did_not_grow_is_left_alone(monkeypat
 def test_every_job_carries_the_hooks(job):
     hooks = build_defs().resolve_job_def(job).hook_defs
     assert set(hooks) >= MEMORY_HOOKS
+
+
+def test_within_a_run_survivors_are_frozen_and_thawed_when_it_ends():
+    """Frozen, what survived a release is not walked by the next collection; thawed at the
+    run's end, nothing frozen outlives the run."""
+    with survivors_frozen():
+        assert release_memory(threshold=0, growth=0) is True
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
