@@ -7,7 +7,8 @@ steps of a run share one process: measured at 100k firms, the frames of a clean 
 alive by reference cycles (~1 GB) and the pages glibc kept after a pandas validation (~1 GB)
 meant each later step started gigabytes higher, and the run's peak was a sum of leftovers
 rather than the hungriest step. Below the threshold nothing is done, so small runs (the
-sample, the tests) pay nothing.
+sample, the tests) pay nothing. Within a run, what survives a collection is frozen until the
+run ends (`survivors_frozen`), so later collections walk only what the steps made since.
 
 What does not: freeing anything a step still uses (steps hold no state between them), or
 the allocators' own tuning.
