@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.browser import download_on_click, settle, wait_for_session
+from fixtures.browser import download_on_click, new_context, settle, wait_for_session
 from fixtures.landing import HOSTILE_NAMES
 from fixtures.page_text import problems
 from openpyxl import load_workbook
@@ -179,7 +179,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
         a_list += "(SELECT max(as_of) FROM credit_scores)"
         numbers["tier_list"] = {"单位数": str(sql(dashboard_warehouse, a_list))}
     user = User(username=role, name=role, role=role)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     login(page, server, role)
     for key in allowed_pages(user):
@@ -215,7 +215,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
         if k not in allowed_pages(user)
     ]
     for key in forbidden:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = new_context(browser, viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         login(page, f"{server}/{key}", role)
         page.get_by_text(f"无权访问：您的角色（{ROLE_ZH[role]}）不能查看此页面。").wait_for()
@@ -279,7 +279,7 @@ def test_every_page_reads_cleanly_in_chinese_and_in_english(
         "GROUP BY uscc ORDER BY count(*) DESC, uscc LIMIT 1",
     )
     (SHOTS / "walk").mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 2400}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 2400}, locale="zh-CN")
     page = context.new_page()
     login(page, server, "centre")
     expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
@@ -315,7 +315,7 @@ def docs_server(dashboard_warehouse: Path) -> Iterator[str]:
 def test_the_validation_reports_render_completely_offline(docs_server: str, browser):
     """An intranet without internet access: every request that leaves the docs server is
     blocked (and recorded); the index and every report still render in full."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 1600}, locale="zh-CN")
     blocked: list[str] = []
     failed: list[str] = []
 
@@ -352,7 +352,7 @@ def test_the_validation_reports_render_completely_offline(docs_server: str, brow
 def test_markdown_and_url_firm_names_render_as_text(server: str, browser) -> None:
     """A firm named with a Markdown link and image, and one named by a URL: the profile's
     heading shows the text as stored; no link, no image, no request leaves for them."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
@@ -372,7 +372,7 @@ def test_markdown_and_url_firm_names_render_as_text(server: str, browser) -> Non
 
 
 def test_a_reload_keeps_the_session_and_signing_out_revokes_it(server: str, browser) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     login(page, server, "manager")
     page.reload()
@@ -385,7 +385,7 @@ def test_a_reload_keeps_the_session_and_signing_out_revokes_it(server: str, brow
     page.reload()
     page.get_by_label("密码").wait_for()
     context.close()
-    replay = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    replay = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     replay.add_cookies(cookies)  # the signed-out token, kept by someone: refused
     page = replay.new_page()
     page.goto(server)
@@ -397,7 +397,7 @@ def test_a_reload_keeps_the_session_and_signing_out_revokes_it(server: str, brow
 def test_a_lockout_holds_across_two_browser_sessions(server: str, browser, state: Path) -> None:
     """Five wrong passwords in one browser session lock the name: a second session (a new
     browser context, no shared cookie) is refused even with the right password."""
-    first = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    first = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = first.new_page()
     for attempt in range(1, 6):
         login(page, server, "probe", f"wrong-{attempt}", wait=False)
@@ -407,7 +407,7 @@ def test_a_lockout_holds_across_two_browser_sessions(server: str, browser, state
             time.sleep(0.1)
         page.get_by_text("用户名或密码错误。").wait_for()
     first.close()
-    second = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    second = new_context(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = second.new_page()
     login(page, server, "probe", PROBE_PASSWORD, wait=False)
     page.get_by_text("登录失败次数过多").wait_for()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.browser import download_on_click, settle, wait_for_session
+from fixtures.browser import download_on_click, new_context, settle, wait_for_session
 from fixtures.cli import renfang
 from fixtures.landing import FIRM_DESIGN, FIRM_SUPERVISION, PENALTY_HEADER, write_fixture_landing
 
@@ -138,7 +138,7 @@ def browser():
 
 
 def sign_in(browser, url: str, username: str, password: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 2400}, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 1400, "height": 2400}, locale="zh-CN")
     page = context.new_page()
     page.goto(url)
     page.get_by_label("用户名").fill(username)
