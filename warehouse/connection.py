@@ -95,7 +95,7 @@ class WarehouseLocation:
         room; beyond it DuckDB spills to disk.
         """
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        config = _config(self.memory_limit)
+        config = duckdb_config(self.memory_limit)
         held = _held.get(self.file)
         if held is not None:  # the run's own copy, open all run long: same instance, writable
             read_only, config = False, held[1]
@@ -141,7 +141,9 @@ class WarehouseLocation:
 _Config = dict[str, str | bool | int | float | list[str]]
 
 
-def _config(limit: str | None) -> _Config:
+def duckdb_config(limit: str | None = None) -> _Config:
+    """How every writer of the project opens a DuckDB file: no extension installed or loaded
+    behind its back, DuckDB's memory capped (`memory_limit`)."""
     return {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -187,7 +189,7 @@ def hold(file: Path, limit: str | None = None) -> None:
     """Keep `file` open (one writable DuckDB instance) until `release`, when a run is
     holding (`one_instance_per_run`); otherwise nothing."""
     if _holding and file not in _held:
-        config = _config(limit)
+        config = duckdb_config(limit)
         _held[file] = (duckdb.connect(str(file), config=config), config)
 
 

@@ -19,7 +19,7 @@ import duckdb
 
 from models.contracts import SOURCE_ORDER, default_contracts
 from warehouse import write_log
-from warehouse.connection import memory_limit, sql_path
+from warehouse.connection import duckdb_config, sql_path
 
 DEFAULT_MAX_CHANGE_SHARE = 0.5
 """Above this share of a clean table's established rows removed or changed, a run stops."""
@@ -82,7 +82,7 @@ def compare(live: Path, staging: Path, *, every_row: bool = False) -> GuardRepor
     if not live.exists():
         return GuardReport(max_share=max_change_share())
     contracts = default_contracts()
-    con = duckdb.connect(str(staging), read_only=True, config={"memory_limit": memory_limit()})
+    con = duckdb.connect(str(staging), read_only=True, config=duckdb_config())
     try:
         con.execute(f"ATTACH '{sql_path(live)}' AS live (READ_ONLY)")
         tables = {

@@ -41,7 +41,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import write_log
-from warehouse.connection import utc_now
+from warehouse.connection import duckdb_config, utc_now
 from warehouse.tables import ensure_tables
 
 STAGING_MARK = ".staging-"
@@ -88,10 +88,7 @@ def file_lock(live: Path) -> Iterator[None]:
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        str(path),
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-    )
+    return duckdb.connect(str(path), config=duckdb_config())
 
 
 def _checkpoint(live: Path, retries: int = 50) -> None:
