@@ -95,10 +95,11 @@ class WarehouseLocation:
         room; beyond it DuckDB spills to disk.
         """
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        config = duckdb_config(self.memory_limit)
         held = _held.get(self.file)
         if held is not None:  # the run's own copy, open all run long: same instance, writable
             read_only, config = False, held[1]
+        else:
+            config = duckdb_config(self.memory_limit)
         attempt = 0
         while True:
             try:

@@ -32,7 +32,7 @@ import duckdb
 from models.scoring import REASON_SPAN_SCHEMA, VETO_ORDER
 from warehouse import audit
 from warehouse.catalogue import COLUMN_COMPRESSION, LANDING_FILES_SCHEMA, catalogue
-from warehouse.connection import memory_limit, sql_path, table_columns
+from warehouse.connection import duckdb_config, sql_path, table_columns
 from warehouse.staging import SCHEMA_VERSION, bump_generation, file_lock, read_state
 from warehouse.tables import column_ddl, duckdb_type, ensure_tables
 
@@ -195,7 +195,7 @@ def upgrade(live: Path, log: Path) -> int | None:
     if not live.exists():
         return None
     with file_lock(live):
-        con = duckdb.connect(str(live))
+        con = duckdb.connect(str(live), config=duckdb_config())
         try:
             old = read_state(con).schema_version
             if old >= SCHEMA_VERSION:
@@ -206,7 +206,7 @@ def upgrade(live: Path, log: Path) -> int | None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         backup = live.with_name(f"{live.name}.v{old}-{stamp}.bak")
         shutil.copyfile(live, backup)
-        con = duckdb.connect(str(live))
+        con = duckdb.connect(str(live), config=duckdb_config())
         try:
             con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
             con.execute("BEGIN TRANSACTION")
@@ -233,7 +233,7 @@ def compact(live: Path) -> None:
     as it was."""
     partial = live.with_name(f".{live.name}.compact")
     partial.unlink(missing_ok=True)
-    con = duckdb.connect(config={"memory_limit": memory_limit()})
+    con = duckdb.connect(config=duckdb_config())
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{sql_path(partial)}' AS compacted")

@@ -1,5 +1,6 @@
 """Version 7: the rows as received are rewritten compressed and the file compacted — same
-rows in the same order, every other table and view as it was, a smaller file."""
+rows in the same order, every other table and view as it was, a smaller file; and a
+migration opens the file as every writer does (`duckdb_config`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import duckdb
 from fixtures.hashes import table_hashes
 
+from warehouse import migrations
 from warehouse.migrations import upgrade
 from warehouse.staging import SCHEMA_VERSION
 
@@ -68,3 +70,30 @@ def test_version_7_compresses_the_rows_as_received_and_compacts_the_file(tmp_pat
     assert live.stat().st_size < size / 2, (size, live.stat().st_size)
     assert list(tmp_path.glob("warehouse.duckdb.v6-*.bak")), "the upgrade kept a backup"
     assert not list(tmp_path.glob(".warehouse.duckdb.compact*"))
+
+
+def test_migrations_run_under_the_projects_connect_config(tmp_path: Path, monkeypatch):
+    """A migration opens the file as every writer does (`duckdb_config`): no extension
+    loaded behind its back, DuckDB's memory capped as `RENFANG_DUCKDB_MEMORY` says."""
+    live = tmp_path / "warehouse.duckdb"
+    old_warehouse(live, rows=10)
+    monkeypatch.setenv("RENFANG_DUCKDB_MEMORY", "512MB")
+    seen: list[tuple] = []
+    real = migrations.MIGRATIONS[7]
+
+    def recording(con: duckdb.DuckDBPyConnection) -> None:
+        seen.append(
+            con.execute(
+                "SELECT current_setting('autoload_known_extensions'), "
+                "current_setting('autoinstall_known_extensions'), current_setting('memory_limit')"
+            ).fetchone()
+        )
+        real(con)
+
+    monkeypatch.setitem(migrations.MIGRATIONS, 7, recording)
+
+    assert upgrade(live, tmp_path / "warehouse.audit.jsonl") == 6
+
+    [(autoload, autoinstall, limit)] = seen
+    assert (autoload, autoinstall) == (False, False)
+    assert limit == "488.2 MiB", limit  # 512 MB as DuckDB reports it
