@@ -19,6 +19,9 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from models.contracts import default_contracts
 from models.normalise import (
+    BREAK_CHARS,
+    INVISIBLE_CHARS,
+    PLAIN_CHARS,
     clean_text,
     has_control_characters,
     map_enum,
@@ -94,6 +97,79 @@ def test_clean_text_is_idempotent(values: list[str | None]) -> None:
     once = frame.select(v=clean_text(pl.col("v")))
     twice = once.select(v=clean_text(pl.col("v")))
     assert twice["v"].to_list() == once["v"].to_list()
+
+
+def _plain_chars() -> list[str]:
+    """Every character of `PLAIN_CHARS`, expanded from its regex class."""
+    one = r"\\x(?:\{([0-9a-f]+)\}|([0-9a-f]{2}))"
+    spans = re.findall(f"{one}(?:-{one})?", PLAIN_CHARS)
+    chars = []
+    for a, b, c, d in spans:
+        low = int(a or b, 16)
+        high = int(c or d, 16) if (c or d) else low
+        chars += [chr(n) for n in range(low, high + 1)]
+    return chars
+
+
+def test_plain_characters_are_left_alone_by_nfkc_and_compose_with_nothing() -> None:
+    """The shortcut's premise (`normalise._unless_plain`), for every character it trusts:
+    NFKC (Python's and polars') returns it unchanged, it is a starter, nothing composes
+    onto it, and it is no control or whitespace `clean_text` would rewrite."""
+    chars = _plain_chars()
+    assert len(chars) == 95 + 2 + 10 + 8 + 0x9FFF - 0x4E00 + 1
+    assert {"、", "。", "〔", "〕", "《", "》", "【", "】", "中", "A", " ", "~"} <= set(chars)
+    assert not {"\u3000", "（", "，", "：", "Ａ", "\t", "\u202e"} & set(chars)
+    seconds = set()  # characters that are the second of a canonical pair (they may compose)
+    for n in range(0x110000):
+        parts = unicodedata.decomposition(chr(n)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    for ch in chars:
+        assert unicodedata.normalize("NFKC", ch) == ch, hex(ord(ch))
+        assert unicodedata.combining(ch) == 0, hex(ord(ch))
+        assert ch not in seconds, hex(ord(ch))
+    series = pl.Series([*chars, "".join(chars)], dtype=pl.Utf8)
+    assert series.str.normalize("NFKC").to_list() == series.to_list()
+    assert not re.search(CONTROL_PATTERN_PY, "".join(chars))
+
+
+def _full_fold(values: list[str | None]) -> list[str | None]:
+    """`clean_text` as it was before the shortcut: every cell folded."""
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.Utf8})
+    return frame.select(
+        pl.col("v")
+        .str.normalize("NFKC")
+        .str.replace_all(f"[ ]*[{BREAK_CHARS}][{BREAK_CHARS} ]*", " ")
+        .str.replace_all(f"[{INVISIBLE_CHARS}]", "")
+        .str.strip_chars()
+        .replace("", None)
+    )["v"].to_list()
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(["A", "9", "-", " ", "中", "、", "〔", "〕"]), max_size=8),
+    st.text(alphabet=st.sampled_from(list("A 中Ａ（，\u3000\t\u202e")), max_size=8),
+    st.text(max_size=8),  # anything: full-width forms, controls, combining marks …
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(CELLS, min_size=1, max_size=40), st.integers(0, 2_500))
+def test_the_plain_shortcut_gives_what_folding_every_cell_gives(
+    values: list[str | None], plain_rows: int
+) -> None:
+    """Mixed columns (plain cells first, so the sample sees mostly plain ones, or not):
+    `clean_text` and `normalise_uscc` equal folding every cell, and the input column is
+    left as it was (the shortcut writes into its own copy)."""
+    column = ["JC-2021-001 中文、〔2021〕"] * plain_rows + values
+    frame = pl.DataFrame({"v": column}, schema={"v": pl.Utf8})
+    assert frame.select(clean_text(pl.col("v")))["v"].to_list() == _full_fold(column)
+    upper = frame.select(
+        pl.col("v").str.normalize("NFKC").str.replace_all(r"[\s\-]", "").str.to_uppercase()
+    )["v"].replace("", None)
+    assert frame.select(normalise_uscc(pl.col("v")))["v"].to_list() == upper.to_list()
+    assert frame["v"].to_list() == column
 
 
 # --- dates -----------------------------------------------------------------------------------
