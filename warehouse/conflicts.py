@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from models.conflicts import KEY_CONFLICT_CODES
-from warehouse.connection import arrow, query
+from warehouse.connection import query
 
 DOCUMENT_SOURCES = ("penalty_decisions", "correction_notices", "circulars")
 
@@ -37,7 +37,7 @@ def conflict_inputs(
         .drop_nulls()
         .unique()
     )
-    con.register("_named", arrow(named))
+    con.register("_named", named.to_arrow())
     try:
         documents = {
             n: query(

@@ -20,13 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
-
-if TYPE_CHECKING:
-    import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
@@ -261,15 +257,6 @@ def query(
     frame = pl.from_arrow(relation.to_arrow_table(), rechunk=True)
     assert isinstance(frame, pl.DataFrame)  # an Arrow *table* always becomes a DataFrame
     return frame
-
-
-def arrow(frame: pl.DataFrame) -> pa.Table:
-    """`frame` as Arrow for DuckDB to read (`from_arrow`, `register`), its text handed over
-    as polars holds it (string views, which DuckDB reads as they are) instead of copied into
-    Arrow's classic string layout first — what the default export does, for every string of
-    every frame written (~0.1–0.25 s a million raw rows; about 8 s of a national full
-    rebuild's ingestion)."""
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

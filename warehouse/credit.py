@@ -49,7 +49,7 @@ from models.tier_paths import (
     tier_paths,
 )
 from warehouse.catalogue import schema_of
-from warehouse.connection import WarehouseLocation, arrow, query, table_exists, utc_now
+from warehouse.connection import WarehouseLocation, query, table_exists, utc_now
 from warehouse.incremental import (
     CLEAN_LAYERS,
     DATED_SCHEMA,
@@ -504,7 +504,7 @@ def _drop_statuses_of_gone(
     stored = deleted.select(keys).unique()
     gone = stored.join(records.select(keys), on=keys, how="anti", nulls_equal=True)
     if gone.height:
-        con.from_arrow(arrow(gone)).query(
+        con.from_arrow(gone.to_arrow()).query(
             "_gone",
             "DELETE FROM credit_record_status WHERE rowid IN (SELECT s.rowid FROM "
             "credit_record_status s SEMI JOIN _gone USING (record_id, rule_set_version))",

@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from warehouse.catalogue import COLUMN_COMPRESSION, schema_of
-from warehouse.connection import arrow, query
+from warehouse.connection import query
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Utf8: "VARCHAR",
@@ -147,7 +147,7 @@ def rewrite_rows(
     gone = stored["_row"].filter(dropped)
     added = typed.filter(~pl.int_range(typed.height, eager=True).is_in(kept["_new"]))
     if gone.len():
-        con.from_arrow(arrow(gone.to_frame())).query(
+        con.from_arrow(gone.to_frame().to_arrow()).query(
             "_gone", f'DELETE FROM "{name}" WHERE rowid IN (SELECT _row FROM _gone)'
         )
     insert(con, name, added, schema)
@@ -206,6 +206,6 @@ def insert(
         return
     typed = frame.select(list(schema)).cast(schema)
     columns = ", ".join(f'"{c}"' for c in schema)
-    con.from_arrow(arrow(typed)).query(
+    con.from_arrow(typed.to_arrow()).query(
         "_incoming", f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _incoming'
     )
