@@ -109,7 +109,8 @@ def _unless_plain(
             return _select(values, fold)
         odd = values.str.contains(_NOT_PLAIN).arg_true()  # a null cell is never odd
         out = _select(values, plain)
-        if odd.len():  # `out` is this function's own series: written in place
+        if odd.len():  # polars copies a shared buffer before `scatter` writes: the input
+            # column stays as it was (tests/unit/models/test_normalise.py)
             out = out.scatter(odd, _select(values.gather(odd), fold))
         return out
 
