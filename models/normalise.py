@@ -102,6 +102,8 @@ def _unless_plain(
     def apply(values: pl.Series) -> pl.Series:
         if values.dtype != pl.String:  # as `fold` alone would (its error included)
             return _select(values, fold)
+        if values.len() < DISTINCT_MIN_ROWS:  # compiling the scan's regex (~0.2 ms) would
+            return _select(values, fold)  # cost more than it saves on a few cells
         # mostly odd cells (prose with full-width punctuation): folded whole, unscanned;
         # judged on a sample, as `per_distinct` judges (it decides speed only)
         sample = values.head(DISTINCT_SAMPLE).drop_nulls()
