@@ -125,8 +125,9 @@ def _select(values: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.Series
 
 DISTINCT_MIN_ROWS = 1_000
 DISTINCT_SAMPLE = 10_000
-"""`per_distinct` parses a column directly when its first this many values are mostly
-distinct (hashing the whole column first would be wasted on document numbers)."""
+"""Below `DISTINCT_MIN_ROWS` cells, `per_distinct` and `clean_text`'s plain-cell shortcut
+parse a column directly; above it, each judges on its first `DISTINCT_SAMPLE` values whether
+its extra pass pays (mostly distinct values, mostly full-width prose: it would not)."""
 
 
 def per_distinct(values: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
@@ -140,11 +141,11 @@ def per_distinct(values: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.S
     distinct values and joining them back costs two hashes a row. A column whose values are
     mostly distinct (document numbers, names) is parsed directly.
     """
-    frame = values.to_frame("_value")
     sample = values.head(DISTINCT_SAMPLE)
     # judged on a sample (it decides speed only); a few rows are parsed directly too
     if values.len() < DISTINCT_MIN_ROWS or 2 * sample.n_unique() > sample.len():
-        return frame.select(parse(pl.col("_value")).alias(values.name)).to_series()
+        return _select(values, parse)
+    frame = values.to_frame("_value")
     distinct = frame.unique()
     parsed = distinct.with_columns(parse(pl.col("_value")).alias("_parsed"))
     joined = frame.join(parsed, on="_value", how="left", nulls_equal=True, maintain_order="left")
