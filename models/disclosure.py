@@ -327,6 +327,45 @@ def changes_between(then: pl.DataFrame, now: pl.DataFrame) -> dict[str, list[str
     return changes
 
 
+FEED_CHANGES = ("new", "changed", "removed")
+"""What a change report says of a row (`report_changes`): a decision version the last report
+did not hold, one whose state or dates moved, one the last report held and this one does not
+(its file withdrawn before it was ever published, say)."""
+
+
+def full_report_due(since: date | None, day: date) -> bool:
+    """Whether the centre's report of `day` is the whole feed rather than its changes since
+    the last report (`since`, of an earlier day): the first report, the first of a calendar
+    month, or one whose last report is not earlier (a processing date set back). A month's
+    first report plus its daily change reports give the feed of any day of the month without
+    a national copy a day (~435 MB at 100,000 firms); the whole feed of any date is also
+    `renfang export penalty-feed --as-of`."""
+    return since is None or since >= day or (since.year, since.month) != (day.year, day.month)
+
+
+def report_changes(then: pl.DataFrame, now: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """The rows of `now` (a `feed_as_of`) that differ from `then` (the feed of the last
+    report's day) in any of `columns`, and the rows of `then` no longer in `now`, each with
+    its `change` (`FEED_CHANGES`); a decision version is keyed by (doc_no, version).
+    Compared on the report's own columns, so the change report lists exactly the rows whose
+    line in the whole report would differ."""
+    key = ["doc_no", "version"]
+    compared = list(dict.fromkeys([*key, *columns]))
+    moved = now.join(then.select(compared), on=compared, how="anti", nulls_equal=True)
+    known = then.select(key).unique().with_columns(_known=pl.lit(True))
+    moved = moved.join(known, on=key, how="left", nulls_equal=True).with_columns(
+        change=pl.when(pl.col("_known")).then(pl.lit("changed")).otherwise(pl.lit("new"))
+    )
+    removed = then.join(now.select(key), on=key, how="anti", nulls_equal=True).with_columns(
+        change=pl.lit("removed")
+    )
+    return (
+        pl.concat([moved.drop("_known"), removed], how="vertical_relaxed")
+        .with_columns(pl.col("change").cast(pl.Enum(FEED_CHANGES)))
+        .sort("change", "decided_on", "doc_no", "version")
+    )
+
+
 def late_publications(disclosures: pl.DataFrame, day: date) -> pl.DataFrame:
     """Decisions published after the 7-working-day deadline, and withdrawals after the
     3-working-day one, known by `day`."""

@@ -20,10 +20,12 @@ import polars as pl
 
 from models.disclosure import (
     DISCLOSURE_SCHEMA,
+    FEED_CHANGES,
     FEED_STATES_ZH,
     PUBLIC_PENALTY_FIELDS,
     feed_as_of,
     public_penalties,
+    report_changes,
 )
 from models.labels import Labels
 from models.publication import (
@@ -47,7 +49,11 @@ TIER_LIST_FILE = "信用等级名单_{as_of}.xlsx"
 DISCLOSURE_FOLDER = "disclosure_{as_of}"
 """The public feed's folder (machine-read CSV files: its names follow the feed standard)."""
 PENALTY_FEED_FILE = "penalty_feed_{as_of}.csv"
-"""The centre's penalty-feed report of a date (machine-read, like the feed it reports on)."""
+"""The centre's penalty-feed report of a date, the whole feed (machine-read, like the feed it
+reports on): written by the month's first run and by `renfang export penalty-feed`."""
+PENALTY_FEED_CHANGES_FILE = "penalty_feed_changes_{as_of}.csv"
+"""The other days' report: only the rows that changed since the last report
+(`models.disclosure.full_report_due`)."""
 
 
 def tier_list_file(as_of: date) -> str:
@@ -227,6 +233,10 @@ def penalty_feed(
     `feed_as_of` of the stored disclosures, when the caller has it already)."""
     if feed is None:
         feed = feed_as_of(read_disclosures(con), as_of)
+    return _with_state_zh(feed)
+
+
+def _with_state_zh(feed: pl.DataFrame) -> pl.DataFrame:
     return feed.with_columns(
         state_zh=pl.col("state").replace_strict(FEED_STATES_ZH, default=pl.col("state"))
     )
@@ -238,16 +248,54 @@ def write_penalty_feed(
     """The centre's penalty-feed report (CSV, Chinese headers); returns counts by state and
     of late publications and withdrawals (`feed`: as for `penalty_feed`)."""
     feed = penalty_feed(con, as_of, feed=feed)
-    yes_no = {True: "是", False: "否"}
-    readable = feed.with_columns(
-        pl.col("late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
-        pl.col("withdrawal_late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
-    ).select(list(PENALTY_FEED_HEADERS))
-    write_csv(readable.rename(PENALTY_FEED_HEADERS), path)
+    write_feed_report(feed, path)
+    return feed_counts(feed)
+
+
+def write_feed_report(feed: pl.DataFrame, path: Path) -> int:
+    """The whole report of a `feed_as_of` to `path`; returns its rows."""
+    write_csv(_readable(_with_state_zh(feed)).select(list(PENALTY_FEED_HEADERS.values())), path)
+    return feed.height
+
+
+def write_penalty_feed_changes(
+    then: pl.DataFrame, now: pl.DataFrame, since: date | None, path: Path, labels: Labels
+) -> int:
+    """The report of the rows that changed between the feed of `since` (`then`, the last
+    report's day) and `now` (both `feed_as_of`), each with what changed and that date in
+    front of the whole report's columns; returns its rows."""
+    changes = report_changes(then, now, _FEED_COMPARED)
+    readable = _readable(_with_state_zh(changes)).select(
+        pl.col("change")
+        .cast(pl.Utf8)
+        .replace_strict(labels.code_map("feed_change", list(FEED_CHANGES)), default=None)
+        .alias("变更类型"),
+        pl.lit(since, dtype=pl.Date).alias("对比报告日期"),
+        *PENALTY_FEED_HEADERS.values(),
+    )
+    write_csv(readable, path)
+    return changes.height
+
+
+def feed_counts(feed: pl.DataFrame) -> dict[str, int]:
+    """Decisions by feed state, and how many were published or withdrawn late."""
     counts = {str(k): int(v) for k, v in feed.group_by("state").len().iter_rows()}
     counts["late"] = int(feed["late"].sum())
     counts["withdrawal_late"] = int(feed["withdrawal_late"].fill_null(False).sum())
     return counts
+
+
+_FEED_COMPARED = [c if c != "state_zh" else "state" for c in PENALTY_FEED_HEADERS]
+"""What the report shows of a row, as `feed_as_of` holds it."""
+
+
+def _readable(feed: pl.DataFrame) -> pl.DataFrame:
+    """The report's columns under their Chinese headers, yes/no in Chinese."""
+    yes_no = {True: "是", False: "否"}
+    return feed.with_columns(
+        pl.col("late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
+        pl.col("withdrawal_late").replace_strict(yes_no, default=None, return_dtype=pl.Utf8),
+    ).rename(PENALTY_FEED_HEADERS, strict=False)
 
 
 def write_disclosure(

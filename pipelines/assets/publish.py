@@ -13,20 +13,23 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from models.disclosure import feed_as_of, feed_changes
+from models.disclosure import changes_between, feed_as_of, full_report_due
 from models.labels import default_labels
-from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse import audit, connection, guards, staging
 from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
+    PENALTY_FEED_CHANGES_FILE,
     PENALTY_FEED_FILE,
     TIER_LIST_FILE,
+    feed_counts,
     read_disclosures,
     resolve_as_of,
     write_disclosure,
-    write_penalty_feed,
+    write_feed_report,
+    write_penalty_feed_changes,
     write_tier_list,
 )
 
@@ -140,38 +143,59 @@ def disclosure_feed(warehouse: Warehouse, rules: Rules) -> dg.MaterializeResult:
     kinds={"duckdb", "csv"},
     deps=PUBLISH_DEPS,
 )
-def penalty_feed(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+def penalty_feed(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing
+) -> dg.MaterializeResult:
     """行政处罚信息公示 as of the processing date: the centre's report of every penalty
     decision's feed state (public, suspended, expired, revoked and withdrawn …) with late
-    publications and late withdrawals flagged, written to
-    `<reports>/penalty_feed_<as_of>.csv`; what entered or left the public feed since the
+    publications and late withdrawals flagged. The month's first report (and a `--full`
+    run's) is the whole feed, `<reports>/penalty_feed_<as_of>.csv`; the other days' is what
+    changed since the last report, `<reports>/penalty_feed_changes_<as_of>.csv`
+    (`models.disclosure.full_report_due`). What entered or left the public feed since the
     last report is appended to the audit log."""
     as_of = landing.processing_date
+    since = last_report_day(audit.last(warehouse.audit_log, "penalty_feed"), as_of)
+    whole = full_rebuild(context) or full_report_due(since, as_of)
     with warehouse.connect(read_only=True) as con:
-        path = warehouse.reports / PENALTY_FEED_FILE.format(as_of=as_of)
         disclosures = read_disclosures(con)  # read once: ~0.7 s at national scale
-        feed = feed_as_of(disclosures, as_of)
-        counts = write_penalty_feed(con, as_of, path, feed=feed)
-    previous = audit.last(warehouse.audit_log, "penalty_feed")
-    since = previous["detail"].get("as_of") if previous else None
-    before = date.fromisoformat(since) if since else None
-    changes = feed_changes(disclosures, before, as_of, now=feed)
+    feed = feed_as_of(disclosures, as_of)
+    then = feed_as_of(disclosures, since) if since else feed.clear()
+    counts = feed_counts(feed)
+    if whole:
+        path = confined(warehouse.reports, PENALTY_FEED_FILE.format(as_of=as_of))
+        rows = write_feed_report(feed, path)
+    else:
+        path = confined(warehouse.reports, PENALTY_FEED_CHANGES_FILE.format(as_of=as_of))
+        rows = write_penalty_feed_changes(then, feed, since, path, default_labels())
     audit.append(
         warehouse.audit_log,
         "penalty_feed",
-        {"as_of": str(as_of), "since": str(before) if before else None, "file": str(path),
-         "counts": counts, "changes": changes},
+        {"as_of": str(as_of), "since": str(since) if since else None, "file": str(path),
+         "report": "whole_feed" if whole else "feed_changes", "report_rows": rows,
+         "counts": counts, "changes": changes_between(then, feed)},
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": sum(
-                v for k, v in counts.items() if k not in ("late", "withdrawal_late")
-            ),
+            "dagster/row_count": rows,
             "as_of": str(as_of),
+            "report": "whole feed" if whole else f"changes since {since}",
             "by_state": counts,
             "csv": dg.MetadataValue.path(str(path)),
         }
     )
+
+
+def last_report_day(previous: dict | None, as_of: date) -> date | None:
+    """The day of the last report before `as_of`, from the audit log's last `penalty_feed`
+    entry (`previous`): a second run on one day compares with the same day as the first, so
+    its change report holds the first's rows too and replaces it whole."""
+    if previous is None:
+        return None
+    detail = previous["detail"]
+    day = detail.get("as_of")
+    if day == str(as_of):
+        day = detail.get("since")
+    return date.fromisoformat(day) if day else None
 
 
 def publish_assets() -> list[dg.AssetsDefinition]:

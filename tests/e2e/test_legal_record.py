@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -235,6 +236,71 @@ def test_the_penalty_feed_as_of_three_dates_flags_late_and_withdrawn_decisions(b
     assert rows[0]["罚款金额（万元）"] == "3.0" and rows[0]["统一社会信用代码"] == FIRM_DESIGN
     entries = (built / "warehouse.audit.jsonl").read_text(encoding="utf-8")
     assert '"penalty_feed"' in entries
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+
+
+def test_a_months_whole_report_and_its_daily_change_reports_give_every_days_feed(
+    built: Path, tmp_path: Path
+):
+    """The first report and a month's first are the whole feed; the other days' reports
+    hold only the rows that changed since the last report (a second run on one day replaces
+    that day's); the whole report with the changes applied is the feed `renfang export
+    penalty-feed` gives for the day, row for row."""
+    assert (built / "reports" / "penalty_feed_2025-12-31.csv").exists()  # the first report
+    for name in ("warehouse.duckdb", "warehouse.audit.jsonl"):
+        shutil.copy(built / name, tmp_path / name)
+    for name in ("archive", "landing"):
+        shutil.copytree(built / name, tmp_path / name)
+    landing = tmp_path / "landing" / "penalty_decisions"
+    reports = tmp_path / "reports"
+
+    def day_file(name: str, doc_no: str, decided: str) -> None:
+        (landing / name).write_text(_csv([
+            PENALTY_HEADER,
+            [doc_no, FIRM_TESTING, "宝山检测", decided, "其他违反人防法规行为", "罚款", "3000",
+             AUTHORITY, "有效", decided],
+        ]), encoding="utf-8")  # fmt: skip
+
+    renfang("run", "--landing", str(tmp_path / "landing"), "--today", "2026-01-05", root=tmp_path)
+    whole = _report(reports / "penalty_feed_2026-01-05.csv")  # a new month: the whole feed
+    assert not (reports / "penalty_feed_changes_2026-01-05.csv").exists()
+    day_file("0106.csv", "沪国动罚〔2026〕1号", "2026-01-06")
+    renfang("run", "--landing", str(tmp_path / "landing"), "--today", "2026-01-07", root=tmp_path)
+    first = _report(reports / "penalty_feed_changes_2026-01-07.csv")
+    assert [(r["变更类型"], r["行政处罚决定书文号"], r["对比报告日期"]) for r in first] == [
+        ("新增", "沪国动罚〔2026〕1号", "2026-01-05")
+    ]
+    assert not (reports / "penalty_feed_2026-01-07.csv").exists()
+    day_file("0107.csv", "沪国动罚〔2026〕2号", "2026-01-07")  # a second run that day
+    renfang("run", "--landing", str(tmp_path / "landing"), "--today", "2026-01-07", root=tmp_path)
+    changes = _report(reports / "penalty_feed_changes_2026-01-07.csv")
+    assert sorted(r["行政处罚决定书文号"] for r in changes) == [
+        "沪国动罚〔2026〕1号", "沪国动罚〔2026〕2号"
+    ]  # fmt: skip
+    key = ("行政处罚决定书文号", "版本")
+    applied = {tuple(r[k] for k in key): r for r in whole}
+    for row in changes:
+        change = row.pop("变更类型")
+        row.pop("对比报告日期")
+        if change == "移除":
+            del applied[tuple(row[k] for k in key)]
+        else:
+            applied[tuple(row[k] for k in key)] = row
+    exported = tmp_path / "feed.csv"
+    renfang("export", "penalty-feed", "--as-of", "2026-01-07", "--out", str(exported),
+            root=tmp_path)  # fmt: skip
+    expected = {tuple(r[k] for k in key): r for r in _report(exported)}
+    assert applied == expected
+    log = (tmp_path / "warehouse.audit.jsonl").read_text(encoding="utf-8").splitlines()
+    feeds = [e["detail"] for e in map(json.loads, log) if e["action"] == "penalty_feed"]
+    assert [(f["as_of"], f["since"], f["report"]) for f in feeds[-3:]] == [
+        ("2026-01-05", "2025-12-31", "whole_feed"),
+        ("2026-01-07", "2026-01-05", "feed_changes"),
+        ("2026-01-07", "2026-01-05", "feed_changes"),
+    ]
 
 
 # --- 2. the listing procedure and 1. what is public ------------------------------------------

@@ -19,8 +19,10 @@ from models.disclosure import (
     changes_between,
     feed_as_of,
     feed_changes,
+    full_report_due,
     penalty_disclosures,
     public_penalties,
+    report_changes,
 )
 from models.row_checks import clean_schema
 from models.rules import default_rule_set
@@ -178,3 +180,66 @@ def test_the_feeds_changes_are_the_set_differences_of_its_public_numbers(then, n
             changes_between(a, b)
         return
     assert changes_between(a, b) == expected
+
+
+def test_the_whole_report_is_due_first_then_each_month_and_when_the_date_goes_back():
+    day = date(2026, 7, 9)
+    assert full_report_due(None, day)  # the first report
+    assert not full_report_due(date(2026, 7, 8), day)  # the day before: its changes
+    assert not full_report_due(date(2026, 7, 1), day)
+    assert full_report_due(date(2026, 6, 30), date(2026, 7, 1))  # a new month
+    assert full_report_due(date(2025, 7, 8), day)  # a year apart, the same month
+    assert full_report_due(day, day) and full_report_due(date(2026, 7, 10), day)
+
+
+def test_a_change_report_holds_new_moved_and_removed_versions_only():
+    penalties = _penalties(
+        {"doc_no": "A", "uscc": U1, "decided_on": date(2025, 3, 7), "fine_amount": 20000.0,
+         "collected_on": date(2025, 3, 8)},
+        {"doc_no": "B", "uscc": U2, "decided_on": date(2025, 3, 3), "fine_amount": 1000.0,
+         "collected_on": date(2025, 3, 4)},
+        {"doc_no": "C", "uscc": U2, "decided_on": date(2025, 4, 2), "fine_amount": 1000.0,
+         "collected_on": date(2025, 4, 3)},
+    )  # fmt: skip
+    disputed = _status(f"penalty_decisions:A:{U1}", "disputed", date(2025, 4, 1))
+    found = _disclosures(penalties, [disputed])
+    columns = ["state", "ended_on", "withdrawal_late", "published_on"]
+    then, now = feed_as_of(found, date(2025, 3, 31)), feed_as_of(found, date(2025, 4, 5))
+    changes = report_changes(then, now, columns)
+    assert changes.select("doc_no", pl.col("change").cast(pl.Utf8), "state").rows() == [
+        ("C", "new", "public"),  # collected after the last report
+        ("A", "changed", "suspended"),  # an objection opened: suspended
+    ]  # B, public on both days, is not in it
+    gone = report_changes(now, then, columns)  # the other way round: C was never there
+    assert gone.filter(pl.col("doc_no") == "C")["change"].cast(pl.Utf8).to_list() == ["removed"]
+    assert report_changes(now, now, columns).is_empty()
+
+
+_FEED_ROW = st.tuples(
+    st.sampled_from(["A", "B", "C", None]),  # doc_no
+    st.sampled_from(["", "v1"]),  # version
+    st.sampled_from(["public", "suspended", "revoked"]),  # state
+    st.sampled_from([None, date(2025, 5, 1), date(2025, 6, 1)]),  # ended_on
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(then=st.lists(_FEED_ROW, max_size=8), now=st.lists(_FEED_ROW, max_size=8))
+def test_the_last_report_with_the_change_report_applied_is_this_report(then, now):
+    """Whatever two feeds (one row per decision version, a missing number included): the
+    rows of `then` minus those the change report removes or replaces, plus its new and
+    changed rows, are exactly the rows of `now`; so a month's whole report and its daily
+    change reports give every day's report."""
+    schema = {"doc_no": pl.Utf8, "version": pl.Utf8, "state": pl.Utf8, "ended_on": pl.Date}
+    key = ["doc_no", "version"]
+
+    def frame(rows):
+        data = pl.DataFrame(rows, schema=schema, orient="row").unique(key, keep="first")
+        return data.with_columns(decided_on=pl.lit(date(2025, 3, 1)))
+
+    a, b = frame(then), frame(now)
+    changes = report_changes(a, b, ["state", "ended_on"])
+    kept = a.join(changes.select(key), on=key, how="anti", nulls_equal=True)
+    applied = pl.concat([kept, changes.filter(pl.col("change") != "removed").drop("change")])
+    assert sorted(applied.rows(), key=str) == sorted(b.rows(), key=str)
+    assert changes.select(key).is_duplicated().sum() == 0
