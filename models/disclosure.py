@@ -346,23 +346,41 @@ def full_report_due(since: date | None, day: date) -> bool:
 def report_changes(then: pl.DataFrame, now: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """The rows of `now` (a `feed_as_of`) that differ from `then` (the feed of the last
     report's day) in any of `columns`, and the rows of `then` no longer in `now`, each with
-    its `change` (`FEED_CHANGES`); a decision version is keyed by (doc_no, version).
-    Compared on the report's own columns, so the change report lists exactly the rows whose
-    line in the whole report would differ."""
+    its `change` (`FEED_CHANGES`) and the compared columns only; a decision version is keyed
+    by (doc_no, version). Compared on the report's own columns, so the change report lists
+    exactly the rows whose line in the whole report would differ."""
     key = ["doc_no", "version"]
     compared = list(dict.fromkeys([*key, *columns]))
-    moved = now.join(then.select(compared), on=compared, how="anti", nulls_equal=True)
-    known = then.select(key).unique().with_columns(_known=pl.lit(True))
-    moved = moved.join(known, on=key, how="left", nulls_equal=True).with_columns(
-        change=pl.when(pl.col("_known")).then(pl.lit("changed")).otherwise(pl.lit("new"))
-    )
-    removed = then.join(now.select(key), on=key, how="anti", nulls_equal=True).with_columns(
-        change=pl.lit("removed")
-    )
+    then, now = then.select(compared), now.select(compared)
+
+    # each line as two 64-bit sums of per-column hashes (each column its own seed, so
+    # values swapped between columns do not cancel), its key's and its own, joined as
+    # integers: a join on every column took ~1.6 s on a national feed of ~920k rows with
+    # nulls equal. A changed line is missed only if both sums of two lines collide (~2^-128)
+    def lines(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            _key=pl.sum_horizontal([pl.col(c).hash(seed=i) for i, c in enumerate(key)]),
+            _line=pl.sum_horizontal([pl.col(c).hash(seed=i) for i, c in enumerate(compared)]),
+        ).with_row_index("_row")
+
+    lines_then, lines_now = lines(then), lines(now)
+    arrived = lines_now.join(lines_then, on=["_key", "_line"], how="anti")
+    went = lines_then.join(lines_now, on=["_key", "_line"], how="anti")
+    # the rest joins the few lines that differ, not the national feed
+    arrived = arrived.join(
+        went.select("_key", _was=pl.lit("changed")), on="_key", how="left"
+    ).select("_row", change=pl.col("_was").fill_null("new"))
+    removed = went.join(arrived.select(_key=lines_now["_key"].gather(arrived["_row"])),
+                        on="_key", how="anti")["_row"]  # fmt: skip
     return (
-        pl.concat([moved.drop("_known"), removed], how="vertical_relaxed")
+        pl.concat(
+            [
+                now[arrived["_row"]].with_columns(arrived["change"]),
+                then[removed].with_columns(change=pl.lit("removed")),
+            ]
+        )
         .with_columns(pl.col("change").cast(pl.Enum(FEED_CHANGES)))
-        .sort("change", "decided_on", "doc_no", "version")
+        .sort("change", *key)
     )
 
 

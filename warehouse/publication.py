@@ -264,7 +264,7 @@ def write_penalty_feed_changes(
     """The report of the rows that changed between the feed of `since` (`then`, the last
     report's day) and `now` (both `feed_as_of`), each with what changed and that date in
     front of the whole report's columns; returns its rows."""
-    changes = report_changes(then, now, _FEED_COMPARED)
+    changes = report_changes(then, now, FEED_REPORT_COLUMNS)
     readable = _readable(_with_state_zh(changes)).select(
         pl.col("change")
         .cast(pl.Utf8)
@@ -285,8 +285,9 @@ def feed_counts(feed: pl.DataFrame) -> dict[str, int]:
     return counts
 
 
-_FEED_COMPARED = [c if c != "state_zh" else "state" for c in PENALTY_FEED_HEADERS]
-"""What the report shows of a row, as `feed_as_of` holds it."""
+FEED_REPORT_COLUMNS = [c if c != "state_zh" else "state" for c in PENALTY_FEED_HEADERS]
+"""What the report shows of a row, as `feed_as_of` holds it (doc_no and version among them):
+what a change report compares, and what is kept of each report (`warehouse.feed_reports`)."""
 
 
 def _readable(feed: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,7 @@ the swap, so a file never shows what was not made live. What does not: the files
 """
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -18,9 +18,11 @@ from models.labels import default_labels
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.resources import Landing, Rules, Warehouse
 from warehouse import audit, connection, guards, staging
+from warehouse.feed_reports import keep_report, last_report
 from warehouse.paths import confined
 from warehouse.publication import (
     DISCLOSURE_FOLDER,
+    FEED_REPORT_COLUMNS,
     PENALTY_FEED_CHANGES_FILE,
     PENALTY_FEED_FILE,
     TIER_LIST_FILE,
@@ -150,16 +152,17 @@ def penalty_feed(
     decision's feed state (public, suspended, expired, revoked and withdrawn …) with late
     publications and late withdrawals flagged. The month's first report (and a `--full`
     run's) is the whole feed, `<reports>/penalty_feed_<as_of>.csv`; the other days' is what
-    changed since the last report, `<reports>/penalty_feed_changes_<as_of>.csv`
-    (`models.disclosure.full_report_due`). What entered or left the public feed since the
-    last report is appended to the audit log."""
+    changed since the last report of an earlier day, compared with what that report held
+    (`warehouse.feed_reports`), `<reports>/penalty_feed_changes_<as_of>.csv`
+    (`models.disclosure.full_report_due`). What entered or left the public feed since that
+    report is appended to the audit log."""
     as_of = landing.processing_date
-    since = last_report_day(audit.last(warehouse.audit_log, "penalty_feed"), as_of)
-    whole = full_rebuild(context) or full_report_due(since, as_of)
     with warehouse.connect(read_only=True) as con:
         disclosures = read_disclosures(con)  # read once: ~0.7 s at national scale
     feed = feed_as_of(disclosures, as_of)
-    then = feed_as_of(disclosures, since) if since else feed.clear()
+    last = last_report(warehouse.reports, as_of)  # what the last report held, not re-derived
+    since, then = last if last else (None, feed.select(FEED_REPORT_COLUMNS).clear())
+    whole = full_rebuild(context) or full_report_due(since, as_of)
     counts = feed_counts(feed)
     if whole:
         path = confined(warehouse.reports, PENALTY_FEED_FILE.format(as_of=as_of))
@@ -167,6 +170,7 @@ def penalty_feed(
     else:
         path = confined(warehouse.reports, PENALTY_FEED_CHANGES_FILE.format(as_of=as_of))
         rows = write_penalty_feed_changes(then, feed, since, path, default_labels())
+    keep_report(warehouse.reports, as_of, feed.select(FEED_REPORT_COLUMNS), since)
     audit.append(
         warehouse.audit_log,
         "penalty_feed",
@@ -183,19 +187,6 @@ def penalty_feed(
             "csv": dg.MetadataValue.path(str(path)),
         }
     )
-
-
-def last_report_day(previous: dict | None, as_of: date) -> date | None:
-    """The day of the last report before `as_of`, from the audit log's last `penalty_feed`
-    entry (`previous`): a second run on one day compares with the same day as the first, so
-    its change report holds the first's rows too and replaces it whole."""
-    if previous is None:
-        return None
-    detail = previous["detail"]
-    day = detail.get("as_of")
-    if day == str(as_of):
-        day = detail.get("since")
-    return date.fromisoformat(day) if day else None
 
 
 def publish_assets() -> list[dg.AssetsDefinition]:

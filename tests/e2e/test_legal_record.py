@@ -252,16 +252,16 @@ def test_a_months_whole_report_and_its_daily_change_reports_give_every_days_feed
     assert (built / "reports" / "penalty_feed_2025-12-31.csv").exists()  # the first report
     for name in ("warehouse.duckdb", "warehouse.audit.jsonl"):
         shutil.copy(built / name, tmp_path / name)
-    for name in ("archive", "landing"):
+    for name in ("archive", "landing", "reports"):
         shutil.copytree(built / name, tmp_path / name)
     landing = tmp_path / "landing" / "penalty_decisions"
     reports = tmp_path / "reports"
 
-    def day_file(name: str, doc_no: str, decided: str) -> None:
+    def day_file(name: str, doc_no: str, decided: str, collected: str | None = None) -> None:
         (landing / name).write_text(_csv([
             PENALTY_HEADER,
             [doc_no, FIRM_TESTING, "宝山检测", decided, "其他违反人防法规行为", "罚款", "3000",
-             AUTHORITY, "有效", decided],
+             AUTHORITY, "有效", collected or decided],
         ]), encoding="utf-8")  # fmt: skip
 
     renfang("run", "--landing", str(tmp_path / "landing"), "--today", "2026-01-05", root=tmp_path)
@@ -275,10 +275,14 @@ def test_a_months_whole_report_and_its_daily_change_reports_give_every_days_feed
     ]
     assert not (reports / "penalty_feed_2026-01-07.csv").exists()
     day_file("0107.csv", "沪国动罚〔2026〕2号", "2026-01-07")  # a second run that day
+    # received today, collected (归集) in November: public since then by today's warehouse,
+    # in no report yet, so in this one
+    day_file("late.csv", "沪国动罚〔2025〕31号", "2025-11-03", collected="2025-11-04")
     renfang("run", "--landing", str(tmp_path / "landing"), "--today", "2026-01-07", root=tmp_path)
     changes = _report(reports / "penalty_feed_changes_2026-01-07.csv")
-    assert sorted(r["行政处罚决定书文号"] for r in changes) == [
-        "沪国动罚〔2026〕1号", "沪国动罚〔2026〕2号"
+    assert sorted((r["变更类型"], r["行政处罚决定书文号"]) for r in changes) == [
+        ("新增", "沪国动罚〔2025〕31号"), ("新增", "沪国动罚〔2026〕1号"),
+        ("新增", "沪国动罚〔2026〕2号"),
     ]  # fmt: skip
     key = ("行政处罚决定书文号", "版本")
     applied = {tuple(r[k] for k in key): r for r in whole}
@@ -296,6 +300,8 @@ def test_a_months_whole_report_and_its_daily_change_reports_give_every_days_feed
     assert applied == expected
     log = (tmp_path / "warehouse.audit.jsonl").read_text(encoding="utf-8").splitlines()
     feeds = [e["detail"] for e in map(json.loads, log) if e["action"] == "penalty_feed"]
+    assert feeds[-1]["changes"]["published"] == ["沪国动罚〔2025〕31号", "沪国动罚〔2026〕1号",
+                                                 "沪国动罚〔2026〕2号"]  # fmt: skip
     assert [(f["as_of"], f["since"], f["report"]) for f in feeds[-3:]] == [
         ("2026-01-05", "2025-12-31", "whole_feed"),
         ("2026-01-07", "2026-01-05", "feed_changes"),

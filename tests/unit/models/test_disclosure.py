@@ -210,6 +210,7 @@ def test_a_change_report_holds_new_moved_and_removed_versions_only():
         ("C", "new", "public"),  # collected after the last report
         ("A", "changed", "suspended"),  # an objection opened: suspended
     ]  # B, public on both days, is not in it
+    assert changes.columns == ["doc_no", "version", *columns, "change"]
     gone = report_changes(now, then, columns)  # the other way round: C was never there
     assert gone.filter(pl.col("doc_no") == "C")["change"].cast(pl.Utf8).to_list() == ["removed"]
     assert report_changes(now, now, columns).is_empty()
@@ -234,8 +235,7 @@ def test_the_last_report_with_the_change_report_applied_is_this_report(then, now
     key = ["doc_no", "version"]
 
     def frame(rows):
-        data = pl.DataFrame(rows, schema=schema, orient="row").unique(key, keep="first")
-        return data.with_columns(decided_on=pl.lit(date(2025, 3, 1)))
+        return pl.DataFrame(rows, schema=schema, orient="row").unique(key, keep="first")
 
     a, b = frame(then), frame(now)
     changes = report_changes(a, b, ["state", "ended_on"])
