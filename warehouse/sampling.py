@@ -308,6 +308,17 @@ def stored_round(con: duckdb.DuckDBPyConnection, round_id: str) -> dict[str, Any
     return rows.row(0, named=True) if rows.height else None
 
 
+def published_since(con: duckdb.DuckDBPyConnection, moment: datetime) -> bool:
+    """Whether any round was published (stored as published) after `moment`."""
+    if not table_exists(con, "sampling_rounds"):
+        return False
+    found = con.execute(
+        "SELECT count(*) FROM sampling_rounds WHERE status = 'published' AND created_at > ?",
+        [moment],
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def store_round(
     con: duckdb.DuckDBPyConnection,
     plan: RoundPlan,

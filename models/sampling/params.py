@@ -263,6 +263,9 @@ class RoundRequest(_Frozen):
     backdate_reason: str | None = Field(default=None, max_length=500)
     calendar_file: str | None = None
     items_file: str | None = None
+    draft_max_age_days: int = Field(default=7, ge=0, le=366, strict=True)
+    """How long the main job keeps its default draft (`models.sampling.replacement.
+    draft_is_current`); 0 draws it anew on every run."""
 
     @field_validator("params_file", "calendar_file", "items_file")
     @classmethod

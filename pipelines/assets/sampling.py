@@ -10,12 +10,15 @@ job drafts the next quarter's round. What does not: any rule of the draw (models
 """
 
 import hashlib
+import json
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from pydantic import model_validator
 
+from models.rules import RuleSet
 from models.sampling.calendar import CalendarError, parse_calendar
 from models.sampling.draw import DrawError
 from models.sampling.items import InspectionItems, ItemsError, default_items, parse_items
@@ -26,7 +29,7 @@ from models.sampling.params import (
     resolve_round_params,
 )
 from models.sampling.plan_file import Verification, plan_bytes, verify_plan
-from models.sampling.replacement import RoundConflictError, check_replaceable
+from models.sampling.replacement import RoundConflictError, check_replaceable, draft_is_current
 from models.sampling.round import draw_round
 from pipelines.assets.ingestion import WRITER_POOL, full_rebuild
 from pipelines.plan_check import PlanCheck
@@ -46,6 +49,7 @@ from warehouse.round_feedback import update_feedback, write_public_lists
 from warehouse.sampling import (
     MissingRiskScoresError,
     gather_round,
+    published_since,
     store_round,
     stored_round,
 )
@@ -84,6 +88,9 @@ class RoundConfig(dg.Config):
     """The official calendar of years the holidays package lacks (YAML; recorded in the plan)."""
     items_file: str | None = None
     """The 抽查事项清单 for the record workbooks (YAML; default: the packaged list)."""
+    draft_max_age_days: int = 7
+    """Without a round id: days the stored draft of the next round is kept (0: drawn anew on
+    every run; see `models.sampling.replacement.draft_is_current`)."""
 
     @model_validator(mode="after")
     def _as_the_cli(self) -> "RoundConfig":
@@ -155,12 +162,10 @@ def sampling_round(
     """Draw a round: eligible pool with tiers as of `tier_as_of`, tier-stratified draw plus a
     control share, inspectors by max-flow with recusal and rotation, working-day schedule;
     store it and write plan.json, the published inputs, the centre's XLSX/CSV and every
-    inspector's calendar under `<reports>/rounds/<round_id>/`."""
-    check = PlanCheck()  # the verifier loads its modules while the round is gathered
-    try:
-        yield from _draw_round(context, config, warehouse, landing, rules, check)
-    finally:
-        check.cancel()
+    inspector's calendar under `<reports>/rounds/<round_id>/`. Without a round id, the
+    main job's draft of the next round is kept while it is current
+    (`models.sampling.replacement.draft_is_current`)."""
+    yield from _draw_round(context, config, warehouse, landing, rules)
 
 
 def _draw_round(
@@ -169,7 +174,6 @@ def _draw_round(
     warehouse: Warehouse,
     landing: Landing,
     rules: Rules,
-    check: PlanCheck,
 ):
     try:
         params = round_params_from_config(config, landing)
@@ -194,6 +198,31 @@ def _draw_round(
             context.log.info(f"round {params.round_id} is already published; nothing drafted")
             yield from _unchanged(existing, warehouse)
             return
+        if config.round_id is None and existing and not full_rebuild(context):
+            since = published_since(con, existing["created_at"])
+            kept = _kept_draft(config, existing, params, warehouse, published=since)
+            if kept is not None:
+                context.log.info(f"round {params.round_id}: the current draft is kept")
+                yield from kept
+                return
+    check = PlanCheck()  # the verifier loads its modules while the round is gathered
+    try:
+        yield from _draw_new(context, config, warehouse, params, items, rule_set, existing, check)
+    finally:
+        check.cancel()
+
+
+def _draw_new(
+    context: dg.AssetExecutionContext,
+    config: RoundConfig,
+    warehouse: Warehouse,
+    params: RoundParams,
+    items: InspectionItems,
+    rule_set: RuleSet,
+    existing: dict | None,
+    check: PlanCheck,
+):
+    with warehouse.connect() as con:
         try:
             gathered = gather_round(con, params, rule_set)
         except MissingRiskScoresError as exc:
@@ -311,6 +340,55 @@ def _draw_round(
 
 
 DRAFT_SKIPPED = "草案未生成 / no draft round"
+
+
+def _kept_draft(
+    config: RoundConfig,
+    existing: dict,
+    params: RoundParams,
+    warehouse: Warehouse,
+    *,
+    published: bool,
+) -> list[dg.MaterializeResult | dg.AssetCheckResult] | None:
+    """The results that say the stored default draft stays, if it is current (`published`:
+    a round was published since it was drawn) and its plan file is still the bytes verified
+    when it was drawn (else None: it is drawn again)."""
+    current = draft_is_current(
+        existing,
+        params.model_dump(mode="json"),
+        today=params.published_on or date.min,
+        max_age_days=config.draft_max_age_days,
+        published_since=published,
+    )
+    if not current:
+        return None
+    try:
+        data = plan_path(warehouse.reports, params.round_id, "draft").read_bytes()
+    except (OSError, PathOutsideRootError):
+        return None
+    if hashlib.sha256(data).hexdigest() != existing["plan_sha256"]:
+        return None  # the file was changed or replaced: a new draft, verified anew
+    drafted = json.loads(existing["parameters"])["published_on"]
+    results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
+        dg.MaterializeResult(
+            asset_key=name,
+            metadata={"round_id": params.round_id, "unchanged": f"draft of {drafted} kept"},
+        )
+        for name in SAMPLING_TABLES
+    ]
+    results.append(
+        dg.AssetCheckResult(
+            asset_key="sampling_draws",
+            check_name="plan_reproduces",
+            passed=True,
+            metadata={
+                "plan_sha256": existing["plan_sha256"],
+                "differences": f"IDENTICAL (verified when drawn on {drafted}; the file is "
+                "byte for byte that plan)",
+            },
+        )
+    )
+    return results
 
 
 def _no_draft(round_id: str, shortfall: str):

@@ -137,6 +137,39 @@ def test_the_main_job_drafts_the_next_quarter_marked_as_a_draft_everywhere(setup
     assert result.output.strip().endswith("IDENTICAL")
 
 
+def test_the_main_jobs_draft_is_kept_while_current_then_drawn_again(tmp_path: Path) -> None:
+    """The main job's draft of the next round stays, byte for byte, while it is less than
+    `draft_max_age_days` (7) old and nothing it rests on changed; a week later, after its
+    file was altered, or with a max age of 0 it is drawn again (and verified again)."""
+    s = Setup(tmp_path)
+    sql = "SELECT seed, plan_sha256, created_at FROM sampling_rounds WHERE round_id = '2026Q1'"
+    plan = s.folder("2026Q1") / "plan_草案.json"
+    assert s.main(today="2025-12-22").success
+    (seed, sha, created) = s.read(sql).row(0)
+    assert seed == 20251222
+    kept = s.main(today="2025-12-26")  # four days later: kept
+    assert kept.success
+    assert s.read(sql).row(0) == (seed, sha, created)
+    assert hashlib.sha256(plan.read_bytes()).hexdigest() == sha
+    (check,) = [c for c in kept.get_asset_check_evaluations() if c.check_name == "plan_reproduces"]
+    assert check.passed and "verified when drawn on 2025-12-22" in str(check.metadata)
+    redrawn = s.main(today="2025-12-31")  # nine days after it was drawn: a new draft
+    assert redrawn.success and s.read(sql).row(0)[0] == 20251231
+    (_, sha, created) = s.read(sql).row(0)
+    plan.write_bytes(plan.read_bytes().replace(b'"seed"', b'"seed" '))  # a changed file
+    assert s.main(today="2025-12-31").success
+    assert s.read(sql)["created_at"].item() > created  # drawn again, its file verified again
+    assert hashlib.sha256(plan.read_bytes()).hexdigest() == sha  # the same draw that day
+    (_, _, created) = s.read(sql).row(0)
+    config = {"ops": {"sampling_round": {"config": {"draft_max_age_days": 0}}}}
+    defs = build_defs(
+        warehouse=Warehouse(path=str(s.warehouse), reports_dir=str(s.reports)),
+        landing=Landing(path=str(s.landing), today="2025-12-31"),
+    )
+    assert execute_main(defs, run_config=config).success
+    assert s.read(sql)["created_at"].item() > created  # 0: drawn on every run
+
+
 def test_a_back_dated_round_is_refused_unless_backdate_with_a_reason(setup: Setup) -> None:
     refused = setup.draw("--round", "2025-11", "--seed", "7")
     assert refused.exit_code == 2
