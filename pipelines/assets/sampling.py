@@ -198,7 +198,7 @@ def _draw_round(
             context.log.info(f"round {params.round_id} is already published; nothing drafted")
             yield from _unchanged(existing, warehouse)
             return
-        if config.round_id is None and existing and not full_rebuild(context):
+        if config.round_id is None and existing:
             since = published_since(con, existing["created_at"])
             kept = _kept_draft(config, existing, params, warehouse, published=since)
             if kept is not None:
