@@ -65,7 +65,7 @@ def draft_is_current(
     since (its bookings would be taken). Why keep it: a draft is what the centre reviews
     before it publishes a round; redrawn every day with the day as its seed, it was a
     different national plan each morning (and ~8 s of a day's run at 100,000 firms). It is
-    drawn again when older (tiers a week old at most) or on request (`renfang draw --draft`);
+    drawn again when older (tiers a week old at most) or on request (`renfang draw … --draft`);
     a `--full` run keeps it too — the draft is no table derived from the archive, so a
     rebuild and an incremental run leave the same one."""
     if stored is None or stored["status"] != "draft" or max_age_days <= 0 or published_since:

@@ -372,7 +372,8 @@ def _kept_draft(
     results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
         dg.MaterializeResult(
             asset_key=name,
-            metadata={"round_id": params.round_id, "unchanged": f"draft of {drafted} kept"},
+            metadata={"round_id": params.round_id, "unchanged": f"draft of {drafted} kept"}
+            | ({"draft_kept": drafted} if name == "sampling_rounds" else {}),
         )
         for name in SAMPLING_TABLES
     ]

@@ -113,6 +113,13 @@ def print_run_summary(
         echo(f"警告 草案未生成 / WARNING no draft round: {skipped}")
     elif round_id:
         echo("")
+        kept = round_metadata(result, "draft_kept")
+        if kept:
+            echo(
+                f"草案沿用 {kept} 所抽（仍在有效期内；重抽：renfang draw --round {round_id} "
+                f"--seed N --draft）/ the draft drawn on {kept} is kept (still current; to "
+                f"redraw: renfang draw --round {round_id} --seed N --draft)"
+            )
         print_round(warehouse, round_id, echo)
     echo("")
     echo(f"warehouse: {warehouse.file}")

@@ -111,6 +111,10 @@ def test_an_incremental_run_leaves_the_tables_a_full_rebuild_would(copy: Path) -
         incremental = table_hashes(copy / "warehouse.duckdb", runs_apart=True)
         assert incremental == table_hashes(full / "warehouse.duckdb", runs_apart=True), act
         assert "not trained yet" in done.stdout  # the daily run leaves the model to its job
+        # the first run of this copy draws the draft anew (the copy has no reports folder);
+        # the second keeps it and says so
+        kept = "草案沿用 2025-12-31 所抽" in done.stdout
+        assert kept == (act == "withdrawal"), done.stdout[-1500:]
 
 
 def test_a_missing_empty_or_garbled_landing_folder_changes_no_live_table(copy: Path) -> None:
