@@ -26,13 +26,19 @@ from warehouse.paths import confined
 STATE_DIR = ".penalty_feed_state"
 
 
-def last_report(reports: Path, before: date) -> tuple[date, pl.DataFrame] | None:
-    """The day and rows of the last report of a day before `before`, if one is kept."""
+def last_report(reports: Path, before: date, schema: pl.Schema) -> tuple[date, pl.DataFrame] | None:
+    """The day and rows (in `schema`) of the last report of a day before `before`, if one is
+    kept and readable as `schema`: a damaged file, or one an older version wrote with other
+    columns, counts as none (the report is then the whole feed, never a failed run)."""
     folder = confined(reports, STATE_DIR)
     days = sorted(d for d in _days(folder) if d < before)
     if not days:
         return None
-    return days[-1], pl.read_parquet(confined(folder, f"{days[-1]}.parquet"))
+    try:
+        rows = pl.read_parquet(confined(folder, f"{days[-1]}.parquet"))
+        return days[-1], rows.select(list(schema)).cast(schema)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
 
 
 def keep_report(reports: Path, day: date, rows: pl.DataFrame, since: date | None) -> Path:

@@ -160,8 +160,9 @@ def penalty_feed(
     with warehouse.connect(read_only=True) as con:
         disclosures = read_disclosures(con)  # read once: ~0.7 s at national scale
     feed = feed_as_of(disclosures, as_of)
-    last = last_report(warehouse.reports, as_of)  # what the last report held, not re-derived
-    since, then = last if last else (None, feed.select(FEED_REPORT_COLUMNS).clear())
+    shown = feed.select(FEED_REPORT_COLUMNS)
+    last = last_report(warehouse.reports, as_of, shown.schema)  # held, not derived again
+    since, then = last if last else (None, shown.clear())
     whole = full_rebuild(context) or full_report_due(since, as_of)
     counts = feed_counts(feed)
     if whole:
@@ -170,7 +171,7 @@ def penalty_feed(
     else:
         path = confined(warehouse.reports, PENALTY_FEED_CHANGES_FILE.format(as_of=as_of))
         rows = write_penalty_feed_changes(then, feed, since, path, default_labels())
-    keep_report(warehouse.reports, as_of, feed.select(FEED_REPORT_COLUMNS), since)
+    keep_report(warehouse.reports, as_of, shown, since)
     audit.append(
         warehouse.audit_log,
         "penalty_feed",
