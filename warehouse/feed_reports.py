@@ -51,7 +51,7 @@ def keep_report(reports: Path, day: date, rows: pl.DataFrame, since: date | None
     rows.write_parquet(partial)
     partial.replace(path)
     for old in _days(folder):
-        if old < (since or day) and old != day:
+        if old < (since or day):
             confined(folder, f"{old}.parquet").unlink(missing_ok=True)
     return path
 

@@ -225,6 +225,10 @@ PENALTY_FEED_HEADERS = {
 }
 """The centre's penalty-feed report: the national fields and every date of the feed."""
 
+FEED_REPORT_COLUMNS = [c if c != "state_zh" else "state" for c in PENALTY_FEED_HEADERS]
+"""What the report shows of a row, as `feed_as_of` holds it (doc_no and version among them):
+what a change report compares, and what is kept of each report (`warehouse.feed_reports`)."""
+
 
 def penalty_feed(
     con: duckdb.DuckDBPyConnection, as_of: date, *, feed: pl.DataFrame | None = None
@@ -283,11 +287,6 @@ def feed_counts(feed: pl.DataFrame) -> dict[str, int]:
     counts["late"] = int(feed["late"].sum())
     counts["withdrawal_late"] = int(feed["withdrawal_late"].fill_null(False).sum())
     return counts
-
-
-FEED_REPORT_COLUMNS = [c if c != "state_zh" else "state" for c in PENALTY_FEED_HEADERS]
-"""What the report shows of a row, as `feed_as_of` holds it (doc_no and version among them):
-what a change report compares, and what is kept of each report (`warehouse.feed_reports`)."""
 
 
 def _readable(feed: pl.DataFrame) -> pl.DataFrame:

@@ -369,14 +369,9 @@ def _kept_draft(
     if hashlib.sha256(data).hexdigest() != existing["plan_sha256"]:
         return None  # the file was changed or replaced: a new draft, verified anew
     drafted = json.loads(existing["parameters"])["published_on"]
-    results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
-        dg.MaterializeResult(
-            asset_key=name,
-            metadata={"round_id": params.round_id, "unchanged": f"draft of {drafted} kept"}
-            | ({"draft_kept": drafted} if name == "sampling_rounds" else {}),
-        )
-        for name in SAMPLING_TABLES
-    ]
+    results: list[dg.MaterializeResult | dg.AssetCheckResult] = list(
+        _tables_unchanged(params.round_id, f"draft of {drafted} kept", draft_kept=drafted)
+    )
     results.append(
         dg.AssetCheckResult(
             asset_key="sampling_draws",
@@ -392,13 +387,19 @@ def _kept_draft(
     return results
 
 
+def _tables_unchanged(round_id: str, why: str, **on_rounds: str):
+    """One materialization per round table saying the step wrote none of them (`why`);
+    `on_rounds` adds metadata to `sampling_rounds`' (what the run summary reads)."""
+    for name in SAMPLING_TABLES:
+        metadata = {"round_id": round_id, "unchanged": why}
+        yield dg.MaterializeResult(
+            asset_key=name, metadata=metadata | on_rounds if name == "sampling_rounds" else metadata
+        )
+
+
 def _no_draft(round_id: str, shortfall: str):
     """Materializations that say the default draft could not be made, and why."""
-    for name in SAMPLING_TABLES:
-        metadata: dict = {"round_id": round_id, "unchanged": "no draft"}
-        if name == "sampling_rounds":
-            metadata["draft_skipped"] = shortfall
-        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+    yield from _tables_unchanged(round_id, "no draft", draft_skipped=shortfall)
     yield dg.AssetCheckResult(
         asset_key="sampling_draws",
         check_name="plan_reproduces",
@@ -435,11 +436,7 @@ def _plan_check(plan_file: Path, verification: Verification | None = None) -> dg
 
 def _unchanged(existing: dict, warehouse: Warehouse):
     """Materializations that say the stored round was kept, and its plan's check."""
-    for name in SAMPLING_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=name,
-            metadata={"round_id": existing["round_id"], "unchanged": "already published"},
-        )
+    yield from _tables_unchanged(existing["round_id"], "already published")
     plan_file = Path(existing["plan_file"] or plan_path(warehouse.reports, existing["round_id"],
                                                         existing["status"]))  # fmt: skip
     if not plan_file.exists():
