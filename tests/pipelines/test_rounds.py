@@ -28,7 +28,7 @@ from typer.testing import CliRunner, Result
 
 from models.labels import default_labels
 from pipelines.cli import app
-from pipelines.cli.summary import failure_messages
+from pipelines.cli.summary import failure_messages, print_run_summary, round_metadata
 from pipelines.definitions import ROUND_JOB, build_defs, execute_main
 from pipelines.resources import Landing, Warehouse
 from warehouse.connection import query
@@ -168,6 +168,66 @@ def test_the_main_jobs_draft_is_kept_while_current_then_drawn_again(tmp_path: Pa
     )
     assert execute_main(defs, run_config=config).success
     assert s.read(sql)["created_at"].item() > created  # 0: drawn on every run
+
+
+def test_the_main_job_leaves_a_published_next_round_as_it_is(tmp_path: Path) -> None:
+    """The main job drafts the quarter after the processing date only while that round is not
+    announced: once `renfang draw` published it, the run keeps the published round's row and
+    every file of its folder byte for byte, says so, and checks the published plan again."""
+    s = Setup(tmp_path)
+    sql = "SELECT status, seed, plan_sha256, created_at FROM sampling_rounds"
+    assert s.main().success
+    published = s.draw("--round", "2026Q1", "--seed", "7")
+    assert published.exit_code == 0, published.output
+    row = s.read(sql).row(0)
+    assert row[:2] == ("published", 7)
+
+    def files() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in s.folder("2026Q1").rglob("*") if p.is_file()}
+
+    before = files()
+    assert s.folder("2026Q1") / "plan.json" in before
+    again = s.main()
+    assert again.success
+    assert s.read(sql).rows() == [row]
+    assert files() == before
+    assert round_metadata(again, "unchanged") == "already published"
+    (check,) = [c for c in again.get_asset_check_evaluations() if c.check_name == "plan_reproduces"]
+    assert check.passed and "IDENTICAL" in str(check.metadata)
+
+
+def test_a_default_draft_that_cannot_be_drawn_is_reported_not_a_failed_run(
+    tmp_path: Path,
+) -> None:
+    """The main job's draft is optional: when the round cannot be drawn (here 40 inspectors
+    per firm, more than the roster has), the run still succeeds and
+    publishes everything else, no round is stored, and the summary warns 草案未生成 with the
+    reason. The same round asked for by name fails loudly instead."""
+    s = Setup(tmp_path)
+    overrides = "{inspectors_per_firm: 40}"
+    defs = build_defs(
+        warehouse=Warehouse(path=str(s.warehouse), reports_dir=str(s.reports)),
+        landing=Landing(path=str(s.landing), today=PROCESSING_DATE),
+    )
+    config = {"ops": {"sampling_round": {"config": {"overrides": overrides}}}}
+    result = execute_main(defs, run_config=config)
+    assert result.success
+    reason = round_metadata(result, "draft_skipped")
+    assert reason, "the shortfall is said"
+    assert round_metadata(result, "unchanged") == "no draft"
+    lines: list[str] = []
+    print_run_summary(result, Warehouse(path=str(s.warehouse), reports_dir=str(s.reports)),
+                      lines.append)  # fmt: skip
+    assert f"警告 草案未生成 / WARNING no draft round: {reason}" in lines
+    assert s.read("SELECT * FROM sampling_rounds").is_empty()
+    assert not s.folder("2026Q1").exists()
+    assert s.read("SELECT count(*) AS n FROM credit_scores")["n"].item() > 0  # the rest is live
+    named = {"round_id": "2026Q1", "seed": 7, "overrides": overrides, "publish": True}
+    asked = defs.resolve_job_def(ROUND_JOB).execute_in_process(
+        raise_on_error=False, run_config={"ops": {"sampling_round": {"config": named}}}
+    )
+    assert not asked.success
+    assert s.read("SELECT * FROM sampling_rounds").is_empty()
 
 
 def test_a_back_dated_round_is_refused_unless_backdate_with_a_reason(setup: Setup) -> None:
