@@ -1,5 +1,5 @@
-"""`warehouse.conflicts.conflict_inputs` reads only the documents a case or a follow-up names:
-the open conflicts from those reads equal the ones from every row of every table."""
+"""`warehouse.conflicts.conflict_inputs` reads only the cases and follow-ups no document
+matches: the open conflicts from those reads equal the ones from every row of every table."""
 
 from __future__ import annotations
 

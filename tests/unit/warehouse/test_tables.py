@@ -1,6 +1,7 @@
 """`warehouse.tables.rewrite_rows`: writing only the difference gives the same table as
 deleting the slice and inserting the derived rows, whatever the rows (NULLs, NaN, lists,
-repeats), and writes nothing when nothing changed."""
+repeats), and writes nothing when nothing changed. `ensure_tables`: absent tables created,
+an older table's missing columns added, complete tables left as they are."""
 
 from datetime import date
 
@@ -9,7 +10,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warehouse.tables import insert, rewrite_rows, table_ddl
+from warehouse.catalogue import schema_of
+from warehouse.tables import ensure_tables, insert, rewrite_rows, table_ddl
 
 SCHEMA = pl.Schema(
     {"uscc": pl.Utf8, "day": pl.Date, "points": pl.Float64, "grounds": pl.List(pl.Utf8)}
@@ -102,3 +104,32 @@ def test_rows_as_received_are_stored_compressed(tmp_path) -> None:
     assert used["raw_row"] == "ZSTD" and used["source_row"] != "ZSTD"
     back = con.execute("SELECT raw_row FROM raw_circulars ORDER BY source_row").fetchall()
     assert [r[0] for r in back] == frame["raw_row"].to_list()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_ensure_tables_creates_completes_and_leaves_alone() -> None:
+    con = duckdb.connect()
+    log = schema_of("ingestion_log")
+    older = pl.Schema({c: t for c, t in log.items() if c != "cells_cleaned"})
+    con.execute(table_ddl("ingestion_log", older, replace=False))  # a warehouse from before
+    con.execute("INSERT INTO ingestion_log (source) VALUES ('firms')")
+    quarantine = schema_of("quarantine")
+    con.execute(table_ddl("quarantine", quarantine, replace=False))
+    con.execute("INSERT INTO quarantine (source) VALUES ('firms')")
+    ensure_tables(con, ["ingestion_log", "quarantine", "landing_files"])
+    assert _columns(con, "ingestion_log") == [*older, "cells_cleaned"]
+    assert con.execute("SELECT source, cells_cleaned FROM ingestion_log").fetchall() == [
+        ("firms", None)
+    ]
+    assert _columns(con, "quarantine") == list(quarantine)
+    assert con.execute("SELECT count(*) FROM quarantine").fetchall() == [(1,)]
+    assert _columns(con, "landing_files") == list(schema_of("landing_files"))
+    ensure_tables(con, ["ingestion_log", "landing_files"])  # again: nothing to do
+    assert _columns(con, "ingestion_log") == [*older, "cells_cleaned"]
