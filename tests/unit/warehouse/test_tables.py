@@ -39,18 +39,35 @@ def _content(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stored=st.lists(rows, max_size=12), derived=st.lists(rows, max_size=12))
-def test_writing_the_difference_equals_replacing_the_slice(stored, derived) -> None:
+@given(
+    stored=st.lists(rows, max_size=12),
+    derived=st.lists(rows, max_size=12),
+    with_null=st.booleans(),
+)
+def test_writing_the_difference_equals_replacing_the_slice(stored, derived, with_null) -> None:
+    """Also what it says it wrote: the slice as stored, less the rows deleted, plus those
+    inserted, is the derived frame. The slice's condition is one with OR half the time (it
+    must bind as a whole next to what the function adds)."""
+    in_slice = (pl.col("uscc") == "A") | (pl.col("uscc").is_null() & with_null)
+    where = "uscc = ? OR uscc IS NULL" if with_null else "uscc = ?"
     old = pl.DataFrame(stored, schema=SCHEMA)
-    new = pl.DataFrame(derived, schema=SCHEMA).filter(pl.col("uscc") == "A")
+    new = pl.DataFrame(derived, schema=SCHEMA).filter(in_slice)
     expected = duckdb.connect()
     _table(expected, old)
-    expected.execute("DELETE FROM t WHERE uscc = 'A'")
+    expected.execute(f"DELETE FROM t WHERE {where}", ["A"])
     insert(expected, "t", new, SCHEMA)
     actual = duckdb.connect()
     _table(actual, old)
-    rewrite_rows(actual, "t", new, SCHEMA, where="uscc = ?", params=["A"])
+    written = rewrite_rows(actual, "t", new, SCHEMA, where=where, params=["A"])
     assert _content(actual) == _content(expected)
+    kept = _rows(old.filter(in_slice))
+    for row in _rows(written.gone):
+        kept.remove(row)
+    assert sorted(kept + _rows(written.added)) == sorted(_rows(new))
+
+
+def _rows(frame: pl.DataFrame) -> list[str]:
+    return sorted(map(repr, frame.rows()))
 
 
 def test_unchanged_rows_are_not_written() -> None:
