@@ -25,6 +25,7 @@ from fixtures.browser import download_on_click, new_context, settle, wait_for_se
 from fixtures.landing import HOSTILE_NAMES
 from fixtures.page_text import problems
 from openpyxl import load_workbook
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from dashboards.auth import DEFAULT_USERS, User, allowed_pages, hash_password
@@ -169,6 +170,18 @@ def expected_numbers(path: Path) -> dict[str, dict[str, str]]:
     }
 
 
+def _wait_for_definitions(page, role: str) -> None:
+    """The tier list's definitions, rendered after its table and before its downloads. When
+    they never come (seen only under `-n 2`, the page's script still running after the
+    chart), the failure keeps the page as it stood: a screenshot and its text."""
+    try:
+        page.get_by_text("等级定义").wait_for()
+    except PlaywrightTimeoutError as exc:
+        page.screenshot(path=SHOTS / f"{role}_tier_list_timeout.png", full_page=True)
+        shown = page.inner_text("body")[:1500]
+        raise AssertionError(f"the tier list never finished rendering:\n{shown}") from exc
+
+
 @pytest.mark.parametrize("role", ["centre", "manager", "association", "public"])
 def test_each_role_sees_its_pages_with_the_warehouse_numbers(
     server: str, browser, dashboard_warehouse: Path, role: str, tmp_path: Path
@@ -195,7 +208,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
             page.locator("[data-testid='stVegaLiteChart'] canvas, .vega-embed").first.wait_for()
         page.screenshot(path=SHOTS / f"{role}_{key}.png", full_page=True)
         if key == "tier_list" and role == "association":
-            page.get_by_text("等级定义").wait_for()  # rendered after the table, before downloads
+            _wait_for_definitions(page, role)
             settle(page)  # a click while the page still reruns may find its file withdrawn
             saved = download_on_click(page, "下载等级名单（Excel）", tmp_path)
             assert saved.name == "信用等级名单_2025-12-31.xlsx"
@@ -204,7 +217,7 @@ def test_each_role_sees_its_pages_with_the_warehouse_numbers(
             header = [c.value for c in book.worksheets[1][3]]
             assert header[:3] == ["序号", "统一社会信用代码", "单位名称"]
         elif key == "tier_list":
-            page.get_by_text("等级定义").wait_for()  # rendered after the table, before downloads
+            _wait_for_definitions(page, role)
             button = page.get_by_role("button", name="下载等级名单（Excel）")
             expect(button).to_have_count(1 if role == "centre" else 0)
     context.close()
